@@ -1,0 +1,1 @@
+"""Adapters: the I/O side (LLM, embeddings, stores, tokenizer, clock)."""

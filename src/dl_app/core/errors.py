@@ -1,0 +1,63 @@
+"""Errors the app reports to its user.
+
+    DLError                    anything the user should be told about
+    ├── ServiceError           a remote service (LLM, embeddings) failed
+    │   ├── ServiceUnreachable connection refused, DNS, timeout
+    │   ├── AuthFailed         401/403: wrong or missing key
+    │   ├── ModelNotFound      404: unknown model or wrong endpoint path
+    │   ├── RateLimited        429 after retries
+    │   ├── ServerFailed       5xx after retries
+    │   └── BadResponse        malformed, empty or broken (stream cut) reply
+    ├── ImportFailed           an import file is not valid memory; says why
+    ├── StoreError             local storage failed (disk full, corrupt)
+    └── BudgetError            a request cannot be made to fit the token budget
+
+Adapters translate SDK and OS errors into these; the engine never lets a
+failed turn change memory. ``str(err)`` is a message fit for the user.
+"""
+
+from __future__ import annotations
+
+
+class DLError(Exception):
+    """Base of every error shown to the user."""
+
+
+class ServiceError(DLError):
+    """A remote service failed."""
+
+
+class ServiceUnreachable(ServiceError):
+    """Connection refused, DNS failure or timeout."""
+
+
+class AuthFailed(ServiceError):
+    """The service refused the API key."""
+
+
+class ModelNotFound(ServiceError):
+    """The model or endpoint path does not exist on the service."""
+
+
+class RateLimited(ServiceError):
+    """The service kept answering 429."""
+
+
+class ServerFailed(ServiceError):
+    """The service kept answering 5xx."""
+
+
+class BadResponse(ServiceError):
+    """The service answered something unusable."""
+
+
+class ImportFailed(DLError):
+    """An import file is not valid memory."""
+
+
+class StoreError(DLError):
+    """Local storage failed."""
+
+
+class BudgetError(DLError):
+    """A request cannot fit the token budget."""

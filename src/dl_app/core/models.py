@@ -1,0 +1,125 @@
+"""Data models of the memory: messages, diary entries, the whole memory.
+
+Times are integer milliseconds since the Unix epoch (as in the original app's
+export format). Every message has its own id (the original joined caches on
+timestamps, which collided).
+"""
+
+from __future__ import annotations
+
+import uuid as _uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["user", "assistant", "tool"]
+
+
+def new_id() -> str:
+    """A fresh random id (uuid4, canonical text form)."""
+    return str(_uuid.uuid4())
+
+
+class ToolCall(BaseModel):
+    """One function call requested by the model (OpenAI shape, flattened)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str
+    arguments: str = ""
+
+
+class Recall(BaseModel):
+    """One diary entry brought back by a recall, attached to a tool message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uuid: str
+    similarity: float = 0.0
+    desc: str = ""
+
+
+class Message(BaseModel):
+    """One message of a conversation.
+
+    ``turn_id`` groups a user message with everything answering it (tool calls,
+    tool results, the reply): the context window trims whole turns only.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(default_factory=new_id)
+    role: Role
+    content: str = ""
+    timestamp: int
+    turn_id: str = ""
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_call_id: str | None = None
+    recall: list[Recall] = Field(default_factory=list)
+    reasoning: str = ""
+
+
+class ArchivedMessage(Message):
+    """A message of a finished conversation, linked to its diary entry."""
+
+    belong_to: str
+
+
+class DiaryEntry(BaseModel):
+    """One long-term memory: what a finished conversation meant."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uuid: str = Field(default_factory=new_id)
+    title: str
+    summary: str
+    start_time: int
+    end_time: int
+    source_ids: list[str] = Field(default_factory=list)
+
+
+class SearchHit(BaseModel):
+    """A diary entry found by search, with how it matched.
+
+    ``score`` is the fused rank score (higher is better, comparable only within
+    one search). ``similarity`` is the cosine similarity of the vector match
+    (None when the entry had no usable vector); ``text_match`` tells whether
+    full-text search found it.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    entry: DiaryEntry
+    score: float
+    similarity: float | None = None
+    text_match: bool = False
+
+
+class Profile(BaseModel):
+    """Who the two of them are: names, self-concept, user profile."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    self_name: str
+    user_name: str
+    memory_about_self: str
+    memory_about_user: str
+
+
+class MemorySnapshot(BaseModel):
+    """The whole memory, as exported and imported.
+
+    ``vectors`` maps diary uuid to an embedding carried by an import file (the
+    original app stored one per entry); it is informational: vectors are
+    recomputed with the configured embedder.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    profile: Profile
+    current_summary: str = ""
+    conversation: list[Message] = Field(default_factory=list)
+    archive: list[ArchivedMessage] = Field(default_factory=list)
+    diary: list[DiaryEntry] = Field(default_factory=list)
+    vectors: dict[str, list[float]] = Field(default_factory=dict)

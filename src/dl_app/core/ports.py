@@ -1,0 +1,146 @@
+"""The small interfaces the domain talks through. Adapters implement them.
+
+Chat requests and replies use the OpenAI chat message shape (plain dicts), so
+an adapter can pass them straight to any OpenAI-compatible service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from .models import DiaryEntry, SearchHit, ToolCall
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One request to a chat model."""
+
+    messages: list[dict[str, Any]]
+    max_tokens: int
+    tools: list[dict[str, Any]] | None = None
+    temperature: float | None = None
+    purpose: str = "chat"  # chat, summary, diary, title, self, profile: for logs and tests
+
+
+@dataclass
+class ChatResult:
+    """A finished reply: text, separated reasoning, tool calls."""
+
+    content: str = ""
+    reasoning: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ChatDelta:
+    """A piece of a streamed reply."""
+
+    kind: Literal["content", "reasoning"]
+    text: str
+
+
+class ChatModel(Protocol):
+    """An OpenAI-compatible chat service."""
+
+    @property
+    def model_name(self) -> str: ...
+
+    def stream(self, request: ChatRequest) -> Iterator[ChatDelta | ChatResult]:
+        """Yield deltas as they arrive, then exactly one final ``ChatResult``.
+
+        Raises a ``ServiceError`` subclass on failure, including a stream that
+        breaks before its end.
+        """
+        ...
+
+    def complete(self, request: ChatRequest) -> ChatResult:
+        """A whole reply at once (used for memory housekeeping)."""
+        ...
+
+
+class Embedder(Protocol):
+    """Turns text into vectors. ``name`` and ``dimensions`` identify the space."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimensions(self) -> int: ...
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+ProgressFn = Callable[[int, int], None]
+"""``progress(done, total)`` for long tasks."""
+
+
+class DiaryStore(Protocol):
+    """The diary and its vectors (LanceDB in the app)."""
+
+    def upsert(
+        self,
+        entries: Sequence[DiaryEntry],
+        vectors: Sequence[Sequence[float]] | None = None,
+        embed_model: str = "",
+    ) -> None:
+        """Insert or replace entries by uuid (idempotent). With ``vectors``
+        (one per entry, all from ``embed_model``), index them too."""
+        ...
+
+    def get(self, uuid: str) -> DiaryEntry | None: ...
+
+    def delete(self, uuid: str) -> bool: ...
+
+    def list(self, offset: int = 0, limit: int | None = None) -> list[DiaryEntry]:
+        """Newest first (by end time)."""
+        ...
+
+    def count(self) -> int: ...
+
+    def first_start_time(self) -> int | None:
+        """The earliest ``start_time`` in the diary (when they first met)."""
+        ...
+
+    def unindexed(self, embed_model: str, dimensions: int) -> list[DiaryEntry]:
+        """Entries with no vector from this model and dimension."""
+        ...
+
+    def search(
+        self,
+        text: str,
+        vector: Sequence[float] | None,
+        embed_model: str,
+        k: int = 5,
+        exclude: Sequence[str] = (),
+    ) -> list[SearchHit]:
+        """Hybrid search: full-text on title+summary fused with vector search
+        in ``embed_model``'s space (vector part skipped when ``vector`` is None).
+        Best first; uuids in ``exclude`` never returned."""
+        ...
+
+    def clear(self) -> None:
+        """Remove every entry and vector."""
+        ...
+
+
+class TokenCounter(Protocol):
+    """Counts tokens of text the way the model's tokenizer does."""
+
+    def count(self, text: str) -> int: ...
+
+
+class Clock(Protocol):
+    def now_ms(self) -> int: ...
+
+    def tz_name(self) -> str:
+        """An IANA zone name or UTC offset label for display."""
+        ...
+
+    def utc_offset_minutes(self, at_ms: int) -> int:
+        """Local offset from UTC at that instant."""
+        ...
