@@ -123,3 +123,34 @@ class MemorySnapshot(BaseModel):
     archive: list[ArchivedMessage] = Field(default_factory=list)
     diary: list[DiaryEntry] = Field(default_factory=list)
     vectors: dict[str, list[float]] = Field(default_factory=dict)
+
+
+class ConversationState(BaseModel):
+    """Everything the state store holds about the current conversation.
+
+    ``folded_count`` leading messages are already merged into ``summary``;
+    the rest are "unsummarised" and must reach every request (or be folded
+    first). ``recalled`` lists diary entries recalled in this conversation, in
+    recall order, so they are never returned twice.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    profile: Profile
+    summary: str = ""
+    folded_count: int = 0
+    messages: list[Message] = Field(default_factory=list)
+    recalled: list[DiaryEntry] = Field(default_factory=list)
+
+
+class PendingConsolidation(BaseModel):
+    """A diary entry computed but not yet fully written (crash recovery)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entry: DiaryEntry
+    vector: list[float] | None = None
+    embed_model: str = ""
+    memory_about_self: str
+    memory_about_user: str
+    message_ids: list[str]

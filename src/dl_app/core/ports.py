@@ -10,7 +10,17 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from .models import DiaryEntry, SearchHit, ToolCall
+from .models import (
+    ArchivedMessage,
+    ConversationState,
+    DiaryEntry,
+    MemorySnapshot,
+    Message,
+    PendingConsolidation,
+    Profile,
+    SearchHit,
+    ToolCall,
+)
 
 
 @dataclass(frozen=True)
@@ -143,4 +153,49 @@ class Clock(Protocol):
 
     def utc_offset_minutes(self, at_ms: int) -> int:
         """Local offset from UTC at that instant."""
+        ...
+
+
+class StateStore(Protocol):
+    """Names, self-concept, profile, current conversation, archive.
+
+    Each method is one atomic transaction: a crash leaves the state before or
+    after it, never in between.
+    """
+
+    def load(self) -> ConversationState: ...
+
+    def commit_turn(self, messages: Sequence[Message], recalled: Sequence[DiaryEntry]) -> None:
+        """Append one finished turn's messages and its newly recalled entries."""
+        ...
+
+    def set_summary(self, summary: str, folded_count: int) -> None: ...
+
+    def set_profile(self, profile: Profile) -> None:
+        """Replace names and texts, keeping the old version in the history."""
+        ...
+
+    def begin_consolidation(self, pending: PendingConsolidation) -> None: ...
+
+    def pending_consolidation(self) -> PendingConsolidation | None: ...
+
+    def finish_consolidation(self) -> None:
+        """Archive the pending entry's messages, clear the conversation, apply
+        the new self-concept and profile, drop the pending record."""
+        ...
+
+    def clear_conversation(self) -> None:
+        """Discard the current conversation without writing a diary entry."""
+        ...
+
+    def archive(self) -> list[ArchivedMessage]:
+        """Archived messages, newest conversation first, chronological within."""
+        ...
+
+    def first_archived_time(self) -> int | None: ...
+
+    def delete_archived(self, belong_to: str) -> int: ...
+
+    def replace_all(self, snapshot: MemorySnapshot) -> None:
+        """Replace everything but the diary with the snapshot's content."""
         ...

@@ -1,0 +1,285 @@
+"""The state store in SQLite (stdlib): names, self-concept, profile and their
+history, the current conversation, recalled entries, the archive, and the
+pending-consolidation record.
+
+Every public method is one transaction (WAL journal, ``synchronous=FULL``), so
+a process killed at any instant leaves the state before or after the call.
+Schema changes are an ordered list of migrations recorded in the database.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..core.errors import StoreError
+from ..core.models import (
+    ArchivedMessage,
+    ConversationState,
+    DiaryEntry,
+    MemorySnapshot,
+    Message,
+    PendingConsolidation,
+    Profile,
+)
+
+
+def _m001_initial(db: sqlite3.Connection) -> None:
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                               id TEXT UNIQUE NOT NULL, data TEXT NOT NULL);
+        CREATE TABLE recalled (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                               uuid TEXT UNIQUE NOT NULL, data TEXT NOT NULL);
+        CREATE TABLE archive (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                              conv INTEGER NOT NULL, belong_to TEXT NOT NULL,
+                              ts INTEGER NOT NULL, data TEXT NOT NULL);
+        CREATE INDEX archive_conv ON archive (conv);
+        CREATE INDEX archive_belong ON archive (belong_to);
+        CREATE TABLE profile_history (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                                      at INTEGER NOT NULL, data TEXT NOT NULL);
+        """
+    )
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
+    ("m001_initial", _m001_initial),
+]
+
+_PROFILE_KEYS = ("self_name", "user_name", "memory_about_self", "memory_about_user")
+
+
+class SqliteStateStore:
+    def __init__(self, path: str | Path, default_profile: Profile) -> None:
+        self.path = Path(path)
+        self.default_profile = default_profile
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"Cannot open the memory database {self.path}: {e}") from e
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- plumbing ----------------------------------------------------------
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.OperationalError as e:
+                raise StoreError(f"Could not save memory ({self.path}): {e}") from e
+
+    def _migrate(self) -> None:
+        self._db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)")
+        done = {r[0] for r in self._db.execute("SELECT name FROM migrations")}
+        known = {name for name, _ in MIGRATIONS}
+        if done - known:
+            raise StoreError(
+                f"The memory database {self.path} was written by a newer version of "
+                f"Digital Life ({', '.join(sorted(done - known))}); update the app."
+            )
+        for name, fn in MIGRATIONS:
+            if name not in done:
+                with self._tx() as db:
+                    fn(db)
+                    db.execute("INSERT INTO migrations (name) VALUES (?)", (name,))
+
+    def _meta(self, db: sqlite3.Connection) -> dict[str, str]:
+        return dict(db.execute("SELECT key, value FROM meta").fetchall())
+
+    @staticmethod
+    def _set(db: sqlite3.Connection, **values: str) -> None:
+        db.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            list(values.items()),
+        )
+
+    def _profile(self, meta: dict[str, str]) -> Profile:
+        d = self.default_profile
+        return Profile(
+            self_name=meta.get("self_name") or d.self_name,
+            user_name=meta.get("user_name") or d.user_name,
+            memory_about_self=meta.get("memory_about_self", d.memory_about_self),
+            memory_about_user=meta.get("memory_about_user", d.memory_about_user),
+        )
+
+    def _write_profile(self, db: sqlite3.Connection, profile: Profile) -> None:
+        old = self._profile(self._meta(db))
+        if old != profile:
+            db.execute(
+                "INSERT INTO profile_history (at, data) VALUES (?, ?)",
+                (int(time.time() * 1000), old.model_dump_json()),
+            )
+        self._set(db, **profile.model_dump())
+
+    # -- reading -------------------------------------------------------------
+
+    def load(self) -> ConversationState:
+        with self._lock:
+            meta = self._meta(self._db)
+            messages = [
+                Message.model_validate_json(r[0])
+                for r in self._db.execute("SELECT data FROM messages ORDER BY seq")
+            ]
+            recalled = [
+                DiaryEntry.model_validate_json(r[0])
+                for r in self._db.execute("SELECT data FROM recalled ORDER BY seq")
+            ]
+        return ConversationState(
+            profile=self._profile(meta),
+            summary=meta.get("summary", ""),
+            folded_count=min(int(meta.get("folded_count", "0")), len(messages)),
+            messages=messages,
+            recalled=recalled,
+        )
+
+    def archive(self) -> list[ArchivedMessage]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT data, belong_to FROM archive ORDER BY conv DESC, seq ASC"
+            ).fetchall()
+        return [
+            ArchivedMessage(**Message.model_validate_json(d).model_dump(), belong_to=b)
+            for d, b in rows
+        ]
+
+    def first_archived_time(self) -> int | None:
+        with self._lock:
+            row = self._db.execute("SELECT MIN(ts) FROM archive").fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def profile_history(self) -> list[tuple[int, Profile]]:
+        """Earlier versions of names/self-concept/profile, newest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT at, data FROM profile_history ORDER BY seq DESC"
+            ).fetchall()
+        return [(at, Profile.model_validate_json(d)) for at, d in rows]
+
+    def pending_consolidation(self) -> PendingConsolidation | None:
+        with self._lock:
+            raw = self._meta(self._db).get("pending")
+        return PendingConsolidation.model_validate_json(raw) if raw else None
+
+    # -- writing ---------------------------------------------------------------
+
+    def commit_turn(self, messages: Sequence[Message], recalled: Sequence[DiaryEntry]) -> None:
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO messages (id, data) VALUES (?, ?)",
+                [(m.id, m.model_dump_json()) for m in messages],
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO recalled (uuid, data) VALUES (?, ?)",
+                [(e.uuid, e.model_dump_json()) for e in recalled],
+            )
+
+    def set_summary(self, summary: str, folded_count: int) -> None:
+        with self._tx() as db:
+            self._set(db, summary=summary, folded_count=str(folded_count))
+
+    def set_profile(self, profile: Profile) -> None:
+        with self._tx() as db:
+            self._write_profile(db, profile)
+
+    def begin_consolidation(self, pending: PendingConsolidation) -> None:
+        with self._tx() as db:
+            self._set(db, pending=pending.model_dump_json())
+
+    def finish_consolidation(self) -> None:
+        with self._tx() as db:
+            meta = self._meta(db)
+            raw = meta.get("pending")
+            if not raw:
+                return
+            pending = PendingConsolidation.model_validate_json(raw)
+            ids = set(pending.message_ids)
+            rows = db.execute("SELECT seq, id, data FROM messages ORDER BY seq").fetchall()
+            conv = (db.execute("SELECT COALESCE(MAX(conv), 0) FROM archive").fetchone()[0]) + 1
+            moved = [(seq, data) for seq, mid, data in rows if mid in ids]
+            db.executemany(
+                "INSERT INTO archive (conv, belong_to, ts, data) VALUES (?, ?, ?, ?)",
+                [
+                    (conv, pending.entry.uuid, json.loads(d)["timestamp"], d)
+                    for _, d in moved
+                ],
+            )
+            db.executemany("DELETE FROM messages WHERE seq = ?", [(s,) for s, _ in moved])
+            db.execute("DELETE FROM recalled")
+            profile = self._profile(meta).model_copy(
+                update={
+                    "memory_about_self": pending.memory_about_self,
+                    "memory_about_user": pending.memory_about_user,
+                }
+            )
+            self._write_profile(db, profile)
+            self._set(db, summary="", folded_count="0", pending="")
+
+    def clear_conversation(self) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM messages")
+            db.execute("DELETE FROM recalled")
+            self._set(db, summary="", folded_count="0")
+
+    def delete_archived(self, belong_to: str) -> int:
+        with self._tx() as db:
+            return db.execute("DELETE FROM archive WHERE belong_to = ?", (belong_to,)).rowcount
+
+    def replace_all(self, snapshot: MemorySnapshot) -> None:
+        with self._tx() as db:
+            self._write_profile(db, snapshot.profile)
+            db.execute("DELETE FROM messages")
+            db.execute("DELETE FROM recalled")
+            db.execute("DELETE FROM archive")
+            db.executemany(
+                "INSERT INTO messages (id, data) VALUES (?, ?)",
+                [(m.id, m.model_dump_json()) for m in snapshot.conversation],
+            )
+            # Archive: newest conversation first in the snapshot; number the
+            # conversations so the oldest gets the smallest number.
+            groups: list[str] = []
+            for m in snapshot.archive:
+                if not groups or groups[-1] != m.belong_to:
+                    groups.append(m.belong_to)
+            conv_of = {b: len(groups) - i for i, b in enumerate(groups)}
+            db.executemany(
+                "INSERT INTO archive (conv, belong_to, ts, data) VALUES (?, ?, ?, ?)",
+                [
+                    (
+                        conv_of[m.belong_to],
+                        m.belong_to,
+                        m.timestamp,
+                        Message.model_validate(
+                            m.model_dump(exclude={"belong_to"})
+                        ).model_dump_json(),
+                    )
+                    for m in snapshot.archive
+                ],
+            )
+            # The original app's summary covered every message of the conversation.
+            folded = len(snapshot.conversation) if snapshot.current_summary.strip() else 0
+            self._set(
+                db, summary=snapshot.current_summary, folded_count=str(folded), pending=""
+            )

@@ -1,0 +1,314 @@
+"""The ``dl-app`` command line.
+
+    dl-app                         the app (for now: the terminal chat)
+    dl-app chat                    a conversation in the terminal
+    dl-app memory show [--json]    names, self-concept, profile, diary count, summary
+    dl-app memory consolidate      end the conversation now (write the diary entry)
+    dl-app memory export PATH|-    the original app's JSON format plus a version
+    dl-app memory import PATH      validate, back up the current memory, replace
+    dl-app memory search QUERY [-k N] [--json]
+    dl-app memory reindex [--all]  embed diary entries the current embedder lacks
+
+Errors go to stderr with a non-zero exit code; stdout stays parseable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from . import __version__
+from .core.errors import DLError
+from .core.ports import ChatDelta
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class Progress:
+    """``label: done/total`` on stderr, redrawn in place on a terminal."""
+
+    def __init__(self, label: str, stream: TextIO | None = None) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.last = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.tty:
+            end = "\n" if done >= total else ""
+            self.stream.write(f"\r{self.label}: {done}/{total}{end}")
+            self.stream.flush()
+        elif done >= total or done == 0 or done * 10 // max(total, 1) != self.last:
+            self.last = done * 10 // max(total, 1)
+            self.stream.write(f"{self.label}: {done}/{total}\n")
+
+
+def _open() -> Any:
+    from .memory import Memory
+
+    return Memory.open()
+
+
+def _err(message: str) -> None:
+    print(f"dl-app: {message}", file=sys.stderr)
+
+
+# -- chat -------------------------------------------------------------------
+
+
+def cmd_chat(_args: argparse.Namespace) -> int:
+    mem = _open()
+    try:
+        if mem.engine.is_idle():
+            try:
+                mem.consolidate(Progress("Writing the diary"))
+            except DLError as e:
+                _err(f"could not write the diary yet: {e}")
+        if sys.stdin.isatty():
+            return _chat_tty(mem)
+        return _chat_lines(mem)
+    finally:
+        mem.close()
+
+
+def _chat_lines(mem: Any) -> int:
+    """stdin is not a terminal: one message per line, each reply in full."""
+    failed = False
+    for line in sys.stdin:
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            result = mem.send(text)
+        except DLError as e:
+            _err(str(e))
+            failed = True
+            continue
+        print(result.reply, flush=True)
+        for note in result.notices:
+            _err(note)
+    return EXIT_ERROR if failed else 0
+
+
+def _chat_tty(mem: Any) -> int:
+    zh = mem.app.lang == "zh"
+    state = mem.app.state.load()
+    me, ai = state.profile.user_name, state.profile.self_name
+    model = mem.app.settings.llm.model
+    hint = (
+        f"和{ai}聊天（模型：{model}）。/consolidate 写日记，/clear 清除对话，/quit 退出。"
+        if zh
+        else f"Chatting with {ai} (model: {model}). /consolidate writes the diary, "
+        "/clear discards the conversation, /quit leaves."
+    )
+    print(hint)
+    while True:
+        try:
+            text = input(f"{me} > ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not text:
+            continue
+        if text in ("/quit", "/exit"):
+            return 0
+        if text == "/consolidate":
+            try:
+                entry = mem.consolidate(Progress("diary"))
+                print(entry.title if entry else ("（没有可写的对话）" if zh else "(nothing to write)"))
+            except DLError as e:
+                _err(str(e))
+            continue
+        if text == "/clear":
+            mem.engine.clear_conversation()
+            continue
+        print(f"{ai} > ", end="", flush=True)
+        in_reasoning = False
+
+        def on_delta(d: ChatDelta) -> None:
+            nonlocal in_reasoning
+            if d.kind == "reasoning":
+                if not in_reasoning:
+                    sys.stdout.write("\x1b[2m")
+                    in_reasoning = True
+            elif in_reasoning:
+                sys.stdout.write("\x1b[0m\n")
+                in_reasoning = False
+            sys.stdout.write(d.text)
+            sys.stdout.flush()
+
+        try:
+            result = mem.send(text, on_delta=on_delta)
+            print("\x1b[0m" if in_reasoning else "")
+            for note in result.notices:
+                _err(note)
+        except DLError as e:
+            print("\x1b[0m" if in_reasoning else "")
+            _err(str(e))
+
+
+# -- memory -----------------------------------------------------------------
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    mem = _open()
+    try:
+        info = mem.show()
+    finally:
+        mem.close()
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    print(f"AI name:        {info['selfName']}")
+    print(f"User name:      {info['userName']}")
+    print(f"Diary entries:  {info['diaryCount']} ({info['indexedCount']} indexed)")
+    print(f"Conversation:   {info['conversationMessages']} messages")
+    print(f"\nSelf-concept:\n{info['memoryAboutSelf'] or '-'}")
+    print(f"\nUser profile:\n{info['memoryAboutUser'] or '-'}")
+    print(f"\nCurrent summary:\n{info['currentSummary'] or '-'}")
+    return 0
+
+
+def cmd_consolidate(_args: argparse.Namespace) -> int:
+    mem = _open()
+    try:
+        entry = mem.consolidate(Progress("Writing the diary"))
+    finally:
+        mem.close()
+    if entry is None:
+        print("Nothing to consolidate: the conversation is empty.", file=sys.stderr)
+        return 0
+    print(entry.title)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    mem = _open()
+    try:
+        if args.path == "-":
+            json.dump(mem.export_dict(), sys.stdout, ensure_ascii=False, indent=2)
+            sys.stdout.write("\n")
+        else:
+            mem.export(args.path)
+            print(f"Exported to {args.path}", file=sys.stderr)
+    finally:
+        mem.close()
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    mem = _open()
+    try:
+        report = mem.import_file(args.path, Progress("Embedding diary entries"))
+    finally:
+        mem.close()
+    for w in report.warnings:
+        _err(f"warning: {w}")
+    p = report.preview
+    print(
+        f"Imported {report.entries} diary entries, {report.messages} current messages, "
+        f"{report.archived} archived messages ({p.get('selfName', '')} & {p.get('userName', '')})."
+    )
+    if report.backup:
+        print(f"The memory it replaced is saved in {report.backup}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from .core.timefmt import format_date
+
+    mem = _open()
+    try:
+        hits = mem.search(args.query, k=args.k)
+        lang = mem.app.lang
+        off = mem.engine.clock.utc_offset_minutes(mem.engine.clock.now_ms())
+    finally:
+        mem.close()
+    if args.json:
+        rows = [
+            {
+                "rank": i + 1,
+                "uuid": h.entry.uuid,
+                "title": h.entry.title,
+                "startTime": h.entry.start_time,
+                "endTime": h.entry.end_time,
+                "score": round(h.score, 6),
+                "similarity": None if h.similarity is None else round(h.similarity, 6),
+                "textMatch": h.text_match,
+                "summary": h.entry.summary,
+            }
+            for i, h in enumerate(hits)
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        print("No matching diary entries.", file=sys.stderr)
+    for i, h in enumerate(hits, 1):
+        e = h.entry
+        span = f"{format_date(e.start_time, off, lang)} – {format_date(e.end_time, off, lang)}"
+        first = (e.summary.strip().splitlines() or [""])[0]
+        print(f"{i}. {e.title}  [{span}]  score {h.score:.4f}")
+        print(f"   {first}")
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    mem = _open()
+    try:
+        n = mem.engine.reindex(Progress("Indexing"), everything=args.all)
+    finally:
+        mem.close()
+    print(f"Indexed {n} diary entries.", file=sys.stderr)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="dl-app", description="Digital Life (数字生命)")
+    ap.add_argument("--version", action="version", version=f"dl-app {__version__}")
+    sub = ap.add_subparsers(dest="command")
+    sub.add_parser("chat", help="talk in the terminal").set_defaults(fn=cmd_chat)
+    mem = sub.add_parser("memory", help="look at and move memory")
+    msub = mem.add_subparsers(dest="memory_command", required=True)
+    show = msub.add_parser("show", help="names, self-concept, profile, counts, summary")
+    show.add_argument("--json", action="store_true", help="one JSON object")
+    show.set_defaults(fn=cmd_show)
+    msub.add_parser("consolidate", help="end the conversation now").set_defaults(
+        fn=cmd_consolidate
+    )
+    exp = msub.add_parser("export", help="write memory as JSON (PATH or - for stdout)")
+    exp.add_argument("path")
+    exp.set_defaults(fn=cmd_export)
+    imp = msub.add_parser("import", help="replace memory from a JSON export")
+    imp.add_argument("path")
+    imp.set_defaults(fn=cmd_import)
+    search = msub.add_parser("search", help="search the diary as recall does")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=5, help="how many entries (default 5)")
+    search.add_argument("--json", action="store_true", help="one JSON array")
+    search.set_defaults(fn=cmd_search)
+    reindex = msub.add_parser("reindex", help="embed entries missing vectors")
+    reindex.add_argument("--all", action="store_true", help="re-embed every entry")
+    reindex.set_defaults(fn=cmd_reindex)
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    fn = getattr(args, "fn", cmd_chat)
+    try:
+        return int(fn(args))
+    except DLError as e:
+        _err(str(e))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

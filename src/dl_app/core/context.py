@@ -1,0 +1,335 @@
+"""Context assembly: what one chat request holds, section by section, in budget.
+
+A request is the system message (persona, self-concept, user profile,
+conversation summary, recalled memories, real-world info) followed by as many
+of the most recent whole turns as fit, and the current turn. Each section has a
+cap (a share of the prompt budget) so no section can starve the recent
+messages; unused room goes to the messages. The prompt plus the answer's
+``max_tokens`` never exceeds the budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..prompts import PromptSet
+from .errors import BudgetError
+from .models import ConversationState, DiaryEntry, Message, Profile
+from .ports import TokenCounter
+from .timefmt import format_date
+from .tokens import REPLY_PRIMING, message_tokens, tools_tokens, truncate, truncate_middle
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Token budget of every request: prompt + answer <= ``total``."""
+
+    total: int = 3000
+    reply: int = 400
+
+    @property
+    def prompt(self) -> int:
+        return self.total - self.reply
+
+    def share(self, fraction: float, floor: int = 48) -> int:
+        return max(floor, int(self.prompt * fraction))
+
+    # Section caps, as shares of the prompt budget.
+    @property
+    def self_cap(self) -> int:
+        return self.share(0.11)
+
+    @property
+    def user_cap(self) -> int:
+        return self.share(0.11)
+
+    @property
+    def summary_cap(self) -> int:
+        return self.share(0.14)
+
+    @property
+    def recalled_cap(self) -> int:
+        return self.share(0.14)
+
+    @property
+    def world_cap(self) -> int:
+        return self.share(0.05)
+
+    @property
+    def diary_cap(self) -> int:
+        return self.share(0.14)
+
+    @property
+    def tool_result_cap(self) -> int:
+        return self.share(0.12)
+
+
+@dataclass
+class Section:
+    name: str
+    text: str
+    tokens: int
+    cap: int | None = None
+
+
+@dataclass
+class ContextPlan:
+    """One assembled request, with the accounting the inspector shows."""
+
+    messages: list[dict[str, Any]]
+    sections: list[Section]
+    tools: list[dict[str, Any]] | None
+    budget: Budget
+    window_start: int  # index in the conversation of the first message sent
+    history_tokens: int  # tokens of earlier turns sent
+    current_tokens: int  # tokens of the current turn
+    prompt_tokens: int  # everything but the answer
+    current_truncated: bool = False
+    dropped_turns: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def request_tokens(self) -> int:
+        """Prompt plus the answer's reserve: what the budget limits."""
+        return self.prompt_tokens + self.budget.reply
+
+
+def turn_spans(messages: Sequence[Message]) -> list[tuple[int, int]]:
+    """``[start, end)`` index spans of whole turns. A turn starts at each user
+    message (or where ``turn_id`` changes) and holds what answered it."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for i in range(1, len(messages) + 1):
+        if i == len(messages):
+            if messages:
+                spans.append((start, i))
+            break
+        m, prev = messages[i], messages[i - 1]
+        if m.role == "user" or (m.turn_id and prev.turn_id and m.turn_id != prev.turn_id):
+            spans.append((start, i))
+            start = i
+    return spans
+
+
+def to_openai(messages: Sequence[Message], prompts: PromptSet) -> list[dict[str, Any]]:
+    """Our messages in OpenAI shape, keeping tool calls paired with results.
+
+    A tool call with no result, or a result with no call (possible in imported
+    files), would make the request invalid: unpaired calls are dropped and
+    unpaired results are sent as plain assistant text.
+    """
+    result_ids = {m.tool_call_id for m in messages if m.role == "tool" and m.tool_call_id}
+    call_ids: set[str] = set()
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        if m.role == "assistant" and m.tool_calls:
+            calls = [c for c in m.tool_calls if c.id in result_ids]
+            call_ids.update(c.id for c in calls)
+            if calls:
+                out.append(
+                    {
+                        "role": "assistant",
+                        "content": m.content or "",
+                        "tool_calls": [
+                            {
+                                "id": c.id,
+                                "type": "function",
+                                "function": {"name": c.name, "arguments": c.arguments},
+                            }
+                            for c in calls
+                        ],
+                    }
+                )
+            elif m.content:
+                out.append({"role": "assistant", "content": m.content})
+        elif m.role == "tool":
+            if m.tool_call_id and m.tool_call_id in call_ids:
+                out.append({"role": "tool", "tool_call_id": m.tool_call_id, "content": m.content})
+            else:
+                speaker = prompts.label("speaker_tool")
+                out.append({"role": "assistant", "content": f"({speaker}) {m.content}"})
+        else:
+            out.append({"role": m.role, "content": m.content})
+    return out
+
+
+def memory_lines(
+    entries: Sequence[DiaryEntry], prompts: PromptSet, offset_minutes: int
+) -> list[str]:
+    lang = prompts.lang
+    return [
+        prompts.label(
+            "memory_line",
+            title=e.title,
+            start=format_date(e.start_time, offset_minutes, lang),
+            end=format_date(e.end_time, offset_minutes, lang),
+            summary=e.summary,
+        )
+        for e in entries
+    ]
+
+
+class ContextBuilder:
+    """Builds chat requests within the budget (pure; counts with ``counter``)."""
+
+    def __init__(self, prompts: PromptSet, counter: TokenCounter, budget: Budget) -> None:
+        self.prompts = prompts
+        self.counter = counter
+        self.budget = budget
+
+    # -- sections ---------------------------------------------------------
+
+    def _capped(self, name: str, template: str, cap: int, body_key: str, body: str,
+                **values: str) -> Section:
+        marker = self.prompts.label("truncated")
+        frame = self.prompts.render(template, **{body_key: ""}, **values)
+        room = cap - self.counter.count(frame) - 1
+        text = self.prompts.render(
+            template, **{body_key: truncate(self.counter, body, max(room, 0), marker)}, **values
+        )
+        return Section(name, text, self.counter.count(text), cap)
+
+    def persona(self, profile: Profile, with_tools: bool) -> Section:
+        names = {"self_name": profile.self_name, "user_name": profile.user_name}
+        text = self.prompts.render("persona", **names)
+        if with_tools:
+            text += "\n\n" + self.prompts.render("recall_tool", **names)
+        return Section("persona", text, self.counter.count(text))
+
+    def sections(
+        self,
+        state: ConversationState,
+        *,
+        with_tools: bool,
+        world_lines: Sequence[str],
+        recalled: Sequence[DiaryEntry],
+        offset_minutes: int,
+    ) -> list[Section]:
+        b, p, profile = self.budget, self.prompts, state.profile
+        out = [self.persona(profile, with_tools)]
+        out.append(self._capped(
+            "self", "section_self", b.self_cap, "memory_about_self",
+            profile.memory_about_self, self_name=profile.self_name,
+        ))
+        out.append(self._capped(
+            "user", "section_user", b.user_cap, "memory_about_user",
+            profile.memory_about_user or p.label("no_memory"), user_name=profile.user_name,
+        ))
+        if state.summary.strip():
+            out.append(self._capped(
+                "summary", "section_summary", b.summary_cap, "summary", state.summary,
+            ))
+        if recalled:
+            out.append(self._recalled(recalled, offset_minutes))
+        if world_lines:
+            out.append(self._capped(
+                "world", "section_world", b.world_cap, "world", "\n".join(world_lines),
+            ))
+        return out
+
+    def _recalled(self, recalled: Sequence[DiaryEntry], offset_minutes: int) -> Section:
+        """Newest recall first, whole lines while they fit the cap."""
+        cap = self.budget.recalled_cap
+        frame = self.counter.count(self.prompts.render("section_recalled", memories=""))
+        lines: list[str] = []
+        used = frame
+        per_line = max(32, (cap - frame) // 2)
+        for line in memory_lines(list(reversed(recalled)), self.prompts, offset_minutes):
+            line = truncate(self.counter, line, per_line, self.prompts.label("truncated"))
+            n = self.counter.count(line) + 1
+            if used + n > cap:
+                break
+            lines.append(line)
+            used += n
+        text = self.prompts.render("section_recalled", memories="\n".join(lines)) if lines else ""
+        return Section("recalled", text, self.counter.count(text), cap)
+
+    # -- the request ------------------------------------------------------
+
+    def build(
+        self,
+        state: ConversationState,
+        current: Sequence[Message],
+        *,
+        tools: list[dict[str, Any]] | None = None,
+        world_lines: Sequence[str] = (),
+        offset_minutes: int = 0,
+    ) -> ContextPlan:
+        """Assemble the request for ``current`` (this turn's messages so far)
+        after the stored conversation ``state.messages``."""
+        history = state.messages
+        spans = turn_spans(history)
+        # Recalled entries not visible as tool results in what we send are
+        # listed in their own section. First guess: assume the whole history
+        # fits; recompute once if it does not.
+        sent_start = 0
+        for _ in range(4):  # converges in one or two passes
+            visible = {
+                r.uuid for m in [*history[sent_start:], *current] for r in m.recall
+            }
+            recalled = [e for e in state.recalled if e.uuid not in visible]
+            sections = self.sections(
+                state, with_tools=bool(tools), world_lines=world_lines,
+                recalled=recalled, offset_minutes=offset_minutes,
+            )
+            system = "\n\n".join(s.text for s in sections if s.text)
+            system_msg = {"role": "system", "content": system}
+            fixed = (
+                message_tokens(self.counter, system_msg)
+                + tools_tokens(self.counter, tools)
+                + REPLY_PRIMING
+            )
+            room = self.budget.prompt - fixed
+            cur_msgs, cur_tokens, truncated = self._fit_current(current, room)
+            room -= cur_tokens
+            chosen_start, hist_tokens, dropped = len(history), 0, 0
+            for start, end in reversed(spans):
+                seg = to_openai(history[start:end], self.prompts)
+                n = sum(message_tokens(self.counter, m) for m in seg)
+                if hist_tokens + n > room:
+                    dropped = sum(1 for s in spans if s[0] < start + 1)
+                    break
+                hist_tokens += n
+                chosen_start = start
+            if chosen_start == sent_start or not history:
+                break
+            sent_start = chosen_start
+        hist_msgs = to_openai(history[chosen_start:], self.prompts)
+        messages = [system_msg, *hist_msgs, *cur_msgs]
+        prompt_tokens = fixed + hist_tokens + cur_tokens
+        plan = ContextPlan(
+            messages=messages, sections=sections, tools=tools, budget=self.budget,
+            window_start=chosen_start, history_tokens=hist_tokens, current_tokens=cur_tokens,
+            prompt_tokens=prompt_tokens, current_truncated=truncated, dropped_turns=dropped,
+        )
+        if plan.request_tokens > self.budget.total:
+            raise BudgetError(
+                f"The request needs {plan.request_tokens} tokens but the budget is "
+                f"{self.budget.total}. Raise the token budget in settings."
+            )
+        return plan
+
+    def _fit_current(
+        self, current: Sequence[Message], room: int
+    ) -> tuple[list[dict[str, Any]], int, bool]:
+        msgs = to_openai(current, self.prompts)
+        total = sum(message_tokens(self.counter, m) for m in msgs)
+        if total <= room:
+            return msgs, total, False
+        # Too long: shorten the user's text (keeping its head and tail).
+        others = total - message_tokens(self.counter, msgs[0])
+        limit = room - others - 4
+        if not msgs or msgs[0]["role"] != "user" or limit < 16:
+            raise BudgetError(
+                f"This message cannot fit the token budget ({self.budget.total}). "
+                "Raise the budget in settings or send a shorter message."
+            )
+        marker = self.prompts.label("truncated")
+        msgs[0] = {
+            **msgs[0],
+            "content": truncate_middle(self.counter, msgs[0]["content"], limit, marker),
+        }
+        total = sum(message_tokens(self.counter, m) for m in msgs)
+        return msgs, total, True

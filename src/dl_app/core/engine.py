@@ -1,0 +1,531 @@
+"""The memory engine: one conversation turn, recall, folding, consolidation.
+
+A turn is all-or-nothing: the user's message, any recall rounds and the reply
+are committed to the state store in one transaction after the reply is
+complete; a failure anywhere leaves memory exactly as it was.
+
+Turns are one at a time (a lock); callers on other threads wait.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..prompts import PromptSet
+from .context import Budget, ContextBuilder, ContextPlan, memory_lines, to_openai, turn_spans
+from .errors import BadResponse, DLError, ServiceError
+from .housekeeping import Housekeeper
+from .models import (
+    ConversationState,
+    DiaryEntry,
+    Message,
+    PendingConsolidation,
+    Recall,
+    SearchHit,
+    ToolCall,
+    new_id,
+)
+from .ports import (
+    ChatDelta,
+    ChatModel,
+    ChatRequest,
+    ChatResult,
+    Clock,
+    DiaryStore,
+    Embedder,
+    ProgressFn,
+    StateStore,
+    TokenCounter,
+)
+from .timefmt import format_datetime
+from .tokens import message_tokens, truncate
+
+TOOL_NAME = "get_memory"
+HOUR_MS = 3_600_000
+
+DeltaFn = Callable[[ChatDelta], None]
+EventFn = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    budget: Budget = Budget()
+    idle_hours: float = 8.0
+    recall_mode: str = "tool"  # tool | auto | off
+    recall_rounds: int = 2
+    recall_k: int = 3
+    temperature: float | None = None
+    # Proactive folding keeps the unsummarised tail under this share of the
+    # room for messages, so the next request rarely has to fold first.
+    fold_high: float = 0.85
+    fold_low: float = 0.5
+
+
+@dataclass
+class TurnResult:
+    reply: str
+    reasoning: str
+    messages: list[Message]
+    recalled: list[SearchHit] = field(default_factory=list)
+    requests: int = 0
+    plan: ContextPlan | None = None
+    notices: list[str] = field(default_factory=list)
+
+
+def _no_event(_name: str, _data: dict[str, Any]) -> None:
+    return None
+
+
+class MemoryEngine:
+    def __init__(
+        self,
+        *,
+        chat: ChatModel,
+        embedder: Embedder | None,
+        diary: DiaryStore,
+        state: StateStore,
+        clock: Clock,
+        counter: TokenCounter,
+        prompts: PromptSet,
+        config: EngineConfig | None = None,
+        world_extra: Callable[[], Sequence[str]] | None = None,
+    ) -> None:
+        self.chat = chat
+        self.embedder = embedder
+        self.diary = diary
+        self.state = state
+        self.clock = clock
+        self.counter = counter
+        self.prompts = prompts
+        self.config = config or EngineConfig()
+        self.world_extra = world_extra
+        self.builder = ContextBuilder(prompts, counter, self.config.budget)
+        self.keeper = Housekeeper(chat, prompts, counter, self.config.budget)
+        self.lock = threading.RLock()
+        self.last_plan: ContextPlan | None = None
+        self.last_recall: list[SearchHit] = []
+
+    # -- small helpers ---------------------------------------------------
+
+    def _offset(self) -> int:
+        return self.clock.utc_offset_minutes(self.clock.now_ms())
+
+    def tools(self) -> list[dict[str, Any]]:
+        p = self.prompts
+        return [
+            {
+                "type": "function",
+                "function": {
+                    "name": TOOL_NAME,
+                    "description": p.label("tool_description"),
+                    "parameters": {
+                        "type": "object",
+                        "properties": {
+                            "memoryDescription": {
+                                "type": "string",
+                                "description": p.label("tool_param_description"),
+                            }
+                        },
+                        "required": ["memoryDescription"],
+                        "additionalProperties": False,
+                    },
+                },
+            }
+        ]
+
+    def first_met(self, state: ConversationState) -> int | None:
+        """When they first met: the earliest diary, archive or current message."""
+        times = [self.diary.first_start_time(), self.state.first_archived_time()]
+        if state.messages:
+            times.append(state.messages[0].timestamp)
+        known = [t for t in times if t is not None]
+        return min(known) if known else None
+
+    def world_lines(self, state: ConversationState, current: Sequence[Message]) -> list[str]:
+        p, now, off = self.prompts, self.clock.now_ms(), self._offset()
+        lang, zone = p.lang, self.clock.tz_name()
+
+        def fmt(ms: int) -> str:
+            return format_datetime(ms, off, lang, zone=zone)
+
+        lines = [p.label("world_now", time=fmt(now))]
+        first_msg = state.messages[0] if state.messages else (current[0] if current else None)
+        if first_msg is not None:
+            lines.append(p.label("world_start", time=fmt(first_msg.timestamp)))
+        earlier = [self.diary.first_start_time(), self.state.first_archived_time()]
+        met = min((t for t in earlier if t is not None), default=None)
+        if met is not None:
+            lines.append(p.label("world_first_met", time=fmt(met)))
+        else:
+            lines.append(p.label("world_first_met_today"))
+        if self.world_extra is not None:
+            try:
+                lines.extend(self.world_extra())
+            except Exception:  # real-world extras (weather) never block a turn
+                pass
+        return lines
+
+    def _tools_for(self, rounds_used: int) -> list[dict[str, Any]] | None:
+        cfg = self.config
+        if cfg.recall_mode == "tool" and rounds_used < cfg.recall_rounds:
+            return self.tools()
+        return None
+
+    def plan(self, state: ConversationState, current: Sequence[Message],
+             rounds_used: int = 0) -> ContextPlan:
+        return self.builder.build(
+            state,
+            current,
+            tools=self._tools_for(rounds_used),
+            world_lines=self.world_lines(state, current),
+            offset_minutes=self._offset(),
+        )
+
+    def preview(self, text: str = "") -> ContextPlan:
+        """The next request as it would be sent (for the context inspector)."""
+        with self.lock:
+            state = self.state.load()
+            current = [Message(role="user", content=text, timestamp=self.clock.now_ms())]
+            return self.plan(state, current)
+
+    # -- search -----------------------------------------------------------
+
+    def search(self, query: str, k: int = 5, exclude: Sequence[str] = ()) -> list[SearchHit]:
+        """The diary search recall uses: hybrid, or full-text alone when no
+        embedder is available (or it fails)."""
+        vector = None
+        model = ""
+        if self.embedder is not None and query.strip():
+            try:
+                vector = self.embedder.embed_query(query)
+                model = self.embedder.name
+            except ServiceError:
+                vector = None
+        return self.diary.search(query, vector, model, k=k, exclude=exclude)
+
+    def _recall(
+        self, desc: str, exclude: set[str], call_id: str, turn_id: str
+    ) -> tuple[Message, list[SearchHit]]:
+        hits = self.search(desc, self.config.recall_k, sorted(exclude))
+        p = self.prompts
+        if hits:
+            lines = memory_lines([h.entry for h in hits], p, self._offset())
+            body = p.render("tool_result", desc=desc, memories="\n".join(lines))
+        else:
+            body = p.render("tool_result_empty", desc=desc)
+        body = truncate(self.counter, body, self.config.budget.tool_result_cap, p.label("truncated"))
+        msg = Message(
+            role="tool",
+            content=body,
+            timestamp=self.clock.now_ms(),
+            turn_id=turn_id,
+            tool_call_id=call_id,
+            recall=[
+                Recall(uuid=h.entry.uuid, similarity=round(h.similarity or 0.0, 4), desc=desc)
+                for h in hits
+            ],
+        )
+        return msg, hits
+
+    def _tool_messages(
+        self, calls: Sequence[ToolCall], exclude: set[str], turn_id: str
+    ) -> tuple[list[Message], list[SearchHit]]:
+        out: list[Message] = []
+        found: list[SearchHit] = []
+        p = self.prompts
+        for call in calls:
+            error = None
+            desc = ""
+            if call.name != TOOL_NAME:
+                error = p.label("unknown_tool", name=call.name)
+            else:
+                try:
+                    args = json.loads(call.arguments or "{}")
+                    desc = args.get("memoryDescription") if isinstance(args, dict) else None
+                    if not isinstance(desc, str) or not desc.strip():
+                        error = p.label("bad_tool_args", error="memoryDescription missing")
+                except ValueError as e:
+                    error = p.label("bad_tool_args", error=str(e))
+            if error is not None:
+                out.append(Message(role="tool", content=error, timestamp=self.clock.now_ms(),
+                                   turn_id=turn_id, tool_call_id=call.id))
+                continue
+            msg, hits = self._recall(desc, exclude, call.id, turn_id)
+            exclude.update(h.entry.uuid for h in hits)
+            found.extend(hits)
+            out.append(msg)
+        return out, found
+
+    # -- a turn -----------------------------------------------------------
+
+    def is_idle(self, state: ConversationState | None = None) -> bool:
+        state = state or self.state.load()
+        if not state.messages:
+            return False
+        idle_ms = self.config.idle_hours * HOUR_MS
+        return self.clock.now_ms() - state.messages[-1].timestamp >= idle_ms
+
+    def send(
+        self, text: str, on_delta: DeltaFn | None = None, on_event: EventFn | None = None
+    ) -> TurnResult:
+        """Answer one user message. Memory changes only if the turn succeeds."""
+        emit = on_event or _no_event
+        text = text.strip()
+        if not text:
+            raise DLError("Empty message.")
+        with self.lock:
+            notices: list[str] = []
+            self.recover()
+            if self.is_idle():
+                try:
+                    emit("consolidating", {})
+                    self.consolidate()
+                except DLError as e:  # keep chatting; the diary is written later
+                    notices.append(f"Could not write the diary yet: {e}")
+                    emit("notice", {"text": notices[-1]})
+            state = self.state.load()
+            kept_before = self.keeper.requests
+            turn_id = new_id()
+            user = Message(role="user", content=text, timestamp=self.clock.now_ms(),
+                           turn_id=turn_id)
+            current: list[Message] = [user]
+            exclude = {e.uuid for e in state.recalled}
+            new_recalled: list[DiaryEntry] = []
+            all_hits: list[SearchHit] = []
+            requests = 0
+            if self.config.recall_mode == "auto":
+                hits = self._auto_recall(text, exclude)
+                if hits:
+                    exclude.update(h.entry.uuid for h in hits)
+                    new_recalled.extend(h.entry for h in hits)
+                    all_hits.extend(hits)
+            rounds = 0
+            while True:
+                view = state.model_copy(update={"recalled": [*state.recalled, *new_recalled]})
+                plan = self.plan(view, current, rounds)
+                if plan.window_start > state.folded_count:
+                    # Unsummarised turns would fall out of the window: fold first.
+                    state = self._fold_until_fits(state, plan.window_start)
+                    continue
+                self.last_plan = plan
+                emit("request", {"tokens": plan.request_tokens, "budget": plan.budget.total})
+                result = self._stream(plan, on_delta)
+                requests += 1
+                if result.tool_calls and plan.tools:
+                    rounds += 1
+                    call_msg = Message(
+                        role="assistant", content=result.content, reasoning=result.reasoning,
+                        timestamp=self.clock.now_ms(), turn_id=turn_id,
+                        tool_calls=result.tool_calls,
+                    )
+                    tool_msgs, hits = self._tool_messages(result.tool_calls, exclude, turn_id)
+                    current.extend([call_msg, *tool_msgs])
+                    new_recalled.extend(h.entry for h in hits)
+                    all_hits.extend(hits)
+                    emit("recall", {"hits": [h.entry.title for h in hits]})
+                    continue
+                if not result.content.strip():
+                    raise BadResponse("The model returned an empty reply.")
+                reply = Message(
+                    role="assistant", content=result.content.strip(),
+                    reasoning=result.reasoning, timestamp=self.clock.now_ms(), turn_id=turn_id,
+                )
+                current.append(reply)
+                break
+            self.state.commit_turn(current, new_recalled)
+            self.last_recall = all_hits
+            try:
+                self._fold_proactively(plan)
+            except DLError as e:  # the turn stands; folding retries next turn
+                notices.append(f"Could not update the conversation summary: {e}")
+            requests += self.keeper.requests - kept_before
+            return TurnResult(
+                reply=reply.content, reasoning=reply.reasoning, messages=current,
+                recalled=all_hits, requests=requests, plan=plan, notices=notices,
+            )
+
+    def _stream(self, plan: ContextPlan, on_delta: DeltaFn | None) -> ChatResult:
+        request = ChatRequest(
+            messages=plan.messages, max_tokens=plan.budget.reply, tools=plan.tools,
+            temperature=self.config.temperature, purpose="chat",
+        )
+        final: ChatResult | None = None
+        for item in self.chat.stream(request):
+            if isinstance(item, ChatResult):
+                final = item
+            elif on_delta is not None:
+                on_delta(item)
+        if final is None:
+            raise BadResponse("The model's stream ended without a result.")
+        return final
+
+    def _auto_recall(self, text: str, exclude: set[str]) -> list[SearchHit]:
+        hits = self.search(text, self.config.recall_k, sorted(exclude))
+        # Without a tool call nobody judged relevance: keep what both searches
+        # agree on, or clear full-text matches.
+        return [h for h in hits if h.text_match][: self.config.recall_k]
+
+    # -- folding ----------------------------------------------------------
+
+    def _fold_until_fits(self, state: ConversationState, target: int) -> ConversationState:
+        """Fold unsummarised messages until ``folded_count >= target``."""
+        summary, folded = state.summary, state.folded_count
+        while folded < target:
+            summary, taken = self.keeper.fold(
+                summary, state.messages[folded:], state.profile, self._offset()
+            )
+            folded += max(taken, 1)
+        self.state.set_summary(summary, folded)
+        return state.model_copy(update={"summary": summary, "folded_count": folded})
+
+    def _fold_proactively(self, plan: ContextPlan) -> None:
+        """After a turn: if the unsummarised tail nearly fills the room for
+        messages, fold its oldest turns (in as few requests as possible) so the
+        next turns need no folding."""
+        state = self.state.load()
+        tail = state.messages[state.folded_count :]
+        if not tail:
+            return 0
+        room = plan.history_tokens + plan.current_tokens + (
+            plan.budget.prompt - plan.prompt_tokens
+        )
+        tail_tokens = sum(message_tokens(self.counter, m) for m in to_openai(tail, self.prompts))
+        if tail_tokens <= room * self.config.fold_high:
+            return
+        summary, folded = state.summary, state.folded_count
+        while True:
+            rest = state.messages[folded:]
+            rest_tokens = sum(
+                message_tokens(self.counter, m) for m in to_openai(rest, self.prompts)
+            )
+            if rest_tokens <= room * self.config.fold_low or len(rest) <= 2:
+                break
+            summary, taken = self.keeper.fold(summary, rest, state.profile, self._offset())
+            folded += max(taken, 1)
+            self.state.set_summary(summary, folded)
+
+    # -- end of a conversation -------------------------------------------
+
+    def recover(self) -> bool:
+        """Finish a consolidation a crash interrupted. True if one was."""
+        pending = self.state.pending_consolidation()
+        if pending is None:
+            return False
+        self._apply(pending)
+        return True
+
+    def _apply(self, pending: PendingConsolidation) -> None:
+        vectors = [pending.vector] if pending.vector is not None else None
+        self.diary.upsert([pending.entry], vectors, pending.embed_model)
+        self.state.finish_consolidation()
+
+    def consolidate(self, progress: ProgressFn | None = None) -> DiaryEntry | None:
+        """End the conversation now: diary entry, title, self-concept, profile.
+
+        Nothing changes unless every model call succeeds; a crash after the
+        results exist is finished by ``recover`` on the next start, without
+        duplicates.
+        """
+        step = progress or (lambda _d, _t: None)
+        with self.lock:
+            self.recover()
+            state = self.state.load()
+            if not state.messages:
+                return None
+            total = 5
+            step(0, total)
+            # The unsummarised tail must fit the diary request: fold the rest.
+            room = self.keeper.diary_room(state.summary, state.profile)
+            spans = [s for s in turn_spans(state.messages) if s[0] >= state.folded_count]
+            start = len(state.messages)
+            used = 0
+            for s, e in reversed(spans):
+                n = sum(
+                    self.counter.count(line) + 1
+                    for line in self.keeper.transcript(
+                        state.messages[s:e], self._offset(), 10**9
+                    )
+                )
+                if used + n > room:
+                    break
+                used += n
+                start = s
+            if start > state.folded_count:
+                state = self._fold_until_fits(state, start)
+                room = self.keeper.diary_room(state.summary, state.profile)
+            tail = state.messages[state.folded_count :]
+            diary_text = self.keeper.diary(state.summary, tail, state.profile, self._offset())
+            step(1, total)
+            title = self.keeper.title(diary_text)
+            step(2, total)
+            new_self = self.keeper.update_memory(
+                "self", state.profile.memory_about_self, diary_text
+            )
+            step(3, total)
+            new_user = self.keeper.update_memory(
+                "user", state.profile.memory_about_user, diary_text
+            )
+            step(4, total)
+            entry = DiaryEntry(
+                title=title,
+                summary=diary_text,
+                start_time=min(m.timestamp for m in state.messages),
+                end_time=max(m.timestamp for m in state.messages),
+                source_ids=[m.id for m in state.messages],
+            )
+            vector, model = None, ""
+            if self.embedder is not None:
+                try:
+                    vector = self.embedder.embed_passages([f"{title}\n{diary_text}"])[0]
+                    model = self.embedder.name
+                except DLError:
+                    vector = None  # indexed later by "rebuild index"
+            pending = PendingConsolidation(
+                entry=entry, vector=vector, embed_model=model,
+                memory_about_self=new_self or state.profile.memory_about_self,
+                memory_about_user=new_user or state.profile.memory_about_user,
+                message_ids=[m.id for m in state.messages],
+            )
+            self.state.begin_consolidation(pending)
+            self._apply(pending)
+            step(total, total)
+            return entry
+
+    def clear_conversation(self) -> None:
+        with self.lock:
+            self.state.clear_conversation()
+
+    # -- indexing ----------------------------------------------------------
+
+    def index_status(self) -> tuple[int, int]:
+        """(entries with a vector from the current embedder, all entries)."""
+        total = self.diary.count()
+        if self.embedder is None:
+            return 0, total
+        missing = len(self.diary.unindexed(self.embedder.name, self.embedder.dimensions))
+        return total - missing, total
+
+    def reindex(
+        self, progress: ProgressFn | None = None, everything: bool = False, batch: int = 32
+    ) -> int:
+        """Embed entries lacking a vector from the current embedder (or all)."""
+        if self.embedder is None:
+            return 0
+        step = progress or (lambda _d, _t: None)
+        entries = (
+            self.diary.list()
+            if everything
+            else self.diary.unindexed(self.embedder.name, self.embedder.dimensions)
+        )
+        total = len(entries)
+        step(0, total)
+        for i in range(0, total, batch):
+            chunk = entries[i : i + batch]
+            vectors = self.embedder.embed_passages([f"{e.title}\n{e.summary}" for e in chunk])
+            self.diary.upsert(chunk, vectors, self.embedder.name)
+            step(min(i + batch, total), total)
+        return total

@@ -1,0 +1,229 @@
+"""Digital Life's memory as a library: open, talk, consolidate, recall, move.
+
+    from dl_app.memory import Memory
+
+    with Memory.open("/path/to/data") as mem:       # or Memory.open() for the default
+        reply = mem.send("我今天去爬山了")             # one turn, streamed if on_delta given
+        hits = mem.search("爬山", k=3)                # the recall search
+        mem.consolidate()                             # end the conversation: a diary entry
+        mem.export("backup.json")
+
+It pulls in no window or voice code. Import never replaces memory before the
+new file is fully validated and embedded; what it replaces is saved first as
+a backup file in ``<data dir>/backups/``, and an import a crash interrupted is
+finished the next time the memory is opened.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from . import __version__
+from .core.engine import DeltaFn, EventFn, TurnResult
+from .core.errors import ImportFailed, StoreError
+from .core.exchange import load_export_bytes, parse_export, summarize_snapshot, to_export
+from .core.models import DiaryEntry, MemorySnapshot, SearchHit
+from .core.ports import ChatModel, Clock, Embedder, ProgressFn
+from .fsutil import atomic_write_text
+from .wiring import App, build, default_profile
+
+__all__ = ["ImportReport", "Memory", "MemorySnapshot", "SearchHit", "TurnResult"]
+
+PENDING_IMPORT = "import-pending.json"
+
+
+@dataclass
+class ImportReport:
+    entries: int
+    messages: int
+    archived: int
+    backup: Path | None
+    warnings: list[str] = field(default_factory=list)
+    preview: dict[str, Any] = field(default_factory=dict)
+
+
+class Memory:
+    """One companion's memory in a data dir."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.engine = app.engine
+        self._recover_import()
+        self.engine.recover()
+
+    @classmethod
+    def open(
+        cls,
+        data_dir: str | Path | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        chat: ChatModel | None = None,
+        embedder: Embedder | None = None,
+        clock: Clock | None = None,
+    ) -> Memory:
+        root = Path(data_dir) if data_dir is not None else None
+        return cls(build(root, env, chat=chat, embedder=embedder, clock=clock))
+
+    def close(self) -> None:
+        self.app.close()
+
+    def __enter__(self) -> Memory:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- talking -------------------------------------------------------------
+
+    def send(
+        self, text: str, on_delta: DeltaFn | None = None, on_event: EventFn | None = None
+    ) -> TurnResult:
+        return self.engine.send(text, on_delta=on_delta, on_event=on_event)
+
+    def consolidate(self, progress: ProgressFn | None = None) -> DiaryEntry | None:
+        return self.engine.consolidate(progress)
+
+    def search(self, query: str, k: int = 5) -> list[SearchHit]:
+        return self.engine.search(query, k)
+
+    # -- looking ---------------------------------------------------------------
+
+    def snapshot(self) -> MemorySnapshot:
+        state = self.app.state.load()
+        return MemorySnapshot(
+            profile=state.profile,
+            current_summary=state.summary,
+            conversation=state.messages,
+            archive=self.app.state.archive(),
+            diary=self.engine.diary.list(),
+        )
+
+    def show(self) -> dict[str, Any]:
+        """Names, self-concept, profile, diary count, summary (``memory show``)."""
+        state = self.app.state.load()
+        indexed, total = self.engine.index_status()
+        return {
+            "selfName": state.profile.self_name,
+            "userName": state.profile.user_name,
+            "memoryAboutSelf": state.profile.memory_about_self,
+            "memoryAboutUser": state.profile.memory_about_user,
+            "diaryCount": total,
+            "indexedCount": indexed,
+            "currentSummary": state.summary,
+            "conversationMessages": len(state.messages),
+            "dataDir": str(self.app.data_dir),
+            "model": self.app.settings.llm.model,
+        }
+
+    # -- moving ------------------------------------------------------------------
+
+    def export_dict(self) -> dict[str, Any]:
+        return to_export(self.snapshot(), version=__version__)
+
+    def export(self, path: str | Path) -> None:
+        atomic_write_text(
+            Path(path), json.dumps(self.export_dict(), ensure_ascii=False, indent=2)
+        )
+
+    def preview_import(self, raw: bytes) -> dict[str, Any]:
+        result = parse_export(load_export_bytes(raw), default_profile=self._defaults())
+        return {**summarize_snapshot(result.snapshot), "warnings": result.warnings}
+
+    def import_bytes(self, raw: bytes, progress: ProgressFn | None = None) -> ImportReport:
+        """Validate, embed, back up the current memory, then replace it."""
+        result = parse_export(load_export_bytes(raw), default_profile=self._defaults())
+        snap = result.snapshot
+        step = progress or (lambda _d, _t: None)
+        vectors: list[list[float]] | None = None
+        model = ""
+        embedder = self.engine.embedder
+        if embedder is not None and snap.diary:
+            vectors = []
+            total = len(snap.diary)
+            step(0, total)
+            for i in range(0, total, 64):
+                chunk = snap.diary[i : i + 64]
+                vectors.extend(embedder.embed_passages([f"{e.title}\n{e.summary}" for e in chunk]))
+                step(min(i + 64, total), total)
+            model = embedder.name
+        with self.engine.lock:
+            backup = self._backup()
+            staged = {
+                "embed_model": model,
+                "vectors": vectors,
+                "export": to_export(snap, version=__version__),
+            }
+            atomic_write_text(self.app.data_dir / PENDING_IMPORT, json.dumps(staged))
+            self._apply_import(snap, vectors, model)
+        return ImportReport(
+            entries=len(snap.diary),
+            messages=len(snap.conversation),
+            archived=len(snap.archive),
+            backup=backup,
+            warnings=result.warnings,
+            preview=summarize_snapshot(snap),
+        )
+
+    def import_file(self, path: str | Path, progress: ProgressFn | None = None) -> ImportReport:
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as e:
+            raise ImportFailed(f"Cannot read {path}: {e.strerror or e}") from e
+        return self.import_bytes(raw, progress)
+
+    # -- internals -------------------------------------------------------------
+
+    def _defaults(self) -> Any:
+        return default_profile(self.app.prompts)
+
+    def _backup(self) -> Path | None:
+        snap = self.snapshot()
+        if not (snap.diary or snap.conversation or snap.archive or snap.current_summary):
+            if snap.profile == self._defaults():
+                return None
+        folder = self.app.data_dir / "backups"
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = folder / f"memory-before-import-{stamp}.json"
+        n = 1
+        while path.exists():
+            n += 1
+            path = folder / f"memory-before-import-{stamp}-{n}.json"
+        try:
+            atomic_write_text(path, json.dumps(to_export(snap, version=__version__),
+                                               ensure_ascii=False, indent=2))
+        except OSError as e:
+            raise StoreError(f"Could not write the backup {path}: {e}; nothing was changed.") from e
+        return path
+
+    def _apply_import(
+        self, snap: MemorySnapshot, vectors: list[list[float]] | None, model: str
+    ) -> None:
+        diary = self.engine.diary
+        diary.clear()
+        if snap.diary:
+            diary.upsert(snap.diary, vectors, model)
+        self.app.state.replace_all(snap)
+        (self.app.data_dir / PENDING_IMPORT).unlink(missing_ok=True)
+
+    def _recover_import(self) -> None:
+        path = self.app.data_dir / PENDING_IMPORT
+        if not path.exists():
+            return
+        try:
+            staged = json.loads(path.read_text(encoding="utf-8"))
+            snap = parse_export(staged["export"], default_profile=self._defaults()).snapshot
+        except (OSError, ValueError, KeyError, ImportFailed):
+            path.unlink(missing_ok=True)  # never started replacing: memory is intact
+            return
+        self._apply_import(snap, staged.get("vectors"), staged.get("embed_model", ""))

@@ -1,0 +1,171 @@
+"""Settings: pydantic models, a JSON file in the data dir, ``DL_*`` overrides.
+
+Secrets (API keys) are never stored here: they come from the environment or
+the OS keyring (``dl_app.adapters.secrets``). Every field has a description in
+English and Chinese, which the settings UI shows as its help line.
+
+Environment variables (a contract; they win over the file):
+``DL_LLM_BASE_URL``, ``DL_LLM_API_KEY``, ``DL_LLM_MODEL``, ``DL_EMBED_BASE_URL``,
+``DL_EMBED_API_KEY``, ``DL_EMBED_MODEL``, ``DL_EMBED_DIMENSIONS``,
+``DL_TOKEN_BUDGET``, ``DL_DATA_DIR`` (see ``paths.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .core.errors import DLError
+from .fsutil import atomic_write_text
+
+SCHEMA_VERSION = 1
+SETTINGS_FILE = "settings.json"
+
+
+def _f(en: str, zh: str, **kw: Any) -> Any:
+    """A field whose description carries both languages: ``en || zh``."""
+    return Field(description=f"{en} || {zh}", **kw)
+
+
+class LLMSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = _f(
+        "OpenAI-compatible endpoint of the chat model (ollama by default).",
+        "兼容 OpenAI 的推理服务地址（默认 ollama）。",
+        default="http://127.0.0.1:11434/v1",
+    )
+    model: str = _f("Model name.", "模型名称。", default="qwen2.5:7b")
+    timeout_s: float = _f(
+        "Seconds to wait for the service before giving up.",
+        "等待服务响应的秒数。",
+        default=120.0,
+        gt=0,
+    )
+    max_retries: int = _f(
+        "Retries on rate limits and server errors.", "限流或服务出错时的重试次数。",
+        default=2, ge=0, le=10,
+    )
+    temperature: float | None = _f(
+        "Sampling temperature (empty: the service's default).",
+        "采样温度（留空则用服务默认值）。",
+        default=None,
+    )
+    recall_mode: Literal["tool", "auto", "off"] = _f(
+        "How memories are recalled: the model calls a tool, or the app searches "
+        "with each message (for models without tool support).",
+        "记忆回想方式：模型调用工具，或每条消息自动检索（适合不支持工具的模型）。",
+        default="tool",
+    )
+
+
+class EmbedSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = _f(
+        "OpenAI-compatible /embeddings endpoint. Empty: the built-in embedder "
+        "(no service, no network).",
+        "兼容 OpenAI 的嵌入服务地址。留空则使用内置嵌入模型（无需服务和网络）。",
+        default="",
+    )
+    model: str = _f("Embedding model name.", "嵌入模型名称。", default="")
+    dimensions: int | None = _f(
+        "Vector dimension to request (empty: the model's own).",
+        "请求的向量维度（留空则用模型默认）。",
+        default=None, ge=1, le=8192,
+    )
+
+
+class MemorySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token_budget: int = _f(
+        "Tokens per request, prompt and answer together. Every request fits it.",
+        "每次请求的 token 上限（提示词与回答合计），所有请求都不会超出。",
+        default=3000, ge=1500, le=1_000_000,
+    )
+    reply_tokens: int = _f(
+        "Tokens reserved for the answer inside the budget.",
+        "预算中留给回答的 token 数。",
+        default=400, ge=64, le=32_000,
+    )
+    idle_hours: float = _f(
+        "Hours of silence after which the conversation becomes a diary entry.",
+        "对话沉寂多少小时后写成日记。",
+        default=8.0, gt=0,
+    )
+    recall_rounds: int = _f(
+        "Most memory searches the model may make per message.",
+        "每条消息模型最多检索记忆的次数。",
+        default=2, ge=0, le=5,
+    )
+    recall_k: int = _f(
+        "Memories returned per search.", "每次检索返回的记忆数。", default=3, ge=1, le=10,
+    )
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = _f("Settings format version.", "设置格式版本。", default=SCHEMA_VERSION)
+    language: Literal["auto", "zh", "en"] = _f(
+        "Language of prompts and UI (auto: follow the system).",
+        "提示词与界面语言（auto：跟随系统）。",
+        default="auto",
+    )
+    llm: LLMSettings = _f("Chat model.", "推理服务。", default_factory=LLMSettings)
+    embed: EmbedSettings = _f("Embeddings.", "嵌入服务。", default_factory=EmbedSettings)
+    memory: MemorySettings = _f("Memory.", "记忆。", default_factory=MemorySettings)
+
+
+class SettingsError(DLError):
+    """The settings file or a DL_* variable is invalid."""
+
+
+_ENV_MAP: dict[str, tuple[str, str]] = {
+    "DL_LLM_BASE_URL": ("llm", "base_url"),
+    "DL_LLM_MODEL": ("llm", "model"),
+    "DL_EMBED_BASE_URL": ("embed", "base_url"),
+    "DL_EMBED_MODEL": ("embed", "model"),
+    "DL_EMBED_DIMENSIONS": ("embed", "dimensions"),
+    "DL_TOKEN_BUDGET": ("memory", "token_budget"),
+}
+
+
+def load_settings(data_dir: Path, env: Mapping[str, str] | None = None) -> Settings:
+    """Read ``settings.json`` (missing file: defaults), then apply ``DL_*``."""
+    env = os.environ if env is None else env
+    path = data_dir / SETTINGS_FILE
+    raw: dict[str, Any] = {}
+    if path.exists():
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise SettingsError(f"Cannot read settings file {path}: {e}") from e
+        if not isinstance(raw, dict):
+            raise SettingsError(f"Settings file {path} must hold a JSON object.")
+    for var, (section, key) in _ENV_MAP.items():
+        value = env.get(var)
+        if value:
+            raw.setdefault(section, {})
+            if not isinstance(raw[section], dict):
+                raise SettingsError(f"Settings file {path}: '{section}' must be an object.")
+            raw[section][key] = value
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
+        )
+        raise SettingsError(f"Invalid settings ({path} or DL_* variables): {problems}") from e
+
+
+def save_settings(data_dir: Path, settings: Settings) -> None:
+    """Write settings atomically (a crash leaves the old or the new file)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(data_dir / SETTINGS_FILE, settings.model_dump_json(indent=2))

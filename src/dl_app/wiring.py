@@ -1,0 +1,132 @@
+"""The composition root: settings and data dir in, a ready engine out.
+
+Only this module knows which adapter implements which port.
+"""
+
+from __future__ import annotations
+
+import locale
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import prompts as prompt_files
+from .adapters.clock import SystemClock
+from .adapters.secrets import get_secret
+from .adapters.state_sqlite import SqliteStateStore
+from .adapters.tokenizer import counter_for_model
+from .core.context import Budget
+from .core.engine import EngineConfig, MemoryEngine
+from .core.models import Profile
+from .core.ports import ChatModel, Clock, Embedder
+from .paths import data_dir as default_data_dir
+from .prompts import Lang, PromptSet
+from .settings import Settings, load_settings
+
+
+def resolve_lang(setting: str, env: Mapping[str, str] | None = None) -> Lang:
+    """``zh`` or ``en``: the setting, or the system locale (zh for zh_*)."""
+    if setting in ("zh", "en"):
+        return setting  # type: ignore[return-value]
+    env = os.environ if env is None else env
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        value = env.get(var, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    try:
+        code = locale.getlocale()[0] or ""
+    except ValueError:
+        code = ""
+    return "zh" if code.lower().startswith("zh") else "en"
+
+
+def default_profile(p: PromptSet) -> Profile:
+    return Profile(
+        self_name=p.label("default_self_name"),
+        user_name=p.label("default_user_name"),
+        memory_about_self=p.label("default_memory_about_self"),
+        memory_about_user="",
+    )
+
+
+def make_chat(settings: Settings, env: Mapping[str, str] | None = None) -> ChatModel:
+    from .adapters.llm_openai import OpenAIChatModel
+
+    s = settings.llm
+    return OpenAIChatModel(
+        base_url=s.base_url,
+        api_key=get_secret("llm_api_key", env),
+        model=s.model,
+        timeout=s.timeout_s,
+        max_retries=s.max_retries,
+    )
+
+
+def make_embedder(settings: Settings, env: Mapping[str, str] | None = None) -> Embedder:
+    s = settings.embed
+    if not s.base_url:
+        from .adapters.embed_builtin import BuiltinEmbedder
+
+        return BuiltinEmbedder()
+    from .adapters.embed_openai import OpenAIEmbedder
+
+    return OpenAIEmbedder(
+        base_url=s.base_url,
+        api_key=get_secret("embed_api_key", env),
+        model=s.model,
+        dimensions=s.dimensions,
+    )
+
+
+@dataclass
+class App:
+    data_dir: Path
+    settings: Settings
+    lang: Lang
+    prompts: PromptSet
+    engine: MemoryEngine
+    state: SqliteStateStore
+
+    def close(self) -> None:
+        self.state.close()
+
+
+def build(
+    data_dir: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    chat: ChatModel | None = None,
+    embedder: Embedder | None = None,
+    clock: Clock | None = None,
+) -> App:
+    """Open the memory in ``data_dir`` (default: ``DL_DATA_DIR`` or the
+    platform's data dir) with the configured services."""
+    from .adapters.diary_lancedb import LanceDiaryStore
+
+    root = data_dir or default_data_dir(env)
+    settings = load_settings(root, env)
+    lang = resolve_lang(settings.language, env)
+    prompts = prompt_files.load(lang)
+    state = SqliteStateStore(root / "state.sqlite3", default_profile(prompts))
+    diary = LanceDiaryStore(root / "diary.lance")
+    m = settings.memory
+    config = EngineConfig(
+        budget=Budget(total=m.token_budget, reply=min(m.reply_tokens, m.token_budget // 3)),
+        idle_hours=m.idle_hours,
+        recall_mode=settings.llm.recall_mode,
+        recall_rounds=m.recall_rounds,
+        recall_k=m.recall_k,
+        temperature=settings.llm.temperature,
+    )
+    engine = MemoryEngine(
+        chat=chat or make_chat(settings, env),
+        embedder=embedder or make_embedder(settings, env),
+        diary=diary,
+        state=state,
+        clock=clock or SystemClock(),
+        counter=counter_for_model(settings.llm.model),
+        prompts=prompts,
+        config=config,
+    )
+    return App(root, settings, lang, prompts, engine, state)
