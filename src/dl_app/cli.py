@@ -119,7 +119,8 @@ def _chat_tty(mem: Any) -> int:
         if text == "/consolidate":
             try:
                 entry = mem.consolidate(Progress("diary"))
-                print(entry.title if entry else ("（没有可写的对话）" if zh else "(nothing to write)"))
+                empty = "（没有可写的对话）" if zh else "(nothing to write)"
+                print(entry.title if entry else empty)
             except DLError as e:
                 _err(str(e))
             continue

@@ -189,9 +189,9 @@ class Memory:
 
     def _backup(self) -> Path | None:
         snap = self.snapshot()
-        if not (snap.diary or snap.conversation or snap.archive or snap.current_summary):
-            if snap.profile == self._defaults():
-                return None
+        empty = not (snap.diary or snap.conversation or snap.archive or snap.current_summary)
+        if empty and snap.profile == self._defaults():
+            return None
         folder = self.app.data_dir / "backups"
         stamp = time.strftime("%Y%m%d-%H%M%S")
         path = folder / f"memory-before-import-{stamp}.json"

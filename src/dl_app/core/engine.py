@@ -9,24 +9,22 @@ Turns are one at a time (a lock); callers on other threads wait.
 
 from __future__ import annotations
 
-import json
+import contextlib
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..prompts import PromptSet
-from .context import Budget, ContextBuilder, ContextPlan, memory_lines, to_openai, turn_spans
-from .errors import BadResponse, DLError, ServiceError
+from .context import Budget, ContextBuilder, ContextPlan, to_openai, turn_spans
+from .errors import BadResponse, DLError
 from .housekeeping import Housekeeper
 from .models import (
     ConversationState,
     DiaryEntry,
     Message,
     PendingConsolidation,
-    Recall,
     SearchHit,
-    ToolCall,
     new_id,
 )
 from .ports import (
@@ -41,10 +39,10 @@ from .ports import (
     StateStore,
     TokenCounter,
 )
+from .recall import Recaller
 from .timefmt import format_datetime
-from .tokens import message_tokens, truncate
+from .tokens import message_tokens
 
-TOOL_NAME = "get_memory"
 HOUR_MS = 3_600_000
 
 DeltaFn = Callable[[ChatDelta], None]
@@ -53,7 +51,7 @@ EventFn = Callable[[str, dict[str, Any]], None]
 
 @dataclass(frozen=True)
 class EngineConfig:
-    budget: Budget = Budget()
+    budget: Budget = field(default_factory=Budget)
     idle_hours: float = 8.0
     recall_mode: str = "tool"  # tool | auto | off
     recall_rounds: int = 2
@@ -105,6 +103,10 @@ class MemoryEngine:
         self.world_extra = world_extra
         self.builder = ContextBuilder(prompts, counter, self.config.budget)
         self.keeper = Housekeeper(chat, prompts, counter, self.config.budget)
+        self.recaller = Recaller(
+            embedder=embedder, diary=diary, prompts=prompts, counter=counter, clock=clock,
+            budget=self.config.budget, k=self.config.recall_k,
+        )
         self.lock = threading.RLock()
         self.last_plan: ContextPlan | None = None
         self.last_recall: list[SearchHit] = []
@@ -113,37 +115,6 @@ class MemoryEngine:
 
     def _offset(self) -> int:
         return self.clock.utc_offset_minutes(self.clock.now_ms())
-
-    def tools(self) -> list[dict[str, Any]]:
-        p = self.prompts
-        return [
-            {
-                "type": "function",
-                "function": {
-                    "name": TOOL_NAME,
-                    "description": p.label("tool_description"),
-                    "parameters": {
-                        "type": "object",
-                        "properties": {
-                            "memoryDescription": {
-                                "type": "string",
-                                "description": p.label("tool_param_description"),
-                            }
-                        },
-                        "required": ["memoryDescription"],
-                        "additionalProperties": False,
-                    },
-                },
-            }
-        ]
-
-    def first_met(self, state: ConversationState) -> int | None:
-        """When they first met: the earliest diary, archive or current message."""
-        times = [self.diary.first_start_time(), self.state.first_archived_time()]
-        if state.messages:
-            times.append(state.messages[0].timestamp)
-        known = [t for t in times if t is not None]
-        return min(known) if known else None
 
     def world_lines(self, state: ConversationState, current: Sequence[Message]) -> list[str]:
         p, now, off = self.prompts, self.clock.now_ms(), self._offset()
@@ -163,16 +134,14 @@ class MemoryEngine:
         else:
             lines.append(p.label("world_first_met_today"))
         if self.world_extra is not None:
-            try:
+            with contextlib.suppress(Exception):
                 lines.extend(self.world_extra())
-            except Exception:  # real-world extras (weather) never block a turn
-                pass
         return lines
 
     def _tools_for(self, rounds_used: int) -> list[dict[str, Any]] | None:
         cfg = self.config
         if cfg.recall_mode == "tool" and rounds_used < cfg.recall_rounds:
-            return self.tools()
+            return self.recaller.tools()
         return None
 
     def plan(self, state: ConversationState, current: Sequence[Message],
@@ -192,75 +161,11 @@ class MemoryEngine:
             current = [Message(role="user", content=text, timestamp=self.clock.now_ms())]
             return self.plan(state, current)
 
-    # -- search -----------------------------------------------------------
+    # -- a turn -----------------------------------------------------------
 
     def search(self, query: str, k: int = 5, exclude: Sequence[str] = ()) -> list[SearchHit]:
-        """The diary search recall uses: hybrid, or full-text alone when no
-        embedder is available (or it fails)."""
-        vector = None
-        model = ""
-        if self.embedder is not None and query.strip():
-            try:
-                vector = self.embedder.embed_query(query)
-                model = self.embedder.name
-            except ServiceError:
-                vector = None
-        return self.diary.search(query, vector, model, k=k, exclude=exclude)
-
-    def _recall(
-        self, desc: str, exclude: set[str], call_id: str, turn_id: str
-    ) -> tuple[Message, list[SearchHit]]:
-        hits = self.search(desc, self.config.recall_k, sorted(exclude))
-        p = self.prompts
-        if hits:
-            lines = memory_lines([h.entry for h in hits], p, self._offset())
-            body = p.render("tool_result", desc=desc, memories="\n".join(lines))
-        else:
-            body = p.render("tool_result_empty", desc=desc)
-        body = truncate(self.counter, body, self.config.budget.tool_result_cap, p.label("truncated"))
-        msg = Message(
-            role="tool",
-            content=body,
-            timestamp=self.clock.now_ms(),
-            turn_id=turn_id,
-            tool_call_id=call_id,
-            recall=[
-                Recall(uuid=h.entry.uuid, similarity=round(h.similarity or 0.0, 4), desc=desc)
-                for h in hits
-            ],
-        )
-        return msg, hits
-
-    def _tool_messages(
-        self, calls: Sequence[ToolCall], exclude: set[str], turn_id: str
-    ) -> tuple[list[Message], list[SearchHit]]:
-        out: list[Message] = []
-        found: list[SearchHit] = []
-        p = self.prompts
-        for call in calls:
-            error = None
-            desc = ""
-            if call.name != TOOL_NAME:
-                error = p.label("unknown_tool", name=call.name)
-            else:
-                try:
-                    args = json.loads(call.arguments or "{}")
-                    desc = args.get("memoryDescription") if isinstance(args, dict) else None
-                    if not isinstance(desc, str) or not desc.strip():
-                        error = p.label("bad_tool_args", error="memoryDescription missing")
-                except ValueError as e:
-                    error = p.label("bad_tool_args", error=str(e))
-            if error is not None:
-                out.append(Message(role="tool", content=error, timestamp=self.clock.now_ms(),
-                                   turn_id=turn_id, tool_call_id=call.id))
-                continue
-            msg, hits = self._recall(desc, exclude, call.id, turn_id)
-            exclude.update(h.entry.uuid for h in hits)
-            found.extend(hits)
-            out.append(msg)
-        return out, found
-
-    # -- a turn -----------------------------------------------------------
+        """The diary search recall uses (hybrid; full-text alone without vectors)."""
+        return self.recaller.search(query, k, exclude)
 
     def is_idle(self, state: ConversationState | None = None) -> bool:
         state = state or self.state.load()
@@ -298,7 +203,7 @@ class MemoryEngine:
             all_hits: list[SearchHit] = []
             requests = 0
             if self.config.recall_mode == "auto":
-                hits = self._auto_recall(text, exclude)
+                hits = self.recaller.auto_recall(text, exclude)
                 if hits:
                     exclude.update(h.entry.uuid for h in hits)
                     new_recalled.extend(h.entry for h in hits)
@@ -322,7 +227,9 @@ class MemoryEngine:
                         timestamp=self.clock.now_ms(), turn_id=turn_id,
                         tool_calls=result.tool_calls,
                     )
-                    tool_msgs, hits = self._tool_messages(result.tool_calls, exclude, turn_id)
+                    tool_msgs, hits = self.recaller.tool_messages(
+                        result.tool_calls, exclude, turn_id
+                    )
                     current.extend([call_msg, *tool_msgs])
                     new_recalled.extend(h.entry for h in hits)
                     all_hits.extend(hits)
@@ -362,12 +269,6 @@ class MemoryEngine:
         if final is None:
             raise BadResponse("The model's stream ended without a result.")
         return final
-
-    def _auto_recall(self, text: str, exclude: set[str]) -> list[SearchHit]:
-        hits = self.search(text, self.config.recall_k, sorted(exclude))
-        # Without a tool call nobody judged relevance: keep what both searches
-        # agree on, or clear full-text matches.
-        return [h for h in hits if h.text_match][: self.config.recall_k]
 
     # -- folding ----------------------------------------------------------
 
