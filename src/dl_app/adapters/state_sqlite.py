@@ -29,8 +29,17 @@ from ..core.models import (
 )
 
 
+def _script(db: sqlite3.Connection, sql: str) -> None:
+    """Run several statements inside the current transaction (``executescript``
+    would commit it)."""
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 def _m001_initial(db: sqlite3.Connection) -> None:
-    db.executescript(
+    _script(
+        db,
         """
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT,
