@@ -1,0 +1,498 @@
+"""Validation and conversion of import files; used by ``exchange`` only.
+
+``Reader`` checks a loaded file field by field, collecting problems (each as
+``path: what``) and warnings; see ``exchange`` for the decisions it applies.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid as _uuid
+from dataclasses import dataclass
+from typing import Any, cast
+
+from .models import ArchivedMessage, DiaryEntry, Message, Recall, Role, ToolCall
+
+MAX_FILE_BYTES = 512 * 1024 * 1024
+MAX_ITEMS = 1_000_000  # per list
+MAX_TEXT_CHARS = 1_000_000  # per text field
+MAX_NAME_CHARS = 1_000
+MAX_ID_CHARS = 256
+MAX_VECTOR_DIM = 65_536
+MAX_TOOL_CALLS = 64  # per message
+MAX_RECALLS = 1_000  # per message
+MAX_PROBLEMS = 10  # listed in one ImportFailed
+MAX_TIMESTAMP_MS = 8_640_000_000_000_000  # the largest JavaScript Date
+ID_NAMESPACE = _uuid.UUID("f561b53c-ff9b-51be-955f-61fab7926816")
+
+TOP_KEYS = (
+    "selfName",
+    "userName",
+    "memoryAboutSelf",
+    "memoryAboutUser",
+    "longTermMemory",
+    "shortTermMemory",
+    "archivedMemory",
+    "currentSummary",
+)
+_ENTRY_KEYS = frozenset({"uuid", "title", "summary", "startTime", "endTime", "vector", "sourceIds"})
+_MESSAGE_KEYS = frozenset(
+    {"role", "content", "timestamp", "tool_calls", "tool_call_id", "recall", "memo"}
+    | {"id", "turnId", "reasoning"}
+)
+_ARCHIVED_KEYS = _MESSAGE_KEYS | {"belongTo"}
+_ROLES = ("user", "assistant", "tool", "system")
+
+
+def finite(x: float) -> float:
+    return float(x) if math.isfinite(x) else 0.0
+
+
+def next_turn(given: str, role: str, msg_id: str, current: str) -> str:
+    """The turn of a message: its own, or a user message starts one, or the current one."""
+    if given:
+        return given
+    if role == "user" or not current:
+        return msg_id
+    return current
+
+
+def describe(value: Any) -> str:
+    """A value in JSON words, short, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int):
+        return f"number {value}" if abs(value) < 10**30 else "a huge number"
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return f"number {value!r}"
+        return "NaN" if math.isnan(value) else ("-" if value < 0 else "") + "Infinity"
+    if isinstance(value, str):
+        return f"string {short(value)}"
+    if isinstance(value, list):
+        return f"an array of {len(value)} items"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def short(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def derive_id(key: str) -> str:
+    return str(_uuid.uuid5(ID_NAMESPACE, key))
+
+
+@dataclass
+class Msg:
+    """A validated message before ids and turns are assigned."""
+
+    role: str
+    content: str
+    timestamp: int
+    msg_id: str
+    turn_id: str
+    tool_calls: list[ToolCall]
+    tool_call_id: str | None
+    recall: list[Recall]
+    reasoning: str
+    legacy: bool  # a v1.0-1.3 recall message to convert
+    belong_to: str
+
+
+class Reader:
+    """Validates field by field; collects problems, warnings and what it saw.
+
+    Getters always return a value of the right type (a placeholder after a
+    problem), so one pass finds every problem; nothing is built from a file
+    with problems because ``parse_export`` raises first.
+    """
+
+    def __init__(self, max_items: int) -> None:
+        self.max_items = max_items
+        self.problems: list[str] = []
+        self.problem_count = 0
+        self.warnings: list[str] = []
+        self.unknown: dict[str, dict[str, int]] = {}
+        self.dropped_system: dict[str, int] = {}
+        self.converted: dict[str, int] = {}
+        self.saw_tools = False
+        self.saw_legacy = False
+        self.seen_ids: dict[str, str] = {}  # message id -> where first seen
+
+    # problems and warnings
+
+    def fail(self, path: str, what: str) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(f"{path}: {what}")
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(text)
+
+    def report(self) -> str:
+        n = self.problem_count
+        lines = [f"This file is not a valid memory export ({n} problem{'s' if n > 1 else ''}):"]
+        lines += [f"- {p}" for p in self.problems]
+        if n > len(self.problems):
+            lines.append(f"- … and {n - len(self.problems)} more")
+        return "\n".join(lines)
+
+    def note_unknown(self, where: str, obj: dict[str, Any], known: frozenset[str]) -> None:
+        if obj.keys() <= known:
+            return
+        for key in obj:
+            if key not in known:
+                seen = self.unknown.setdefault(where, {})
+                name = key if len(seen) < 10 or key in seen else "(other fields)"
+                seen[name] = seen.get(name, 0) + 1
+
+    def final_warnings(self) -> list[str]:
+        out = list(self.warnings)
+        for where, count in self.converted.items():
+            out.append(
+                f"{where}: converted {count} legacy recall message(s) (memo: true) "
+                "into memory-recall tool messages."
+            )
+        for where, count in self.dropped_system.items():
+            out.append(
+                f"{where}: dropped {count} 'system' message(s); this app keeps only user, "
+                "assistant and tool messages."
+            )
+        for where, keys in self.unknown.items():
+            listed = ", ".join(f"{short(k)} ({n}×)" for k, n in keys.items())
+            out.append(f"Ignored unknown fields in {where}: {listed}.")
+        return out
+
+    # typed getters
+
+    def text(
+        self,
+        obj: dict[str, Any],
+        key: str,
+        path: str,
+        *,
+        limit: int = MAX_TEXT_CHARS,
+        nonempty: bool = False,
+        need: bool = True,
+    ) -> str:
+        """``obj[key]`` as a string; absent or null is "" unless ``need``."""
+        value = obj.get(key)
+        if value is None:
+            if need:
+                self.fail(
+                    path,
+                    "expected a string, got null" if key in obj else "missing (expected a string)",
+                )
+            return ""
+        return self.string(value, path, limit=limit, nonempty=nonempty)
+
+    def string(self, value: Any, path: str, *, limit: int, nonempty: bool = False) -> str:
+        if not isinstance(value, str):
+            self.fail(path, f"expected a string, got {describe(value)}")
+            return ""
+        if nonempty and not value:
+            self.fail(path, "expected a non-empty string, got an empty string")
+        if len(value) > limit:
+            self.fail(path, f"text too long ({len(value):,} characters; the limit is {limit:,})")
+            return ""
+        return str(value)
+
+    def millis(self, obj: dict[str, Any], key: str, path: str) -> int:
+        what = "expected a number of milliseconds"
+        if key not in obj:
+            self.fail(path, f"missing ({what})")
+            return 0
+        value = obj[key]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(path, f"{what}, got {describe(value)}")
+            return 0
+        if not math.isfinite(value) or not 0 <= value <= MAX_TIMESTAMP_MS:
+            self.fail(path, f"{what} between 0 and {MAX_TIMESTAMP_MS}, got {describe(value)}")
+            return 0
+        return round(value)
+
+    def number(self, value: Any, path: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(path, f"expected a number, got {describe(value)}")
+            return 0.0
+        if not math.isfinite(value):
+            self.fail(path, f"expected a finite number, got {describe(value)}")
+            return 0.0
+        return float(value)
+
+    def array(self, value: Any, path: str, limit: int, what: str) -> list[Any]:
+        if not isinstance(value, list):
+            self.fail(path, f"expected an array of {what}, got {describe(value)}")
+            return []
+        if len(value) > limit:
+            self.fail(path, f"too many items ({len(value):,}; the limit is {limit:,})")
+            return []
+        return value
+
+    def top_list(self, data: dict[str, Any], key: str, what: str) -> list[Any]:
+        if key not in data:
+            self.fail(key, f"missing (expected an array of {what})")
+            return []
+        return self.array(data[key], key, self.max_items, what)
+
+    # diary
+
+    def diary(self, data: dict[str, Any]) -> tuple[list[DiaryEntry], dict[str, list[float]]]:
+        entries: list[DiaryEntry] = []
+        vectors: dict[str, list[float]] = {}
+        first_at: dict[str, int] = {}
+        inverted: list[str] = []
+        for i, item in enumerate(self.top_list(data, "longTermMemory", "diary entries")):
+            path = f"longTermMemory[{i}]"
+            if not isinstance(item, dict):
+                self.fail(path, f"expected a diary entry object, got {describe(item)}")
+                continue
+            self.note_unknown("longTermMemory", item, _ENTRY_KEYS)
+            uid = self.ident(item, "uuid", path)
+            if uid in first_at:
+                self.fail(
+                    f"{path}.uuid",
+                    f"duplicate uuid {short(uid)} (also longTermMemory[{first_at[uid]}])",
+                )
+            elif uid:
+                first_at[uid] = i
+            title = self.text(item, "title", f"{path}.title")
+            summary = self.text(item, "summary", f"{path}.summary")
+            start = self.millis(item, "startTime", f"{path}.startTime")
+            end = self.millis(item, "endTime", f"{path}.endTime")
+            if start > end:
+                inverted.append(path)
+            vector = self.vector(item.get("vector"), f"{path}.vector")
+            if vector and uid:
+                vectors[uid] = vector
+            sources: list[str] = []
+            if item.get("sourceIds") is not None:
+                raw = self.array(item["sourceIds"], f"{path}.sourceIds", self.max_items, "ids")
+                for j, sid in enumerate(raw):
+                    p = f"{path}.sourceIds[{j}]"
+                    sources.append(self.string(sid, p, limit=MAX_ID_CHARS, nonempty=True))
+            entries.append(
+                DiaryEntry(
+                    uuid=uid or "-",
+                    title=title,
+                    summary=summary,
+                    start_time=start,
+                    end_time=end,
+                    source_ids=sources,
+                )
+            )
+        if inverted:
+            self.warn(
+                f"longTermMemory: {len(inverted)} entry(ies) with startTime after endTime "
+                f"(first: {inverted[0]}); kept as they are."
+            )
+        return entries, vectors
+
+    def vector(self, value: Any, path: str) -> list[float]:
+        if value is None:
+            return []
+        raw = self.array(value, path, MAX_VECTOR_DIM, "numbers")
+        if all(type(x) is float for x in raw):  # fast path: fsum is NaN/inf if any x is
+            try:
+                if math.isfinite(math.fsum(raw)):
+                    return list(raw)
+            except (OverflowError, ValueError):
+                pass
+        out: list[float] = []
+        for j, x in enumerate(raw):
+            if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
+                self.fail(f"{path}[{j}]", f"expected a finite number, got {describe(x)}")
+                return []
+            out.append(float(x))
+        return out
+
+    # messages
+
+    def messages(self, data: dict[str, Any], key: str, *, archived: bool) -> list[Message]:
+        """Validate one message list, then give ids and turns (see ``exchange``)."""
+        raws: list[tuple[int, Msg]] = []
+        for i, item in enumerate(self.top_list(data, key, "messages")):
+            msg = self.message(item, f"{key}[{i}]", key, archived=archived)
+            if msg is not None:
+                raws.append((i, msg))
+        first_ts = raws[0][1].timestamp if raws else 0
+        out: list[Message] = []
+        positions: dict[str, int] = {}
+        group: str | None = None
+        turn = ""
+        for i, m in raws:
+            if m.belong_to != group:
+                group, turn = m.belong_to, ""
+            pos = positions[group] = positions.get(group, -1) + 1
+            base = f"{key}/{m.belong_to}/{pos}" if archived else f"{key}/{first_ts}/{pos}"
+            if m.role == "system" and not m.legacy:
+                self.dropped_system[key] = self.dropped_system.get(key, 0) + 1
+                continue
+            msg_id = m.msg_id or derive_id(base)
+            self.claim_id(msg_id, f"{key}[{i}]")
+            if self.problem_count:  # only looking for more problems now
+                continue
+            role: Role = "tool" if m.legacy else cast(Role, m.role)
+            turn = next_turn(m.turn_id, role, msg_id, turn)
+            common: dict[str, Any] = {"timestamp": m.timestamp, "turn_id": turn}
+            if archived:
+                common["belong_to"] = m.belong_to
+            cls = ArchivedMessage if archived else Message
+            if m.legacy:  # becomes a get_memory call plus its tool result
+                self.converted[key] = self.converted.get(key, 0) + 1
+                call_msg_id = derive_id(base + "/call")
+                self.claim_id(call_msg_id, f"{key}[{i}]")
+                call = ToolCall(
+                    id="call_" + call_msg_id.replace("-", "")[:24],
+                    name="get_memory",
+                    arguments='{"memoryDescription": ""}',
+                )
+                out.append(cls(id=call_msg_id, role="assistant", tool_calls=[call], **common))
+                m.tool_call_id = call.id
+            out.append(
+                cls(
+                    id=msg_id,
+                    role=role,
+                    content=m.content,
+                    tool_calls=m.tool_calls,
+                    tool_call_id=m.tool_call_id,
+                    recall=m.recall,
+                    reasoning=m.reasoning,
+                    **common,
+                )
+            )
+        return out
+
+    def message(self, item: Any, path: str, where: str, *, archived: bool) -> Msg | None:
+        if not isinstance(item, dict):
+            self.fail(path, f"expected a message object, got {describe(item)}")
+            return None
+        self.note_unknown(where, item, _ARCHIVED_KEYS if archived else _MESSAGE_KEYS)
+        role = self.text(item, "role", f"{path}.role", limit=MAX_ID_CHARS)
+        if role and role not in _ROLES:
+            what = f"expected 'user', 'assistant' or 'tool', got {describe(role)}"
+            self.fail(f"{path}.role", what)
+        memo = item.get("memo")
+        if memo is not None and not isinstance(memo, bool):
+            self.fail(f"{path}.memo", f"expected true or false, got {describe(memo)}")
+        m = Msg(
+            role=role,
+            content=self.text(item, "content", f"{path}.content"),
+            timestamp=self.millis(item, "timestamp", f"{path}.timestamp"),
+            msg_id=self.ident(item, "id", path, need=False),
+            turn_id=self.text(item, "turnId", f"{path}.turnId", limit=MAX_ID_CHARS, need=False),
+            tool_calls=self.tool_calls(item.get("tool_calls"), f"{path}.tool_calls"),
+            tool_call_id=self.ident(item, "tool_call_id", path, need=False) or None,
+            recall=[],
+            reasoning=self.text(item, "reasoning", f"{path}.reasoning", need=False),
+            legacy=False,
+            belong_to=self.ident(item, "belongTo", path) if archived else "",
+        )
+        m.recall, legacy_ids = self.recall(item.get("recall"), f"{path}.recall")
+        self.saw_tools |= bool(m.tool_calls or m.tool_call_id or role == "tool")
+        mismatch = [
+            ("tool_calls", bool(m.tool_calls), "assistant", "only assistant messages call tools"),
+            ("tool_call_id", bool(m.tool_call_id), "tool", "only tool messages answer a call"),
+            ("recall", bool(m.recall) and not legacy_ids, "tool", "recall objects need role tool"),
+        ]
+        for key, present, wanted, what in mismatch:
+            if present and role != wanted:
+                self.fail(f"{path}.{key}", f"{what} (role is {role!r})")
+        if memo is True or legacy_ids:
+            self.saw_legacy = True
+            if role not in ("assistant", "system", "tool"):
+                self.fail(f"{path}.memo", f"legacy recall on a {role!r} message")
+            if m.tool_calls:
+                self.fail(f"{path}.memo", "a legacy recall message cannot also call tools")
+            m.legacy = role != "tool"  # a tool message with uuid strings just keeps its recalls
+        return m
+
+    def ident(self, obj: dict[str, Any], key: str, path: str, *, need: bool = True) -> str:
+        """A non-empty id-like string field ``obj[key]``."""
+        return self.text(obj, key, f"{path}.{key}", limit=MAX_ID_CHARS, nonempty=True, need=need)
+
+    def tool_calls(self, value: Any, path: str) -> list[ToolCall]:
+        if value is None:
+            return []
+        out: list[ToolCall] = []
+        for j, call in enumerate(self.array(value, path, MAX_TOOL_CALLS, "tool calls")):
+            p = f"{path}[{j}]"
+            if not isinstance(call, dict):
+                self.fail(p, f"expected a tool call object, got {describe(call)}")
+                continue
+            call_id = self.ident(call, "id", p)
+            if call.get("type", "function") != "function":
+                self.fail(f"{p}.type", f"expected 'function', got {describe(call['type'])}")
+            fn = call.get("function")
+            if not isinstance(fn, dict):
+                what = "missing" if "function" not in call else f"got {describe(fn)}"
+                self.fail(f"{p}.function", f"expected an object {{name, arguments}}, {what}")
+                continue
+            name = self.ident(fn, "name", f"{p}.function")
+            args = self.text(fn, "arguments", f"{p}.function.arguments")
+            out.append(ToolCall(id=call_id, name=name, arguments=args))
+        return out
+
+    def recall(self, value: Any, path: str) -> tuple[list[Recall], bool]:
+        """Recall objects (v1.4) or uuid strings (legacy); the flag tells which."""
+        if value is None:
+            return [], False
+        items = self.array(value, path, MAX_RECALLS, "recalled memories")
+        if items and all(isinstance(x, str) for x in items):
+            ids = [
+                self.string(x, f"{path}[{j}]", limit=MAX_ID_CHARS, nonempty=True)
+                for j, x in enumerate(items)
+            ]
+            return [Recall(uuid=x) for x in ids], True
+        out: list[Recall] = []
+        for j, x in enumerate(items):
+            p = f"{path}[{j}]"
+            if not isinstance(x, dict):
+                self.fail(
+                    p, f"expected a recall object {{uuid, similarity, desc}}, got {describe(x)}"
+                )
+                continue
+            uid = self.ident(x, "uuid", p)
+            sim = x.get("similarity")
+            sim = 0.0 if sim is None else self.number(sim, f"{p}.similarity")
+            desc = self.text(x, "desc", f"{p}.desc", need=False)
+            out.append(Recall(uuid=uid, similarity=sim, desc=desc))
+        return out, False
+
+    # whole-file checks
+
+    def claim_id(self, msg_id: str, path: str) -> None:
+        if msg_id in self.seen_ids:
+            self.fail(
+                f"{path}.id",
+                f"duplicate message id {short(msg_id)} (also {self.seen_ids[msg_id]})",
+            )
+        else:
+            self.seen_ids[msg_id] = path
+
+    def cross_check(
+        self, diary: list[DiaryEntry], conversation: list[Message], archive: list[Message]
+    ) -> None:
+        known = {e.uuid for e in diary}
+        orphans = [
+            m for m in archive if isinstance(m, ArchivedMessage) and m.belong_to not in known
+        ]
+        if orphans:
+            groups = list(dict.fromkeys(m.belong_to for m in orphans))
+            self.warn(
+                f"archivedMemory: {len(orphans)} message(s) belong to {len(groups)} diary "
+                f"entr{'ies' if len(groups) > 1 else 'y'} not in the file (e.g. belongTo "
+                f"{short(groups[0])}); they are kept."
+            )
+        missing = [
+            c.uuid for m in (*conversation, *archive) for c in m.recall if c.uuid not in known
+        ]
+        if missing:
+            self.warn(
+                f"{len(missing)} recalled memor{'ies refer' if len(missing) > 1 else 'y refers'} "
+                f"to diary entries not in the file (e.g. {short(missing[0])}); kept as they are."
+            )
