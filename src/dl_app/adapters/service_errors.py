@@ -1,0 +1,139 @@
+"""HTTP failures of remote services, as ``dl_app.core.errors`` errors.
+
+Shared by the OpenAI-compatible adapters (chat and embeddings): the messages
+say what failed, where, and what the user can do. Secrets are scrubbed from
+anything a service echoes back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from urllib.parse import urlparse
+
+import httpx
+import httpx2
+
+from dl_app.core.errors import (
+    AuthFailed,
+    ModelNotFound,
+    RateLimited,
+    ServerFailed,
+    ServiceError,
+    ServiceUnreachable,
+)
+
+__all__ = ["retry_after", "retryable", "scrub", "server_detail", "status_error", "unreachable"]
+
+MAX_BACKOFF = 8.0  # seconds: the longest wait between retries
+MAX_RETRY_AFTER = 20.0  # seconds; a longer Retry-After is reported instead of waited
+
+
+def retryable(status: int) -> bool:
+    return status in (408, 429) or status >= 500
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    try:
+        value = float(headers.get("retry-after", ""))
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+def scrub(text: str, secret: str) -> str:
+    return text.replace(secret, "***") if len(secret) >= 4 else text
+
+
+def server_detail(body: object, secret: str) -> str:
+    """The service's own error message from an error body, short and key-free."""
+    if isinstance(body, Mapping):
+        inner = body.get("error", body)
+        if isinstance(inner, Mapping):
+            message = inner.get("message") or inner.get("detail") or ""
+        else:
+            message = inner
+        text = message if isinstance(message, str) else json.dumps(message, ensure_ascii=False)
+    elif isinstance(body, str):
+        text = "" if body.lstrip().startswith("<") else body  # skip HTML pages
+    else:
+        text = ""
+    text = " ".join(text.split())
+    if len(text) > 300:
+        text = text[:297] + "..."
+    return scrub(text, secret)
+
+
+def _hint(base_url: str) -> str:
+    parsed = urlparse(base_url)
+    host = (parsed.hostname or "").lower()
+    if host not in ("localhost", "127.0.0.1", "::1", "0.0.0.0"):
+        return "Check the address and your network connection."
+    if parsed.port == 11434:
+        return "Is ollama running?"
+    if parsed.port == 1234:
+        return "Is the LM Studio server running?"
+    return "Is the server running, and is the port right?"
+
+
+def _reason(cause: BaseException | None) -> str:
+    text = str(cause or "").lower()
+    if "refused" in text:
+        return "connection refused"
+    if any(s in text for s in ("name or service", "nodename", "getaddrinfo", "resolution")):
+        return "host name not found"
+    if "ssl" in text or "certificate" in text:
+        return "TLS/certificate error"
+    if isinstance(cause, httpx2.TimeoutException | httpx.TimeoutException | TimeoutError):
+        return "timed out"
+    return "connection failed"
+
+
+def unreachable(base_url: str, cause: BaseException | None, what: str) -> ServiceUnreachable:
+    """A ``ServiceUnreachable`` for a connection that could not be made."""
+    if urlparse(base_url).scheme not in ("http", "https"):
+        return ServiceUnreachable(
+            f"The {what} address '{base_url}' must start with http:// or https:// "
+            "(for example http://127.0.0.1:11434/v1)."
+        )
+    return ServiceUnreachable(
+        f"Cannot reach the {what} at {base_url} ({_reason(cause)}). {_hint(base_url)}"
+    )
+
+
+def status_error(
+    status: int, detail: str, *, what: str, base_url: str, model: str | None
+) -> ServiceError:
+    """The error for an HTTP error status (after any retries). ``model=None``
+    means the request was not about a model (e.g. the model list)."""
+    said = f" The service said: {detail}" if detail else ""
+    if status == 401:
+        return AuthFailed(
+            f"The {what} at {base_url} rejected the API key (401). Check the key in Settings.{said}"
+        )
+    if status == 403:
+        return AuthFailed(
+            f"The {what} at {base_url} refused access (403): the API key may not be allowed "
+            f"to use model '{model}'.{said}"
+        )
+    if status == 404:
+        if model is None:
+            return ModelNotFound(
+                f"Nothing found at {base_url} (404). "
+                f"Check the address: it usually ends in /v1.{said}"
+            )
+        return ModelNotFound(
+            f"Model '{model}' not found at {base_url} (404). Check the model name, and that "
+            f"the address is the API's base (it usually ends in /v1).{said}"
+        )
+    if status == 429:
+        return RateLimited(
+            f"The {what} at {base_url} is limiting requests (429). Wait a little and try "
+            f"again, or check your plan's quota.{said}"
+        )
+    if status >= 500:
+        return ServerFailed(
+            f"The {what} at {base_url} failed with an internal error ({status}). "
+            f"Try again later.{said}"
+        )
+    return ServiceError(f"The {what} at {base_url} rejected the request ({status}).{said}")
