@@ -35,6 +35,8 @@ def _hermetic_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data_dir = tmp_path / "dl-data"
     data_dir.mkdir()
     monkeypatch.setenv("DL_DATA_DIR", str(data_dir))
+    # Never touch the developer's real keyring from tests.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     return data_dir
