@@ -204,7 +204,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     mem = _open()
     try:
-        report = mem.import_file(args.path, Progress("Embedding diary entries"))
+        report = mem.import_file(args.path, Progress("Indexing diary entries"))
     finally:
         mem.close()
     for w in report.warnings:

@@ -26,7 +26,7 @@ from typing import Any
 
 from . import __version__
 from .core.engine import DeltaFn, EventFn, TurnResult
-from .core.errors import ImportFailed, StoreError
+from .core.errors import DLError, ImportFailed, StoreError
 from .core.exchange import load_export_bytes, parse_export, summarize_snapshot, to_export
 from .core.models import DiaryEntry, MemorySnapshot, SearchHit
 from .core.ports import ChatModel, Clock, Embedder, ProgressFn
@@ -141,37 +141,34 @@ class Memory:
         return {**summarize_snapshot(result.snapshot), "warnings": result.warnings}
 
     def import_bytes(self, raw: bytes, progress: ProgressFn | None = None) -> ImportReport:
-        """Validate, embed, back up the current memory, then replace it."""
+        """Validate the file, back up the current memory, replace it, then
+        index the new diary entries (with progress).
+
+        The replacement is complete before indexing starts: entries are found
+        by full-text search at once, and by vector search as they are embedded.
+        An interrupted indexing is resumed by ``reindex`` (nothing is lost).
+        """
         result = parse_export(load_export_bytes(raw), default_profile=self._defaults())
         snap = result.snapshot
-        step = progress or (lambda _d, _t: None)
-        vectors: list[list[float]] | None = None
-        model = ""
-        embedder = self.engine.embedder
-        if embedder is not None and snap.diary:
-            vectors = []
-            total = len(snap.diary)
-            step(0, total)
-            for i in range(0, total, 64):
-                chunk = snap.diary[i : i + 64]
-                vectors.extend(embedder.embed_passages([f"{e.title}\n{e.summary}" for e in chunk]))
-                step(min(i + 64, total), total)
-            model = embedder.name
         with self.engine.lock:
             backup = self._backup()
-            staged = {
-                "embed_model": model,
-                "vectors": vectors,
-                "export": to_export(snap, version=__version__),
-            }
+            staged = {"export": to_export(snap, version=__version__)}
             atomic_write_text(self.app.data_dir / PENDING_IMPORT, json.dumps(staged))
-            self._apply_import(snap, vectors, model)
+            self._apply_import(snap)
+            warnings = list(result.warnings)
+            try:
+                self.engine.reindex(progress)
+            except DLError as e:  # the import stands; vectors come later
+                warnings.append(
+                    f"Indexing stopped ({e}); full-text search works, and "
+                    "'dl-app memory reindex' finishes the vectors."
+                )
         return ImportReport(
             entries=len(snap.diary),
             messages=len(snap.conversation),
             archived=len(snap.archive),
             backup=backup,
-            warnings=result.warnings,
+            warnings=warnings,
             preview=summarize_snapshot(snap),
         )
 
@@ -206,13 +203,11 @@ class Memory:
             raise StoreError(f"Could not write the backup {path}: {e}; nothing was changed.") from e
         return path
 
-    def _apply_import(
-        self, snap: MemorySnapshot, vectors: list[list[float]] | None, model: str
-    ) -> None:
+    def _apply_import(self, snap: MemorySnapshot) -> None:
         diary = self.engine.diary
         diary.clear()
         if snap.diary:
-            diary.upsert(snap.diary, vectors, model)
+            diary.upsert(snap.diary)
         self.app.state.replace_all(snap)
         (self.app.data_dir / PENDING_IMPORT).unlink(missing_ok=True)
 
@@ -226,4 +221,4 @@ class Memory:
         except (OSError, ValueError, KeyError, ImportFailed):
             path.unlink(missing_ok=True)  # never started replacing: memory is intact
             return
-        self._apply_import(snap, staged.get("vectors"), staged.get("embed_model", ""))
+        self._apply_import(snap)
