@@ -1,0 +1,500 @@
+"""The diary in embedded LanceDB: entries, full-text index and vectors.
+
+Table ``diary`` holds the entries plus ``fts_text`` (BTree on ``uuid``, native
+FTS on ``fts_text``). Each embedding space (model name + dimension) has its own
+table ``vec_<hash>`` of ``uuid`` and ``vector``, named in its schema metadata,
+so spaces never mix; it gets an IVF_SQ (cosine) index once it is large.
+LanceDB does not segment Chinese, so ``fts_text`` spells each CJK run as its
+characters and overlapping bigrams (the classic CJK analyzer); Latin text goes
+to LanceDB's "simple" tokenizer (lower case, folding, stemming, stop words).
+There are no transactions: writes are ordered so that a crash leaves at worst
+entries without a vector, which ``unindexed`` reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins  # the store's list() method hides list in its class body
+import hashlib
+import re
+import threading
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import timedelta
+from functools import wraps
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import lancedb
+import numpy as np
+import pyarrow as pa
+from lancedb.index import FTS, BTree, IvfSq
+from lancedb.query import ColumnOrdering
+
+from ..core.errors import StoreError
+from ..core.models import DiaryEntry, SearchHit
+
+__all__ = ["LanceDiaryStore", "fts_document", "fts_query"]
+
+SCHEMA_VERSION = 1
+KIND_KEY, VERSION_KEY = b"dl.kind", b"dl.schema_version"
+MODEL_KEY, DIM_KEY = b"dl.embed_model", b"dl.dimensions"
+DIARY, VEC_PREFIX = "diary", "vec_"
+ENTRY_COLUMNS = ["uuid", "title", "summary", "start_time", "end_time", "source_ids"]
+NEWEST_FIRST = [
+    ColumnOrdering(column_name="end_time", ascending=False),
+    ColumnOrdering(column_name="uuid", ascending=True),
+]
+RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
+IN_CHUNK = 500  # uuids per "uuid IN (...)" filter
+KEEP_VERSIONS = timedelta(seconds=1)  # older table versions are deleted by optimize
+_CJK = "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+_CJK_RUN = re.compile(f"[{_CJK}\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f]+")
+_ERRORS = (OSError, RuntimeError, ValueError, pa.ArrowException)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
+Method = Callable[Concatenate["LanceDiaryStore", P], R]
+Sims = dict[str, float]  # uuid -> cosine similarity
+
+
+def _cjk_terms(run: str, *, query: bool) -> str:
+    if len(run) == 1:
+        return f" {run} "
+    bigrams = [run[i : i + 2] for i in range(len(run) - 1)]
+    return " " + " ".join(bigrams if query else [*run, *bigrams]) + " "
+
+
+def fts_document(title: str, summary: str) -> str:
+    """The text the full-text index sees for an entry."""
+    return _CJK_RUN.sub(lambda m: _cjk_terms(m[0], query=False), f"{title}\n{summary}")
+
+
+def fts_query(text: str) -> str:
+    """A search text rewritten into the terms ``fts_document`` indexes."""
+    return _CJK_RUN.sub(lambda m: _cjk_terms(m[0], query=True), text).strip()
+
+
+def _sql_in(uuids: Iterable[str]) -> str:
+    quoted = ", ".join("'" + u.replace("'", "''") + "'" for u in uuids)
+    return f"uuid IN ({quoted})"
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), IN_CHUNK):
+        yield items[start : start + IN_CHUNK]
+
+
+def _meta(kind: bytes, **extra: str) -> dict[bytes, bytes]:
+    meta = {KIND_KEY: kind, VERSION_KEY: str(SCHEMA_VERSION).encode()}
+    return meta | {f"dl.{k}".encode(): v.encode() for k, v in extra.items()}
+
+
+def _diary_schema() -> pa.Schema:
+    text, ms = pa.string(), pa.int64()
+    names = [("uuid", text), ("title", text), ("summary", text), ("start_time", ms)]
+    fields = [pa.field(n, t, nullable=False) for n, t in [*names, ("end_time", ms)]]
+    fields += [pa.field("source_ids", pa.list_(text)), pa.field("fts_text", text, False)]
+    return pa.schema(fields, metadata=_meta(b"diary"))
+
+
+def _vector_schema(model: str, dim: int) -> pa.Schema:
+    vector = pa.field("vector", pa.list_(pa.float32(), dim), nullable=False)
+    fields = [pa.field("uuid", pa.string(), nullable=False), vector]
+    return pa.schema(fields, metadata=_meta(b"vectors", embed_model=model, dimensions=str(dim)))
+
+
+def _vec_table_name(model: str, dim: int) -> str:
+    return VEC_PREFIX + hashlib.sha256(f"{model}\0{dim}".encode()).hexdigest()[:16]
+
+
+def _entries(table: pa.Table) -> list[DiaryEntry]:
+    rows = table.select(ENTRY_COLUMNS).to_pylist()
+    return [DiaryEntry(**{**row, "source_ids": row["source_ids"] or []}) for row in rows]
+
+
+class _BadArgument(ValueError): ...  # a caller's mistake: a ValueError, not a StoreError
+
+
+@contextmanager
+def _translated(path: Path) -> Iterator[None]:
+    """Turn LanceDB, Arrow and OS failures into ``StoreError``."""
+    try:
+        yield
+    except _BadArgument:
+        raise
+    except _ERRORS as exc:
+        raise StoreError(f"The diary store at {path} failed: {exc}") from exc
+
+
+def _access(write: bool) -> Callable[[Method[P, R]], Method[P, R]]:
+    """Decorator: writes one at a time, reads shared; errors translated."""
+
+    def decorate(method: Method[P, R]) -> Method[P, R]:
+        @wraps(method)
+        def wrapper(self: LanceDiaryStore, *args: P.args, **kwargs: P.kwargs) -> R:
+            with _translated(self.path), self._lock if write else self._gate.shared():
+                return method(self, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]  # functools' _Wrapped is that callable
+
+    return decorate
+
+
+class _Gate:
+    """Many readers at once, or one writer deleting files under them."""
+
+    def __init__(self) -> None:
+        self._cond, self._readers, self._closed = threading.Condition(), 0, False
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._closed)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:  # writers come one at a time (the store's lock)
+            self._closed = True
+            self._cond.wait_for(lambda: self._readers == 0)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._closed = False
+                self._cond.notify_all()
+
+
+class LanceDiaryStore:
+    """``DiaryStore`` on an embedded LanceDB directory (created if missing).
+
+    Writes are serialized, reads run concurrently. A vector space gets an ANN
+    index at ``ann_min_rows`` vectors; indexes are refreshed once
+    ``optimize_unindexed`` rows miss from one, or every ``optimize_writes`` writes.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        ann_min_rows: int = 4096,
+        optimize_unindexed: int = 2048,
+        optimize_writes: int = 32,
+    ) -> None:
+        self.path = Path(path)
+        self._ann_min_rows = ann_min_rows
+        self._optimize_unindexed = optimize_unindexed
+        self._optimize_writes = optimize_writes
+        self._lock = threading.RLock()
+        self._gate = _Gate()
+        self._writes: dict[str, int] = {}
+        self._vec_tables: dict[tuple[str, int], Any] = {}  # for writes
+        self._readers: dict[str, Any] = {}  # async handles by table name, for reads
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._loop.run_forever, name="diary-read", daemon=True).start()
+        with _translated(self.path):
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._db = lancedb.connect(str(self.path))
+            # Reads use the async API (fewer round trips, concurrent), fresh each time.
+            fresh = lancedb.connect_async(str(self.path), read_consistency_interval=timedelta(0))
+            self._adb = self._run(fresh)
+            names = self._table_names()
+            self._diary = self._open_diary(DIARY in names)
+            for name in (n for n in names if n.startswith(VEC_PREFIX)):
+                self._open_vec_table(name)
+
+    @_access(write=True)
+    def upsert(
+        self,
+        entries: Sequence[DiaryEntry],
+        vectors: Sequence[Sequence[float]] | None = None,
+        embed_model: str = "",
+    ) -> None:
+        """Insert or replace entries by uuid; with ``vectors``, index them too."""
+        matrix = None if vectors is None else _check_vectors(entries, vectors, embed_model)
+        order = sorted({e.uuid: i for i, e in enumerate(entries)}.values())  # last one wins
+        if not order:
+            return
+        batch = [entries[i] for i in order]
+        space = None if matrix is None else (embed_model, matrix.shape[1])
+        changed = self._changed_text(batch)
+        for key, table in list(self._vec_tables.items()):
+            if changed and key != space:
+                self._delete_uuids(table, changed)
+        rows = [{**e.model_dump(), "fts_text": fts_document(e.title, e.summary)} for e in batch]
+        self._merge(self._diary, pa.Table.from_pylist(rows, schema=_diary_schema()))
+        self._maintain(self._diary)
+        if matrix is not None and space is not None:
+            table = self._vec_tables.get(space) or self._new_vec_table(*space)
+            flat = pa.array(matrix[order].ravel(), type=pa.float32())
+            uuids = pa.array([e.uuid for e in batch])
+            columns = [uuids, pa.FixedSizeListArray.from_arrays(flat, space[1])]
+            self._merge(table, pa.Table.from_arrays(columns, schema=table.schema))
+            self._maintain(table, vector=True)
+
+    @_access(write=True)
+    def delete(self, uuid: str) -> bool:
+        if self._diary.count_rows(_sql_in([uuid])) == 0:
+            return False
+        for table in self._vec_tables.values():
+            self._delete_uuids(table, [uuid])
+        self._diary.delete(_sql_in([uuid]))
+        self._maintain(self._diary)
+        return True
+
+    @_access(write=True)
+    def clear(self) -> None:
+        """Remove every entry and every vector space."""
+        with self._gate.exclusive():
+            self._readers.clear()
+            for key in list(self._vec_tables):
+                del self._vec_tables[key]
+                self._db.drop_table(_vec_table_name(*key))
+        self._diary.delete("true")
+        self._maintain(self._diary, force=True)
+
+    @_access(write=True)
+    def optimize(self) -> None:
+        """Fold new rows into every index and compact now (writes do it too)."""
+        self._maintain(self._diary, force=True)
+        for table in self._vec_tables.values():
+            self._maintain(table, vector=True, force=True)
+
+    def close(self) -> None:
+        """Stop the read thread (the store must not be used afterwards)."""
+        self._loop.call_soon_threadsafe(self._loop.stop)
+
+    @_access(write=False)
+    def get(self, uuid: str) -> DiaryEntry | None:
+        return self._fetch([uuid]).get(uuid)
+
+    @_access(write=False)
+    def list(self, offset: int = 0, limit: int | None = None) -> builtins.list[DiaryEntry]:
+        """Newest first (by end time, then uuid for a stable order)."""
+        return [] if limit is not None and limit <= 0 else self._page(offset, limit)
+
+    @_access(write=False)
+    def count(self) -> int:
+        return int(self._diary.count_rows())
+
+    @_access(write=False)
+    def first_start_time(self) -> int | None:
+        query = self._diary.search().select(["start_time"])
+        rows = query.order_by([ColumnOrdering(column_name="start_time")]).limit(1).to_list()
+        return int(rows[0]["start_time"]) if rows else None
+
+    @_access(write=False)
+    def unindexed(self, embed_model: str, dimensions: int) -> builtins.list[DiaryEntry]:
+        """Entries lacking a vector in this space, newest first (re-indexed first)."""
+        table = self._vec_tables.get((embed_model, dimensions))
+        if table is None:
+            return self._page()
+        have = set(table.search().select(["uuid"]).to_arrow()["uuid"].to_pylist())
+        ids = self._diary.search().select(["uuid"]).to_arrow()["uuid"].to_pylist()
+        found = self._fetch([u for u in ids if u not in have])
+        return sorted(found.values(), key=lambda e: (-e.end_time, e.uuid))
+
+    @_access(write=False)
+    def search(
+        self,
+        text: str,
+        vector: Sequence[float] | None,
+        embed_model: str,
+        k: int = 5,
+        exclude: Sequence[str] = (),
+    ) -> builtins.list[SearchHit]:
+        """Full-text and vector search (at once, excluded uuids filtered in each
+        query) fused by reciprocal rank, best first."""
+        query = np.asarray([] if vector is None else vector, dtype=np.float32).ravel()
+        space = (embed_model, query.size)
+        name = _vec_table_name(*space) if space in self._vec_tables else None
+        return self._run(self._search(fts_query(text), query, name, k, exclude)) if k > 0 else []
+
+    async def _search(
+        self, terms: str, query: np.ndarray, space: str | None, k: int, exclude: Sequence[str]
+    ) -> builtins.list[SearchHit]:
+        depth = max(4 * k, 20)
+        where = f"NOT ({_sql_in(exclude)})" if exclude else None
+        vectors = await self._reader(space) if space else None
+        text_rows, similar = await asyncio.gather(
+            self._fts(terms, depth, where), self._nearest(vectors, query, depth, where)
+        )
+        scores: dict[str, float] = {}
+        for ranking in (text_rows, similar):
+            for rank, uuid in enumerate(ranking, start=1):
+                scores[uuid] = scores.get(uuid, 0.0) + 1.0 / (RRF_K + rank)
+        best = sorted(scores, key=lambda u: (-scores[u], -similar.get(u, -2.0), u))[:k]
+        fetched, sims = await asyncio.gather(
+            self._afetch([u for u in best if u not in text_rows]),
+            self._similarity(vectors, query, [u for u in best if u not in similar]),
+        )
+        entries, similar = text_rows | fetched, similar | sims
+        hits = [(u, u in text_rows) for u in best if u in entries]
+        return [
+            SearchHit(entry=entries[u], score=scores[u], similarity=similar.get(u), text_match=t)
+            for u, t in hits
+        ]
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    async def _reader(self, name: str) -> Any:
+        if name not in self._readers:
+            self._readers[name] = await self._adb.open_table(name)
+        return self._readers[name]
+
+    def _page(self, offset: int = 0, limit: int | None = None) -> builtins.list[DiaryEntry]:
+        """Sort the two narrow columns, then read the page's rows only."""
+        query = self._diary.search().select(["uuid", "end_time"]).order_by(NEWEST_FIRST)
+        page = query.offset(max(offset, 0)).limit(limit).to_arrow()["uuid"].to_pylist()
+        found = self._fetch(page)
+        return [found[u] for u in page if u in found]
+
+    async def _fts(self, terms: str, depth: int, where: str | None) -> dict[str, DiaryEntry]:
+        if not terms:
+            return {}
+        query = (await self._reader(DIARY)).query().nearest_to_text(terms, columns="fts_text")
+        query = query.where(where) if where else query
+        rows = await query.select([*ENTRY_COLUMNS, "_score"]).limit(depth).to_arrow()
+        return {e.uuid: e for e in _entries(rows)}
+
+    async def _nearest(self, table: Any, query: np.ndarray, depth: int, where: str | None) -> Sims:
+        if table is None:
+            return {}
+        search = table.query().nearest_to(query).column("vector").distance_type("cosine")
+        search = search.where(where) if where else search
+        rows = await search.select(["uuid", "_distance"]).limit(depth).to_arrow()
+        sims = (1.0 - rows["_distance"].to_numpy()).tolist()
+        return dict(zip(rows["uuid"].to_pylist(), sims, strict=True))
+
+    async def _similarity(self, table: Any, query: np.ndarray, uuids: Sequence[str]) -> Sims:
+        if table is None or not uuids:
+            return {}
+        rows = await table.query().where(_sql_in(uuids)).select(["uuid", "vector"]).to_arrow()
+        matrix = rows["vector"].combine_chunks().flatten().to_numpy().reshape(-1, query.size)
+        norms = np.linalg.norm(matrix, axis=1) * np.linalg.norm(query)
+        sims = (matrix @ query / np.maximum(norms, 1e-12)).tolist()
+        return dict(zip(rows["uuid"].to_pylist(), sims, strict=True))
+
+    def _fetch(self, uuids: Sequence[str]) -> dict[str, DiaryEntry]:
+        return self._run(self._afetch(uuids))
+
+    async def _afetch(self, uuids: Sequence[str]) -> dict[str, DiaryEntry]:
+        found: dict[str, DiaryEntry] = {}
+        for chunk in _chunks(uuids):
+            query = (await self._reader(DIARY)).query().where(_sql_in(chunk))
+            rows = await query.select(ENTRY_COLUMNS).to_arrow()
+            found.update((e.uuid, e) for e in _entries(rows))
+        return found
+
+    def _changed_text(self, batch: Sequence[DiaryEntry]) -> builtins.list[str]:
+        """Uuids of stored entries whose title or summary the batch changes."""
+        old = self._fetch([e.uuid for e in batch])
+        text = {u: (e.title, e.summary) for u, e in old.items()}
+        return [
+            e.uuid for e in batch if text.get(e.uuid, (e.title, e.summary)) != (e.title, e.summary)
+        ]
+
+    def _merge(self, table: Any, rows: pa.Table) -> None:
+        builder = table.merge_insert("uuid").when_matched_update_all()
+        builder.when_not_matched_insert_all().execute(rows)
+
+    def _delete_uuids(self, table: Any, uuids: Sequence[str]) -> None:
+        for chunk in _chunks(uuids):
+            table.delete(_sql_in(chunk))
+        self._maintain(table, vector=True)
+
+    def _maintain(self, table: Any, *, vector: bool = False, force: bool = False) -> None:
+        """Now and then fold new rows into the indexes, compact and drop old
+        versions. Vector indexes are retrained: LanceDB 0.40 makes each optimize
+        a delta segment, slowing with each, on the first, small partitioning."""
+        name = table.name
+        self._writes[name] = self._writes.get(name, 0) + 1
+        indices = list(table.list_indices())
+        ann = next((i for i in indices if i.columns == ["vector"]), None)
+        unindexed = max((i.num_unindexed_rows or 0 for i in indices), default=0)
+        due = force or unindexed >= self._optimize_unindexed
+        due = due or self._writes[name] >= self._optimize_writes
+        stale = ann is None or (due and (ann.num_unindexed_rows or 0) > 0)
+        if vector and stale and table.count_rows() >= self._ann_min_rows:
+            table.create_index("vector", config=IvfSq(distance_type="cosine"), replace=True)
+        if due:
+            table.optimize()
+            with self._gate.exclusive():  # no read may use the files deleted now
+                table.optimize(cleanup_older_than=KEEP_VERSIONS)
+            self._writes[name] = 0
+
+    def _table_names(self) -> builtins.list[str]:
+        page = self._db.list_tables()
+        names = list(page.tables)
+        while page.page_token:
+            page = self._db.list_tables(page_token=page.page_token)
+            names.extend(page.tables)
+        return names
+
+    def _open_diary(self, exists: bool) -> Any:
+        if not exists:
+            self._db.create_table(DIARY, schema=_diary_schema())
+        table = self._checked(DIARY, b"diary", _diary_schema().names)
+        _ensure_index(table, "uuid", BTree())  # also after a crash right after create
+        options: dict[str, Any] = {"lower_case": True, "ascii_folding": True, "stem": True}
+        fts = FTS(base_tokenizer="simple", remove_stop_words=True, with_position=False, **options)
+        _ensure_index(table, "fts_text", fts)
+        return table
+
+    def _open_vec_table(self, name: str) -> None:
+        table = self._checked(name, b"vectors", ["uuid", "vector"])
+        meta = table.schema.metadata
+        if MODEL_KEY not in meta or not meta.get(DIM_KEY, b"").isdigit():
+            raise StoreError(f"Vector table {name!r} in {self.path} lacks its model")
+        _ensure_index(table, "uuid", BTree())
+        self._vec_tables[(meta[MODEL_KEY].decode(), int(meta[DIM_KEY]))] = table
+
+    def _checked(self, name: str, kind: bytes, columns: Iterable[str]) -> Any:
+        """Open a table, refusing foreign tables and newer schema versions."""
+        table = self._db.open_table(name)
+        meta, where = table.schema.metadata or {}, f"Table {name!r} in {self.path}"
+        if meta.get(KIND_KEY) != kind or not meta.get(VERSION_KEY, b"").isdigit():
+            raise StoreError(f"{where} is not a Digital Life {kind.decode()} table")
+        if (version := int(meta[VERSION_KEY])) > SCHEMA_VERSION:
+            raise StoreError(
+                f"The diary at {self.path} was written by a newer version of the app "
+                f"(table {name!r} has schema {version}; this version reads up to "
+                f"{SCHEMA_VERSION}). Update the app to open it."
+            )
+        if missing := set(columns) - set(table.schema.names):
+            raise StoreError(f"{where} lacks columns {sorted(missing)}")
+        return table
+
+    def _new_vec_table(self, model: str, dim: int) -> Any:
+        self._db.create_table(_vec_table_name(model, dim), schema=_vector_schema(model, dim))
+        self._open_vec_table(_vec_table_name(model, dim))
+        return self._vec_tables[(model, dim)]
+
+
+def _ensure_index(table: Any, column: str, config: Any) -> None:
+    if not any(i.columns == [column] for i in table.list_indices()):
+        table.create_index(column, config=config)
+
+
+def _check_vectors(
+    entries: Sequence[DiaryEntry], vectors: Sequence[Sequence[float]], model: str
+) -> np.ndarray:
+    """The vectors as a (len(entries), dim) float32 matrix, or ValueError."""
+    if not model or len(vectors) != len(entries):
+        raise _BadArgument(f"upsert needs embed_model and one vector per entry: {model!r}")
+    try:
+        matrix = np.asarray(vectors, dtype=np.float32)
+    except ValueError as exc:
+        raise _BadArgument("vectors must all have one dimension") from exc
+    if entries and (matrix.ndim != 2 or not matrix.shape[1] or not np.isfinite(matrix).all()):
+        raise _BadArgument("vectors must be non-empty lists of finite numbers")
+    return matrix
