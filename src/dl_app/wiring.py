@@ -68,7 +68,9 @@ def make_embedder(settings: Settings, env: Mapping[str, str] | None = None) -> E
     if not s.base_url:
         from .adapters.embed_builtin import BuiltinEmbedder
 
-        return BuiltinEmbedder()
+        # One thread: steady query latency on a machine shared with a local model
+        # (two spinning threads stalled queries by 100-600 ms under load).
+        return BuiltinEmbedder(num_threads=1)
     from .adapters.embed_openai import OpenAIEmbedder
 
     return OpenAIEmbedder(
