@@ -1,0 +1,179 @@
+// Entry point: navigation, theme, language, and wiring of the pages.
+
+import { call, ready } from "./transport.js";
+import { t, setLang, getLang, onLangChange } from "./i18n.js";
+import { createChat } from "./chat.js";
+import { createSettings } from "./settings.js";
+import { createInspector } from "./inspector.js";
+
+const PAGES = ["chat", "settings", "inspector"];
+const THEMES = ["system", "light", "dark"];
+const THEME_ICONS = { system: "◐", light: "☀", dark: "☾" };
+// Non-secret UI preferences only; used when the settings model has no field for them.
+const LS_THEME = "dl.ui.theme";
+const LS_INSPECTOR = "dl.ui.inspector";
+
+let info = {};
+let theme = "system";
+let inspectorOn = false;
+let page = "chat";
+let status = "idle";
+const darkQuery = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+
+function localGet(key) {
+  try {
+    return window.localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function localSet(key, value) {
+  try {
+    window.localStorage.setItem(key, value);
+  } catch {
+    /* storage may be off in some webviews */
+  }
+}
+
+function applyTheme() {
+  const dark = theme === "dark" || (theme === "system" && darkQuery && darkQuery.matches);
+  document.documentElement.dataset.theme = dark ? "dark" : "light";
+  document.documentElement.dataset.themeChoice = theme;
+  const btn = document.getElementById("theme-toggle");
+  btn.querySelector(".theme-icon").textContent = THEME_ICONS[theme];
+  btn.title = `${t("header.theme")}: ${t(`theme.${theme}`)}`;
+  btn.setAttribute("aria-label", btn.title);
+}
+
+function nestedPatch(path, value) {
+  const patch = {};
+  const keys = path.split(".");
+  let o = patch;
+  for (const k of keys.slice(0, -1)) o = o[k] = {};
+  o[keys.at(-1)] = value;
+  return patch;
+}
+
+function renderFooter() {
+  document.getElementById("footer-version").textContent = info.version ? t("footer.version", { version: info.version }) : "";
+  document.getElementById("footer-status").textContent = t(status === "busy" ? "status.busy" : "status.idle");
+}
+
+function navigate(next) {
+  if (!PAGES.includes(next) || (next === "inspector" && !inspectorOn)) next = "chat";
+  page = next;
+  for (const section of document.querySelectorAll(".page")) section.hidden = section.dataset.page !== page;
+  for (const tab of document.querySelectorAll(".tab")) {
+    tab.setAttribute("aria-selected", tab.dataset.page === page ? "true" : "false");
+  }
+  if (window.location.hash !== `#${page}`) history.replaceState(null, "", `#${page}`);
+  if (page === "settings") settings.load();
+  if (page === "inspector") inspector.load();
+  if (page === "chat") chat.focus();
+}
+
+function applyInspector() {
+  document.getElementById("nav-inspector").hidden = !inspectorOn;
+  if (!inspectorOn && page === "inspector") navigate("chat");
+}
+
+const prefs = {
+  getTheme: () => theme,
+  async setTheme(value) {
+    theme = THEMES.includes(value) ? value : "system";
+    applyTheme();
+    const path = settings.fieldPath("theme");
+    if (path) {
+      const res = await call("settings_set", { patch: nestedPatch(path, theme) });
+      if (res.ok) settings.applyExternal(res.settings);
+    } else localSet(LS_THEME, theme);
+  },
+  getInspector: () => inspectorOn,
+  async setInspector(value) {
+    inspectorOn = Boolean(value);
+    applyInspector();
+    const path = settings.fieldPath("inspector");
+    if (path) {
+      const res = await call("settings_set", { patch: nestedPatch(path, inspectorOn) });
+      if (res.ok) settings.applyExternal(res.settings);
+    } else localSet(LS_INSPECTOR, inspectorOn ? "1" : "0");
+  },
+};
+
+async function refreshInfo() {
+  const res = await call("app_info");
+  if (!res.ok) return false;
+  info = res;
+  return true;
+}
+
+/** Apply app_info: language, theme, inspector, model line. */
+function applyInfo() {
+  const fromSettings = settings.hasField("theme");
+  theme = fromSettings || !localGet(LS_THEME) ? info.theme || "system" : localGet(LS_THEME);
+  if (!THEMES.includes(theme)) theme = "system";
+  const storedInspector = localGet(LS_INSPECTOR);
+  inspectorOn = settings.hasField("inspector") || storedInspector === null ? Boolean(info.inspector) : storedInspector === "1";
+  applyTheme();
+  applyInspector();
+  if (info.lang && info.lang !== getLang()) setLang(info.lang);
+  document.getElementById("lang-select").value = getLang();
+  chat.renderModelLine();
+  renderFooter();
+}
+
+async function switchLang(value) {
+  const res = await call("settings_set", { patch: { language: value } });
+  if (res.ok) {
+    settings.applyExternal(res.settings);
+    await refreshInfo();
+  }
+  setLang(res.ok && info.lang ? info.lang : value);
+  document.getElementById("lang-select").value = getLang();
+}
+
+const setStatus = (value) => {
+  status = value;
+  renderFooter();
+};
+
+const chat = createChat(document.getElementById("page-chat"), { getInfo: () => info, navigate, setStatus });
+const settings = createSettings(document.getElementById("page-settings"), {
+  prefs,
+  navigate,
+  async onSaved() {
+    if (await refreshInfo()) applyInfo();
+    chat.refreshGauge();
+  },
+});
+const inspector = createInspector(document.getElementById("page-inspector"));
+
+async function start() {
+  setLang(document.documentElement.lang.startsWith("en") ? "en" : "zh");
+  applyTheme();
+  for (const tab of document.querySelectorAll(".tab")) {
+    tab.addEventListener("click", () => navigate(tab.dataset.page));
+  }
+  document.getElementById("theme-toggle").addEventListener("click", () => {
+    prefs.setTheme(THEMES[(THEMES.indexOf(theme) + 1) % THEMES.length]);
+  });
+  document.getElementById("lang-select").addEventListener("change", (ev) => switchLang(ev.target.value));
+  if (darkQuery) darkQuery.addEventListener("change", applyTheme);
+  onLangChange(() => {
+    applyTheme();
+    renderFooter();
+  });
+
+  await ready();
+  await refreshInfo();
+  // settings_get tells whether theme/inspector live in the settings model.
+  await settings.load();
+  applyInfo();
+  await chat.load();
+  navigate((window.location.hash || "#chat").slice(1));
+  document.documentElement.dataset.ready = "1";
+  call("page_ready");
+}
+
+start();

@@ -1,0 +1,438 @@
+// The chat page: history, streamed replies, reasoning, gauge, memory buttons, error banner.
+// Model output is plain text: it only ever reaches the DOM through textContent.
+
+import { call, on } from "./transport.js";
+import { t, applyStatic, onLangChange } from "./i18n.js";
+import { el, clear, confirmDialog, toast, progressBar, errorTitle } from "./ui.js";
+
+export function createChat(root, { getInfo, navigate, setStatus }) {
+  let pending = null; // the turn in flight: {text, userNode, view, done}
+  let busy = false;
+  let gauge = null;
+  let bannerRetry = null;
+
+  // ---- static layout -------------------------------------------------------
+  const modelLine = el("div.model-line#model-line");
+  const gaugeFill = el("div.gauge-fill");
+  const gaugePct = el("span.gauge-pct");
+  const gaugeBox = el(
+    "div.gauge#budget-gauge",
+    { role: "meter", "aria-valuemin": "0", "aria-valuemax": "100" },
+    el("span.gauge-label", { dataset: { i18n: "chat.gauge" } }),
+    el("div.gauge-track", {}, gaugeFill),
+    gaugePct,
+  );
+  const consolidateBtn = el("button.btn#btn-consolidate", {
+    type: "button",
+    dataset: { i18n: "chat.consolidate" },
+    on: { click: consolidate },
+  });
+  const clearBtn = el("button.btn#btn-clear", {
+    type: "button",
+    dataset: { i18n: "chat.clear" },
+    on: { click: clearConversation },
+  });
+  const taskArea = el("div.task-area#chat-task");
+  const toolbar = el(
+    "div.chat-toolbar",
+    {},
+    el("div.toolbar-left", {}, modelLine, gaugeBox),
+    el("div.toolbar-right", {}, consolidateBtn, clearBtn),
+  );
+
+  const bannerTitle = el("strong.banner-title");
+  const bannerMsg = el("span.banner-msg");
+  const retryBtn = el("button.btn.primary#banner-retry", {
+    type: "button",
+    dataset: { i18n: "banner.retry" },
+    on: { click: () => bannerRetry && bannerRetry() },
+  });
+  const banner = el(
+    "div.banner#error-banner",
+    { role: "alert", hidden: true },
+    el("div.banner-text", {}, bannerTitle, bannerMsg),
+    el(
+      "div.banner-actions",
+      {},
+      retryBtn,
+      el("button.btn#banner-settings", {
+        type: "button",
+        dataset: { i18n: "banner.settings" },
+        on: { click: () => navigate("settings") },
+      }),
+      el("button.btn.ghost#banner-dismiss", {
+        type: "button",
+        dataset: { i18n: "banner.dismiss" },
+        on: { click: hideBanner },
+      }),
+    ),
+  );
+
+  const list = el("div.messages#messages", { role: "log", "aria-live": "polite" });
+  const empty = el("div.empty#chat-empty", { dataset: { i18n: "chat.empty" } });
+  const input = el("textarea.composer-input#chat-input", {
+    rows: 1,
+    dataset: { i18nPlaceholder: "chat.placeholder" },
+    on: { keydown: onKey, input: autosize },
+  });
+  const sendBtn = el("button.btn.primary#chat-send", {
+    type: "button",
+    dataset: { i18n: "chat.send" },
+    on: { click: () => send() },
+  });
+  const composer = el(
+    "div.composer",
+    {},
+    el("div.composer-row", {}, input, sendBtn),
+    el("div.composer-hint", { dataset: { i18n: "chat.hint" } }),
+  );
+  root.append(toolbar, taskArea, banner, list, composer);
+  list.append(empty);
+
+  // ---- rendering -----------------------------------------------------------
+  function nearBottom() {
+    return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  }
+
+  function scrollDown(force) {
+    if (force || nearBottom()) list.scrollTop = list.scrollHeight;
+  }
+
+  function updateEmpty() {
+    empty.hidden = list.querySelector(".msg") !== null;
+  }
+
+  function copyText(text, button) {
+    const done = () => {
+      button.textContent = t("chat.copied");
+      setTimeout(() => (button.textContent = t("chat.copy")), 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, () => legacyCopy(text) && done());
+    } else if (legacyCopy(text)) done();
+  }
+
+  function legacyCopy(text) {
+    const area = el("textarea", { style: "position:fixed;left:-9999px" });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    let ok = false;
+    try {
+      ok = document.execCommand("copy");
+    } catch {
+      ok = false;
+    }
+    area.remove();
+    return ok;
+  }
+
+  function userNode(text) {
+    const node = el(
+      "div.msg.user",
+      {},
+      el("div.msg-bubble", {}, el("div.msg-content", { text })),
+      el("div.msg-meta", {}, el("span.msg-failed", { dataset: { i18n: "chat.failed" }, hidden: true })),
+    );
+    applyStatic(node);
+    return node;
+  }
+
+  /** An assistant message whose parts can be filled as the reply streams in. */
+  function assistantView() {
+    const content = el("div.msg-content");
+    const reasoningText = el("div.reasoning-text");
+    const reasoning = el(
+      "details.reasoning",
+      { hidden: true },
+      el("summary", { dataset: { i18n: "chat.reasoning" } }),
+      reasoningText,
+    );
+    const recalled = el("div.msg-recalled", { hidden: true });
+    const copyBtn = el("button.btn.small.ghost.copy-btn", { type: "button", dataset: { i18n: "chat.copy" } });
+    const node = el(
+      "div.msg.assistant",
+      {},
+      el("div.msg-bubble", {}, reasoning, content),
+      el("div.msg-meta", {}, recalled, copyBtn),
+    );
+    applyStatic(node);
+    const view = {
+      node,
+      content: "",
+      reasoning: "",
+      setContent(text) {
+        view.content = text || "";
+        content.textContent = view.content;
+        node.classList.toggle("typing", !view.content && !view.reasoning);
+      },
+      appendContent(text) {
+        view.setContent(view.content + text);
+      },
+      setReasoning(text) {
+        view.reasoning = text || "";
+        reasoningText.textContent = view.reasoning;
+        reasoning.hidden = !view.reasoning;
+        node.classList.toggle("typing", !view.content && !view.reasoning);
+      },
+      appendReasoning(text) {
+        view.setReasoning(view.reasoning + text);
+      },
+      setRecalled(items, live) {
+        const titles = (items || []).map((r) => (typeof r === "string" ? r : r.title)).filter(Boolean);
+        recalled.hidden = titles.length === 0;
+        recalled.textContent = titles.length
+          ? t(live ? "chat.recalling" : "chat.recalled", { titles: titles.join("、") })
+          : "";
+      },
+    };
+    copyBtn.addEventListener("click", () => copyText(view.content, copyBtn));
+    return view;
+  }
+
+  function renderHistory(messages) {
+    for (const node of list.querySelectorAll(".msg")) node.remove();
+    for (const m of messages || []) {
+      if (m.role === "user") list.append(userNode(m.content));
+      else if (m.role === "assistant") {
+        const view = assistantView();
+        view.setContent(m.content);
+        view.setReasoning(m.reasoning);
+        view.setRecalled(m.recalled);
+        view.node.classList.remove("typing");
+        list.append(view.node);
+      }
+    }
+    updateEmpty();
+    scrollDown(true);
+  }
+
+  function renderModelLine() {
+    const info = getInfo() || {};
+    modelLine.textContent = info.model
+      ? t(info.base_url ? "chat.modelAt" : "chat.model", { model: info.model, url: info.base_url })
+      : "";
+    modelLine.title = modelLine.textContent;
+  }
+
+  function renderGauge() {
+    if (!gauge) {
+      gaugeBox.hidden = true;
+      return;
+    }
+    gaugeBox.hidden = false;
+    const ratio = typeof gauge.ratio === "number" ? gauge.ratio : gauge.used / (gauge.budget || 1);
+    const pct = Math.max(0, Math.round(ratio * 100));
+    gaugeFill.style.width = `${Math.min(100, pct)}%`;
+    gaugeBox.classList.toggle("warn", ratio >= 0.75 && ratio < 0.95);
+    gaugeBox.classList.toggle("danger", ratio >= 0.95);
+    gaugePct.textContent = `${pct}%`;
+    gaugeBox.setAttribute("aria-valuenow", String(pct));
+    gaugeBox.title = t("chat.gaugeTitle", { used: gauge.used, budget: gauge.budget });
+  }
+
+  async function refreshGauge() {
+    const res = await call("budget_gauge");
+    if (res.ok) {
+      gauge = res;
+      renderGauge();
+    }
+  }
+
+  // ---- banner --------------------------------------------------------------
+  function showBanner(error, retry) {
+    bannerTitle.textContent = errorTitle(error);
+    bannerMsg.textContent = error && error.message ? error.message : "";
+    bannerRetry = retry || null;
+    retryBtn.hidden = !retry;
+    banner.dataset.type = (error && error.type) || "";
+    banner.hidden = false;
+  }
+
+  function hideBanner() {
+    banner.hidden = true;
+    bannerRetry = null;
+  }
+
+  // ---- busy state ----------------------------------------------------------
+  function setBusy(value) {
+    busy = value;
+    sendBtn.disabled = value;
+    consolidateBtn.disabled = value;
+    clearBtn.disabled = value;
+    root.classList.toggle("busy", value);
+    setStatus(value ? "busy" : "idle");
+  }
+
+  // ---- sending -------------------------------------------------------------
+  function onKey(ev) {
+    if (ev.key !== "Enter" || ev.shiftKey || ev.isComposing || ev.keyCode === 229) return;
+    ev.preventDefault();
+    send();
+  }
+
+  function autosize() {
+    input.style.height = "auto";
+    input.style.height = `${Math.min(input.scrollHeight, 180)}px`;
+  }
+
+  async function send(retryText) {
+    const text = retryText !== undefined ? retryText : input.value.trim();
+    if (!text || busy) return;
+    if (retryText === undefined) {
+      input.value = "";
+      autosize();
+    }
+    hideBanner();
+    setBusy(true);
+    const user = userNode(text);
+    const view = assistantView();
+    view.setContent("");
+    list.append(user, view.node);
+    updateEmpty();
+    scrollDown(true);
+    pending = { text, user, view, done: false };
+    const turn = pending;
+    const res = await call("chat_send", { text });
+    if (res.ok) finish(turn, res);
+    else fail(turn, res.error);
+    if (pending === turn) pending = null;
+    setBusy(false);
+    input.focus();
+  }
+
+  function finish(turn, res) {
+    if (turn.done) return;
+    turn.done = true;
+    const { view } = turn;
+    if (typeof res.reply === "string") view.setContent(res.reply);
+    if (typeof res.reasoning === "string") view.setReasoning(res.reasoning);
+    view.setRecalled(res.recalled);
+    view.node.classList.remove("typing");
+    if (res.message_id !== undefined) view.node.dataset.id = String(res.message_id);
+    for (const notice of res.notices || []) {
+      const text = typeof notice === "string" ? notice : notice && notice.message;
+      if (text) toast(text);
+    }
+    if (res.gauge) {
+      gauge = res.gauge;
+      renderGauge();
+    } else refreshGauge();
+    scrollDown();
+  }
+
+  function fail(turn, error) {
+    if (turn.done) return;
+    turn.done = true;
+    turn.view.node.remove();
+    turn.user.classList.add("failed");
+    turn.user.querySelector(".msg-failed").hidden = false;
+    showBanner(error, () => {
+      turn.user.remove();
+      send(turn.text);
+    });
+  }
+
+  on("chat.delta", (p) => {
+    if (!pending || pending.done || !p) return;
+    if (p.kind === "reasoning") pending.view.appendReasoning(p.text || "");
+    else pending.view.appendContent(p.text || "");
+    scrollDown();
+  });
+  on("chat.recall", (p) => {
+    if (pending && !pending.done && p) pending.view.setRecalled(p.titles, true);
+  });
+  on("chat.done", (p) => {
+    if (pending && p && p.ok !== false) finish(pending, p);
+  });
+  on("chat.error", (p) => {
+    if (pending && p) fail(pending, p);
+  });
+  on("service.status", (p) => {
+    if (!p) return;
+    if (p.ok) {
+      if (!banner.hidden && !bannerRetry) hideBanner();
+    } else if (banner.hidden) {
+      showBanner({ type: "ServiceUnreachable", message: p.message });
+    }
+  });
+  on("bridge.status", (p) => {
+    if (p && !p.ok && banner.hidden) showBanner({ type: "BridgeUnavailable", message: "" });
+    else if (p && p.ok && banner.dataset.type === "BridgeUnavailable") hideBanner();
+  });
+
+  // ---- memory buttons ------------------------------------------------------
+  async function consolidate() {
+    if (busy) return;
+    const ok = await confirmDialog(
+      t("chat.confirmConsolidateTitle"),
+      t("chat.confirmConsolidate"),
+      t("chat.consolidate"),
+    );
+    if (!ok) return;
+    hideBanner();
+    setBusy(true);
+    const bar = progressBar(taskArea);
+    bar.update(0, 0, t("chat.consolidating", { done: 0, total: "?" }));
+    const off = on("task.progress", (p) => {
+      if (p && p.task === "consolidate") {
+        bar.update(p.done, p.total, t("chat.consolidating", { done: p.done, total: p.total }));
+      }
+    });
+    const res = await call("memory_consolidate");
+    off();
+    bar.remove();
+    setBusy(false);
+    if (!res.ok) {
+      showBanner(res.error, () => {
+        hideBanner();
+        consolidate();
+      });
+      return;
+    }
+    toast(res.entry ? t("chat.consolidated", { title: res.entry.title }) : t("chat.nothingToConsolidate"));
+    await loadHistory();
+  }
+
+  async function clearConversation() {
+    if (busy) return;
+    const ok = await confirmDialog(t("chat.confirmClearTitle"), t("chat.confirmClear"), t("chat.clear"));
+    if (!ok) return;
+    const res = await call("chat_clear");
+    if (!res.ok) {
+      showBanner(res.error);
+      return;
+    }
+    hideBanner();
+    renderHistory([]);
+    toast(t("chat.cleared"));
+    refreshGauge();
+  }
+
+  async function loadHistory() {
+    const res = await call("chat_history");
+    if (res.ok) renderHistory(res.messages);
+    else showBanner(res.error, () => {
+      hideBanner();
+      loadHistory();
+    });
+    await refreshGauge();
+  }
+
+  function retranslate() {
+    applyStatic(root);
+    renderModelLine();
+    renderGauge();
+  }
+  onLangChange(retranslate);
+
+  return {
+    async load() {
+      retranslate();
+      await loadHistory();
+    },
+    renderModelLine,
+    refreshGauge,
+    focus: () => input.focus(),
+  };
+}

@@ -1,0 +1,318 @@
+// UI strings in Chinese and English. The language is app_info.lang; <html lang> follows.
+
+const STRINGS = {
+  zh: {
+    "app.title": "数字生命",
+    "nav.chat": "聊天",
+    "nav.settings": "设置",
+    "nav.inspector": "上下文检查器",
+    "header.lang": "语言",
+    "header.theme": "主题",
+    "theme.system": "跟随系统",
+    "theme.light": "浅色",
+    "theme.dark": "深色",
+    "lang.auto": "跟随系统",
+    "lang.zh": "中文",
+    "lang.en": "English",
+    "common.ok": "确定",
+    "common.cancel": "取消",
+    "common.loading": "加载中…",
+    "common.none": "无",
+    "common.tokens": "{n} tokens",
+    "status.idle": "空闲",
+    "status.busy": "处理中…",
+    "chat.model": "回答模型：{model}",
+    "chat.modelAt": "回答模型：{model} · {url}",
+    "chat.gauge": "记忆负载",
+    "chat.gaugeTitle": "下一次请求已用 {used} / {budget} tokens",
+    "chat.consolidate": "更新记忆",
+    "chat.clear": "清除当前对话",
+    "chat.placeholder": "说点什么…",
+    "chat.send": "发送",
+    "chat.hint": "Enter 发送，Shift+Enter 换行",
+    "chat.empty": "还没有对话。打个招呼吧！",
+    "chat.you": "你",
+    "chat.reasoning": "思考过程",
+    "chat.copy": "复制",
+    "chat.copied": "已复制",
+    "chat.recalled": "回想起：{titles}",
+    "chat.recalling": "正在回想：{titles}",
+    "chat.thinking": "正在思考…",
+    "chat.failed": "未发送",
+    "chat.confirmConsolidateTitle": "现在更新记忆？",
+    "chat.confirmConsolidate": "当前对话会被整理成一篇日记，并更新对你和对自己的记忆。这需要调用模型几次，可能要等一会儿。",
+    "chat.confirmClearTitle": "清除当前对话？",
+    "chat.confirmClear": "当前对话会被清除，且不会写入记忆。此操作无法撤销。",
+    "chat.consolidating": "正在更新记忆… {done}/{total}",
+    "chat.consolidated": "已写入日记：{title}",
+    "chat.nothingToConsolidate": "没有需要整理的新对话。",
+    "chat.cleared": "对话已清除。",
+    "banner.retry": "重试",
+    "banner.settings": "打开设置",
+    "banner.dismiss": "关闭",
+    "error.ServiceUnreachable": "无法连接推理服务",
+    "error.AuthFailed": "推理服务拒绝了 API 密钥",
+    "error.ModelNotFound": "推理服务上找不到这个模型",
+    "error.RateLimited": "推理服务限流了，请稍后再试",
+    "error.ServerFailed": "推理服务出错了",
+    "error.BadResponse": "推理服务返回了无法使用的回复",
+    "error.BudgetError": "这条消息放不进 token 预算",
+    "error.StoreError": "本地存储出错",
+    "error.InvalidInput": "输入无效",
+    "error.BridgeUnavailable": "无法连接数字生命的后台程序",
+    "error.Forbidden": "访问被拒绝（令牌无效，请从 dl-app serve 打印的地址重新打开）",
+    "error.generic": "出错了",
+    "settings.title": "设置",
+    "settings.section.llm": "推理服务",
+    "settings.section.embed": "嵌入服务",
+    "settings.section.memory": "记忆",
+    "settings.section.appearance": "外观与语言",
+    "settings.section.other": "其他",
+    "settings.save": "保存",
+    "settings.saved": "已保存。",
+    "settings.reset": "恢复默认",
+    "settings.noChanges": "没有改动。",
+    "settings.fixErrors": "请先修正标出的错误。",
+    "settings.default": "默认：{value}",
+    "settings.empty": "（空）",
+    "settings.min": "不能小于 {min}",
+    "settings.max": "不能大于 {max}",
+    "settings.number": "请输入数字",
+    "settings.integer": "请输入整数",
+    "settings.required": "不能为空",
+    "secret.llm_api_key": "API 密钥",
+    "secret.llm_api_key.help": "推理服务的 API 密钥。保存在系统钥匙串中，界面永远不会显示它。",
+    "secret.embed_api_key": "API 密钥",
+    "secret.embed_api_key.help": "嵌入服务的 API 密钥。保存在系统钥匙串中，界面永远不会显示它。",
+    "secret.set": "已设置",
+    "secret.notSet": "未设置",
+    "secret.placeholder": "输入新密钥",
+    "secret.save": "保存密钥",
+    "secret.delete": "删除密钥",
+    "secret.saved": "密钥已保存。",
+    "secret.deleted": "密钥已删除。",
+    "secret.insecure": "注意：",
+    "test.llm": "测试连接",
+    "test.embed": "测试连接",
+    "test.running": "正在测试…",
+    "test.models": "可用模型：{models}",
+    "index.title": "记忆索引",
+    "index.status": "已索引 {indexed} / {total}",
+    "index.statusModel": "已索引 {indexed} / {total}（{model}）",
+    "index.missing": "索引缺失部分",
+    "index.all": "全部重建",
+    "index.progress": "正在建立索引… {done}/{total}",
+    "index.done": "索引完成：{indexed} 篇。",
+    "index.confirmAllTitle": "全部重建索引？",
+    "index.confirmAll": "所有日记都会用当前的嵌入模型重新计算向量，可能要一段时间。",
+    "appearance.theme": "主题",
+    "appearance.themeHelp": "浅色、深色，或跟随系统设置。",
+    "appearance.inspector": "显示上下文检查器",
+    "appearance.inspectorHelp": "在导航中显示“上下文检查器”，查看每次请求中各部分占用的 token 与发送给模型的原始消息。",
+    "inspector.title": "上下文检查器",
+    "inspector.draft": "预览这条消息的上下文（可留空）",
+    "inspector.refresh": "刷新",
+    "inspector.budget": "预算 {budget} tokens：提示词 {prompt}，历史 {history}，当前消息 {current}，留给回答 {reply}",
+    "inspector.window": "对话窗口从第 {start} 轮开始，已移出 {dropped} 轮",
+    "inspector.sections": "各部分",
+    "inspector.history": "对话历史",
+    "inspector.current": "当前消息",
+    "inspector.reply": "留给回答",
+    "inspector.free": "剩余",
+    "inspector.cap": "上限 {cap}",
+    "inspector.messages": "发送给模型的消息",
+    "inspector.lastRecall": "上次回想",
+    "inspector.noRecall": "还没有回想过记忆。",
+    "inspector.score": "得分 {score} · 相似度 {sim}",
+    "inspector.disabled": "在 设置 → 外观与语言 中打开上下文检查器。",
+    "footer.version": "版本 {version}",
+    "choice.llm.recall_mode.tool": "模型调用工具（tool）",
+    "choice.llm.recall_mode.auto": "每条消息自动检索（auto）",
+    "choice.llm.recall_mode.off": "关闭（off）",
+  },
+  en: {
+    "app.title": "Digital Life",
+    "nav.chat": "Chat",
+    "nav.settings": "Settings",
+    "nav.inspector": "Inspector",
+    "header.lang": "Language",
+    "header.theme": "Theme",
+    "theme.system": "System",
+    "theme.light": "Light",
+    "theme.dark": "Dark",
+    "lang.auto": "System",
+    "lang.zh": "中文",
+    "lang.en": "English",
+    "common.ok": "OK",
+    "common.cancel": "Cancel",
+    "common.loading": "Loading…",
+    "common.none": "None",
+    "common.tokens": "{n} tokens",
+    "status.idle": "Idle",
+    "status.busy": "Working…",
+    "chat.model": "Answering: {model}",
+    "chat.modelAt": "Answering: {model} · {url}",
+    "chat.gauge": "Memory load",
+    "chat.gaugeTitle": "The next request uses {used} of {budget} tokens",
+    "chat.consolidate": "Update memory now",
+    "chat.clear": "Clear conversation",
+    "chat.placeholder": "Say something…",
+    "chat.send": "Send",
+    "chat.hint": "Enter sends, Shift+Enter for a new line",
+    "chat.empty": "No messages yet. Say hello!",
+    "chat.you": "You",
+    "chat.reasoning": "Reasoning",
+    "chat.copy": "Copy",
+    "chat.copied": "Copied",
+    "chat.recalled": "Recalled: {titles}",
+    "chat.recalling": "Recalling: {titles}",
+    "chat.thinking": "Thinking…",
+    "chat.failed": "Not sent",
+    "chat.confirmConsolidateTitle": "Update memory now?",
+    "chat.confirmConsolidate": "The current conversation becomes a diary entry, and what is remembered about you and about itself is updated. This calls the model a few times and may take a while.",
+    "chat.confirmClearTitle": "Clear the conversation?",
+    "chat.confirmClear": "The current conversation is deleted without being written to memory. This cannot be undone.",
+    "chat.consolidating": "Updating memory… {done}/{total}",
+    "chat.consolidated": "Written to the diary: {title}",
+    "chat.nothingToConsolidate": "Nothing new to write down.",
+    "chat.cleared": "Conversation cleared.",
+    "banner.retry": "Retry",
+    "banner.settings": "Open settings",
+    "banner.dismiss": "Dismiss",
+    "error.ServiceUnreachable": "The chat model service is unreachable",
+    "error.AuthFailed": "The service rejected the API key",
+    "error.ModelNotFound": "The service does not have this model",
+    "error.RateLimited": "The service is rate limiting; try again shortly",
+    "error.ServerFailed": "The service failed",
+    "error.BadResponse": "The service sent an unusable reply",
+    "error.BudgetError": "This message does not fit the token budget",
+    "error.StoreError": "Local storage failed",
+    "error.InvalidInput": "Invalid input",
+    "error.BridgeUnavailable": "Cannot reach the Digital Life backend",
+    "error.Forbidden": "Access denied (bad token; reopen the address printed by dl-app serve)",
+    "error.generic": "Something went wrong",
+    "settings.title": "Settings",
+    "settings.section.llm": "Inference",
+    "settings.section.embed": "Embeddings",
+    "settings.section.memory": "Memory",
+    "settings.section.appearance": "Appearance & language",
+    "settings.section.other": "Other",
+    "settings.save": "Save",
+    "settings.saved": "Saved.",
+    "settings.reset": "Reset to default",
+    "settings.noChanges": "Nothing changed.",
+    "settings.fixErrors": "Fix the marked fields first.",
+    "settings.default": "Default: {value}",
+    "settings.empty": "(empty)",
+    "settings.min": "Must be at least {min}",
+    "settings.max": "Must be at most {max}",
+    "settings.number": "Enter a number",
+    "settings.integer": "Enter a whole number",
+    "settings.required": "Required",
+    "secret.llm_api_key": "API key",
+    "secret.llm_api_key.help": "API key of the chat model service. Kept in the system keychain; the UI never shows it.",
+    "secret.embed_api_key": "API key",
+    "secret.embed_api_key.help": "API key of the embedding service. Kept in the system keychain; the UI never shows it.",
+    "secret.set": "Set",
+    "secret.notSet": "Not set",
+    "secret.placeholder": "Enter a new key",
+    "secret.save": "Save key",
+    "secret.delete": "Delete key",
+    "secret.saved": "Key saved.",
+    "secret.deleted": "Key deleted.",
+    "secret.insecure": "Note: ",
+    "test.llm": "Test connection",
+    "test.embed": "Test connection",
+    "test.running": "Testing…",
+    "test.models": "Models: {models}",
+    "index.title": "Memory index",
+    "index.status": "{indexed} / {total} indexed",
+    "index.statusModel": "{indexed} / {total} indexed ({model})",
+    "index.missing": "Index missing",
+    "index.all": "Rebuild all",
+    "index.progress": "Indexing… {done}/{total}",
+    "index.done": "Indexing done: {indexed} entries.",
+    "index.confirmAllTitle": "Rebuild the whole index?",
+    "index.confirmAll": "Every diary entry is embedded again with the current model. This may take a while.",
+    "appearance.theme": "Theme",
+    "appearance.themeHelp": "Light, dark, or follow the system setting.",
+    "appearance.inspector": "Show the context inspector",
+    "appearance.inspectorHelp": "Adds “Inspector” to the navigation: the tokens each part of a request takes, and the raw messages sent to the model.",
+    "inspector.title": "Context inspector",
+    "inspector.draft": "Preview the context for this message (optional)",
+    "inspector.refresh": "Refresh",
+    "inspector.budget": "Budget {budget} tokens: prompt {prompt}, history {history}, current message {current}, reserved for the reply {reply}",
+    "inspector.window": "Conversation window starts at turn {start}; {dropped} turns dropped",
+    "inspector.sections": "Sections",
+    "inspector.history": "History",
+    "inspector.current": "Current message",
+    "inspector.reply": "Reply reserve",
+    "inspector.free": "Free",
+    "inspector.cap": "cap {cap}",
+    "inspector.messages": "Messages sent to the model",
+    "inspector.lastRecall": "Last recall",
+    "inspector.noRecall": "No memories recalled yet.",
+    "inspector.score": "score {score} · similarity {sim}",
+    "inspector.disabled": "Turn the inspector on in Settings → Appearance & language.",
+    "footer.version": "Version {version}",
+    "choice.llm.recall_mode.tool": "The model calls a tool (tool)",
+    "choice.llm.recall_mode.auto": "Search with every message (auto)",
+    "choice.llm.recall_mode.off": "Off (off)",
+  },
+};
+
+let lang = "zh";
+const changeHandlers = new Set();
+
+export function getLang() {
+  return lang;
+}
+
+/** Set the UI language ("zh"/"en"); re-translates [data-i18n] nodes and notifies listeners. */
+export function setLang(next) {
+  lang = next === "en" ? "en" : "zh";
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  document.title = t("app.title");
+  applyStatic(document);
+  for (const fn of [...changeHandlers]) fn(lang);
+}
+
+export function onLangChange(fn) {
+  changeHandlers.add(fn);
+  return () => changeHandlers.delete(fn);
+}
+
+/** Translate a key, filling {placeholders} from vars. */
+export function t(key, vars = {}) {
+  const table = STRINGS[lang] || STRINGS.zh;
+  let text = key in table ? table[key] : STRINGS.en[key] ?? key;
+  for (const [name, value] of Object.entries(vars)) {
+    text = text.split(`{${name}}`).join(String(value));
+  }
+  return text;
+}
+
+export function hasKey(key) {
+  return key in STRINGS.zh;
+}
+
+/** Pick the current language from a {en, zh} pair (as settings_get's label/help). */
+export function pick(pair) {
+  if (!pair) return "";
+  if (typeof pair === "string") return pair;
+  return pair[lang] || pair.en || pair.zh || "";
+}
+
+/** Fill text of [data-i18n], placeholder of [data-i18n-placeholder], title of [data-i18n-title]. */
+export function applyStatic(root) {
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-placeholder]")) {
+    el.placeholder = t(el.dataset.i18nPlaceholder);
+  }
+  for (const el of root.querySelectorAll("[data-i18n-title]")) {
+    el.title = t(el.dataset.i18nTitle);
+    el.setAttribute("aria-label", el.title);
+  }
+}
+
+export const LANGS = Object.keys(STRINGS);

@@ -1,0 +1,484 @@
+// Settings pages generated from settings_get's `fields` (label/help in both languages).
+// Secrets are only ever "set / not set" here; their values go one way, into secret_set.
+
+import { call, on } from "./transport.js";
+import { t, pick, getLang, onLangChange, hasKey } from "./i18n.js";
+import { el, clear, confirmDialog, toast, progressBar, errorTitle } from "./ui.js";
+
+const SECTIONS = ["llm", "embed", "memory", "appearance", "other"];
+const SKIP = new Set(["schema_version"]);
+const SECRET_AFTER = { "llm.base_url": "llm_api_key", "embed.base_url": "embed_api_key" };
+
+function sectionOf(path) {
+  const head = path.split(".")[0];
+  if (head === "llm" || head === "embed" || head === "memory") return head;
+  if (!path.includes(".") || ["ui", "appearance"].includes(head)) return "appearance";
+  return "other";
+}
+
+function kindOf(field) {
+  if (Array.isArray(field.choices) && field.choices.length) return "choice";
+  const type = String(field.type || "").toLowerCase();
+  if (type.includes("bool")) return "bool";
+  if (/\bint/.test(type)) return "int";
+  if (/float|number|decimal/.test(type)) return "float";
+  return "text";
+}
+
+function nullable(field) {
+  return field.default === null || /none|null|optional/i.test(String(field.type || ""));
+}
+
+function getPath(obj, path) {
+  return path.split(".").reduce((o, k) => (o && typeof o === "object" ? o[k] : undefined), obj);
+}
+
+function setPath(obj, path, value) {
+  const keys = path.split(".");
+  let o = obj;
+  for (const k of keys.slice(0, -1)) o = o[k] ??= {};
+  o[keys.at(-1)] = value;
+}
+
+function choiceLabel(path, value) {
+  if (value === null) return t("settings.empty");
+  const last = path.split(".").at(-1);
+  const keys = [`choice.${path}.${value}`];
+  if (last === "language") keys.push(`lang.${value}`);
+  if (last === "theme") keys.push(`theme.${value}`);
+  for (const key of keys) if (hasKey(key)) return t(key);
+  return String(value);
+}
+
+/** Pull field errors out of a settings_set failure: {path: message}. */
+function fieldErrors(error, paths) {
+  const out = {};
+  if (!error) return out;
+  const list = error.fields || error.errors || error.details;
+  if (list && !Array.isArray(list) && typeof list === "object") Object.assign(out, list);
+  if (Array.isArray(list)) {
+    for (const item of list) {
+      const path = item.path || (Array.isArray(item.loc) ? item.loc.join(".") : item.loc);
+      const msg = item.message || item.msg;
+      if (path && msg) out[String(path).replace(/^patch\./, "")] = msg;
+    }
+  }
+  if (!Object.keys(out).length && typeof error.message === "string") {
+    for (const part of error.message.split(/;\s*/)) {
+      for (const path of paths) {
+        const at = part.indexOf(`${path}:`);
+        if (at !== -1 && !/[\w.]/.test(part[at - 1] || "")) out[path] = part.slice(at + path.length + 1).trim();
+      }
+    }
+  }
+  return out;
+}
+
+export function createSettings(root, { onSaved, prefs, navigate }) {
+  let data = null; // settings_get result
+  let active = "llm";
+  const inputs = new Map(); // path -> {field, input, error}
+  let drafts = {}; // unsaved input values kept across re-renders
+
+  const sectionNav = el("div.subtabs#settings-tabs", { role: "tablist" });
+  const body = el("div.settings-body#settings-body");
+  root.append(sectionNav, body);
+
+  function fields() {
+    return (data && data.fields ? data.fields : []).filter((f) => !SKIP.has(f.path));
+  }
+
+  function sections() {
+    const present = new Set(fields().map((f) => sectionOf(f.path)));
+    present.add("appearance");
+    return SECTIONS.filter((s) => present.has(s));
+  }
+
+  function captureDrafts() {
+    for (const [path, row] of inputs) {
+      drafts[path] = row.field.kind === "bool" ? row.input.checked : row.input.value;
+    }
+  }
+
+  function render() {
+    captureDrafts();
+    inputs.clear();
+    clear(sectionNav);
+    clear(body);
+    if (!data) {
+      body.append(el("p.muted", { text: t("common.loading") }));
+      return;
+    }
+    for (const s of sections()) {
+      sectionNav.append(
+        el("button.subtab", {
+          type: "button",
+          role: "tab",
+          id: `settings-tab-${s}`,
+          "aria-selected": s === active ? "true" : "false",
+          text: t(`settings.section.${s}`),
+          on: { click: () => {
+            active = s;
+            render();
+          } },
+        }),
+      );
+    }
+    const form = el("form.settings-form", { id: `settings-${active}`, novalidate: true });
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      save(form);
+    });
+    body.append(form);
+    form.append(el("h2.section-title", { text: t(`settings.section.${active}`) }));
+    const own = fields().filter((f) => sectionOf(f.path) === active);
+    for (const field of own) {
+      form.append(fieldRow(field));
+      if (SECRET_AFTER[field.path]) form.append(secretRow(SECRET_AFTER[field.path]));
+    }
+    if (active === "appearance") appendLocalPrefs(form);
+    const status = el("span.form-status", { role: "status" });
+    if (own.length) {
+      form.append(
+        el("div.form-actions", {}, el("button.btn.primary", { type: "submit", text: t("settings.save") }), status),
+      );
+    }
+    if (active === "llm") form.append(testBox("llm"));
+    if (active === "embed") {
+      form.append(testBox("embed"));
+      form.append(indexBox());
+    }
+    form._status = status;
+  }
+
+  function fieldRow(field) {
+    field.kind = kindOf(field);
+    const id = `f-${field.path.replace(/\./g, "-")}`;
+    const current = getPath(data.settings, field.path);
+    const draft = drafts[field.path];
+    let input;
+    if (field.kind === "choice") {
+      input = el("select", { id, name: field.path });
+      const choices = [...field.choices];
+      if (nullable(field) && !choices.includes(null)) choices.unshift(null);
+      for (const c of choices) {
+        input.append(el("option", { value: c === null ? "" : String(c), text: choiceLabel(field.path, c) }));
+      }
+      input.value = draft ?? (current === null || current === undefined ? "" : String(current));
+    } else if (field.kind === "bool") {
+      input = el("input", { id, name: field.path, type: "checkbox" });
+      input.checked = draft ?? Boolean(current);
+    } else {
+      const numeric = field.kind === "int" || field.kind === "float";
+      input = el("input", {
+        id,
+        name: field.path,
+        type: numeric ? "number" : "text",
+        step: field.kind === "int" ? "1" : numeric ? "any" : undefined,
+        min: numeric && field.min != null ? String(field.min) : undefined,
+        max: numeric && field.max != null ? String(field.max) : undefined,
+        autocomplete: "off",
+        spellcheck: "false",
+      });
+      input.value = draft ?? (current === null || current === undefined ? "" : String(current));
+      const def = field.default;
+      input.placeholder = def === null || def === undefined || def === "" ? t("settings.empty") : String(def);
+    }
+    const error = el("div.field-error", { id: `${id}-error`, role: "alert" });
+    input.setAttribute("aria-describedby", `${id}-help ${id}-error`);
+    input.addEventListener("input", () => {
+      error.textContent = "";
+      row.classList.remove("invalid");
+    });
+    const reset = el("button.btn.small.ghost.reset-btn", {
+      type: "button",
+      text: t("settings.reset"),
+      title: t("settings.default", { value: field.default === null || field.default === "" ? t("settings.empty") : field.default }),
+      on: { click: () => {
+        if (field.kind === "bool") input.checked = Boolean(field.default);
+        else input.value = field.default === null || field.default === undefined ? "" : String(field.default);
+        input.dispatchEvent(new Event("input"));
+      } },
+    });
+    const label = el("label.field-label", { for: id, text: pick(field.label) || field.path });
+    const row = el(
+      "div.field",
+      { dataset: { path: field.path, kind: field.kind } },
+      el("div.field-head", {}, label, reset),
+      el("div.field-input", {}, input),
+      el("div.field-help", { id: `${id}-help`, text: pick(field.help) }),
+      error,
+    );
+    inputs.set(field.path, { field, input, error, row });
+    return row;
+  }
+
+  function readValue(row) {
+    const { field, input } = row;
+    if (field.kind === "bool") return { value: input.checked };
+    const raw = input.value.trim();
+    if (field.kind === "choice") return { value: raw === "" && nullable(field) ? null : raw };
+    if (field.kind === "text") return { value: raw === "" && field.default === null ? null : raw };
+    if (raw === "") return nullable(field) ? { value: null } : { error: t("settings.required") };
+    const num = Number(raw);
+    if (!Number.isFinite(num)) return { error: t("settings.number") };
+    if (field.kind === "int" && !Number.isInteger(num)) return { error: t("settings.integer") };
+    if (field.min != null && num < field.min) return { error: t("settings.min", { min: field.min }) };
+    if (field.max != null && num > field.max) return { error: t("settings.max", { max: field.max }) };
+    return { value: num };
+  }
+
+  async function save(form) {
+    const patch = {};
+    let changed = 0;
+    let bad = 0;
+    for (const [path, row] of inputs) {
+      row.error.textContent = "";
+      row.row.classList.remove("invalid");
+      const { value, error } = readValue(row);
+      if (error) {
+        row.error.textContent = error;
+        row.row.classList.add("invalid");
+        bad += 1;
+        continue;
+      }
+      const current = getPath(data.settings, path);
+      if (JSON.stringify(value) !== JSON.stringify(current ?? null)) {
+        setPath(patch, path, value);
+        changed += 1;
+      }
+    }
+    const status = form._status;
+    if (bad) {
+      status.textContent = t("settings.fixErrors");
+      return;
+    }
+    if (!changed) {
+      status.textContent = t("settings.noChanges");
+      return;
+    }
+    status.textContent = t("status.busy");
+    const res = await call("settings_set", { patch });
+    if (!res.ok) {
+      const errs = fieldErrors(res.error, [...inputs.keys()]);
+      let shown = 0;
+      for (const [path, msg] of Object.entries(errs)) {
+        const row = inputs.get(path);
+        if (row) {
+          row.error.textContent = msg;
+          row.row.classList.add("invalid");
+          shown += 1;
+        }
+      }
+      status.textContent = shown ? t("settings.fixErrors") : `${errorTitle(res.error)}: ${res.error.message || ""}`;
+      return;
+    }
+    data.settings = res.settings || data.settings;
+    drafts = {};
+    inputs.clear();
+    render();
+    const fresh = body.querySelector(".form-status");
+    if (fresh) fresh.textContent = t("settings.saved");
+    toast(t("settings.saved"));
+    onSaved(data.settings, patch);
+  }
+
+  // ---- secrets -------------------------------------------------------------
+  function secretRow(name) {
+    const isSet = Boolean(data.secrets && data.secrets[name]);
+    const id = `secret-${name}`;
+    const input = el("input", {
+      id,
+      type: "password",
+      autocomplete: "new-password",
+      spellcheck: "false",
+      placeholder: t("secret.placeholder"),
+    });
+    const state = el(`span.badge.${isSet ? "ok" : "muted"}`, { id: `${id}-state`, text: t(isSet ? "secret.set" : "secret.notSet") });
+    const error = el("div.field-error", { role: "alert" });
+    const saveBtn = el("button.btn.small", {
+      type: "button",
+      text: t("secret.save"),
+      on: { click: async () => {
+        const value = input.value;
+        if (!value) return;
+        const res = await call("secret_set", { name, value });
+        input.value = "";
+        if (!res.ok) {
+          error.textContent = `${errorTitle(res.error)}: ${res.error.message || ""}`;
+          return;
+        }
+        data.secrets = { ...(data.secrets || {}), [name]: true };
+        toast(t("secret.saved"));
+        render();
+      } },
+    });
+    const delBtn = el("button.btn.small.ghost", {
+      type: "button",
+      text: t("secret.delete"),
+      hidden: !isSet,
+      on: { click: async () => {
+        const res = await call("secret_delete", { name });
+        if (!res.ok) {
+          error.textContent = `${errorTitle(res.error)}: ${res.error.message || ""}`;
+          return;
+        }
+        data.secrets = { ...(data.secrets || {}), [name]: false };
+        toast(t("secret.deleted"));
+        render();
+      } },
+    });
+    input.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter") {
+        ev.preventDefault();
+        saveBtn.click();
+      }
+    });
+    const store = data.secret_store;
+    const note = store && store.note ? pick(store.note) : "";
+    return el(
+      "div.field.secret",
+      { dataset: { secret: name } },
+      el("div.field-head", {}, el("label.field-label", { for: id, text: t(`secret.${name}`) }), state),
+      el("div.field-input.inline", {}, input, saveBtn, delBtn),
+      el("div.field-help", { text: t(`secret.${name}.help`) }),
+      note ? el(`div.field-help.${store.secure ? "note" : "warn"}`, { text: (store.secure ? "" : t("secret.insecure")) + note }) : null,
+      error,
+    );
+  }
+
+  // ---- connection test -----------------------------------------------------
+  function testBox(kind) {
+    const out = el("div.test-result", { id: `test-${kind}-result`, role: "status" });
+    const btn = el("button.btn", {
+      type: "button",
+      id: `test-${kind}`,
+      text: t(`test.${kind}`),
+      on: { click: async () => {
+        btn.disabled = true;
+        out.className = "test-result";
+        out.textContent = t("test.running");
+        const res = await call("test_connection", { kind });
+        btn.disabled = false;
+        const ok = res.ok && res.ok !== false;
+        const message = res.message || (res.error && `${errorTitle(res.error)}: ${res.error.message || ""}`) || "";
+        out.className = `test-result ${ok ? "ok" : "bad"}`;
+        out.textContent = message;
+        if (ok && Array.isArray(res.models) && res.models.length) {
+          out.append(el("div.muted", { text: t("test.models", { models: res.models.slice(0, 12).join(", ") }) }));
+        }
+      } },
+    });
+    return el("div.test-box", {}, btn, out);
+  }
+
+  // ---- index ---------------------------------------------------------------
+  function indexBox() {
+    const status = el("span.index-status#index-status", { text: t("common.loading") });
+    const area = el("div.task-area");
+    const msg = el("div.field-error", { role: "alert" });
+    const refresh = async () => {
+      const res = await call("index_status");
+      if (!res.ok) {
+        status.textContent = `${errorTitle(res.error)}: ${res.error.message || ""}`;
+        return;
+      }
+      status.textContent = t(res.model ? "index.statusModel" : "index.status", res);
+      status.classList.toggle("warn", res.indexed < res.total);
+    };
+    const run = async (all) => {
+      if (all && !(await confirmDialog(t("index.confirmAllTitle"), t("index.confirmAll"), t("index.all")))) return;
+      missingBtn.disabled = allBtn.disabled = true;
+      msg.textContent = "";
+      const bar = progressBar(area);
+      bar.update(0, 0, t("index.progress", { done: 0, total: "?" }));
+      const off = on("task.progress", (p) => {
+        if (p && p.task === "index") bar.update(p.done, p.total, t("index.progress", p));
+      });
+      const res = await call("index_rebuild", { all });
+      off();
+      bar.remove();
+      missingBtn.disabled = allBtn.disabled = false;
+      if (res.ok) toast(t("index.done", { indexed: res.indexed }));
+      else msg.textContent = `${errorTitle(res.error)}: ${res.error.message || ""}`;
+      refresh();
+    };
+    const missingBtn = el("button.btn", { type: "button", id: "index-missing", text: t("index.missing"), on: { click: () => run(false) } });
+    const allBtn = el("button.btn", { type: "button", id: "index-all", text: t("index.all"), on: { click: () => run(true) } });
+    refresh();
+    return el(
+      "div.index-box",
+      {},
+      el("h3.subsection-title", { text: t("index.title") }),
+      el("div.index-row", {}, status, missingBtn, allBtn),
+      area,
+      msg,
+    );
+  }
+
+  // ---- UI prefs without a settings field (kept in localStorage by app.js) ---
+  function appendLocalPrefs(form) {
+    const paths = fields().map((f) => f.path);
+    if (!paths.some((p) => p.split(".").at(-1) === "theme")) {
+      const select = el("select#pref-theme");
+      for (const v of ["system", "light", "dark"]) select.append(el("option", { value: v, text: t(`theme.${v}`) }));
+      select.value = prefs.getTheme();
+      select.addEventListener("change", () => prefs.setTheme(select.value));
+      form.append(
+        el(
+          "div.field",
+          { dataset: { path: "local.theme" } },
+          el("div.field-head", {}, el("label.field-label", { for: "pref-theme", text: t("appearance.theme") })),
+          el("div.field-input", {}, select),
+          el("div.field-help", { text: t("appearance.themeHelp") }),
+        ),
+      );
+    }
+    if (!paths.some((p) => p.split(".").at(-1) === "inspector")) {
+      const box = el("input#pref-inspector", { type: "checkbox" });
+      box.checked = prefs.getInspector();
+      box.addEventListener("change", () => prefs.setInspector(box.checked));
+      form.append(
+        el(
+          "div.field",
+          { dataset: { path: "local.inspector" } },
+          el("div.field-head", {}, el("label.field-label", { for: "pref-inspector", text: t("appearance.inspector") })),
+          el("div.field-input", {}, box),
+          el("div.field-help", { text: t("appearance.inspectorHelp") }),
+        ),
+      );
+    }
+  }
+
+  async function load() {
+    const res = await call("settings_get");
+    if (!res.ok) {
+      clear(body);
+      body.append(el("p.field-error", { text: `${errorTitle(res.error)}: ${res.error.message || ""}` }));
+      return;
+    }
+    data = res;
+    drafts = {};
+    inputs.clear();
+    render();
+  }
+
+  onLangChange(() => data && render());
+
+  return {
+    load,
+    render,
+    getSettings: () => data && data.settings,
+    hasField: (suffix) => fields().some((f) => f.path.split(".").at(-1) === suffix),
+    fieldPath: (suffix) => (fields().find((f) => f.path.split(".").at(-1) === suffix) || {}).path,
+    applyExternal(settings) {
+      if (data) {
+        data.settings = settings;
+        drafts = {};
+        inputs.clear();
+        render();
+      }
+    },
+    lang: getLang,
+  };
+}
