@@ -351,6 +351,7 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
   on("service.status", (p) => {
     if (!p) return;
     if (p.ok) {
+      if (!banner.hidden) toast(p.message || t("banner.back"));
       if (!banner.hidden && !bannerRetry) hideBanner();
     } else if (banner.hidden) {
       showBanner({ type: "ServiceUnreachable", message: p.message });

@@ -7,6 +7,16 @@ import { el, clear, confirmDialog, toast, progressBar, errorTitle } from "./ui.j
 
 const SECTIONS = ["llm", "embed", "memory", "appearance", "other"];
 const SKIP = new Set(["schema_version"]);
+const ENV_NAMES = {
+  "llm.base_url": "DL_LLM_BASE_URL",
+  "llm.model": "DL_LLM_MODEL",
+  "embed.base_url": "DL_EMBED_BASE_URL",
+  "embed.model": "DL_EMBED_MODEL",
+  "embed.dimensions": "DL_EMBED_DIMENSIONS",
+  "memory.token_budget": "DL_TOKEN_BUDGET",
+  llm_api_key: "DL_LLM_API_KEY",
+  embed_api_key: "DL_EMBED_API_KEY",
+};
 const SECRET_AFTER = { "llm.base_url": "llm_api_key", "embed.base_url": "embed_api_key" };
 
 function sectionOf(path) {
@@ -26,6 +36,7 @@ function kindOf(field) {
 }
 
 function nullable(field) {
+  if (typeof field.nullable === "boolean") return field.nullable;
   return field.default === null || /none|null|optional/i.test(String(field.type || ""));
 }
 
@@ -201,15 +212,19 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
       } },
     });
     const label = el("label.field-label", { for: id, text: pick(field.label) || field.path });
+    const fromEnv = (data.env_overrides || []).includes(field.path);
+    if (fromEnv) input.disabled = true;
     const row = el(
       "div.field",
       { dataset: { path: field.path, kind: field.kind } },
       el("div.field-head", {}, label, reset),
       el("div.field-input", {}, input),
       el("div.field-help", { id: `${id}-help`, text: pick(field.help) }),
+      fromEnv ? el("div.field-help.warn", { text: t("settings.fromEnv", { name: ENV_NAMES[field.path] || "DL_*" }) }) : null,
       error,
     );
-    inputs.set(field.path, { field, input, error, row });
+    if (fromEnv) reset.hidden = true;
+    inputs.set(field.path, { field, input, error, row, fromEnv });
     return row;
   }
 
@@ -233,6 +248,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     let changed = 0;
     let bad = 0;
     for (const [path, row] of inputs) {
+      if (row.fromEnv) continue;
       row.error.textContent = "";
       row.row.classList.remove("invalid");
       const { value, error } = readValue(row);
@@ -334,6 +350,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
         saveBtn.click();
       }
     });
+    const fromEnv = (data.secrets_from_env || []).includes(name);
     const store = data.secret_store;
     const note = store && store.note ? pick(store.note) : "";
     return el(
@@ -342,6 +359,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
       el("div.field-head", {}, el("label.field-label", { for: id, text: t(`secret.${name}`) }), state),
       el("div.field-input.inline", {}, input, saveBtn, delBtn),
       el("div.field-help", { text: t(`secret.${name}.help`) }),
+      fromEnv ? el("div.field-help.warn", { text: t("settings.secretFromEnv", { name: ENV_NAMES[name] || "DL_*" }) }) : null,
       note ? el(`div.field-help.${store.secure ? "note" : "warn"}`, { text: (store.secure ? "" : t("secret.insecure")) + note }) : null,
       error,
     );
@@ -358,7 +376,12 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
         btn.disabled = true;
         out.className = "test-result";
         out.textContent = t("test.running");
-        const res = await call("test_connection", { kind });
+        const params = { kind };
+        for (const key of ["base_url", "model"]) {
+          const row = inputs.get(`${kind}.${key}`);
+          if (row && !row.fromEnv) params[key] = row.input.value.trim();
+        }
+        const res = await call("test_connection", params);
         btn.disabled = false;
         const ok = res.ok && res.ok !== false;
         const message = res.message || (res.error && `${errorTitle(res.error)}: ${res.error.message || ""}`) || "";
