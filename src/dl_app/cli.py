@@ -1,6 +1,7 @@
 """The ``dl-app`` command line.
 
-    dl-app                         the app (for now: the terminal chat)
+    dl-app                         the desktop window (same as ``dl-app window``)
+    dl-app window [--selftest]     the window; --selftest closes it once the page is ready
     dl-app chat                    a conversation in the terminal
     dl-app memory show [--json]    names, self-concept, profile, diary count, summary
     dl-app memory consolidate      end the conversation now (write the diary entry)
@@ -152,6 +153,23 @@ def _chat_tty(mem: Any) -> int:
             _err(str(e))
 
 
+# -- window -----------------------------------------------------------------
+
+
+def cmd_window(args: argparse.Namespace) -> int:
+    from .shell import ShellUnavailable, run
+
+    try:
+        return run(
+            selftest=getattr(args, "selftest", False),
+            timeout=getattr(args, "timeout", 60.0),
+        )
+    except ShellUnavailable as e:
+        _err(f"the window cannot open here: {e}")
+        _err("use `dl-app chat` (terminal) or `dl-app serve` (browser) instead")
+        return EXIT_ERROR
+
+
 # -- memory -----------------------------------------------------------------
 
 
@@ -271,6 +289,14 @@ def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="dl-app", description="Digital Life (数字生命)")
     ap.add_argument("--version", action="version", version=f"dl-app {__version__}")
     sub = ap.add_subparsers(dest="command")
+    win = sub.add_parser("window", help="the desktop window (the default)")
+    win.add_argument(
+        "--selftest", action="store_true", help="close once the page reports ready; exit 0"
+    )
+    win.add_argument(
+        "--timeout", type=float, default=60.0, help="--selftest: seconds to wait (default 60)"
+    )
+    win.set_defaults(fn=cmd_window)
     sub.add_parser("chat", help="talk in the terminal").set_defaults(fn=cmd_chat)
     mem = sub.add_parser("memory", help="look at and move memory")
     msub = mem.add_subparsers(dest="memory_command", required=True)
@@ -299,7 +325,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    fn = getattr(args, "fn", cmd_chat)
+    fn = getattr(args, "fn", cmd_window)
     try:
         return int(fn(args))
     except DLError as e:
