@@ -1,0 +1,132 @@
+"""Helpers for the browser tests: run the real ``dl-app serve``, and a TCP relay
+that plays a model service which goes down and comes back on a fixed port."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+SERVE_LINE = "Serving Digital Life at "
+
+
+def free_port() -> int:
+    """A port nothing listens on (bound then closed)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def dl_serve(
+    data_dir: Path, llm_base_url: str, *, extra_env: Mapping[str, str] | None = None,
+    timeout: float = 60.0,
+) -> Iterator[str]:
+    """Start ``dl-app serve --no-browser --port 0``; yield the URL it prints (with the token)."""
+    env = dict(os.environ)
+    env.update({
+        "DL_DATA_DIR": str(data_dir),
+        "DL_LLM_BASE_URL": llm_base_url,
+        "DL_LLM_MODEL": "qwen-test",
+        "PYTHONUNBUFFERED": "1",
+    })
+    env.update(extra_env or {})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dl_app", "serve", "--no-browser", "--port", "0"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        encoding="utf-8",
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
+    err: list[str] = []
+
+    def pump_out() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    def pump_err() -> None:
+        assert proc.stderr is not None
+        err.extend(proc.stderr)
+
+    threading.Thread(target=pump_out, daemon=True).start()
+    threading.Thread(target=pump_err, daemon=True).start()
+    try:
+        url = None
+        while url is None:
+            try:
+                line = lines.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f"dl-app serve printed no URL; stderr: {''.join(err)}") from None
+            if line is None:
+                proc.wait(5)
+                raise AssertionError(
+                    f"dl-app serve exited ({proc.returncode}); stderr: {''.join(err)}"
+                )
+            if line.startswith(SERVE_LINE):
+                url = line[len(SERVE_LINE):].strip()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+class Relay:
+    """Listens on ``port`` once started and forwards every connection to ``target_port``.
+    Before ``start()`` the port is closed, so clients get "connection refused"."""
+
+    def __init__(self, port: int, target_port: int) -> None:
+        self.port = port
+        self.target_port = target_port
+        self._sock: socket.socket | None = None
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self.port))
+        sock.listen(16)
+        sock.settimeout(0.2)
+        self._sock = sock
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        assert self._sock is not None
+        while not self._stop.is_set():
+            try:
+                client, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+                s.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._sock is not None:
+            self._sock.close()

@@ -1,0 +1,404 @@
+"""The page in a real browser against the real ``dl-app serve`` and a scripted model.
+
+Chromium comes from the system (/usr/bin/chromium; CI installs it); without it
+these tests skip. Screenshots of the chat and settings pages (zh/en, light/dark)
+go to ``$DL_SHOTS_DIR`` (default /tmp/dl-shots).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from frontend_helpers import Relay, dl_serve, free_port
+from servers.companion import companion_responder, purpose_of
+from servers.openai_compat import OpenAICompatServer
+from servers.openai_wire import ChatReply
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update",
+]
+SHOTS = Path(os.environ.get("DL_SHOTS_DIR", "/tmp/dl-shots"))
+TIMEOUT_MS = 30_000
+
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+
+def is_chat(request: Any) -> bool:
+    return purpose_of(request) == "chat"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "serve-data"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def serve(
+    openai_server: OpenAICompatServer, data_dir: Path
+) -> Callable[..., AbstractContextManager[str]]:
+    """``with serve() as url``: the real server on the scripted model (or ``base_url``)."""
+    openai_server.default_responder = companion_responder
+
+    def start(base_url: str | None = None) -> AbstractContextManager[str]:
+        return dl_serve(data_dir, base_url or openai_server.base_url)
+
+    return start
+
+
+class Opened:
+    """A page plus what went wrong in it (JS errors, alert dialogs)."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+
+    def goto(self, url: str) -> None:
+        self.page.goto(url)
+        self.wait_ready()
+
+    def reload(self) -> None:
+        self.page.reload()
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        self.page.wait_for_selector("html[data-ready='1']", timeout=TIMEOUT_MS)
+
+    def check_clean(self) -> None:
+        assert not self.errors, self.errors
+        assert not self.dialogs, self.dialogs
+
+
+@pytest.fixture
+def open_page(browser: Browser) -> Iterator[Callable[..., Opened]]:
+    contexts = []
+
+    def opener(
+        url: str, *, color_scheme: str = "light", width: int = 1100, height: int = 720
+    ) -> Opened:
+        ctx = browser.new_context(
+            viewport={"width": width, "height": height}, color_scheme=color_scheme
+        )
+        ctx.set_default_timeout(TIMEOUT_MS)
+        contexts.append(ctx)
+        opened = Opened(ctx.new_page())
+        opened.goto(url)
+        return opened
+
+    yield opener
+    for ctx in contexts:
+        ctx.close()
+
+
+def set_lang(page: Page, lang: str) -> None:
+    page.select_option("#lang-select", lang)
+    expect(page.locator("html")).to_have_attribute("lang", "en" if lang == "en" else "zh-CN")
+
+
+def send(page: Page, text: str) -> None:
+    page.fill("#chat-input", text)
+    page.press("#chat-input", "Enter")
+
+
+def last_reply(page: Page) -> Any:
+    return page.locator(".msg.assistant").last
+
+
+# ---------------------------------------------------------------------------
+
+
+def test_send_streams_the_reply(serve, open_page, openai_server) -> None:
+    reply = "你好呀！今天过得怎么样？我一直在等你回来聊天。"
+    openai_server.enqueue(ChatReply(content=reply, chunk_size=3, chunk_delay=0.05), match=is_chat)
+    with serve() as url:
+        o = open_page(url)
+        page = o.page
+        expect(page.locator("#model-line")).to_contain_text("qwen-test")
+        expect(page.locator("#budget-gauge .gauge-pct")).to_have_text(re.compile(r"^\d+%$"))
+        # Record every text the reply shows while it streams in.
+        page.evaluate(
+            """() => {
+              window.__seen = [];
+              new MutationObserver(() => {
+                const c = document.querySelector('.msg.assistant:last-of-type .msg-content');
+                if (c) window.__seen.push(c.textContent);
+              }).observe(document.getElementById('messages'),
+                         {subtree: true, childList: true, characterData: true});
+            }"""
+        )
+        # Shift+Enter is a new line, not a send.
+        page.fill("#chat-input", "第一行")
+        page.press("#chat-input", "Shift+Enter")
+        page.keyboard.type("second line")
+        assert page.input_value("#chat-input") == "第一行\nsecond line"
+        assert page.locator(".msg.user").count() == 0
+        page.press("#chat-input", "Enter")
+        expect(page.locator(".msg.user .msg-content").last).to_have_text("第一行\nsecond line")
+        assert page.input_value("#chat-input") == ""
+        expect(last_reply(page).locator(".msg-content")).to_have_text(reply)
+        seen = page.evaluate("window.__seen")
+        partial = [s for s in seen if s and s != reply and reply.startswith(s)]
+        assert partial, f"the reply did not stream in: {seen!r}"
+        expect(page.locator("#chat-send")).to_be_enabled()
+        # The request the model got carried the message.
+        assert any("second line" in r.last_user_text for r in openai_server.chat_requests)
+        # The copy button and history after a reload.
+        expect(last_reply(page).locator(".copy-btn")).to_be_visible()
+        o.reload()
+        expect(last_reply(page).locator(".msg-content")).to_have_text(reply)
+        o.check_clean()
+
+
+def test_model_output_is_text_and_reasoning_collapsed(serve, open_page, openai_server) -> None:
+    content = (
+        "<think><img src=x onerror=alert(1)>想一想</think>"
+        "Hello <b>bold</b> <img src=x onerror=alert(2)><script>alert(3)</script>"
+    )
+    openai_server.enqueue(ChatReply(content=content, chunk_size=5, chunk_delay=0.01), match=is_chat)
+    with serve() as url:
+        o = open_page(url)
+        page = o.page
+        send(page, "说点 HTML")
+        reply = last_reply(page)
+        expect(reply.locator(".msg-content")).to_contain_text("<b>bold</b>")
+        expect(page.locator("#chat-send")).to_be_enabled()
+
+        def check() -> None:
+            for tag in ("img", "b", "script"):
+                assert page.locator(f"#messages {tag}").count() == 0, f"a <{tag}> was created"
+            details = reply.locator("details.reasoning")
+            expect(details).to_be_visible()
+            assert details.evaluate("d => d.open") is False
+            assert "<img src=x onerror=alert(1)>" in details.locator(".reasoning-text").text_content()
+            assert "<think>" not in reply.locator(".msg-content").text_content()
+            details.locator("summary").click()
+            expect(details.locator(".reasoning-text")).to_be_visible()
+
+        check()
+        o.reload()
+        reply = last_reply(page)
+        check()
+        page.wait_for_timeout(300)
+        o.check_clean()
+
+
+def test_setting_persists_and_validates(serve, open_page, data_dir) -> None:
+    with serve() as url:
+        o = open_page(url)
+        page = o.page
+        set_lang(page, "zh")
+        page.click("#nav-settings")
+        page.click("#settings-tab-memory")
+        field = page.locator(".field[data-path='memory.token_budget']")
+        expect(field.locator(".field-label")).to_have_text("每次请求的 token 预算")
+        expect(field.locator(".field-help")).to_contain_text("每次请求的 token 上限")
+        # Out of range: the error shows next to the field, nothing is saved.
+        page.fill("#f-memory-token_budget", "100")
+        page.click("#settings-memory button[type=submit]")
+        expect(page.locator("#f-memory-token_budget-error")).to_contain_text("1500")
+        page.fill("#f-memory-token_budget", "5000")
+        page.click("#settings-memory button[type=submit]")
+        expect(page.locator("#settings-memory .form-status")).to_have_text("已保存。")
+        saved = json.loads((data_dir / "settings.json").read_text(encoding="utf-8"))
+        assert saved["memory"]["token_budget"] == 5000
+        o.reload()
+        page.click("#nav-settings")
+        page.click("#settings-tab-memory")
+        expect(page.locator("#f-memory-token_budget")).to_have_value("5000")
+        # The gauge follows the new budget.
+        page.click("#nav-chat")
+        gauge_title = page.locator("#budget-gauge").get_attribute("title") or ""
+        assert "5000" in gauge_title
+        # Fields set by DL_* variables are shown but locked; keys only say set / not set.
+        page.click("#nav-settings")
+        page.click("#settings-tab-llm")
+        expect(page.locator("#f-llm-model")).to_be_disabled()
+        expect(page.locator("#f-llm-model")).to_have_value("qwen-test")
+        expect(page.locator("#secret-llm_api_key-state")).to_have_text(re.compile("未设置|已设置"))
+        assert page.input_value("#secret-llm_api_key") == ""
+        page.click("#test-llm")
+        expect(page.locator("#test-llm-result")).not_to_be_empty()
+        o.check_clean()
+
+
+def test_error_banner_and_retry(serve, open_page, openai_server) -> None:
+    relay = Relay(free_port(), openai_server.port)
+    try:
+        with serve(f"http://127.0.0.1:{relay.port}/v1") as url:
+            o = open_page(url)
+            page = o.page
+            set_lang(page, "zh")
+            send(page, "你还在吗？")
+            banner = page.locator("#error-banner")
+            expect(banner).to_be_visible(timeout=60_000)
+            expect(banner.locator(".banner-title")).to_have_text("无法连接推理服务")
+            expect(page.locator(".msg.user.failed")).to_have_count(1)
+            expect(page.locator(".msg.assistant")).to_have_count(0)
+            # The service comes back: Retry resends the same message.
+            relay.start()
+            page.click("#banner-retry")
+            expect(last_reply(page).locator(".msg-content")).to_have_text(
+                "嗯嗯，我记住了：你还在吗？", timeout=60_000
+            )
+            expect(banner).to_be_hidden()
+            expect(page.locator(".msg.user")).to_have_count(1)
+            expect(page.locator(".msg.user.failed")).to_have_count(0)
+            o.check_clean()
+    finally:
+        relay.stop()
+
+
+def test_dark_mode_toggle(serve, open_page) -> None:
+    with serve() as url:
+        o = open_page(url, color_scheme="light")
+        page = o.page
+        html = page.locator("html")
+        expect(html).to_have_attribute("data-theme", "light")
+        light_bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        for _ in range(3):
+            if html.get_attribute("data-theme-choice") == "dark":
+                break
+            page.click("#theme-toggle")
+        expect(html).to_have_attribute("data-theme", "dark")
+        dark_bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert dark_bg != light_bg
+        o.reload()
+        expect(html).to_have_attribute("data-theme", "dark")
+        # "system" follows prefers-color-scheme.
+        while html.get_attribute("data-theme-choice") != "system":
+            page.click("#theme-toggle")
+        expect(html).to_have_attribute("data-theme", "light")
+        page.emulate_media(color_scheme="dark")
+        expect(html).to_have_attribute("data-theme", "dark")
+        o.check_clean()
+
+
+def test_language_switch(serve, open_page) -> None:
+    with serve() as url:
+        o = open_page(url)
+        page = o.page
+        set_lang(page, "en")
+        expect(page.locator("#nav-chat")).to_have_text("Chat")
+        expect(page.locator("#chat-input")).to_have_attribute("placeholder", "Say something…")
+        page.click("#nav-settings")
+        page.click("#settings-tab-memory")
+        expect(page.locator(".field[data-path='memory.token_budget'] .field-label")).to_have_text(
+            "Token budget per request"
+        )
+        o.reload()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.locator("#nav-settings")).to_have_text("Settings")
+        set_lang(page, "zh")
+        expect(page.locator("#nav-chat")).to_have_text("聊天")
+        expect(page.locator("#settings-tab-memory")).to_have_text("记忆")
+        o.check_clean()
+
+
+def test_clear_and_update_memory(serve, open_page, openai_server) -> None:
+    with serve() as url:
+        o = open_page(url)
+        page = o.page
+        set_lang(page, "zh")
+        send(page, "我今天去公园散步了")
+        expect(last_reply(page).locator(".msg-content")).to_contain_text("我记住了")
+        expect(page.locator("#chat-send")).to_be_enabled()
+        # Update memory: confirm, then the diary title is announced.
+        page.click("#btn-consolidate")
+        page.click(".modal .btn.primary")
+        expect(page.locator(".toast").last).to_contain_text("愉快的聊天", timeout=60_000)
+        expect(page.locator("#btn-consolidate")).to_be_enabled()
+        # Clear: cancel keeps the messages, OK removes them.
+        send(page, "再聊一句")
+        expect(page.locator(".msg.assistant")).not_to_have_count(0)
+        expect(page.locator("#chat-send")).to_be_enabled()
+        page.click("#btn-clear")
+        page.click(".modal .btn:not(.primary)")
+        assert page.locator(".msg").count() > 0
+        page.click("#btn-clear")
+        page.click(".modal .btn.primary")
+        expect(page.locator(".msg")).to_have_count(0)
+        o.reload()
+        expect(page.locator(".msg")).to_have_count(0)
+        o.check_clean()
+
+
+def test_layout_and_token_kept_out_of_storage(serve, open_page) -> None:
+    with serve() as url:
+        token = re.search(r"token=([^&]+)", url).group(1)  # type: ignore[union-attr]
+        o = open_page(url, width=800, height=600)
+        page = o.page
+        expect(page.locator("#avatar-area")).to_be_visible()
+        page.set_viewport_size({"width": 799, "height": 600})
+        expect(page.locator("#avatar-area")).to_be_hidden()
+        # The composer stays on screen at the smallest size.
+        expect(page.locator("#chat-send")).to_be_in_viewport()
+        stored = page.evaluate(
+            "() => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage),"
+            " document.cookie])"
+        )
+        assert token not in stored
+        # The inspector shows the sections of the next request.
+        page.click("#nav-settings")
+        page.click("#settings-tab-appearance")
+        page.check("#pref-inspector")
+        page.click("#nav-inspector")
+        expect(page.locator(".inspector-section").first).to_be_visible()
+        expect(page.locator(".inspector-message").first).to_be_visible()
+        o.check_clean()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_screenshots(serve, open_page, openai_server, lang: str) -> None:
+    """Chat and settings in both themes, for a person to look at."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    reply = (
+        "当然记得！上次你说想去杭州看西湖，还说要带上相机。Of course — you wanted to see the "
+        "West Lake and bring your camera."
+    )
+    openai_server.enqueue(
+        ChatReply(content=reply, reasoning="用户在问之前的旅行计划。The user asks about a trip."),
+        match=is_chat,
+    )
+    with serve() as url:
+        o = open_page(url)
+        page = o.page
+        set_lang(page, lang)
+        send(page, "你还记得我想去哪里旅行吗？" if lang == "zh" else "Do you remember my trip?")
+        expect(last_reply(page).locator(".msg-content")).to_have_text(reply)
+        expect(page.locator("#chat-send")).to_be_enabled()
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            page.click("#nav-chat")
+            page.screenshot(path=str(SHOTS / f"chat-{lang}-{scheme}.png"))
+            page.click("#nav-settings")
+            page.click("#settings-tab-llm")
+            page.screenshot(path=str(SHOTS / f"settings-{lang}-{scheme}.png"))
+        page.set_viewport_size({"width": 800, "height": 600})
+        page.click("#nav-chat")
+        page.screenshot(path=str(SHOTS / f"chat-{lang}-800x600.png"))
+        o.check_clean()
