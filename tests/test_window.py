@@ -7,6 +7,7 @@ Set ``WINDOW_TEST_SHOTS=<dir>`` to keep the screenshots as ``window-<lang>.png``
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import importlib.util
 import json
@@ -14,16 +15,20 @@ import os
 import queue
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from servers.openai_compat import OpenAICompatServer
+from servers.openai_compat import ChatReply, OpenAICompatServer
 
 READY_TIMEOUT = 90.0
 DL_APP = [sys.executable, "-m", "dl_app"]
@@ -234,3 +239,131 @@ def test_no_display_says_what_to_use_instead() -> None:
     assert out.returncode != 0
     assert "dl-app chat" in out.stderr and "dl-app serve" in out.stderr
     assert out.stdout == ""
+
+
+# -- driving the page over QtWebEngine's DevTools port (stdlib WebSocket client) --------
+
+
+class DevTools:
+    """``Runtime.evaluate`` in the window's page through ``QTWEBENGINE_REMOTE_DEBUGGING``."""
+
+    def __init__(self, port: int) -> None:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json", timeout=10) as r:
+            targets = json.load(r)
+        page = next(t for t in targets if t.get("type") == "page")
+        path = page["webSocketDebuggerUrl"].split(str(port), 1)[1]
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += self.sock.recv(1)
+        assert b" 101 " in head.split(b"\r\n", 1)[0], head
+        self.next_id = 0
+
+    def _recv_exact(self, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = self.sock.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("DevTools closed the connection")
+            data += chunk
+        return data
+
+    def _recv(self) -> dict[str, Any]:
+        message = b""
+        while True:
+            b0, b1 = self._recv_exact(2)
+            size = b1 & 0x7F
+            if size == 126:
+                size = struct.unpack(">H", self._recv_exact(2))[0]
+            elif size == 127:
+                size = struct.unpack(">Q", self._recv_exact(8))[0]
+            message += self._recv_exact(size)
+            if b0 & 0x80:  # FIN
+                result: dict[str, Any] = json.loads(message)
+                return result
+
+    def evaluate(self, expression: str) -> Any:
+        self.next_id += 1
+        body = json.dumps(
+            {
+                "id": self.next_id,
+                "method": "Runtime.evaluate",
+                "params": {"expression": expression, "awaitPromise": True, "returnByValue": True},
+            }
+        ).encode()
+        mask = os.urandom(4)
+        size = len(body)
+        header = bytes([0x81]) + (
+            bytes([0x80 | size])
+            if size < 126
+            else bytes([0x80 | 126]) + struct.pack(">H", size)
+            if size < 65536
+            else bytes([0x80 | 127]) + struct.pack(">Q", size)
+        )
+        self.sock.sendall(header + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(body)))
+        while True:
+            reply = self._recv()
+            if reply.get("id") == self.next_id:
+                assert "exceptionDetails" not in reply["result"], reply
+                return reply["result"]["result"].get("value")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@needs_display
+def test_chat_streams_through_emit(
+    xvfb: str, openai_server: OpenAICompatServer, tmp_path: Path
+) -> None:
+    """Type a message in the real window: the reply streams back through
+    ``evaluate_js("window.__dlEmit(...)")`` and lands in the page."""
+    openai_server.enqueue(ChatReply(content="Hello from the window test!"))
+    port = free_port()
+    env = app_env(xvfb, openai_server, "en_US.UTF-8")
+    env["QTWEBENGINE_REMOTE_DEBUGGING"] = f"127.0.0.1:{port}"
+    log = tmp_path / "stderr.log"
+    with running([], env, log) as (proc, lines):
+        wait_ready(proc, lines, log)
+        tools = DevTools(port)
+        try:
+            tools.evaluate(
+                "window.__seen = []; const orig = window.__dlEmit;"
+                "window.__dlEmit = (n, p) => { window.__seen.push(n); return orig(n, p); }; 1"
+            )
+            tools.evaluate(
+                "const box = document.querySelector('#chat-input'); box.value = 'hi there';"
+                "box.dispatchEvent(new Event('input', {bubbles: true}));"
+                "box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true})); 1"
+            )
+            deadline = time.monotonic() + 30
+            text, seen = "", []
+            while time.monotonic() < deadline:
+                text = tools.evaluate(
+                    "document.querySelector('.msg.assistant:last-of-type')?.textContent || ''"
+                )
+                seen = tools.evaluate("window.__seen")
+                if "Hello from the window test!" in text and "chat.done" in seen:
+                    break
+                time.sleep(0.3)
+        finally:
+            tools.close()
+        grab_screen(xvfb, tmp_path / "window-chat.png")
+    keep = os.environ.get("WINDOW_TEST_SHOTS")
+    if keep:
+        shutil.copy(tmp_path / "window-chat.png", Path(keep) / "window-chat.png")
+    assert "Hello from the window test!" in text, (text, seen)
+    assert "chat.delta" in seen and "chat.done" in seen, seen
+    assert openai_server.chat_requests[-1].body["messages"][-1]["content"] == "hi there"
