@@ -44,8 +44,11 @@ export function createInspector(root) {
     const r = last;
     const budget = r.budget || 1;
     const sections = r.sections || [];
+    const sectionSum = sections.reduce((a, s) => a + (s.tokens || 0), 0);
+    const overhead = Math.max(0, (r.prompt_tokens || 0) - sectionSum - (r.history_tokens || 0) - (r.current_tokens || 0));
     const parts = [
       ...sections.map((s, i) => ({ label: s.name, tokens: s.tokens, color: PALETTE[i % PALETTE.length] })),
+      { label: t("inspector.overhead"), tokens: overhead, color: "--c-overhead" },
       { label: t("inspector.history"), tokens: r.history_tokens, color: "--c-history" },
       { label: t("inspector.current"), tokens: r.current_tokens, color: "--c-current" },
       { label: t("inspector.reply"), tokens: r.reply_tokens, color: "--c-reply" },
