@@ -25,21 +25,29 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def dl_serve(
-    data_dir: Path, llm_base_url: str, *, extra_env: Mapping[str, str] | None = None,
+    data_dir: Path,
+    llm_base_url: str,
+    *,
+    extra_env: Mapping[str, str] | None = None,
     timeout: float = 60.0,
 ) -> Iterator[str]:
     """Start ``dl-app serve --no-browser --port 0``; yield the URL it prints (with the token)."""
     env = dict(os.environ)
-    env.update({
-        "DL_DATA_DIR": str(data_dir),
-        "DL_LLM_BASE_URL": llm_base_url,
-        "DL_LLM_MODEL": "qwen-test",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "DL_DATA_DIR": str(data_dir),
+            "DL_LLM_BASE_URL": llm_base_url,
+            "DL_LLM_MODEL": "qwen-test",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update(extra_env or {})
     proc = subprocess.Popen(
         [sys.executable, "-m", "dl_app", "serve", "--no-browser", "--port", "0"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         encoding="utf-8",
     )
     lines: queue.Queue[str | None] = queue.Queue()
@@ -63,14 +71,16 @@ def dl_serve(
             try:
                 line = lines.get(timeout=timeout)
             except queue.Empty:
-                raise AssertionError(f"dl-app serve printed no URL; stderr: {''.join(err)}") from None
+                raise AssertionError(
+                    f"dl-app serve printed no URL; stderr: {''.join(err)}"
+                ) from None
             if line is None:
                 proc.wait(5)
                 raise AssertionError(
                     f"dl-app serve exited ({proc.returncode}); stderr: {''.join(err)}"
                 )
             if line.startswith(SERVE_LINE):
-                url = line[len(SERVE_LINE):].strip()
+                url = line[len(SERVE_LINE) :].strip()
         yield url
     finally:
         proc.terminate()

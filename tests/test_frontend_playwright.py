@@ -24,7 +24,9 @@ from servers.openai_wire import ChatReply
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
     "--disable-component-update",
 ]
 SHOTS = Path(os.environ.get("DL_SHOTS_DIR", "/tmp/dl-shots"))
@@ -194,7 +196,9 @@ def test_model_output_is_text_and_reasoning_collapsed(serve, open_page, openai_s
             details = reply.locator("details.reasoning")
             expect(details).to_be_visible()
             assert details.evaluate("d => d.open") is False
-            assert "<img src=x onerror=alert(1)>" in details.locator(".reasoning-text").text_content()
+            assert (
+                "<img src=x onerror=alert(1)>" in details.locator(".reasoning-text").text_content()
+            )
             assert "<think>" not in reply.locator(".msg-content").text_content()
             details.locator("summary").click()
             expect(details.locator(".reasoning-text")).to_be_visible()

@@ -82,7 +82,8 @@ function openEvents() {
 
 function waitForPywebview() {
   return new Promise((resolve) => {
-    if (window.pywebview && window.pywebview.api) {
+    // pywebview may define window.pywebview before its api methods are injected.
+    if (window.pywebview && window.pywebview.api && typeof window.pywebview.api.app_info === "function") {
       resolve();
       return;
     }
