@@ -9,6 +9,7 @@
     dl-app memory import PATH      validate, back up the current memory, replace
     dl-app memory search QUERY [-k N] [--json]
     dl-app memory reindex [--all]  embed diary entries the current embedder lacks
+    dl-app serve [--port N] [--no-browser]   the app in a browser, on 127.0.0.1 only
 
 Errors go to stderr with a non-zero exit code; stdout stays parseable.
 """
@@ -19,6 +20,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
@@ -285,6 +287,22 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- browser ------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .server import serve
+
+    try:
+        return serve(port=args.port, open_browser=not args.no_browser, frontend=args.frontend)
+    except FileNotFoundError as e:
+        _err(str(e))
+        return EXIT_ERROR
+    except OSError as e:
+        _err(f"cannot serve on 127.0.0.1:{args.port}: {e.strerror or e}")
+        return EXIT_ERROR
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="dl-app", description="Digital Life (数字生命)")
     ap.add_argument("--version", action="version", version=f"dl-app {__version__}")
@@ -320,6 +338,11 @@ def parser() -> argparse.ArgumentParser:
     reindex = msub.add_parser("reindex", help="embed entries missing vectors")
     reindex.add_argument("--all", action="store_true", help="re-embed every entry")
     reindex.set_defaults(fn=cmd_reindex)
+    serve = sub.add_parser("serve", help="the app in a browser (127.0.0.1 only)")
+    serve.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
+    serve.add_argument("--no-browser", action="store_true", help="only print the address")
+    serve.add_argument("--frontend", type=Path, default=None, help=argparse.SUPPRESS)
+    serve.set_defaults(fn=cmd_serve)
     return ap
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import prompts as prompt_files
 from .adapters.clock import SystemClock
-from .adapters.secrets import get_secret
+from .adapters.secrets import SecretStore
 from .adapters.state_sqlite import SqliteStateStore
 from .adapters.tokenizer import counter_for_model
 from .core.context import Budget
@@ -50,20 +50,32 @@ def default_profile(p: PromptSet) -> Profile:
     )
 
 
-def make_chat(settings: Settings, env: Mapping[str, str] | None = None) -> ChatModel:
+def _secrets(env: Mapping[str, str] | None, secrets: SecretStore | None) -> SecretStore:
+    return secrets if secrets is not None else SecretStore(default_data_dir(env), env)
+
+
+def make_chat(
+    settings: Settings,
+    env: Mapping[str, str] | None = None,
+    secrets: SecretStore | None = None,
+) -> ChatModel:
     from .adapters.llm_openai import OpenAIChatModel
 
     s = settings.llm
     return OpenAIChatModel(
         base_url=s.base_url,
-        api_key=get_secret("llm_api_key", env),
+        api_key=_secrets(env, secrets).get("llm_api_key"),
         model=s.model,
         timeout=s.timeout_s,
         max_retries=s.max_retries,
     )
 
 
-def make_embedder(settings: Settings, env: Mapping[str, str] | None = None) -> Embedder:
+def make_embedder(
+    settings: Settings,
+    env: Mapping[str, str] | None = None,
+    secrets: SecretStore | None = None,
+) -> Embedder:
     s = settings.embed
     if not s.base_url:
         from .adapters.embed_builtin import BuiltinEmbedder
@@ -75,7 +87,7 @@ def make_embedder(settings: Settings, env: Mapping[str, str] | None = None) -> E
 
     return OpenAIEmbedder(
         base_url=s.base_url,
-        api_key=get_secret("embed_api_key", env),
+        api_key=_secrets(env, secrets).get("embed_api_key"),
         model=s.model,
         dimensions=s.dimensions,
     )
@@ -121,9 +133,10 @@ def build(
         recall_k=m.recall_k,
         temperature=settings.llm.temperature,
     )
+    keys = SecretStore(root, env)
     engine = MemoryEngine(
-        chat=chat or make_chat(settings, env),
-        embedder=embedder or make_embedder(settings, env),
+        chat=chat or make_chat(settings, env, keys),
+        embedder=embedder or make_embedder(settings, env, keys),
         diary=diary,
         state=state,
         clock=clock or SystemClock(),

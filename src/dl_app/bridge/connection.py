@@ -1,0 +1,177 @@
+"""``test_connection``: try a chat or embedding service and say what is wrong.
+
+First ``GET <base>/models`` (cheap, and it tells a wrong key, a wrong address
+or a web page apart); then, only when the model is not listed (or the service
+has no model list), one tiny real request, since some services serve models
+they do not list. Never raises: returns ``Check(ok, message, models, error)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from ..adapters.service_errors import server_detail, status_error, unreachable
+from ..core.errors import BadResponse, DLError, ModelNotFound
+from ..core.ports import ChatRequest
+
+__all__ = ["Check", "check_embed", "check_llm"]
+
+CONNECT_TIMEOUT = 5.0
+PROBE_TOKENS = 16  # a tiny reply: enough to know the model answers
+
+
+def _answered(error: BadResponse) -> bool:
+    """A too-short or empty reply to the probe still proves the model answers
+    (reasoning models spend a tiny budget on thinking)."""
+    text = str(error)
+    return "finish_reason: length" in text or "empty reply" in text
+
+
+@dataclass
+class Check:
+    ok: bool
+    message: str
+    models: list[str] = field(default_factory=list)
+    error: DLError | None = None
+
+
+class _Listed(Exception):
+    """The model list could not be read, for a reason worth reporting at once."""
+
+    def __init__(self, error: DLError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _looks_like_html(response: httpx.Response) -> bool:
+    kind = response.headers.get("content-type", "").lower()
+    return "html" in kind or response.text.lstrip()[:1] == "<"
+
+
+def _web_page(base_url: str, what: str) -> BadResponse:
+    return BadResponse(
+        f"The address {base_url} answered with a web page, not the {what} API. Check the "
+        "address: it must be the API's base URL (usually ending in /v1), not a website, "
+        "a dashboard or a login page (or a proxy that blocks the request)."
+    )
+
+
+def list_models(base_url: str, api_key: str, timeout: float, what: str) -> list[str] | None:
+    """Model ids from ``GET /models``; None when the service has no such route."""
+    url = base_url.rstrip("/") + "/models"
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    limits = httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout))
+    try:
+        with httpx.Client(timeout=limits) as client:
+            response = client.get(url, headers=headers)
+    except (httpx.HTTPError, OSError, ValueError) as e:
+        raise _Listed(unreachable(base_url, e, what)) from e
+    if _looks_like_html(response):
+        raise _Listed(_web_page(base_url, what))
+    if response.status_code in (404, 405):
+        return None
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text
+    if response.status_code >= 400:
+        detail = server_detail(body, api_key)
+        raise _Listed(
+            status_error(
+                response.status_code, detail, what=what, base_url=base_url, model=None
+            )
+        )
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        raise _Listed(
+            BadResponse(
+                f"{base_url} answered, but not like an OpenAI-compatible API (no model "
+                "list). Check the address: it usually ends in /v1."
+            )
+        )
+    return [str(m.get("id")) for m in data if isinstance(m, dict) and m.get("id")]
+
+
+def _failed(error: DLError, models: list[str]) -> Check:
+    return Check(False, str(error), models, error)
+
+
+def _unlisted(model: str, base_url: str, models: list[str]) -> ModelNotFound:
+    shown = ", ".join(models[:20]) + (" ..." if len(models) > 20 else "")
+    return ModelNotFound(
+        f"Model '{model}' is not available at {base_url}. "
+        + (f"Available models: {shown}." if models else "The service lists no models.")
+    )
+
+
+def check_llm(base_url: str, api_key: str, model: str, timeout: float) -> Check:
+    """Can we chat with ``model`` at ``base_url`` using ``api_key``?"""
+    what = "chat service"
+    try:
+        models = list_models(base_url, api_key, timeout, what)
+    except _Listed as e:
+        return _failed(e.error, [])
+    listed = models or []
+    if models is not None and model in models:
+        return Check(
+            True,
+            f"Connected to {base_url}: model '{model}' is available "
+            f"({len(models)} models listed).",
+            listed,
+        )
+    from ..adapters.llm_openai import OpenAIChatModel
+
+    chat = OpenAIChatModel(base_url, api_key, model, timeout=timeout, max_retries=0,
+                           connect_timeout=CONNECT_TIMEOUT)
+    try:
+        chat.complete(ChatRequest(messages=[{"role": "user", "content": "Hi"}],
+                                  max_tokens=PROBE_TOKENS, purpose="test"))
+    except ModelNotFound as e:
+        return _failed(_unlisted(model, base_url, listed) if listed else e, listed)
+    except BadResponse as e:
+        if not _answered(e):
+            return _failed(e, listed)
+    except DLError as e:
+        return _failed(e, listed)
+    finally:
+        chat.close()
+    note = " (the service does not list it, but it answered)" if models is not None else ""
+    return Check(True, f"Connected to {base_url}: model '{model}' answered{note}.", listed)
+
+
+def check_embed(
+    base_url: str, api_key: str, model: str, dimensions: int | None, timeout: float
+) -> Check:
+    """Can we embed with ``model`` at ``base_url``? Empty ``base_url``: built in."""
+    if not base_url:
+        return Check(
+            True,
+            "The built-in embedder (multilingual-e5-small) runs on this computer; "
+            "no service is needed.",
+        )
+    what = "embedding service"
+    try:
+        models = list_models(base_url, api_key, timeout, what)
+    except _Listed as e:
+        return _failed(e.error, [])
+    listed = models or []
+    from ..adapters.embed_openai import OpenAIEmbedder
+
+    embedder = OpenAIEmbedder(base_url, api_key, model, dimensions, timeout=timeout,
+                              connect_timeout=CONNECT_TIMEOUT, max_retries=0)
+    try:
+        vector = embedder.embed_query("connection test")
+    except ModelNotFound as e:
+        return _failed(_unlisted(model, base_url, listed) if listed else e, listed)
+    except DLError as e:
+        return _failed(e, listed)
+    finally:
+        embedder.close()
+    return Check(
+        True,
+        f"Connected to {base_url}: model '{model}' returns {len(vector)}-dimensional vectors.",
+        listed,
+    )

@@ -1,0 +1,151 @@
+"""The settings form, described from the ``Settings`` model for the page.
+
+Each leaf field becomes ``{path, type, nullable, default, choices, min, max,
+label: {en, zh}, help: {en, zh}}``; help comes from the field description
+(``"English || 中文"``), the label from the field's ``title`` when it has one
+(same ``en || zh`` form), else from the short labels below.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any, Literal, get_args, get_origin
+
+import annotated_types as at
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from ..settings import Settings
+
+__all__ = ["describe_settings", "env_overrides", "split_text"]
+
+# Short labels for fields without a ``title`` (path -> (en, zh)).
+_LABELS: dict[str, tuple[str, str]] = {
+    "language": ("Language", "语言"),
+    "llm": ("Chat model", "推理服务"),
+    "llm.base_url": ("Service address", "服务地址"),
+    "llm.model": ("Model", "模型"),
+    "llm.timeout_s": ("Timeout (seconds)", "超时（秒）"),
+    "llm.max_retries": ("Retries", "重试次数"),
+    "llm.temperature": ("Temperature", "温度"),
+    "llm.recall_mode": ("Memory recall", "记忆回想方式"),
+    "embed": ("Embeddings", "嵌入服务"),
+    "embed.base_url": ("Embedding service address", "嵌入服务地址"),
+    "embed.model": ("Embedding model", "嵌入模型"),
+    "embed.dimensions": ("Vector dimensions", "向量维度"),
+    "memory": ("Memory", "记忆"),
+    "memory.token_budget": ("Token budget per request", "每次请求的 token 预算"),
+    "memory.reply_tokens": ("Tokens for the answer", "回答的 token 数"),
+    "memory.idle_hours": ("Hours until a diary entry", "多少小时后写日记"),
+    "memory.recall_rounds": ("Memory searches per message", "每条消息的检索次数"),
+    "memory.recall_k": ("Memories per search", "每次检索的记忆数"),
+}
+
+_HIDDEN = {"schema_version"}
+
+# Settings fields that DL_* environment variables override (settings.py's contract).
+_ENV_FIELDS = {
+    "DL_LLM_BASE_URL": "llm.base_url",
+    "DL_LLM_MODEL": "llm.model",
+    "DL_EMBED_BASE_URL": "embed.base_url",
+    "DL_EMBED_MODEL": "embed.model",
+    "DL_EMBED_DIMENSIONS": "embed.dimensions",
+    "DL_TOKEN_BUDGET": "memory.token_budget",
+}
+
+
+def split_text(text: str | None) -> dict[str, str]:
+    """``"English || 中文"`` -> ``{"en": ..., "zh": ...}`` (one language: both)."""
+    en, sep, zh = (text or "").partition("||")
+    en, zh = en.strip(), zh.strip()
+    return {"en": en, "zh": zh if sep and zh else en}
+
+
+def env_overrides(env: typing.Mapping[str, str]) -> list[str]:
+    """Paths of settings that a ``DL_*`` variable currently overrides."""
+    return [path for var, path in _ENV_FIELDS.items() if env.get(var)]
+
+
+def _label(path: str, info: FieldInfo) -> dict[str, str]:
+    if info.title:
+        return split_text(info.title)
+    if path in _LABELS:
+        en, zh = _LABELS[path]
+        return {"en": en, "zh": zh}
+    name = path.rsplit(".", 1)[-1].replace("_", " ").capitalize()
+    return {"en": name, "zh": name}
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """The annotation without ``None``, and whether ``None`` was allowed."""
+    origin = get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        nullable = len(args) < len(get_args(annotation))
+        return (args[0] if len(args) == 1 else annotation), nullable
+    return annotation, False
+
+
+def _kind(annotation: Any) -> tuple[str, list[Any] | None]:
+    if get_origin(annotation) is Literal:
+        return "choice", list(get_args(annotation))
+    if annotation is bool:
+        return "boolean", None
+    if annotation is int:
+        return "integer", None
+    if annotation is float:
+        return "number", None
+    return "string", None
+
+
+def _bounds(info: FieldInfo) -> tuple[Any, Any]:
+    low = high = None
+    for m in info.metadata:
+        if isinstance(m, at.Ge | at.Gt):
+            low = m.ge if isinstance(m, at.Ge) else m.gt
+        elif isinstance(m, at.Le | at.Lt):
+            high = m.le if isinstance(m, at.Le) else m.lt
+    return low, high
+
+
+def _default(info: FieldInfo) -> Any:
+    value = info.get_default(call_default_factory=True)
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+
+
+def describe_settings(
+    model: type[BaseModel] = Settings, prefix: str = ""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(leaf fields, groups) of ``model``, in declaration order."""
+    fields: list[dict[str, Any]] = []
+    groups: list[dict[str, Any]] = []
+    for name, info in model.model_fields.items():
+        if not prefix and name in _HIDDEN:
+            continue
+        path = f"{prefix}{name}"
+        annotation, nullable = _unwrap(info.annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            groups.append(
+                {"path": path, "label": _label(path, info), "help": split_text(info.description)}
+            )
+            sub_fields, sub_groups = describe_settings(annotation, f"{path}.")
+            fields.extend(sub_fields)
+            groups.extend(sub_groups)
+            continue
+        kind, choices = _kind(annotation)
+        low, high = _bounds(info)
+        fields.append(
+            {
+                "path": path,
+                "type": kind,
+                "nullable": nullable,
+                "default": _default(info),
+                "choices": choices,
+                "min": low,
+                "max": high,
+                "label": _label(path, info),
+                "help": split_text(info.description),
+            }
+        )
+    return fields, groups

@@ -1,0 +1,111 @@
+"""Parameters of the bridge methods (pydantic, extra keys refused) and error results."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..adapters.secrets import SECRET_NAMES
+from ..core.errors import DLError
+
+__all__ = [
+    "ConnectionParams",
+    "InvalidInput",
+    "NoParams",
+    "PatchParams",
+    "PreviewParams",
+    "RebuildParams",
+    "SecretNameParams",
+    "SecretSetParams",
+    "TextParams",
+    "failure",
+    "invalid",
+]
+
+MAX_TEXT = 100_000  # characters of one message
+
+
+class InvalidInput(DLError):
+    """Bad parameters from the page; ``fields`` lists ``{path, message}``."""
+
+    def __init__(self, message: str, fields: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields or []
+
+
+# -- parameters ------------------------------------------------------------
+
+
+class NoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class TextParams(NoParams):
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the message is empty")
+        return value
+
+
+class PreviewParams(NoParams):
+    text: str = Field("", max_length=MAX_TEXT)
+
+
+class PatchParams(NoParams):
+    patch: dict[str, Any]
+
+
+class SecretNameParams(NoParams):
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in SECRET_NAMES:
+            raise ValueError(f"unknown secret; expected one of {', '.join(SECRET_NAMES)}")
+        return value
+
+
+class SecretSetParams(SecretNameParams):
+    value: str = Field(min_length=1, max_length=4096)
+
+
+class ConnectionParams(NoParams):
+    kind: Literal["llm", "embed"]
+    base_url: str | None = None  # test these instead of the saved settings
+    model: str | None = None
+
+
+class RebuildParams(NoParams):
+    everything: bool = Field(False, alias="all")
+
+
+def _problems(error: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+    return [
+        {
+            "path": prefix + ".".join(str(p) for p in e["loc"]),
+            "message": e["msg"].removeprefix("Value error, "),
+        }
+        for e in error.errors()
+    ]
+
+
+def invalid(error: ValidationError, what: str, prefix: str = "") -> InvalidInput:
+    fields = _problems(error, prefix)
+    text = "; ".join(f"{f['path'] or what}: {f['message']}" for f in fields)
+    return InvalidInput(f"Invalid {what}: {text}", fields)
+
+
+def failure(error: BaseException) -> dict[str, Any]:
+    if isinstance(error, DLError):
+        body: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
+        if isinstance(error, InvalidInput) and error.fields:
+            body["fields"] = error.fields
+    else:
+        body = {"type": "InternalError", "message": f"Unexpected error: {error}"}
+    return {"ok": False, "error": body}

@@ -1,0 +1,68 @@
+"""The JSON shapes of the chat history and the context inspector."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.context import ContextPlan
+from ..core.engine import MemoryEngine
+from ..core.models import ConversationState
+from ..core.ports import DiaryStore
+from ..core.tokens import tools_tokens
+
+__all__ = ["history", "preview"]
+
+
+def history(state: ConversationState, diary: DiaryStore) -> list[dict[str, Any]]:
+    """User messages and replies; tool messages fold into ``recalled`` of the reply."""
+    titles = {e.uuid: e.title for e in state.recalled}
+    out: list[dict[str, Any]] = []
+    pending: list[dict[str, str]] = []
+    for m in state.messages:
+        if m.role == "tool":
+            for r in m.recall:
+                title = titles.get(r.uuid)
+                if title is None:
+                    entry = diary.get(r.uuid)
+                    title = entry.title if entry else ""
+                pending.append({"uuid": r.uuid, "title": title})
+            continue
+        if m.role == "assistant" and m.tool_calls:
+            continue  # the request for a recall; its results fold into the reply
+        reply = m.role == "assistant"
+        out.append({
+            "id": m.id, "role": m.role, "content": m.content, "reasoning": m.reasoning,
+            "timestamp": m.timestamp, "recalled": pending if reply else [],
+        })
+        if reply:
+            pending = []
+    return out
+
+
+def preview(plan: ContextPlan, engine: MemoryEngine) -> dict[str, Any]:
+    """The next request and its accounting. ``prompt_tokens`` = ``fixed_tokens``
+    (system message with the sections, tools, priming) + ``history_tokens`` +
+    ``current_tokens``; ``request_tokens`` adds the answer's reserve."""
+    return {
+        "budget": plan.budget.total,
+        "reply_tokens": plan.budget.reply,
+        "prompt_tokens": plan.prompt_tokens,
+        "request_tokens": plan.request_tokens,
+        "fixed_tokens": plan.prompt_tokens - plan.history_tokens - plan.current_tokens,
+        "tools_tokens": tools_tokens(engine.counter, plan.tools),
+        "history_tokens": plan.history_tokens,
+        "current_tokens": plan.current_tokens,
+        "current_truncated": plan.current_truncated,
+        "window_start": plan.window_start,
+        "dropped_turns": plan.dropped_turns,
+        "sections": [
+            {"name": s.name, "text": s.text, "tokens": s.tokens, "cap": s.cap}
+            for s in plan.sections
+        ],
+        "messages": plan.messages,
+        "last_recall": [
+            {"uuid": h.entry.uuid, "title": h.entry.title, "score": h.score,
+             "similarity": h.similarity}
+            for h in engine.last_recall
+        ],
+    }
