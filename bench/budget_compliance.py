@@ -19,13 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from servers.companion import companion_responder, purpose_of  # noqa: E402
-from servers.openai_compat import ChatReply, OpenAICompatServer, ToolCallReply  # noqa: E402
-
-from dl_app.adapters.clock import FixedClock  # noqa: E402
-from dl_app.adapters.tokenizer import QwenCounter  # noqa: E402
-from dl_app.core.tokens import request_tokens  # noqa: E402
-from dl_app.memory import Memory  # noqa: E402
+from dl_app.adapters.clock import FixedClock
+from dl_app.adapters.tokenizer import QwenCounter
+from dl_app.core.tokens import request_tokens
+from dl_app.memory import Memory
+from servers.companion import companion_responder, purpose_of
+from servers.openai_compat import ChatReply, OpenAICompatServer, ToolCallReply
 
 TOPICS = [
     "今天上班好累，老板又临时加了需求。",

@@ -15,8 +15,12 @@ DATA = Path(__file__).parent / "data"
 
 def dl(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "dl_app", *args], input=stdin, env=env,
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "dl_app", *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -32,24 +36,46 @@ def diary_file(tmp_path: Path) -> Path:
     """A memory export in the original app's format with diary entries in
     both languages; the ids look like the original's."""
     entries = [
-        ("11111111-1111-4111-8111-111111111111", "泰山日出", "我和用户一起聊了去泰山看日出的计划，他很兴奋。"),
-        ("22222222-2222-4222-8222-222222222222", "猫咪生病", "用户的猫咪咪咪生病了，去了宠物医院，我安慰了他。"),
-        ("33333333-3333-4333-8333-333333333333", "Learning guitar",
-         "The user started guitar lessons; his fingers hurt but he loves the chords."),
-        ("44444444-4444-4444-8444-444444444444", "Sister's wedding",
-         "The user's sister is getting married in Paris next spring."),
+        (
+            "11111111-1111-4111-8111-111111111111",
+            "泰山日出",
+            "我和用户一起聊了去泰山看日出的计划，他很兴奋。",
+        ),
+        (
+            "22222222-2222-4222-8222-222222222222",
+            "猫咪生病",
+            "用户的猫咪咪咪生病了，去了宠物医院，我安慰了他。",
+        ),
+        (
+            "33333333-3333-4333-8333-333333333333",
+            "Learning guitar",
+            "The user started guitar lessons; his fingers hurt but he loves the chords.",
+        ),
+        (
+            "44444444-4444-4444-8444-444444444444",
+            "Sister's wedding",
+            "The user's sister is getting married in Paris next spring.",
+        ),
         ("55555555-5555-4555-8555-555555555555", "加班", "用户最近工作很忙，经常加班到深夜。"),
     ]
     data = {
-        "selfName": "小叶子", "userName": "阿明",
-        "memoryAboutSelf": "我喜欢爬山。", "memoryAboutUser": "用户养了一只猫。",
+        "selfName": "小叶子",
+        "userName": "阿明",
+        "memoryAboutSelf": "我喜欢爬山。",
+        "memoryAboutUser": "用户养了一只猫。",
         "longTermMemory": [
-            {"uuid": u, "title": t, "summary": s,
-             "startTime": 1_700_000_000_000 + i * 86_400_000,
-             "endTime": 1_700_000_000_000 + i * 86_400_000 + 3_600_000}
+            {
+                "uuid": u,
+                "title": t,
+                "summary": s,
+                "startTime": 1_700_000_000_000 + i * 86_400_000,
+                "endTime": 1_700_000_000_000 + i * 86_400_000 + 3_600_000,
+            }
             for i, (u, t, s) in enumerate(entries)
         ],
-        "shortTermMemory": [], "archivedMemory": [], "currentSummary": "",
+        "shortTermMemory": [],
+        "archivedMemory": [],
+        "currentSummary": "",
     }
     path = tmp_path / "memory.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")

@@ -16,8 +16,12 @@ T0 = 1_764_000_000_000
 
 
 def profile(**kw: str) -> Profile:
-    base = dict(self_name="小叶子", user_name="小明", memory_about_self="我喜欢猫。",
-                memory_about_user="用户是程序员。")
+    base = dict(
+        self_name="小叶子",
+        user_name="小明",
+        memory_about_self="我喜欢猫。",
+        memory_about_user="用户是程序员。",
+    )
     base.update(kw)
     return Profile(**base)
 
@@ -27,12 +31,27 @@ def turn(i: int, text: str, reply: str, tool: bool = False) -> list[Message]:
     ts = T0 + i * 60_000
     out = [Message(role="user", content=text, timestamp=ts, turn_id=tid)]
     if tool:
-        out.append(Message(role="assistant", content="", timestamp=ts, turn_id=tid,
-                           tool_calls=[ToolCall(id=f"c{i}", name="get_memory",
-                                                arguments='{"memoryDescription":"猫"}')]))
-        out.append(Message(role="tool", content="找到了：- 猫咪（2024）：我们聊过猫。",
-                           timestamp=ts, turn_id=tid, tool_call_id=f"c{i}",
-                           recall=[Recall(uuid=f"u{i}", similarity=0.9, desc="猫")]))
+        out.append(
+            Message(
+                role="assistant",
+                content="",
+                timestamp=ts,
+                turn_id=tid,
+                tool_calls=[
+                    ToolCall(id=f"c{i}", name="get_memory", arguments='{"memoryDescription":"猫"}')
+                ],
+            )
+        )
+        out.append(
+            Message(
+                role="tool",
+                content="找到了：- 猫咪（2024）：我们聊过猫。",
+                timestamp=ts,
+                turn_id=tid,
+                tool_call_id=f"c{i}",
+                recall=[Recall(uuid=f"u{i}", similarity=0.9, desc="猫")],
+            )
+        )
     out.append(Message(role="assistant", content=reply, timestamp=ts, turn_id=tid))
     return out
 
@@ -40,8 +59,12 @@ def turn(i: int, text: str, reply: str, tool: bool = False) -> list[Message]:
 def conversation(n: int, tool_every: int = 0, size: int = 1) -> list[Message]:
     msgs: list[Message] = []
     for i in range(n):
-        msgs += turn(i, f"第{i}条消息，" + "今天过得怎么样？" * size, f"回复{i}：" + "挺好的。" * size,
-                     tool=bool(tool_every) and i % tool_every == 0)
+        msgs += turn(
+            i,
+            f"第{i}条消息，" + "今天过得怎么样？" * size,
+            f"回复{i}：" + "挺好的。" * size,
+            tool=bool(tool_every) and i % tool_every == 0,
+        )
     return msgs
 
 
@@ -88,8 +111,12 @@ def test_every_section_is_capped_so_messages_keep_room(total: int) -> None:
         profile=profile(memory_about_self=huge, memory_about_user=huge),
         summary=huge,
         messages=conversation(50),
-        recalled=[DiaryEntry(uuid=f"r{i}", title=f"日记{i}", summary=huge[:2000],
-                             start_time=T0, end_time=T0) for i in range(10)],
+        recalled=[
+            DiaryEntry(
+                uuid=f"r{i}", title=f"日记{i}", summary=huge[:2000], start_time=T0, end_time=T0
+            )
+            for i in range(10)
+        ],
     )
     plan = builder(total).build(state, current(), world_lines=[huge])
     assert plan.request_tokens <= total
@@ -114,10 +141,16 @@ def test_huge_user_message_is_cut_safely() -> None:
 
 
 def test_recalled_entries_outside_the_window_get_their_own_section() -> None:
-    entry = DiaryEntry(uuid="u0", title="猫咪的故事", summary="用户养了一只叫咪咪的猫。",
-                       start_time=T0, end_time=T0)
-    visible = DiaryEntry(uuid="u9", title="看得见的", summary="在窗口里。",
-                         start_time=T0, end_time=T0)
+    entry = DiaryEntry(
+        uuid="u0",
+        title="猫咪的故事",
+        summary="用户养了一只叫咪咪的猫。",
+        start_time=T0,
+        end_time=T0,
+    )
+    visible = DiaryEntry(
+        uuid="u9", title="看得见的", summary="在窗口里。", start_time=T0, end_time=T0
+    )
     msgs = conversation(1, tool_every=1)
     msgs[2] = msgs[2].model_copy(update={"recall": [Recall(uuid="u9")]})
     state = ConversationState(profile=profile(), messages=msgs, recalled=[entry, visible])
@@ -130,8 +163,12 @@ def test_orphan_tool_messages_never_make_an_invalid_request() -> None:
     p = prompts.load("en")
     msgs = [
         Message(role="user", content="hi", timestamp=T0),
-        Message(role="assistant", content="", timestamp=T0,
-                tool_calls=[ToolCall(id="lost", name="get_memory", arguments="{}")]),
+        Message(
+            role="assistant",
+            content="",
+            timestamp=T0,
+            tool_calls=[ToolCall(id="lost", name="get_memory", arguments="{}")],
+        ),
         Message(role="tool", content="old recall", timestamp=T0, tool_call_id="nobody"),
         Message(role="assistant", content="hello", timestamp=T0),
     ]

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from servers.companion import companion_responder, purpose_of
 from servers.openai_compat import ChatReply, OpenAICompatServer
 
@@ -95,15 +96,19 @@ def test_kill_during_consolidation_loses_and_duplicates_nothing(
             openai_server.route(
                 lambda r: purpose_of(r) == "title", ChatReply(content="慢", delay=30)
             )
-        proc = subprocess.Popen(DL_APP + ["memory", "consolidate"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [*DL_APP, "memory", "consolidate"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         purpose = "title" if delay is None else "profile"
         wait_for(lambda p=purpose: any(purpose_of(r) == p for r in openai_server.chat_requests))
         time.sleep(delay or 0.2)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         if delay is None:
-            openai_server._routes.clear()  # noqa: SLF001  stop delaying titles
+            openai_server._routes.clear()
         outcomes.append(phase(Path(env["DL_DATA_DIR"])))
         after = show(env)  # this start recovers a half-finished consolidation
         diary = int(after["diaryCount"])  # type: ignore[arg-type]

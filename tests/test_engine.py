@@ -8,8 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servers.companion import companion_responder, purpose_of
-from servers.openai_compat import ChatReply, OpenAICompatServer, ToolCallReply
 
 from dl_app.adapters.clock import FixedClock
 from dl_app.adapters.tokenizer import QwenCounter
@@ -17,6 +15,8 @@ from dl_app.core.errors import BadResponse, ServerFailed, ServiceUnreachable
 from dl_app.core.models import DiaryEntry
 from dl_app.core.tokens import request_tokens
 from dl_app.memory import Memory
+from servers.companion import companion_responder, purpose_of
+from servers.openai_compat import ChatReply, OpenAICompatServer, ToolCallReply
 
 T0 = 1_764_000_000_000
 HOUR = 3_600_000
@@ -43,7 +43,9 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def mem(
-    openai_server: OpenAICompatServer, tmp_path: Path, clock: FixedClock,
+    openai_server: OpenAICompatServer,
+    tmp_path: Path,
+    clock: FixedClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Memory]:
     monkeypatch.setenv("DL_LLM_BASE_URL", openai_server.base_url)
@@ -55,16 +57,19 @@ def mem(
 
 
 def add_diary(mem: Memory, *entries: tuple[str, str, str]) -> None:
-    items = [DiaryEntry(uuid=u, title=t, summary=s, start_time=T0 - 10 * HOUR,
-                        end_time=T0 - 9 * HOUR) for u, t, s in entries]
+    items = [
+        DiaryEntry(uuid=u, title=t, summary=s, start_time=T0 - 10 * HOUR, end_time=T0 - 9 * HOUR)
+        for u, t, s in entries
+    ]
     emb = mem.engine.embedder
     assert emb is not None
     vectors = emb.embed_passages([f"{e.title}\n{e.summary}" for e in items])
     mem.engine.diary.upsert(items, vectors, emb.name)
 
 
-def test_a_turn_streams_and_is_remembered(mem: Memory, openai_server: OpenAICompatServer,
-                                          clock: FixedClock) -> None:
+def test_a_turn_streams_and_is_remembered(
+    mem: Memory, openai_server: OpenAICompatServer, clock: FixedClock
+) -> None:
     openai_server.enqueue(ChatReply(content="你好呀，小明！今天过得怎么样？😊", chunk_size=3))
     pieces: list[str] = []
     result = mem.send("你好，我是小明", on_delta=lambda d: pieces.append(d.text))
@@ -73,7 +78,9 @@ def test_a_turn_streams_and_is_remembered(mem: Memory, openai_server: OpenAIComp
     req = openai_server.chat_requests[-1].body
     assert req["stream"] is True and req["max_tokens"] == 400
     system = req["messages"][0]["content"]
-    assert "小叶子" in system and "2025年11月25日 星期二 00:00" in system and "Asia/Shanghai" in system
+    assert (
+        "小叶子" in system and "2025年11月25日 星期二 00:00" in system and "Asia/Shanghai" in system
+    )
     assert "第一次和用户见面：就是这次对话" in system
     assert req["tools"][0]["function"]["name"] == "get_memory"
     state = mem.app.state.load()
@@ -81,8 +88,9 @@ def test_a_turn_streams_and_is_remembered(mem: Memory, openai_server: OpenAIComp
     assert state.messages[0].turn_id == state.messages[1].turn_id
 
 
-def test_reasoning_is_kept_apart_from_the_reply(mem: Memory,
-                                                openai_server: OpenAICompatServer) -> None:
+def test_reasoning_is_kept_apart_from_the_reply(
+    mem: Memory, openai_server: OpenAICompatServer
+) -> None:
     openai_server.enqueue(ChatReply(content="<think>他想聊天。<b>x</b></think>来聊吧！"))
     result = mem.send("在吗")
     assert result.reply == "来聊吧！"
@@ -104,7 +112,7 @@ def test_a_failed_turn_changes_nothing(mem: Memory, openai_server: OpenAICompatS
 
 def test_dead_endpoint_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DL_LLM_BASE_URL", "http://127.0.0.1:9/v1")
-    with Memory.open(tmp_path / "d") as m, pytest.raises(ServiceUnreachable, match="127.0.0.1:9"):
+    with Memory.open(tmp_path / "d") as m, pytest.raises(ServiceUnreachable, match=r"127\.0\.0\.1:9"):
         m.send("hello")
 
 
@@ -129,7 +137,7 @@ def test_recall_by_tool_call_never_repeats_a_memory(
     again = mem.send("它现在怎么样了")
     assert all(h.entry.uuid != "u-cat" for h in again.recalled)
     state = mem.app.state.load()
-    assert [e.uuid for e in state.recalled][0] == "u-cat"
+    assert next(e.uuid for e in state.recalled) == "u-cat"
 
 
 def test_invalid_tool_arguments_are_recoverable(
@@ -171,7 +179,9 @@ def test_long_conversation_stays_in_budget_and_summary_sees_replies(
 ) -> None:
     for i in range(40):
         clock.advance(60_000)
-        openai_server.enqueue(ChatReply(content=f"这是我的第{i}次回答，" + "我很喜欢和你聊天。" * 8))
+        openai_server.enqueue(
+            ChatReply(content=f"这是我的第{i}次回答，" + "我很喜欢和你聊天。" * 8)
+        )
         mem.send(f"第{i}条消息：" + "今天发生了很多事情。" * 12)
     fits_budget(openai_server, 3000)
     summaries = [r for r in openai_server.chat_requests if purpose_of(r) == "summary"]
@@ -213,7 +223,7 @@ def test_idle_conversation_becomes_a_diary_entry_before_the_next_message(
     mem.send("早上好")
     assert mem.engine.diary.count() == 1
     state = mem.app.state.load()
-    assert [m.content for m in state.messages][0] == "早上好"
+    assert next(m.content for m in state.messages) == "早上好"
     system = openai_server.chat_requests[-1].body["messages"][0]["content"]
     assert "第一次和用户见面：2025年11月25日" in system
 

