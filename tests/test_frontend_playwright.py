@@ -33,6 +33,8 @@ SHOTS = Path(os.environ.get("DL_SHOTS_DIR", "/tmp/dl-shots"))
 TIMEOUT_MS = 30_000
 
 if not CHROMIUM.exists():
+    if os.environ.get("CI"):  # CI installs it: a missing browser is a failure there
+        raise RuntimeError(f"{CHROMIUM} is missing on CI")
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402

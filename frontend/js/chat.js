@@ -382,6 +382,7 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
     });
     const res = await call("memory_consolidate");
     off();
+    if (res.ok) await loadHistory(); // before the UI unlocks: a late reload would wipe new messages
     bar.remove();
     setBusy(false);
     if (!res.ok) {
@@ -392,7 +393,6 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
       return;
     }
     toast(res.entry ? t("chat.consolidated", { title: res.entry.title }) : t("chat.nothingToConsolidate"));
-    await loadHistory();
   }
 
   async function clearConversation() {
