@@ -137,18 +137,25 @@ _ENV_MAP: dict[str, tuple[str, str]] = {
 }
 
 
+def read_settings_file(data_dir: Path) -> dict[str, Any]:
+    """The raw content of ``settings.json`` (``{}`` when there is none)."""
+    path = data_dir / SETTINGS_FILE
+    if not path.exists():
+        return {}
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise SettingsError(f"Cannot read settings file {path}: {e}") from e
+    if not isinstance(raw, dict):
+        raise SettingsError(f"Settings file {path} must hold a JSON object.")
+    return raw
+
+
 def load_settings(data_dir: Path, env: Mapping[str, str] | None = None) -> Settings:
     """Read ``settings.json`` (missing file: defaults), then apply ``DL_*``."""
     env = os.environ if env is None else env
     path = data_dir / SETTINGS_FILE
-    raw: dict[str, Any] = {}
-    if path.exists():
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise SettingsError(f"Cannot read settings file {path}: {e}") from e
-        if not isinstance(raw, dict):
-            raise SettingsError(f"Settings file {path} must hold a JSON object.")
+    raw = read_settings_file(data_dir)
     for var, (section, key) in _ENV_MAP.items():
         value = env.get(var)
         if value:

@@ -7,12 +7,11 @@ file. Nothing is written unless the merged settings validate.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..settings import SCHEMA_VERSION, SETTINGS_FILE, Settings, SettingsError, load_settings
+from ..settings import SCHEMA_VERSION, Settings, load_settings, read_settings_file
 from ..settings import save_settings as _save
 
 __all__ = ["apply_patch", "effective", "merge"]
@@ -34,23 +33,10 @@ def merge(base: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _file_content(data_dir: Path) -> dict[str, Any]:
-    path = data_dir / SETTINGS_FILE
-    if not path.exists():
-        return {}
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise SettingsError(f"Cannot read settings file {path}: {e}") from e
-    if not isinstance(raw, dict):
-        raise SettingsError(f"Settings file {path} must hold a JSON object.")
-    return raw
-
-
 def apply_patch(data_dir: Path, patch: Mapping[str, Any]) -> Settings:
     """Validate the file's settings with ``patch`` applied and save them.
     Raises pydantic's ``ValidationError`` (nothing written) or ``SettingsError``."""
-    merged = merge(_file_content(data_dir), patch)
+    merged = merge(read_settings_file(data_dir), patch)
     merged["schema_version"] = SCHEMA_VERSION
     settings = Settings.model_validate(merged)
     _save(data_dir, settings)
