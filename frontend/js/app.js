@@ -5,8 +5,9 @@ import { t, setLang, getLang, onLangChange } from "./i18n.js";
 import { createChat } from "./chat.js";
 import { createSettings } from "./settings.js";
 import { createInspector } from "./inspector.js";
+import { createMemory, MEMORY_TABS } from "./memory.js";
 
-const PAGES = ["chat", "settings", "inspector"];
+const PAGES = ["chat", "memory", "settings", "inspector"];
 const THEMES = ["system", "light", "dark"];
 const THEME_ICONS = { system: "◐", light: "☀", dark: "☾" };
 // Non-secret UI preferences only; used when the settings model has no field for them.
@@ -60,14 +61,19 @@ function renderFooter() {
   document.getElementById("footer-status").textContent = t(status === "busy" ? "status.busy" : "status.idle");
 }
 
-function navigate(next) {
+function navigate(target) {
+  // "memory/diary" opens a sub-tab of the Memory page.
+  let [next, sub] = String(target || "").split("/");
   if (!PAGES.includes(next) || (next === "inspector" && !inspectorOn)) next = "chat";
+  if (next === "memory" && !MEMORY_TABS.includes(sub)) sub = memory.active();
   page = next;
   for (const section of document.querySelectorAll(".page")) section.hidden = section.dataset.page !== page;
   for (const tab of document.querySelectorAll(".tab")) {
     tab.setAttribute("aria-selected", tab.dataset.page === page ? "true" : "false");
   }
-  if (window.location.hash !== `#${page}`) history.replaceState(null, "", `#${page}`);
+  const hash = page === "memory" ? `#memory/${sub}` : `#${page}`;
+  if (window.location.hash !== hash) history.replaceState(null, "", hash);
+  if (page === "memory") memory.load(sub);
   if (page === "settings") settings.load();
   if (page === "inspector") inspector.load();
   if (page === "chat") chat.focus();
@@ -148,6 +154,19 @@ const settings = createSettings(document.getElementById("page-settings"), {
   },
 });
 const inspector = createInspector(document.getElementById("page-inspector"));
+const memory = createMemory(document.getElementById("page-memory"), {
+  getInfo: () => info,
+  // Names, profile or the whole memory changed: the header, chat and gauge follow.
+  async onChanged() {
+    if (await refreshInfo()) applyInfo();
+    memory.renderTabs();
+    await chat.load();
+    chat.refreshGauge();
+  },
+  onTab(sub) {
+    if (page === "memory") history.replaceState(null, "", `#memory/${sub}`);
+  },
+});
 
 async function start() {
   setLang(document.documentElement.lang.startsWith("en") ? "en" : "zh");

@@ -1,0 +1,101 @@
+// The relationship over time: one bar per conversation on a time axis (diary_timeline).
+// Drawn as SVG with createElementNS; every title goes in through textContent.
+
+import { t } from "./i18n.js";
+import { toDate, fmtDate, fmtSpan, fmtDuration } from "./memutil.js";
+
+const NS = "http://www.w3.org/2000/svg";
+const HEIGHT = 150;
+const PAD = { left: 12, right: 12, top: 12, bottom: 26 };
+const MIN_BAR = 5;
+
+function svg(tag, attrs = {}, text) {
+  const node = document.createElementNS(NS, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** Draw `conversations` into `container`; onPick(conversation) when a mark is chosen. */
+export function drawTimeline(container, conversations, onPick) {
+  while (container.firstChild) container.firstChild.remove();
+  const items = (conversations || [])
+    .map((c) => ({ c, a: toDate(c.start_time), b: toDate(c.end_time) || toDate(c.start_time) }))
+    .filter((x) => x.a);
+  const width = Math.max(320, Math.floor(container.clientWidth || 720));
+  const root = svg("svg", {
+    class: "timeline-svg",
+    id: "timeline-svg",
+    viewBox: `0 0 ${width} ${HEIGHT}`,
+    width: "100%",
+    height: HEIGHT,
+    role: "img",
+    "aria-label": t("diary.timelineLabel", { n: items.length }),
+  });
+  root.append(svg("title", {}, t("diary.timelineLabel", { n: items.length })));
+  container.append(root);
+  const baseY = HEIGHT - PAD.bottom;
+  root.append(svg("line", { class: "tl-axis", x1: PAD.left, y1: baseY, x2: width - PAD.right, y2: baseY }));
+  if (!items.length) {
+    root.append(svg("text", { class: "tl-empty", x: width / 2, y: baseY / 2 + 6, "text-anchor": "middle" }, t("diary.timelineEmpty")));
+    return root;
+  }
+  let lo = Math.min(...items.map((x) => x.a.getTime()));
+  let hi = Math.max(...items.map((x) => Math.max(x.a.getTime(), x.b.getTime())));
+  if (hi - lo < 3600_000) {
+    // One short stretch: give the axis an hour either side so the bars have room.
+    lo -= 3600_000;
+    hi += 3600_000;
+  }
+  const span = hi - lo;
+  const innerW = width - PAD.left - PAD.right - MIN_BAR;
+  const x = (ms) => PAD.left + ((ms - lo) / span) * innerW;
+  const maxMsgs = Math.max(1, ...items.map((i) => Number(i.c.messages) || 0));
+  const innerH = baseY - PAD.top;
+
+  // Ticks: about one per 140 px, labelled by date.
+  const ticks = Math.max(2, Math.min(8, Math.floor(width / 140)));
+  const sameYear = new Date(lo).getFullYear() === new Date(hi).getFullYear();
+  for (let i = 0; i <= ticks; i++) {
+    const ms = lo + (span * i) / ticks;
+    const tx = x(ms);
+    root.append(svg("line", { class: "tl-tick", x1: tx, y1: baseY, x2: tx, y2: baseY + 4 }));
+    root.append(svg("line", { class: "tl-grid", x1: tx, y1: PAD.top, x2: tx, y2: baseY }));
+    const anchor = i === 0 ? "start" : i === ticks ? "end" : "middle";
+    root.append(svg("text", { class: "tl-label", x: tx, y: HEIGHT - 8, "text-anchor": anchor }, fmtDate(ms, !sameYear || i === 0 || i === ticks)));
+  }
+
+  const marks = svg("g", { class: "tl-marks" });
+  root.append(marks);
+  for (const { c, a, b } of items) {
+    const n = Number(c.messages) || 0;
+    const h = Math.max(6, Math.sqrt(n / maxMsgs) * innerH);
+    const x1 = x(a.getTime());
+    const w = Math.max(MIN_BAR, x(b.getTime()) - x1);
+    const label = `${c.title || t("diary.untitled")}\n${fmtSpan(c.start_time, c.end_time)} · ${fmtDuration(c.start_time, c.end_time)} · ${t("diary.messages", { n })}`;
+    const mark = svg("rect", {
+      class: "tl-mark",
+      x: x1.toFixed(1),
+      y: (baseY - h).toFixed(1),
+      width: w.toFixed(1),
+      height: h.toFixed(1),
+      rx: 2,
+      tabindex: 0,
+      role: "button",
+      "aria-label": label.replace("\n", " — "),
+      "data-uuid": c.uuid || "",
+      "data-messages": n,
+    });
+    mark.append(svg("title", {}, label));
+    const pick = () => onPick && onPick(c, mark);
+    mark.addEventListener("click", pick);
+    mark.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" || ev.key === " ") {
+        ev.preventDefault();
+        pick();
+      }
+    });
+    marks.append(mark);
+  }
+  return root;
+}
