@@ -274,6 +274,10 @@ export function createCloud(root, { onChanged }) {
   }
 
   on("task.progress", (p) => {
+    if (p && p.task === "import" && tasks.restore) {
+      tasks.restore.update(p.done, p.total, t("transfer.indexing", { done: p.done ?? 0, total: p.total || "?" }));
+      return;
+    }
     if (!p || !tasks[p.task]) return;
     tasks[p.task].update(p.done, p.total, t(`cloud.progress.${p.task}`, { done: p.done ?? 0, total: p.total || "?" }));
   });
@@ -334,21 +338,25 @@ export function createCloud(root, { onChanged }) {
       return;
     }
     const restoreBtn = el("button.btn.primary#cloud-restore", { type: "button", text: t("cloud.restore") });
-    restoreBtn.addEventListener("click", () => restore(o, restoreBtn));
+    const applyBox = el("input#cloud-apply-settings", { type: "checkbox" });
+    restoreBtn.addEventListener("click", () => restore(o, restoreBtn, applyBox.checked));
     previewArea.append(
       el("h3.subsection-title", { text: t("cloud.previewOf", { key: o.key }) }),
       previewView(res, "cloud-preview"),
+      res.settings && typeof res.settings === "object"
+        ? el("label.check-row", { for: "cloud-apply-settings" }, applyBox, el("span", { text: t("cloud.applySettings") }))
+        : null,
       el("div.card-actions", {}, restoreBtn),
     );
   }
 
-  async function restore(o, btn) {
+  async function restore(o, btn, applySettings) {
     const ok = await confirmDialog(t("cloud.confirmRestoreTitle"), t("cloud.confirmRestore", { time: fmtTime(o.at) }), t("cloud.restore"));
     if (!ok) return;
     btn.disabled = true;
     busy(true);
     startTask("restore");
-    const res = await call("backup_restore", { key: o.key });
+    const res = await call("backup_restore", applySettings ? { key: o.key, apply_settings: true } : { key: o.key });
     stopTask("restore");
     busy(false);
     btn.disabled = false;

@@ -197,7 +197,7 @@ export function createDiary(root, { getInfo, onChanged }) {
     const cancel = el("button.btn.small.diary-cancel", { type: "button", text: t("common.cancel") });
     save.addEventListener("click", async () => {
       itemError.textContent = "";
-      if (!title.value.trim()) {
+      if (!title.value.trim() || !summary.value.trim()) {
         itemError.textContent = t("diary.titleRequired");
         return;
       }

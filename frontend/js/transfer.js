@@ -1,33 +1,37 @@
 // Memory → Import and export: export to a file (optionally encrypted), import a file
 // (picker or drag and drop) after a preview, local backups, and "delete all memories".
 
-import { call } from "./transport.js";
+import { call, on } from "./transport.js";
 import { t, getLang, onLangChange } from "./i18n.js";
-import { el, clear, confirmDialog, toast } from "./ui.js";
+import { el, clear, confirmDialog, toast, progressBar } from "./ui.js";
 import { errorBox, errorText, fmtTime, fmtSize } from "./memutil.js";
 
-const COUNT_KEYS = ["entries", "diary", "messages", "archived", "current", "short_term", "indexed", "vectors"];
+// Preview fields (summarize_snapshot) in display order; other numbers follow as they come.
+const COUNT_KEYS = [
+  "diary_entries", "archived_conversations", "archived_messages", "conversation_messages", "vectors",
+];
 
 /** Rows describing a transfer_preview result (shared with the cloud page). */
 export function previewView(res, id) {
   const p = (res && res.preview) || {};
   const rows = [];
-  const add = (label, value) => rows.push(el("dt", { text: label }), el("dd", { text: String(value) }));
-  if (p.self_name !== undefined) add(t("mem.selfName"), p.self_name || "–");
-  if (p.user_name !== undefined) add(t("mem.userName"), p.user_name || "–");
-  const counts = { ...(p.counts && typeof p.counts === "object" ? p.counts : {}) };
-  for (const [k, v] of Object.entries(p)) if (typeof v === "number" && !/time|_at$/.test(k)) counts[k] = v;
-  const keys = [...COUNT_KEYS.filter((k) => k in counts), ...Object.keys(counts).filter((k) => !COUNT_KEYS.includes(k))];
+  const add = (label, value, key) => rows.push(el("dt", { text: label }), el("dd", { text: String(value), dataset: key ? { key } : undefined }));
+  if (p.self_name !== undefined) add(t("mem.selfName"), p.self_name || "–", "self_name");
+  if (p.user_name !== undefined) add(t("mem.userName"), p.user_name || "–", "user_name");
+  const numbers = Object.keys(p).filter((k) => typeof p[k] === "number" && !/time$|_at$/.test(k));
+  const keys = [...COUNT_KEYS.filter((k) => numbers.includes(k)), ...numbers.filter((k) => !COUNT_KEYS.includes(k))];
   for (const k of keys) {
     const key = `transfer.count.${k}`;
     const label = t(key);
-    add(label === key ? k : label, counts[k]);
+    add(label === key ? k : label, p[k], k);
   }
-  if (p.first_time || p.last_time) add(t("transfer.range"), `${fmtTime(p.first_time)} – ${fmtTime(p.last_time)}`);
-  if (p.version || p.source_version) add(t("transfer.version"), p.version || p.source_version);
-  if (res && res.encrypted) add(t("transfer.encrypted"), t("transfer.yes"));
+  if (Array.isArray(p.vector_dimensions) && p.vector_dimensions.length) {
+    add(t("transfer.count.vector_dimensions"), p.vector_dimensions.join(", "), "vector_dimensions");
+  }
+  if (p.first_time || p.last_time) add(t("transfer.range"), `${fmtTime(p.first_time)} – ${fmtTime(p.last_time)}`, "range");
+  if (res && res.encrypted) add(t("transfer.encrypted"), t("transfer.yes"), "encrypted");
   const box = el("div.preview-box", { id }, el("dl.kv", {}, rows));
-  const warnings = (res && res.warnings) || p.warnings || [];
+  const warnings = (res && res.warnings) || [];
   if (Array.isArray(warnings) && warnings.length) {
     const ul = el("ul.warn-list");
     for (const w of warnings.slice(0, 50)) ul.append(el("li", { text: typeof w === "string" ? w : JSON.stringify(w) }));
@@ -40,7 +44,7 @@ export function previewView(res, id) {
 /** A short line from an import report. */
 export function reportText(report) {
   const r = report || {};
-  return t("transfer.imported", { entries: r.entries ?? 0, messages: r.messages ?? 0 });
+  return t("transfer.imported", { entries: r.entries ?? 0, messages: r.messages ?? 0, archived: r.archived ?? 0 });
 }
 
 function looksEncrypted(text) {
@@ -120,6 +124,11 @@ export function createTransfer(root, { onChanged }) {
   const importBtn = el("button.btn.primary#import-btn", { type: "button", disabled: true, dataset: { i18n: "transfer.import" }, on: { click: doImport } });
   const importCancel = el("button.btn.ghost#import-cancel", { type: "button", hidden: true, dataset: { i18n: "common.cancel" }, on: { click: () => reset() } });
   const importStatus = el("span.form-status#import-status", { role: "status" });
+  const importTask = el("div.task-area#import-task");
+  let importBar = null;
+  on("task.progress", (p) => {
+    if (importBar && p && p.task === "import") importBar.update(p.done, p.total, t("transfer.indexing", { done: p.done ?? 0, total: p.total || "?" }));
+  });
   const importCard = el(
     "section.card#import-card",
     {},
@@ -131,6 +140,7 @@ export function createTransfer(root, { onChanged }) {
     importError,
     previewArea,
     el("div.card-actions", {}, importBtn, importCancel, importStatus),
+    importTask,
   );
 
   // ---- local backups -----------------------------------------------------
@@ -251,6 +261,11 @@ export function createTransfer(root, { onChanged }) {
     const res = await call("transfer_preview", params);
     importStatus.textContent = "";
     if (!res.ok) {
+      if (res.error && res.error.type === "PassphraseRequired") {
+        pending.encrypted = true;
+        passRow.hidden = false;
+        importPass.focus();
+      }
       importError.textContent = errorText(res.error);
       return;
     }
@@ -274,7 +289,11 @@ export function createTransfer(root, { onChanged }) {
     importStatus.textContent = t("status.busy");
     const params = { content: pending.content };
     if (pending.passphrase) params.passphrase = pending.passphrase;
+    importBar = progressBar(importTask);
+    importBar.update(0, 0, t("status.busy"));
     const res = await call("transfer_import", params);
+    importBar.remove();
+    importBar = null;
     importStatus.textContent = "";
     if (!res.ok) {
       importBtn.disabled = false;
