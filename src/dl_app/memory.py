@@ -17,6 +17,7 @@ finished the next time the memory is opened.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,9 +27,9 @@ from typing import Any
 
 from . import __version__
 from .core.engine import DeltaFn, EventFn, TurnResult
-from .core.errors import DLError, ImportFailed, StoreError
+from .core.errors import DLError, ImportFailed, NotFound, StoreError
 from .core.exchange import load_export_bytes, parse_export, summarize_snapshot, to_export
-from .core.models import DiaryEntry, MemorySnapshot, SearchHit
+from .core.models import DiaryEntry, MemorySnapshot, Message, Profile, SearchHit
 from .core.ports import ChatModel, Clock, Embedder, ProgressFn
 from .fsutil import atomic_write_text
 from .wiring import App, build, default_profile
@@ -36,6 +37,8 @@ from .wiring import App, build, default_profile
 __all__ = ["ImportReport", "Memory", "MemorySnapshot", "SearchHit", "TurnResult"]
 
 PENDING_IMPORT = "import-pending.json"
+BACKUPS = "backups"
+_BACKUP_NAME = re.compile(r"memory-[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.json")
 
 
 @dataclass
@@ -179,23 +182,102 @@ class Memory:
             raise ImportFailed(f"Cannot read {path}: {e.strerror or e}") from e
         return self.import_bytes(raw, progress)
 
+    def local_backups(self) -> list[dict[str, Any]]:
+        """The backups made before imports and deletions, newest first."""
+        folder = self.app.data_dir / BACKUPS
+        out = []
+        for path in folder.glob("memory-*.json") if folder.is_dir() else []:
+            if _BACKUP_NAME.fullmatch(path.name):
+                st = path.stat()
+                out.append({"name": path.name, "at": int(st.st_mtime * 1000), "size": st.st_size})
+        return sorted(out, key=lambda b: (b["at"], b["name"]), reverse=True)
+
+    def restore_local_backup(self, name: str, progress: ProgressFn | None = None) -> ImportReport:
+        """Import a file of ``local_backups`` by name (the current memory is backed up first)."""
+        path = self.app.data_dir / BACKUPS / name
+        if not _BACKUP_NAME.fullmatch(name) or not path.is_file():
+            raise NotFound(f"There is no local backup named {name!r}.")
+        return self.import_file(path, progress)
+
+    # -- editing -----------------------------------------------------------------
+
+    def set_profile(self, **changes: str) -> Profile:
+        """Change some of the names, self-concept and profile (the old one goes to history)."""
+        with self.engine.lock:
+            profile = self.app.state.load().profile.model_copy(update=changes)
+            self.app.state.set_profile(profile)
+        return profile
+
+    def restore_profile(self, at: int) -> Profile:
+        """Bring back the version of the profile saved in history at ``at``."""
+        for when, profile in self.app.state.profile_history():
+            if when == at:
+                with self.engine.lock:
+                    self.app.state.set_profile(profile)
+                return profile
+        raise NotFound("That earlier version of the names and profile is not in the history.")
+
+    def diary_entry(self, uuid: str) -> DiaryEntry:
+        entry = self.engine.diary.get(uuid)
+        if entry is None:
+            raise NotFound("There is no such diary entry (it may have been deleted).")
+        return entry
+
+    def archived_messages(self, uuid: str) -> list[Message]:
+        return self.app.state.archive_of(uuid)
+
+    def update_diary_entry(self, uuid: str, title: str, summary: str) -> tuple[DiaryEntry, str]:
+        """Change an entry's title and summary and re-embed it. Returns the entry
+        and a warning ("" when the entry was embedded again)."""
+        with self.engine.lock:
+            entry = self.diary_entry(uuid).model_copy(update={"title": title, "summary": summary})
+            emb, warning = self.engine.embedder, ""
+            vectors = None
+            if emb is not None:
+                try:
+                    vectors = emb.embed_passages([f"{title}\n{summary}"])
+                except DLError as e:
+                    warning = (f"The entry was saved but not indexed ({e}); full-text search "
+                               "finds it, and rebuilding the index adds its vector.")
+            if vectors is not None and emb is not None:
+                self.engine.diary.upsert([entry], vectors, emb.name)
+            else:
+                self.engine.diary.upsert([entry])
+        return entry, warning
+
+    def delete_diary_entry(self, uuid: str) -> None:
+        """Remove an entry, its vectors and the archived conversation it came from."""
+        with self.engine.lock:
+            if not self.engine.diary.delete(uuid):
+                raise NotFound("There is no such diary entry (it may have been deleted).")
+            self.app.state.delete_archived(uuid)
+
+    def delete_all(self) -> Path | None:
+        """Forget everything (a backup file is written first); returns the backup."""
+        with self.engine.lock:
+            backup = self._backup("before-delete")
+            self.engine.diary.clear()
+            self.app.state.replace_all(MemorySnapshot(profile=self._defaults()))
+            self.app.state.clear_profile_history()
+        return backup
+
     # -- internals -------------------------------------------------------------
 
     def _defaults(self) -> Any:
         return default_profile(self.app.prompts)
 
-    def _backup(self) -> Path | None:
+    def _backup(self, reason: str = "before-import") -> Path | None:
         snap = self.snapshot()
         empty = not (snap.diary or snap.conversation or snap.archive or snap.current_summary)
         if empty and snap.profile == self._defaults():
             return None
-        folder = self.app.data_dir / "backups"
+        folder = self.app.data_dir / BACKUPS
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = folder / f"memory-before-import-{stamp}.json"
+        path = folder / f"memory-{reason}-{stamp}.json"
         n = 1
         while path.exists():
             n += 1
-            path = folder / f"memory-before-import-{stamp}-{n}.json"
+            path = folder / f"memory-{reason}-{stamp}-{n}.json"
         try:
             atomic_write_text(path, json.dumps(to_export(snap, version=__version__),
                                                ensure_ascii=False, indent=2))

@@ -109,6 +109,38 @@ class MemorySettings(BaseModel):
     )
 
 
+class BackupSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint: str = _f(
+        "S3-compatible endpoint URL (empty: Amazon S3). Keys go in the key store, "
+        "never here.",
+        "兼容 S3 的服务地址（留空则为 Amazon S3）。密钥保存在密钥库中，不在这里。",
+        default="",
+    )
+    region: str = _f(
+        "Region of the bucket (\"auto\" for Cloudflare R2).",
+        "存储桶所在区域（Cloudflare R2 填 \"auto\"）。",
+        default="us-east-1",
+    )
+    bucket: str = _f("Bucket name.", "存储桶名称。", default="")
+    prefix: str = _f(
+        "Folder (key prefix) for the backups inside the bucket.",
+        "备份在存储桶中的目录（键前缀）。",
+        default="digital-life/",
+    )
+    auto_after_diary: bool = _f(
+        "Upload a backup each time a diary entry is written.",
+        "每写一篇日记就自动上传一次备份。",
+        default=False,
+    )
+    encrypt: bool = _f(
+        "Encrypt backups with the backup passphrase before upload.",
+        "上传前用备份密码加密。",
+        default=False,
+    )
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -121,6 +153,9 @@ class Settings(BaseModel):
     llm: LLMSettings = _f("Chat model.", "推理服务。", default_factory=LLMSettings)
     embed: EmbedSettings = _f("Embeddings.", "嵌入服务。", default_factory=EmbedSettings)
     memory: MemorySettings = _f("Memory.", "记忆。", default_factory=MemorySettings)
+    backup: BackupSettings = _f(
+        "Cloud backup (S3).", "云备份（S3）。", default_factory=BackupSettings
+    )
 
 
 class SettingsError(DLError):

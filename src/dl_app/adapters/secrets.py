@@ -55,6 +55,7 @@ SECRET_NAMES = (
     "embed_api_key",
     "s3_access_key",
     "s3_secret_key",
+    "backup_passphrase",
     "weather_api_key",
 )
 ENV_NAMES = {"llm_api_key": "DL_LLM_API_KEY", "embed_api_key": "DL_EMBED_API_KEY"}

@@ -174,6 +174,22 @@ class SqliteStateStore:
             for d, b in rows
         ]
 
+    def archive_of(self, belong_to: str) -> list[Message]:
+        """The archived conversation a diary entry came from, in order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT data FROM archive WHERE belong_to = ? ORDER BY seq", (belong_to,)
+            ).fetchall()
+        return [Message.model_validate_json(r[0]) for r in rows]
+
+    def archive_counts(self) -> dict[str, int]:
+        """Archived messages per diary entry uuid."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT belong_to, COUNT(*) FROM archive GROUP BY belong_to"
+            ).fetchall()
+        return {b: int(n) for b, n in rows}
+
     def first_archived_time(self) -> int | None:
         with self._lock:
             row = self._db.execute("SELECT MIN(ts) FROM archive").fetchone()
@@ -251,6 +267,10 @@ class SqliteStateStore:
             db.execute("DELETE FROM messages")
             db.execute("DELETE FROM recalled")
             self._set(db, summary="", folded_count="0")
+
+    def clear_profile_history(self) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM profile_history")
 
     def delete_archived(self, belong_to: str) -> int:
         with self._tx() as db:

@@ -26,8 +26,10 @@ from ..core.ports import ChatDelta
 from ..memory import Memory
 from ..paths import data_dir as default_data_dir
 from . import settings_io, views
+from .backup_api import BACKUP_METHODS, BackupApi
 from .connection import check_embed, check_llm
 from .fields import describe_settings, env_overrides
+from .memory_api import MEMORY_METHODS, MemoryApi
 from .params import (
     ConnectionParams,
     InvalidInput,
@@ -52,6 +54,7 @@ API_METHODS = (
     "app_info", "chat_history", "chat_send", "chat_clear", "memory_consolidate",
     "budget_gauge", "context_preview", "settings_get", "settings_set", "secret_set",
     "secret_delete", "test_connection", "index_status", "index_rebuild", "page_ready",
+    *MEMORY_METHODS, *BACKUP_METHODS,
 )
 TEST_TIMEOUT = 20.0  # seconds, at most, for test_connection
 
@@ -61,8 +64,9 @@ _BACK_ONLINE = {"en": "The model service answers again.", "zh": "模型服务已
 # -- the API ---------------------------------------------------------------
 
 
-class Api:
-    """The page's API. ``emit(name, payload)`` pushes events to the page."""
+class Api(MemoryApi, BackupApi):
+    """The page's API. ``emit(name, payload)`` pushes events to the page.
+    The memory pages' and backup methods come from the mixins."""
 
     def __init__(
         self,
@@ -78,6 +82,8 @@ class Api:
         self._secrets = SecretStore(self._data_dir, self._env)
         self._service_down = False
         self._page_ready = threading.Event()
+        self._backup_lock = threading.Lock()  # one backup upload or restore at a time
+        self._auto_thread: threading.Thread | None = None
 
     # -- plumbing (not exposed: pywebview skips names starting with "_")
 
@@ -155,6 +161,9 @@ class Api:
 
     def close(self) -> None:
         """Close the memory (for the app shell and the server; not exposed to JS)."""
+        thread = self._auto_thread
+        if thread is not None:
+            thread.join(timeout=60)  # let an automatic backup finish its upload
         self._reset()
 
     close._serializable = False  # type: ignore[attr-defined]
@@ -198,9 +207,16 @@ class Api:
         def on_delta(d: ChatDelta) -> None:
             self._emit("chat.delta", {"kind": d.kind, "text": d.text})
 
+        wrote_diary = False
+
         def on_event(name: str, data: dict[str, Any]) -> None:
+            nonlocal wrote_diary
             if name == "recall":
                 self._emit("chat.recall", {"titles": list(data.get("hits", []))})
+            elif name == "consolidating":  # an idle conversation becomes a diary entry
+                wrote_diary = True
+            elif name == "notice":  # ... unless writing it failed
+                wrote_diary = False
 
         try:
             result = mem.send(p.text, on_delta=on_delta, on_event=on_event)
@@ -209,6 +225,8 @@ class Api:
             self._service_failed(e)
             raise
         self._service_ok(mem.app.lang)
+        if wrote_diary:
+            self._after_diary(mem)
         out = {
             "reply": result.reply,
             "reasoning": result.reasoning,
@@ -238,7 +256,11 @@ class Api:
             self._service_failed(e)
             raise
         self._service_ok(mem.app.lang)
-        return {"entry": {"uuid": entry.uuid, "title": entry.title} if entry else None}
+        auto = self._after_diary(mem) if entry else False
+        return {
+            "entry": {"uuid": entry.uuid, "title": entry.title} if entry else None,
+            "auto_backup": auto,
+        }
 
     def budget_gauge(self, params: Any = None) -> dict[str, Any]:
         return self._run(params, NoParams, lambda _p: self._gauge(self._mem()))

@@ -40,6 +40,13 @@ _LABELS: dict[str, tuple[str, str]] = {
     "memory.idle_hours": ("Hours until a diary entry", "多少小时后写日记"),
     "memory.recall_rounds": ("Memory searches per message", "每条消息的检索次数"),
     "memory.recall_k": ("Memories per search", "每次检索的记忆数"),
+    "backup": ("Cloud backup", "云备份"),
+    "backup.endpoint": ("S3 endpoint", "S3 服务地址"),
+    "backup.region": ("Region", "区域"),
+    "backup.bucket": ("Bucket", "存储桶"),
+    "backup.prefix": ("Folder in the bucket", "存储桶中的目录"),
+    "backup.auto_after_diary": ("Back up after each diary entry", "写日记后自动备份"),
+    "backup.encrypt": ("Encrypt backups", "加密备份"),
 }
 
 _HIDDEN = {"schema_version"}

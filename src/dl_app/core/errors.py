@@ -9,6 +9,8 @@
     │   ├── ServerFailed       5xx after retries
     │   └── BadResponse        malformed, empty or broken (stream cut) reply
     ├── ImportFailed           an import file is not valid memory; says why
+    │   └── PassphraseRequired the file is encrypted and no passphrase was given
+    ├── NotFound               a diary entry, backup, bucket or object does not exist
     ├── StoreError             local storage failed (disk full, corrupt)
     └── BudgetError            a request cannot be made to fit the token budget
 
@@ -53,6 +55,14 @@ class BadResponse(ServiceError):
 
 class ImportFailed(DLError):
     """An import file is not valid memory."""
+
+
+class PassphraseRequired(ImportFailed):
+    """The file is encrypted; ask for its passphrase."""
+
+
+class NotFound(DLError):
+    """A diary entry, a backup, a bucket or an object does not exist."""
 
 
 class StoreError(DLError):
