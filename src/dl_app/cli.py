@@ -9,6 +9,9 @@
     dl-app memory import PATH      validate, back up the current memory, replace
     dl-app memory search QUERY [-k N] [--json]
     dl-app memory reindex [--all]  embed diary entries the current embedder lacks
+    dl-app memory backup           upload a backup to the S3 bucket (see cli_backup.py)
+    dl-app memory backups [--json] the backups in the bucket, newest first
+    dl-app memory restore KEY      replace memory with a backup (local backup first)
     dl-app serve [--port N] [--no-browser]   the app in a browser, on 127.0.0.1 only
 
 Errors go to stderr with a non-zero exit code; stdout stays parseable.
@@ -350,6 +353,9 @@ def parser() -> argparse.ArgumentParser:
     reindex = msub.add_parser("reindex", help="embed entries missing vectors")
     reindex.add_argument("--all", action="store_true", help="re-embed every entry")
     reindex.set_defaults(fn=cmd_reindex)
+    from .cli_backup import add_commands
+
+    add_commands(msub)
     serve = sub.add_parser("serve", help="the app in a browser (127.0.0.1 only)")
     serve.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
     serve.add_argument("--no-browser", action="store_true", help="only print the address")

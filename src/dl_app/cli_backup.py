@@ -1,0 +1,93 @@
+"""``dl-app memory backup|backups|restore``: the S3 backup from the command line.
+
+    dl-app memory backup            upload a backup now (progress on stderr)
+    dl-app memory backups [--json]  the backups in the bucket, newest first
+    dl-app memory restore KEY       replace memory with a backup (local backup first)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+__all__ = ["add_commands"]
+
+
+def _service(mem: Any) -> Any:
+    from .adapters.secrets import SecretStore
+    from .backup import BackupService
+
+    return BackupService(mem.app.settings.backup, SecretStore(mem.app.data_dir))
+
+
+def _open() -> Any:
+    from .memory import Memory
+
+    return Memory.open()
+
+
+def cmd_backup(_args: argparse.Namespace) -> int:
+    from .backup import throttled
+    from .cli import Progress
+
+    mem = _open()
+    try:
+        service = _service(mem)
+        body, encrypted = service.make_body(mem.export_dict(), mem.app.settings)
+    finally:
+        mem.close()
+    obj = service.upload(body, encrypted, throttled(Progress("Uploading (bytes)"), 10))
+    print(obj.key)
+    print(f"Uploaded {obj.size} bytes{' (encrypted)' if encrypted else ''}; "
+          f"sha256 {obj.sha256}", file=sys.stderr)
+    return 0
+
+
+def cmd_backups(args: argparse.Namespace) -> int:
+    mem = _open()
+    try:
+        objects = _service(mem).list()
+    finally:
+        mem.close()
+    if args.json:
+        print(json.dumps([o.as_dict(with_sha=False) for o in objects], indent=2))
+        return 0
+    if not objects:
+        print("No backups in the bucket yet.", file=sys.stderr)
+    for o in objects:
+        lock = "  (encrypted)" if o.encrypted else ""
+        print(f"{o.key}  {o.size} bytes{lock}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from .cli import Progress
+
+    mem = _open()
+    try:
+        opened = _service(mem).fetch(args.key, Progress("Downloading (bytes)"))
+        report = mem.import_bytes(opened.export, Progress("Indexing diary entries"))
+    finally:
+        mem.close()
+    for w in [*opened.warnings, *report.warnings]:
+        print(f"dl-app: warning: {w}", file=sys.stderr)
+    print(f"Restored {report.entries} diary entries, {report.messages} current messages, "
+          f"{report.archived} archived messages from {args.key}.")
+    if report.backup:
+        print(f"The memory it replaced is saved in {report.backup}")
+    return 0
+
+
+def add_commands(msub: Any) -> None:
+    """Register the commands on the ``memory`` subparsers."""
+    msub.add_parser("backup", help="upload a backup to the S3 bucket now").set_defaults(
+        fn=cmd_backup
+    )
+    lst = msub.add_parser("backups", help="list the backups in the S3 bucket")
+    lst.add_argument("--json", action="store_true", help="one JSON array")
+    lst.set_defaults(fn=cmd_backups)
+    res = msub.add_parser("restore", help="replace memory with a backup from the bucket")
+    res.add_argument("key", help="the object key (see 'dl-app memory backups')")
+    res.set_defaults(fn=cmd_restore)
