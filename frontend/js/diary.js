@@ -18,6 +18,8 @@ export function createDiary(root, { getInfo, onChanged }) {
   let conversations = [];
   let loadedOnce = false;
   const views = new Map(); // uuid -> item view
+  let listSeq = 0; // answers of older list/search calls are dropped
+  let timelineSeq = 0;
 
   const error = errorBox("diary-error");
 
@@ -253,13 +255,19 @@ export function createDiary(root, { getInfo, onChanged }) {
   }
 
   function renderEntries(append) {
+    // A reload keeps entries the user has open (and any edit in progress) as they are.
+    const old = new Map(views);
     if (!append) {
       clear(list);
       views.clear();
     }
     for (const e of entries) {
       if (views.has(e.uuid)) continue;
-      const view = itemView(e);
+      let view = old.get(e.uuid);
+      if (view && (view.open || view.editing)) {
+        if (!view.editing) view.entry = { ...view.entry, ...e };
+        view.paint();
+      } else view = itemView(e);
       views.set(e.uuid, view);
       list.append(view.node);
     }
@@ -270,11 +278,13 @@ export function createDiary(root, { getInfo, onChanged }) {
   }
 
   async function loadList(append = false) {
-    mode = "list";
+    const seq = ++listSeq;
     const offset = append ? entries.length : 0;
     more.disabled = true;
     const res = await call("diary_list", { offset, limit: PAGE });
     more.disabled = false;
+    if (seq !== listSeq) return; // a newer list or search replaced this one
+    mode = "list";
     if (!res.ok) {
       error.show(res.error);
       return;
@@ -293,9 +303,11 @@ export function createDiary(root, { getInfo, onChanged }) {
       loadList();
       return;
     }
+    const seq = ++listSeq;
     searchBtn.disabled = true;
     const res = await call("diary_search", { query: q, k: 20 });
     searchBtn.disabled = false;
+    if (seq !== listSeq) return;
     if (!res.ok) {
       error.show(res.error); // the query stays in the box
       return;
@@ -308,7 +320,9 @@ export function createDiary(root, { getInfo, onChanged }) {
   }
 
   async function loadTimeline() {
+    const seq = ++timelineSeq;
     const res = await call("diary_timeline");
+    if (seq !== timelineSeq) return;
     if (!res.ok) {
       clear(timelineBox);
       timelineBox.append(el("div.field-error", { role: "alert", text: errorText(res.error) }));
@@ -344,14 +358,10 @@ export function createDiary(root, { getInfo, onChanged }) {
     });
   }
 
-  /** Reload list and timeline, unless an entry is being edited (its text must not be lost). */
+  /** Reload list and timeline. */
   async function load(force = false) {
+    // Open entries and edits in progress survive a reload (renderEntries keeps them).
     renderTitle();
-    const editing = [...views.values()].some((v) => v.editing);
-    if (editing && !force) {
-      loadTimeline();
-      return;
-    }
     if (mode === "search" && loadedOnce && !force) await runSearch();
     else await loadList();
     loadedOnce = true;
