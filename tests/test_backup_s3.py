@@ -3,6 +3,7 @@ that cuts connections to simulate a network failure mid-transfer."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -83,10 +84,8 @@ class CutProxy:
         except OSError:
             pass
         for s in (src, dst):
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             s.close()
 
     def close(self) -> None:
