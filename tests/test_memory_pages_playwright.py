@@ -684,7 +684,7 @@ def test_screenshots(serve, open_page, tmp_path: Path, lang: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = write_json(tmp_path / "memory.json", memory_file(DIARY))
     with serve() as url:
-        o = open_page(url)
+        o = open_page(url, height=900)
         page = o.page
         set_lang(page, lang)
         import_file(page, path)
@@ -692,6 +692,7 @@ def test_screenshots(serve, open_page, tmp_path: Path, lang: str) -> None:
         page.fill("#mem-about-self", "我喜欢爬山，也喜欢安静地看书。I like hiking and quiet reading.")
         page.click("#mem-texts-save")
         expect(page.locator("#mem-history .history-item")).not_to_have_count(0)
+        expect(page.locator(".toast")).to_have_count(0, timeout=10_000)
         for scheme in ("light", "dark"):
             page.emulate_media(color_scheme=scheme)
             memory_tab(page, "self")
@@ -703,6 +704,7 @@ def test_screenshots(serve, open_page, tmp_path: Path, lang: str) -> None:
                 item.locator(".diary-head").click()
             expect(item.locator(".arch-msg").first).to_be_visible()
             page.locator("#diary-timeline .tl-mark").nth(2).click()
+            page.evaluate("document.getElementById('page-memory').scrollTop = 0")
             page.screenshot(path=str(SHOTS / f"memory-diary-{lang}-{scheme}.png"))
             page.locator("#diary-timeline-card").screenshot(
                 path=str(SHOTS / f"memory-timeline-{lang}-{scheme}.png")
@@ -710,7 +712,7 @@ def test_screenshots(serve, open_page, tmp_path: Path, lang: str) -> None:
             memory_tab(page, "transfer")
             page.set_input_files("#import-file", str(path))
             expect(page.locator("#import-preview")).to_be_visible()
-            page.screenshot(path=str(SHOTS / f"memory-transfer-{lang}-{scheme}.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / f"memory-transfer-{lang}-{scheme}.png"))
             memory_tab(page, "cloud")
             expect(page.locator("#cloud-secrets .secret")).to_have_count(3)
             page.screenshot(path=str(SHOTS / f"memory-cloud-{lang}-{scheme}.png"))

@@ -115,12 +115,13 @@ export function createCloud(root, { onChanged }) {
       const fieldError = el("div.field-error", { id: `${id}-error`, role: "alert" });
       const locked = (data.env_overrides || []).includes(field.path);
       if (locked) input.disabled = true;
+      const label = el("label.field-label", { for: id, text: pick(field.label) || field.path });
       form.append(
         el(
-          "div.field",
+          `div.field${kind === "bool" ? ".bool" : ""}`,
           { dataset: { path: field.path } },
-          el("div.field-head", {}, el("label.field-label", { for: id, text: pick(field.label) || field.path })),
-          el("div.field-input", {}, input),
+          kind === "bool" ? el("div.field-head", {}, el("div.field-input", {}, input), label) : el("div.field-head", {}, label),
+          kind === "bool" ? null : el("div.field-input", {}, input),
           pick(field.help) ? el("div.field-help", { text: pick(field.help) }) : null,
           fieldError,
         ),

@@ -65,7 +65,7 @@ export function createDiary(root, { getInfo, onChanged }) {
     more,
   );
 
-  root.append(error.node, listCard, timelineCard);
+  root.append(error.node, timelineCard, listCard);
 
   function names() {
     const info = getInfo() || {};

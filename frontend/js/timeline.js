@@ -6,7 +6,9 @@ import { toDate, fmtDate, fmtSpan, fmtDuration } from "./memutil.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const HEIGHT = 150;
-const PAD = { left: 12, right: 12, top: 12, bottom: 26 };
+const PAD = { left: 12, right: 12, top: 24, bottom: 26 };
+const LABEL_GAP = 96; // px between two labelled marks
+const LABEL_CHARS = 10;
 const MIN_BAR = 5;
 
 function svg(tag, attrs = {}, text) {
@@ -66,7 +68,9 @@ export function drawTimeline(container, conversations, onPick) {
   }
 
   const marks = svg("g", { class: "tl-marks" });
-  root.append(marks);
+  const labels = svg("g", { class: "tl-titles", "aria-hidden": "true" });
+  root.append(marks, labels);
+  let lastLabel = -Infinity;
   for (const { c, a, b } of items) {
     const n = Number(c.messages) || 0;
     const h = Math.max(6, Math.sqrt(n / maxMsgs) * innerH);
@@ -96,6 +100,16 @@ export function drawTimeline(container, conversations, onPick) {
       }
     });
     marks.append(mark);
+    // A short title above the bar where there is room for it.
+    const cx = x1 + w / 2;
+    if (cx - lastLabel >= LABEL_GAP) {
+      const title = String(c.title || t("diary.untitled"));
+      const short = title.length > LABEL_CHARS ? `${title.slice(0, LABEL_CHARS)}…` : title;
+      const edge = cx < PAD.left + 50 ? "start" : cx > width - PAD.right - 50 ? "end" : "middle";
+      const lx = edge === "start" ? x1 : edge === "end" ? x1 + w : cx;
+      labels.append(svg("text", { class: "tl-title", x: lx.toFixed(1), y: (baseY - h - 6).toFixed(1), "text-anchor": edge }, short));
+      lastLabel = cx;
+    }
   }
   return root;
 }
