@@ -79,7 +79,12 @@ def memory_file(
         )
         for j, (role, content) in enumerate(messages):
             archived.append(
-                {"role": role, "content": content, "timestamp": start + j * 60_000, "belongTo": uuid}
+                {
+                    "role": role,
+                    "content": content,
+                    "timestamp": start + j * 60_000,
+                    "belongTo": uuid,
+                }
             )
     return {
         "selfName": self_name,
@@ -113,7 +118,12 @@ DIARY = [
         "阿明下个月要考驾照，有点紧张。",
         T0 + 30 * DAY,
         90,
-        [("user", "下个月考驾照"), ("assistant", "别紧张，多练习倒车入库。"), ("user", "嗯"), ("assistant", "加油！")],
+        [
+            ("user", "下个月考驾照"),
+            ("assistant", "别紧张，多练习倒车入库。"),
+            ("user", "嗯"),
+            ("assistant", "加油！"),
+        ],
     ),
 ]
 TITLES_NEWEST_FIRST = ["准备考试", "最喜欢的咖啡", "周末去爬山"]
@@ -332,8 +342,12 @@ def test_import_then_diary_search_open_edit_delete_and_timeline(
         import_file(
             page,
             path,
-            expect_preview={"self_name": "小叶子", "user_name": "阿明", "diary_entries": "3",
-                            "archived_messages": "9"},
+            expect_preview={
+                "self_name": "小叶子",
+                "user_name": "阿明",
+                "diary_entries": "3",
+                "archived_messages": "9",
+            },
         )
         # The header names follow the import.
         expect(page.locator("#memory-tab-diary")).to_have_text("小叶子的日记本")
@@ -360,7 +374,7 @@ def test_import_then_diary_search_open_edit_delete_and_timeline(
         expect(page.locator("#diary-count")).to_contain_text("佘山")
         expect(page.locator("#diary-list .diary-item-title").first).to_have_text("周末去爬山")
         page.click("#diary-search-clear")
-        expect(page.locator("#diary-list .diary-item")).to_have_count(3)
+        expect_titles(page, TITLES_NEWEST_FIRST)
 
         # Open one: its summary, span and archived conversation.
         item = page.locator("#diary-list .diary-item").nth(1)
@@ -394,6 +408,7 @@ def test_import_then_diary_search_open_edit_delete_and_timeline(
         page.click("#diary-search-btn")
         expect(page.locator("#diary-list .diary-item-title").first).to_have_text("拿铁不加糖")
         page.click("#diary-search-clear")
+        expect_titles(page, ["准备考试", "拿铁不加糖", "周末去爬山"])
 
         # Delete: Cancel keeps it, OK removes it (and its timeline mark).
         item = page.locator("#diary-list .diary-item").first
@@ -414,7 +429,13 @@ def test_import_then_diary_search_open_edit_delete_and_timeline(
 def test_hostile_import_is_text(serve, open_page, tmp_path: Path) -> None:
     data = memory_file(
         [
-            (HOSTILE_TITLE, HOSTILE_SUMMARY, T0, 30, [("user", HOSTILE_MESSAGE), ("assistant", HOSTILE_SUMMARY)]),
+            (
+                HOSTILE_TITLE,
+                HOSTILE_SUMMARY,
+                T0,
+                30,
+                [("user", HOSTILE_MESSAGE), ("assistant", HOSTILE_SUMMARY)],
+            ),
             ("正常的一天", "什么也没发生。", T0 + DAY, 10, [("user", "你好")]),
         ],
         self_name="<img src=z onerror=alert(6)>",
@@ -428,21 +449,29 @@ def test_hostile_import_is_text(serve, open_page, tmp_path: Path) -> None:
         memory_tab(page, "transfer")
         page.set_input_files("#import-file", str(path))
         preview = page.locator("#import-preview")
-        expect(preview.locator("dd[data-key='self_name']")).to_have_text("<img src=z onerror=alert(6)>")
-        expect(preview.locator("dd[data-key='user_name']")).to_have_text("<script>alert(7)</script>")
+        expect(preview.locator("dd[data-key='self_name']")).to_have_text(
+            "<img src=z onerror=alert(6)>"
+        )
+        expect(preview.locator("dd[data-key='user_name']")).to_have_text(
+            "<script>alert(7)</script>"
+        )
         no_injected_elements(page)
         page.click("#import-btn")
         confirm(page)
         expect(page.locator("#import-status")).to_contain_text("已导入 2 篇日记")
 
         memory_tab(page, "diary")
-        expect(page.locator("#memory-tab-diary")).to_have_text("<img src=z onerror=alert(6)>的日记本")
+        expect(page.locator("#memory-tab-diary")).to_have_text(
+            "<img src=z onerror=alert(6)>的日记本"
+        )
         expect(page.locator("#diary-list .diary-item-title").last).to_have_text(HOSTILE_TITLE)
         item = page.locator("#diary-list .diary-item").last
         item.locator(".diary-head").click()
         expect(item.locator(".diary-summary")).to_have_text(HOSTILE_SUMMARY)
         expect(item.locator(".arch-msg .arch-content").first).to_have_text(HOSTILE_MESSAGE)
-        expect(item.locator(".arch-msg.user .arch-role").first).to_have_text("<script>alert(7)</script>")
+        expect(item.locator(".arch-msg.user .arch-role").first).to_have_text(
+            "<script>alert(7)</script>"
+        )
         marks = page.locator("#diary-timeline .tl-mark")
         expect(marks).to_have_count(2)
         assert (marks.first.locator("title").text_content() or "").startswith(HOSTILE_TITLE)
@@ -480,10 +509,31 @@ def test_corrupted_file_is_refused_and_memory_unchanged(serve, open_page, tmp_pa
         # A binary file is refused too.
         page.set_input_files(
             "#import-file",
-            files=[{"name": "photo.json", "mimeType": "application/json", "buffer": bytes(range(256))}],
+            files=[
+                {"name": "photo.json", "mimeType": "application/json", "buffer": bytes(range(256))}
+            ],
         )
         expect(page.locator("#import-error")).not_to_be_empty()
         expect(page.locator("#import-btn")).to_be_disabled()
+        # Drag and drop works like the picker: a preview, and Cancel changes nothing.
+        other = memory_file(DIARY[:1], self_name="拖进来的")
+        page.evaluate(
+            """(text) => {
+              const dt = new DataTransfer();
+              dt.items.add(new File([text], 'dropped.json', {type: 'application/json'}));
+              const zone = document.getElementById('import-drop');
+              for (const type of ['dragenter', 'dragover', 'drop']) {
+                zone.dispatchEvent(new DragEvent(type, {dataTransfer: dt, bubbles: true,
+                                                        cancelable: true}));
+              }
+            }""",
+            json.dumps(other, ensure_ascii=False),
+        )
+        expect(page.locator("#import-file-name")).to_contain_text("dropped.json")
+        expect(page.locator("#import-preview dd[data-key='self_name']")).to_have_text("拖进来的")
+        expect(page.locator("#import-preview dd[data-key='diary_entries']")).to_have_text("1")
+        page.click("#import-cancel")
+        expect(page.locator("#import-preview")).to_have_count(0)
         memory_tab(page, "diary")
         expect_titles(page, TITLES_NEWEST_FIRST)
         memory_tab(page, "self")
@@ -623,13 +673,18 @@ def moto_server() -> Iterator[str]:
             proc.kill()
 
 
-def test_cloud_backup_now_list_and_restore(serve, open_page, tmp_path: Path, data_dir: Path) -> None:
+def test_cloud_backup_now_list_and_restore(
+    serve, open_page, tmp_path: Path, data_dir: Path
+) -> None:
     with moto_server() as endpoint:
         import boto3
 
         boto3.client(
-            "s3", endpoint_url=endpoint, region_name="us-east-1",
-            aws_access_key_id="test", aws_secret_access_key="test",
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
         ).create_bucket(Bucket="dl-test")
         path = write_json(tmp_path / "memory.json", memory_file(DIARY))
         with serve() as url:
@@ -657,7 +712,9 @@ def test_cloud_backup_now_list_and_restore(serve, open_page, tmp_path: Path, dat
             expect(page.locator("#cloud-result")).to_contain_text("已备份", timeout=60_000)
             objects = page.locator("#cloud-objects .cloud-object")
             expect(objects).to_have_count(1)
-            expect(objects.first.locator(".backup-name")).to_contain_text(re.compile(r"memory-\d{8}T\d{6}Z\.json"))
+            expect(objects.first.locator(".backup-name")).to_contain_text(
+                re.compile(r"memory-\d{8}T\d{6}Z\.json")
+            )
             # Change the memory, then restore the cloud copy after a preview.
             memory_tab(page, "transfer")
             page.fill("#delete-all-phrase", "删除所有记忆")
@@ -689,7 +746,9 @@ def test_screenshots(serve, open_page, tmp_path: Path, lang: str) -> None:
         set_lang(page, lang)
         import_file(page, path)
         memory_tab(page, "self")
-        page.fill("#mem-about-self", "我喜欢爬山，也喜欢安静地看书。I like hiking and quiet reading.")
+        page.fill(
+            "#mem-about-self", "我喜欢爬山，也喜欢安静地看书。I like hiking and quiet reading."
+        )
         page.click("#mem-texts-save")
         expect(page.locator("#mem-history .history-item")).not_to_have_count(0)
         expect(page.locator(".toast")).to_have_count(0, timeout=10_000)
