@@ -775,4 +775,16 @@ def test_screenshots(serve, open_page, tmp_path: Path, lang: str) -> None:
             memory_tab(page, "cloud")
             expect(page.locator("#cloud-secrets .secret")).to_have_count(3)
             page.screenshot(path=str(SHOTS / f"memory-cloud-{lang}-{scheme}.png"))
+        # The smallest window, and an error as the user sees it.
+        page.set_viewport_size({"width": 800, "height": 600})
+        memory_tab(page, "diary")
+        expect(page.locator("#diary-timeline .tl-mark")).to_have_count(3)
+        page.screenshot(path=str(SHOTS / f"memory-diary-{lang}-800x600.png"))
+        memory_tab(page, "transfer")
+        broken = tmp_path / "broken.json"
+        broken.write_text('{"selfName": "x", "longTermMemory": 5}', encoding="utf-8")
+        page.set_input_files("#import-file", str(broken))
+        expect(page.locator("#import-error")).not_to_be_empty()
+        page.locator("#import-card").scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / f"memory-import-error-{lang}-800x600.png"))
         o.check_clean()
