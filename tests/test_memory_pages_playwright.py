@@ -693,6 +693,10 @@ def test_cloud_backup_now_list_and_restore(
             set_lang(page, "zh")
             import_file(page, path)
             memory_tab(page, "cloud")
+            # Not set up yet: a clear error, in the page's words.
+            page.click("#cloud-upload")
+            expect(page.locator("#cloud-result")).to_have_class(re.compile(r"\bbad\b"))
+            expect(page.locator("#cloud-result")).to_contain_text("云备份还没有设置好")
             page.fill("#f-backup-endpoint", endpoint)
             page.fill("#f-backup-region", "us-east-1")
             page.fill("#f-backup-bucket", "dl-test")

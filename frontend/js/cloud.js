@@ -2,12 +2,19 @@
 // test, back up now (progress "backup"), list, preview and restore (progress "restore").
 
 import { call, on } from "./transport.js";
-import { t, pick, onLangChange } from "./i18n.js";
+import { t, pick, onLangChange, hasKey } from "./i18n.js";
 import { el, clear, confirmDialog, toast, progressBar } from "./ui.js";
 import { errorBox, errorText, fmtTime, fmtSize } from "./memutil.js";
 import { previewView, reportText } from "./transfer.js";
 
 const SECRETS = ["s3_access_key", "s3_secret_key", "backup_passphrase"];
+
+/** Errors named for the storage service, not the chat model's (AuthFailed, ServiceUnreachable...). */
+function cloudError(error) {
+  const key = `cloud.error.${error && error.type}`;
+  if (!hasKey(key)) return errorText(error);
+  return error.message ? `${t(key)}: ${error.message}` : t(key);
+}
 
 function getPath(obj, path) {
   return path.split(".").reduce((o, k) => (o && typeof o === "object" ? o[k] : undefined), obj);
@@ -259,13 +266,13 @@ export function createCloud(root, { onChanged }) {
     const res = await call("backup_test");
     busy(false);
     if (res.ok) showResult(true, res.message || t("cloud.testOk"));
-    else showResult(false, res.message || errorText(res.error));
+    else showResult(false, res.error ? cloudError(res.error) : res.message || t("error.generic"));
   }
 
   function startTask(name) {
     stopTask(name);
     const bar = progressBar(taskArea);
-    bar.update(0, 0, t(`cloud.progress.${name}`, { done: 0, total: "?" }));
+    bar.update(0, 0, t(`cloud.progress.${name}`, { done: fmtSize(0), total: "?" }));
     tasks[name] = bar;
   }
 
@@ -280,7 +287,8 @@ export function createCloud(root, { onChanged }) {
       return;
     }
     if (!p || !tasks[p.task]) return;
-    tasks[p.task].update(p.done, p.total, t(`cloud.progress.${p.task}`, { done: p.done ?? 0, total: p.total || "?" }));
+    // backup/restore progress counts bytes.
+    tasks[p.task].update(p.done, p.total, t(`cloud.progress.${p.task}`, { done: fmtSize(p.done ?? 0), total: p.total ? fmtSize(p.total) : "?" }));
   });
 
   async function upload() {
@@ -291,7 +299,7 @@ export function createCloud(root, { onChanged }) {
     stopTask("backup");
     busy(false);
     if (!res.ok) {
-      showResult(false, errorText(res.error));
+      showResult(false, cloudError(res.error));
       return;
     }
     const o = res.object || {};
@@ -306,7 +314,7 @@ export function createCloud(root, { onChanged }) {
     listBtn.disabled = false;
     clear(objects);
     if (!res.ok) {
-      showResult(false, errorText(res.error));
+      showResult(false, cloudError(res.error));
       return;
     }
     const items = Array.isArray(res.objects) ? res.objects : [];
@@ -335,7 +343,7 @@ export function createCloud(root, { onChanged }) {
     const res = await call("backup_preview", { key: o.key });
     clear(previewArea);
     if (!res.ok) {
-      previewArea.append(el("div.field-error#cloud-preview-error", { role: "alert", text: errorText(res.error) }));
+      previewArea.append(el("div.field-error#cloud-preview-error", { role: "alert", text: cloudError(res.error) }));
       return;
     }
     const restoreBtn = el("button.btn.primary#cloud-restore", { type: "button", text: t("cloud.restore") });
@@ -362,7 +370,7 @@ export function createCloud(root, { onChanged }) {
     busy(false);
     btn.disabled = false;
     if (!res.ok) {
-      showResult(false, errorText(res.error));
+      showResult(false, cloudError(res.error));
       return;
     }
     clear(previewArea);
@@ -371,6 +379,15 @@ export function createCloud(root, { onChanged }) {
     toast(text);
     onChanged();
   }
+
+  // An automatic backup after a diary entry reports here, whichever page is open.
+  on("backup.auto", (p) => {
+    if (!p) return;
+    if (p.ok) {
+      toast(t("cloud.autoDone", { key: (p.object && p.object.key) || "" }));
+      if (objects.querySelector(".cloud-object")) list(); // a shown list gets the new object
+    } else toast(t("cloud.autoFailed", { message: cloudError(p.error) }), "error");
+  });
 
   async function load() {
     const res = await call("settings_get");

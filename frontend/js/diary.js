@@ -215,6 +215,8 @@ export function createDiary(root, { getInfo, onChanged }) {
       view.paint();
       renderBody(view);
       toast(t("diary.saved"));
+      // Saved, but e.g. the embedder failed: full-text search finds it; the vector comes later.
+      for (const w of res.warnings || []) toast(String(w), "warn");
       loadTimeline();
     });
     cancel.addEventListener("click", () => {
