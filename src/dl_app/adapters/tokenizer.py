@@ -7,6 +7,7 @@ their tokenizers may split Chinese text into more pieces.
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any
 
@@ -37,8 +38,14 @@ class QwenCounter:
     def count(self, text: str) -> int:
         if not text:
             return 0
-        n = len(self._tokenizer().encode(text))
+        n = _count_cached(text)
         return n if self.factor == 1.0 else int(n * self.factor + 0.999)
+
+
+@functools.lru_cache(maxsize=8192)
+def _count_cached(text: str) -> int:
+    """Counting repeats for the same history turns on every request: cache."""
+    return len(QwenCounter._tokenizer().encode(text))
 
 
 def counter_for_model(model: str) -> QwenCounter | HeuristicCounter:

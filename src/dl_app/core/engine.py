@@ -144,13 +144,18 @@ class MemoryEngine:
             return self.recaller.tools()
         return None
 
-    def plan(self, state: ConversationState, current: Sequence[Message],
-             rounds_used: int = 0) -> ContextPlan:
+    def plan(
+        self,
+        state: ConversationState,
+        current: Sequence[Message],
+        rounds_used: int = 0,
+        world: Sequence[str] | None = None,
+    ) -> ContextPlan:
         return self.builder.build(
             state,
             current,
             tools=self._tools_for(rounds_used),
-            world_lines=self.world_lines(state, current),
+            world_lines=self.world_lines(state, current) if world is None else world,
             offset_minutes=self._offset(),
         )
 
@@ -209,9 +214,10 @@ class MemoryEngine:
                     new_recalled.extend(h.entry for h in hits)
                     all_hits.extend(hits)
             rounds = 0
+            world = self.world_lines(state, current)  # once per turn: same instant
             while True:
                 view = state.model_copy(update={"recalled": [*state.recalled, *new_recalled]})
-                plan = self.plan(view, current, rounds)
+                plan = self.plan(view, current, rounds, world)
                 if plan.window_start > state.folded_count:
                     # Unsummarised turns would fall out of the window: fold first.
                     state = self._fold_until_fits(state, plan.window_start)
