@@ -22,6 +22,7 @@ const SECRET_AFTER = { "llm.base_url": "llm_api_key", "embed.base_url": "embed_a
 function sectionOf(path) {
   const head = path.split(".")[0];
   if (head === "llm" || head === "embed" || head === "memory") return head;
+  if (head === "backup") return "cloud"; // edited on Memory → Cloud backup, not listed here
   if (!path.includes(".") || ["ui", "appearance"].includes(head)) return "appearance";
   return "other";
 }
