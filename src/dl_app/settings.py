@@ -62,6 +62,13 @@ class LLMSettings(BaseModel):
         "记忆回想方式：模型调用工具，或每条消息自动检索（适合不支持工具的模型）。",
         default="tool",
     )
+    vision: bool = _f(
+        "The model can see images (a vision model): attached pictures are sent to it. "
+        "Off: pictures are kept in the chat but the model is told it cannot see them.",
+        "模型能看图（视觉模型）：附带的图片会发给它。关闭时图片仍保存在聊天中，"
+        "但会告诉模型它看不到图片。",
+        default=False,
+    )
 
 
 class EmbedSettings(BaseModel):
@@ -141,6 +148,37 @@ class BackupSettings(BaseModel):
     )
 
 
+class PluginSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    weather_enabled: bool = _f(
+        "Tell the companion the current weather (QWeather; the API key goes in the "
+        "key store).",
+        "把当前天气告诉 TA（和风天气；API 密钥保存在密钥库中）。",
+        default=False,
+    )
+    weather_location: str = _f(
+        "Where: a city name (e.g. Beijing) or \"longitude,latitude\".",
+        "地点：城市名（如 北京）或“经度,纬度”。",
+        default="", max_length=200,
+    )
+    weather_api_base: str = _f(
+        "QWeather weather API address (your own API host, if you have one).",
+        "和风天气 API 地址（如有专属 API Host 可填写）。",
+        default="https://devapi.qweather.com",
+    )
+    weather_geo_base: str = _f(
+        "QWeather city lookup (GeoAPI) address.",
+        "和风天气城市搜索（GeoAPI）地址。",
+        default="https://geoapi.qweather.com",
+    )
+    greet_after_hours: float = _f(
+        "Greet the user when they come back after this many hours away.",
+        "用户离开多少小时后回来时，TA 会主动打招呼。",
+        default=8.0, gt=0,
+    )
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -155,6 +193,10 @@ class Settings(BaseModel):
     memory: MemorySettings = _f("Memory.", "记忆。", default_factory=MemorySettings)
     backup: BackupSettings = _f(
         "Cloud backup (S3).", "云备份（S3）。", default_factory=BackupSettings
+    )
+    plugins: PluginSettings = _f(
+        "Plugins: weather and greetings.", "插件：天气与问候。",
+        default_factory=PluginSettings,
     )
 
 

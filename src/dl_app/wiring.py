@@ -8,7 +8,7 @@ from __future__ import annotations
 import locale
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import prompts as prompt_files
@@ -16,6 +16,7 @@ from .adapters.clock import SystemClock
 from .adapters.secrets import SecretStore
 from .adapters.state_sqlite import SqliteStateStore
 from .adapters.tokenizer import counter_for_model
+from .adapters.weather_qweather import QWeather
 from .core.context import Budget
 from .core.engine import EngineConfig, MemoryEngine
 from .core.models import Profile
@@ -101,6 +102,7 @@ class App:
     prompts: PromptSet
     engine: MemoryEngine
     state: SqliteStateStore
+    weather: QWeather | None = field(default=None)
 
     def close(self) -> None:
         self.state.close()
@@ -132,16 +134,39 @@ def build(
         recall_rounds=m.recall_rounds,
         recall_k=m.recall_k,
         temperature=settings.llm.temperature,
+        vision=settings.llm.vision,
     )
     keys = SecretStore(root, env)
+    clock = clock or SystemClock()
+    weather = make_weather(settings, lang, clock, keys)
+
+    def world_extra() -> list[str]:
+        # Lines only when the weather is on and a key is set; a failure is no line.
+        return [prompts.label("world_weather", weather=w) for w in weather.lines()]
+
     engine = MemoryEngine(
         chat=chat or make_chat(settings, env, keys),
         embedder=embedder or make_embedder(settings, env, keys),
         diary=diary,
         state=state,
-        clock=clock or SystemClock(),
+        clock=clock,
         counter=counter_for_model(settings.llm.model),
         prompts=prompts,
         config=config,
+        world_extra=world_extra,
     )
-    return App(root, settings, lang, prompts, engine, state)
+    return App(root, settings, lang, prompts, engine, state, weather)
+
+
+def make_weather(settings: Settings, lang: Lang, clock: Clock, keys: SecretStore) -> QWeather:
+    """The QWeather provider of the ``plugins`` settings (inactive when off)."""
+    p = settings.plugins
+    return QWeather(
+        key=keys.get("weather_api_key") if p.weather_enabled else "",
+        location=p.weather_location,
+        lang=lang,
+        clock=clock,
+        base=p.weather_api_base,
+        geo_base=p.weather_geo_base,
+        enabled=p.weather_enabled,
+    )

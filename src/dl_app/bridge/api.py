@@ -43,6 +43,7 @@ from .params import (
     failure,
     invalid,
 )
+from .plugins_api import PLUGIN_METHODS, PluginsApi
 
 __all__ = ["API_METHODS", "Api", "InvalidInput"]
 
@@ -54,7 +55,7 @@ API_METHODS = (
     "app_info", "chat_history", "chat_send", "chat_clear", "memory_consolidate",
     "budget_gauge", "context_preview", "settings_get", "settings_set", "secret_set",
     "secret_delete", "test_connection", "index_status", "index_rebuild", "page_ready",
-    *MEMORY_METHODS, *BACKUP_METHODS,
+    *MEMORY_METHODS, *BACKUP_METHODS, *PLUGIN_METHODS,
 )
 TEST_TIMEOUT = 20.0  # seconds, at most, for test_connection
 
@@ -64,7 +65,7 @@ _BACK_ONLINE = {"en": "The model service answers again.", "zh": "模型服务已
 # -- the API ---------------------------------------------------------------
 
 
-class Api(MemoryApi, BackupApi):
+class Api(MemoryApi, BackupApi, PluginsApi):
     """The page's API. ``emit(name, payload)`` pushes events to the page.
     The memory pages' and backup methods come from the mixins."""
 
