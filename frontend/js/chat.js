@@ -410,10 +410,26 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
     refreshGauge();
   }
 
+  // A greeting when the user comes back after a long absence (null when not due;
+  // a failure is ignored: greeting is a nicety, never an error).
+  async function greet() {
+    const res = await call("chat_greeting");
+    if (!res.ok || !res.greeting) return;
+    const view = assistantView();
+    view.setContent(res.greeting);
+    view.node.classList.remove("typing");
+    list.append(view.node);
+    updateEmpty();
+    scrollDown(true);
+    await refreshGauge();
+  }
+
   async function loadHistory() {
     const res = await call("chat_history");
-    if (res.ok) renderHistory(res.messages);
-    else showBanner(res.error, () => {
+    if (res.ok) {
+      renderHistory(res.messages);
+      greet();
+    } else showBanner(res.error, () => {
       hideBanner();
       loadHistory();
     });
