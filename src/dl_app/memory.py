@@ -19,17 +19,18 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from . import __version__
+from .adapters.documents import AttachmentStore
 from .core.engine import DeltaFn, EventFn, TurnResult
 from .core.errors import DLError, ImportFailed, NotFound, StoreError
 from .core.exchange import load_export_bytes, parse_export, summarize_snapshot, to_export
-from .core.models import DiaryEntry, MemorySnapshot, Message, Profile, SearchHit
+from .core.models import Attachment, DiaryEntry, MemorySnapshot, Message, Profile, SearchHit
 from .core.ports import ChatModel, Clock, Embedder, ProgressFn
 from .fsutil import atomic_write_text
 from .wiring import App, build, default_profile
@@ -90,9 +91,46 @@ class Memory:
     # -- talking -------------------------------------------------------------
 
     def send(
-        self, text: str, on_delta: DeltaFn | None = None, on_event: EventFn | None = None
+        self,
+        text: str,
+        on_delta: DeltaFn | None = None,
+        on_event: EventFn | None = None,
+        *,
+        images: Sequence[tuple[str, str, bytes]] = (),
+        files: Sequence[tuple[str, bytes]] = (),
     ) -> TurnResult:
-        return self.engine.send(text, on_delta=on_delta, on_event=on_event)
+        """One turn. ``images`` are ``(name, mime, bytes)``, ``files`` are
+        ``(name, bytes)`` documents. Attachments are checked and converted
+        first (``AttachmentError``: nothing changes), stored in
+        ``<data dir>/attachments/``, and removed again if the turn fails."""
+        store = AttachmentStore(self.app.data_dir)
+        saved: list[Attachment] = []
+        urls: dict[str, str] = {}
+        docs: dict[str, str] = {}
+        try:
+            for name, mime, data in images:
+                att = store.save_image(name, mime, data)
+                saved.append(att)
+                urls[att.id] = store.data_url(att)
+            for name, data in files:
+                att, text_of = store.save_document(name, data)
+                saved.append(att)
+                docs[att.id] = text_of
+            return self.engine.send(
+                text, on_delta=on_delta, on_event=on_event, attachments=saved,
+                image_urls=urls, documents=docs,
+            )
+        except BaseException:
+            store.remove(saved)
+            raise
+
+    def attachment(self, att_id: str) -> tuple[Attachment, Path]:
+        """An attachment of the current conversation and its file."""
+        for m in self.app.state.load().messages:
+            for a in m.attachments:
+                if a.id == att_id:
+                    return a, AttachmentStore(self.app.data_dir).file(a)
+        raise NotFound("No such attachment in this conversation.")
 
     def consolidate(self, progress: ProgressFn | None = None) -> DiaryEntry | None:
         return self.engine.consolidate(progress)

@@ -39,7 +39,7 @@ __all__ = ["AppServer", "EventHub", "find_frontend", "serve"]
 log = logging.getLogger(__name__)
 
 META = '<meta name="dl-transport" content="http">'
-MAX_BODY = 2_000_000  # bytes of one call's JSON params
+MAX_BODY = 64_000_000  # bytes of one call's JSON params (attachments in base64)
 PING_SECONDS = 15.0  # an SSE comment this often keeps proxies and dead-peer detection happy
 _HEAD = re.compile(rb"<head\b[^>]*>", re.IGNORECASE)
 _TYPES = {

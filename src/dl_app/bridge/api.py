@@ -10,6 +10,7 @@ events with ``emit(name, payload)``. Secrets never leave Python.
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import threading
@@ -20,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .. import __version__
+from ..adapters.documents import decode_base64
 from ..adapters.secrets import SECRET_NAMES, SecretStore
 from ..core.errors import DLError, ServiceError
 from ..core.ports import ChatDelta
@@ -31,6 +33,8 @@ from .connection import check_embed, check_llm
 from .fields import describe_settings, env_overrides
 from .memory_api import MEMORY_METHODS, MemoryApi
 from .params import (
+    AttachmentParams,
+    ChatParams,
     ConnectionParams,
     InvalidInput,
     NoParams,
@@ -39,7 +43,6 @@ from .params import (
     RebuildParams,
     SecretNameParams,
     SecretSetParams,
-    TextParams,
     failure,
     invalid,
 )
@@ -55,6 +58,7 @@ API_METHODS = (
     "app_info", "chat_history", "chat_send", "chat_clear", "memory_consolidate",
     "budget_gauge", "context_preview", "settings_get", "settings_set", "secret_set",
     "secret_delete", "test_connection", "index_status", "index_rebuild", "page_ready",
+    "attachment_get",
     *MEMORY_METHODS, *BACKUP_METHODS, *PLUGIN_METHODS,
 )
 TEST_TIMEOUT = 20.0  # seconds, at most, for test_connection
@@ -200,9 +204,9 @@ class Api(MemoryApi, BackupApi, PluginsApi):
         return {"messages": views.history(mem.app.state.load(), mem.engine.diary)}
 
     def chat_send(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, TextParams, self._chat_send)
+        return self._run(params, ChatParams, self._chat_send)
 
-    def _chat_send(self, p: TextParams) -> dict[str, Any]:
+    def _chat_send(self, p: ChatParams) -> dict[str, Any]:
         mem = self._mem()
 
         def on_delta(d: ChatDelta) -> None:
@@ -220,7 +224,11 @@ class Api(MemoryApi, BackupApi, PluginsApi):
                 wrote_diary = False
 
         try:
-            result = mem.send(p.text, on_delta=on_delta, on_event=on_event)
+            images = [(i.name, i.mime, decode_base64(i.name, i.data_base64)) for i in p.images]
+            files = [(f.name, decode_base64(f.name, f.data_base64)) for f in p.files]
+            result = mem.send(
+                p.text, on_delta=on_delta, on_event=on_event, images=images, files=files
+            )
         except DLError as e:
             self._emit("chat.error", {"type": type(e).__name__, "message": str(e)})
             self._service_failed(e)
@@ -235,8 +243,22 @@ class Api(MemoryApi, BackupApi, PluginsApi):
             "recalled": [{"uuid": h.entry.uuid, "title": h.entry.title} for h in result.recalled],
             "gauge": self._gauge_or_none(mem),
             "notices": list(result.notices),
+            "user_message_id": result.messages[0].id,
+            "attachments": views.attachments(result.messages[0]),
+            "images_unseen": result.images_unseen,
         }
         self._emit("chat.done", {"ok": True, **out})
+        return out
+
+    def attachment_get(self, params: Any = None) -> dict[str, Any]:
+        return self._run(params, AttachmentParams, self._attachment_get)
+
+    def _attachment_get(self, p: AttachmentParams) -> dict[str, Any]:
+        att, path = self._mem().attachment(p.id)
+        out: dict[str, Any] = {"id": att.id, "kind": att.kind, "name": att.name, "mime": att.mime}
+        if att.kind == "image":
+            data = base64.b64encode(path.read_bytes()).decode()
+            out["data_url"] = f"data:{att.mime};base64,{data}"
         return out
 
     def chat_clear(self, params: Any = None) -> dict[str, Any]:

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from ..adapters.secrets import SECRET_NAMES
 from ..core.errors import DLError
 
 __all__ = [
+    "AttachmentParams",
+    "ChatParams",
     "ConnectionParams",
     "InvalidInput",
     "NoParams",
@@ -24,6 +33,8 @@ __all__ = [
 ]
 
 MAX_TEXT = 100_000  # characters of one message
+MAX_BASE64 = 14_000_000  # characters: a 10 MB file in base64
+MAX_ATTACHMENTS = 4  # images, and documents, per message
 
 
 class InvalidInput(DLError):
@@ -39,6 +50,36 @@ class InvalidInput(DLError):
 
 class NoParams(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ImageParam(NoParams):
+    name: str = Field(default="image", max_length=255)
+    mime: str = Field(max_length=100)
+    data_base64: str = Field(min_length=1, max_length=MAX_BASE64)
+
+
+class FileParam(NoParams):
+    name: str = Field(min_length=1, max_length=255)
+    mime: str = Field(default="", max_length=200)
+    data_base64: str = Field(min_length=1, max_length=MAX_BASE64)
+
+
+class ChatParams(NoParams):
+    # Attachments first: ``text`` may be empty only when there are some.
+    images: list[ImageParam] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
+    files: list[FileParam] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
+    text: str = Field(default="", max_length=MAX_TEXT, validate_default=True)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str, info: ValidationInfo) -> str:
+        if not value.strip() and not info.data.get("images") and not info.data.get("files"):
+            raise ValueError("the message is empty")
+        return value
+
+
+class AttachmentParams(NoParams):
+    id: str = Field(min_length=1, max_length=100)
 
 
 class TextParams(NoParams):

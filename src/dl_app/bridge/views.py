@@ -6,11 +6,19 @@ from typing import Any
 
 from ..core.context import ContextPlan
 from ..core.engine import MemoryEngine
-from ..core.models import ConversationState
+from ..core.models import ConversationState, Message
 from ..core.ports import DiaryStore
 from ..core.tokens import tools_tokens
 
-__all__ = ["history", "preview"]
+__all__ = ["attachments", "history", "preview"]
+
+
+def attachments(m: Message) -> list[dict[str, Any]]:
+    """A message's attachments for the page (the files come from ``attachment_get``)."""
+    return [
+        {"id": a.id, "kind": a.kind, "name": a.name, "mime": a.mime, "note": a.description}
+        for a in m.attachments
+    ]
 
 
 def history(state: ConversationState, diary: DiaryStore) -> list[dict[str, Any]]:
@@ -33,6 +41,7 @@ def history(state: ConversationState, diary: DiaryStore) -> list[dict[str, Any]]
         out.append({
             "id": m.id, "role": m.role, "content": m.content, "reasoning": m.reasoning,
             "timestamp": m.timestamp, "recalled": pending if reply else [],
+            "attachments": attachments(m),
         })
         if reply:
             pending = []

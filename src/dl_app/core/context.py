@@ -16,10 +16,17 @@ from typing import Any
 
 from ..prompts import PromptSet
 from .errors import BudgetError
-from .models import ConversationState, DiaryEntry, Message, Profile
+from .models import Attachment, ConversationState, DiaryEntry, Message, Profile
 from .ports import TokenCounter
 from .timefmt import format_date
-from .tokens import REPLY_PRIMING, message_tokens, tools_tokens, truncate, truncate_middle
+from .tokens import (
+    IMAGE_TOKENS,
+    REPLY_PRIMING,
+    message_tokens,
+    tools_tokens,
+    truncate,
+    truncate_middle,
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,25 @@ class Budget:
     @property
     def tool_result_cap(self) -> int:
         return self.share(0.12)
+
+    @property
+    def document_cap(self) -> int:
+        """Text of attached documents in the current message."""
+        return self.share(0.25)
+
+    @property
+    def image_cap(self) -> int:
+        """Pictures in the current message (``IMAGE_TOKENS`` each)."""
+        return self.share(0.45, floor=0)
+
+
+@dataclass(frozen=True)
+class TurnExtra:
+    """What only the current request carries, added to the user's message:
+    document text (already within ``document_cap``) and image data URLs."""
+
+    documents: str = ""
+    image_urls: tuple[str, ...] = ()
 
 
 @dataclass
@@ -113,6 +139,21 @@ def turn_spans(messages: Sequence[Message]) -> list[tuple[int, int]]:
     return spans
 
 
+def attachment_note(a: Attachment, prompts: PromptSet) -> str:
+    """The text a message carries for one attachment (never the file itself)."""
+    if a.kind == "file":
+        return prompts.label("attachment_file", file=a.name)
+    if a.description:
+        return prompts.label("attachment_image_note", file=a.name, note=a.description)
+    return prompts.label("attachment_image", file=a.name)
+
+
+def message_text(m: Message, prompts: PromptSet) -> str:
+    """A message's content followed by its attachments' notes."""
+    notes = [attachment_note(a, prompts) for a in m.attachments]
+    return "\n".join([m.content, *notes]) if notes else m.content
+
+
 def to_openai(messages: Sequence[Message], prompts: PromptSet) -> list[dict[str, Any]]:
     """Our messages in OpenAI shape, keeping tool calls paired with results.
 
@@ -151,7 +192,7 @@ def to_openai(messages: Sequence[Message], prompts: PromptSet) -> list[dict[str,
                 speaker = prompts.label("speaker_tool")
                 out.append({"role": "assistant", "content": f"({speaker}) {m.content}"})
         else:
-            out.append({"role": m.role, "content": m.content})
+            out.append({"role": m.role, "content": message_text(m, prompts)})
     return out
 
 
@@ -256,6 +297,7 @@ class ContextBuilder:
         tools: list[dict[str, Any]] | None = None,
         world_lines: Sequence[str] = (),
         offset_minutes: int = 0,
+        extra: TurnExtra | None = None,
     ) -> ContextPlan:
         """Assemble the request for ``current`` (this turn's messages so far)
         after the stored conversation ``state.messages``."""
@@ -282,7 +324,7 @@ class ContextBuilder:
                 + REPLY_PRIMING
             )
             room = self.budget.prompt - fixed
-            cur_msgs, cur_tokens, truncated = self._fit_current(current, room)
+            cur_msgs, cur_tokens, truncated = self._fit_current(current, room, extra)
             room -= cur_tokens
             chosen_start, hist_tokens, dropped = len(history), 0, 0
             for start, end in reversed(spans):
@@ -312,12 +354,16 @@ class ContextBuilder:
         return plan
 
     def _fit_current(
-        self, current: Sequence[Message], room: int
+        self, current: Sequence[Message], room: int, extra: TurnExtra | None = None
     ) -> tuple[list[dict[str, Any]], int, bool]:
         msgs = to_openai(current, self.prompts)
-        total = sum(message_tokens(self.counter, m) for m in msgs)
+        images = list(extra.image_urls) if extra and msgs and msgs[0]["role"] == "user" else []
+        if extra and extra.documents and msgs and msgs[0]["role"] == "user":
+            msgs[0] = {**msgs[0], "content": f"{msgs[0]['content']}\n\n{extra.documents}"}
+        image_tokens = IMAGE_TOKENS * len(images)
+        total = sum(message_tokens(self.counter, m) for m in msgs) + image_tokens
         if total <= room:
-            return msgs, total, False
+            return self._with_images(msgs, images), total, False
         # Too long: shorten the user's text (keeping its head and tail).
         others = total - message_tokens(self.counter, msgs[0])
         limit = room - others - 4
@@ -331,5 +377,14 @@ class ContextBuilder:
             **msgs[0],
             "content": truncate_middle(self.counter, msgs[0]["content"], limit, marker),
         }
-        total = sum(message_tokens(self.counter, m) for m in msgs)
-        return msgs, total, True
+        total = sum(message_tokens(self.counter, m) for m in msgs) + image_tokens
+        return self._with_images(msgs, images), total, True
+
+    @staticmethod
+    def _with_images(msgs: list[dict[str, Any]], images: list[str]) -> list[dict[str, Any]]:
+        """The user's message as text and ``image_url`` parts (OpenAI vision shape)."""
+        if not images:
+            return msgs
+        parts: list[dict[str, Any]] = [{"type": "text", "text": msgs[0]["content"]}]
+        parts += [{"type": "image_url", "image_url": {"url": url}} for url in images]
+        return [{**msgs[0], "content": parts}, *msgs[1:]]

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..prompts import PromptSet
-from .context import Budget, ContextBuilder, ContextPlan, to_openai, turn_spans
+from .context import Budget, ContextBuilder, ContextPlan, TurnExtra, to_openai, turn_spans
+from .documents import fit_documents
 from .errors import BadResponse, DLError
 from .housekeeping import Housekeeper
 from .models import (
+    Attachment,
     ConversationState,
     DiaryEntry,
     Message,
@@ -41,7 +43,7 @@ from .ports import (
 )
 from .recall import Recaller
 from .timefmt import format_datetime
-from .tokens import message_tokens
+from .tokens import IMAGE_TOKENS, message_tokens
 
 HOUR_MS = 3_600_000
 
@@ -61,6 +63,7 @@ class EngineConfig:
     # room for messages, so the next request rarely has to fold first.
     fold_high: float = 0.85
     fold_low: float = 0.5
+    vision: bool = False  # the chat model accepts image_url parts
 
 
 @dataclass
@@ -72,6 +75,7 @@ class TurnResult:
     requests: int = 0
     plan: ContextPlan | None = None
     notices: list[str] = field(default_factory=list)
+    images_unseen: bool = False  # images were attached but the model cannot see them
 
 
 def _no_event(_name: str, _data: dict[str, Any]) -> None:
@@ -150,6 +154,7 @@ class MemoryEngine:
         current: Sequence[Message],
         rounds_used: int = 0,
         world: Sequence[str] | None = None,
+        extra: TurnExtra | None = None,
     ) -> ContextPlan:
         return self.builder.build(
             state,
@@ -157,6 +162,7 @@ class MemoryEngine:
             tools=self._tools_for(rounds_used),
             world_lines=self.world_lines(state, current) if world is None else world,
             offset_minutes=self._offset(),
+            extra=extra,
         )
 
     def preview(self, text: str = "") -> ContextPlan:
@@ -179,13 +185,60 @@ class MemoryEngine:
         idle_ms = self.config.idle_hours * HOUR_MS
         return self.clock.now_ms() - state.messages[-1].timestamp >= idle_ms
 
+    def _attach(
+        self,
+        text: str,
+        attachments: Sequence[Attachment],
+        image_urls: Mapping[str, str],
+        documents: Mapping[str, str],
+    ) -> tuple[list[Attachment], TurnExtra | None, bool]:
+        """The user's attachments as stored (with notes and sizes) and what only
+        this request carries: pixels for a vision model (as many as
+        ``image_cap`` allows), document text within ``document_cap``."""
+        p, budget = self.prompts, self.config.budget
+        stored: list[Attachment] = []
+        urls: list[str] = []
+        docs: list[tuple[str, str]] = []
+        unseen = False
+        for a in attachments:
+            if a.kind == "image":
+                if not self.config.vision:
+                    a = a.model_copy(update={"description": p.label("image_unseen")})
+                    unseen = True
+                elif a.id in image_urls and (len(urls) + 1) * IMAGE_TOKENS <= budget.image_cap:
+                    urls.append(image_urls[a.id])
+                else:
+                    a = a.model_copy(update={"description": p.label("image_over_budget")})
+            elif a.id in documents:
+                doc = documents[a.id]
+                docs.append((a.name, doc))
+                a = a.model_copy(update={"tokens": self.counter.count(doc)})
+            stored.append(a)
+        doc_text = fit_documents(
+            docs, text, counter=self.counter, prompts=p, cap=budget.document_cap,
+            embedder=self.embedder,
+        )
+        extra = TurnExtra(doc_text, tuple(urls)) if doc_text or urls else None
+        return stored, extra, unseen
+
     def send(
-        self, text: str, on_delta: DeltaFn | None = None, on_event: EventFn | None = None
+        self,
+        text: str,
+        on_delta: DeltaFn | None = None,
+        on_event: EventFn | None = None,
+        *,
+        attachments: Sequence[Attachment] = (),
+        image_urls: Mapping[str, str] | None = None,
+        documents: Mapping[str, str] | None = None,
     ) -> TurnResult:
-        """Answer one user message. Memory changes only if the turn succeeds."""
+        """Answer one user message. Memory changes only if the turn succeeds.
+
+        ``attachments`` are stored with the message; ``image_urls`` (attachment
+        id to data URL) and ``documents`` (attachment id to text) reach this
+        request only: older turns carry the attachments' notes."""
         emit = on_event or _no_event
         text = text.strip()
-        if not text:
+        if not text and not attachments:
             raise DLError("Empty message.")
         with self.lock:
             notices: list[str] = []
@@ -200,14 +253,17 @@ class MemoryEngine:
             state = self.state.load()
             kept_before = self.keeper.requests
             turn_id = new_id()
+            stored, extra, unseen = self._attach(
+                text, attachments, image_urls or {}, documents or {}
+            )
             user = Message(role="user", content=text, timestamp=self.clock.now_ms(),
-                           turn_id=turn_id)
+                           turn_id=turn_id, attachments=stored)
             current: list[Message] = [user]
             exclude = {e.uuid for e in state.recalled}
             new_recalled: list[DiaryEntry] = []
             all_hits: list[SearchHit] = []
             requests = 0
-            if self.config.recall_mode == "auto":
+            if self.config.recall_mode == "auto" and text:
                 hits = self.recaller.auto_recall(text, exclude)
                 if hits:
                     exclude.update(h.entry.uuid for h in hits)
@@ -217,7 +273,7 @@ class MemoryEngine:
             world = self.world_lines(state, current)  # once per turn: same instant
             while True:
                 view = state.model_copy(update={"recalled": [*state.recalled, *new_recalled]})
-                plan = self.plan(view, current, rounds, world)
+                plan = self.plan(view, current, rounds, world, extra)
                 if plan.window_start > state.folded_count:
                     # Unsummarised turns would fall out of the window: fold first.
                     state = self._fold_until_fits(state, plan.window_start)
@@ -259,6 +315,7 @@ class MemoryEngine:
             return TurnResult(
                 reply=reply.content, reasoning=reply.reasoning, messages=current,
                 recalled=all_hits, requests=requests, plan=plan, notices=notices,
+                images_unseen=unseen,
             )
 
     def _stream(self, plan: ContextPlan, on_delta: DeltaFn | None) -> ChatResult:

@@ -40,6 +40,26 @@ class Recall(BaseModel):
     desc: str = ""
 
 
+class Attachment(BaseModel):
+    """An image or document sent with a message.
+
+    The file lives in the data dir at ``path`` (relative, e.g.
+    ``attachments/<id>.png``). ``description`` is the text older turns carry
+    instead of the file (a note such as "this model cannot see images");
+    ``tokens`` is the size of a document's text (0 for images).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(default_factory=new_id)
+    kind: Literal["image", "file"]
+    name: str
+    mime: str = ""
+    path: str = ""
+    description: str = ""
+    tokens: int = 0
+
+
 class Message(BaseModel):
     """One message of a conversation.
 
@@ -58,6 +78,7 @@ class Message(BaseModel):
     tool_call_id: str | None = None
     recall: list[Recall] = Field(default_factory=list)
     reasoning: str = ""
+    attachments: list[Attachment] = Field(default_factory=list)
 
 
 class ArchivedMessage(Message):

@@ -3,6 +3,11 @@
 Per-message overhead follows ChatML-style templates (``<|im_start|>role\\n``
 … ``<|im_end|>\\n``): 4 tokens, plus 3 for the reply's priming. Tool schemas
 are counted as their JSON text plus a small template allowance.
+
+An image part (``image_url``) costs a fixed ``IMAGE_TOKENS``: what OpenAI
+charges for a 1024×1024 picture at high detail (85 + 4 × 170), an upper bound
+for the usual local vision models too, so a request with pictures never
+overflows the budget.
 """
 
 from __future__ import annotations
@@ -16,12 +21,26 @@ from .ports import TokenCounter
 MESSAGE_OVERHEAD = 4
 REPLY_PRIMING = 3
 TOOLS_OVERHEAD = 16
+IMAGE_TOKENS = 765
 
 _SENTENCE_ENDS = "。！？!?；;\n.…"
 
 
+def content_tokens(counter: TokenCounter, content: Any) -> int:
+    """Tokens of a message's content: text, or a list of text and image parts."""
+    if isinstance(content, list):
+        total = 0
+        for part in content:
+            if isinstance(part, dict) and part.get("type") == "image_url":
+                total += IMAGE_TOKENS
+            elif isinstance(part, dict):
+                total += counter.count(str(part.get("text") or ""))
+        return total
+    return counter.count(str(content or ""))
+
+
 def message_tokens(counter: TokenCounter, message: dict[str, Any]) -> int:
-    total = MESSAGE_OVERHEAD + counter.count(str(message.get("content") or ""))
+    total = MESSAGE_OVERHEAD + content_tokens(counter, message.get("content"))
     for call in message.get("tool_calls") or ():
         fn = call.get("function", {})
         total += 4 + counter.count(str(fn.get("name", ""))) + counter.count(

@@ -1,0 +1,161 @@
+"""Attachments on disk: images and documents in ``<data dir>/attachments/``.
+
+Documents (PDF, Word .docx, Markdown, text, HTML) become text through
+Microsoft's ``markitdown``. Everything is checked before anything is written:
+an unsupported type, an oversized file or a document that cannot be read
+raises ``AttachmentError`` and leaves no file behind.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from pathlib import Path
+
+from ..core.errors import DLError
+from ..core.models import Attachment
+
+__all__ = [
+    "DOCUMENT_TYPES",
+    "IMAGE_TYPES",
+    "MAX_BYTES",
+    "AttachmentError",
+    "AttachmentStore",
+    "convert_document",
+]
+
+FOLDER = "attachments"
+MAX_BYTES = 10 * 1024 * 1024  # one image or document
+IMAGE_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
+DOCUMENT_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "md": "text/markdown",
+    "markdown": "text/markdown",
+    "txt": "text/plain",
+    "html": "text/html",
+    "htm": "text/html",
+}
+_MAGIC = {
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/gif": (b"GIF87a", b"GIF89a"),
+}
+
+
+class AttachmentError(DLError):
+    """An attachment that cannot be used (type, size, unreadable document)."""
+
+
+def _check_size(name: str, data: bytes) -> None:
+    if not data:
+        raise AttachmentError(f"{name} is empty.")
+    if len(data) > MAX_BYTES:
+        raise AttachmentError(
+            f"{name} is too large ({len(data) / 1e6:.1f} MB); the limit is "
+            f"{MAX_BYTES // (1024 * 1024)} MB."
+        )
+
+
+def _check_image(name: str, mime: str, data: bytes) -> None:
+    if mime not in IMAGE_TYPES:
+        raise AttachmentError(
+            f"{name}: images must be PNG, JPEG, WebP or GIF (this one is {mime or 'unknown'})."
+        )
+    _check_size(name, data)
+    if mime == "image/webp":
+        ok = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    else:
+        ok = data.startswith(_MAGIC[mime])
+    if not ok:
+        raise AttachmentError(f"{name} is not a valid {IMAGE_TYPES[mime].upper()} image.")
+
+
+def convert_document(path: Path, name: str | None = None) -> str:
+    """The text of a document (Markdown), or ``AttachmentError``."""
+    label = name or path.name
+    ext = path.suffix.lower()
+    try:
+        from markitdown import MarkItDown, StreamInfo
+        from markitdown.converters import DocxConverter, PdfConverter
+
+        if ext in (".pdf", ".docx"):
+            # The format's own converter: MarkItDown.convert would fall back to
+            # reading a damaged file as plain text.
+            converter = PdfConverter() if ext == ".pdf" else DocxConverter()
+            info = StreamInfo(extension=ext, mimetype=DOCUMENT_TYPES[ext[1:]])
+            with path.open("rb") as stream:
+                text = converter.convert(stream, info).text_content or ""
+        else:
+            text = MarkItDown(enable_plugins=False).convert(str(path)).text_content or ""
+    except Exception as e:  # markitdown raises many kinds; all mean "unreadable"
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise AttachmentError(
+            f"Could not read {label}: the file is damaged or not a supported document "
+            f"({reason[:200]})."
+        ) from e
+    if not text.strip():
+        raise AttachmentError(f"{label} has no text that could be read.")
+    return text
+
+
+def decode_base64(name: str, data: str) -> bytes:
+    try:
+        return base64.b64decode(data, validate=True)
+    except ValueError as e:
+        raise AttachmentError(f"{name}: the data is not valid base64.") from e
+
+
+class AttachmentStore:
+    """Files of attachments, named by attachment id, in the data dir."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = Path(data_dir)
+
+    def _write(self, att_id: str, ext: str, data: bytes) -> str:
+        folder = self.root / FOLDER
+        folder.mkdir(parents=True, exist_ok=True)
+        rel = f"{FOLDER}/{att_id}.{ext}"
+        (self.root / rel).write_bytes(data)
+        return rel
+
+    def save_image(self, name: str, mime: str, data: bytes) -> Attachment:
+        _check_image(name, mime, data)
+        att_id = str(uuid.uuid4())
+        path = self._write(att_id, IMAGE_TYPES[mime], data)
+        return Attachment(id=att_id, kind="image", name=name, mime=mime, path=path)
+
+    def save_document(self, name: str, data: bytes) -> tuple[Attachment, str]:
+        """Store a document and return it with its text; nothing stays on error."""
+        ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if ext not in DOCUMENT_TYPES:
+            raise AttachmentError(
+                f"{name}: documents must be PDF, Word (.docx), Markdown, text or HTML."
+            )
+        _check_size(name, data)
+        att_id = str(uuid.uuid4())
+        path = self._write(att_id, ext, data)
+        try:
+            text = convert_document(self.root / path, name)
+        except AttachmentError:
+            (self.root / path).unlink(missing_ok=True)
+            raise
+        att = Attachment(id=att_id, kind="file", name=name, mime=DOCUMENT_TYPES[ext], path=path)
+        return att, text
+
+    def remove(self, attachments: list[Attachment]) -> None:
+        for a in attachments:
+            if a.path:
+                (self.root / a.path).unlink(missing_ok=True)
+
+    def data_url(self, att: Attachment) -> str:
+        path = self.file(att)
+        return f"data:{att.mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+    def file(self, att: Attachment) -> Path:
+        """The attachment's file (refusing paths outside the attachments folder)."""
+        folder = (self.root / FOLDER).resolve()
+        path = (self.root / att.path).resolve()
+        if path.parent != folder or not path.is_file():
+            raise AttachmentError(f"The file of {att.name} is missing.")
+        return path
