@@ -4,6 +4,7 @@
 import { call, on } from "./transport.js";
 import { t, applyStatic, onLangChange } from "./i18n.js";
 import { el, clear, confirmDialog, toast, progressBar, errorTitle } from "./ui.js";
+import { createAttachTray, attachmentsNode } from "./attach.js";
 
 export function createChat(root, { getInfo, navigate, setStatus }) {
   let pending = null; // the turn in flight: {text, userNode, view, done}
@@ -75,6 +76,8 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
     dataset: { i18nPlaceholder: "chat.placeholder" },
     on: { keydown: onKey, input: autosize },
   });
+  const attach = createAttachTray();
+  input.addEventListener("paste", attach.onPaste);
   const sendBtn = el("button.btn.primary#chat-send", {
     type: "button",
     dataset: { i18n: "chat.send" },
@@ -83,7 +86,8 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
   const composer = el(
     "div.composer",
     {},
-    el("div.composer-row", {}, input, sendBtn),
+    attach.tray,
+    el("div.composer-row", {}, attach.button, attach.picker, input, sendBtn),
     el("div.composer-hint", { dataset: { i18n: "chat.hint" } }),
   );
   root.append(toolbar, taskArea, banner, list, composer);
@@ -127,11 +131,12 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
     return ok;
   }
 
-  function userNode(text) {
+  function userNode(text, attachments) {
     const node = el(
       "div.msg.user",
       {},
-      el("div.msg-bubble", {}, el("div.msg-content", { text })),
+      el("div.msg-bubble", {}, attachments && attachments.length ? attachmentsNode(attachments) : null,
+        el("div.msg-content", { text })),
       el("div.msg-meta", {}, el("span.msg-failed", { dataset: { i18n: "chat.failed" }, hidden: true })),
     );
     applyStatic(node);
@@ -193,7 +198,7 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
   function renderHistory(messages) {
     for (const node of list.querySelectorAll(".msg")) node.remove();
     for (const m of messages || []) {
-      if (m.role === "user") list.append(userNode(m.content));
+      if (m.role === "user") list.append(userNode(m.content, m.attachments));
       else if (m.role === "assistant") {
         const view = assistantView();
         view.setContent(m.content);
@@ -276,24 +281,28 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
     input.style.height = `${Math.min(input.scrollHeight, 180)}px`;
   }
 
-  async function send(retryText) {
+  async function send(retryText, retryAttached) {
     const text = retryText !== undefined ? retryText : input.value.trim();
-    if (!text || busy) return;
+    if ((!text && !attach.count() && !retryAttached) || busy) return;
+    const attached = retryAttached || attach.take();
     if (retryText === undefined) {
       input.value = "";
       autosize();
     }
     hideBanner();
     setBusy(true);
-    const user = userNode(text);
+    const user = userNode(text, [
+      ...attached.images.map((a) => ({ ...a, kind: "image" })),
+      ...attached.files.map((a) => ({ ...a, kind: "file" })),
+    ]);
     const view = assistantView();
     view.setContent("");
     list.append(user, view.node);
     updateEmpty();
     scrollDown(true);
-    pending = { text, user, view, done: false };
+    pending = { text, attached, user, view, done: false };
     const turn = pending;
-    const res = await call("chat_send", { text });
+    const res = await call("chat_send", { text, ...attached });
     if (res.ok) finish(turn, res);
     else fail(turn, res.error);
     if (pending === turn) pending = null;
@@ -314,6 +323,7 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
       const text = typeof notice === "string" ? notice : notice && notice.message;
       if (text) toast(text);
     }
+    if (res.images_unseen) toast(t("attach.unseen"));
     if (res.gauge) {
       gauge = res.gauge;
       renderGauge();
@@ -329,7 +339,7 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
     turn.user.querySelector(".msg-failed").hidden = false;
     showBanner(error, () => {
       turn.user.remove();
-      send(turn.text);
+      send(turn.text, turn.attached);
     });
   }
 

@@ -1,0 +1,119 @@
+// Attachments in the composer: an attach button, pasted images, the chips of what
+// will be sent, and the pictures/files shown on user messages in the history.
+// Files travel to the bridge as base64 (chat_send {images, files}).
+
+import { call } from "./transport.js";
+import { t } from "./i18n.js";
+import { el, toast } from "./ui.js";
+
+export const MAX_BYTES = 10 * 1024 * 1024;
+const IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"];
+const DOC_EXT = ["pdf", "docx", "md", "markdown", "txt", "html", "htm"];
+const MAX_EACH = 4;
+
+function readBase64(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).split(",", 2)[1] || "");
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+/** The composer's attachment tray: ``button`` opens the file picker, ``tray``
+ * lists chips; ``take()`` returns and clears {images, files} for chat_send. */
+export function createAttachTray() {
+  let items = []; // {kind, name, mime, data_base64}
+  const tray = el("div.attach-tray#attach-tray", { hidden: true });
+  const picker = el("input#attach-input", {
+    type: "file",
+    multiple: true,
+    hidden: true,
+    accept: [...IMAGE_TYPES, ...DOC_EXT.map((e) => `.${e}`)].join(","),
+    on: { change: () => addFiles([...picker.files]).then(() => (picker.value = "")) },
+  });
+  const button = el("button.btn#chat-attach", {
+    type: "button",
+    dataset: { i18nTitle: "attach.button" },
+    title: t("attach.button"),
+    text: "📎",
+    on: { click: () => picker.click() },
+  });
+
+  function render() {
+    tray.replaceChildren(
+      ...items.map((item, i) =>
+        el(
+          "span.attach-chip",
+          { dataset: { kind: item.kind } },
+          el("span", { text: `${item.kind === "image" ? "🖼" : "📄"} ${item.name}` }),
+          el("button.attach-remove", {
+            type: "button",
+            title: t("attach.remove"),
+            text: "×",
+            on: { click: () => { items.splice(i, 1); render(); } },
+          }),
+        ),
+      ),
+    );
+    tray.hidden = items.length === 0;
+  }
+
+  async function addFiles(files) {
+    for (const file of files) {
+      const ext = (file.name.split(".").pop() || "").toLowerCase();
+      const kind = IMAGE_TYPES.includes(file.type) ? "image" : DOC_EXT.includes(ext) ? "file" : null;
+      if (!kind) {
+        toast(t("attach.badType", { name: file.name }));
+        continue;
+      }
+      if (file.size > MAX_BYTES) {
+        toast(t("attach.tooBig", { name: file.name }));
+        continue;
+      }
+      if (items.filter((x) => x.kind === kind).length >= MAX_EACH) {
+        toast(t("attach.tooMany", { max: MAX_EACH }));
+        continue;
+      }
+      const name = file.name || `pasted.${(file.type.split("/")[1] || "png").replace("jpeg", "jpg")}`;
+      items.push({ kind, name, mime: file.type, data_base64: await readBase64(file) });
+    }
+    render();
+  }
+
+  function onPaste(ev) {
+    const files = [...((ev.clipboardData && ev.clipboardData.files) || [])];
+    if (!files.length) return;
+    ev.preventDefault();
+    addFiles(files);
+  }
+
+  function take() {
+    const out = { images: [], files: [] };
+    for (const { kind, ...rest } of items) (kind === "image" ? out.images : out.files).push(rest);
+    items = [];
+    render();
+    return out;
+  }
+
+  return { button, picker, tray, onPaste, take, count: () => items.length, addFiles };
+}
+
+/** Pictures and file names under a user message. ``local`` items carry their own
+ * base64; stored ones ({id, kind, name, note}) are fetched with attachment_get. */
+export function attachmentsNode(list) {
+  const box = el("div.msg-attachments");
+  for (const a of list || []) {
+    if (a.kind === "image") {
+      const img = el("img.msg-image", { alt: a.name, title: a.note ? `${a.name} — ${a.note}` : a.name });
+      if (a.data_base64) img.src = `data:${a.mime};base64,${a.data_base64}`;
+      else if (a.id) {
+        call("attachment_get", { id: a.id }).then((res) => {
+          if (res.ok && res.data_url) img.src = res.data_url;
+        });
+      }
+      box.append(img);
+    } else box.append(el("div.msg-file", { text: `📄 ${a.name}` }));
+  }
+  return box;
+}
