@@ -408,3 +408,22 @@ def test_screenshots(serve, open_page, openai_server, lang: str) -> None:
         page.click("#nav-chat")
         page.screenshot(path=str(SHOTS / f"chat-{lang}-800x600.png"))
         o.check_clean()
+
+
+def test_plugins_page_shows_weather_key_and_why_weather_is_missing(serve, open_page) -> None:
+    with serve() as url:
+        o = open_page(url)
+        page = o.page
+        set_lang(page, "en")
+        page.click("#nav-settings")
+        page.click("#settings-tab-plugins")
+        expect(page.locator("#secret-weather_api_key")).to_be_visible()
+        expect(page.locator("#weather-status")).to_contain_text("off")
+        # Turn it on without a key: chatting is unaffected, and the page says why.
+        page.check("#f-plugins-weather_enabled")
+        page.fill("#f-plugins-weather_location", "116.41,39.92")
+        page.click("#settings-body button[type=submit]")
+        page.click("#weather-check")
+        expect(page.locator("#weather-status")).to_contain_text("Weather failed")
+        page.screenshot(path=str(SHOTS / "settings-plugins-en.png"))
+        o.check_clean()

@@ -5,7 +5,7 @@ import { call, on } from "./transport.js";
 import { t, pick, getLang, onLangChange, hasKey } from "./i18n.js";
 import { el, clear, confirmDialog, toast, progressBar, errorTitle } from "./ui.js";
 
-const SECTIONS = ["llm", "embed", "memory", "appearance", "other"];
+const SECTIONS = ["llm", "embed", "memory", "appearance", "plugins", "other"];
 const SKIP = new Set(["schema_version"]);
 const ENV_NAMES = {
   "llm.base_url": "DL_LLM_BASE_URL",
@@ -17,12 +17,17 @@ const ENV_NAMES = {
   llm_api_key: "DL_LLM_API_KEY",
   embed_api_key: "DL_EMBED_API_KEY",
 };
-const SECRET_AFTER = { "llm.base_url": "llm_api_key", "embed.base_url": "embed_api_key" };
+const SECRET_AFTER = {
+  "llm.base_url": "llm_api_key",
+  "embed.base_url": "embed_api_key",
+  "plugins.weather_location": "weather_api_key",
+};
 
 function sectionOf(path) {
   const head = path.split(".")[0];
   if (head === "llm" || head === "embed" || head === "memory") return head;
   if (head === "backup") return "cloud"; // edited on Memory → Cloud backup, not listed here
+  if (head === "plugins") return "plugins";
   if (!path.includes(".") || ["ui", "appearance"].includes(head)) return "appearance";
   return "other";
 }
@@ -156,6 +161,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
       );
     }
     if (active === "llm") form.append(testBox("llm"));
+    if (active === "plugins") form.append(weatherBox());
     if (active === "embed") {
       form.append(testBox("embed"));
       form.append(indexBox());
@@ -393,6 +399,32 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
         }
       } },
     });
+    return el("div.test-box", {}, btn, out);
+  }
+
+  // ---- weather status ------------------------------------------------------
+  function weatherBox() {
+    const out = el("div.test-result#weather-status", { role: "status" });
+    const show = async () => {
+      out.className = "test-result";
+      out.textContent = t("test.running");
+      const res = await call("weather_status");
+      const w = (res.ok && res.weather) || null;
+      if (!w) {
+        out.className = "test-result bad";
+        out.textContent = res.error ? `${errorTitle(res.error)}: ${res.error.message || ""}` : "";
+      } else if (!w.enabled) {
+        out.textContent = t("weather.off");
+      } else if (w.ok && w.line) {
+        out.className = "test-result ok";
+        out.textContent = t("weather.line", { line: w.line });
+      } else {
+        out.className = "test-result bad";
+        out.textContent = t("weather.failed", { error: w.error || "?" });
+      }
+    };
+    const btn = el("button.btn#weather-check", { type: "button", text: t("weather.check"), on: { click: show } });
+    show();
     return el("div.test-box", {}, btn, out);
   }
 
