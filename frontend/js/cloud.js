@@ -3,7 +3,7 @@
 
 import { call, on } from "./transport.js";
 import { t, pick, onLangChange, hasKey } from "./i18n.js";
-import { el, clear, confirmDialog, toast, progressBar } from "./ui.js";
+import { el, clear, confirmDialog, toast, progressBar, getPath, setPath } from "./ui.js";
 import { errorBox, errorText, fmtTime, fmtSize } from "./memutil.js";
 import { previewView, reportText } from "./transfer.js";
 
@@ -14,17 +14,6 @@ function cloudError(error) {
   const key = `cloud.error.${error && error.type}`;
   if (!hasKey(key)) return errorText(error);
   return error.message ? `${t(key)}: ${error.message}` : t(key);
-}
-
-function getPath(obj, path) {
-  return path.split(".").reduce((o, k) => (o && typeof o === "object" ? o[k] : undefined), obj);
-}
-
-function setPath(obj, path, value) {
-  const keys = path.split(".");
-  let o = obj;
-  for (const k of keys.slice(0, -1)) o = o[k] ??= {};
-  o[keys.at(-1)] = value;
 }
 
 export function createCloud(root, { onChanged }) {

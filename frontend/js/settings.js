@@ -3,7 +3,7 @@
 
 import { call, on } from "./transport.js";
 import { t, pick, getLang, onLangChange, hasKey } from "./i18n.js";
-import { el, clear, confirmDialog, toast, progressBar, errorTitle } from "./ui.js";
+import { el, clear, confirmDialog, toast, progressBar, errorTitle, getPath, setPath } from "./ui.js";
 
 const SECTIONS = ["llm", "embed", "memory", "appearance", "plugins", "other"];
 const SKIP = new Set(["schema_version"]);
@@ -44,17 +44,6 @@ function kindOf(field) {
 function nullable(field) {
   if (typeof field.nullable === "boolean") return field.nullable;
   return field.default === null || /none|null|optional/i.test(String(field.type || ""));
-}
-
-function getPath(obj, path) {
-  return path.split(".").reduce((o, k) => (o && typeof o === "object" ? o[k] : undefined), obj);
-}
-
-function setPath(obj, path, value) {
-  const keys = path.split(".");
-  let o = obj;
-  for (const k of keys.slice(0, -1)) o = o[k] ??= {};
-  o[keys.at(-1)] = value;
 }
 
 function choiceLabel(path, value) {

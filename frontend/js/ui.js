@@ -110,3 +110,16 @@ export function errorTitle(error) {
   const title = t(key);
   return title === key ? t("error.generic") : title;
 }
+
+/** Read a dotted path ("llm.model") from a nested object. */
+export function getPath(obj, path) {
+  return path.split(".").reduce((o, k) => (o && typeof o === "object" ? o[k] : undefined), obj);
+}
+
+/** Set a dotted path in a nested object, creating levels as needed. */
+export function setPath(obj, path, value) {
+  const keys = path.split(".");
+  let o = obj;
+  for (const k of keys.slice(0, -1)) o = o[k] ??= {};
+  o[keys.at(-1)] = value;
+}
