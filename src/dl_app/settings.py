@@ -179,6 +179,27 @@ class PluginSettings(BaseModel):
     )
 
 
+class ImageSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = _f(
+        "Let the companion send pictures when asked (needs an image service; the API "
+        "key goes in the key store).",
+        "允许 TA 在被要求时发送图片（需要图片生成服务；API 密钥保存在密钥库中）。",
+        default=False,
+    )
+    base_url: str = _f(
+        "OpenAI-compatible endpoint with /images/generations (e.g. https://api.openai.com/v1).",
+        "兼容 OpenAI 的图片生成服务地址（提供 /images/generations，如 https://api.openai.com/v1）。",
+        default="",
+    )
+    model: str = _f("Image model name.", "图片模型名称。", default="")
+    size: str = _f(
+        "Picture size, width x height (e.g. 512x512).", "图片尺寸，宽x高（如 512x512）。",
+        default="512x512", pattern=r"^\d{2,5}x\d{2,5}$",
+    )
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -197,6 +218,9 @@ class Settings(BaseModel):
     plugins: PluginSettings = _f(
         "Plugins: weather and greetings.", "插件：天气与问候。",
         default_factory=PluginSettings,
+    )
+    images: ImageSettings = _f(
+        "Pictures the companion sends.", "TA 发送的图片。", default_factory=ImageSettings
     )
 
 

@@ -13,14 +13,15 @@ from pathlib import Path
 
 from . import prompts as prompt_files
 from .adapters.clock import SystemClock
+from .adapters.documents import AttachmentStore
 from .adapters.secrets import SecretStore
 from .adapters.state_sqlite import SqliteStateStore
 from .adapters.tokenizer import counter_for_model
 from .adapters.weather_qweather import QWeather
 from .core.context import Budget
 from .core.engine import EngineConfig, MemoryEngine
-from .core.models import Profile
-from .core.ports import ChatModel, Clock, Embedder
+from .core.models import Attachment, Profile
+from .core.ports import ChatModel, Clock, Embedder, ImageMaker
 from .paths import data_dir as default_data_dir
 from .prompts import Lang, PromptSet
 from .settings import Settings, load_settings
@@ -154,6 +155,8 @@ def build(
         prompts=prompts,
         config=config,
         world_extra=world_extra,
+        images=make_images(settings, keys),
+        save_attachment=lambda data, mime, name: _save_picture(root, data, mime, name),
     )
     return App(root, settings, lang, prompts, engine, state, weather)
 
@@ -170,3 +173,20 @@ def make_weather(settings: Settings, lang: Lang, clock: Clock, keys: SecretStore
         geo_base=p.weather_geo_base,
         enabled=p.weather_enabled,
     )
+
+
+def make_images(settings: Settings, keys: SecretStore) -> ImageMaker | None:
+    """The image service of the ``images`` settings (None when off or unset)."""
+    s = settings.images
+    if not s.enabled or not s.base_url.strip():
+        return None
+    from .adapters.images_openai import OpenAIImageMaker
+
+    return OpenAIImageMaker(
+        s.base_url.strip(), keys.get("images_api_key"), s.model, s.size,
+        timeout=settings.llm.timeout_s,
+    )
+
+
+def _save_picture(root: Path, data: bytes, mime: str, name: str) -> Attachment:
+    return AttachmentStore(root).save_image(name, mime, data)

@@ -7,7 +7,8 @@
         assert server.chat_requests[-1].body["max_tokens"] == 512
 
 Endpoints (under ``/v1``): ``POST /chat/completions`` (JSON, or SSE when the
-body says ``"stream": true``), ``POST /embeddings`` (deterministic vectors from
+body says ``"stream": true``), ``POST /images/generations`` (a tiny PNG as
+``b64_json``; ``image_error`` makes it fail), ``POST /embeddings`` (deterministic vectors from
 hashed words of the text) and ``GET /models``. Anything else answers 404.
 
 How a chat request is answered, first match wins:
@@ -21,6 +22,7 @@ Every request, answered or not, is recorded (``server.requests``).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import socket
@@ -64,6 +66,11 @@ __all__ = [
 
 # ---------------------------------------------------------------- the server
 
+# A valid 1x1 PNG (what the images endpoint returns).
+TINY_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+)
+
 
 @dataclass
 class _Queued:
@@ -92,6 +99,7 @@ class OpenAICompatServer:
         self.check_models = check_models
         self.default_responder: Responder = echo_responder
         self.embedding_error: int | None = None  # every embedding request fails with it
+        self.image_error: int | None = None  # every image request fails with it
         self.errors: list[BaseException] = []  # exceptions raised inside handlers
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
@@ -188,6 +196,10 @@ class OpenAICompatServer:
     @property
     def embedding_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == "/v1/embeddings"]
+
+    @property
+    def image_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path == "/v1/images/generations"]
 
     def clear_requests(self) -> None:
         with self._lock:
@@ -311,6 +323,13 @@ class _Handler(BaseHTTPRequestHandler):
                 {"id": m, "object": "model", "created": 0, "owned_by": "test"} for m in app.models
             ]
             self._json(200, {"object": "list", "data": data})
+            return
+        if route == ("POST", "/v1/images/generations"):
+            if app.image_error is not None:
+                self._json(app.image_error, error_body(app.image_error, None, None))
+            else:
+                data = [{"b64_json": base64.b64encode(TINY_PNG).decode()}]
+                self._json(200, {"created": 0, "data": data})
             return
         if route not in {("POST", "/v1/chat/completions"), ("POST", "/v1/embeddings")}:
             message = f"Unknown path {request.method} {request.path}"

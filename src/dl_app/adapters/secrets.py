@@ -57,6 +57,7 @@ SECRET_NAMES = (
     "s3_secret_key",
     "backup_passphrase",
     "weather_api_key",
+    "images_api_key",
 )
 ENV_NAMES = {"llm_api_key": "DL_LLM_API_KEY", "embed_api_key": "DL_EMBED_API_KEY"}
 SECRETS_FILE = "secrets.json"

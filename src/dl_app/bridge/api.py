@@ -245,6 +245,7 @@ class Api(MemoryApi, BackupApi, PluginsApi):
             "notices": list(result.notices),
             "user_message_id": result.messages[0].id,
             "attachments": views.attachments(result.messages[0]),
+            "reply_attachments": views.attachments(result.messages[-1]),
             "images_unseen": result.images_unseen,
         }
         self._emit("chat.done", {"ok": True, **out})

@@ -29,6 +29,7 @@ from .models import (
     SearchHit,
     new_id,
 )
+from .pictures import Pictures, SaveFn, run_tools
 from .ports import (
     ChatDelta,
     ChatModel,
@@ -37,6 +38,7 @@ from .ports import (
     Clock,
     DiaryStore,
     Embedder,
+    ImageMaker,
     ProgressFn,
     StateStore,
     TokenCounter,
@@ -78,10 +80,6 @@ class TurnResult:
     images_unseen: bool = False  # images were attached but the model cannot see them
 
 
-def _no_event(_name: str, _data: dict[str, Any]) -> None:
-    return None
-
-
 class MemoryEngine:
     def __init__(
         self,
@@ -95,6 +93,8 @@ class MemoryEngine:
         prompts: PromptSet,
         config: EngineConfig | None = None,
         world_extra: Callable[[], Sequence[str]] | None = None,
+        images: ImageMaker | None = None,
+        save_attachment: SaveFn | None = None,
     ) -> None:
         self.chat = chat
         self.embedder = embedder
@@ -111,6 +111,8 @@ class MemoryEngine:
             embedder=embedder, diary=diary, prompts=prompts, counter=counter, clock=clock,
             budget=self.config.budget, k=self.config.recall_k,
         )
+        can_draw = images is not None and save_attachment is not None
+        self.pictures = Pictures(images, save_attachment, prompts, clock) if can_draw else None
         self.lock = threading.RLock()
         self.last_plan: ContextPlan | None = None
         self.last_recall: list[SearchHit] = []
@@ -144,9 +146,11 @@ class MemoryEngine:
 
     def _tools_for(self, rounds_used: int) -> list[dict[str, Any]] | None:
         cfg = self.config
-        if cfg.recall_mode == "tool" and rounds_used < cfg.recall_rounds:
-            return self.recaller.tools()
-        return None
+        tools = self.recaller.tools() if cfg.recall_mode == "tool" else []
+        tools = tools if rounds_used < cfg.recall_rounds else []
+        if self.pictures is not None and rounds_used <= cfg.recall_rounds:  # +1 round
+            tools += self.pictures.tools()
+        return tools or None
 
     def plan(
         self,
@@ -175,8 +179,7 @@ class MemoryEngine:
     # -- a turn -----------------------------------------------------------
 
     def search(self, query: str, k: int = 5, exclude: Sequence[str] = ()) -> list[SearchHit]:
-        """The diary search recall uses (hybrid; full-text alone without vectors)."""
-        return self.recaller.search(query, k, exclude)
+        return self.recaller.search(query, k, exclude)  # hybrid; full-text without vectors
 
     def is_idle(self, state: ConversationState | None = None) -> bool:
         state = state or self.state.load()
@@ -236,7 +239,7 @@ class MemoryEngine:
         ``attachments`` are stored with the message; ``image_urls`` (attachment
         id to data URL) and ``documents`` (attachment id to text) reach this
         request only: older turns carry the attachments' notes."""
-        emit = on_event or _no_event
+        emit = on_event or (lambda _name, _data: None)
         text = text.strip()
         if not text and not attachments:
             raise DLError("Empty message.")
@@ -263,6 +266,7 @@ class MemoryEngine:
             new_recalled: list[DiaryEntry] = []
             all_hits: list[SearchHit] = []
             requests = 0
+            sent: list[Attachment] = []  # pictures the companion sends with its reply
             if self.config.recall_mode == "auto" and text:
                 hits = self.recaller.auto_recall(text, exclude)
                 if hits:
@@ -289,8 +293,8 @@ class MemoryEngine:
                         timestamp=self.clock.now_ms(), turn_id=turn_id,
                         tool_calls=result.tool_calls,
                     )
-                    tool_msgs, hits = self.recaller.tool_messages(
-                        result.tool_calls, exclude, turn_id
+                    tool_msgs, hits = run_tools(
+                        result.tool_calls, self.recaller, self.pictures, exclude, turn_id, sent
                     )
                     current.extend([call_msg, *tool_msgs])
                     new_recalled.extend(h.entry for h in hits)
@@ -302,6 +306,7 @@ class MemoryEngine:
                 reply = Message(
                     role="assistant", content=result.content.strip(),
                     reasoning=result.reasoning, timestamp=self.clock.now_ms(), turn_id=turn_id,
+                    attachments=sent,
                 )
                 current.append(reply)
                 break
@@ -312,11 +317,8 @@ class MemoryEngine:
             except DLError as e:  # the turn stands; folding retries next turn
                 notices.append(f"Could not update the conversation summary: {e}")
             requests += self.keeper.requests - kept_before
-            return TurnResult(
-                reply=reply.content, reasoning=reply.reasoning, messages=current,
-                recalled=all_hits, requests=requests, plan=plan, notices=notices,
-                images_unseen=unseen,
-            )
+            return TurnResult(reply.content, reply.reasoning, current, all_hits, requests,
+                              plan, notices, images_unseen=unseen)
 
     def _stream(self, plan: ContextPlan, on_delta: DeltaFn | None) -> ChatResult:
         request = ChatRequest(
@@ -353,7 +355,7 @@ class MemoryEngine:
         state = self.state.load()
         tail = state.messages[state.folded_count :]
         if not tail:
-            return 0
+            return
         room = plan.history_tokens + plan.current_tokens + (
             plan.budget.prompt - plan.prompt_tokens
         )

@@ -199,3 +199,11 @@ class StateStore(Protocol):
     def replace_all(self, snapshot: MemorySnapshot) -> None:
         """Replace everything but the diary with the snapshot's content."""
         ...
+
+
+class ImageMaker(Protocol):
+    """An image generator (e.g. an OpenAI-compatible ``/images/generations``)."""
+
+    def make(self, prompt: str) -> tuple[bytes, str]:
+        """The picture's bytes and MIME type, or a ``ServiceError``."""
+        ...

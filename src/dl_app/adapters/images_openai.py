@@ -1,0 +1,118 @@
+"""Pictures from an OpenAI-compatible ``/images/generations`` endpoint, over httpx.
+
+The answer may carry the picture inline (``b64_json``) or as a ``url`` to
+download; either way the bytes must be a PNG, JPEG or WebP image. Failures
+become ``dl_app.core.errors`` errors with messages fit for the user.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+import httpx
+
+from dl_app.core.errors import BadResponse, ServiceError
+
+from .service_errors import server_detail, status_error, unreachable
+
+__all__ = ["OpenAIImageMaker", "sniff_image"]
+
+_WHAT = "image service"
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+
+
+def sniff_image(data: bytes) -> str | None:
+    """The MIME type of PNG, JPEG or WebP bytes, else None."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+class OpenAIImageMaker:
+    """An ``ImageMaker`` for an OpenAI-compatible images endpoint."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        model: str,
+        size: str = "512x512",
+        *,
+        timeout: float = 120.0,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self._model = model
+        self._size = size
+        self._client = http_client or httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)), follow_redirects=True
+        )
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+
+    def _post(self, body: dict[str, Any]) -> Any:
+        url = self._base_url + "/images/generations"
+        try:
+            resp = self._client.post(url, json=body, headers=self._headers())
+        except httpx.HTTPError as e:
+            raise unreachable(self._base_url, e, _WHAT) from e
+        if resp.status_code != 200:
+            try:
+                detail = server_detail(resp.json(), self._api_key)
+            except ValueError:
+                detail = server_detail(resp.text, self._api_key)
+            raise status_error(
+                resp.status_code, detail, what=_WHAT, base_url=self._base_url,
+                model=self._model or None,
+            )
+        try:
+            return resp.json()
+        except ValueError as e:
+            raise BadResponse(f"The {_WHAT} at {self._base_url} did not answer JSON.") from e
+
+    def _download(self, url: str) -> bytes:
+        try:
+            resp = self._client.get(url)
+        except httpx.HTTPError as e:
+            raise unreachable(url, e, "picture download") from e
+        if resp.status_code != 200:
+            raise ServiceError(f"Could not download the picture ({resp.status_code}).")
+        return resp.content
+
+    def make(self, prompt: str) -> tuple[bytes, str]:
+        body: dict[str, Any] = {
+            "prompt": prompt, "size": self._size, "response_format": "b64_json", "n": 1,
+        }
+        if self._model:
+            body["model"] = self._model
+        answer = self._post(body)
+        data = answer.get("data") if isinstance(answer, dict) else None
+        item = data[0] if isinstance(data, list) and data else None
+        if not isinstance(item, dict):
+            raise BadResponse(f"The {_WHAT} at {self._base_url} returned no picture.")
+        if isinstance(item.get("b64_json"), str):
+            try:
+                raw = base64.b64decode(item["b64_json"], validate=True)
+            except (binascii.Error, ValueError) as e:
+                raise BadResponse(f"The {_WHAT} returned a picture that is not base64.") from e
+        elif isinstance(item.get("url"), str) and item["url"].startswith(("http://", "https://")):
+            raw = self._download(item["url"])
+        else:
+            raise BadResponse(f"The {_WHAT} at {self._base_url} returned no picture data.")
+        if len(raw) > MAX_IMAGE_BYTES:
+            raise BadResponse(f"The {_WHAT} returned a picture larger than 10 MB.")
+        mime = sniff_image(raw)
+        if mime is None:
+            raise BadResponse(f"The {_WHAT} returned something that is not a PNG, JPEG or WebP.")
+        return raw, mime
+
+    def close(self) -> None:
+        self._client.close()
