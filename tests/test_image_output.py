@@ -129,12 +129,29 @@ def test_adapter_errors(openai_server: OpenAICompatServer) -> None:
         maker.make("x")
 
 
-def test_bridge_chat_result_carries_the_reply_attachments(
-    mem: Memory, openai_server: OpenAICompatServer
+def test_bridge_chat_send_returns_and_serves_the_picture(
+    openai_server: OpenAICompatServer, tmp_path: Path, env: None
 ) -> None:
-    from dl_app.bridge import api as bridge_api
+    """Through the real bridge: the reply's picture comes back with chat_send and
+    chat.done, and attachment_get serves it."""
+    from dl_app.bridge import Api
 
-    assert "reply_attachments" in Path(bridge_api.__file__).read_text()
-    openai_server.enqueue(ChatReply(tool_calls=[CALL]), ChatReply(content="Done"))
-    result = mem.send("Picture please")
-    assert views.attachments(result.messages[-1])[0]["mime"] == "image/png"
+    root = tmp_path / "bridge-data"
+    root.mkdir()
+    images = {"enabled": True, "base_url": openai_server.base_url, "model": "img-test"}
+    (root / "settings.json").write_text(json.dumps({"images": images}))
+    events: list[tuple[str, dict]] = []
+    api = Api(root, emit=lambda name, payload: events.append((name, payload)))
+    try:
+        openai_server.enqueue(ChatReply(tool_calls=[CALL]), ChatReply(content="Done"))
+        result = api.chat_send({"text": "Picture please"})
+        assert result["ok"] is True, result
+        (picture,) = result["reply_attachments"]
+        assert picture["kind"] == "image" and picture["mime"] == "image/png"
+        done = [p for n, p in events if n == "chat.done"]
+        assert done and done[-1]["reply_attachments"] == result["reply_attachments"]
+        served = api.attachment_get({"id": picture["id"]})
+        assert served["ok"] is True
+        assert served["data_url"].startswith("data:image/png;base64,")
+    finally:
+        api.close()

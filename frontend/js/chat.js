@@ -155,15 +155,14 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
     );
     const recalled = el("div.msg-recalled", { hidden: true });
     const copyBtn = el("button.btn.small.ghost.copy-btn", { type: "button", dataset: { i18n: "chat.copy" } });
-    const node = el(
-      "div.msg.assistant",
-      {},
-      el("div.msg-bubble", {}, reasoning, content),
-      el("div.msg-meta", {}, recalled, copyBtn),
-    );
+    const bubble = el("div.msg-bubble", {}, reasoning, content);
+    const node = el("div.msg.assistant", {}, bubble, el("div.msg-meta", {}, recalled, copyBtn));
     applyStatic(node);
     const view = {
       node,
+      setAttachments(list) {
+        if (list && list.length) bubble.append(attachmentsNode(list)); // pictures it sent
+      },
       content: "",
       reasoning: "",
       setContent(text) {
@@ -204,6 +203,7 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
         view.setContent(m.content);
         view.setReasoning(m.reasoning);
         view.setRecalled(m.recalled);
+        view.setAttachments(m.attachments);
         view.node.classList.remove("typing");
         list.append(view.node);
       }
@@ -317,6 +317,7 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
     if (typeof res.reply === "string") view.setContent(res.reply);
     if (typeof res.reasoning === "string") view.setReasoning(res.reasoning);
     view.setRecalled(res.recalled);
+    view.setAttachments(res.reply_attachments);
     view.node.classList.remove("typing");
     if (res.message_id !== undefined) view.node.dataset.id = String(res.message_id);
     for (const notice of res.notices || []) {

@@ -21,13 +21,14 @@ const SECRET_AFTER = {
   "llm.base_url": "llm_api_key",
   "embed.base_url": "embed_api_key",
   "plugins.weather_location": "weather_api_key",
+  "images.base_url": "images_api_key",
 };
 
 function sectionOf(path) {
   const head = path.split(".")[0];
   if (head === "llm" || head === "embed" || head === "memory") return head;
   if (head === "backup") return "cloud"; // edited on Memory → Cloud backup, not listed here
-  if (head === "plugins") return "plugins";
+  if (head === "plugins" || head === "images") return "plugins";
   if (!path.includes(".") || ["ui", "appearance"].includes(head)) return "appearance";
   return "other";
 }
