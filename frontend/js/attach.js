@@ -22,6 +22,27 @@ function readBase64(file) {
 
 /** The composer's attachment tray: ``button`` opens the file picker, ``tray``
  * lists chips; ``take()`` returns and clears {images, files} for chat_send. */
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function paperclip() {
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "18");
+  svg.setAttribute("height", "18");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(SVG_NS, "path");
+  path.setAttribute(
+    "d",
+    "M21 11.5l-8.6 8.6a5.5 5.5 0 01-7.8-7.8l9.2-9.2a3.7 3.7 0 015.2 5.2l-9.2 9.2a1.8 1.8 0 01-2.6-2.6l8.5-8.5",
+  );
+  path.setAttribute("fill", "none");
+  path.setAttribute("stroke", "currentColor");
+  path.setAttribute("stroke-width", "2");
+  path.setAttribute("stroke-linecap", "round");
+  svg.append(path);
+  return svg;
+}
+
 export function createAttachTray() {
   let items = []; // {kind, name, mime, data_base64}
   const tray = el("div.attach-tray#attach-tray", { hidden: true });
@@ -36,9 +57,10 @@ export function createAttachTray() {
     type: "button",
     dataset: { i18nTitle: "attach.button" },
     title: t("attach.button"),
-    text: "📎",
+    "aria-label": t("attach.button"),
     on: { click: () => picker.click() },
   });
+  button.append(paperclip()); // an SVG, not an emoji: no emoji font needed
 
   function render() {
     tray.replaceChildren(
