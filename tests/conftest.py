@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bridge_helpers import Events, make_env
+from dl_app.bridge import Api
+from servers.companion import companion_responder
 from servers.openai_compat import OpenAICompatServer
 
 _PROXY_VARS = {
@@ -49,3 +52,25 @@ def openai_server() -> Iterator[OpenAICompatServer]:
     with OpenAICompatServer() as server:
         yield server
     assert not server.errors, f"the scripted server crashed: {server.errors!r}"
+
+
+# -- the bridge, for tests/test_bridge_api.py and tests/test_memory_api.py
+
+
+@pytest.fixture
+def events() -> Events:
+    return Events()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def api(openai_server: OpenAICompatServer, data_dir: Path, events: Events) -> Iterator[Api]:
+    """The real bridge on the scripted model (which plays every engine part)."""
+    openai_server.default_responder = companion_responder
+    bridge = Api(data_dir, env=make_env(openai_server), emit=events)
+    yield bridge
+    bridge.close()

@@ -12,8 +12,58 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 SERVE_LINE = "Serving Digital Life at "
+
+# The browser the page tests drive: Debian's Chromium, never a downloaded one.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+SHOTS = Path(os.environ.get("DL_SHOTS_DIR", "/tmp/dl-shots"))
+TIMEOUT_MS = 30_000
+
+
+def require_chromium() -> None:
+    """Skip the calling test module without Chromium; on CI (which installs
+    it) a missing browser is a failure instead."""
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{CHROMIUM} is missing on CI")
+    import pytest
+
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
+
+
+class Opened:
+    """A page plus what went wrong in it (JS errors, alert dialogs)."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+
+    def goto(self, url: str) -> None:
+        self.page.goto(url)
+        self.wait_ready()
+
+    def reload(self) -> None:
+        self.page.reload()
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        self.page.wait_for_selector("html[data-ready='1']", timeout=TIMEOUT_MS)
+
+    def check_clean(self) -> None:
+        assert not self.errors, self.errors
+        assert not self.dialogs, self.dialogs
 
 
 def free_port() -> int:

@@ -17,12 +17,12 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from bridge_helpers import Events, make_env, ok
 from dl_app.bridge import Api
 from dl_app.cli import main as cli_main
 from memory_helpers import export_text
 from servers.companion import companion_responder
 from servers.openai_compat import OpenAICompatServer
-from test_bridge_api import Events, make_env, ok
 
 BUCKET = "dl-backups"
 ACCESS, SECRET_KEY = "AKIATESTKEY0123456789", "s3-secret-do-not-upload-9f8e7d"

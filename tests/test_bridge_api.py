@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bridge_helpers import Events, make_env, ok
 from dl_app.bridge import API_METHODS, Api
 from dl_app.settings import SETTINGS_FILE
 from servers.companion import companion_responder
@@ -21,54 +20,6 @@ from servers.openai_compat import ChatReply, OpenAICompatServer, ToolCallReply
 SECRET = "sk-very-secret-0123456789"
 
 
-class Events:
-    """Collects what the bridge emits, thread-safely."""
-
-    def __init__(self) -> None:
-        self.items: list[tuple[str, dict[str, Any]]] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, name: str, payload: dict[str, Any]) -> None:
-        json.dumps(payload)  # every payload must be JSON
-        with self._lock:
-            self.items.append((name, payload))
-
-    def named(self, name: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return [p for n, p in self.items if n == name]
-
-
-def make_env(server: OpenAICompatServer, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DL_")}
-    env.update(
-        DL_LLM_BASE_URL=server.base_url, DL_LLM_MODEL="qwen-test",
-        DL_EMBED_BASE_URL=server.base_url, DL_EMBED_MODEL="test-embed", LANG="zh_CN.UTF-8",
-    )
-    env.update(extra)
-    return env
-
-
-@pytest.fixture
-def events() -> Events:
-    return Events()
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def api(openai_server: OpenAICompatServer, data_dir: Path, events: Events) -> Iterator[Api]:
-    openai_server.default_responder = companion_responder
-    bridge = Api(data_dir, env=make_env(openai_server), emit=events)
-    yield bridge
-    bridge.close()
-
-
-def ok(result: dict[str, Any]) -> dict[str, Any]:
-    assert result["ok"] is True, result
-    return result
 
 
 def test_only_the_contract_methods_are_exposed(api: Api) -> None:

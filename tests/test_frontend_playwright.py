@@ -8,7 +8,6 @@ go to ``$DL_SHOTS_DIR`` (default /tmp/dl-shots).
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -17,25 +16,22 @@ from typing import Any
 
 import pytest
 
-from frontend_helpers import Relay, dl_serve, free_port
+from frontend_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SHOTS,
+    TIMEOUT_MS,
+    Opened,
+    Relay,
+    dl_serve,
+    free_port,
+    require_chromium,
+)
 from servers.companion import companion_responder, purpose_of
 from servers.openai_compat import OpenAICompatServer
 from servers.openai_wire import ChatReply
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-SHOTS = Path(os.environ.get("DL_SHOTS_DIR", "/tmp/dl-shots"))
-TIMEOUT_MS = 30_000
-
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):  # CI installs it: a missing browser is a failure there
-        raise RuntimeError(f"{CHROMIUM} is missing on CI")
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
@@ -70,32 +66,6 @@ def serve(
         return dl_serve(data_dir, base_url or openai_server.base_url)
 
     return start
-
-
-class Opened:
-    """A page plus what went wrong in it (JS errors, alert dialogs)."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-
-    def goto(self, url: str) -> None:
-        self.page.goto(url)
-        self.wait_ready()
-
-    def reload(self) -> None:
-        self.page.reload()
-        self.wait_ready()
-
-    def wait_ready(self) -> None:
-        self.page.wait_for_selector("html[data-ready='1']", timeout=TIMEOUT_MS)
-
-    def check_clean(self) -> None:
-        assert not self.errors, self.errors
-        assert not self.dialogs, self.dialogs
 
 
 @pytest.fixture
@@ -238,8 +208,7 @@ def test_setting_persists_and_validates(serve, open_page, data_dir) -> None:
         expect(page.locator("#f-memory-token_budget")).to_have_value("5000")
         # The gauge follows the new budget.
         page.click("#nav-chat")
-        gauge_title = page.locator("#budget-gauge").get_attribute("title") or ""
-        assert "5000" in gauge_title
+        expect(page.locator("#budget-gauge")).to_have_attribute("title", re.compile("5000"))
         # Fields set by DL_* variables are shown but locked; keys only say set / not set.
         page.click("#nav-settings")
         page.click("#settings-tab-llm")

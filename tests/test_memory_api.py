@@ -5,35 +5,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bridge_helpers import Events, ok
 from dl_app.bridge import Api
 from memory_helpers import export_text, make_export
-from servers.companion import companion_responder
 from servers.openai_compat import OpenAICompatServer
-from test_bridge_api import Events, make_env, ok
-
-
-@pytest.fixture
-def events() -> Events:
-    return Events()
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def api(openai_server: OpenAICompatServer, data_dir: Path, events: Events) -> Iterator[Api]:
-    openai_server.default_responder = companion_responder
-    bridge = Api(data_dir, env=make_env(openai_server), emit=events)
-    yield bridge
-    bridge.close()
 
 
 @pytest.fixture

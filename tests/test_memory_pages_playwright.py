@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import socket
 import subprocess
@@ -27,24 +26,20 @@ from typing import Any
 
 import pytest
 
-from frontend_helpers import dl_serve, free_port
+from frontend_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SHOTS,
+    TIMEOUT_MS,
+    Opened,
+    dl_serve,
+    free_port,
+    require_chromium,
+)
 from servers.companion import companion_responder
 from servers.openai_compat import OpenAICompatServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-SHOTS = Path(os.environ.get("DL_SHOTS_DIR", "/tmp/dl-shots"))
-TIMEOUT_MS = 30_000
-
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):  # CI installs it: a missing browser is a failure there
-        raise RuntimeError(f"{CHROMIUM} is missing on CI")
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
@@ -158,32 +153,6 @@ def serve(
         return dl_serve(data_dir, openai_server.base_url, extra_env=extra_env)
 
     return start
-
-
-class Opened:
-    """A page plus what went wrong in it (JS errors, alert dialogs)."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-
-    def goto(self, url: str) -> None:
-        self.page.goto(url)
-        self.wait_ready()
-
-    def reload(self) -> None:
-        self.page.reload()
-        self.wait_ready()
-
-    def wait_ready(self) -> None:
-        self.page.wait_for_selector("html[data-ready='1']", timeout=TIMEOUT_MS)
-
-    def check_clean(self) -> None:
-        assert not self.errors, self.errors
-        assert not self.dialogs, self.dialogs
 
 
 @pytest.fixture
