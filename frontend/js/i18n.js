@@ -656,3 +656,16 @@ export function applyStatic(root) {
 }
 
 export const LANGS = Object.keys(STRINGS);
+
+/**
+ * Add a feature's strings ({zh: {...}, en: {...}}) from its own module, so features
+ * keep their strings next to their code. Existing keys are not overwritten.
+ */
+export function addStrings(table) {
+  for (const [code, entries] of Object.entries(table)) {
+    STRINGS[code] = STRINGS[code] || {};
+    for (const [key, text] of Object.entries(entries)) {
+      if (!(key in STRINGS[code])) STRINGS[code][key] = text;
+    }
+  }
+}
