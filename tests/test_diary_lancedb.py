@@ -187,6 +187,21 @@ def test_reopen_finds_data_and_vectors(tmp_path: Path) -> None:
     assert {h.entry.uuid for h in again.search("西湖", None, "m")} == {e.uuid for e in entries}
 
 
+def test_a_second_handle_indexes_into_a_table_another_made(tmp_path: Path) -> None:
+    """Two handles opened before either had vectors (a recovery beside a
+    running app): the second must use the table the first created."""
+    entries = [make_entry(i, f"t{i}", f"西湖 walk {i}") for i in range(2)]
+    vectors = random_vectors(2, 8)
+    first, second = LanceDiaryStore(tmp_path / "d"), LanceDiaryStore(tmp_path / "d")
+    first.upsert(entries[:1], vectors[:1], "m")
+    second.upsert(entries[1:], vectors[1:], "m")
+    first.close()
+    second.close()
+    again = LanceDiaryStore(tmp_path / "d")
+    assert again.unindexed("m", 8) == []
+    assert again.search("", vectors[1], "m", k=1)[0].entry == entries[1]
+
+
 def test_future_schema_version_is_refused(tmp_path: Path) -> None:
     schema = pa.schema(
         [("uuid", pa.string())], metadata={"dl.kind": "diary", "dl.schema_version": "99"}

@@ -6,9 +6,8 @@ table ``vec_<hash>`` of ``uuid`` and ``vector``, named in its schema metadata,
 so spaces never mix; it gets an IVF_SQ (cosine) index once it is large.
 LanceDB does not segment Chinese, so ``fts_text`` spells each CJK run as its
 characters and overlapping bigrams (the classic CJK analyzer); Latin text goes
-to LanceDB's "simple" tokenizer (lower case, folding, stemming, stop words).
-There are no transactions: writes are ordered so that a crash leaves at worst
-entries without a vector, which ``unindexed`` reports.
+to LanceDB's "simple" tokenizer (lower case, folding, stemming, stop words). No
+transactions: writes are ordered so a crash leaves at worst unindexed entries.
 """
 
 from __future__ import annotations
@@ -442,7 +441,7 @@ class LanceDiaryStore:
 
     def _open_diary(self, exists: bool) -> Any:
         if not exists:
-            self._db.create_table(DIARY, schema=_diary_schema())
+            self._db.create_table(DIARY, schema=_diary_schema(), exist_ok=True)
         table = self._checked(DIARY, b"diary", _diary_schema().names)
         _ensure_index(table, "uuid", BTree())  # also after a crash right after create
         options: dict[str, Any] = {"lower_case": True, "ascii_folding": True, "stem": True}
@@ -475,8 +474,9 @@ class LanceDiaryStore:
         return table
 
     def _new_vec_table(self, model: str, dim: int) -> Any:
-        self._db.create_table(_vec_table_name(model, dim), schema=_vector_schema(model, dim))
-        self._open_vec_table(_vec_table_name(model, dim))
+        name = _vec_table_name(model, dim)  # another handle may have made it: exist_ok
+        self._db.create_table(name, schema=_vector_schema(model, dim), exist_ok=True)
+        self._open_vec_table(name)
         return self._vec_tables[(model, dim)]
 
 
