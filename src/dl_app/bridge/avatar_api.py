@@ -23,12 +23,11 @@ AVATAR_METHODS = ("avatar_models", "avatar_import", "avatar_remove", "avatar_bac
 
 # base64 characters: the whole folder's limit, plus some room for JSON
 _MAX_B64_TOTAL = avatar_store.MAX_TOTAL_BYTES * 4 // 3 + 64
-_MAX_B64_FILE = avatar_store.MAX_FILE_BYTES * 4 // 3 + 8
 
 
 class _FileParam(NoParams):
     path: str = Field(min_length=1, max_length=512)
-    data_base64: str = Field(max_length=_MAX_B64_FILE)
+    data_base64: str = Field(max_length=_MAX_B64_TOTAL)  # per-file limit: avatar_store
 
 
 class ImportParams(NoParams):

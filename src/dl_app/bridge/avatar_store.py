@@ -29,11 +29,11 @@ from ..fsutil import atomic_write_bytes, atomic_write_text
 
 __all__ = [
     "BUNDLED",
+    "MAX_FILES",
+    "MAX_FILE_BYTES",
+    "MAX_TOTAL_BYTES",
     "AvatarImportError",
     "ImportFile",
-    "MAX_FILE_BYTES",
-    "MAX_FILES",
-    "MAX_TOTAL_BYTES",
     "import_model",
     "list_user_models",
     "remove_model",
