@@ -16,6 +16,7 @@ export function createLipSync() {
   let text = "";
   let pos = 0; // characters spoken so far (float)
   let last = 0;
+  let lastTick = 0;
 
   function ensureGraph() {
     if (ctx) return true;
@@ -88,8 +89,11 @@ export function createLipSync() {
     let target = audioLevel();
     if (target === null) target = textLevel(now);
     if (target === null) target = manual;
+    // Time-based smoothing (same feel at 15 or 60 frames a second): opens fast, closes a bit slower.
+    const dt = Math.max(0, Math.min(0.25, (now - (lastTick || now)) / 1000));
+    lastTick = now;
     last = now;
-    level += (target - level) * (target > level ? 0.6 : 0.35);
+    level += (target - level) * (1 - Math.exp(-dt / (target > level ? 0.03 : 0.05)));
     if (level < 0.002) level = 0;
     return level;
   }
