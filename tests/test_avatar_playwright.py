@@ -231,8 +231,7 @@ def test_fallback_without_webgl_says_why_and_keeps_the_interface(serve, pw, data
                 opened = Opened(ctx.new_page())
                 opened.goto(url)
                 page = opened.page
-                if lang == "en":
-                    page.select_option("#lang-select", "en")
+                page.select_option("#lang-select", lang)
                 settle(page, "fallback")
                 assert page.evaluate("dlAvatar.reason") == "webgl"
                 note = page.locator(".avatar-note")
@@ -357,8 +356,7 @@ def test_screenshots(serve, open_page, openai_server, lang: str, scheme: str) ->
     with serve() as url:
         opened = open_page(url, color_scheme=scheme)
         page = opened.page
-        if lang == "en":
-            page.select_option("#lang-select", "en")
+        page.select_option("#lang-select", lang)
         settle(page)
         page.fill("#chat-input", "我通过考试了！")
         page.press("#chat-input", "Enter")

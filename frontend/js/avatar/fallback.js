@@ -24,14 +24,14 @@ const FACES = {
 export function createFallback(host, { getMouth }) {
   const cheekL = svg("ellipse", { cx: 66, cy: 128, rx: 13, ry: 7, class: "fb-cheek" });
   const cheekR = svg("ellipse", { cx: 134, cy: 128, rx: 13, ry: 7, class: "fb-cheek" });
-  const pupilL = svg("circle", { cx: 0, cy: 0, r: 6.5, class: "fb-pupil" });
-  const pupilR = svg("circle", { cx: 0, cy: 0, r: 6.5, class: "fb-pupil" });
-  const shineL = svg("circle", { cx: -2.2, cy: -2.6, r: 2, class: "fb-shine" });
-  const shineR = svg("circle", { cx: -2.2, cy: -2.6, r: 2, class: "fb-shine" });
-  const lookL = svg("g", {}, pupilL, shineL);
-  const lookR = svg("g", {}, pupilR, shineR);
-  const eyeL = svg("g", { transform: "translate(74 106)" }, svg("ellipse", { rx: 11, ry: 13, class: "fb-eye" }), lookL);
-  const eyeR = svg("g", { transform: "translate(126 106)" }, svg("ellipse", { rx: 11, ry: 13, class: "fb-eye" }), lookR);
+  const iris = () => svg("circle", { cx: 0, cy: 1, r: 8.5, class: "fb-iris" });
+  const pupil = () => svg("circle", { cx: 0, cy: 1, r: 4.2, class: "fb-pupil" });
+  const shine = () => svg("circle", { cx: -3, cy: -3, r: 2.6, class: "fb-shine" });
+  const lookL = svg("g", {}, iris(), pupil(), shine());
+  const lookR = svg("g", {}, iris(), pupil(), shine());
+  const lash = () => svg("path", { d: "M-13 -7 Q0 -18 13 -7", class: "fb-lash" });
+  const eyeL = svg("g", { transform: "translate(74 106)" }, svg("ellipse", { rx: 12.5, ry: 14, class: "fb-eye" }), lookL, lash());
+  const eyeR = svg("g", { transform: "translate(126 106)" }, svg("ellipse", { rx: 12.5, ry: 14, class: "fb-eye" }), lookR, lash());
   const lidL = svg("g", { class: "fb-lid-wrap" }, eyeL);
   const lidR = svg("g", { class: "fb-lid-wrap" }, eyeR);
   const browL = svg("path", { d: "M-12 0 Q0 -5 12 0", class: "fb-brow" });
@@ -50,7 +50,8 @@ export function createFallback(host, { getMouth }) {
   );
   const body = svg("path", { d: "M52 250 Q56 186 100 180 Q144 186 148 250 Z", class: "fb-body" });
   const neck = svg("rect", { x: 88, y: 168, width: 24, height: 20, rx: 8, class: "fb-skin" });
-  const figure = svg("g", { class: "fb-figure" }, body, neck, face);
+  const collar = svg("path", { d: "M80 186 L100 204 L120 186 Q112 182 100 192 Q88 182 80 186 Z", class: "fb-collar" });
+  const figure = svg("g", { class: "fb-figure" }, body, neck, collar, face);
   const root = svg("svg", { viewBox: "0 0 200 250", class: "avatar-svg", role: "img", "aria-label": "avatar" }, figure);
   host.append(root);
 
@@ -93,7 +94,7 @@ export function createFallback(host, { getMouth }) {
     const m = Math.max(0, Math.min(1, getMouth()));
     lastMouth = m;
     const c = f.curve;
-    const o = 2 + m * 20;
+    const o = 3 + m * 34;
     mouth.setAttribute(
       "d",
       `M85 ${146 - c * 0.4} Q100 ${146 + c * 0.6} 115 ${146 - c * 0.4} Q100 ${146 + c * 0.6 + o} 85 ${146 - c * 0.4} Z`,
