@@ -14,7 +14,6 @@ import json
 import math
 import shutil
 import struct
-import time
 import wave
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
