@@ -70,8 +70,12 @@ export function createFallback(host, { getMouth }) {
     root.style.transform = `translate(${place.offset_x * 100}%, ${place.offset_y * 100}%) scale(${place.scale})`;
   }
 
+  let drawn = 0;
+  let busy = false;
   function frame(now) {
     raf = requestAnimationFrame(frame);
+    if (now - drawn < (busy ? 30 : 60)) return; // about 30 fps when busy, 15 when idle
+    drawn = now;
     for (const k of Object.keys(faceNow)) faceNow[k] += (faceTarget[k] - faceNow[k]) * 0.15;
     look.x += (lookTarget.x - look.x) * 0.2;
     look.y += (lookTarget.y - look.y) * 0.2;
@@ -129,6 +133,9 @@ export function createFallback(host, { getMouth }) {
     setEmotion(name) {
       faceTarget = FACES[name] || FACES.neutral;
       return name in FACES;
+    },
+    setBusy(next) {
+      busy = Boolean(next);
     },
     mouthParam: () => lastMouth,
     get lastMouth() {

@@ -84,9 +84,15 @@ export function createAvatar(area) {
   }
 
   // ---- mouth loop -------------------------------------------------------------
+  let busyNow = null;
+  let activeUntil = 0; // pointer or emotion activity keeps the frame rate up a moment
   function loop(now) {
     requestAnimationFrame(loop);
+    if (!renderer) return;
     mouth = lip.tick(now);
+    const busy = lip.speaking || mouth > 0.01 || Boolean(drag) || now < activeUntil;
+    if (busy !== busyNow && renderer.setBusy) renderer.setBusy(busy);
+    busyNow = busy;
     if (!voiceEnabled && reply && !manualBubble) showBubble(sentenceAt(reply, lip.spoken));
     if (replyDone && !lip.speaking && !bubbleBox.hidden && !bubbleHide && !manualBubble) {
       bubbleHide = setTimeout(hideBubble, 3500);
@@ -114,6 +120,7 @@ export function createAvatar(area) {
   function setEmotion(name, hold = EMOTION_HOLD_MS) {
     emotion = String(name || "neutral");
     clearTimeout(emotionTimer);
+    activeUntil = performance.now() + 1500;
     const shown = renderer ? renderer.setEmotion(emotion) : false;
     area.dataset.emotion = emotion;
     publish("avatar.emotion", { name: emotion });
@@ -182,6 +189,7 @@ export function createAvatar(area) {
       clear(stage);
       stage.append(host);
       renderer = next;
+      busyNow = null;
       renderer.layout(settings);
       setState("live2d");
       if (emotion !== "neutral") renderer.setEmotion(emotion);
@@ -261,6 +269,7 @@ export function createAvatar(area) {
     if (!renderer || lookPending) return;
     lookPending = requestAnimationFrame(() => {
       lookPending = null;
+      activeUntil = performance.now() + 2000;
       if (renderer) renderer.look(ev.clientX, ev.clientY);
     });
   });

@@ -32,6 +32,15 @@ const NAME_HINTS = {
 };
 const FADE_MS = 450;
 
+function rendererName(gl) {
+  try {
+    const ext = gl && gl.getExtension("WEBGL_debug_renderer_info");
+    return String((ext && gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) || (gl && gl.getParameter(gl.RENDERER)) || "");
+  } catch {
+    return "";
+  }
+}
+
 async function fetchJson(url) {
   try {
     const res = await fetch(url);
@@ -90,7 +99,11 @@ export async function createLive2D(host, opts) {
     canvas.remove();
     throw err;
   }
-  app.ticker.maxFPS = 30;
+  // Frame rate: full while speaking or touched, low when idle; lower still on software
+  // WebGL (SwiftShader, llvmpipe), where every frame costs real CPU.
+  const software = /swiftshader|llvmpipe|softpipe|software/i.test(rendererName(app.renderer.gl));
+  const FPS = software ? { busy: 24, idle: 10 } : { busy: 60, idle: 30 };
+  app.ticker.maxFPS = FPS.idle;
   let model;
   try {
     model = await Live2DModel.from(opts.url, { autoInteract: false });
@@ -200,8 +213,14 @@ export async function createLive2D(host, opts) {
     get lastMouth() {
       return lastMouth;
     },
+    setBusy(busy) {
+      app.ticker.maxFPS = busy ? FPS.busy : FPS.idle;
+    },
     info() {
-      return { cubism: isC2 ? 2 : 4, expressions: expressionNames(im), groups: map.groups, mouthIds };
+      return {
+        cubism: isC2 ? 2 : 4, expressions: expressionNames(im), groups: map.groups, mouthIds,
+        software, fps: app.ticker.maxFPS,
+      };
     },
     destroy() {
       resize.disconnect();
