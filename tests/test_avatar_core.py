@@ -141,6 +141,12 @@ def test_models_list_bundled_and_imported(api: Api, data_dir: Path) -> None:
               "data_base64": b64(json.dumps({"model": "../../outside.moc"}).encode())}],
             "inside the folder",
         ),
+        (
+            [{"path": "M/model.json", "data_base64": b64(json.dumps(
+                {"model": "a.moc", "motions": {"idle": [{"file": "https://tracker.example/m"}]}}
+            ).encode())}, {"path": "M/a.moc", "data_base64": b64(b"moc")}],
+            "points outside its folder",
+        ),
         ([], "empty"),
     ],
 )

@@ -119,6 +119,27 @@ def _referenced(cubism: str, spec: dict[str, Any]) -> list[str]:
     return [spec["model"], *[t for t in textures if isinstance(t, str)]]
 
 
+def _outside_refs(value: Any) -> str | None:
+    """The first string in a model JSON that points outside the folder (a URL, an
+    absolute path or ``..``), or None. pixi would fetch such a reference as is."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        for item in value:
+            found = _outside_refs(item)
+            if found is not None:
+                return found
+        return None
+    if not isinstance(value, str):
+        return None
+    low = value.strip().lower()
+    if "://" in low or low.startswith(("data:", "javascript:", "blob:", "/", "\\")):
+        return value
+    if ("/" in value or "\\" in value) and ".." in re.split(r"[\\/]", value):
+        return value
+    return None
+
+
 def _slug(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40]
     return slug or "model"
@@ -170,6 +191,12 @@ def import_model(data_dir: Path, name: str, files: list[ImportFile]) -> dict[str
         raise AvatarImportError(f"{entry} is not valid JSON: {e}") from e
     if not isinstance(spec, dict):
         raise AvatarImportError(f"{entry} must hold a JSON object.")
+    outside = _outside_refs(spec)
+    if outside is not None:
+        raise AvatarImportError(
+            f"{entry} points outside its folder ({outside[:80]!r}); only files inside "
+            "the folder are allowed."
+        )
     base = PurePosixPath(entry).parent
     for ref in _referenced(cubism, spec):
         target = _clean_path(str(base / ref)) if not ref.startswith("/") else None
