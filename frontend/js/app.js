@@ -6,6 +6,7 @@ import { createChat } from "./chat.js";
 import { createSettings } from "./settings.js";
 import { createInspector } from "./inspector.js";
 import { createMemory, MEMORY_TABS } from "./memory.js";
+import { createAvatar } from "./avatar/index.js";
 
 const PAGES = ["chat", "memory", "settings", "inspector"];
 const THEMES = ["system", "light", "dark"];
@@ -154,6 +155,7 @@ const settings = createSettings(document.getElementById("page-settings"), {
   },
 });
 const inspector = createInspector(document.getElementById("page-inspector"));
+createAvatar(document.getElementById("avatar-area"));
 const memory = createMemory(document.getElementById("page-memory"), {
   getInfo: () => info,
   // Names, profile or the whole memory changed: the header, chat and gauge follow.

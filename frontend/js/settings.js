@@ -29,7 +29,7 @@ function sectionOf(path) {
   if (head === "llm" || head === "embed" || head === "memory") return head;
   if (head === "backup") return "cloud"; // edited on Memory → Cloud backup, not listed here
   if (head === "plugins" || head === "images") return "plugins";
-  if (!path.includes(".") || ["ui", "appearance"].includes(head)) return "appearance";
+  if (!path.includes(".") || ["ui", "appearance", "avatar"].includes(head)) return "appearance";
   return "other";
 }
 

@@ -39,6 +39,7 @@ __all__ = ["AppServer", "EventHub", "find_frontend", "serve"]
 log = logging.getLogger(__name__)
 
 META = '<meta name="dl-transport" content="http">'
+FILES_PREFIX = "/dl-files/"  # + a token of its own: see bridge/avatar_files.py
 MAX_BODY = 64_000_000  # bytes of one call's JSON params (attachments in base64)
 PING_SECONDS = 15.0  # an SSE comment this often keeps proxies and dead-peer detection happy
 _HEAD = re.compile(rb"<head\b[^>]*>", re.IGNORECASE)
@@ -133,6 +134,7 @@ class AppServer(ThreadingHTTPServer):
         self.frontend = Path(frontend).resolve()
         self.hub = hub or EventHub()
         self.token = token or secrets.token_urlsafe(32)
+        api._avatar_files().use_route(FILES_PREFIX)  # imported avatar models, backgrounds
         super().__init__(("127.0.0.1", port), _Handler)
         hosts = {f"127.0.0.1:{self.port}", f"localhost:{self.port}"}
         self.allowed_hosts = frozenset(hosts)
@@ -188,7 +190,10 @@ class _Handler(BaseHTTPRequestHandler):
         if origin is not None and origin not in srv.allowed_origins:
             self._forbidden(api, "Cross-origin request.")
             return
-        if api:
+        if url.path.startswith(FILES_PREFIX) and method in ("GET", "HEAD"):
+            target = srv.api.avatar_file(url.path.removeprefix(FILES_PREFIX[:-1]))
+            self._file(target, head=method == "HEAD")
+        elif api:
             self._api(method, url.path, url.query)
         elif method in ("GET", "HEAD"):
             self._static(url.path, head=method == "HEAD")
@@ -263,6 +268,15 @@ class _Handler(BaseHTTPRequestHandler):
         if target.name == "index.html":
             self._send(200, _inject_meta(target.read_bytes()), kind, head=head)
             return
+        self._file(target, kind, head=head)
+
+    def _file(self, target: Path | None, kind: str | None = None, *, head: bool) -> None:
+        if target is None:
+            self._plain(404, "Not found.")
+            return
+        kind = kind or _TYPES.get(target.suffix.lower()) or (
+            mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        )
         size = target.stat().st_size
         self._start(200, kind, size)
         if not head:

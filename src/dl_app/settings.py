@@ -200,6 +200,48 @@ class ImageSettings(BaseModel):
     )
 
 
+class AvatarSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = _f(
+        "Show the avatar beside the chat (hidden in windows narrower than 800 px).",
+        "在聊天旁显示形象（窗口宽度小于 800 像素时隐藏）。",
+        default=True, title="Show the avatar || 显示形象",
+    )
+    model: str = _f(
+        "Which avatar: a bundled Live2D model (haru, shizuku, hijiki), the simple built-in "
+        "one (svg) or the id of a model you imported.",
+        "使用哪个形象：内置 Live2D 模型（haru、shizuku、hijiki）、简易内置形象（svg）"
+        "或你导入的模型的编号。",
+        default="haru", pattern=r"^[A-Za-z0-9_-]{1,64}$", title="Model || 模型",
+    )
+    offset_x: float = _f(
+        "Horizontal offset of the model, as a share of the avatar area's width.",
+        "模型的水平偏移（占形象区域宽度的比例）。",
+        default=0.0, ge=-1.0, le=1.0, title="Horizontal offset || 水平偏移",
+    )
+    offset_y: float = _f(
+        "Vertical offset of the model, as a share of the avatar area's height.",
+        "模型的垂直偏移（占形象区域高度的比例）。",
+        default=0.0, ge=-1.0, le=1.0, title="Vertical offset || 垂直偏移",
+    )
+    scale: float = _f(
+        "Size of the model (1 = fit the area).", "模型大小（1 = 适应区域）。",
+        default=1.0, ge=0.2, le=4.0, title="Scale || 缩放",
+    )
+    background: str = _f(
+        "Background picture (uploaded on the avatar's panel; empty: none).",
+        "背景图片（在形象面板上传；留空则无）。",
+        default="", pattern=r"^(|bg-[A-Za-z0-9_-]{1,64}\.(png|jpg|webp|gif))$",
+        title="Background picture || 背景图片",
+    )
+    background_area: Literal["window", "avatar"] = _f(
+        "Where the background picture goes: behind the whole window or the avatar area.",
+        "背景图片的位置：整个窗口后面，或仅形象区域。",
+        default="avatar", title="Background area || 背景区域",
+    )
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -221,6 +263,10 @@ class Settings(BaseModel):
     )
     images: ImageSettings = _f(
         "Pictures the companion sends.", "TA 发送的图片。", default_factory=ImageSettings
+    )
+    avatar: AvatarSettings = _f(
+        "The avatar beside the chat.", "聊天旁的形象。", default_factory=AvatarSettings,
+        title="Avatar || 形象",
     )
 
 

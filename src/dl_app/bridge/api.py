@@ -23,11 +23,13 @@ from pydantic import ValidationError
 from .. import __version__
 from ..adapters.documents import decode_base64
 from ..adapters.secrets import SECRET_NAMES, SecretStore
+from ..core.emotion import emotion_of
 from ..core.errors import DLError, ServiceError
 from ..core.ports import ChatDelta
 from ..memory import Memory
 from ..paths import data_dir as default_data_dir
 from . import settings_io, views
+from .avatar_api import AVATAR_METHODS, AvatarApi
 from .backup_api import BACKUP_METHODS, BackupApi
 from .connection import check_embed, check_llm
 from .fields import describe_settings, env_overrides
@@ -59,7 +61,7 @@ API_METHODS = (
     "budget_gauge", "context_preview", "settings_get", "settings_set", "secret_set",
     "secret_delete", "test_connection", "index_status", "index_rebuild", "page_ready",
     "attachment_get",
-    *MEMORY_METHODS, *BACKUP_METHODS, *PLUGIN_METHODS,
+    *MEMORY_METHODS, *BACKUP_METHODS, *PLUGIN_METHODS, *AVATAR_METHODS,
 )
 TEST_TIMEOUT = 20.0  # seconds, at most, for test_connection
 
@@ -69,7 +71,7 @@ _BACK_ONLINE = {"en": "The model service answers again.", "zh": "模型服务已
 # -- the API ---------------------------------------------------------------
 
 
-class Api(MemoryApi, BackupApi, PluginsApi):
+class Api(MemoryApi, BackupApi, PluginsApi, AvatarApi):
     """The page's API. ``emit(name, payload)`` pushes events to the page.
     The memory pages' and backup methods come from the mixins."""
 
@@ -248,6 +250,7 @@ class Api(MemoryApi, BackupApi, PluginsApi):
             "reply_attachments": views.attachments(result.messages[-1]),
             "images_unseen": result.images_unseen,
         }
+        self._emit("chat.emotion", {"name": emotion_of(result.reply) or "neutral"})
         self._emit("chat.done", {"ok": True, **out})
         return out
 
@@ -334,6 +337,7 @@ class Api(MemoryApi, BackupApi, PluginsApi):
             raise invalid(e, "settings") from e
         self._reset()  # the next call rebuilds the engine with the new adapters
         settings = settings_io.effective(self._data_dir, self._env)
+        self._emit("settings.changed", {"settings": settings.model_dump(mode="json")})
         return {
             "settings": settings.model_dump(mode="json"),
             "env_overrides": env_overrides(self._env),

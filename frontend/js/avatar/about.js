@@ -1,0 +1,61 @@
+// About: what the app is built on and the licence notices the bundled avatar
+// models and the Live2D runtime require. Reachable from the footer and the avatar panel.
+
+import { t } from "../i18n.js";
+import { el } from "../ui.js";
+
+const ITEMS = [
+  ["about.runtime.title", "about.runtime.text", "https://www.live2d.com/eula/live2d-proprietary-software-license-agreement_en.html"],
+  ["about.release.title", "about.release.text", "https://www.live2d.com/en/download/cubism-sdk/release-license/"],
+  ["about.haru.title", "about.haru.text", "https://www.live2d.jp/terms/live2d-free-material-license-agreement/"],
+  ["about.samples.title", "about.samples.text", "https://www.live2d.com/eula/live2d-free-material-license-agreement_en.html"],
+  ["about.pixi.title", "about.pixi.text", "https://github.com/pixijs/pixijs/blob/v6.5.10/LICENSE"],
+  ["about.pl2d.title", "about.pl2d.text", "https://github.com/guansss/pixi-live2d-display/blob/v0.4.0/LICENSE"],
+  ["about.svg.title", "about.svg.text", ""],
+];
+
+let openDialog = null;
+
+export function showAbout() {
+  if (openDialog) return;
+  const previous = document.activeElement;
+  const close = () => {
+    backdrop.remove();
+    document.removeEventListener("keydown", onKey, true);
+    openDialog = null;
+    if (previous && previous.focus) previous.focus();
+  };
+  const onKey = (ev) => {
+    if (ev.key === "Escape") {
+      ev.preventDefault();
+      close();
+    }
+  };
+  const list = el("div.about-list");
+  for (const [title, text, url] of ITEMS) {
+    list.append(
+      el(
+        "section.about-item",
+        {},
+        el("h3.about-item-title", { text: t(title) }),
+        el("p.about-item-text", { text: t(text) }),
+        url ? el("p.about-item-url", { text: url }) : null,
+      ),
+    );
+  }
+  const closeBtn = el("button.btn.primary", { type: "button", text: t("common.ok"), on: { click: close } });
+  const dialog = el(
+    "div.modal.about-dialog#about-dialog",
+    { role: "dialog", "aria-modal": "true", "aria-labelledby": "about-title" },
+    el("h2#about-title.modal-title", { text: t("about.title") }),
+    el("p.modal-text", { text: t("about.intro") }),
+    list,
+    el("p.about-files", { text: t("about.files") }),
+    el("div.modal-actions", {}, closeBtn),
+  );
+  const backdrop = el("div.modal-backdrop", { on: { click: (ev) => ev.target === backdrop && close() } }, dialog);
+  document.body.append(backdrop);
+  document.addEventListener("keydown", onKey, true);
+  openDialog = backdrop;
+  closeBtn.focus();
+}
