@@ -47,6 +47,7 @@ from .params import (
     invalid,
 )
 from .plugins_api import PLUGIN_METHODS, PluginsApi
+from .voice_api import VOICE_METHODS, VoiceApi
 
 __all__ = ["API_METHODS", "Api", "InvalidInput"]
 
@@ -60,6 +61,7 @@ API_METHODS = (
     "secret_delete", "test_connection", "index_status", "index_rebuild", "page_ready",
     "attachment_get",
     *MEMORY_METHODS, *BACKUP_METHODS, *PLUGIN_METHODS,
+    *VOICE_METHODS,
 )
 TEST_TIMEOUT = 20.0  # seconds, at most, for test_connection
 
@@ -69,7 +71,7 @@ _BACK_ONLINE = {"en": "The model service answers again.", "zh": "模型服务已
 # -- the API ---------------------------------------------------------------
 
 
-class Api(MemoryApi, BackupApi, PluginsApi):
+class Api(MemoryApi, BackupApi, PluginsApi, VoiceApi):
     """The page's API. ``emit(name, payload)`` pushes events to the page.
     The memory pages' and backup methods come from the mixins."""
 
