@@ -308,7 +308,7 @@ class Settings(BaseModel):
     )
     voice: VoiceSettings = _f(
         "Voice: speech output and input.", "语音：朗读与语音输入。",
-        default_factory=VoiceSettings,
+        default_factory=VoiceSettings, title="Voice || 语音",
     )
 
 
