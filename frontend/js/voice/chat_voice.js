@@ -9,7 +9,7 @@ import { t, onLangChange } from "../i18n.js";
 import { el } from "../ui.js";
 import { SentenceSplitter, splitSentences } from "./speech.js";
 import { Track, createSpeaker } from "./speaker.js";
-import { getConfig, onConfig } from "./config.js";
+import { getConfig, onConfig, setForced } from "./config.js";
 import { attachPushToTalk } from "./ptt.js";
 import { createVoiceMode } from "./mode.js";
 import "./strings.js";
@@ -44,6 +44,9 @@ export function createChatVoice({ list, composerRow, input, toolbarRight, sendTe
   const mic = el("button.btn.icon-btn.voice-mic#chat-mic", { type: "button" }, micIcon());
   composerRow.insertBefore(mic, composerRow.lastElementChild);
   attachPushToTalk(mic, {
+    onState(state) {
+      input.placeholder = t(state === "recording" ? "voice.recordingHint" : "chat.placeholder");
+    },
     onText(text) {
       input.value = input.value.trim() ? `${input.value.trimEnd()} ${text}` : text;
       input.dispatchEvent(new Event("input"));
@@ -77,11 +80,15 @@ export function createChatVoice({ list, composerRow, input, toolbarRight, sendTe
 
   async function speak(node, track) {
     const parts = notes.get(node);
-    if (parts) parts.note.hidden = true;
+    if (parts) {
+      parts.note.hidden = true;
+      parts.play.textContent = t("voice.stop");
+    }
     tracks.set(node, track);
     node.classList.add("speaking");
     const result = await speaker.play(track);
     node.classList.remove("speaking");
+    if (parts) parts.play.textContent = t("voice.play");
     if (track.items.length) node.classList.add("has-audio");
     if (result.outcome === "failed") showNote(node, result.error);
     return result;
@@ -164,13 +171,17 @@ export function createChatVoice({ list, composerRow, input, toolbarRight, sendTe
     return result || { outcome: "none" };
   }
 
-  mode = createVoiceMode({ speaker, sendText, speakingDone, setForce: (v) => (force = v) });
+  const setForce = (value) => {
+    force = value;
+    setForced(value);
+  };
+  mode = createVoiceMode({ speaker, sendText, speakingDone, setForce });
 
   onLangChange(() => {
     for (const node of list.querySelectorAll(".msg.assistant")) {
       const parts = notes.get(node);
       if (!parts) continue;
-      parts.play.textContent = t("voice.play");
+      parts.play.textContent = t(node.classList.contains("speaking") ? "voice.stop" : "voice.play");
       parts.retry.textContent = t("voice.retry");
     }
   });

@@ -9,6 +9,20 @@ let pending = null;
 let lastEnabled = null;
 const listeners = new Set();
 
+let forced = false; // the voice conversation speaks even when tts_enabled is off
+
+function publishEnabled() {
+  const enabled = forced || Boolean(cached && cached.tts_enabled);
+  if (enabled !== lastEnabled || !forced) publish("voice.enabled", { enabled });
+  lastEnabled = enabled;
+}
+
+/** While the voice conversation runs, replies are spoken whatever the setting says. */
+export function setForced(value) {
+  forced = Boolean(value);
+  publishEnabled();
+}
+
 /** The current voice config ({tts_enabled, stt_provider, silence_ms, ...}); null if unreadable. */
 export function getConfig(refresh = false) {
   if (cached && !refresh) return Promise.resolve(cached);
@@ -17,10 +31,8 @@ export function getConfig(refresh = false) {
       pending = null;
       if (!res.ok) return cached;
       cached = res;
-      if (res.tts_enabled !== lastEnabled) {
-        lastEnabled = res.tts_enabled;
-        publish("voice.enabled", { enabled: Boolean(res.tts_enabled) });
-      }
+      // Every fresh read, so listeners that came late learn it by the next reply.
+      publishEnabled();
       for (const fn of [...listeners]) fn(res);
       return res;
     });
