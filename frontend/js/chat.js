@@ -200,6 +200,7 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
         view.setRecalled(m.recalled);
         view.setAttachments(m.attachments);
         view.node.classList.remove("typing");
+        if (m.id !== undefined) view.node.dataset.id = String(m.id);
         list.append(view.node);
       }
     }
@@ -316,8 +317,8 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
     view.setRecalled(res.recalled);
     view.setAttachments(res.reply_attachments);
     view.node.classList.remove("typing");
-    voice.replyDone(view, res);
     if (res.message_id !== undefined) view.node.dataset.id = String(res.message_id);
+    voice.replyDone(view, res);
     for (const notice of res.notices || []) {
       const text = typeof notice === "string" ? notice : notice && notice.message;
       if (text) toast(text);

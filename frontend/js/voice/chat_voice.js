@@ -37,6 +37,7 @@ function micIcon() {
 export function createChatVoice({ list, composerRow, input, toolbarRight, sendText }) {
   const speaker = createSpeaker();
   const tracks = new WeakMap(); // message node -> Track (audio kept for replay)
+  const byId = new Map(); // message id -> Track (survives a re-render of the history)
   const notes = new WeakMap(); // message node -> {note, text, view}
   let live = null; // the reply being streamed: {view, splitter, track, queued, closed, ready}
   let force = false; // the voice mode speaks even when tts_enabled is off
@@ -87,6 +88,7 @@ export function createChatVoice({ list, composerRow, input, toolbarRight, sendTe
     tracks.set(node, track);
     node.classList.add("speaking");
     const result = await speaker.play(track);
+    if (node.dataset.id) byId.set(node.dataset.id, track);
     node.classList.remove("speaking");
     if (parts) parts.play.textContent = t("voice.play");
     if (track.items.length) node.classList.add("has-audio");
@@ -96,7 +98,7 @@ export function createChatVoice({ list, composerRow, input, toolbarRight, sendTe
 
   function replay(view) {
     const node = view.node;
-    let track = tracks.get(node);
+    let track = tracks.get(node) || byId.get(node.dataset.id);
     if (track) track = track.replay();
     else {
       track = new Track();

@@ -153,7 +153,11 @@ export function createVoiceMode({ speaker, sendText, speakingDone, setForce }) {
       errorLine.textContent = "";
       setState("thinking");
       const unwatch = watchBargeIn(() => (bargedIn = true));
-      const res = await sendText(text.trim());
+      let res = await sendText(text.trim());
+      while (res && !res.ok && res.error && res.error.type === "Busy" && active && gen === loopGen) {
+        await sleep(300); // a reply typed in the chat is still streaming
+        res = await sendText(text.trim());
+      }
       if (!active || gen !== loopGen) return unwatch();
       if (!res || !res.ok) {
         unwatch();
