@@ -276,3 +276,27 @@ def test_screenshots_en_and_settings(page: Opened, vs: VoiceServer) -> None:
     expect(p.locator("#settings-tab-voice")).to_have_text("语音")
     p.locator("#f-voice-tts_enabled").scroll_into_view_if_needed()
     shot(p, "voice-settings-zh.png")
+
+
+def test_attach_push_to_talk_works_on_any_button(page: Opened, vs: VoiceServer) -> None:
+    """The export other pages (the tray's quick chat) use."""
+    p = page.page
+    vs.phrases = ["from another page"]
+    p.evaluate(
+        """async () => {
+          const voice = await import('/js/voice/index.js');
+          const b = document.createElement('button');
+          b.id = 'other-ptt';
+          b.textContent = 'talk';
+          document.body.append(b);
+          window.__heard = [];
+          voice.attachPushToTalk(b, { onText: (text) => window.__heard.push(text) });
+        }"""
+    )
+    p.click("#other-ptt")
+    expect(p.locator("#other-ptt")).to_have_attribute("aria-pressed", "true")
+    time.sleep(5.5)
+    p.click("#other-ptt")
+    p.wait_for_function("() => window.__heard.length === 1")
+    assert p.evaluate("() => window.__heard") == ["from another page"]
+    assert p.locator("#chat-input").input_value() == ""  # only the caller got it
