@@ -13,6 +13,7 @@ conversation goes around twice and barge-in stops playback. Screenshots
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -203,9 +204,11 @@ def test_push_to_talk_fills_the_input_in_the_ui_language(page: Opened, vs: Voice
     expect(mic).to_be_visible()
     for lang, expected in (("zh", "你好数字生命"), ("en", "hello digital life")):
         p.select_option("#lang-select", lang)
+        expect(p.locator("html")).to_have_attribute("lang", "en" if lang == "en" else "zh-CN")
         p.fill("#chat-input", "")
         mic.click()
         expect(mic).to_have_attribute("aria-pressed", "true")
+        expect(p.locator("#chat-input")).to_have_attribute("placeholder", re.compile("Recording|正在录音"))
         time.sleep(5.5)  # the fake microphone says the words once in every 5.2 s
         if lang == "en":
             shot(p, "voice-mic-recording-en.png")
