@@ -15,6 +15,7 @@ import { createVoiceMode } from "./mode.js";
 import "./strings.js";
 
 const SVG = "http://www.w3.org/2000/svg";
+const MAX_CACHED = 30; // replies whose audio is kept for Play (older audio is released)
 
 function micIcon() {
   const svg = document.createElementNS(SVG, "svg");
@@ -38,6 +39,26 @@ export function createChatVoice({ list, composerRow, input, toolbarRight, sendTe
   const speaker = createSpeaker();
   const tracks = new WeakMap(); // message node -> Track (audio kept for replay)
   const byId = new Map(); // message id -> Track (survives a re-render of the history)
+  let cached = []; // [{node, track}], oldest first
+
+  function remember(node, track) {
+    const dropped = cached.filter((c) => c.node === node);
+    cached = cached.filter((c) => c.node !== node);
+    cached.push({ node, track });
+    tracks.set(node, track);
+    while (cached.length > MAX_CACHED) dropped.push(cached.shift());
+    const inUse = new Set(cached.flatMap((c) => c.track.items.map((i) => i.url)));
+    for (const old of dropped) {
+      if (old.node !== node && tracks.get(old.node) === old.track) {
+        tracks.delete(old.node);
+        old.node.classList.remove("has-audio");
+      }
+      for (const [id, t] of byId) if (t === old.track) byId.delete(id);
+      for (const item of old.track.items) {
+        if (item.url && !inUse.has(item.url)) URL.revokeObjectURL(item.url);
+      }
+    }
+  }
   const notes = new WeakMap(); // message node -> {note, text, view}
   let live = null; // the reply being streamed: {view, splitter, track, queued, closed, ready}
   let force = false; // the voice mode speaks even when tts_enabled is off
@@ -85,7 +106,7 @@ export function createChatVoice({ list, composerRow, input, toolbarRight, sendTe
       parts.note.hidden = true;
       parts.play.textContent = t("voice.stop");
     }
-    tracks.set(node, track);
+    remember(node, track);
     node.classList.add("speaking");
     const result = await speaker.play(track);
     if (node.dataset.id) byId.set(node.dataset.id, track);
