@@ -247,14 +247,15 @@ def test_voice_conversation_goes_around_twice_and_barge_in_stops_playback(
     assert [r for r in openai_server.chat_requests if is_chat(r)][1].last_user_text.endswith("second turn")
 
     # Barge-in: a long answer; the next words from the microphone stop it.
-    vs.speech_seconds = 8.0
+    vs.speech_seconds = 12.0
     p.wait_for_function("() => window.__v.states.filter((s) => s === 'speaking').length >= 3", timeout=30_000)
     p.wait_for_timeout(300)
     shot(p, "voice-mode-speaking-zh.png")
     # (an answer already synthesised before the switch may still be short)
-    p.wait_for_function("() => window.__v.idle.some((e) => e.duration > 7)", timeout=40_000)
-    stop = next(e for e in v(p, "idle") if e["duration"] and e["duration"] > 7)
-    assert stop["time"] < stop["duration"] - 1.0, stop  # stopped, not played to the end
+    # The words come every 5.2 s; echo cancellation may dull the first ones under playback.
+    p.wait_for_function("() => window.__v.idle.some((e) => e.duration > 11)", timeout=40_000)
+    stop = next(e for e in v(p, "idle") if e["duration"] and e["duration"] > 11)
+    assert stop["time"] < stop["duration"] - 0.5, stop  # stopped, not played to the end
     # ... and what was said becomes the next turn.
     sent = len(p.locator(".msg.user").all())
     p.wait_for_function(f"() => document.querySelectorAll('.msg.user').length > {sent}", timeout=20_000)
