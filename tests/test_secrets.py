@@ -87,7 +87,7 @@ def test_keyring_backend_keeps_the_key_and_no_file_is_written(
     assert store.status() == {
         "llm_api_key": True, "embed_api_key": False, "s3_access_key": False,
         "s3_secret_key": False, "backup_passphrase": False, "weather_api_key": False,
-        "images_api_key": False,
+        "images_api_key": False, "tts_api_key": False, "stt_api_key": False,
     }
     assert not (tmp_path / SECRETS_FILE).exists()
     info = store.info()

@@ -5,6 +5,7 @@ import { call, on } from "./transport.js";
 import { t, applyStatic, onLangChange } from "./i18n.js";
 import { el, clear, confirmDialog, toast, progressBar, errorTitle } from "./ui.js";
 import { createAttachTray, attachmentsNode } from "./attach.js";
+import { createChatVoice } from "./voice/index.js";
 
 export function createChat(root, { getInfo, navigate, setStatus }) {
   let pending = null; // the turn in flight: {text, userNode, view, done}
@@ -34,12 +35,8 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
     on: { click: clearConversation },
   });
   const taskArea = el("div.task-area#chat-task");
-  const toolbar = el(
-    "div.chat-toolbar",
-    {},
-    el("div.toolbar-left", {}, modelLine, gaugeBox),
-    el("div.toolbar-right", {}, consolidateBtn, clearBtn),
-  );
+  const toolbarRight = el("div.toolbar-right", {}, consolidateBtn, clearBtn);
+  const toolbar = el("div.chat-toolbar", {}, el("div.toolbar-left", {}, modelLine, gaugeBox), toolbarRight);
 
   const bannerTitle = el("strong.banner-title");
   const bannerMsg = el("span.banner-msg");
@@ -83,15 +80,12 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
     dataset: { i18n: "chat.send" },
     on: { click: () => send() },
   });
-  const composer = el(
-    "div.composer",
-    {},
-    attach.tray,
-    el("div.composer-row", {}, attach.button, attach.picker, input, sendBtn),
-    el("div.composer-hint", { dataset: { i18n: "chat.hint" } }),
-  );
+  const composerRow = el("div.composer-row", {}, attach.button, attach.picker, input, sendBtn);
+  const composer = el("div.composer", {}, attach.tray, composerRow, el("div.composer-hint", { dataset: { i18n: "chat.hint" } }));
   root.append(toolbar, taskArea, banner, list, composer);
   list.append(empty);
+  // Speech: replies read aloud, Play/Retry on messages, the mic button, voice mode.
+  const voice = createChatVoice({ list, composerRow, input, toolbarRight, sendText: (text) => send(text) });
 
   // ---- rendering -----------------------------------------------------------
   function nearBottom() {
@@ -191,6 +185,7 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
       },
     };
     copyBtn.addEventListener("click", () => copyText(view.content, copyBtn));
+    voice.decorate(view);
     return view;
   }
 
@@ -205,6 +200,7 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
         view.setRecalled(m.recalled);
         view.setAttachments(m.attachments);
         view.node.classList.remove("typing");
+        if (m.id !== undefined) view.node.dataset.id = String(m.id);
         list.append(view.node);
       }
     }
@@ -283,7 +279,7 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
 
   async function send(retryText, retryAttached) {
     const text = retryText !== undefined ? retryText : input.value.trim();
-    if ((!text && !attach.count() && !retryAttached) || busy) return;
+    if ((!text && !attach.count() && !retryAttached) || busy) return { ok: false, error: { type: "Busy", message: "" } };
     const attached = retryAttached || attach.take();
     if (retryText === undefined) {
       input.value = "";
@@ -302,12 +298,14 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
     scrollDown(true);
     pending = { text, attached, user, view, done: false };
     const turn = pending;
+    voice.replyStarted(view);
     const res = await call("chat_send", { text, ...attached });
     if (res.ok) finish(turn, res);
     else fail(turn, res.error);
     if (pending === turn) pending = null;
     setBusy(false);
     input.focus();
+    return res;
   }
 
   function finish(turn, res) {
@@ -320,6 +318,7 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
     view.setAttachments(res.reply_attachments);
     view.node.classList.remove("typing");
     if (res.message_id !== undefined) view.node.dataset.id = String(res.message_id);
+    voice.replyDone(view, res);
     for (const notice of res.notices || []) {
       const text = typeof notice === "string" ? notice : notice && notice.message;
       if (text) toast(text);
@@ -335,6 +334,7 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
   function fail(turn, error) {
     if (turn.done) return;
     turn.done = true;
+    voice.replyFailed(turn.view);
     turn.view.node.remove();
     turn.user.classList.add("failed");
     turn.user.querySelector(".msg-failed").hidden = false;

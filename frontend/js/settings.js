@@ -4,8 +4,9 @@
 import { call, on } from "./transport.js";
 import { t, pick, getLang, onLangChange, hasKey } from "./i18n.js";
 import { el, clear, confirmDialog, toast, progressBar, errorTitle, getPath, setPath } from "./ui.js";
+import { voiceSettingsBox } from "./voice/index.js";
 
-const SECTIONS = ["llm", "embed", "memory", "appearance", "plugins", "other"];
+const SECTIONS = ["llm", "embed", "memory", "appearance", "plugins", "voice", "other"];
 const SKIP = new Set(["schema_version"]);
 const ENV_NAMES = {
   "llm.base_url": "DL_LLM_BASE_URL",
@@ -22,6 +23,8 @@ const SECRET_AFTER = {
   "embed.base_url": "embed_api_key",
   "plugins.weather_location": "weather_api_key",
   "images.base_url": "images_api_key",
+  "voice.openai_tts_voice": "tts_api_key",
+  "voice.stt_model": "stt_api_key",
 };
 
 function sectionOf(path) {
@@ -30,6 +33,8 @@ function sectionOf(path) {
   if (head === "backup") return "cloud"; // edited on Memory → Cloud backup, not listed here
   if (head === "plugins" || head === "images") return "plugins";
   if (!path.includes(".") || ["ui", "appearance", "avatar"].includes(head)) return "appearance";
+  if (head === "voice") return "voice";
+  if (!path.includes(".") || ["ui", "appearance"].includes(head)) return "appearance";
   return "other";
 }
 
@@ -152,6 +157,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     }
     if (active === "llm") form.append(testBox("llm"));
     if (active === "plugins") form.append(weatherBox());
+    if (active === "voice") form.append(voiceSettingsBox({ onUploaded: () => load() }));
     if (active === "embed") {
       form.append(testBox("embed"));
       form.append(indexBox());

@@ -239,6 +239,87 @@ class AvatarSettings(BaseModel):
         "Where the background picture goes: behind the whole window or the avatar area.",
         "背景图片的位置：整个窗口后面，或仅形象区域。",
         default="avatar", title="Background area || 背景区域",
+class VoiceSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tts_enabled: bool = _f(
+        "Speak replies aloud as they arrive (needs a speech service below).",
+        "回复时朗读出来（需要下面的语音合成服务）。",
+        default=False,
+        title="Read replies aloud || 朗读回复",
+    )
+    tts_provider: Literal["f5", "fish", "openai"] = _f(
+        "Speech service: F5-TTS API, Fish Speech API, or an OpenAI-compatible /audio/speech.",
+        "语音合成服务：F5-TTS API、Fish Speech API，或兼容 OpenAI 的 /audio/speech。",
+        default="f5",
+        title="Speech service || 语音合成服务",
+    )
+    f5_url: str = _f(
+        "F5-TTS API address (jianchang512/f5-tts-api).",
+        "F5-TTS API 地址（jianchang512/f5-tts-api）。",
+        default="http://127.0.0.1:5010/api",
+        title="F5-TTS address || F5-TTS 地址",
+    )
+    fish_url: str = _f(
+        "Fish Speech API address (the app posts to /v1/tts).",
+        "Fish Speech API 地址（请求发往 /v1/tts）。",
+        default="http://127.0.0.1:8080",
+        title="Fish Speech address || Fish Speech 地址",
+    )
+    openai_tts_url: str = _f(
+        "OpenAI-compatible endpoint with /audio/speech (e.g. https://api.openai.com/v1). "
+        "Its key goes in the key store.",
+        "兼容 OpenAI 的语音合成地址（提供 /audio/speech，如 https://api.openai.com/v1）。"
+        "密钥保存在密钥库中。",
+        default="",
+        title="OpenAI-compatible speech address || 兼容 OpenAI 的语音合成地址",
+    )
+    openai_tts_model: str = _f(
+        "Speech model.", "语音合成模型。", default="tts-1",
+        title="Speech model || 语音合成模型",
+    )
+    openai_tts_voice: str = _f(
+        "Voice name.", "音色名称。", default="alloy",
+        title="Voice || 音色",
+    )
+    reference_file: str = _f(
+        "Reference voice clip for F5-TTS and Fish Speech (uploaded below; kept in the "
+        "data dir's voice folder).",
+        "F5-TTS 与 Fish Speech 的参考音频（在下方上传，保存在数据目录的 voice 文件夹）。",
+        default="", max_length=200,
+        title="Reference clip || 参考音频",
+    )
+    reference_text: str = _f(
+        "What the reference clip says, word for word.",
+        "参考音频里说的话（逐字）。",
+        default="", max_length=2000,
+        title="Reference clip text || 参考音频文本",
+    )
+    stt_provider: Literal["off", "browser", "openai"] = _f(
+        "Speech recognition: the browser's own (Web Speech API, where the window has "
+        "it), or an OpenAI-compatible /audio/transcriptions service (whisper servers).",
+        "语音识别：浏览器自带（Web Speech API，窗口支持时），或兼容 OpenAI 的 "
+        "/audio/transcriptions 服务（whisper 服务）。",
+        default="browser",
+        title="Speech recognition || 语音识别",
+    )
+    stt_url: str = _f(
+        "OpenAI-compatible endpoint with /audio/transcriptions (e.g. http://127.0.0.1:8000/v1). "
+        "Also used when the window has no Web Speech API.",
+        "兼容 OpenAI 的语音识别地址（提供 /audio/transcriptions，如 http://127.0.0.1:8000/v1）。"
+        "窗口不支持 Web Speech API 时也用它。",
+        default="",
+        title="Transcription address || 语音识别地址",
+    )
+    stt_model: str = _f(
+        "Transcription model.", "语音识别模型。", default="whisper-1",
+        title="Transcription model || 语音识别模型",
+    )
+    silence_ms: int = _f(
+        "Voice conversation: this much silence ends what you say (milliseconds).",
+        "连续语音对话：静音多久算你说完（毫秒）。",
+        default=1200, ge=300, le=10_000,
+        title="Silence that ends a turn (ms) || 说完判定静音（毫秒）",
     )
 
 
@@ -267,6 +348,9 @@ class Settings(BaseModel):
     avatar: AvatarSettings = _f(
         "The avatar beside the chat.", "聊天旁的形象。", default_factory=AvatarSettings,
         title="Avatar || 形象",
+    voice: VoiceSettings = _f(
+        "Voice: speech output and input.", "语音：朗读与语音输入。",
+        default_factory=VoiceSettings, title="Voice || 语音",
     )
 
 

@@ -58,6 +58,8 @@ SECRET_NAMES = (
     "backup_passphrase",
     "weather_api_key",
     "images_api_key",
+    "tts_api_key",
+    "stt_api_key",
 )
 ENV_NAMES = {"llm_api_key": "DL_LLM_API_KEY", "embed_api_key": "DL_EMBED_API_KEY"}
 SECRETS_FILE = "secrets.json"

@@ -49,6 +49,7 @@ from .params import (
     invalid,
 )
 from .plugins_api import PLUGIN_METHODS, PluginsApi
+from .voice_api import VOICE_METHODS, VoiceApi
 
 __all__ = ["API_METHODS", "Api", "InvalidInput"]
 
@@ -61,7 +62,7 @@ API_METHODS = (
     "budget_gauge", "context_preview", "settings_get", "settings_set", "secret_set",
     "secret_delete", "test_connection", "index_status", "index_rebuild", "page_ready",
     "attachment_get",
-    *MEMORY_METHODS, *BACKUP_METHODS, *PLUGIN_METHODS, *AVATAR_METHODS,
+    *MEMORY_METHODS, *BACKUP_METHODS, *PLUGIN_METHODS, *AVATAR_METHODS, *VOICE_METHODS,
 )
 TEST_TIMEOUT = 20.0  # seconds, at most, for test_connection
 
@@ -71,7 +72,7 @@ _BACK_ONLINE = {"en": "The model service answers again.", "zh": "模型服务已
 # -- the API ---------------------------------------------------------------
 
 
-class Api(MemoryApi, BackupApi, PluginsApi, AvatarApi):
+class Api(MemoryApi, BackupApi, PluginsApi, AvatarApi, VoiceApi):
     """The page's API. ``emit(name, payload)`` pushes events to the page.
     The memory pages' and backup methods come from the mixins."""
 

@@ -207,3 +207,19 @@ class ImageMaker(Protocol):
     def make(self, prompt: str) -> tuple[bytes, str]:
         """The picture's bytes and MIME type, or a ``ServiceError``."""
         ...
+
+
+class SpeechSynth(Protocol):
+    """Text to speech (F5-TTS, Fish Speech, an OpenAI-compatible ``/audio/speech``)."""
+
+    def synthesize(self, text: str) -> tuple[bytes, str]:
+        """The audio's bytes and MIME type, or a ``ServiceError``."""
+        ...
+
+
+class Transcriber(Protocol):
+    """Speech to text (an OpenAI-compatible ``/audio/transcriptions``)."""
+
+    def transcribe(self, audio: bytes, mime: str, language: str) -> str:
+        """The text said in ``audio`` (``language``: ISO 639-1, e.g. "zh")."""
+        ...
