@@ -15,12 +15,16 @@ import importlib.util
 import os
 import shutil
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 
-__all__ = ["CATALOG", "DemoModel", "DemoSpec", "DemoUnavailable", "locate", "runtime_problem"]
+__all__ = [
+    "CATALOG", "DemoModel", "DemoSpec", "DemoUnavailable", "check", "locate", "runtime_problem",
+    "spec_for",
+]
 
 INSTALL_HINT = "run scripts/install.sh (or ./start.sh) to install it"
 
@@ -81,7 +85,7 @@ class DemoModel:
 _join_lock = threading.Lock()
 
 
-def cache_dir(env: os._Environ[str] | dict[str, str] | None = None) -> Path:
+def cache_dir(env: Mapping[str, str] | None = None) -> Path:
     """``$XDG_CACHE_HOME/dl-app/models`` (the platform's cache dir elsewhere)."""
     env = os.environ if env is None else env
     xdg = env.get("XDG_CACHE_HOME")
@@ -157,14 +161,31 @@ def runtime_problem() -> str | None:
     return None
 
 
-def locate(key: str | None = None, env: dict[str, str] | None = None) -> DemoModel:
-    """The demo model file, ready to load. ``DL_DEMO_MODEL`` (a catalog key)
-    picks another candidate."""
+def spec_for(key: str | None = None, env: Mapping[str, str] | None = None) -> DemoSpec:
+    """The demo model chosen: ``DL_DEMO_MODEL`` (a catalog key), else the default."""
     environ = os.environ if env is None else env
     key = key or environ.get("DL_DEMO_MODEL") or DEFAULT_KEY
     spec = CATALOG.get(key)
     if spec is None:
         raise DemoUnavailable(f"unknown demo model '{key}' (known: {', '.join(CATALOG)})")
+    return spec
+
+
+def check(env: Mapping[str, str] | None = None) -> str | None:
+    """Why the demo model cannot run here, or None: the runtime is installed and
+    so are the model's packages (quick: nothing is read or joined)."""
+    try:
+        _parts(spec_for(None, env))
+    except DemoUnavailable as e:
+        return str(e)
+    return runtime_problem()
+
+
+def locate(key: str | None = None, env: Mapping[str, str] | None = None) -> DemoModel:
+    """The demo model file, ready to load. ``DL_DEMO_MODEL`` (a catalog key)
+    picks another candidate."""
+    environ = os.environ if env is None else env
+    spec = spec_for(key, environ)
     parts = _parts(spec)
     if len(parts) == 1:
         if parts[0].stat().st_size != spec.size:

@@ -47,6 +47,7 @@ from .params import (
     invalid,
 )
 from .plugins_api import PLUGIN_METHODS, PluginsApi
+from .setup_api import SETUP_METHODS, SetupApi
 
 __all__ = ["API_METHODS", "Api", "InvalidInput"]
 
@@ -59,7 +60,7 @@ API_METHODS = (
     "budget_gauge", "context_preview", "settings_get", "settings_set", "secret_set",
     "secret_delete", "test_connection", "index_status", "index_rebuild", "page_ready",
     "attachment_get",
-    *MEMORY_METHODS, *BACKUP_METHODS, *PLUGIN_METHODS,
+    *MEMORY_METHODS, *BACKUP_METHODS, *PLUGIN_METHODS, *SETUP_METHODS,
 )
 TEST_TIMEOUT = 20.0  # seconds, at most, for test_connection
 
@@ -69,7 +70,7 @@ _BACK_ONLINE = {"en": "The model service answers again.", "zh": "模型服务已
 # -- the API ---------------------------------------------------------------
 
 
-class Api(MemoryApi, BackupApi, PluginsApi):
+class Api(MemoryApi, BackupApi, PluginsApi, SetupApi):
     """The page's API. ``emit(name, payload)`` pushes events to the page.
     The memory pages' and backup methods come from the mixins."""
 
@@ -194,6 +195,7 @@ class Api(MemoryApi, BackupApi, PluginsApi):
             "self_name": profile.self_name,
             "user_name": profile.user_name,
             "inspector": bool(getattr(ui, "inspector", False)),
+            **self._model_info(mem),  # which model answers; a note for the demo model
         }
 
     def chat_history(self, params: Any = None) -> dict[str, Any]:
