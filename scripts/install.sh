@@ -62,7 +62,9 @@ install_demo() {
         tmp="$cache.tmp.$$"
         log="${TMPDIR:-/tmp}/dl-app-llama-build.$$.log"
         mkdir -p "$tmp"
-        if CMAKE_ARGS="$LLAMA_CMAKE_ARGS" .venv/bin/python -m pip wheel --quiet --no-deps \
+        # --no-cache-dir: pip's own wheel cache ignores CMAKE_ARGS (it could hand back a
+        # native build made earlier).
+        if CMAKE_ARGS="$LLAMA_CMAKE_ARGS" .venv/bin/python -m pip wheel --quiet --no-deps --no-cache-dir \
             "llama-cpp-python==$LLAMA_VERSION" -w "$tmp" >"$log" 2>&1; then
             mkdir -p "$cache"
             mv "$tmp"/llama_cpp_python-*.whl "$cache"/

@@ -101,6 +101,8 @@ def test_first_run_shows_the_setup_with_ollama_models_and_an_online_service(
         assert KEY not in json.dumps(settings)
         # Reopened from Settings: no longer a first run, the choice stays.
         page.click("#nav-settings")
+        expect(page.locator("#f-llm-provider")).to_have_value("openai")
+        shot(o, f"setup-settings-entry-{lang}.png")
         page.click("#setup-open")
         expect(page.locator("#setup .setup-card")).to_be_visible()
         page.click("#setup-later")
