@@ -123,7 +123,9 @@ def _chat_tty(mem: Any) -> int:
     zh = mem.app.lang == "zh"
     state = mem.app.state.load()
     me, ai = state.profile.user_name, state.profile.self_name
-    model = mem.engine.chat.model_name
+    from .cli_setup import model_label
+
+    model = model_label(mem)
     hint = (
         f"和{ai}聊天（模型：{model}）。/consolidate 写日记，/clear 清除对话，/quit 退出。"
         if zh

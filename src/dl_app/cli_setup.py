@@ -13,14 +13,14 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import first_run
 from .paths import data_dir as default_data_dir
 from .settings import load_settings
 from .wiring import resolve_lang
 
-__all__ = ["SetupCancelled", "prepare"]
+__all__ = ["SetupCancelled", "model_label", "prepare"]
 
 T = {
     "en": {
@@ -201,3 +201,14 @@ def prepare(
     url = load_settings(root, env).llm.base_url
     print(f"dl-app: {T[lang]['piped_none'].format(why=demo.problem, url=url)}", file=sys.stderr)
     return env
+
+
+def model_label(mem: Any) -> str:
+    """The answering model's name, with a note when it is the tiny demo model."""
+    from .adapters.llm_local import LocalChatModel
+
+    chat = mem.engine.chat
+    if isinstance(chat, LocalChatModel):
+        lang = "zh" if mem.app.lang == "zh" else "en"
+        return f"{chat.model_name}, {first_run.DEMO_NOTE[lang]}"
+    return str(chat.model_name)
