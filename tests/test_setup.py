@@ -262,3 +262,26 @@ def test_first_run_in_a_pipe_answers_without_asking(data_dir: Path) -> None:
     else:
         assert "the demo model is unavailable" in out.stderr
     assert not (data_dir / "settings.json").exists()  # nothing chosen for the user
+
+
+def test_without_the_demo_model_a_pipe_says_so_and_falls_back(data_dir: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "dl_app", "chat"], input="Hello!\n", capture_output=True,
+        text=True, timeout=300, env=chat_env(data_dir, DL_DEMO_MODEL="missing-model"),
+    )
+    assert "no chat model is set up, and the demo model is unavailable" in out.stderr
+    assert "unknown demo model 'missing-model'" in out.stderr
+    assert "trying the default service at http://127.0.0.1:11434/v1" in out.stderr
+
+
+def test_a_chosen_but_missing_demo_model_fails_the_turn_clearly(
+    bridge: Api, data_dir: Path, events: Events, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DL_DEMO_MODEL", "missing-model")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "settings.json").write_text(json.dumps({"llm": {"provider": "demo"}}))
+    res = bridge.chat_send({"text": "你好"})
+    assert res["ok"] is False and res["error"]["type"] == "ModelNotFound"
+    assert res["error"]["message"].startswith("The demo model is unavailable: unknown demo model")
+    assert events.named("service.status")[-1]["ok"] is False  # the page shows the banner
+    assert bridge.chat_history()["messages"] == []  # nothing changed
