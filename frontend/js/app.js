@@ -7,6 +7,7 @@ import { createSettings } from "./settings.js";
 import { createInspector } from "./inspector.js";
 import { createMemory, MEMORY_TABS } from "./memory.js";
 import { createAvatar } from "./avatar/index.js";
+import { initSetup } from "./setup.js";
 
 const PAGES = ["chat", "memory", "settings", "inspector"];
 const THEMES = ["system", "light", "dark"];
@@ -193,6 +194,8 @@ async function start() {
   applyInfo();
   await chat.load();
   navigate((window.location.hash || "#chat").slice(1));
+  // First run: choose a model (also reachable from Settings).
+  await initSetup({ settingsRoot: document.getElementById("page-settings"), async onApplied() { if (await refreshInfo()) applyInfo(); await settings.load(); chat.refreshGauge(); } });
   document.documentElement.dataset.ready = "1";
   call("page_ready");
 }

@@ -211,7 +211,8 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
   function renderModelLine() {
     const info = getInfo() || {};
     modelLine.textContent = info.model
-      ? t(info.base_url ? "chat.modelAt" : "chat.model", { model: info.model, url: info.base_url })
+      ? t(info.base_url ? "chat.modelAt" : "chat.model", { model: info.model, url: info.base_url }) +
+        (info.model_note ? ` · ${info.model_note}` : "")
       : "";
     modelLine.title = modelLine.textContent;
   }

@@ -53,10 +53,10 @@ class Progress:
             self.stream.write(f"{self.label}: {done}/{total}\n")
 
 
-def _open() -> Any:
+def _open(env: Any = None) -> Any:
     from .memory import Memory
 
-    return Memory.open()
+    return Memory.open(env=env)
 
 
 def _err(message: str) -> None:
@@ -67,7 +67,14 @@ def _err(message: str) -> None:
 
 
 def cmd_chat(_args: argparse.Namespace) -> int:
-    mem = _open()
+    from .cli_setup import SetupCancelled, prepare
+
+    try:  # first run: choose a model (asks on a terminal; the demo model in a pipe)
+        env = prepare(sys.stdin.isatty())
+    except SetupCancelled as e:
+        _err(str(e))
+        return EXIT_ERROR
+    mem = _open(env)
     try:
         if mem.engine.is_idle():
             try:
@@ -116,7 +123,9 @@ def _chat_tty(mem: Any) -> int:
     zh = mem.app.lang == "zh"
     state = mem.app.state.load()
     me, ai = state.profile.user_name, state.profile.self_name
-    model = mem.app.settings.llm.model
+    from .cli_setup import model_label
+
+    model = model_label(mem)
     hint = (
         f"和{ai}聊天（模型：{model}）。/consolidate 写日记，/clear 清除对话，/quit 退出。"
         if zh

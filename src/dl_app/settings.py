@@ -35,6 +35,15 @@ def _f(en: str, zh: str, **kw: Any) -> Any:
 class LLMSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    provider: Literal["openai", "demo"] | None = _f(
+        "Which model answers: an OpenAI-compatible service (the address below: ollama, "
+        "DeepSeek, OpenAI, ...) or the offline demo model (tiny, runs on this computer; "
+        "for trying the app). Empty: not chosen yet (first-run setup).",
+        "由哪个模型回答：兼容 OpenAI 的服务（下面的地址：ollama、DeepSeek、OpenAI 等），"
+        "或离线演示模型（很小，在本机运行，仅供试用）。留空：尚未选择（首次运行设置）。",
+        default=None,
+        title="Model source || 模型来源",
+    )
     base_url: str = _f(
         "OpenAI-compatible endpoint of the chat model (ollama by default).",
         "兼容 OpenAI 的推理服务地址（默认 ollama）。",

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import prompts as prompt_files
 from .adapters.clock import SystemClock
@@ -21,10 +22,13 @@ from .adapters.weather_qweather import QWeather
 from .core.context import Budget
 from .core.engine import EngineConfig, MemoryEngine
 from .core.models import Attachment, Profile
-from .core.ports import ChatModel, Clock, Embedder, ImageMaker
+from .core.ports import ChatModel, Clock, Embedder, ImageMaker, TokenCounter
 from .paths import data_dir as default_data_dir
 from .prompts import Lang, PromptSet
 from .settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from .adapters.llm_local import LocalChatModel
 
 
 def resolve_lang(setting: str, env: Mapping[str, str] | None = None) -> Lang:
@@ -56,6 +60,22 @@ def _secrets(env: Mapping[str, str] | None, secrets: SecretStore | None) -> Secr
     return secrets if secrets is not None else SecretStore(default_data_dir(env), env)
 
 
+DEMO = "demo"
+
+
+def llm_provider(settings: Settings, env: Mapping[str, str] | None = None) -> str:
+    """``demo`` or ``openai``: ``DL_LLM_PROVIDER``, else ``openai`` when
+    ``DL_LLM_BASE_URL``/``DL_LLM_MODEL`` name a service, else the setting
+    (not chosen yet: ``openai``, the service address in the settings)."""
+    env = os.environ if env is None else env
+    forced = env.get("DL_LLM_PROVIDER", "").strip().lower()
+    if forced in (DEMO, "openai"):
+        return forced
+    if env.get("DL_LLM_BASE_URL") or env.get("DL_LLM_MODEL"):
+        return "openai"
+    return settings.llm.provider or "openai"
+
+
 def make_chat(
     settings: Settings,
     env: Mapping[str, str] | None = None,
@@ -63,6 +83,10 @@ def make_chat(
 ) -> ChatModel:
     from .adapters.llm_openai import OpenAIChatModel
 
+    if llm_provider(settings, env) == DEMO:
+        from .adapters.llm_local import LocalChatModel
+
+        return LocalChatModel(settings.memory.token_budget)
     s = settings.llm
     return OpenAIChatModel(
         base_url=s.base_url,
@@ -128,16 +152,19 @@ def build(
     state = SqliteStateStore(root / "state.sqlite3", default_profile(prompts))
     diary = LanceDiaryStore(root / "diary.lance")
     m = settings.memory
+    keys = SecretStore(root, env)
+    chat = chat or make_chat(settings, env, keys)
+    local = _local(chat)
     config = EngineConfig(
         budget=Budget(total=m.token_budget, reply=min(m.reply_tokens, m.token_budget // 3)),
         idle_hours=m.idle_hours,
-        recall_mode=settings.llm.recall_mode,
+        # The tiny demo model cannot call tools: the app recalls with each message.
+        recall_mode="auto" if local is not None else settings.llm.recall_mode,
         recall_rounds=m.recall_rounds,
         recall_k=m.recall_k,
         temperature=settings.llm.temperature,
         vision=settings.llm.vision,
     )
-    keys = SecretStore(root, env)
     clock = clock or SystemClock()
     weather = make_weather(settings, lang, clock, keys)
 
@@ -146,12 +173,12 @@ def build(
         return [prompts.label("world_weather", weather=w) for w in weather.lines()]
 
     engine = MemoryEngine(
-        chat=chat or make_chat(settings, env, keys),
+        chat=chat,
         embedder=embedder or make_embedder(settings, env, keys),
         diary=diary,
         state=state,
         clock=clock,
-        counter=counter_for_model(settings.llm.model),
+        counter=_counter(chat, local, settings),
         prompts=prompts,
         config=config,
         world_extra=world_extra,
@@ -159,6 +186,22 @@ def build(
         save_attachment=lambda data, mime, name: _save_picture(root, data, mime, name),
     )
     return App(root, settings, lang, prompts, engine, state, weather)
+
+
+def _local(chat: ChatModel) -> LocalChatModel | None:
+    from .adapters.llm_local import LocalChatModel
+
+    return chat if isinstance(chat, LocalChatModel) else None
+
+
+def _counter(chat: ChatModel, local: LocalChatModel | None, settings: Settings) -> TokenCounter:
+    """The local model's own tokenizer for it; Qwen's (× a safety factor for
+    other families) for a service."""
+    if local is not None:
+        from .adapters.llm_local import LocalCounter
+
+        return LocalCounter(local, counter_for_model(chat.model_name))
+    return counter_for_model(settings.llm.model)
 
 
 def make_weather(settings: Settings, lang: Lang, clock: Clock, keys: SecretStore) -> QWeather:

@@ -50,6 +50,7 @@ from .params import (
 )
 from .plugins_api import PLUGIN_METHODS, PluginsApi
 from .voice_api import VOICE_METHODS, VoiceApi
+from .setup_api import SETUP_METHODS, SetupApi
 
 __all__ = ["API_METHODS", "Api", "InvalidInput"]
 
@@ -63,6 +64,7 @@ API_METHODS = (
     "secret_delete", "test_connection", "index_status", "index_rebuild", "page_ready",
     "attachment_get",
     *MEMORY_METHODS, *BACKUP_METHODS, *PLUGIN_METHODS, *AVATAR_METHODS, *VOICE_METHODS,
+    *SETUP_METHODS,
 )
 TEST_TIMEOUT = 20.0  # seconds, at most, for test_connection
 
@@ -72,7 +74,7 @@ _BACK_ONLINE = {"en": "The model service answers again.", "zh": "模型服务已
 # -- the API ---------------------------------------------------------------
 
 
-class Api(MemoryApi, BackupApi, PluginsApi, AvatarApi, VoiceApi):
+class Api(MemoryApi, BackupApi, PluginsApi, AvatarApi, VoiceApi, SetupApi):
     """The page's API. ``emit(name, payload)`` pushes events to the page.
     The memory pages' and backup methods come from the mixins."""
 
@@ -197,6 +199,7 @@ class Api(MemoryApi, BackupApi, PluginsApi, AvatarApi, VoiceApi):
             "self_name": profile.self_name,
             "user_name": profile.user_name,
             "inspector": bool(getattr(ui, "inspector", False)),
+            **self._model_info(mem),  # which model answers; a note for the demo model
         }
 
     def chat_history(self, params: Any = None) -> dict[str, Any]:

