@@ -248,6 +248,9 @@ class AvatarSettings(BaseModel):
         "Where the background picture goes: behind the whole window or the avatar area.",
         "背景图片的位置：整个窗口后面，或仅形象区域。",
         default="avatar", title="Background area || 背景区域",
+    )
+
+
 class VoiceSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -357,6 +360,7 @@ class Settings(BaseModel):
     avatar: AvatarSettings = _f(
         "The avatar beside the chat.", "聊天旁的形象。", default_factory=AvatarSettings,
         title="Avatar || 形象",
+    )
     voice: VoiceSettings = _f(
         "Voice: speech output and input.", "语音：朗读与语音输入。",
         default_factory=VoiceSettings, title="Voice || 语音",

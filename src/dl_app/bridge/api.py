@@ -49,8 +49,8 @@ from .params import (
     invalid,
 )
 from .plugins_api import PLUGIN_METHODS, PluginsApi
-from .voice_api import VOICE_METHODS, VoiceApi
 from .setup_api import SETUP_METHODS, SetupApi
+from .voice_api import VOICE_METHODS, VoiceApi
 
 __all__ = ["API_METHODS", "Api", "InvalidInput"]
 
