@@ -69,12 +69,24 @@ def _documents(_root: Path) -> str:
     return "markitdown (HTML)"
 
 
+def _backup(_root: Path) -> str:
+    import boto3
+
+    client = boto3.session.Session(
+        aws_access_key_id="selftest", aws_secret_access_key="selftest", region_name="us-east-1"
+    ).client("s3", endpoint_url="http://127.0.0.1:9")  # built only: no request is made
+    if not hasattr(client, "list_objects_v2"):
+        raise RuntimeError("the S3 client has no list_objects_v2")
+    return "boto3 S3 client (service model loaded)"
+
+
 CHECKS: tuple[tuple[str, Callable[[Path], str]], ...] = (
     ("frontend", _frontend),
     ("engine", _engine),
     ("embedder", _embedder),
     ("tokenizer", _tokenizer),
     ("documents", _documents),
+    ("backup", _backup),
 )
 
 
