@@ -110,7 +110,7 @@ def test_settings_set_persists_rebuilds_and_rejects_bad_values(
     assert paths["llm.recall_mode"]["choices"] == ["tool", "auto", "off"]
     assert paths["llm.temperature"]["nullable"] is True
     assert paths["llm.model"]["label"]["zh"] == "模型" and paths["llm.model"]["help"]["en"]
-    assert [g["path"] for g in got["groups"]] == ["llm", "embed", "memory", "backup", "plugins", "images"]
+    assert [g["path"] for g in got["groups"]] == ["llm", "embed", "memory", "backup", "plugins", "images", "app"]
     assert ok(api.budget_gauge())["budget"] == 3000
 
     res = ok(api.settings_set({"patch": {"memory": {"token_budget": 4000}}}))

@@ -245,6 +245,7 @@ def _qt_app() -> Any:
     lets the tray icon be created on this (the GUI) thread before the loop starts."""
     from qtpy.QtWidgets import QApplication
 
+    os.environ["QT_STYLE_OVERRIDE"] = ""  # as pywebview does before it makes the app
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("DigitalLife")
     app.setApplicationDisplayName(TITLE)
