@@ -117,23 +117,29 @@ class Registry(Protocol):
     def delete(self, name: str) -> None: ...
 
 
+def _winreg() -> Any:
+    import importlib
+
+    return importlib.import_module("winreg")  # Windows only
+
+
 class WinRegistry:
     """``HKCU\\...\\Run`` through ``winreg`` (Windows only)."""
 
     def _key(self, write: bool) -> Any:
-        import winreg  # type: ignore[import-not-found,unused-ignore]
+        winreg = _winreg()
 
         access = winreg.KEY_SET_VALUE if write else winreg.KEY_QUERY_VALUE
         return winreg.CreateKeyEx(winreg.HKEY_CURRENT_USER, RUN_KEY, 0, access)
 
     def set(self, name: str, value: str) -> None:
-        import winreg  # type: ignore[import-not-found,unused-ignore]
+        winreg = _winreg()
 
         with self._key(True) as key:
             winreg.SetValueEx(key, name, 0, winreg.REG_SZ, value)
 
     def get(self, name: str) -> str | None:
-        import winreg  # type: ignore[import-not-found,unused-ignore]
+        winreg = _winreg()
 
         with self._key(False) as key:
             try:
@@ -143,7 +149,7 @@ class WinRegistry:
         return str(value)
 
     def delete(self, name: str) -> None:
-        import winreg  # type: ignore[import-not-found,unused-ignore]
+        winreg = _winreg()
 
         with self._key(True) as key, contextlib.suppress(FileNotFoundError):
             winreg.DeleteValue(key, name)

@@ -70,7 +70,7 @@ def _documents(_root: Path) -> str:
 
 
 def _backup(_root: Path) -> str:
-    import boto3
+    import boto3  # type: ignore[import-untyped,unused-ignore]
 
     client = boto3.session.Session(
         aws_access_key_id="selftest", aws_secret_access_key="selftest", region_name="us-east-1"

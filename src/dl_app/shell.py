@@ -246,7 +246,7 @@ def _qt_app() -> Any:
     from qtpy.QtWidgets import QApplication
 
     os.environ["QT_STYLE_OVERRIDE"] = ""  # as pywebview does before it makes the app
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app: Any = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("DigitalLife")
     app.setApplicationDisplayName(TITLE)
     with contextlib.suppress(Exception):
@@ -288,8 +288,13 @@ def run(
     root = data_dir()
     desktop_ref: list[Desktop] = []
     claimed = None
+
+    def on_command(command: str) -> None:
+        if desktop_ref:
+            desktop_ref[0].on_command(command)
+
     if single_instance:
-        claimed = single.claim(root, lambda cmd: desktop_ref and desktop_ref[0].on_command(cmd))
+        claimed = single.claim(root, on_command)
         if claimed is None:
             if single.notify(root, "focus"):
                 _say("dl-app: Digital Life is already running; brought it to the front")

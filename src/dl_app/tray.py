@@ -217,7 +217,7 @@ class PystrayTray:
     """``pystray`` for Windows and macOS (not exercised on the Linux CI)."""
 
     def __init__(self, host: TrayHost, lang: str) -> None:
-        import pystray
+        import pystray  # type: ignore[import-not-found,unused-ignore]
         from PIL import Image
 
         self.host = host
