@@ -326,6 +326,9 @@ def run(
             _say(f"{READY_LINE} in {time.monotonic() - started:.1f} s")
 
     watch_ready(api, on_ready)
+    prewarm = getattr(api, "app_info", None)
+    if callable(prewarm):  # open the engine while Qt WebEngine starts, not after
+        threading.Thread(target=prewarm, name="dl-prewarm", daemon=True).start()
     from . import autostart, tray
 
     desktop = Desktop(
