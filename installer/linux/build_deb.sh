@@ -4,6 +4,7 @@
 #   installer/linux/build_deb.sh [BUNDLE_DIR] [OUT_DIR]
 #     BUNDLE_DIR  default build/out/dist/dl-app
 #     OUT_DIR     default build/out
+#   DL_VERSION, DEB_MAINTAINER override the version and the Maintainer field.
 #
 # Installs to /opt/digital-life, links /usr/bin/dl-app to it, and adds the menu entry
 # (/usr/share/applications/digital-life.desktop) and the icon (hicolor 256 px + SVG).
@@ -36,13 +37,12 @@ cat > "$STAGE/DEBIAN/control" <<CONTROL
 Package: digital-life
 Version: $VERSION
 Architecture: $ARCH
-Maintainer: Digital Life <noreply@digitallife.app>
+Maintainer: ${DEB_MAINTAINER:-Digital Life <digital-life@localhost>}
 Installed-Size: $SIZE_KB
 Depends: libc6 (>= $GLIBC), libegl1, libgl1, libxkbcommon-x11-0, libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libnss3
 Recommends: fonts-noto-cjk
 Section: utils
 Priority: optional
-Homepage: https://github.com/digital-life/digital-life
 Description: Digital Life (数字生命), a companion that remembers
  A desktop companion with long-term memory: a self-concept, a profile of
  you, a running summary and a searchable diary. Talks to any
