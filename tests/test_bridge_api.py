@@ -111,7 +111,7 @@ def test_settings_set_persists_rebuilds_and_rejects_bad_values(
     assert paths["llm.temperature"]["nullable"] is True
     assert paths["llm.model"]["label"]["zh"] == "模型" and paths["llm.model"]["help"]["en"]
     assert [g["path"] for g in got["groups"]] == [
-        "llm", "embed", "memory", "backup", "plugins", "images", "avatar", "voice",
+        "llm", "embed", "memory", "backup", "plugins", "images", "avatar", "voice", "app",
     ]
     assert ok(api.budget_gauge())["budget"] == 3000
 

@@ -2,6 +2,7 @@
 
     dl-app                         the desktop window (same as ``dl-app window``)
     dl-app window [--selftest]     the window; --selftest closes it once the page is ready
+                                   (then checks the engine); --tray starts in the tray
     dl-app chat                    a conversation in the terminal
     dl-app memory show [--json]    names, self-concept, profile, diary count, summary
     dl-app memory consolidate      end the conversation now (write the diary entry)
@@ -186,9 +187,12 @@ def cmd_window(args: argparse.Namespace) -> int:
     from .shell import ShellUnavailable, run
 
     try:
+        selftest = getattr(args, "selftest", False)
         return run(
-            selftest=getattr(args, "selftest", False),
+            selftest=selftest,
             timeout=getattr(args, "timeout", 60.0),
+            single_instance=not selftest,
+            in_tray=getattr(args, "tray", False),
         )
     except ShellUnavailable as e:
         _err(f"the window cannot open here: {e}")
@@ -337,6 +341,9 @@ def parser() -> argparse.ArgumentParser:
     )
     win.add_argument(
         "--timeout", type=float, default=60.0, help="--selftest: seconds to wait (default 60)"
+    )
+    win.add_argument(
+        "--tray", action="store_true", help="start hidden in the tray (start on login)"
     )
     win.set_defaults(fn=cmd_window)
     sub.add_parser("chat", help="talk in the terminal").set_defaults(fn=cmd_chat)

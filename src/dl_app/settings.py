@@ -335,6 +335,28 @@ class VoiceSettings(BaseModel):
     )
 
 
+class AppSettings(BaseModel):
+    """The desktop app: tray icon, closing to the tray, starting on login."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tray_enabled: bool = _f(
+        "Show an icon in the system tray (open, quick chat, mute voice, quit).",
+        "在系统托盘显示图标（打开、快速聊天、静音、退出）。",
+        default=True, title="Tray icon || 托盘图标",
+    )
+    close_to_tray: bool = _f(
+        "Closing the window keeps Digital Life running in the tray (needs the tray icon).",
+        "关闭窗口后数字生命继续在托盘中运行（需要托盘图标）。",
+        default=False, title="Close to tray || 关闭时最小化到托盘",
+    )
+    start_on_login: bool = _f(
+        "Start Digital Life in the tray when you log in.",
+        "登录系统时在托盘中启动数字生命。",
+        default=False, title="Start on login || 开机登录时启动",
+    )
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -364,6 +386,10 @@ class Settings(BaseModel):
     voice: VoiceSettings = _f(
         "Voice: speech output and input.", "语音：朗读与语音输入。",
         default_factory=VoiceSettings, title="Voice || 语音",
+    )
+    app: AppSettings = _f(
+        "Desktop app: tray and start on login.", "桌面应用：托盘与开机启动。",
+        default_factory=AppSettings, title="Desktop app || 桌面应用",
     )
 
 

@@ -164,40 +164,46 @@ def _check_xcb_plugin() -> None:
 
 
 class Emitter:
-    """``emit(name, payload)`` → ``window.__dlEmit(name, payload)`` in the page.
+    """``emit(name, payload)`` → ``window.__dlEmit(name, payload)`` in every page.
 
-    Thread-safe (one script at a time); a no-op until the page has loaded and after the
-    window closes. Call it from worker threads (bridge calls run on their own threads),
-    never from the GUI thread: ``evaluate_js`` waits for the GUI thread."""
+    Thread-safe (one script at a time); a window gets events once its page has loaded
+    and until it closes (the main window and the quick-chat window both listen).
+    Call it from worker threads (bridge calls run on their own threads), never from
+    the GUI thread: ``evaluate_js`` waits for the GUI thread. ``observer(name)`` sees
+    every event name (the desktop uses it to notice replies while hidden)."""
 
     def __init__(self) -> None:
-        self._window: Any = None
-        self._live = threading.Event()
+        self._windows: list[tuple[Any, threading.Event]] = []
         self._lock = threading.Lock()
+        self.observer: Callable[[str], None] | None = None
 
     def attach(self, window: Any) -> None:
-        self._window = window
-        window.events.loaded += self._on_loaded
-        window.events.closing += self._on_closed
-        window.events.closed += self._on_closed
+        live = threading.Event()
+        window.events.loaded += live.set
+        window.events.closing += live.clear
+        window.events.closed += live.clear
+        with self._lock:
+            self._windows.append((window, live))
 
-    def _on_loaded(self) -> None:
-        self._live.set()
-
-    def _on_closed(self) -> None:
-        self._live.clear()
+    def revive(self, window: Any) -> None:
+        """The close of ``window`` was cancelled (hidden to the tray): its page lives."""
+        for w, live in self._windows:
+            if w is window:
+                live.set()
 
     def __call__(self, name: str, payload: Any = None) -> None:
-        if not self._live.is_set():
-            return
+        if self.observer is not None:
+            with contextlib.suppress(Exception):
+                self.observer(name)
         script = f"window.__dlEmit && window.__dlEmit({json.dumps(name)}, {json.dumps(payload)})"
         with self._lock:
-            if not self._live.is_set():
-                return
-            try:
-                self._window.evaluate_js(script)
-            except Exception as e:  # a page mid-reload or a closing window
-                log.debug("emit %s dropped: %s", name, e)
+            for window, live in list(self._windows):
+                if not live.is_set():
+                    continue
+                try:
+                    window.evaluate_js(script)
+                except Exception as e:  # a page mid-reload or a closing window
+                    log.debug("emit %s dropped: %s", name, e)
 
 
 def watch_ready(api: Any, on_ready: Callable[[], None]) -> None:
@@ -234,26 +240,76 @@ def _exit_watchdog(code: int, grace: float = 5.0) -> None:
     threading.Thread(target=watch, name="dl-exit-watchdog", daemon=True).start()
 
 
+def _qt_app() -> Any:
+    """Pywebview's Qt backend reuses an existing QApplication; making it here first
+    lets the tray icon be created on this (the GUI) thread before the loop starts."""
+    from qtpy.QtWidgets import QApplication
+
+    os.environ["QT_STYLE_OVERRIDE"] = ""  # as pywebview does before it makes the app
+    app: Any = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("DigitalLife")
+    app.setApplicationDisplayName(TITLE)
+    with contextlib.suppress(Exception):
+        from qtpy.QtGui import QIcon
+
+        app.setWindowIcon(QIcon(str(Path(__file__).resolve().parent / "icons" / "icon.png")))
+    return app
+
+
 def run(
     *,
     selftest: bool = False,
     timeout: float = 60.0,
     hold: float = 0.0,
     api_factory: Callable[[Callable[[str, Any], None]], Any] | None = None,
+    single_instance: bool = False,
+    in_tray: bool = False,
 ) -> int:
     """Open the window and run the GUI loop on this (main) thread.
 
     ``selftest``: close the window once the page has called ``page_ready`` (after
-    ``hold`` seconds) and return 0, or 1 if it did not within ``timeout`` seconds.
-    ``api_factory(emit)`` builds the ``js_api`` object (default: the bridge ``Api``).
+    ``hold`` seconds), then check the engine and the data dir (``selfcheck``); return
+    0, or 1 if the page did not report ready within ``timeout`` seconds or a check
+    failed. ``api_factory(emit)`` builds the ``js_api`` object (default: the bridge
+    ``Api``). ``single_instance``: if the app already runs on this data dir, ask it to
+    come to the front and return 0. ``in_tray``: start hidden in the tray (login).
     Raises :class:`ShellUnavailable` when the window cannot open here."""
     started = time.monotonic()
     gui = prepare_env()
     preflight()
-    index = frontend_dir() / "index.html"
+    frontend = frontend_dir()
+
+    from . import instance as single
+    from .desktop import Desktop
+    from .paths import data_dir
+    from .settings import AppSettings, SettingsError, load_settings
+    from .wiring import resolve_lang
+
+    root = data_dir()
+    desktop_ref: list[Desktop] = []
+    claimed = None
+
+    def on_command(command: str) -> None:
+        if desktop_ref:
+            desktop_ref[0].on_command(command)
+
+    if single_instance:
+        claimed = single.claim(root, on_command)
+        if claimed is None:
+            if single.notify(root, "focus"):
+                _say("dl-app: Digital Life is already running; brought it to the front")
+                return 0
+            raise ShellUnavailable(f"another dl-app holds {root} but does not answer")
+    try:
+        settings = load_settings(root)
+        app_settings, language = settings.app, settings.language
+    except SettingsError:  # the page shows the settings error; the window still opens
+        app_settings, language = AppSettings(), "auto"
 
     import webview
 
+    if gui == "qt":
+        _qt_app()
     emit = Emitter()
     if api_factory is None:
         from .bridge.api import Api
@@ -270,17 +326,25 @@ def run(
             _say(f"{READY_LINE} in {time.monotonic() - started:.1f} s")
 
     watch_ready(api, on_ready)
-    window = webview.create_window(
-        TITLE,
-        url=str(index),
-        js_api=api,
-        width=SIZE[0],
-        height=SIZE[1],
-        min_size=MIN_SIZE,
+    prewarm = getattr(api, "app_info", None)
+    if callable(prewarm):  # open the engine while Qt WebEngine starts, not after
+        threading.Thread(target=prewarm, name="dl-prewarm", daemon=True).start()
+    from . import autostart, tray
+
+    desktop = Desktop(
+        webview, api, emit, frontend, app_settings=app_settings,
+        lang=resolve_lang(language), autostart=autostart.Autostart(),
     )
+    desktop_ref.append(desktop)
+    emit.observer = desktop.note_event
+    has_tray = desktop.start_tray(tray.create_tray)
+    window = desktop.create_main(TITLE, SIZE, MIN_SIZE, hidden=in_tray and has_tray)
     if window is None:  # only when pywebview's GUI loop already runs elsewhere
         raise ShellUnavailable("pywebview did not create the window")
-    emit.attach(window)
+    desktop.watch_settings()
+    if app_settings.start_on_login and not selftest:
+        with contextlib.suppress(OSError):
+            desktop.autostart.enable()  # refresh the entry (the app may have moved)
     outcome = {"code": 0}
 
     def selftest_driver() -> None:
@@ -292,7 +356,7 @@ def run(
         guard = threading.Timer(15.0, os._exit, args=(2,))  # destroy() must not hang CI
         guard.daemon = True
         guard.start()
-        window.destroy()
+        desktop.quit()
 
     if selftest:
         threading.Thread(target=selftest_driver, name="dl-selftest", daemon=True).start()
@@ -307,5 +371,13 @@ def run(
                 close()
             except Exception:
                 log.exception("closing the bridge failed")
+        if claimed is not None:
+            claimed.close()
+    if selftest:
+        from .selfcheck import run_checks
+
+        tray_note = "shown" if has_tray else "none (this desktop has no system tray)"
+        if outcome["code"] == 0 and not run_checks(root, _say, tray=tray_note):
+            outcome["code"] = 1
     _exit_watchdog(outcome["code"])
     return outcome["code"]

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Build the one-folder bundle for this platform (Linux or macOS) with PyInstaller.
+#
+#   build/build.sh                  -> build/out/dist/dl-app/ (macOS also "Digital Life.app")
+#   PYTHON=/path/to/python build/build.sh
+#
+# Needs the app and the "build" extra installed in that Python:
+#   pip install -e '.[build]'
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+PYTHON="${PYTHON:-python3}"
+OUT="$ROOT/build/out"
+"$PYTHON" "$ROOT/build/icons/make_icons.py" >/dev/null
+export QT_API=pyside6
+"$PYTHON" -m PyInstaller --noconfirm --clean --log-level WARN \
+  --distpath "$OUT/dist" --workpath "$OUT/work" "$ROOT/build/dl-app.spec"
+# Strip debug symbols from the ELF files that still carry them, except the libraries
+# auditwheel vendored (numpy.libs/, pillow.libs/...): strip breaks their patched
+# headers ("ELF load command address/offset not page-aligned").
+if [ "$(uname)" = Linux ] && command -v strip >/dev/null; then
+  find "$OUT/dist/dl-app" -type f \( -name '*.so*' -o -name 'QtWebEngineProcess' \) \
+    -not -path '*.libs/*' -print0 |
+    while IFS= read -r -d '' f; do
+      if file -b "$f" | grep -q 'ELF.*not stripped'; then strip --strip-unneeded "$f" || true; fi
+    done
+fi
+du -sh "$OUT/dist/dl-app"
+echo "bundle: $OUT/dist/dl-app/dl-app"

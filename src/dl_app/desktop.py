@@ -1,0 +1,213 @@
+"""The running desktop app: the main window, the quick-chat window, the tray icon, and
+what the ``app`` settings ask for (close to tray, start on login).
+
+``shell.run`` builds one :class:`Desktop` and runs pywebview's loop; the tray and the
+single-instance server (``instance.py``) call :meth:`Desktop.show_main`,
+:meth:`Desktop.show_quick` and :meth:`Desktop.quit` from worker threads (pywebview's
+window calls wait for the GUI thread, so they must not run on it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .settings import AppSettings
+
+log = logging.getLogger(__name__)
+
+QUICK_TITLE = {"zh": "快速聊天 · 数字生命", "en": "Quick chat · Digital Life"}
+QUICK_SIZE = (380, 300)
+QUICK_MIN = (300, 220)
+
+
+class Desktop:
+    """Windows + tray of one app run. ``webview`` is the pywebview module."""
+
+    def __init__(
+        self,
+        webview: Any,
+        api: Any,
+        emitter: Any,
+        frontend: Path,
+        *,
+        app_settings: AppSettings,
+        lang: str,
+        autostart: Any = None,
+    ) -> None:
+        self.webview = webview
+        self.api = api
+        self.emitter = emitter
+        self.frontend = frontend
+        self.app_settings = app_settings
+        self.lang = lang
+        self.autostart = autostart
+        self.main: Any = None
+        self.quick: Any = None
+        self.tray: Any = None
+        self.quitting = False
+        self.main_hidden = False
+        self._stale_main = False  # a reply arrived while the main window was hidden
+        self._lock = threading.Lock()
+
+    # -- windows ---------------------------------------------------------------
+
+    def create_main(self, title: str, size: tuple[int, int], min_size: tuple[int, int],
+                    *, hidden: bool = False) -> Any:
+        window = self.webview.create_window(
+            title,
+            url=str(self.frontend / "index.html"),
+            js_api=self.api,
+            width=size[0],
+            height=size[1],
+            min_size=min_size,
+            hidden=hidden,
+        )
+        if window is None:
+            return None
+        self.main = window
+        self.main_hidden = hidden
+        self.emitter.attach(window)
+        window.events.closing += self._on_main_closing
+        window.events.closed += self._on_main_closed
+        return window
+
+    def show_main(self) -> None:
+        if self.main is None or self.quitting:
+            return
+        reload = self._stale_main
+        self._stale_main = False
+        self.main_hidden = False
+        self.main.show()
+        self.main.restore()  # un-minimize, raise, activate
+        if reload:  # quick-chat turns happened meanwhile: show them in the history
+            with contextlib.suppress(Exception):
+                self.main.evaluate_js("location.reload()")
+
+    def show_quick(self) -> None:
+        if self.quitting:
+            return
+        with self._lock:
+            if self.quick is None:
+                self._create_quick()
+                return
+        self.quick.show()
+        self.quick.restore()
+
+    def _create_quick(self) -> None:
+        x = y = None
+        with contextlib.suppress(Exception):
+            screen = self.webview.screens[0]
+            x = max(0, int(screen.width) - QUICK_SIZE[0] - 24)
+            y = max(0, int(screen.height) - QUICK_SIZE[1] - 64)
+        window = self.webview.create_window(
+            QUICK_TITLE.get(self.lang, QUICK_TITLE["en"]),
+            url=str(self.frontend / "quick.html"),
+            js_api=self.api,
+            width=QUICK_SIZE[0],
+            height=QUICK_SIZE[1],
+            min_size=QUICK_MIN,
+            x=x,
+            y=y,
+            on_top=True,
+        )
+        if window is None:
+            return
+        self.quick = window
+        self.emitter.attach(window)
+        window.events.closing += self._on_quick_closing
+
+    def quit(self) -> None:
+        """Close every window; the GUI loop ends with the last one."""
+        self.quitting = True
+        if self.tray is not None:
+            with contextlib.suppress(Exception):
+                self.tray.stop()
+        for window in (self.quick, self.main):
+            if window is not None:
+                with contextlib.suppress(Exception):
+                    window.destroy()
+
+    def on_command(self, command: str) -> None:
+        """A second start of the app asked for something (``instance.py``)."""
+        log.info("another start asked: %s", command)
+        print(f"dl-app: another start asked to {command}", flush=True)
+        if command == "quick":
+            self.show_quick()
+        else:
+            self.show_main()
+
+    def note_event(self, name: str) -> None:
+        """Called for each Python -> page event (see ``Emitter``)."""
+        if name == "chat.done" and self.main_hidden:
+            self._stale_main = True
+
+    # -- closing -----------------------------------------------------------------
+
+    def keeps_running_in_tray(self) -> bool:
+        return bool(self.app_settings.close_to_tray and self.tray is not None)
+
+    def _on_main_closing(self) -> bool | None:
+        if self.quitting or not self.keeps_running_in_tray():
+            return None
+        self.main_hidden = True
+        self.emitter.revive(self.main)
+        threading.Thread(target=self.main.hide, name="dl-hide", daemon=True).start()
+        return False  # cancel the close: the app lives on in the tray
+
+    def _on_main_closed(self) -> None:
+        if not self.quitting:
+            self.quit()  # the quick-chat window must not keep the app alive
+
+    def _on_quick_closing(self) -> bool | None:
+        if self.quitting:
+            return None
+        self.emitter.revive(self.quick)
+        threading.Thread(target=self.quick.hide, name="dl-hide", daemon=True).start()
+        return False  # keep it for the next quick chat
+
+    # -- tray and settings --------------------------------------------------------
+
+    def start_tray(self, factory: Callable[[Any, str], Any]) -> bool:
+        """Show the tray icon (``factory(host, lang)`` -> tray or None)."""
+        if self.tray is not None or not self.app_settings.tray_enabled:
+            return self.tray is not None
+        self.tray = factory(self, self.lang)
+        if self.tray is None:
+            return False
+        self.tray.start()
+        return True
+
+    def apply_settings(self, app: AppSettings) -> None:
+        """The ``app`` group after a change: start-on-login entry, tray visibility."""
+        before, self.app_settings = self.app_settings, app
+        if self.autostart is not None and before.start_on_login != app.start_on_login:
+            try:
+                self.autostart.apply(app.start_on_login)
+            except OSError as e:
+                log.warning("start on login: %s", e)
+        if self.tray is not None and not app.tray_enabled:
+            self.tray.stop()  # hidden; shown again on the next start
+            self.tray = None
+
+    def watch_settings(self) -> None:
+        """Re-apply the ``app`` group after each successful ``settings_set``."""
+        original = self.api.settings_set
+        desktop = self
+
+        def settings_set(_self: Any, *args: Any, **kwargs: Any) -> Any:
+            result = original(*args, **kwargs)
+            if isinstance(result, dict) and result.get("ok"):
+                try:
+                    app = AppSettings.model_validate(result["settings"].get("app", {}))
+                    desktop.apply_settings(app)
+                except Exception:
+                    log.exception("applying the app settings failed")
+            return result
+
+        self.api.settings_set = types.MethodType(settings_set, self.api)

