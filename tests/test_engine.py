@@ -174,6 +174,26 @@ def test_auto_recall_for_models_without_tools(
     assert "周末去爬山" in body["messages"][0]["content"]
 
 
+def test_auto_recall_embeds_the_message_only_when_words_match(
+    mem: Memory, openai_server: OpenAICompatServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_diary(mem, ("u-hike", "周末去爬山", "用户和朋友去爬了泰山，看了日出。"))
+    mem.engine.config = mem.engine.config.__class__(
+        **{**mem.engine.config.__dict__, "recall_mode": "auto"}
+    )
+    embedder = mem.engine.recaller.embedder
+    assert embedder is not None
+    queries: list[str] = []
+    real = embedder.embed_query
+    monkeypatch.setattr(embedder, "embed_query", lambda q: queries.append(q) or real(q))
+    mem.send("今天吃了什么好吃的")  # no word of the diary: full-text search alone answers
+    assert queries == []
+    assert "周末去爬山" not in openai_server.chat_requests[-1].body["messages"][0]["content"]
+    mem.send("我又想去爬泰山了")
+    assert queries == ["我又想去爬泰山了"]
+    assert "周末去爬山" in openai_server.chat_requests[-1].body["messages"][0]["content"]
+
+
 def test_long_conversation_stays_in_budget_and_summary_sees_replies(
     mem: Memory, openai_server: OpenAICompatServer, clock: FixedClock
 ) -> None:

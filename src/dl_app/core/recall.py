@@ -135,6 +135,10 @@ class Recaller:
         return out, found
 
     def auto_recall(self, text: str, exclude: set[str]) -> list[SearchHit]:
+        # Only full-text matches are kept below, so when the full-text search
+        # alone finds nothing the query need not be embedded (most turns).
+        if not self.diary.search(text, None, "", k=1, exclude=sorted(exclude)):
+            return []
         hits = self.search(text, self.k, sorted(exclude))
         # Without a tool call nobody judged relevance: keep what both searches
         # agree on, or clear full-text matches.
