@@ -75,6 +75,11 @@ def prepare_env(
     if euid == 0:
         # Chromium refuses to run its sandbox as root.
         env["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
+    # Spoken replies start on their own (voice), not only after a click in the page.
+    flags = env.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
+    if "--autoplay-policy" not in flags:
+        autoplay = "--autoplay-policy=no-user-gesture-required"
+        env["QTWEBENGINE_CHROMIUM_FLAGS"] = f"{flags} {autoplay}".strip()
     return "qt"
 
 
