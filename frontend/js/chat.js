@@ -210,10 +210,12 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
 
   function renderModelLine() {
     const info = getInfo() || {};
-    modelLine.textContent = info.model
-      ? t(info.base_url ? "chat.modelAt" : "chat.model", { model: info.model, url: info.base_url }) +
-        (info.model_note ? ` · ${info.model_note}` : "")
+    const text = info.model
+      ? t(info.base_url ? "chat.modelAt" : "chat.model", { model: info.model, url: info.base_url })
       : "";
+    // The note (e.g. "demo model — tiny") never gets cut off; the address may.
+    modelLine.replaceChildren(el("span.model-name", {}, text));
+    if (info.model && info.model_note) modelLine.append(el("span.model-note", {}, ` · ${info.model_note}`));
     modelLine.title = modelLine.textContent;
   }
 
