@@ -421,6 +421,14 @@ def test_quick_chat_window_sends_and_shows_the_reply(
             html = tools.evaluate("document.querySelector('#quick-reply').innerHTML")
         finally:
             tools.close()
+        main = PageTools(port, "index.html")  # the main window shows the quick turn too
+        try:
+            in_main = ""
+            while time.monotonic() < deadline and "hello quick" not in in_main:
+                time.sleep(0.3)
+                in_main = main.evaluate("document.querySelector('#messages').textContent")
+        finally:
+            main.close()
         time.sleep(0.5)
         shot = tmp_path / f"quick-{lang[:2]}.png"
         grab_screen(xvfb, shot)
@@ -430,6 +438,7 @@ def test_quick_chat_window_sends_and_shows_the_reply(
         Path(keep).mkdir(parents=True, exist_ok=True)
         (Path(keep) / shot.name).write_bytes(shot.read_bytes())
     assert text == reply
+    assert "hello quick" in in_main and reply in in_main, in_main
     assert "<b>" not in html.replace("&lt;b&gt;", "")  # the model's markup stays text
     assert openai_server.chat_requests[-1].body["messages"][-1]["content"] == "hello quick"
     assert state["placeholder"] == ("说点什么…" if zh else "Say something…")

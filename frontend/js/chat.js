@@ -357,7 +357,8 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
     if (pending && !pending.done && p) pending.view.setRecalled(p.titles, true);
   });
   on("chat.done", (p) => {
-    if (pending && p && p.ok !== false) finish(pending, p);
+    if (pending && !pending.done && p && p.ok !== false) finish(pending, p);
+    else if (p && p.message_id !== undefined && !busy && !shown(p.message_id)) loadHistory(); // sent from quick chat
   });
   on("chat.error", (p) => {
     if (pending && p) fail(pending, p);
@@ -437,6 +438,8 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
     scrollDown(true);
     await refreshGauge();
   }
+
+  const shown = (id) => [...list.querySelectorAll("[data-id]")].some((n) => n.dataset.id === String(id));
 
   async function loadHistory() {
     const res = await call("chat_history");
