@@ -285,3 +285,20 @@ def test_a_chosen_but_missing_demo_model_fails_the_turn_clearly(
     assert res["error"]["message"].startswith("The demo model is unavailable: unknown demo model")
     assert events.named("service.status")[-1]["ok"] is False  # the page shows the banner
     assert bridge.chat_history()["messages"] == []  # nothing changed
+
+
+def test_a_wrong_dl_llm_provider_is_a_clear_error(tmp_path: Path) -> None:
+    from dl_app.settings import Settings, SettingsError
+    from dl_app.wiring import llm_provider
+
+    assert llm_provider(Settings(), {"DL_LLM_PROVIDER": " Demo "}) == "demo"
+    with pytest.raises(SettingsError, match="DL_LLM_PROVIDER must be 'demo' or 'openai'"):
+        llm_provider(Settings(), {"DL_LLM_PROVIDER": "ollama"})
+    env = {**os.environ, "DL_DATA_DIR": str(tmp_path / "d"), "DL_LLM_PROVIDER": "ollama"}
+    out = subprocess.run(
+        [sys.executable, "-m", "dl_app", "chat"], input="hi\n", env=env,
+        capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode != 0
+    assert "DL_LLM_PROVIDER must be" in out.stderr and "Traceback" not in out.stderr
+    assert out.stdout == ""

@@ -25,7 +25,7 @@ from .core.models import Attachment, Profile
 from .core.ports import ChatModel, Clock, Embedder, ImageMaker, TokenCounter
 from .paths import data_dir as default_data_dir
 from .prompts import Lang, PromptSet
-from .settings import Settings, load_settings
+from .settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from .adapters.llm_local import LocalChatModel
@@ -71,6 +71,8 @@ def llm_provider(settings: Settings, env: Mapping[str, str] | None = None) -> st
     forced = env.get("DL_LLM_PROVIDER", "").strip().lower()
     if forced in (DEMO, "openai"):
         return forced
+    if forced:
+        raise SettingsError(f"DL_LLM_PROVIDER must be 'demo' or 'openai', not {forced!r}.")
     if env.get("DL_LLM_BASE_URL") or env.get("DL_LLM_MODEL"):
         return "openai"
     return settings.llm.provider or "openai"
