@@ -40,6 +40,22 @@ def require_chromium() -> None:
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 
 
+@contextlib.contextmanager
+def chromium(*extra_args: str) -> Iterator[Any]:
+    """Debian's Chromium under Playwright (``with chromium() as browser``), with
+    ``CHROMIUM_ARGS`` plus ``extra_args``; the browser fixtures of the page tests."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra_args], headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 class Opened:
     """A page plus what went wrong in it (JS errors, alert dialogs)."""
 

@@ -17,12 +17,11 @@ from typing import Any
 import pytest
 
 from frontend_helpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     SHOTS,
     TIMEOUT_MS,
     Opened,
     Relay,
+    chromium,
     dl_serve,
     free_port,
     require_chromium,
@@ -33,7 +32,7 @@ from servers.openai_wire import ChatReply
 
 require_chromium()
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 
 def is_chat(request: Any) -> bool:
@@ -42,10 +41,8 @@ def is_chat(request: Any) -> bool:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

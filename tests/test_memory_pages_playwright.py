@@ -27,11 +27,10 @@ from typing import Any
 import pytest
 
 from frontend_helpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     SHOTS,
     TIMEOUT_MS,
     Opened,
+    chromium,
     dl_serve,
     free_port,
     require_chromium,
@@ -41,7 +40,7 @@ from servers.openai_compat import OpenAICompatServer
 
 require_chromium()
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
@@ -130,10 +129,8 @@ TITLES_NEWEST_FIRST = ["准备考试", "最喜欢的咖啡", "周末去爬山"]
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

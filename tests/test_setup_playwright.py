@@ -15,11 +15,10 @@ import pytest
 
 from dl_app.adapters import demo_model
 from frontend_helpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     SHOTS,
     TIMEOUT_MS,
     Opened,
+    chromium,
     dl_serve,
     free_port,
     require_chromium,
@@ -29,7 +28,7 @@ from servers.openai_compat import OpenAICompatServer
 
 require_chromium()
 
-from playwright.sync_api import Browser, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, expect  # noqa: E402
 
 KEY = "sk-page-0123456789abcdef"
 DEMO_PROBLEM = demo_model.check()
@@ -37,10 +36,8 @@ DEMO_PROBLEM = demo_model.check()
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def fresh_serve(data_dir: Path, lang: str, ollama_url: str) -> AbstractContextManager[str]:

@@ -22,11 +22,10 @@ from typing import Any
 import pytest
 
 from frontend_helpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     SHOTS,
     TIMEOUT_MS,
     Opened,
+    chromium,
     dl_serve,
     require_chromium,
 )
@@ -39,7 +38,7 @@ from voice_helpers import require_speech_tools, spoken_wav
 require_chromium()
 require_speech_tools()
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 CASES = json.loads((Path(__file__).parent / "data" / "speech_cases.json").read_text("utf-8"))
 
@@ -55,16 +54,12 @@ def mic_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(mic_wav: Path) -> Iterator[Browser]:
-    args = [
-        *CHROMIUM_ARGS,
+    with chromium(
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-audio-capture={mic_wav}",
-    ]
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=args, headless=True)
+    ) as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
@@ -209,7 +204,7 @@ def test_push_to_talk_fills_the_input_in_the_ui_language(page: Opened, vs: Voice
         mic.click()
         expect(mic).to_have_attribute("aria-pressed", "true")
         expect(p.locator("#chat-input")).to_have_attribute("placeholder", re.compile("Recording|正在录音"))
-        time.sleep(5.5)  # the fake microphone says the words once in every 5.2 s
+        time.sleep(8)  # the fake microphone says the words once in every 5.2 s; slack for load
         if lang == "en":
             shot(p, "voice-mic-recording-en.png")
         mic.click()
