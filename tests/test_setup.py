@@ -288,10 +288,12 @@ def test_a_chosen_but_missing_demo_model_fails_the_turn_clearly(
 
 
 def test_a_wrong_dl_llm_provider_is_a_clear_error(tmp_path: Path) -> None:
+    from dl_app.bridge.fields import env_overrides
     from dl_app.settings import Settings, SettingsError
     from dl_app.wiring import llm_provider
 
     assert llm_provider(Settings(), {"DL_LLM_PROVIDER": " Demo "}) == "demo"
+    assert env_overrides({"DL_LLM_PROVIDER": "demo"}) == ["llm.provider"]  # the page marks it
     with pytest.raises(SettingsError, match="DL_LLM_PROVIDER must be 'demo' or 'openai'"):
         llm_provider(Settings(), {"DL_LLM_PROVIDER": "ollama"})
     env = {**os.environ, "DL_DATA_DIR": str(tmp_path / "d"), "DL_LLM_PROVIDER": "ollama"}

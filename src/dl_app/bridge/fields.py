@@ -61,6 +61,7 @@ _HIDDEN = {"schema_version"}
 _ENV_FIELDS = {
     "DL_LLM_BASE_URL": "llm.base_url",
     "DL_LLM_MODEL": "llm.model",
+    "DL_LLM_PROVIDER": "llm.provider",
     "DL_EMBED_BASE_URL": "embed.base_url",
     "DL_EMBED_MODEL": "embed.model",
     "DL_EMBED_DIMENSIONS": "embed.dimensions",
