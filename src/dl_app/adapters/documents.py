@@ -36,11 +36,19 @@ DOCUMENT_TYPES = {
     "html": "text/html",
     "htm": "text/html",
 }
-_MAGIC = {
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/gif": (b"GIF87a", b"GIF89a"),
-}
+
+
+def sniff_picture(data: bytes) -> str | None:
+    """The MIME type of PNG, JPEG, WebP or GIF bytes (by their first bytes), else None."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    return None
 
 
 class AttachmentError(DLError):
@@ -63,11 +71,7 @@ def _check_image(name: str, mime: str, data: bytes) -> None:
             f"{name}: images must be PNG, JPEG, WebP or GIF (this one is {mime or 'unknown'})."
         )
     _check_size(name, data)
-    if mime == "image/webp":
-        ok = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
-    else:
-        ok = data.startswith(_MAGIC[mime])
-    if not ok:
+    if sniff_picture(data) != mime:
         raise AttachmentError(f"{name} is not a valid {IMAGE_TYPES[mime].upper()} image.")
 
 

@@ -15,6 +15,7 @@ import httpx
 
 from dl_app.core.errors import BadResponse, ServiceError
 
+from .documents import sniff_picture
 from .service_errors import server_detail, status_error, unreachable
 
 __all__ = ["OpenAIImageMaker", "sniff_image"]
@@ -24,14 +25,9 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024
 
 
 def sniff_image(data: bytes) -> str | None:
-    """The MIME type of PNG, JPEG or WebP bytes, else None."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
+    """The MIME type of PNG, JPEG or WebP bytes, else None (no GIF from an image service)."""
+    mime = sniff_picture(data)
+    return None if mime == "image/gif" else mime
 
 
 class OpenAIImageMaker:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..adapters.documents import IMAGE_TYPES, sniff_picture
 from ..core.errors import DLError
 from ..fsutil import atomic_write_bytes, atomic_write_text
 
@@ -252,18 +253,6 @@ def remove_model(data_dir: Path, model_id: str) -> None:
     (root / f"{model_id}.meta.json").unlink(missing_ok=True)
 
 
-def _picture_ext(data: bytes) -> str | None:
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    return None
-
-
 def save_background(data_dir: Path, data: bytes) -> str:
     """Store a background picture (PNG, JPEG, WebP or GIF by its bytes); returns its
     file name for the settings (``bg-<hash>.<ext>``)."""
@@ -273,7 +262,7 @@ def save_background(data_dir: Path, data: bytes) -> str:
         raise AvatarImportError(
             f"The picture is too large (at most {MAX_BACKGROUND_BYTES // 1_000_000} MB)."
         )
-    ext = _picture_ext(data)
+    ext = IMAGE_TYPES.get(sniff_picture(data) or "")
     if ext is None:
         raise AvatarImportError("Not a picture: PNG, JPEG, WebP or GIF only.")
     name = f"bg-{hashlib.sha256(data).hexdigest()[:16]}.{ext}"
