@@ -4,7 +4,7 @@
 #   -> build\out\dist\dl-app\dl-app.exe
 #
 # Needs the app and the "build" extra installed in that Python:
-#   pip install -e ".[build]"
+#   bash scripts/pip-locked.sh python locks/build.txt   (or: pip install -e ".[build]")
 param([string]$Python = "python")
 $ErrorActionPreference = "Stop"
 $Root = Resolve-Path (Join-Path $PSScriptRoot "..")

@@ -5,7 +5,7 @@
 #   PYTHON=/path/to/python build/build.sh
 #
 # Needs the app and the "build" extra installed in that Python:
-#   pip install -e '.[build]'
+#   scripts/pip-locked.sh python locks/build.txt   (or: pip install -e '.[build]')
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
