@@ -142,6 +142,52 @@ def swings(values: list[float], low: float = 0.12, high: float = 0.4) -> int:
     return count
 
 
+def record_frames(page: Page, expr: str) -> None:
+    """Record ``expr`` at every animation frame into ``window.__frames`` (see stop_frames).
+
+    Frame by frame, not on a timer: a slow frame rate on a busy machine is recorded as
+    it happened instead of being sampled at the wrong moments.
+    """
+    page.evaluate(
+        """(expr) => {
+            const read = new Function(`return (${expr});`);
+            const frames = (window.__frames = []);
+            window.__recording = true;
+            const step = () => {
+                if (!window.__recording) return;
+                frames.push(read());
+                requestAnimationFrame(step);
+            };
+            requestAnimationFrame(step);
+        }""",
+        expr,
+    )
+
+
+def stop_frames(page: Page) -> list:
+    return page.evaluate("window.__recording = false, window.__frames")
+
+
+def open_close_cycles(values: list[float], step: float = 0.2) -> int:
+    """How many times the values rise by ``step`` after falling by ``step`` (or starting low)."""
+    count = 0
+    rising = True
+    low = high = values[0] if values else 0.0
+    for v in values:
+        if rising:
+            low = min(low, v)
+            if v - low >= step:
+                count += 1
+                rising = False
+                high = v
+        else:
+            high = max(high, v)
+            if high - v >= step:
+                rising = True
+                low = v
+    return count
+
+
 def speech_like_wav(seconds: float = 3.0, rate: int = 16_000) -> bytes:
     """Syllable bursts: 180 ms of a 220 Hz buzz with harmonics, then 140 ms of silence."""
     frames = bytearray()
@@ -202,22 +248,33 @@ def test_bundled_model_renders_and_the_mouth_parameter_follows_audio(serve, open
 def test_mouth_follows_the_streamed_text_and_the_bubble_shows_the_sentence(
     serve, open_page, openai_server
 ) -> None:
-    reply = "哇，真的吗？没想到你今天去爬山了！山顶的风景一定很美吧。"
+    sentences = ["哇，真的吗？", "没想到你今天去爬山了！", "山顶的风景一定很美吧。"]
+    reply = "".join(sentences)
     openai_server.enqueue(ChatReply(content=reply, chunk_size=2, chunk_delay=0.06), match=is_chat)
     with serve() as url:
         opened = open_page(url)
         page = opened.page
         settle(page)
+        # Every animation frame from before the message until the mouth is quiet again:
+        # what the mouth did, the drawn mouth parameter and the bubble.
+        record_frames(page, "[dlAvatar.mouth, dlAvatar.mouthParam(), dlAvatar.bubbleText]")
         page.fill("#chat-input", "我今天去爬山了")
         page.press("#chat-input", "Enter")
-        values = sample(page, "dlAvatar.mouthParam()", 2.5)
-        assert swings(values) >= 3, values
-        bubble = page.locator(".avatar-bubble")
-        expect(bubble).to_be_visible()
-        assert bubble.inner_text() in {"哇，", "真的吗？", "没想到你今天去爬山了！", "山顶的风景一定很美吧。"}
-        page.wait_for_function("dlAvatar.emotion === 'surprised'", timeout=15_000)
+        page.wait_for_function("dlAvatar.emotion === 'surprised'", timeout=30_000)
         expect(page.locator("#avatar-area")).to_have_attribute("data-emotion", "surprised")
-        page.wait_for_function("dlAvatar.mouth < 0.05", timeout=15_000)  # quiet when done
+        page.wait_for_function(
+            "window.__frames.some(([m]) => m > 0.4) && dlAvatar.mouth < 0.05", timeout=30_000
+        )  # it spoke, and is quiet when done
+        frames = stop_frames(page)
+        mouth = [m for m, _, _ in frames]
+        # Opens and closes with the text: it shuts at every pause (comma, question mark, ...).
+        assert open_close_cycles(mouth) >= 3, mouth
+        assert max(drawn for _, drawn, _ in frames) > 0.4  # the model draws it
+        # The bubble shows the sentence being spoken (as far as it has arrived), one
+        # sentence after the other.
+        bubbles = {b for _, _, b in frames if b}
+        assert all(any(s.startswith(b) for s in sentences) for b in bubbles), bubbles
+        assert len(bubbles & set(sentences)) >= 2, bubbles
         opened.check_clean()
 
 

@@ -77,9 +77,10 @@ export function createLipSync() {
     const dt = Math.min(0.1, (now - last) / 1000);
     const backlog = text.length - pos;
     const rate = Math.max(9, backlog / 2); // chars per second; catches up with fast streams
+    const from = Math.floor(pos);
     pos = Math.min(text.length, pos + rate * dt);
-    const ch = text[Math.floor(pos)] || "";
-    if (PAUSE.test(ch)) return 0;
+    // Every pause closes the mouth, also one passed over between two slow frames.
+    if (PAUSE.test(text.slice(from, Math.floor(pos) + 1))) return 0;
     const phase = pos % 1; // one open-close per character
     return 0.15 + 0.75 * Math.sin(Math.PI * phase);
   }
