@@ -12,6 +12,10 @@ PYTHON="${PYTHON:-python3}"
 OUT="$ROOT/build/out"
 "$PYTHON" "$ROOT/build/icons/make_icons.py" >/dev/null
 export QT_API=pyside6
+# The licence of everything the bundle ships (About shows it) and its SBOM.
+mkdir -p "$OUT"
+"$PYTHON" -m dl_app.notices > "$OUT/THIRD_PARTY_NOTICES.txt"
+"$PYTHON" -m cyclonedx_py environment --of JSON -o "$OUT/sbom.cdx.json" "$PYTHON"
 "$PYTHON" -m PyInstaller --noconfirm --clean --log-level WARN \
   --distpath "$OUT/dist" --workpath "$OUT/work" "$ROOT/build/dl-app.spec"
 # Strip debug symbols from the ELF files that still carry them, except the libraries
