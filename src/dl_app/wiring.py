@@ -23,6 +23,7 @@ from .core.context import Budget
 from .core.engine import EngineConfig, MemoryEngine
 from .core.models import Attachment, Profile
 from .core.ports import ChatModel, Clock, Embedder, ImageMaker, TokenCounter
+from .datadir import check_format
 from .paths import data_dir as default_data_dir
 from .prompts import Lang, PromptSet
 from .settings import Settings, SettingsError, load_settings
@@ -148,6 +149,7 @@ def build(
     from .adapters.diary_lancedb import LanceDiaryStore
 
     root = data_dir or default_data_dir(env)
+    check_format(root)  # a newer app's data dir is refused before anything is touched
     settings = load_settings(root, env)
     lang = resolve_lang(settings.language, env)
     prompts = prompt_files.load(lang)

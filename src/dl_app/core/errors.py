@@ -12,6 +12,7 @@
     │   └── PassphraseRequired the file is encrypted and no passphrase was given
     ├── NotFound               a diary entry, backup, bucket or object does not exist
     ├── StoreError             local storage failed (disk full, corrupt)
+    │   └── DataDirTooNew      the data dir was written by a newer version of the app
     └── BudgetError            a request cannot be made to fit the token budget
 
 Adapters translate SDK and OS errors into these; the engine never lets a
@@ -67,6 +68,10 @@ class NotFound(DLError):
 
 class StoreError(DLError):
     """Local storage failed."""
+
+
+class DataDirTooNew(StoreError):
+    """The data dir's format is newer than this version of the app can read."""
 
 
 class BudgetError(DLError):
