@@ -1,5 +1,5 @@
 """First-run setup, shared by the window/browser (``bridge/setup_api.py``) and
-``dl-app chat`` (``cli_setup.py``): is a chat model chosen yet, what does
+``dl-app chat`` (``cli/setup.py``): is a chat model chosen yet, what does
 ollama on this computer offer, and saving a choice.
 
 Setup is needed when nothing names a model: no ``DL_LLM_PROVIDER``,

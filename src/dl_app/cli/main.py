@@ -10,7 +10,7 @@
     dl-app memory import PATH      validate, back up the current memory, replace
     dl-app memory search QUERY [-k N] [--json]
     dl-app memory reindex [--all]  embed diary entries the current embedder lacks
-    dl-app memory backup           upload a backup to the S3 bucket (see cli_backup.py)
+    dl-app memory backup           upload a backup to the S3 bucket (see cli/backup.py)
     dl-app memory backups [--json] the backups in the bucket, newest first
     dl-app memory restore KEY      replace memory with a backup (local backup first)
     dl-app serve [--port N] [--no-browser]   the app in a browser, on 127.0.0.1 only
@@ -25,37 +25,19 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from . import __version__
-from .core.errors import DLError
-from .core.ports import ChatDelta
+from .. import __version__
+from ..core.errors import DLError
+from ..core.ports import ChatDelta
+from .progress import Progress
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
-class Progress:
-    """``label: done/total`` on stderr, redrawn in place on a terminal."""
-
-    def __init__(self, label: str, stream: TextIO | None = None) -> None:
-        self.label = label
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self.last = -1
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.tty:
-            end = "\n" if done >= total else ""
-            self.stream.write(f"\r{self.label}: {done}/{total}{end}")
-            self.stream.flush()
-        elif done >= total or done == 0 or done * 10 // max(total, 1) != self.last:
-            self.last = done * 10 // max(total, 1)
-            self.stream.write(f"{self.label}: {done}/{total}\n")
-
-
 def _open(env: Any = None) -> Any:
-    from .memory import Memory
+    from ..memory import Memory
 
     return Memory.open(env=env)
 
@@ -68,7 +50,7 @@ def _err(message: str) -> None:
 
 
 def cmd_chat(_args: argparse.Namespace) -> int:
-    from .cli_setup import SetupCancelled, prepare
+    from .setup import SetupCancelled, prepare
 
     try:  # first run: choose a model (asks on a terminal; the demo model in a pipe)
         env = prepare(sys.stdin.isatty())
@@ -124,7 +106,7 @@ def _chat_tty(mem: Any) -> int:
     zh = mem.app.lang == "zh"
     state = mem.app.state.load()
     me, ai = state.profile.user_name, state.profile.self_name
-    from .cli_setup import model_label
+    from .setup import model_label
 
     model = model_label(mem)
     hint = (
@@ -184,7 +166,7 @@ def _chat_tty(mem: Any) -> int:
 
 
 def cmd_window(args: argparse.Namespace) -> int:
-    from .shell import ShellUnavailable, run
+    from ..desktop.shell import ShellUnavailable, run
 
     try:
         selftest = getattr(args, "selftest", False)
@@ -268,7 +250,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from .core.timefmt import format_date
+    from ..core.timefmt import format_date
 
     mem = _open()
     try:
@@ -319,7 +301,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .server import serve
+    from ..server import serve
 
     try:
         return serve(port=args.port, open_browser=not args.no_browser, frontend=args.frontend)
@@ -369,7 +351,7 @@ def parser() -> argparse.ArgumentParser:
     reindex = msub.add_parser("reindex", help="embed entries missing vectors")
     reindex.add_argument("--all", action="store_true", help="re-embed every entry")
     reindex.set_defaults(fn=cmd_reindex)
-    from .cli_backup import add_commands
+    from .backup import add_commands
 
     add_commands(msub)
     serve = sub.add_parser("serve", help="the app in a browser (127.0.0.1 only)")

@@ -12,25 +12,26 @@ import json
 import sys
 from typing import Any
 
+from .progress import Progress
+
 __all__ = ["add_commands"]
 
 
 def _service(mem: Any) -> Any:
-    from .adapters.secrets import SecretStore
-    from .backup import BackupService
+    from ..adapters.secrets import SecretStore
+    from ..backup import BackupService
 
     return BackupService(mem.app.settings.backup, SecretStore(mem.app.data_dir))
 
 
 def _open() -> Any:
-    from .memory import Memory
+    from ..memory import Memory
 
     return Memory.open()
 
 
 def cmd_backup(_args: argparse.Namespace) -> int:
-    from .backup import throttled
-    from .cli import Progress
+    from ..backup import throttled
 
     mem = _open()
     try:
@@ -63,7 +64,6 @@ def cmd_backups(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from .cli import Progress
 
     mem = _open()
     try:

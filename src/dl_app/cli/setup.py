@@ -15,10 +15,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import first_run
-from .paths import data_dir as default_data_dir
-from .settings import load_settings
-from .wiring import resolve_lang
+from .. import first_run
+from ..paths import data_dir as default_data_dir
+from ..settings import load_settings
+from ..wiring import resolve_lang
 
 __all__ = ["SetupCancelled", "model_label", "prepare"]
 
@@ -205,7 +205,7 @@ def prepare(
 
 def model_label(mem: Any) -> str:
     """The answering model's name, with a note when it is the tiny demo model."""
-    from .adapters.llm_local import LocalChatModel
+    from ..adapters.llm_local import LocalChatModel
 
     chat = mem.engine.chat
     if isinstance(chat, LocalChatModel):
