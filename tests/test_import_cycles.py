@@ -94,3 +94,20 @@ def test_no_import_cycles_inside_dl_app() -> None:
     assert "dl_app.cli.main" in graph["dl_app.cli"]  # the parser resolves packages
     assert "dl_app.core.errors" in graph["dl_app.memory"]
     assert _cycles(graph) == []
+
+
+# The layers above the library; the library never imports them.
+APP_LAYERS = ("dl_app.bridge", "dl_app.cli", "dl_app.desktop", "dl_app.server")
+
+
+def test_the_library_does_not_import_the_layers_above_it() -> None:
+    modules = _modules()
+    known = set(modules)
+    upward = {}
+    for name, path in modules.items():
+        if name.startswith(APP_LAYERS) or name == "dl_app.__main__":
+            continue
+        above = sorted(m for m in _imports(name, path, known) if m.startswith(APP_LAYERS))
+        if above:
+            upward[name] = above
+    assert upward == {}

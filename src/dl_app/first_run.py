@@ -21,10 +21,10 @@ from typing import Any
 
 import httpx
 
+from . import settings_io
 from .adapters import demo_model
 from .adapters.secrets import SecretStore
-from .bridge import settings_io
-from .bridge.connection import Check, check_llm
+from .connection import Check, check_llm
 from .settings import LLMSettings, SettingsError, read_settings_file
 
 __all__ = [

@@ -20,18 +20,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .. import __version__
+from .. import __version__, settings_io
 from ..adapters.documents import decode_base64
 from ..adapters.secrets import SECRET_NAMES, SecretStore
+from ..connection import check_embed, check_llm
 from ..core.emotion import emotion_of
 from ..core.errors import DLError, ServiceError
 from ..core.ports import ChatDelta
 from ..memory import Memory
 from ..paths import data_dir as default_data_dir
-from . import settings_io, views
+from . import views
 from .avatar_api import AVATAR_METHODS, AvatarApi
 from .backup_api import BACKUP_METHODS, BackupApi
-from .connection import check_embed, check_llm
 from .fields import describe_settings, env_overrides
 from .memory_api import MEMORY_METHODS, MemoryApi
 from .params import (

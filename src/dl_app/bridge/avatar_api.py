@@ -1,6 +1,6 @@
 """The avatar's bridge methods: models (bundled and imported), importing a model
 folder, background pictures. A mixin of ``Api`` (same plumbing: ``_run``).
-Storage: ``avatar_store.py``; how the page gets the files: ``avatar_files.py``;
+Storage: ``dl_app/avatar_store.py``; how the page gets the files: ``avatar_files.py``;
 the page's side: ``frontend/js/avatar/``; contract: ``docs/avatar-voice.md``.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import Field
 
+from .. import avatar_store
 from ..adapters.documents import decode_base64
-from . import avatar_store
 from .avatar_files import AvatarFiles
 from .params import NoParams
 

@@ -15,12 +15,12 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from .. import settings_io
 from ..adapters.secrets import SecretStore
 from ..backup import BackupService, throttled
 from ..core.errors import DLError
 from ..memory import Memory
 from ..settings import Settings
-from . import settings_io
 from .memory_api import MemoryApi, report_out
 from .params import NoParams, failure, invalid
 

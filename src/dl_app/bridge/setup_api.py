@@ -15,11 +15,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from .. import first_run
+from .. import first_run, settings_io
 from ..adapters.llm_local import LocalChatModel
 from ..core.errors import ModelNotFound
 from ..wiring import llm_provider, resolve_lang
-from . import settings_io
 from .fields import env_overrides
 from .params import InvalidInput, NoParams, failure
 

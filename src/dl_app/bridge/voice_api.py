@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from .. import settings_io
 from ..adapters.stt import OpenAITranscriber, RecordingError
 from ..adapters.tts import audio_duration, make_synth, sniff_audio
 from ..core.errors import ServiceError
@@ -26,7 +27,6 @@ from ..core.speech import speakable, speech_weight
 from ..fsutil import atomic_write_bytes
 from ..settings import VoiceSettings
 from ..wiring import resolve_lang
-from . import settings_io
 from .params import InvalidInput, NoParams
 
 __all__ = ["VOICE_METHODS", "VoiceApi"]
