@@ -142,16 +142,8 @@ class Api(MemoryApi, BackupApi, PluginsApi, AvatarApi, VoiceApi, SetupApi):
         """Close the memory; the next call reopens it with fresh settings and keys."""
         with self._lock:
             mem, self._memory = self._memory, None
-            if mem is None:
-                return
-            for part in (mem.engine.chat, mem.engine.embedder):
-                close = getattr(part, "close", None)
-                if callable(close):
-                    try:
-                        close()
-                    except Exception:
-                        log.exception("closing an adapter failed")
-            mem.close()
+            if mem is not None:
+                mem.close(clients=True)
 
     def _progress(self, task: str) -> Callable[[int, int], None]:
         def step(done: int, total: int) -> None:
@@ -185,12 +177,12 @@ class Api(MemoryApi, BackupApi, PluginsApi, AvatarApi, VoiceApi, SetupApi):
 
     def _app_info(self, _p: NoParams) -> dict[str, Any]:
         mem = self._mem()
-        s = mem.app.settings
-        profile = mem.app.state.load().profile
+        s = mem.settings
+        profile = mem.profile()
         ui = getattr(s, "ui", None)
         return {
             "version": __version__,
-            "lang": mem.app.lang,
+            "lang": mem.lang,
             "ui_lang_setting": s.language,
             "theme": getattr(ui, "theme", "system"),
             "model": s.llm.model,
@@ -207,7 +199,7 @@ class Api(MemoryApi, BackupApi, PluginsApi, AvatarApi, VoiceApi, SetupApi):
 
     def _chat_history(self, _p: NoParams) -> dict[str, Any]:
         mem = self._mem()
-        return {"messages": views.history(mem.app.state.load(), mem.engine.diary)}
+        return {"messages": views.history(mem.conversation(), mem.find_diary_entry)}
 
     def chat_send(self, params: Any = None) -> dict[str, Any]:
         return self._run(params, ChatParams, self._chat_send)
@@ -239,7 +231,7 @@ class Api(MemoryApi, BackupApi, PluginsApi, AvatarApi, VoiceApi, SetupApi):
             self._emit("chat.error", {"type": type(e).__name__, "message": str(e)})
             self._service_failed(e)
             raise
-        self._service_ok(mem.app.lang)
+        self._service_ok(mem.lang)
         if wrote_diary:
             self._after_diary(mem)
         out = {
@@ -273,7 +265,7 @@ class Api(MemoryApi, BackupApi, PluginsApi, AvatarApi, VoiceApi, SetupApi):
         return self._run(params, NoParams, self._chat_clear)
 
     def _chat_clear(self, _p: NoParams) -> dict[str, Any]:
-        self._mem().engine.clear_conversation()
+        self._mem().clear_conversation()
         return {}
 
     def memory_consolidate(self, params: Any = None) -> dict[str, Any]:
@@ -286,7 +278,7 @@ class Api(MemoryApi, BackupApi, PluginsApi, AvatarApi, VoiceApi, SetupApi):
         except DLError as e:
             self._service_failed(e)
             raise
-        self._service_ok(mem.app.lang)
+        self._service_ok(mem.lang)
         auto = self._after_diary(mem) if entry else False
         return {
             "entry": {"uuid": entry.uuid, "title": entry.title} if entry else None,
@@ -298,7 +290,7 @@ class Api(MemoryApi, BackupApi, PluginsApi, AvatarApi, VoiceApi, SetupApi):
 
     @staticmethod
     def _gauge(mem: Memory) -> dict[str, Any]:
-        plan = mem.engine.preview("")
+        plan = mem.context_preview().plan
         used, budget = plan.request_tokens, plan.budget.total
         return {"used": used, "budget": budget, "ratio": round(used / budget, 4)}
 
@@ -312,8 +304,7 @@ class Api(MemoryApi, BackupApi, PluginsApi, AvatarApi, VoiceApi, SetupApi):
         return self._run(params, PreviewParams, self._context_preview)
 
     def _context_preview(self, p: PreviewParams) -> dict[str, Any]:
-        engine = self._mem().engine
-        return views.preview(engine.preview(p.text), engine)
+        return views.preview(self._mem().context_preview(p.text))
 
     def settings_get(self, params: Any = None) -> dict[str, Any]:
         return self._run(params, NoParams, self._settings_get, locked=False)
@@ -389,17 +380,15 @@ class Api(MemoryApi, BackupApi, PluginsApi, AvatarApi, VoiceApi, SetupApi):
         return self._run(params, NoParams, self._index_status)
 
     def _index_status(self, _p: NoParams) -> dict[str, Any]:
-        engine = self._mem().engine
-        indexed, total = engine.index_status()
-        model = engine.embedder.name if engine.embedder is not None else ""
+        indexed, total, model = self._mem().index_status()
         return {"indexed": indexed, "total": total, "model": model}
 
     def index_rebuild(self, params: Any = None) -> dict[str, Any]:
         return self._run(params, RebuildParams, self._index_rebuild)
 
     def _index_rebuild(self, p: RebuildParams) -> dict[str, Any]:
-        engine = self._mem().engine
-        return {"indexed": engine.reindex(self._progress("index"), everything=p.everything)}
+        mem = self._mem()
+        return {"indexed": mem.reindex(self._progress("index"), everything=p.everything)}
 
     def page_ready(self, params: Any = None) -> dict[str, Any]:
         return self._run(params, NoParams, self._set_page_ready, locked=False)

@@ -134,7 +134,7 @@ class BackupApi:
     def _after_diary(self, mem: Memory) -> bool:
         """Start a background upload if ``backup.auto_after_diary``; True if started.
         Reports ``backup.auto`` ``{ok, object}`` or ``{ok: false, error}``."""
-        if not mem.app.settings.backup.auto_after_diary:
+        if not mem.settings.backup.auto_after_diary:
             return False
         thread = threading.Thread(target=self._auto_backup, name="auto-backup", daemon=True)
         self._auto_thread = thread

@@ -4,14 +4,12 @@ See ``docs/memory-pages-api.md``. A mixin of ``Api`` (same plumbing: ``_run``,
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import Field, field_validator
 
-from .. import crypto
 from ..backup import open_blob
 from ..core.exchange import MAX_FILE_BYTES
 from ..core.models import DiaryEntry, Profile
@@ -129,9 +127,9 @@ class MemoryApi:
 
     @staticmethod
     def _profile_view(mem: Memory) -> dict[str, Any]:
-        history = mem.app.state.profile_history()
+        history = mem.profile_history()
         return {
-            "profile": profile_out(mem.app.state.load().profile),
+            "profile": profile_out(mem.profile()),
             "history": [{"at": at, "profile": profile_out(p)} for at, p in history],
         }
 
@@ -157,14 +155,11 @@ class MemoryApi:
         return self._run(params, PageParams, self._diary_list)
 
     def _diary_list(self, p: PageParams) -> dict[str, Any]:
-        engine = self._mem().engine
-        entries = engine.diary.list(p.offset, p.limit)
-        emb = engine.embedder
-        missing = ({e.uuid for e in engine.diary.unindexed(emb.name, emb.dimensions)}
-                   if emb is not None else {e.uuid for e in entries})
+        page = self._mem().diary_page(p.offset, p.limit)
         return {
-            "entries": [{**entry_out(e), "indexed": e.uuid not in missing} for e in entries],
-            "total": engine.diary.count(),
+            "entries": [{**entry_out(e), "indexed": e.uuid not in page.unindexed}
+                        for e in page.entries],
+            "total": page.total,
         }
 
     def diary_search(self, params: Any = None) -> dict[str, Any]:
@@ -209,13 +204,10 @@ class MemoryApi:
         return self._run(params, NoParams, self._diary_timeline)
 
     def _diary_timeline(self, _p: NoParams) -> dict[str, Any]:
-        mem = self._mem()
-        counts = mem.app.state.archive_counts()
-        entries = sorted(mem.engine.diary.list(), key=lambda e: (e.start_time, e.end_time))
         return {"conversations": [
             {"uuid": e.uuid, "title": e.title, "start_time": e.start_time,
-             "end_time": e.end_time, "messages": counts.get(e.uuid, 0)}
-            for e in entries
+             "end_time": e.end_time, "messages": n}
+            for e, n in self._mem().timeline()
         ]}
 
     # -- import and export
@@ -224,14 +216,13 @@ class MemoryApi:
         return self._run(params, ExportParams, self._transfer_export)
 
     def _transfer_export(self, p: ExportParams) -> dict[str, Any]:
-        text = json.dumps(self._mem().export_dict(), ensure_ascii=False, indent=2)
+        data = self._mem().export_bytes(p.passphrase or None)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         if p.passphrase:
-            blob = crypto.encrypt(text.encode("utf-8"), p.passphrase)
             return {"filename": f"digital-life-memory-{stamp}.json.enc",
-                    "content": blob.decode("ascii"), "encrypted": True}
-        return {"filename": f"digital-life-memory-{stamp}.json", "content": text,
-                "encrypted": False}
+                    "content": data.decode("ascii"), "encrypted": True}
+        return {"filename": f"digital-life-memory-{stamp}.json",
+                "content": data.decode("utf-8"), "encrypted": False}
 
     def transfer_preview(self, params: Any = None) -> dict[str, Any]:
         return self._run(params, ContentParams, self._transfer_preview)
@@ -269,7 +260,7 @@ class MemoryApi:
 
     def _delete_all(self, p: PhraseParams) -> dict[str, Any]:
         mem = self._mem()
-        expected = DELETE_PHRASES[mem.app.lang]
+        expected = DELETE_PHRASES[mem.lang]
         if p.phrase.strip() != expected:
             message = f"To delete all memories, type exactly: {expected}"
             raise InvalidInput(message, [{"path": "phrase", "message": message}])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core import greeting
 from ..core.errors import DLError
 from .params import NoParams
 
@@ -24,20 +23,19 @@ class PluginsApi:
 
     def _weather_status(self, _p: NoParams) -> dict[str, Any]:
         # The call's own ``ok`` stays the bridge's; the weather's is inside.
-        weather = self._mem().app.weather
-        if weather is None:
+        status = self._mem().weather_status()
+        if status is None:
             return {"weather": {"enabled": False, "ok": False, "line": None, "error": None,
                                 "checked_at": None}}
-        return {"weather": weather.status()}
+        return {"weather": status}
 
     def chat_greeting(self, params: Any = None) -> dict[str, Any]:
         return self._run(params, NoParams, self._chat_greeting)
 
     def _chat_greeting(self, _p: NoParams) -> dict[str, Any]:
         mem = self._mem()
-        hours = mem.app.settings.plugins.greet_after_hours
         try:
-            message = greeting.greet(mem.engine, hours)
+            message = mem.greet()
         except DLError as e:
             self._service_failed(e)
             raise

@@ -16,7 +16,6 @@ from typing import Any, Literal
 from pydantic import Field
 
 from .. import first_run, settings_io
-from ..adapters.llm_local import LocalChatModel
 from ..core.errors import ModelNotFound
 from ..wiring import llm_provider, resolve_lang
 from .fields import env_overrides
@@ -54,13 +53,13 @@ class SetupApi:
 
     def _model_info(self, mem: Any) -> dict[str, Any]:
         """``model``/``base_url``/``model_note``/``setup_needed`` for app_info."""
-        chat = mem.engine.chat
+        model = mem.model()
         needed = first_run.setup_needed(self._data_dir, self._env)
-        if isinstance(chat, LocalChatModel):
-            note = first_run.DEMO_NOTE.get(mem.app.lang, first_run.DEMO_NOTE["en"])
-            return {"model": chat.model_name, "base_url": "", "model_note": note,
+        if model.demo:
+            note = first_run.DEMO_NOTE.get(mem.lang, first_run.DEMO_NOTE["en"])
+            return {"model": model.name, "base_url": "", "model_note": note,
                     "provider": "demo", "setup_needed": needed}
-        return {"model": chat.model_name, "model_note": "", "provider": "openai",
+        return {"model": model.name, "model_note": "", "provider": "openai",
                 "setup_needed": needed}
 
     def setup_status(self, params: Any = None) -> dict[str, Any]:

@@ -10,21 +10,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .progress import Progress
+
+if TYPE_CHECKING:
+    from ..backup import BackupService
+    from ..memory import Memory
 
 __all__ = ["add_commands"]
 
 
-def _service(mem: Any) -> Any:
+def _service(mem: Memory) -> BackupService:
     from ..adapters.secrets import SecretStore
     from ..backup import BackupService
 
-    return BackupService(mem.app.settings.backup, SecretStore(mem.app.data_dir))
+    return BackupService(mem.settings.backup, SecretStore(mem.data_dir))
 
 
-def _open() -> Any:
+def _open() -> Memory:
     from ..memory import Memory
 
     return Memory.open()
@@ -36,7 +40,7 @@ def cmd_backup(_args: argparse.Namespace) -> int:
     mem = _open()
     try:
         service = _service(mem)
-        body, encrypted = service.make_body(mem.export_dict(), mem.app.settings)
+        body, encrypted = service.make_body(mem.export_dict(), mem.settings)
     finally:
         mem.close()
     obj = service.upload(body, encrypted, throttled(Progress("Uploading (bytes)"), 10))

@@ -23,20 +23,23 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..core.errors import DLError
 from ..core.ports import ChatDelta
 from .progress import Progress
 
+if TYPE_CHECKING:
+    from ..memory import Memory
+
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
-def _open(env: Any = None) -> Any:
+def _open(env: Mapping[str, str] | None = None) -> Memory:
     from ..memory import Memory
 
     return Memory.open(env=env)
@@ -59,16 +62,16 @@ def cmd_chat(_args: argparse.Namespace) -> int:
         return EXIT_ERROR
     mem = _open(env)
     try:
-        if mem.engine.is_idle():
+        if mem.is_idle():
             try:
                 mem.consolidate(Progress("Writing the diary"))
             except DLError as e:
                 _err(f"could not write the diary yet: {e}")
-        indexed, total = mem.engine.index_status()
+        indexed, total, _model = mem.index_status()
         if indexed < total:
             if sys.stdin.isatty():
                 try:  # the embedder changed or an import was interrupted
-                    mem.engine.reindex(Progress("Indexing diary entries"))
+                    mem.reindex(Progress("Indexing diary entries"))
                 except KeyboardInterrupt:
                     _err("indexing paused; 'dl-app memory reindex' finishes it")
                 except DLError as e:
@@ -83,7 +86,7 @@ def cmd_chat(_args: argparse.Namespace) -> int:
         mem.close()
 
 
-def _chat_lines(mem: Any) -> int:
+def _chat_lines(mem: Memory) -> int:
     """stdin is not a terminal: one message per line, each reply in full."""
     failed = False
     for line in sys.stdin:
@@ -102,10 +105,10 @@ def _chat_lines(mem: Any) -> int:
     return EXIT_ERROR if failed else 0
 
 
-def _chat_tty(mem: Any) -> int:
-    zh = mem.app.lang == "zh"
-    state = mem.app.state.load()
-    me, ai = state.profile.user_name, state.profile.self_name
+def _chat_tty(mem: Memory) -> int:
+    zh = mem.lang == "zh"
+    profile = mem.profile()
+    me, ai = profile.user_name, profile.self_name
     from .setup import model_label
 
     model = model_label(mem)
@@ -135,7 +138,7 @@ def _chat_tty(mem: Any) -> int:
                 _err(str(e))
             continue
         if text == "/clear":
-            mem.engine.clear_conversation()
+            mem.clear_conversation()
             continue
         print(f"{ai} > ", end="", flush=True)
         in_reasoning = False
@@ -255,8 +258,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     mem = _open()
     try:
         hits = mem.search(args.query, k=args.k)
-        lang = mem.app.lang
-        off = mem.engine.clock.utc_offset_minutes(mem.engine.clock.now_ms())
+        lang = mem.lang
+        off = mem.utc_offset_minutes()
     finally:
         mem.close()
     if args.json:
@@ -290,7 +293,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_reindex(args: argparse.Namespace) -> int:
     mem = _open()
     try:
-        n = mem.engine.reindex(Progress("Indexing"), everything=args.all)
+        n = mem.reindex(Progress("Indexing"), everything=args.all)
     finally:
         mem.close()
     print(f"Indexed {n} diary entries.", file=sys.stderr)

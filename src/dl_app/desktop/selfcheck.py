@@ -30,9 +30,9 @@ def _engine(root: Path) -> str:
 
     with Memory.open(root) as mem:
         shown = mem.show()
-        indexed, total = mem.engine.index_status()
+        indexed, total, _model = mem.index_status()
         hits = mem.search("hello", 3)  # LanceDB (vector + full text) and the embedder
-        lang = mem.app.lang
+        lang = mem.lang
     return (f"data dir {root}, language {lang}, {total} diary entries "
             f"({indexed} indexed), search ok ({len(hits)} hits), "
             f"self name {shown.get('selfName', '?')!r}")
