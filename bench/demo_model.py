@@ -81,14 +81,14 @@ def through_app(turns: int, budget: int) -> None:
             "memory": {"token_budget": budget, "reply_tokens": 64},
         }), encoding="utf-8")
         mem = Memory.open(root, env={"LANG": "zh_CN.UTF-8"})
-        chat = mem.engine.chat
+        chat = mem._engine.chat
         assert isinstance(chat, LocalChatModel)
-        now = mem.engine.clock.now_ms()
+        now = mem._engine.clock.now_ms()
         entries = [DiaryEntry(title=t, summary=s, start_time=now - 86_400_000 * (i + 2),
                               end_time=now - 86_400_000 * (i + 2) + 600_000)
                    for i, (t, s) in enumerate(DIARY)]
-        vectors = mem.engine.embedder.embed_passages([f"{e.title}\n{e.summary}" for e in entries])
-        mem.engine.diary.upsert(entries, vectors, mem.engine.embedder.name)
+        vectors = mem._engine.embedder.embed_passages([f"{e.title}\n{e.summary}" for e in entries])
+        mem._engine.diary.upsert(entries, vectors, mem._engine.embedder.name)
         mem.send("你好")  # warm: model, embedder, tokenizer, stores
         app_ttft, model_ttft, before, after, recall_ms = [], [], [], [], []
         first_request = None
@@ -114,7 +114,7 @@ def through_app(turns: int, budget: int) -> None:
             before.append((seen[0] - model_first) * 1000)
             after.append((wall - seen[0] - (r.total_s - model_first)) * 1000)
             s0 = time.perf_counter()
-            mem.engine.search(text, mem.engine.config.recall_k)
+            mem._engine.search(text, mem._engine.config.recall_k)
             recall_ms.append((time.perf_counter() - s0) * 1000)
         overhead = [b + a for b, a in zip(before, after, strict=True)]
         print(f"\nthrough the app: {turns} turns, budget {budget} tokens, automatic recall "

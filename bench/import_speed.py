@@ -67,7 +67,7 @@ def run(label: str, env: dict[str, str], raw: bytes) -> None:
         report = mem.import_bytes(raw, progress)
         end = time.perf_counter()
         replaced = (marks[0] if marks else end) - t0
-        indexed, total = mem.engine.index_status()
+        indexed, total, _model = mem.index_status()
         mem.close()
     print(
         f"{label}: {report.entries} entries; memory replaced in {replaced:.2f} s, "

@@ -273,7 +273,7 @@ class _LineTokens:
     """Tokens of an entry's memory line as recall shows it (cached per entry)."""
 
     def __init__(self, mem: Memory, counter: QwenCounter) -> None:
-        self.prompts, self.counter = mem.app.prompts, counter
+        self.prompts, self.counter = mem._app.prompts, counter
         self.cache: dict[str, int] = {}
 
     def __call__(self, entry: DiaryEntry) -> int:
@@ -294,19 +294,19 @@ def _progress(text: str, *, final: bool = False) -> None:
 def ingest(mem: Memory, entries: list[DiaryEntry], hybrid: bool, label: str) -> float:
     """Embed and store the entries, then fold them into the indexes (as the
     app's store does over time); returns the time spent embedding."""
-    embedder = mem.engine.embedder if hybrid else None
+    embedder = mem._engine.embedder if hybrid else None
     embed_s = 0.0
     for i in range(0, len(entries), EMBED_BATCH):
         batch = entries[i : i + EMBED_BATCH]
         if embedder is None:
-            mem.engine.diary.upsert(batch)
+            mem._engine.diary.upsert(batch)
         else:
             start = time.perf_counter()
             vectors = embedder.embed_passages([f"{e.title}\n{e.summary}" for e in batch])
             embed_s += time.perf_counter() - start
-            mem.engine.diary.upsert(batch, vectors, embedder.name)
+            mem._engine.diary.upsert(batch, vectors, embedder.name)
         _progress(f"{label}: stored {min(i + EMBED_BATCH, len(entries))}/{len(entries)} entries")
-    if (optimize := getattr(mem.engine.diary, "optimize", None)) is not None:
+    if (optimize := getattr(mem._engine.diary, "optimize", None)) is not None:
         optimize()
     return embed_s
 
@@ -387,7 +387,7 @@ def evaluate(conv: Conversation, entries: list[DiaryEntry], embedder: Embedder, 
                 totals.rows[q.category].append(row)
                 _progress(f"{label}: question {qi}/{len(conv.questions)}")
         finally:
-            if (close := getattr(mem.engine.diary, "close", None)) is not None:
+            if (close := getattr(mem._engine.diary, "close", None)) is not None:
                 close()
             mem.close()
     _progress(f"{label}: {len(entries)} entries, {len(conv.questions)} questions", final=True)

@@ -70,7 +70,7 @@ def mem(
 
 
 def vision(mem: Memory) -> None:
-    mem.engine.config = dataclasses.replace(mem.engine.config, vision=True)
+    mem._engine.config = dataclasses.replace(mem._engine.config, vision=True)
 
 
 # -- images -----------------------------------------------------------------
@@ -92,9 +92,9 @@ def test_vision_model_gets_pixels_now_and_notes_later(
     totals = request_totals(openai_server, 3000)
     assert totals[-1] > IMAGE_TOKENS  # the picture was counted
     # Stored with the conversation, the file in the data dir.
-    att = mem.app.state.load().messages[0].attachments[0]
+    att = mem.conversation().messages[0].attachments[0]
     assert att.kind == "image" and att.path.startswith("attachments/")
-    assert (mem.app.data_dir / att.path).read_bytes() == data
+    assert (mem.data_dir / att.path).read_bytes() == data
     # The next turn carries the note, not the pixels.
     mem.send("And now something else.")
     msgs = user_messages(openai_server)
@@ -118,13 +118,13 @@ def test_image_only_message_and_bad_images(mem: Memory, openai_server: OpenAICom
     vision(mem)
     mem.send("", images=[("a.png", "image/png", png_bytes())])
     assert image_parts(user_messages(openai_server))
-    before = mem.app.state.load().messages
+    before = mem.conversation().messages
     with pytest.raises(AttachmentError, match="PNG, JPEG"):
         mem.send("x", images=[("a.bmp", "image/bmp", b"BM...")])
     with pytest.raises(AttachmentError, match="not a valid PNG"):
         mem.send("x", images=[("a.png", "image/png", b"not an image")])
-    assert mem.app.state.load().messages == before
-    assert len(list((mem.app.data_dir / "attachments").iterdir())) == 1
+    assert mem.conversation().messages == before
+    assert len(list((mem.data_dir / "attachments").iterdir())) == 1
 
 
 def test_more_images_than_the_budget_allows(
@@ -206,7 +206,7 @@ def test_small_document_is_sent_whole(mem: Memory, openai_server: OpenAICompatSe
     result = mem.send("What do I owe?", files=[("bill.pdf", (tmp_path / "b.pdf").read_bytes())])
     text = user_messages(openai_server)[-1]["content"]
     assert "bill.pdf (whole document)" in text and "99 euros" in text
-    att = mem.app.state.load().messages[0].attachments[0]
+    att = mem.conversation().messages[0].attachments[0]
     assert att.kind == "file" and att.tokens > 0 and result.reply
     # Later turns only name the file.
     mem.send("Thanks.")
@@ -234,7 +234,7 @@ def test_long_document_sends_relevant_chunks_within_budget(
     assert "excerpts most relevant" in text
     assert "forty thousand dollars" in text
     assert "Section 5." not in text or "Section 199." not in text
-    assert COUNTER.count(text) <= mem.engine.config.budget.document_cap + 100
+    assert COUNTER.count(text) <= mem._engine.config.budget.document_cap + 100
     request_totals(openai_server, 3000)
     # Several more turns (with another copy) still fit.
     for i in range(3):
@@ -253,15 +253,15 @@ def test_corrupt_pdf_is_a_clear_error_and_nothing_changes(
     mem: Memory, openai_server: OpenAICompatServer
 ) -> None:
     mem.send("hello")
-    before = mem.app.state.load()
+    before = mem.conversation()
     sent = len(openai_server.chat_requests)
     with pytest.raises(AttachmentError, match=r"Could not read broken\.pdf"):
         mem.send("read this", files=[("broken.pdf", b"%PDF-1.4 garbage \x00\x01 not a pdf")])
     with pytest.raises(AttachmentError, match="documents must be"):
         mem.send("read this", files=[("tool.exe", b"MZ")])
-    assert mem.app.state.load() == before
+    assert mem.conversation() == before
     assert len(openai_server.chat_requests) == sent
-    assert not list((mem.app.data_dir / "attachments").iterdir())
+    assert not list((mem.data_dir / "attachments").iterdir())
 
 
 # -- the bridge -----------------------------------------------------------------

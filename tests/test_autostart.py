@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from dl_app import autostart
-from dl_app.autostart import Autostart
+from dl_app.desktop import autostart
+from dl_app.desktop.autostart import Autostart
 
 CMD = ["/opt/Digital Life/dl-app", "window", "--tray"]
 

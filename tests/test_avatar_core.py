@@ -219,7 +219,7 @@ def test_serve_route_needs_its_token(tmp_path: Path, api: Api) -> None:
     try:
         base = ok(api.avatar_models())["files_base"]
         assert base.startswith("/dl-files/")
-        name = next((api._data_dir / "backgrounds").iterdir()).name
+        name = next((api._ctx.data_dir / "backgrounds").iterdir()).name
         host = f"127.0.0.1:{srv.port}"
         with urllib.request.urlopen(f"http://{host}{base}backgrounds/{name}", timeout=5) as r:
             assert r.read() == PNG

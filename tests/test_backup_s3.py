@@ -101,7 +101,7 @@ def make_api(server: OpenAICompatServer, data_dir: Path, events: Events | None,
              endpoint: str, **backup: Any) -> Api:
     server.default_responder = companion_responder
     api = Api(data_dir, env=make_env(server), emit=events)
-    api._backup_timeout = 5.0
+    api._ctx.backup_timeout = 5.0
     patch = {"endpoint": endpoint, "bucket": BUCKET, "region": "us-east-1", **backup}
     ok(api.settings_set({"patch": {"backup": patch}}))
     ok(api.secret_set({"name": "s3_access_key", "value": ACCESS}))
@@ -284,8 +284,8 @@ def test_auto_backup_after_consolidation(api: Api, s3: Any, events: Events) -> N
     ok(api.chat_send({"text": "明天去游泳"}))
     res = ok(api.memory_consolidate())
     assert res["entry"] is not None and res["auto_backup"] is True
-    assert api._auto_thread is not None
-    api._auto_thread.join(timeout=30)
+    assert api._ctx.auto_thread is not None
+    api._ctx.auto_thread.join(timeout=30)
     done = events.named("backup.auto")
     assert len(done) == 1 and done[0]["ok"] is True
     assert keys(s3) == [done[0]["object"]["key"]]
@@ -297,7 +297,7 @@ def test_large_memory_uploads_in_parts_with_progress(
     openai_server: OpenAICompatServer, tmp_path: Path, events: Events, moto_url: str, s3: Any
 ) -> None:
     api = make_api(openai_server, tmp_path / "big", events, moto_url)
-    api._backup_part_size = 5 * 1024 * 1024  # S3's smallest part
+    api._ctx.backup_part_size = 5 * 1024 * 1024  # S3's smallest part
     try:
         ok(api.transfer_import({"content": export_text(2000, messages=4, summary_chars=1000)}))
         started = time.perf_counter()
@@ -327,7 +327,7 @@ def test_cli_backup_backups_and_restore(
 ) -> None:
     for name, value in make_env_vars(api).items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("DL_DATA_DIR", str(api._data_dir))
+    monkeypatch.setenv("DL_DATA_DIR", str(api._ctx.data_dir))
     api.close()
     assert cli_main(["memory", "backup"]) == 0
     out = capsys.readouterr()
@@ -344,4 +344,4 @@ def test_cli_backup_backups_and_restore(
 
 
 def make_env_vars(api: Api) -> dict[str, str]:
-    return {k: v for k, v in api._env.items() if k.startswith("DL_") or k == "LANG"}
+    return {k: v for k, v in api._ctx.env.items() if k.startswith("DL_") or k == "LANG"}

@@ -123,7 +123,7 @@ def test_a_search_ignoring_the_question_fails_the_checks(
     bench: ModuleType, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def newest_first(self: Any, query: str, k: int = 5) -> list[SearchHit]:
-        return [SearchHit(entry=e, score=0.0) for e in self.engine.diary.list(limit=k)]
+        return [SearchHit(entry=e, score=0.0) for e in self._engine.diary.list(limit=k)]
 
     monkeypatch.setattr(bench.Memory, "search", newest_first)
     result = _run_json(bench, capsys, "--unit", "observation", "--fts-only")

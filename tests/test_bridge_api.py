@@ -241,9 +241,9 @@ def test_turns_from_several_threads_run_one_at_a_time(
 
 
 def test_page_ready_sets_the_event(api: Api) -> None:
-    assert not api._page_ready.is_set()
+    assert not api._ctx.page_ready.is_set()
     assert api.page_ready() == {"ok": True}
-    assert api._page_ready.is_set()
+    assert api._ctx.page_ready.is_set()
 
 
 # -- test_connection ----------------------------------------------------------

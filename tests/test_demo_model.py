@@ -57,7 +57,7 @@ def talk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Memory, lis
         "memory": {"token_budget": BUDGET, "reply_tokens": REPLY},
     }), encoding="utf-8")
     mem = Memory.open(root, env={"LANG": "zh_CN.UTF-8"})
-    assert isinstance(mem.engine.chat, LocalChatModel)
+    assert isinstance(mem._engine.chat, LocalChatModel)
     replies = [
         mem.send(text).reply
         for text in ("你好！我叫小林。", "我家的猫叫咪咪，它今天打翻了水杯。", "咪咪是一只橘猫，三岁了。")
@@ -70,19 +70,19 @@ def test_a_short_conversation_with_the_demo_model_stays_within_the_budget(
     talk: tuple[Memory, list[str]],
 ) -> None:
     mem, replies = talk
-    chat = mem.engine.chat
-    assert isinstance(chat, LocalChatModel) and isinstance(mem.engine.counter, LocalCounter)
+    chat = mem._engine.chat
+    assert isinstance(chat, LocalChatModel) and isinstance(mem._engine.counter, LocalCounter)
     assert all(r.strip() for r in replies), replies
-    assert mem.engine.config.recall_mode == "auto"  # the tiny model gets no tools
+    assert mem._engine.config.recall_mode == "auto"  # the tiny model gets no tools
     turns = [r for r in chat.requests if r.purpose == "chat"]
     assert len(turns) == 3
     assert all(r.tools is None for r in turns)
     # The model saw the whole conversation: the third request holds the first turn.
     assert "小林" in json.dumps(turns[-1].messages, ensure_ascii=False)
-    _check_budget(chat.requests, mem.engine.counter)
-    assert mem.engine.last_plan is not None
-    assert mem.engine.last_plan.request_tokens <= BUDGET
-    state = mem.app.state.load()
+    _check_budget(chat.requests, mem._engine.counter)
+    assert mem._engine.last_plan is not None
+    assert mem._engine.last_plan.request_tokens <= BUDGET
+    state = mem.conversation()
     assert [m.content for m in state.messages if m.role == "assistant"] == replies
 
 
@@ -90,12 +90,12 @@ def test_the_demo_model_writes_a_diary_entry_that_is_recalled_later(
     talk: tuple[Memory, list[str]],
 ) -> None:
     mem, _ = talk
-    chat = mem.engine.chat
+    chat = mem._engine.chat
     assert isinstance(chat, LocalChatModel)
     before = len(chat.requests)
     entry = mem.consolidate()
     assert entry is not None and entry.title.strip() and entry.summary.strip()
-    assert mem.app.state.load().messages == []
+    assert mem.conversation().messages == []
     purposes = {r.purpose for r in chat.requests[before:]}
     assert {"diary", "title"} <= purposes, purposes
     # A new conversation that names the entry's title: automatic recall finds it
@@ -106,4 +106,4 @@ def test_the_demo_model_writes_a_diary_entry_that_is_recalled_later(
     last = chat.requests[-1]
     assert last.purpose == "chat"
     assert entry.summary[:20] in last.messages[0]["content"]
-    _check_budget(chat.requests, mem.engine.counter)
+    _check_budget(chat.requests, mem._engine.counter)

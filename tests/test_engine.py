@@ -61,10 +61,10 @@ def add_diary(mem: Memory, *entries: tuple[str, str, str]) -> None:
         DiaryEntry(uuid=u, title=t, summary=s, start_time=T0 - 10 * HOUR, end_time=T0 - 9 * HOUR)
         for u, t, s in entries
     ]
-    emb = mem.engine.embedder
+    emb = mem._engine.embedder
     assert emb is not None
     vectors = emb.embed_passages([f"{e.title}\n{e.summary}" for e in items])
-    mem.engine.diary.upsert(items, vectors, emb.name)
+    mem._engine.diary.upsert(items, vectors, emb.name)
 
 
 def test_a_turn_streams_and_is_remembered(
@@ -83,7 +83,7 @@ def test_a_turn_streams_and_is_remembered(
     )
     assert "第一次和用户见面：就是这次对话" in system
     assert req["tools"][0]["function"]["name"] == "get_memory"
-    state = mem.app.state.load()
+    state = mem.conversation()
     assert [m.role for m in state.messages] == ["user", "assistant"]
     assert state.messages[0].turn_id == state.messages[1].turn_id
 
@@ -95,19 +95,19 @@ def test_reasoning_is_kept_apart_from_the_reply(
     result = mem.send("在吗")
     assert result.reply == "来聊吧！"
     assert "他想聊天" in result.reasoning
-    assert mem.app.state.load().messages[-1].reasoning == result.reasoning
+    assert mem.conversation().messages[-1].reasoning == result.reasoning
 
 
 def test_a_failed_turn_changes_nothing(mem: Memory, openai_server: OpenAICompatServer) -> None:
     mem.send("第一句")
-    before = mem.app.state.load()
+    before = mem.conversation()
     openai_server.enqueue(*[ChatReply.error(500)] * 5)
     with pytest.raises(ServerFailed):
         mem.send("第二句")
     openai_server.enqueue(ChatReply(content="半句话", chunk_size=1, break_after=3))
     with pytest.raises(BadResponse):
         mem.send("第三句")
-    assert mem.app.state.load() == before
+    assert mem.conversation() == before
 
 
 def test_dead_endpoint_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -136,7 +136,7 @@ def test_recall_by_tool_call_never_repeats_a_memory(
     openai_server.enqueue(ChatReply(tool_calls=[call]), ChatReply(content="嗯"))
     again = mem.send("它现在怎么样了")
     assert all(h.entry.uuid != "u-cat" for h in again.recalled)
-    state = mem.app.state.load()
+    state = mem.conversation()
     assert next(e.uuid for e in state.recalled) == "u-cat"
 
 
@@ -165,8 +165,8 @@ def test_auto_recall_for_models_without_tools(
     mem: Memory, openai_server: OpenAICompatServer, tmp_path: Path
 ) -> None:
     add_diary(mem, ("u-hike", "周末去爬山", "用户和朋友去爬了泰山，看了日出。"))
-    mem.engine.config = mem.engine.config.__class__(
-        **{**mem.engine.config.__dict__, "recall_mode": "auto"}
+    mem._engine.config = mem._engine.config.__class__(
+        **{**mem._engine.config.__dict__, "recall_mode": "auto"}
     )
     mem.send("我又想去爬泰山了")
     body = openai_server.chat_requests[-1].body
@@ -178,10 +178,10 @@ def test_auto_recall_embeds_the_message_only_when_words_match(
     mem: Memory, openai_server: OpenAICompatServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add_diary(mem, ("u-hike", "周末去爬山", "用户和朋友去爬了泰山，看了日出。"))
-    mem.engine.config = mem.engine.config.__class__(
-        **{**mem.engine.config.__dict__, "recall_mode": "auto"}
+    mem._engine.config = mem._engine.config.__class__(
+        **{**mem._engine.config.__dict__, "recall_mode": "auto"}
     )
-    embedder = mem.engine.recaller.embedder
+    embedder = mem._engine.recaller.embedder
     assert embedder is not None
     queries: list[str] = []
     real = embedder.embed_query
@@ -209,7 +209,7 @@ def test_long_conversation_stays_in_budget_and_summary_sees_replies(
     assert any("这是我的第0次回答" in r.last_user_text for r in summaries)
     calls_per_turn = len(openai_server.chat_requests) / 40
     assert calls_per_turn < 1.5
-    state = mem.app.state.load()
+    state = mem.conversation()
     assert state.summary and state.folded_count > 0
 
 
@@ -219,18 +219,18 @@ def test_consolidation_writes_the_diary_and_updates_memory(
     mem.send("我养了一只叫咪咪的猫")
     clock.advance(60_000)
     mem.send("它很喜欢吃鱼")
-    ids = [m.id for m in mem.app.state.load().messages]
+    ids = [m.id for m in mem.conversation().messages]
     entry = mem.consolidate()
     assert entry is not None and entry.title == "愉快的聊天"
     assert entry.source_ids == ids
     purposes = [purpose_of(r) for r in openai_server.chat_requests[2:]]
     assert purposes == ["diary", "title", "self", "profile"]
     fits_budget(openai_server, 3000)
-    state = mem.app.state.load()
+    state = mem.conversation()
     assert state.messages == [] and state.summary == ""
     assert state.profile.memory_about_user == "用户喜欢和我聊天。"
-    assert [a.belong_to for a in mem.app.state.archive()] == [entry.uuid] * 4
-    assert mem.engine.index_status() == (1, 1)
+    assert [a.belong_to for a in mem._app.state.archive()] == [entry.uuid] * 4
+    assert mem.index_status()[:2] == (1, 1)
     assert mem.search("咪咪", k=1)[0].entry.uuid == entry.uuid
 
 
@@ -239,10 +239,10 @@ def test_idle_conversation_becomes_a_diary_entry_before_the_next_message(
 ) -> None:
     mem.send("晚安")
     clock.advance(9 * HOUR)
-    assert mem.engine.is_idle()
+    assert mem.is_idle()
     mem.send("早上好")
-    assert mem.engine.diary.count() == 1
-    state = mem.app.state.load()
+    assert mem._engine.diary.count() == 1
+    state = mem.conversation()
     assert next(m.content for m in state.messages) == "早上好"
     system = openai_server.chat_requests[-1].body["messages"][0]["content"]
     assert "第一次和用户见面：2025年11月25日" in system
@@ -252,12 +252,12 @@ def test_failed_consolidation_keeps_the_conversation(
     mem: Memory, openai_server: OpenAICompatServer
 ) -> None:
     mem.send("记住这个")
-    before = mem.app.state.load()
+    before = mem.conversation()
     openai_server.route(lambda r: purpose_of(r) == "title", ChatReply.error(500))
     with pytest.raises(ServerFailed):
         mem.consolidate()
-    assert mem.app.state.load() == before
-    assert mem.engine.diary.count() == 0
+    assert mem.conversation() == before
+    assert mem._engine.diary.count() == 0
 
 
 def test_interrupted_consolidation_is_finished_once_on_reopen(
@@ -266,19 +266,19 @@ def test_interrupted_consolidation_is_finished_once_on_reopen(
     """The write phase split by a simulated crash: the pending record and the
     diary row exist, the state was not finished. Reopening completes it."""
     mem.send("一段对话")
-    engine = mem.engine
-    original_finish = mem.app.state.finish_consolidation
-    mem.app.state.finish_consolidation = lambda: (_ for _ in ()).throw(SystemExit("crash"))
+    engine = mem._engine
+    original_finish = mem._app.state.finish_consolidation
+    mem._app.state.finish_consolidation = lambda: (_ for _ in ()).throw(SystemExit("crash"))
     with pytest.raises(SystemExit):
         mem.consolidate()
-    mem.app.state.finish_consolidation = original_finish
-    assert engine.diary.count() == 1 and mem.app.state.pending_consolidation() is not None
+    mem._app.state.finish_consolidation = original_finish
+    assert engine.diary.count() == 1 and mem._app.state.pending_consolidation() is not None
     mem.close()
     with Memory.open(tmp_path / "data", clock=clock) as again:
-        assert again.engine.diary.count() == 1
-        assert again.app.state.pending_consolidation() is None
-        assert again.app.state.load().messages == []
-        assert len(again.app.state.archive()) == 2
+        assert again._engine.diary.count() == 1
+        assert again._app.state.pending_consolidation() is None
+        assert again.conversation().messages == []
+        assert len(again._app.state.archive()) == 2
 
 
 def test_import_export_keeps_ids_and_search_finds_them(mem: Memory, tmp_path: Path) -> None:

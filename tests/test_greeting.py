@@ -66,11 +66,11 @@ def greeting_requests(server: OpenAICompatServer) -> list[RecordedRequest]:
 def test_no_greeting_for_a_new_user_or_a_short_absence(
     mem: Memory, openai_server: OpenAICompatServer, clock: FixedClock
 ) -> None:
-    assert greeting.greet(mem.engine, 8) is None  # never met: nothing to come back from
+    assert greeting.greet(mem._engine, 8) is None  # never met: nothing to come back from
     mem.send("你好")
     clock.advance(7 * HOUR)
-    assert not greeting.is_due(mem.engine, 8)
-    assert greeting.greet(mem.engine, 8) is None
+    assert not greeting.is_due(mem._engine, 8)
+    assert greeting.greet(mem._engine, 8) is None
     assert greeting_requests(openai_server) == []
 
 
@@ -79,20 +79,20 @@ def test_greeting_after_absence_starts_the_new_conversation(
 ) -> None:
     mem.send("我今天去爬山了")
     clock.advance(9 * HOUR)
-    assert greeting.is_due(mem.engine, 8)
-    message = greeting.greet(mem.engine, 8)
+    assert greeting.is_due(mem._engine, 8)
+    message = greeting.greet(mem._engine, 8)
     assert message is not None and "小明" in message.content
     # The idle conversation became a diary entry; the greeting opens the next one.
-    assert mem.engine.diary.count() == 1
-    state = mem.app.state.load()
+    assert mem._engine.diary.count() == 1
+    state = mem.conversation()
     assert [(m.role, m.content) for m in state.messages] == [("assistant", message.content)]
     prompt = greeting_requests(openai_server)[-1].last_user_text
     assert "小明" in prompt and "愉快的聊天" in prompt and "9 小时" in prompt
-    assert not greeting.is_due(mem.engine, 8)  # greeted just now
-    assert greeting.greet(mem.engine, 8) is None
+    assert not greeting.is_due(mem._engine, 8)  # greeted just now
+    assert greeting.greet(mem._engine, 8) is None
 
     mem.send("是呀，我回来了")
-    state = mem.app.state.load()
+    state = mem.conversation()
     assert [m.role for m in state.messages] == ["assistant", "user", "assistant"]
     assert turn_spans(state.messages) == [(0, 1), (1, 3)]
     chat = openai_server.chat_requests[-1].messages
@@ -106,11 +106,11 @@ def test_absence_counts_from_the_latest_diary_entry(
 ) -> None:
     entry = DiaryEntry(title="爬山", summary="小明和我聊了爬山。", start_time=T0 - 3 * HOUR,
                        end_time=T0 - 2 * HOUR)
-    mem.engine.diary.upsert([entry], None, "")
-    assert not greeting.is_due(mem.engine, 8)
+    mem._engine.diary.upsert([entry], None, "")
+    assert not greeting.is_due(mem._engine, 8)
     clock.advance(6 * HOUR)
-    assert greeting.is_due(mem.engine, 8)
-    assert greeting.greet(mem.engine, 8) is not None
+    assert greeting.is_due(mem._engine, 8)
+    assert greeting.greet(mem._engine, 8) is not None
     assert "爬山" in greeting_requests(openai_server)[-1].last_user_text
 
 
@@ -123,8 +123,8 @@ def test_greeting_request_fits_a_small_budget(
         m.set_profile(user_name="Ming", memory_about_user="likes hiking. " * 400)
         huge = DiaryEntry(title="Long day", summary="We talked about mountains. " * 2000,
                           start_time=T0 - 30 * HOUR, end_time=T0 - 20 * HOUR)
-        m.engine.diary.upsert([huge], None, "")
-        msg = greeting.greet(m.engine, 8)
+        m._engine.diary.upsert([huge], None, "")
+        msg = greeting.greet(m._engine, 8)
         assert msg is not None and "Ming" in msg.content
     body = greeting_requests(openai_server)[-1].body
     total = request_tokens(COUNTER, body["messages"]) + body["max_tokens"]
@@ -170,6 +170,6 @@ def test_time_lines_are_right_from_the_first_message(
         assert start in second  # still the first message's time
         entry = DiaryEntry(title="t", summary="s", start_time=T0 - 2 * HOUR,
                            end_time=T0 - HOUR)
-        m.engine.diary.upsert([entry], None, "")
+        m._engine.diary.upsert([entry], None, "")
         m.send("third")
         assert met in openai_server.chat_requests[-1].system_text

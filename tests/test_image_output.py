@@ -74,26 +74,26 @@ def test_the_companion_sends_a_picture_kept_with_the_conversation(
     (att,) = reply.attachments
     assert att.kind == "image" and att.mime == "image/png"
     _, path = mem.attachment(att.id)
-    assert path.read_bytes() == TINY_PNG and path.parent == mem.app.data_dir / "attachments"
+    assert path.read_bytes() == TINY_PNG and path.parent == mem.data_dir / "attachments"
     # kept with the conversation: the history shows it on the reply
-    history = mem.app.state.load().messages
+    history = mem.conversation().messages
     assert history[-1].attachments[0].id == att.id
     tool_msg = next(m for m in result.messages if m.role == "tool")
     assert "sent" in tool_msg.content
     assert views.attachments(history[-1])[0]["id"] == att.id
-    within_budget(openai_server, mem.app.settings.memory.token_budget)
+    within_budget(openai_server, mem.settings.memory.token_budget)
     # a later turn carries the picture's note, not the file
     mem.send("Thanks!")
     later = json.dumps(openai_server.chat_requests[-1].body["messages"], ensure_ascii=False)
     assert "a picture I sent: a red fox in the snow" in later
-    within_budget(openai_server, mem.app.settings.memory.token_budget)
+    within_budget(openai_server, mem.settings.memory.token_budget)
 
 
 def test_no_picture_tool_when_images_are_off(
     openai_server: OpenAICompatServer, tmp_path: Path, env: None
 ) -> None:
     with open_mem(openai_server, tmp_path / "data", False) as mem:
-        assert mem.engine.pictures is None
+        assert mem._engine.pictures is None
         mem.send("Draw me a fox")
     for r in openai_server.chat_requests:
         assert "send_picture" not in tool_names(r.body)
@@ -112,10 +112,10 @@ def test_a_failing_image_service_does_not_fail_the_turn(
     assert result.messages[-1].attachments == []
     tool_msg = next(m for m in result.messages if m.role == "tool")
     assert "could not be made" in tool_msg.content and "500" in tool_msg.content
-    assert not list((mem.app.data_dir / "attachments").glob("*")) if (
-        mem.app.data_dir / "attachments"
+    assert not list((mem.data_dir / "attachments").glob("*")) if (
+        mem.data_dir / "attachments"
     ).exists() else True
-    within_budget(openai_server, mem.app.settings.memory.token_budget)
+    within_budget(openai_server, mem.settings.memory.token_budget)
 
 
 def test_adapter_errors(openai_server: OpenAICompatServer) -> None:

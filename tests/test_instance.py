@@ -1,6 +1,6 @@
 """One app per data dir: a second start tells the first and leaves.
 
-Two real processes share a data dir through ``dl_app.instance`` (lock file + loopback
+Two real processes share a data dir through ``dl_app.desktop.instance`` (lock file + loopback
 command server); the last test runs the real ``dl-app`` twice under Xvfb.
 """
 
@@ -20,14 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from dl_app import instance
+from dl_app.desktop import instance
 
 # The first process: claims the data dir, prints each command it gets.
 FIRST = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from dl_app import instance
+    from dl_app.desktop import instance
     inst = instance.claim(Path(sys.argv[1]), lambda c: print("command", c, flush=True))
     print("claimed" if inst else "busy", flush=True)
     sys.stdin.read()
@@ -39,7 +39,7 @@ SECOND = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from dl_app import instance
+    from dl_app.desktop import instance
     root = Path(sys.argv[1])
     if instance.claim(root, print) is not None:
         print("claimed too"); sys.exit(3)

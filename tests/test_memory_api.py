@@ -122,7 +122,7 @@ def test_export_preview_import_round_trip(filled: Api, tmp_path: Path) -> None:
     data = json.loads(out["content"])
     assert data["selfName"] == "小忆" and len(data["longTermMemory"]) == 5
 
-    other = Api(tmp_path / "other", env=filled._env)
+    other = Api(tmp_path / "other", env=filled._ctx.env)
     try:
         prev = ok(other.transfer_preview({"content": out["content"]}))
         assert prev["encrypted"] is False

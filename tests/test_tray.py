@@ -1,6 +1,6 @@
 """The tray's actions and the desktop they drive.
 
-The actions are plain functions over the desktop (``dl_app.desktop.Desktop``). Here
+The actions are plain functions over the desktop (``dl_app.desktop.window.Desktop``). Here
 the desktop runs on a fake pywebview module whose windows record what is done to them
 (no GUI loop in a unit test) but fire pywebview's own ``Event`` objects, so closing a
 window is cancelled exactly as pywebview does it. The bridge and the settings change
@@ -24,12 +24,13 @@ from typing import Any
 import pytest
 from webview.event import Event
 
-from dl_app import tray
-from dl_app.autostart import Autostart
 from dl_app.bridge import Api
-from dl_app.desktop import Desktop
+from dl_app.desktop import tray
+from dl_app.desktop.autostart import Autostart
+from dl_app.desktop.shell import Emitter
+from dl_app.desktop.window import Desktop
+from dl_app.paths import frontend_dir
 from dl_app.settings import AppSettings
-from dl_app.shell import Emitter, frontend_dir
 
 
 class FakeEvents:
@@ -257,7 +258,7 @@ QT_MENU = textwrap.dedent(
     import json, sys, threading, time
     from qtpy.QtWidgets import QApplication
     app = QApplication(sys.argv[:1])
-    from dl_app import tray
+    from dl_app.desktop import tray
 
     class Host:
         def __init__(self):
@@ -384,7 +385,7 @@ def test_quick_chat_window_sends_and_shows_the_reply(
 ) -> None:
     """A second start asks for quick chat (as the tray does); the small window sends a
     message through the shared bridge and shows the streamed reply as text."""
-    from dl_app import instance
+    from dl_app.desktop import instance
 
     zh = lang.startswith("zh")
     reply = "<b>你好！</b>我在这里。" if zh else "<b>Hi!</b> I am here."

@@ -1,5 +1,5 @@
 """First-run setup, shared by the window/browser (``bridge/setup_api.py``) and
-``dl-app chat`` (``cli_setup.py``): is a chat model chosen yet, what does
+``dl-app chat`` (``cli/setup.py``): is a chat model chosen yet, what does
 ollama on this computer offer, and saving a choice.
 
 Setup is needed when nothing names a model: no ``DL_LLM_PROVIDER``,
@@ -21,10 +21,10 @@ from typing import Any
 
 import httpx
 
+from . import settings_io
 from .adapters import demo_model
 from .adapters.secrets import SecretStore
-from .bridge import settings_io
-from .bridge.connection import Check, check_llm
+from .connection import Check, check_llm
 from .settings import LLMSettings, SettingsError, read_settings_file
 
 __all__ = [

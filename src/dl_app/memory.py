@@ -8,6 +8,12 @@
         mem.consolidate()                             # end the conversation: a diary entry
         mem.export("backup.json")
 
+``Memory`` is the library's whole public surface (the bridge, the command line and
+the desktop use nothing else): talking, the diary (pages, timeline, search, edits),
+the index (status, reindex), names and profile, export and import (also encrypted),
+and the facts the app shows (language, settings, model, data dir). Errors are
+``dl_app.core.errors`` (``DLError`` and its subclasses).
+
 It pulls in no window or voice code. Import never replaces memory before the
 new file is fully validated and embedded; what it replaces is saved first as
 a backup file in ``<data dir>/backups/``, and an import a crash interrupted is
@@ -17,49 +23,65 @@ finished the next time the memory is opened.
 from __future__ import annotations
 
 import json
-import re
-import time
+import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import __version__
+from . import __version__, crypto
 from .adapters.documents import AttachmentStore
+from .adapters.llm_local import LocalChatModel
+from .core import greeting
 from .core.engine import DeltaFn, EventFn, TurnResult
-from .core.errors import DLError, ImportFailed, NotFound, StoreError
+from .core.errors import DLError, ImportFailed, NotFound
 from .core.exchange import load_export_bytes, parse_export, summarize_snapshot, to_export
-from .core.models import Attachment, DiaryEntry, MemorySnapshot, Message, Profile, SearchHit
+from .core.models import (
+    Attachment,
+    ConversationState,
+    DiaryEntry,
+    MemorySnapshot,
+    Message,
+    Profile,
+    SearchHit,
+)
 from .core.ports import ChatModel, Clock, Embedder, ProgressFn
+from .core.tokens import tools_tokens
 from .fsutil import atomic_write_text
+from .memory_files import PENDING_IMPORT, backup_path, list_backups, write_backup
+from .memory_types import (
+    ContextPreview,
+    DiaryPage,
+    ImportReport,
+    IndexStatus,
+    ModelInfo,
+)
+from .settings import Settings
 from .wiring import App, build, default_profile
 
-__all__ = ["ImportReport", "Memory", "MemorySnapshot", "SearchHit", "TurnResult"]
+__all__ = [
+    "ContextPreview",
+    "DiaryPage",
+    "ImportReport",
+    "IndexStatus",
+    "Memory",
+    "MemorySnapshot",
+    "ModelInfo",
+    "SearchHit",
+    "TurnResult",
+]
 
-PENDING_IMPORT = "import-pending.json"
-BACKUPS = "backups"
-_BACKUP_NAME = re.compile(r"memory-[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.json")
-
-
-@dataclass
-class ImportReport:
-    entries: int
-    messages: int
-    archived: int
-    backup: Path | None
-    warnings: list[str] = field(default_factory=list)
-    preview: dict[str, Any] = field(default_factory=dict)
+log = logging.getLogger(__name__)
 
 
 class Memory:
     """One companion's memory in a data dir."""
 
     def __init__(self, app: App) -> None:
-        self.app = app
-        self.engine = app.engine
+        self._app = app
+        self._engine = app.engine
         self._recover_import()
-        self.engine.recover()
+        self._engine.recover()
 
     @classmethod
     def open(
@@ -74,8 +96,18 @@ class Memory:
         root = Path(data_dir) if data_dir is not None else None
         return cls(build(root, env, chat=chat, embedder=embedder, clock=clock))
 
-    def close(self) -> None:
-        self.app.close()
+    def close(self, *, clients: bool = False) -> None:
+        """Close the stores; ``clients``: also the chat and embedding clients (the app
+        does, before it reopens the memory with new settings or keys)."""
+        if clients:
+            for part in (self._engine.chat, self._engine.embedder):
+                close = getattr(part, "close", None)
+                if callable(close):
+                    try:
+                        close()
+                    except Exception:
+                        log.exception("closing an adapter failed")
+        self._app.close()
 
     def __enter__(self) -> Memory:
         return self
@@ -103,7 +135,7 @@ class Memory:
         ``(name, bytes)`` documents. Attachments are checked and converted
         first (``AttachmentError``: nothing changes), stored in
         ``<data dir>/attachments/``, and removed again if the turn fails."""
-        store = AttachmentStore(self.app.data_dir)
+        store = AttachmentStore(self._app.data_dir)
         saved: list[Attachment] = []
         urls: dict[str, str] = {}
         docs: dict[str, str] = {}
@@ -116,7 +148,7 @@ class Memory:
                 att, text_of = store.save_document(name, data)
                 saved.append(att)
                 docs[att.id] = text_of
-            return self.engine.send(
+            return self._engine.send(
                 text, on_delta=on_delta, on_event=on_event, attachments=saved,
                 image_urls=urls, documents=docs,
             )
@@ -126,34 +158,105 @@ class Memory:
 
     def attachment(self, att_id: str) -> tuple[Attachment, Path]:
         """An attachment of the current conversation and its file."""
-        for m in self.app.state.load().messages:
+        for m in self._app.state.load().messages:
             for a in m.attachments:
                 if a.id == att_id:
-                    return a, AttachmentStore(self.app.data_dir).file(a)
+                    return a, AttachmentStore(self._app.data_dir).file(a)
         raise NotFound("No such attachment in this conversation.")
 
     def consolidate(self, progress: ProgressFn | None = None) -> DiaryEntry | None:
-        return self.engine.consolidate(progress)
+        return self._engine.consolidate(progress)
+
+    def is_idle(self) -> bool:
+        """The conversation has been idle long enough to become a diary entry."""
+        return self._engine.is_idle()
+
+    def clear_conversation(self) -> None:
+        """Discard the current conversation (no diary entry)."""
+        self._engine.clear_conversation()
+
+    def greet(self, after_hours: float | None = None) -> Message | None:
+        """A greeting when the user comes back after ``after_hours`` (default: the
+        ``plugins.greet_after_hours`` setting), else None."""
+        hours = self.settings.plugins.greet_after_hours if after_hours is None else after_hours
+        return greeting.greet(self._engine, hours)
 
     def search(self, query: str, k: int = 5) -> list[SearchHit]:
-        return self.engine.search(query, k)
+        return self._engine.search(query, k)
+
+    # -- the diary's index -------------------------------------------------------
+
+    def index_status(self) -> IndexStatus:
+        indexed, total = self._engine.index_status()
+        emb = self._engine.embedder
+        return IndexStatus(indexed, total, emb.name if emb is not None else "")
+
+    def reindex(self, progress: ProgressFn | None = None, *, everything: bool = False) -> int:
+        """Embed the entries the current embedder has no vector for (``everything``:
+        all of them); returns how many were embedded."""
+        return self._engine.reindex(progress, everything=everything)
 
     # -- looking ---------------------------------------------------------------
 
     def snapshot(self) -> MemorySnapshot:
-        state = self.app.state.load()
+        state = self._app.state.load()
         return MemorySnapshot(
             profile=state.profile,
             current_summary=state.summary,
             conversation=state.messages,
-            archive=self.app.state.archive(),
-            diary=self.engine.diary.list(),
+            archive=self._app.state.archive(),
+            diary=self._engine.diary.list(),
         )
+
+    @property
+    def data_dir(self) -> Path:
+        return self._app.data_dir
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force (the file plus ``DL_*`` overrides) when it was opened."""
+        return self._app.settings
+
+    @property
+    def lang(self) -> str:
+        """The language the companion speaks and the app shows (``zh`` or ``en``)."""
+        return self._app.lang
+
+    def model(self) -> ModelInfo:
+        chat = self._engine.chat
+        return ModelInfo(str(chat.model_name), isinstance(chat, LocalChatModel))
+
+    def utc_offset_minutes(self) -> int:
+        """The clock's offset from UTC now (dates are shown in it)."""
+        clock = self._engine.clock
+        return clock.utc_offset_minutes(clock.now_ms())
+
+    def conversation(self) -> ConversationState:
+        """The current conversation: messages, summary, profile, recalled entries."""
+        return self._app.state.load()
+
+    def profile(self) -> Profile:
+        return self._app.state.load().profile
+
+    def profile_history(self) -> list[tuple[int, Profile]]:
+        """Earlier versions of the names and profile: ``(saved at ms, profile)``."""
+        return list(self._app.state.profile_history())
+
+    def context_preview(self, text: str = "") -> ContextPreview:
+        """The request the next message ``text`` would send, and its accounting."""
+        plan = self._engine.preview(text)
+        return ContextPreview(plan, tools_tokens(self._engine.counter, plan.tools),
+                              list(self._engine.last_recall))
+
+    def weather_status(self) -> dict[str, Any] | None:
+        """The weather plugin's status, or None when it is not set up."""
+        weather = self._app.weather
+        return None if weather is None else weather.status()
 
     def show(self) -> dict[str, Any]:
         """Names, self-concept, profile, diary count, summary (``memory show``)."""
-        state = self.app.state.load()
-        indexed, total = self.engine.index_status()
+        state = self._app.state.load()
+        indexed, total = self._engine.index_status()
         return {
             "selfName": state.profile.self_name,
             "userName": state.profile.user_name,
@@ -163,8 +266,8 @@ class Memory:
             "indexedCount": indexed,
             "currentSummary": state.summary,
             "conversationMessages": len(state.messages),
-            "dataDir": str(self.app.data_dir),
-            "model": self.app.settings.llm.model,
+            "dataDir": str(self._app.data_dir),
+            "model": self._app.settings.llm.model,
         }
 
     # -- moving ------------------------------------------------------------------
@@ -177,28 +280,39 @@ class Memory:
             Path(path), json.dumps(self.export_dict(), ensure_ascii=False, indent=2)
         )
 
-    def preview_import(self, raw: bytes) -> dict[str, Any]:
-        result = parse_export(load_export_bytes(raw), default_profile=self._defaults())
+    def export_bytes(self, passphrase: str | None = None) -> bytes:
+        """The export as UTF-8 JSON, or encrypted with ``passphrase`` (see ``crypto``)."""
+        text = json.dumps(self.export_dict(), ensure_ascii=False, indent=2).encode("utf-8")
+        return crypto.encrypt(text, passphrase) if passphrase else text
+
+    def preview_import(self, raw: bytes, *, passphrase: str | None = None) -> dict[str, Any]:
+        """What importing ``raw`` would bring (names, counts), with warnings."""
+        result = parse_export(load_export_bytes(_plain(raw, passphrase)),
+                              default_profile=self._defaults())
         return {**summarize_snapshot(result.snapshot), "warnings": result.warnings}
 
-    def import_bytes(self, raw: bytes, progress: ProgressFn | None = None) -> ImportReport:
-        """Validate the file, back up the current memory, replace it, then
-        index the new diary entries (with progress).
+    def import_bytes(
+        self, raw: bytes, progress: ProgressFn | None = None, *, passphrase: str | None = None
+    ) -> ImportReport:
+        """Validate the file (decrypted with ``passphrase`` if given and it is
+        encrypted), back up the current memory, replace it, then index the new
+        diary entries (with progress).
 
         The replacement is complete before indexing starts: entries are found
         by full-text search at once, and by vector search as they are embedded.
         An interrupted indexing is resumed by ``reindex`` (nothing is lost).
         """
+        raw = _plain(raw, passphrase)
         result = parse_export(load_export_bytes(raw), default_profile=self._defaults())
         snap = result.snapshot
-        with self.engine.lock:
+        with self._engine.lock:
             backup = self._backup()
             staged = {"export": to_export(snap, version=__version__)}
-            atomic_write_text(self.app.data_dir / PENDING_IMPORT, json.dumps(staged))
+            atomic_write_text(self._app.data_dir / PENDING_IMPORT, json.dumps(staged))
             self._apply_import(snap)
             warnings = list(result.warnings)
             try:
-                self.engine.reindex(progress)
+                self._engine.reindex(progress)
             except DLError as e:  # the import stands; vectors come later
                 warnings.append(
                     f"Indexing stopped ({e}); full-text search works, and "
@@ -222,54 +336,61 @@ class Memory:
 
     def local_backups(self) -> list[dict[str, Any]]:
         """The backups made before imports and deletions, newest first."""
-        folder = self.app.data_dir / BACKUPS
-        out = []
-        for path in folder.glob("memory-*.json") if folder.is_dir() else []:
-            if _BACKUP_NAME.fullmatch(path.name):
-                st = path.stat()
-                out.append({"name": path.name, "at": int(st.st_mtime * 1000), "size": st.st_size})
-        return sorted(out, key=lambda b: (b["at"], b["name"]), reverse=True)
+        return list_backups(self._app.data_dir)
 
     def restore_local_backup(self, name: str, progress: ProgressFn | None = None) -> ImportReport:
         """Import a file of ``local_backups`` by name (the current memory is backed up first)."""
-        path = self.app.data_dir / BACKUPS / name
-        if not _BACKUP_NAME.fullmatch(name) or not path.is_file():
-            raise NotFound(f"There is no local backup named {name!r}.")
-        return self.import_file(path, progress)
+        return self.import_file(backup_path(self._app.data_dir, name), progress)
 
     # -- editing -----------------------------------------------------------------
 
     def set_profile(self, **changes: str) -> Profile:
         """Change some of the names, self-concept and profile (the old one goes to history)."""
-        with self.engine.lock:
-            profile = self.app.state.load().profile.model_copy(update=changes)
-            self.app.state.set_profile(profile)
+        with self._engine.lock:
+            profile = self._app.state.load().profile.model_copy(update=changes)
+            self._app.state.set_profile(profile)
         return profile
 
     def restore_profile(self, at: int) -> Profile:
         """Bring back the version of the profile saved in history at ``at``."""
-        for when, profile in self.app.state.profile_history():
+        for when, profile in self._app.state.profile_history():
             if when == at:
-                with self.engine.lock:
-                    self.app.state.set_profile(profile)
+                with self._engine.lock:
+                    self._app.state.set_profile(profile)
                 return profile
         raise NotFound("That earlier version of the names and profile is not in the history.")
 
     def diary_entry(self, uuid: str) -> DiaryEntry:
-        entry = self.engine.diary.get(uuid)
+        entry = self.find_diary_entry(uuid)
         if entry is None:
             raise NotFound("There is no such diary entry (it may have been deleted).")
         return entry
 
+    def find_diary_entry(self, uuid: str) -> DiaryEntry | None:
+        return self._engine.diary.get(uuid)
+
+    def diary_page(self, offset: int = 0, limit: int = 50) -> DiaryPage:
+        diary, emb = self._engine.diary, self._engine.embedder
+        entries = diary.list(offset, limit)
+        missing = ({e.uuid for e in diary.unindexed(emb.name, emb.dimensions)}
+                   if emb is not None else {e.uuid for e in entries})
+        return DiaryPage(entries, missing, diary.count())
+
+    def timeline(self) -> list[tuple[DiaryEntry, int]]:
+        """Every diary entry, oldest first, with how many messages its conversation had."""
+        counts = self._app.state.archive_counts()
+        entries = sorted(self._engine.diary.list(), key=lambda e: (e.start_time, e.end_time))
+        return [(e, counts.get(e.uuid, 0)) for e in entries]
+
     def archived_messages(self, uuid: str) -> list[Message]:
-        return self.app.state.archive_of(uuid)
+        return self._app.state.archive_of(uuid)
 
     def update_diary_entry(self, uuid: str, title: str, summary: str) -> tuple[DiaryEntry, str]:
         """Change an entry's title and summary and re-embed it. Returns the entry
         and a warning ("" when the entry was embedded again)."""
-        with self.engine.lock:
+        with self._engine.lock:
             entry = self.diary_entry(uuid).model_copy(update={"title": title, "summary": summary})
-            emb, warning = self.engine.embedder, ""
+            emb, warning = self._engine.embedder, ""
             vectors = None
             if emb is not None:
                 try:
@@ -278,61 +399,49 @@ class Memory:
                     warning = (f"The entry was saved but not indexed ({e}); full-text search "
                                "finds it, and rebuilding the index adds its vector.")
             if vectors is not None and emb is not None:
-                self.engine.diary.upsert([entry], vectors, emb.name)
+                self._engine.diary.upsert([entry], vectors, emb.name)
             else:
-                self.engine.diary.upsert([entry])
+                self._engine.diary.upsert([entry])
         return entry, warning
 
     def delete_diary_entry(self, uuid: str) -> None:
         """Remove an entry, its vectors and the archived conversation it came from."""
-        with self.engine.lock:
-            if not self.engine.diary.delete(uuid):
+        with self._engine.lock:
+            if not self._engine.diary.delete(uuid):
                 raise NotFound("There is no such diary entry (it may have been deleted).")
-            self.app.state.delete_archived(uuid)
+            self._app.state.delete_archived(uuid)
 
     def delete_all(self) -> Path | None:
         """Forget everything (a backup file is written first); returns the backup."""
-        with self.engine.lock:
+        with self._engine.lock:
             backup = self._backup("before-delete")
-            self.engine.diary.clear()
-            self.app.state.replace_all(MemorySnapshot(profile=self._defaults()))
-            self.app.state.clear_profile_history()
+            self._engine.diary.clear()
+            self._app.state.replace_all(MemorySnapshot(profile=self._defaults()))
+            self._app.state.clear_profile_history()
         return backup
 
     # -- internals -------------------------------------------------------------
 
     def _defaults(self) -> Any:
-        return default_profile(self.app.prompts)
+        return default_profile(self._app.prompts)
 
     def _backup(self, reason: str = "before-import") -> Path | None:
         snap = self.snapshot()
         empty = not (snap.diary or snap.conversation or snap.archive or snap.current_summary)
         if empty and snap.profile == self._defaults():
             return None
-        folder = self.app.data_dir / BACKUPS
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = folder / f"memory-{reason}-{stamp}.json"
-        n = 1
-        while path.exists():
-            n += 1
-            path = folder / f"memory-{reason}-{stamp}-{n}.json"
-        try:
-            atomic_write_text(path, json.dumps(to_export(snap, version=__version__),
-                                               ensure_ascii=False, indent=2))
-        except OSError as e:
-            raise StoreError(f"Could not write the backup {path}: {e}; nothing was changed.") from e
-        return path
+        return write_backup(self._app.data_dir, to_export(snap, version=__version__), reason)
 
     def _apply_import(self, snap: MemorySnapshot) -> None:
-        diary = self.engine.diary
+        diary = self._engine.diary
         diary.clear()
         if snap.diary:
             diary.upsert(snap.diary)
-        self.app.state.replace_all(snap)
-        (self.app.data_dir / PENDING_IMPORT).unlink(missing_ok=True)
+        self._app.state.replace_all(snap)
+        (self._app.data_dir / PENDING_IMPORT).unlink(missing_ok=True)
 
     def _recover_import(self) -> None:
-        path = self.app.data_dir / PENDING_IMPORT
+        path = self._app.data_dir / PENDING_IMPORT
         if not path.exists():
             return
         try:
@@ -342,3 +451,8 @@ class Memory:
             path.unlink(missing_ok=True)  # never started replacing: memory is intact
             return
         self._apply_import(snap)
+
+
+def _plain(raw: bytes, passphrase: str | None) -> bytes:
+    """``raw`` decrypted when a passphrase is given and it is encrypted."""
+    return crypto.decrypt(raw, passphrase) if passphrase and crypto.is_encrypted(raw) else raw

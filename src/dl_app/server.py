@@ -27,14 +27,14 @@ import sys
 import threading
 import webbrowser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .bridge.api import API_METHODS, Api
+from .paths import frontend_dir
 
-__all__ = ["AppServer", "EventHub", "find_frontend", "serve"]
+__all__ = ["AppServer", "EventHub", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -62,20 +62,6 @@ _SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
-
-
-def find_frontend() -> Path:
-    """``<repo>/frontend`` in a dev checkout (next to ``src/``), else a
-    ``dl_app/frontend`` directory shipped inside the package."""
-    import dl_app
-
-    dev = Path(dl_app.__file__).resolve().parents[2] / "frontend"
-    if (dev / "index.html").is_file():
-        return dev
-    packaged = resources.files("dl_app") / "frontend"
-    if packaged.is_dir() and (packaged / "index.html").is_file():
-        return Path(str(packaged))
-    raise FileNotFoundError(f"The page files are missing (looked in {dev} and the package).")
 
 
 class EventHub:
@@ -379,7 +365,7 @@ def serve(
     """Run until Ctrl+C or SIGTERM. Prints the page's address (with its token)
     as one line on stdout: ``Serving Digital Life at http://127.0.0.1:PORT/?token=TOKEN``."""
     out = out or sys.stdout
-    root = frontend or find_frontend()
+    root = frontend or frontend_dir()
     hub = EventHub()
     api = Api(data_dir, emit=hub.publish)
     server = AppServer(api, root, port=port, hub=hub)

@@ -1,5 +1,5 @@
 """The S3 backup methods (``backup_*``) and the auto-backup after a diary entry.
-See ``docs/memory-pages-api.md``. A mixin of ``Api``.
+See ``docs/memory-pages-api.md``.
 
 Uploads and downloads run outside the memory lock (chat stays usable); the
 body is built, and a restore applied, under it. One backup task runs at a time.
@@ -9,27 +9,25 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from pydantic import Field, ValidationError
 
-from ..adapters.secrets import SecretStore
+from .. import settings_io
 from ..backup import BackupService, throttled
 from ..core.errors import DLError
 from ..memory import Memory
 from ..settings import Settings
-from . import settings_io
-from .memory_api import MemoryApi, report_out
+from .context import Context
+from .memory_api import preview_out, report_out
 from .params import NoParams, failure, invalid
+from .registry import Methods
 
-__all__ = ["BACKUP_METHODS", "BackupApi"]
+__all__ = ["after_diary", "methods"]
 
 log = logging.getLogger(__name__)
 
-BACKUP_METHODS = ("backup_test", "backup_upload", "backup_list", "backup_preview",
-                  "backup_restore")
+methods = Methods()
 
 
 class KeyParams(NoParams):
@@ -40,115 +38,100 @@ class RestoreParams(KeyParams):
     apply_settings: bool = False  # also take the backup's settings (not its backup group)
 
 
-class BackupApi:
-    """The ``backup_*`` methods."""
+def _service(ctx: Context, settings: Settings | None = None) -> BackupService:
+    s = settings or ctx.settings()
+    return BackupService(s.backup, ctx.secrets, part_size=ctx.backup_part_size,
+                         timeout=ctx.backup_timeout)
 
-    _run: Callable[..., dict[str, Any]]
-    _mem: Callable[[], Memory]
-    _progress: Callable[[str], Callable[[int, int], None]]
-    _emit: Callable[[str, dict[str, Any]], None]
-    _reset: Callable[[], None]
-    _lock: threading.RLock
-    _backup_lock: threading.Lock
-    _data_dir: Path
-    _env: Any
-    _secrets: SecretStore
-    _auto_thread: threading.Thread | None
 
-    _backup_part_size = 8 * 1024 * 1024  # multipart threshold and part size (tests lower it)
-    _backup_timeout = 30.0
+@methods.expose(locked=False)
+def backup_test(ctx: Context, _p: NoParams) -> dict[str, Any]:
+    try:
+        message = _service(ctx).test()
+    except DLError as e:
+        return {**failure(e), "message": str(e)}
+    return {"ok": True, "message": message}
 
-    def _backup_service(self, settings: Settings | None = None) -> BackupService:
-        s = settings or settings_io.effective(self._data_dir, self._env)
-        return BackupService(s.backup, self._secrets, part_size=self._backup_part_size,
-                             timeout=self._backup_timeout)
 
-    def backup_test(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, NoParams, self._backup_test, locked=False)
+@methods.expose(locked=False)
+def backup_upload(ctx: Context, _p: NoParams) -> dict[str, Any]:
+    return _upload(ctx)
 
-    def _backup_test(self, _p: NoParams) -> dict[str, Any]:
-        try:
-            message = self._backup_service().test()
-        except DLError as e:
-            return {**failure(e), "message": str(e)}
-        return {"ok": True, "message": message}
 
-    def backup_upload(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, NoParams, lambda _p: self._upload(), locked=False)
+def _upload(ctx: Context) -> dict[str, Any]:
+    with ctx.backup_lock:
+        with ctx.lock:
+            mem = ctx.mem()
+            settings = ctx.settings()
+            service = _service(ctx, settings)
+            body, encrypted = service.make_body(mem.export_dict(), settings)
+        obj = service.upload(body, encrypted, throttled(ctx.progress("backup")))
+    return {"object": obj.as_dict()}
 
-    def _upload(self) -> dict[str, Any]:
-        with self._backup_lock:
-            with self._lock:
-                mem = self._mem()
-                settings = settings_io.effective(self._data_dir, self._env)
-                service = self._backup_service(settings)
-                body, encrypted = service.make_body(mem.export_dict(), settings)
-            obj = service.upload(body, encrypted, throttled(self._progress("backup")))
-        return {"object": obj.as_dict()}
 
-    def backup_list(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, NoParams, self._backup_list, locked=False)
+@methods.expose(locked=False)
+def backup_list(ctx: Context, _p: NoParams) -> dict[str, Any]:
+    return {"objects": [o.as_dict(with_sha=False) for o in _service(ctx).list()]}
 
-    def _backup_list(self, _p: NoParams) -> dict[str, Any]:
-        return {"objects": [o.as_dict(with_sha=False) for o in self._backup_service().list()]}
 
-    def backup_preview(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, KeyParams, self._backup_preview, locked=False)
+@methods.expose(KeyParams, locked=False)
+def backup_preview(ctx: Context, p: KeyParams) -> dict[str, Any]:
+    opened = _service(ctx).fetch(p.key)
+    with ctx.lock:
+        out = preview_out(ctx.mem(), opened.export, opened.encrypted, opened.warnings)
+    return {**out, "settings": opened.settings}
 
-    def _backup_preview(self, p: KeyParams) -> dict[str, Any]:
-        opened = self._backup_service().fetch(p.key)
-        with self._lock:
-            out = MemoryApi._preview(self._mem(), opened.export, opened.encrypted,
-                                     opened.warnings)
-        return {**out, "settings": opened.settings}
 
-    def backup_restore(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, RestoreParams, self._backup_restore, locked=False)
+@methods.expose(RestoreParams, locked=False)
+def backup_restore(ctx: Context, p: RestoreParams) -> dict[str, Any]:
+    with ctx.backup_lock:
+        opened = _service(ctx).fetch(p.key, throttled(ctx.progress("restore")))
+        with ctx.lock:
+            report = ctx.mem().import_bytes(opened.export, ctx.progress("import"))
+            out = report_out(report)
+            out["warnings"] = [*opened.warnings, *out["warnings"]]
+            if p.apply_settings and opened.settings is not None:
+                out["warnings"] += _apply_backup_settings(ctx, opened.settings)
+    return {"report": out}
 
-    def _backup_restore(self, p: RestoreParams) -> dict[str, Any]:
-        with self._backup_lock:
-            opened = self._backup_service().fetch(p.key, throttled(self._progress("restore")))
-            with self._lock:
-                report = self._mem().import_bytes(opened.export, self._progress("import"))
-                out = report_out(report)
-                out["warnings"] = [*opened.warnings, *out["warnings"]]
-                if p.apply_settings and opened.settings is not None:
-                    out["warnings"] += self._apply_backup_settings(opened.settings)
-        return {"report": out}
 
-    def _apply_backup_settings(self, saved: dict[str, Any]) -> list[str]:
-        """Take a backup's settings, keeping this machine's backup group."""
-        current = settings_io.effective(self._data_dir, self._env)
-        merged = {**saved, "backup": current.backup.model_dump(mode="json")}
-        try:
-            Settings.model_validate(merged)
-            settings_io.apply_patch(self._data_dir, merged)
-        except (ValidationError, DLError) as e:
-            detail = invalid(e, "settings") if isinstance(e, ValidationError) else e
-            return [f"The backup's settings were not applied: {detail}"]
-        self._reset()
-        return []
+def _apply_backup_settings(ctx: Context, saved: dict[str, Any]) -> list[str]:
+    """Take a backup's settings, keeping this machine's backup group."""
+    current = ctx.settings()
+    merged = {**saved, "backup": current.backup.model_dump(mode="json")}
+    try:
+        Settings.model_validate(merged)
+        settings_io.apply_patch(ctx.data_dir, merged)
+    except (ValidationError, DLError) as e:
+        detail = invalid(e, "settings") if isinstance(e, ValidationError) else e
+        return [f"The backup's settings were not applied: {detail}"]
+    ctx.reset()
+    return []
 
-    # -- automatic backup after a diary entry
 
-    def _after_diary(self, mem: Memory) -> bool:
-        """Start a background upload if ``backup.auto_after_diary``; True if started.
-        Reports ``backup.auto`` ``{ok, object}`` or ``{ok: false, error}``."""
-        if not mem.app.settings.backup.auto_after_diary:
-            return False
-        thread = threading.Thread(target=self._auto_backup, name="auto-backup", daemon=True)
-        self._auto_thread = thread
-        thread.start()
-        return True
+# -- automatic backup after a diary entry
 
-    def _auto_backup(self) -> None:
-        try:
-            result = self._upload()
-        except DLError as e:
-            log.info("the automatic backup failed: %s", e)
-            self._emit("backup.auto", failure(e))
-        except Exception as e:
-            log.exception("the automatic backup failed")
-            self._emit("backup.auto", failure(e))
-        else:
-            self._emit("backup.auto", {"ok": True, **result})
+
+def after_diary(ctx: Context, mem: Memory) -> bool:
+    """Start a background upload if ``backup.auto_after_diary``; True if started.
+    Reports ``backup.auto`` ``{ok, object}`` or ``{ok: false, error}``."""
+    if not mem.settings.backup.auto_after_diary:
+        return False
+    thread = threading.Thread(target=_auto_backup, args=(ctx,), name="auto-backup",
+                              daemon=True)
+    ctx.auto_thread = thread
+    thread.start()
+    return True
+
+
+def _auto_backup(ctx: Context) -> None:
+    try:
+        result = _upload(ctx)
+    except DLError as e:
+        log.info("the automatic backup failed: %s", e)
+        ctx.emit("backup.auto", failure(e))
+    except Exception as e:
+        log.exception("the automatic backup failed")
+        ctx.emit("backup.auto", failure(e))
+    else:
+        ctx.emit("backup.auto", {"ok": True, **result})

@@ -1,31 +1,22 @@
 """The memory pages' methods: names and self, the diary, import and export.
-See ``docs/memory-pages-api.md``. A mixin of ``Api`` (same plumbing: ``_run``,
-``_mem``, ``_progress``)."""
+See ``docs/memory-pages-api.md``."""
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable
 from typing import Any
 
 from pydantic import Field, field_validator
 
-from .. import crypto
 from ..backup import open_blob
 from ..core.exchange import MAX_FILE_BYTES
 from ..core.models import DiaryEntry, Profile
 from ..memory import ImportReport, Memory
+from .context import Context
 from .params import InvalidInput, NoParams
+from .registry import Methods
 
-__all__ = ["DELETE_PHRASES", "MEMORY_METHODS", "MemoryApi"]
-
-MEMORY_METHODS = (
-    "memory_profile", "memory_profile_set", "memory_profile_restore",
-    "diary_list", "diary_search", "diary_get", "diary_update", "diary_delete", "diary_timeline",
-    "transfer_export", "transfer_preview", "transfer_import", "transfer_backups",
-    "transfer_restore_local", "memory_delete_all",
-)
+__all__ = ["DELETE_PHRASES", "methods", "preview_out", "report_out"]
 DELETE_PHRASES = {"zh": "删除所有记忆", "en": "delete all memories"}
 MAX_NAME = 100
 MAX_ABOUT = 20_000
@@ -115,163 +106,146 @@ def report_out(r: ImportReport) -> dict[str, Any]:
             "backup": r.backup.name if r.backup else None, "warnings": list(r.warnings)}
 
 
-class MemoryApi:
-    """The ``memory_*``, ``diary_*`` and ``transfer_*`` methods."""
+methods = Methods()
 
-    _run: Callable[..., dict[str, Any]]
-    _mem: Callable[[], Memory]
-    _progress: Callable[[str], Callable[[int, int], None]]
 
-    # -- names and self
+# -- names and self
 
-    def memory_profile(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, NoParams, lambda _p: self._profile_view(self._mem()))
 
-    @staticmethod
-    def _profile_view(mem: Memory) -> dict[str, Any]:
-        history = mem.app.state.profile_history()
-        return {
-            "profile": profile_out(mem.app.state.load().profile),
-            "history": [{"at": at, "profile": profile_out(p)} for at, p in history],
-        }
+def _profile_view(mem: Memory) -> dict[str, Any]:
+    history = mem.profile_history()
+    return {
+        "profile": profile_out(mem.profile()),
+        "history": [{"at": at, "profile": profile_out(p)} for at, p in history],
+    }
 
-    def memory_profile_set(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, ProfileSetParams, self._profile_set)
 
-    def _profile_set(self, p: ProfileSetParams) -> dict[str, Any]:
-        mem = self._mem()
-        mem.set_profile(**p.profile.model_dump(exclude_none=True))
-        return self._profile_view(mem)
+@methods.expose()
+def memory_profile(ctx: Context, _p: NoParams) -> dict[str, Any]:
+    return _profile_view(ctx.mem())
 
-    def memory_profile_restore(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, AtParams, self._profile_restore)
 
-    def _profile_restore(self, p: AtParams) -> dict[str, Any]:
-        mem = self._mem()
-        mem.restore_profile(p.at)
-        return self._profile_view(mem)
+@methods.expose(ProfileSetParams)
+def memory_profile_set(ctx: Context, p: ProfileSetParams) -> dict[str, Any]:
+    mem = ctx.mem()
+    mem.set_profile(**p.profile.model_dump(exclude_none=True))
+    return _profile_view(mem)
 
-    # -- diary
 
-    def diary_list(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, PageParams, self._diary_list)
+@methods.expose(AtParams)
+def memory_profile_restore(ctx: Context, p: AtParams) -> dict[str, Any]:
+    mem = ctx.mem()
+    mem.restore_profile(p.at)
+    return _profile_view(mem)
 
-    def _diary_list(self, p: PageParams) -> dict[str, Any]:
-        engine = self._mem().engine
-        entries = engine.diary.list(p.offset, p.limit)
-        emb = engine.embedder
-        missing = ({e.uuid for e in engine.diary.unindexed(emb.name, emb.dimensions)}
-                   if emb is not None else {e.uuid for e in entries})
-        return {
-            "entries": [{**entry_out(e), "indexed": e.uuid not in missing} for e in entries],
-            "total": engine.diary.count(),
-        }
 
-    def diary_search(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, SearchParams, self._diary_search)
+# -- diary
 
-    def _diary_search(self, p: SearchParams) -> dict[str, Any]:
-        hits = self._mem().search(p.query, k=p.k)
-        return {"hits": [
-            {**entry_out(h.entry), "score": h.score, "similarity": h.similarity,
-             "text_match": h.text_match}
-            for h in hits
-        ]}
 
-    def diary_get(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, UuidParams, self._diary_get)
+@methods.expose(PageParams)
+def diary_list(ctx: Context, p: PageParams) -> dict[str, Any]:
+    page = ctx.mem().diary_page(p.offset, p.limit)
+    return {
+        "entries": [{**entry_out(e), "indexed": e.uuid not in page.unindexed}
+                    for e in page.entries],
+        "total": page.total,
+    }
 
-    def _diary_get(self, p: UuidParams) -> dict[str, Any]:
-        mem = self._mem()
-        entry = mem.diary_entry(p.uuid)
-        messages = [
-            {"role": m.role, "content": m.content, "timestamp": m.timestamp}
-            for m in mem.archived_messages(p.uuid)
-            if m.role in ("user", "assistant") and m.content
-        ]
-        return {"entry": entry_out(entry), "messages": messages}
 
-    def diary_update(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, DiaryUpdateParams, self._diary_update)
+@methods.expose(SearchParams)
+def diary_search(ctx: Context, p: SearchParams) -> dict[str, Any]:
+    hits = ctx.mem().search(p.query, k=p.k)
+    return {"hits": [
+        {**entry_out(h.entry), "score": h.score, "similarity": h.similarity,
+         "text_match": h.text_match}
+        for h in hits
+    ]}
 
-    def _diary_update(self, p: DiaryUpdateParams) -> dict[str, Any]:
-        entry, warning = self._mem().update_diary_entry(p.uuid, p.title, p.summary)
-        return {"entry": entry_out(entry), "warnings": [warning] if warning else []}
 
-    def diary_delete(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, UuidParams, self._diary_delete)
+@methods.expose(UuidParams)
+def diary_get(ctx: Context, p: UuidParams) -> dict[str, Any]:
+    mem = ctx.mem()
+    entry = mem.diary_entry(p.uuid)
+    messages = [
+        {"role": m.role, "content": m.content, "timestamp": m.timestamp}
+        for m in mem.archived_messages(p.uuid)
+        if m.role in ("user", "assistant") and m.content
+    ]
+    return {"entry": entry_out(entry), "messages": messages}
 
-    def _diary_delete(self, p: UuidParams) -> dict[str, Any]:
-        self._mem().delete_diary_entry(p.uuid)
-        return {}
 
-    def diary_timeline(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, NoParams, self._diary_timeline)
+@methods.expose(DiaryUpdateParams)
+def diary_update(ctx: Context, p: DiaryUpdateParams) -> dict[str, Any]:
+    entry, warning = ctx.mem().update_diary_entry(p.uuid, p.title, p.summary)
+    return {"entry": entry_out(entry), "warnings": [warning] if warning else []}
 
-    def _diary_timeline(self, _p: NoParams) -> dict[str, Any]:
-        mem = self._mem()
-        counts = mem.app.state.archive_counts()
-        entries = sorted(mem.engine.diary.list(), key=lambda e: (e.start_time, e.end_time))
-        return {"conversations": [
-            {"uuid": e.uuid, "title": e.title, "start_time": e.start_time,
-             "end_time": e.end_time, "messages": counts.get(e.uuid, 0)}
-            for e in entries
-        ]}
 
-    # -- import and export
+@methods.expose(UuidParams)
+def diary_delete(ctx: Context, p: UuidParams) -> dict[str, Any]:
+    ctx.mem().delete_diary_entry(p.uuid)
+    return {}
 
-    def transfer_export(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, ExportParams, self._transfer_export)
 
-    def _transfer_export(self, p: ExportParams) -> dict[str, Any]:
-        text = json.dumps(self._mem().export_dict(), ensure_ascii=False, indent=2)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        if p.passphrase:
-            blob = crypto.encrypt(text.encode("utf-8"), p.passphrase)
-            return {"filename": f"digital-life-memory-{stamp}.json.enc",
-                    "content": blob.decode("ascii"), "encrypted": True}
-        return {"filename": f"digital-life-memory-{stamp}.json", "content": text,
-                "encrypted": False}
+@methods.expose()
+def diary_timeline(ctx: Context, _p: NoParams) -> dict[str, Any]:
+    return {"conversations": [
+        {"uuid": e.uuid, "title": e.title, "start_time": e.start_time,
+         "end_time": e.end_time, "messages": n}
+        for e, n in ctx.mem().timeline()
+    ]}
 
-    def transfer_preview(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, ContentParams, self._transfer_preview)
 
-    def _transfer_preview(self, p: ContentParams) -> dict[str, Any]:
-        opened = open_blob(p.content.encode("utf-8"), p.passphrase or "")
-        return self._preview(self._mem(), opened.export, opened.encrypted, opened.warnings)
+# -- import and export
 
-    @staticmethod
-    def _preview(mem: Memory, raw: bytes, encrypted: bool, warnings: list[str]) -> dict[str, Any]:
-        preview = mem.preview_import(raw)
-        more = preview.pop("warnings", [])
-        return {"preview": preview, "warnings": [*warnings, *more], "encrypted": encrypted}
 
-    def transfer_import(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, ContentParams, self._transfer_import)
+@methods.expose(ExportParams)
+def transfer_export(ctx: Context, p: ExportParams) -> dict[str, Any]:
+    data = ctx.mem().export_bytes(p.passphrase or None)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    if p.passphrase:
+        return {"filename": f"digital-life-memory-{stamp}.json.enc",
+                "content": data.decode("ascii"), "encrypted": True}
+    return {"filename": f"digital-life-memory-{stamp}.json",
+            "content": data.decode("utf-8"), "encrypted": False}
 
-    def _transfer_import(self, p: ContentParams) -> dict[str, Any]:
-        opened = open_blob(p.content.encode("utf-8"), p.passphrase or "")
-        report = self._mem().import_bytes(opened.export, self._progress("import"))
-        return {"report": report_out(report)}
 
-    def transfer_backups(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, NoParams, lambda _p: {"backups": self._mem().local_backups()})
+def preview_out(mem: Memory, raw: bytes, encrypted: bool, warnings: list[str]) -> dict[str, Any]:
+    """What importing ``raw`` brings, for ``transfer_preview`` and ``backup_preview``."""
+    preview = mem.preview_import(raw)
+    more = preview.pop("warnings", [])
+    return {"preview": preview, "warnings": [*warnings, *more], "encrypted": encrypted}
 
-    def transfer_restore_local(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, NameParams, self._restore_local)
 
-    def _restore_local(self, p: NameParams) -> dict[str, Any]:
-        report = self._mem().restore_local_backup(p.name, self._progress("import"))
-        return {"report": report_out(report)}
+@methods.expose(ContentParams)
+def transfer_preview(ctx: Context, p: ContentParams) -> dict[str, Any]:
+    opened = open_blob(p.content.encode("utf-8"), p.passphrase or "")
+    return preview_out(ctx.mem(), opened.export, opened.encrypted, opened.warnings)
 
-    def memory_delete_all(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, PhraseParams, self._delete_all)
 
-    def _delete_all(self, p: PhraseParams) -> dict[str, Any]:
-        mem = self._mem()
-        expected = DELETE_PHRASES[mem.app.lang]
-        if p.phrase.strip() != expected:
-            message = f"To delete all memories, type exactly: {expected}"
-            raise InvalidInput(message, [{"path": "phrase", "message": message}])
-        backup = mem.delete_all()
-        return {"backup": backup.name if backup else None}
+@methods.expose(ContentParams)
+def transfer_import(ctx: Context, p: ContentParams) -> dict[str, Any]:
+    opened = open_blob(p.content.encode("utf-8"), p.passphrase or "")
+    report = ctx.mem().import_bytes(opened.export, ctx.progress("import"))
+    return {"report": report_out(report)}
+
+
+@methods.expose()
+def transfer_backups(ctx: Context, _p: NoParams) -> dict[str, Any]:
+    return {"backups": ctx.mem().local_backups()}
+
+
+@methods.expose(NameParams)
+def transfer_restore_local(ctx: Context, p: NameParams) -> dict[str, Any]:
+    report = ctx.mem().restore_local_backup(p.name, ctx.progress("import"))
+    return {"report": report_out(report)}
+
+
+@methods.expose(PhraseParams)
+def memory_delete_all(ctx: Context, p: PhraseParams) -> dict[str, Any]:
+    mem = ctx.mem()
+    expected = DELETE_PHRASES[mem.lang]
+    if p.phrase.strip() != expected:
+        message = f"To delete all memories, type exactly: {expected}"
+        raise InvalidInput(message, [{"path": "phrase", "message": message}])
+    backup = mem.delete_all()
+    return {"backup": backup.name if backup else None}

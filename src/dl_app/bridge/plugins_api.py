@@ -1,47 +1,39 @@
 """The plugins' bridge methods: the weather's status and the greeting on return.
-A mixin of ``Api`` (same plumbing: ``_run``, ``_mem``). See ``docs/bridge-api.md``."""
+See ``docs/bridge-api.md``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..core import greeting
 from ..core.errors import DLError
+from .context import Context
 from .params import NoParams
+from .registry import Methods
 
-__all__ = ["PLUGIN_METHODS", "PluginsApi"]
+__all__ = ["methods"]
 
-PLUGIN_METHODS = ("weather_status", "chat_greeting")
+methods = Methods()
 
 
-class PluginsApi:
-    _run: Any
-    _mem: Any
-    _service_failed: Any
+@methods.expose()
+def weather_status(ctx: Context, _p: NoParams) -> dict[str, Any]:
+    # The call's own ``ok`` stays the bridge's; the weather's is inside.
+    status = ctx.mem().weather_status()
+    if status is None:
+        return {"weather": {"enabled": False, "ok": False, "line": None, "error": None,
+                            "checked_at": None}}
+    return {"weather": status}
 
-    def weather_status(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, NoParams, self._weather_status)
 
-    def _weather_status(self, _p: NoParams) -> dict[str, Any]:
-        # The call's own ``ok`` stays the bridge's; the weather's is inside.
-        weather = self._mem().app.weather
-        if weather is None:
-            return {"weather": {"enabled": False, "ok": False, "line": None, "error": None,
-                                "checked_at": None}}
-        return {"weather": weather.status()}
-
-    def chat_greeting(self, params: Any = None) -> dict[str, Any]:
-        return self._run(params, NoParams, self._chat_greeting)
-
-    def _chat_greeting(self, _p: NoParams) -> dict[str, Any]:
-        mem = self._mem()
-        hours = mem.app.settings.plugins.greet_after_hours
-        try:
-            message = greeting.greet(mem.engine, hours)
-        except DLError as e:
-            self._service_failed(e)
-            raise
-        if message is None:
-            return {"greeting": None}
-        return {"greeting": message.content, "message_id": message.id,
-                "timestamp": message.timestamp}
+@methods.expose()
+def chat_greeting(ctx: Context, _p: NoParams) -> dict[str, Any]:
+    mem = ctx.mem()
+    try:
+        message = mem.greet()
+    except DLError as e:
+        ctx.service_failed(e)
+        raise
+    if message is None:
+        return {"greeting": None}
+    return {"greeting": message.content, "message_id": message.id,
+            "timestamp": message.timestamp}

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from ..core.context import ContextPlan
-from ..core.engine import MemoryEngine
-from ..core.models import ConversationState, Message
-from ..core.ports import DiaryStore
-from ..core.tokens import tools_tokens
+from ..core.models import ConversationState, DiaryEntry, Message
+from ..memory import ContextPreview
 
 __all__ = ["attachments", "history", "preview"]
 
@@ -21,8 +19,11 @@ def attachments(m: Message) -> list[dict[str, Any]]:
     ]
 
 
-def history(state: ConversationState, diary: DiaryStore) -> list[dict[str, Any]]:
-    """User messages and replies; tool messages fold into ``recalled`` of the reply."""
+def history(
+    state: ConversationState, find_entry: Callable[[str], DiaryEntry | None]
+) -> list[dict[str, Any]]:
+    """User messages and replies; tool messages fold into ``recalled`` of the reply
+    (titles of entries recalled earlier come from ``find_entry``)."""
     titles = {e.uuid: e.title for e in state.recalled}
     out: list[dict[str, Any]] = []
     pending: list[dict[str, str]] = []
@@ -31,7 +32,7 @@ def history(state: ConversationState, diary: DiaryStore) -> list[dict[str, Any]]
             for r in m.recall:
                 title = titles.get(r.uuid)
                 if title is None:
-                    entry = diary.get(r.uuid)
+                    entry = find_entry(r.uuid)
                     title = entry.title if entry else ""
                 pending.append({"uuid": r.uuid, "title": title})
             continue
@@ -48,17 +49,18 @@ def history(state: ConversationState, diary: DiaryStore) -> list[dict[str, Any]]
     return out
 
 
-def preview(plan: ContextPlan, engine: MemoryEngine) -> dict[str, Any]:
+def preview(p: ContextPreview) -> dict[str, Any]:
     """The next request and its accounting. ``prompt_tokens`` = ``fixed_tokens``
     (system message with the sections, tools, priming) + ``history_tokens`` +
     ``current_tokens``; ``request_tokens`` adds the answer's reserve."""
+    plan = p.plan
     return {
         "budget": plan.budget.total,
         "reply_tokens": plan.budget.reply,
         "prompt_tokens": plan.prompt_tokens,
         "request_tokens": plan.request_tokens,
         "fixed_tokens": plan.prompt_tokens - plan.history_tokens - plan.current_tokens,
-        "tools_tokens": tools_tokens(engine.counter, plan.tools),
+        "tools_tokens": p.tools_tokens,
         "history_tokens": plan.history_tokens,
         "current_tokens": plan.current_tokens,
         "current_truncated": plan.current_truncated,
@@ -72,6 +74,6 @@ def preview(plan: ContextPlan, engine: MemoryEngine) -> dict[str, Any]:
         "last_recall": [
             {"uuid": h.entry.uuid, "title": h.entry.title, "score": h.score,
              "similarity": h.similarity}
-            for h in engine.last_recall
+            for h in p.last_recall
         ],
     }

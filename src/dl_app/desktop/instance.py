@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from .fsutil import atomic_write_text
+from ..fsutil import atomic_write_text
 
 LOCK_FILE = "instance.lock"
 INFO_FILE = "instance.json"

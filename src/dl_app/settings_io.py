@@ -1,4 +1,4 @@
-"""Reading and patching ``settings.json`` for the settings page.
+"""Reading and patching ``settings.json`` (the settings page, the setup, the backup).
 
 A patch is merged into the file's own content, not into the effective
 settings, so values that ``DL_*`` variables override are never written to the
@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..settings import SCHEMA_VERSION, Settings, load_settings, read_settings_file
-from ..settings import save_settings as _save
+from .settings import SCHEMA_VERSION, Settings, load_settings, read_settings_file
+from .settings import save_settings as _save
 
 __all__ = ["apply_patch", "effective", "merge"]
 

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..adapters.documents import IMAGE_TYPES, sniff_picture
-from ..core.errors import DLError
-from ..fsutil import atomic_write_bytes, atomic_write_text
+from .adapters.documents import IMAGE_TYPES, sniff_picture
+from .core.errors import DLError
+from .fsutil import atomic_write_bytes, atomic_write_text
 
 __all__ = [
     "BUNDLED",

@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ..paths import frontend_dir
+
 
 def _frontend(_root: Path) -> str:
-    from .shell import frontend_dir
-
     front = frontend_dir()
     missing = [n for n in ("index.html", "quick.html", "js/app.js", "js/quick.js")
                if not (front / n).is_file()]
@@ -26,20 +26,20 @@ def _frontend(_root: Path) -> str:
 
 
 def _engine(root: Path) -> str:
-    from .memory import Memory
+    from ..memory import Memory
 
     with Memory.open(root) as mem:
         shown = mem.show()
-        indexed, total = mem.engine.index_status()
+        indexed, total, _model = mem.index_status()
         hits = mem.search("hello", 3)  # LanceDB (vector + full text) and the embedder
-        lang = mem.app.lang
+        lang = mem.lang
     return (f"data dir {root}, language {lang}, {total} diary entries "
             f"({indexed} indexed), search ok ({len(hits)} hits), "
             f"self name {shown.get('selfName', '?')!r}")
 
 
 def _embedder(_root: Path) -> str:
-    from .adapters.embed_builtin import BuiltinEmbedder
+    from ..adapters.embed_builtin import BuiltinEmbedder
 
     vector = BuiltinEmbedder().embed_query("你好，今天天气怎么样？")
     if len(vector) != 384:
@@ -48,7 +48,7 @@ def _embedder(_root: Path) -> str:
 
 
 def _tokenizer(_root: Path) -> str:
-    from .adapters.tokenizer import QwenCounter
+    from ..adapters.tokenizer import QwenCounter
 
     n = QwenCounter().count("数字生命 Digital Life remembers.")
     if n <= 0:
@@ -57,7 +57,7 @@ def _tokenizer(_root: Path) -> str:
 
 
 def _documents(_root: Path) -> str:
-    from .adapters.documents import convert_document
+    from ..adapters.documents import convert_document
 
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "sample.html"

@@ -27,6 +27,8 @@ from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from ..paths import data_dir, frontend_dir, icons_dir
+
 TITLE = "数字生命 Digital Life"
 READY_LINE = "Window ready"
 SIZE = (1100, 720)
@@ -37,21 +39,6 @@ log = logging.getLogger(__name__)
 
 class ShellUnavailable(Exception):
     """The window cannot open here (no display, missing Qt/WebEngine libraries, no frontend)."""
-
-
-# -- where things are --------------------------------------------------------
-
-
-def frontend_dir() -> Path:
-    """``frontend/`` of a dev checkout (``<repo>/frontend``, as ``dl-app serve`` uses),
-    else one shipped inside the package (``dl_app/frontend``)."""
-    import dl_app
-
-    pkg = Path(dl_app.__file__).resolve().parent
-    for candidate in (pkg.parents[1] / "frontend", pkg / "frontend"):
-        if (candidate / "index.html").is_file():
-            return candidate
-    raise ShellUnavailable(f"the frontend is missing (looked for {pkg.parents[1] / 'frontend'})")
 
 
 # -- environment -------------------------------------------------------------
@@ -257,7 +244,7 @@ def _qt_app() -> Any:
     with contextlib.suppress(Exception):
         from qtpy.QtGui import QIcon
 
-        app.setWindowIcon(QIcon(str(Path(__file__).resolve().parent / "icons" / "icon.png")))
+        app.setWindowIcon(QIcon(str(icons_dir() / "icon.png")))
     return app
 
 
@@ -282,13 +269,15 @@ def run(
     started = time.monotonic()
     gui = prepare_env()
     preflight()
-    frontend = frontend_dir()
+    try:
+        frontend = frontend_dir()
+    except FileNotFoundError as e:
+        raise ShellUnavailable(str(e)) from e
 
+    from ..settings import AppSettings, SettingsError, load_settings
+    from ..wiring import resolve_lang
     from . import instance as single
-    from .desktop import Desktop
-    from .paths import data_dir
-    from .settings import AppSettings, SettingsError, load_settings
-    from .wiring import resolve_lang
+    from .window import Desktop
 
     root = data_dir()
     desktop_ref: list[Desktop] = []
@@ -317,7 +306,7 @@ def run(
         _qt_app()
     emit = Emitter()
     if api_factory is None:
-        from .bridge.api import Api
+        from ..bridge.api import Api
 
         def api_factory(emit_fn: Callable[[str, Any], None]) -> Any:
             return Api(emit=emit_fn)

@@ -27,6 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..paths import icons_dir
+
 log = logging.getLogger(__name__)
 
 MUTE_PATH = "voice.tts_enabled"
@@ -60,7 +62,7 @@ class TrayHost(Protocol):
 
 
 def icon_path() -> Path:
-    return Path(__file__).resolve().parent / "icons" / "tray.png"
+    return icons_dir() / "tray.png"
 
 
 def labels(lang: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .settings import AppSettings
+from ..settings import AppSettings
 
 log = logging.getLogger(__name__)
 

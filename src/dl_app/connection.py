@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 
-from ..adapters.service_errors import server_detail, status_error, unreachable
-from ..core.errors import BadResponse, DLError, ModelNotFound
-from ..core.ports import ChatRequest
+from .adapters.service_errors import server_detail, status_error, unreachable
+from .core.errors import BadResponse, DLError, ModelNotFound
+from .core.ports import ChatRequest
 
 __all__ = ["Check", "check_embed", "check_llm"]
 
@@ -122,7 +122,7 @@ def check_llm(base_url: str, api_key: str, model: str, timeout: float) -> Check:
             f"({len(models)} models listed).",
             listed,
         )
-    from ..adapters.llm_openai import OpenAIChatModel
+    from .adapters.llm_openai import OpenAIChatModel
 
     chat = OpenAIChatModel(base_url, api_key, model, timeout=timeout, max_retries=0,
                            connect_timeout=CONNECT_TIMEOUT)
@@ -158,7 +158,7 @@ def check_embed(
     except _Listed as e:
         return _failed(e.error, [])
     listed = models or []
-    from ..adapters.embed_openai import OpenAIEmbedder
+    from .adapters.embed_openai import OpenAIEmbedder
 
     embedder = OpenAIEmbedder(base_url, api_key, model, dimensions, timeout=timeout,
                               connect_timeout=CONNECT_TIMEOUT, max_retries=0)

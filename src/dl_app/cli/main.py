@@ -10,7 +10,7 @@
     dl-app memory import PATH      validate, back up the current memory, replace
     dl-app memory search QUERY [-k N] [--json]
     dl-app memory reindex [--all]  embed diary entries the current embedder lacks
-    dl-app memory backup           upload a backup to the S3 bucket (see cli_backup.py)
+    dl-app memory backup           upload a backup to the S3 bucket (see cli/backup.py)
     dl-app memory backups [--json] the backups in the bucket, newest first
     dl-app memory restore KEY      replace memory with a backup (local backup first)
     dl-app serve [--port N] [--no-browser]   the app in a browser, on 127.0.0.1 only
@@ -23,39 +23,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING
 
-from . import __version__
-from .core.errors import DLError
-from .core.ports import ChatDelta
+from .. import __version__
+from ..core.errors import DLError
+from ..core.ports import ChatDelta
+from .progress import Progress
+
+if TYPE_CHECKING:
+    from ..memory import Memory
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
-class Progress:
-    """``label: done/total`` on stderr, redrawn in place on a terminal."""
-
-    def __init__(self, label: str, stream: TextIO | None = None) -> None:
-        self.label = label
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self.last = -1
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.tty:
-            end = "\n" if done >= total else ""
-            self.stream.write(f"\r{self.label}: {done}/{total}{end}")
-            self.stream.flush()
-        elif done >= total or done == 0 or done * 10 // max(total, 1) != self.last:
-            self.last = done * 10 // max(total, 1)
-            self.stream.write(f"{self.label}: {done}/{total}\n")
-
-
-def _open(env: Any = None) -> Any:
-    from .memory import Memory
+def _open(env: Mapping[str, str] | None = None) -> Memory:
+    from ..memory import Memory
 
     return Memory.open(env=env)
 
@@ -68,7 +53,7 @@ def _err(message: str) -> None:
 
 
 def cmd_chat(_args: argparse.Namespace) -> int:
-    from .cli_setup import SetupCancelled, prepare
+    from .setup import SetupCancelled, prepare
 
     try:  # first run: choose a model (asks on a terminal; the demo model in a pipe)
         env = prepare(sys.stdin.isatty())
@@ -77,16 +62,16 @@ def cmd_chat(_args: argparse.Namespace) -> int:
         return EXIT_ERROR
     mem = _open(env)
     try:
-        if mem.engine.is_idle():
+        if mem.is_idle():
             try:
                 mem.consolidate(Progress("Writing the diary"))
             except DLError as e:
                 _err(f"could not write the diary yet: {e}")
-        indexed, total = mem.engine.index_status()
+        indexed, total, _model = mem.index_status()
         if indexed < total:
             if sys.stdin.isatty():
                 try:  # the embedder changed or an import was interrupted
-                    mem.engine.reindex(Progress("Indexing diary entries"))
+                    mem.reindex(Progress("Indexing diary entries"))
                 except KeyboardInterrupt:
                     _err("indexing paused; 'dl-app memory reindex' finishes it")
                 except DLError as e:
@@ -101,7 +86,7 @@ def cmd_chat(_args: argparse.Namespace) -> int:
         mem.close()
 
 
-def _chat_lines(mem: Any) -> int:
+def _chat_lines(mem: Memory) -> int:
     """stdin is not a terminal: one message per line, each reply in full."""
     failed = False
     for line in sys.stdin:
@@ -120,11 +105,11 @@ def _chat_lines(mem: Any) -> int:
     return EXIT_ERROR if failed else 0
 
 
-def _chat_tty(mem: Any) -> int:
-    zh = mem.app.lang == "zh"
-    state = mem.app.state.load()
-    me, ai = state.profile.user_name, state.profile.self_name
-    from .cli_setup import model_label
+def _chat_tty(mem: Memory) -> int:
+    zh = mem.lang == "zh"
+    profile = mem.profile()
+    me, ai = profile.user_name, profile.self_name
+    from .setup import model_label
 
     model = model_label(mem)
     hint = (
@@ -153,7 +138,7 @@ def _chat_tty(mem: Any) -> int:
                 _err(str(e))
             continue
         if text == "/clear":
-            mem.engine.clear_conversation()
+            mem.clear_conversation()
             continue
         print(f"{ai} > ", end="", flush=True)
         in_reasoning = False
@@ -184,7 +169,7 @@ def _chat_tty(mem: Any) -> int:
 
 
 def cmd_window(args: argparse.Namespace) -> int:
-    from .shell import ShellUnavailable, run
+    from ..desktop.shell import ShellUnavailable, run
 
     try:
         selftest = getattr(args, "selftest", False)
@@ -268,13 +253,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from .core.timefmt import format_date
+    from ..core.timefmt import format_date
 
     mem = _open()
     try:
         hits = mem.search(args.query, k=args.k)
-        lang = mem.app.lang
-        off = mem.engine.clock.utc_offset_minutes(mem.engine.clock.now_ms())
+        lang = mem.lang
+        off = mem.utc_offset_minutes()
     finally:
         mem.close()
     if args.json:
@@ -308,7 +293,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_reindex(args: argparse.Namespace) -> int:
     mem = _open()
     try:
-        n = mem.engine.reindex(Progress("Indexing"), everything=args.all)
+        n = mem.reindex(Progress("Indexing"), everything=args.all)
     finally:
         mem.close()
     print(f"Indexed {n} diary entries.", file=sys.stderr)
@@ -319,7 +304,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .server import serve
+    from ..server import serve
 
     try:
         return serve(port=args.port, open_browser=not args.no_browser, frontend=args.frontend)
@@ -369,7 +354,7 @@ def parser() -> argparse.ArgumentParser:
     reindex = msub.add_parser("reindex", help="embed entries missing vectors")
     reindex.add_argument("--all", action="store_true", help="re-embed every entry")
     reindex.set_defaults(fn=cmd_reindex)
-    from .cli_backup import add_commands
+    from .backup import add_commands
 
     add_commands(msub)
     serve = sub.add_parser("serve", help="the app in a browser (127.0.0.1 only)")

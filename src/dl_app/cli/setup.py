@@ -13,12 +13,15 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from . import first_run
-from .paths import data_dir as default_data_dir
-from .settings import load_settings
-from .wiring import resolve_lang
+from .. import first_run
+from ..paths import data_dir as default_data_dir
+from ..settings import load_settings
+from ..wiring import resolve_lang
+
+if TYPE_CHECKING:
+    from ..memory import Memory
 
 __all__ = ["SetupCancelled", "model_label", "prepare"]
 
@@ -203,12 +206,10 @@ def prepare(
     return env
 
 
-def model_label(mem: Any) -> str:
+def model_label(mem: Memory) -> str:
     """The answering model's name, with a note when it is the tiny demo model."""
-    from .adapters.llm_local import LocalChatModel
-
-    chat = mem.engine.chat
-    if isinstance(chat, LocalChatModel):
-        lang = "zh" if mem.app.lang == "zh" else "en"
-        return f"{chat.model_name}, {first_run.DEMO_NOTE[lang]}"
-    return str(chat.model_name)
+    model = mem.model()
+    if model.demo:
+        lang = "zh" if mem.lang == "zh" else "en"
+        return f"{model.name}, {first_run.DEMO_NOTE[lang]}"
+    return model.name

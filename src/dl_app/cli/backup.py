@@ -10,32 +10,37 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .progress import Progress
+
+if TYPE_CHECKING:
+    from ..backup import BackupService
+    from ..memory import Memory
 
 __all__ = ["add_commands"]
 
 
-def _service(mem: Any) -> Any:
-    from .adapters.secrets import SecretStore
-    from .backup import BackupService
+def _service(mem: Memory) -> BackupService:
+    from ..adapters.secrets import SecretStore
+    from ..backup import BackupService
 
-    return BackupService(mem.app.settings.backup, SecretStore(mem.app.data_dir))
+    return BackupService(mem.settings.backup, SecretStore(mem.data_dir))
 
 
-def _open() -> Any:
-    from .memory import Memory
+def _open() -> Memory:
+    from ..memory import Memory
 
     return Memory.open()
 
 
 def cmd_backup(_args: argparse.Namespace) -> int:
-    from .backup import throttled
-    from .cli import Progress
+    from ..backup import throttled
 
     mem = _open()
     try:
         service = _service(mem)
-        body, encrypted = service.make_body(mem.export_dict(), mem.app.settings)
+        body, encrypted = service.make_body(mem.export_dict(), mem.settings)
     finally:
         mem.close()
     obj = service.upload(body, encrypted, throttled(Progress("Uploading (bytes)"), 10))
@@ -63,7 +68,6 @@ def cmd_backups(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from .cli import Progress
 
     mem = _open()
     try:

@@ -1,0 +1,144 @@
+"""The chat's bridge methods: history, sending, attachments, ending the
+conversation, the budget gauge, the context inspector, and the diary's index.
+See ``docs/bridge-api.md``."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from ..adapters.documents import decode_base64
+from ..core.emotion import emotion_of
+from ..core.errors import DLError
+from ..core.ports import ChatDelta
+from ..memory import Memory
+from . import views
+from .backup_api import after_diary
+from .context import Context
+from .params import AttachmentParams, ChatParams, NoParams, PreviewParams, RebuildParams
+from .registry import Methods
+
+__all__ = ["methods"]
+
+methods = Methods()
+
+
+@methods.expose()
+def chat_history(ctx: Context, _p: NoParams) -> dict[str, Any]:
+    mem = ctx.mem()
+    return {"messages": views.history(mem.conversation(), mem.find_diary_entry)}
+
+
+@methods.expose(ChatParams)
+def chat_send(ctx: Context, p: ChatParams) -> dict[str, Any]:
+    mem = ctx.mem()
+
+    def on_delta(d: ChatDelta) -> None:
+        ctx.emit("chat.delta", {"kind": d.kind, "text": d.text})
+
+    wrote_diary = False
+
+    def on_event(name: str, data: dict[str, Any]) -> None:
+        nonlocal wrote_diary
+        if name == "recall":
+            ctx.emit("chat.recall", {"titles": list(data.get("hits", []))})
+        elif name == "consolidating":  # an idle conversation becomes a diary entry
+            wrote_diary = True
+        elif name == "notice":  # ... unless writing it failed
+            wrote_diary = False
+
+    try:
+        images = [(i.name, i.mime, decode_base64(i.name, i.data_base64)) for i in p.images]
+        files = [(f.name, decode_base64(f.name, f.data_base64)) for f in p.files]
+        result = mem.send(
+            p.text, on_delta=on_delta, on_event=on_event, images=images, files=files
+        )
+    except DLError as e:
+        ctx.emit("chat.error", {"type": type(e).__name__, "message": str(e)})
+        ctx.service_failed(e)
+        raise
+    ctx.service_ok(mem.lang)
+    if wrote_diary:
+        after_diary(ctx, mem)
+    out = {
+        "reply": result.reply,
+        "reasoning": result.reasoning,
+        "message_id": result.messages[-1].id,
+        "recalled": [{"uuid": h.entry.uuid, "title": h.entry.title} for h in result.recalled],
+        "gauge": _gauge_or_none(mem),
+        "notices": list(result.notices),
+        "user_message_id": result.messages[0].id,
+        "attachments": views.attachments(result.messages[0]),
+        "reply_attachments": views.attachments(result.messages[-1]),
+        "images_unseen": result.images_unseen,
+    }
+    ctx.emit("chat.emotion", {"name": emotion_of(result.reply) or "neutral"})
+    ctx.emit("chat.done", {"ok": True, **out})
+    return out
+
+
+@methods.expose(AttachmentParams)
+def attachment_get(ctx: Context, p: AttachmentParams) -> dict[str, Any]:
+    att, path = ctx.mem().attachment(p.id)
+    out: dict[str, Any] = {"id": att.id, "kind": att.kind, "name": att.name, "mime": att.mime}
+    if att.kind == "image":
+        data = base64.b64encode(path.read_bytes()).decode()
+        out["data_url"] = f"data:{att.mime};base64,{data}"
+    return out
+
+
+@methods.expose()
+def chat_clear(ctx: Context, _p: NoParams) -> dict[str, Any]:
+    ctx.mem().clear_conversation()
+    return {}
+
+
+@methods.expose()
+def memory_consolidate(ctx: Context, _p: NoParams) -> dict[str, Any]:
+    mem = ctx.mem()
+    try:
+        entry = mem.consolidate(ctx.progress("consolidate"))
+    except DLError as e:
+        ctx.service_failed(e)
+        raise
+    ctx.service_ok(mem.lang)
+    auto = after_diary(ctx, mem) if entry else False
+    return {
+        "entry": {"uuid": entry.uuid, "title": entry.title} if entry else None,
+        "auto_backup": auto,
+    }
+
+
+@methods.expose()
+def budget_gauge(ctx: Context, _p: NoParams) -> dict[str, Any]:
+    return _gauge(ctx.mem())
+
+
+def _gauge(mem: Memory) -> dict[str, Any]:
+    plan = mem.context_preview().plan
+    used, budget = plan.request_tokens, plan.budget.total
+    return {"used": used, "budget": budget, "ratio": round(used / budget, 4)}
+
+
+def _gauge_or_none(mem: Memory) -> dict[str, Any] | None:
+    try:
+        return _gauge(mem)
+    except DLError:
+        return None
+
+
+@methods.expose(PreviewParams)
+def context_preview(ctx: Context, p: PreviewParams) -> dict[str, Any]:
+    return views.preview(ctx.mem().context_preview(p.text))
+
+
+@methods.expose()
+def index_status(ctx: Context, _p: NoParams) -> dict[str, Any]:
+    indexed, total, model = ctx.mem().index_status()
+    return {"indexed": indexed, "total": total, "model": model}
+
+
+@methods.expose(RebuildParams)
+def index_rebuild(ctx: Context, p: RebuildParams) -> dict[str, Any]:
+    mem = ctx.mem()
+    return {"indexed": mem.reindex(ctx.progress("index"), everything=p.everything)}

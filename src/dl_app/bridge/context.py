@@ -1,0 +1,111 @@
+"""What every bridge method gets: one ``Context`` per ``Api``.
+
+It holds the data dir, the environment and the key store, the memory (opened on
+first use; use it with ``lock`` held, as locked methods are), events to the page,
+and the little state some methods share: whether the model service is down, the
+backup's lock and thread, the avatar's file routes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .. import settings_io
+from ..adapters.secrets import SecretStore
+from ..core.errors import DLError, ServiceError
+from ..core.ports import ProgressFn
+from ..memory import Memory
+from ..paths import data_dir as default_data_dir
+from ..settings import Settings
+from .avatar_files import AvatarFiles
+
+__all__ = ["Context", "EmitFn"]
+
+log = logging.getLogger(__name__)
+
+EmitFn = Callable[[str, dict[str, Any]], None]
+
+_BACK_ONLINE = {"en": "The model service answers again.", "zh": "模型服务已恢复。"}
+
+
+class Context:
+    def __init__(
+        self,
+        data_dir: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        emit: EmitFn | None = None,
+    ) -> None:
+        self.env: Mapping[str, str] = os.environ if env is None else env
+        self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir(self.env)
+        self.secrets = SecretStore(self.data_dir, self.env)
+        self.lock = threading.RLock()  # the memory and the model: one call at a time
+        self.page_ready = threading.Event()
+        # The S3 backup: one upload or restore at a time; the automatic one's thread.
+        self.backup_lock = threading.Lock()
+        self.auto_thread: threading.Thread | None = None
+        self.backup_part_size = 8 * 1024 * 1024  # multipart threshold and part size
+        self.backup_timeout = 30.0
+        self._emit_fn = emit
+        self._memory: Memory | None = None
+        self._service_down = False
+        self._avatar_files: AvatarFiles | None = None
+        self._files_lock = threading.Lock()
+
+    def mem(self) -> Memory:
+        """The open memory (opened on first use). Call with the lock held."""
+        if self._memory is None:
+            self._memory = Memory.open(self.data_dir, env=self.env)
+        return self._memory
+
+    def reset(self) -> None:
+        """Close the memory; the next call reopens it with fresh settings and keys."""
+        with self.lock:
+            mem, self._memory = self._memory, None
+            if mem is not None:
+                mem.close(clients=True)
+
+    def settings(self) -> Settings:
+        """The settings in force now (the file plus ``DL_*`` overrides)."""
+        return settings_io.effective(self.data_dir, self.env)
+
+    def emit(self, name: str, payload: dict[str, Any]) -> None:
+        if self._emit_fn is None:
+            return
+        try:
+            self._emit_fn(name, payload)
+        except Exception:  # a closing window must not break a turn
+            log.exception("emitting %s failed", name)
+
+    def progress(self, task: str) -> ProgressFn:
+        def step(done: int, total: int) -> None:
+            self.emit("task.progress", {"task": task, "done": done, "total": total})
+
+        return step
+
+    def service_failed(self, error: DLError) -> None:
+        if isinstance(error, ServiceError):
+            self._service_down = True
+            self.emit("service.status", {"ok": False, "message": str(error)})
+
+    def service_ok(self, lang: str) -> None:
+        if self._service_down:
+            self._service_down = False
+            self.emit("service.status", {"ok": True, "message": _BACK_ONLINE[lang]})
+
+    def avatar_files(self) -> AvatarFiles:
+        """The file routes for imported models and backgrounds (made on first use)."""
+        with self._files_lock:
+            if self._avatar_files is None:
+                self._avatar_files = AvatarFiles(self.data_dir)
+            return self._avatar_files
+
+    def close(self) -> None:
+        thread = self.auto_thread
+        if thread is not None:
+            thread.join(timeout=60)  # let an automatic backup finish its upload
+        self.reset()

@@ -1,0 +1,124 @@
+"""The app's bridge methods: what the page shows first (``app_info``,
+``page_ready``), the settings, the API keys and the connection test.
+See ``docs/bridge-api.md``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from .. import __version__, settings_io
+from ..adapters.secrets import SECRET_NAMES
+from ..connection import check_embed, check_llm
+from .context import Context
+from .fields import describe_settings, env_overrides
+from .params import (
+    ConnectionParams,
+    NoParams,
+    PatchParams,
+    SecretNameParams,
+    SecretSetParams,
+    failure,
+    invalid,
+)
+from .registry import Methods
+from .setup_api import model_info
+
+__all__ = ["TEST_TIMEOUT", "methods"]
+
+TEST_TIMEOUT = 20.0  # seconds, at most, for test_connection
+
+methods = Methods()
+
+
+@methods.expose()
+def app_info(ctx: Context, _p: NoParams) -> dict[str, Any]:
+    mem = ctx.mem()
+    s = mem.settings
+    profile = mem.profile()
+    ui = getattr(s, "ui", None)
+    return {
+        "version": __version__,
+        "lang": mem.lang,
+        "ui_lang_setting": s.language,
+        "theme": getattr(ui, "theme", "system"),
+        "model": s.llm.model,
+        "base_url": s.llm.base_url,
+        "data_dir": str(ctx.data_dir),
+        "self_name": profile.self_name,
+        "user_name": profile.user_name,
+        "inspector": bool(getattr(ui, "inspector", False)),
+        **model_info(ctx, mem),  # which model answers; a note for the demo model
+    }
+
+
+@methods.expose(locked=False)
+def page_ready(ctx: Context, _p: NoParams) -> dict[str, Any]:
+    ctx.page_ready.set()
+    return {}
+
+
+@methods.expose(locked=False)
+def settings_get(ctx: Context, _p: NoParams) -> dict[str, Any]:
+    settings = ctx.settings()
+    fields, groups = describe_settings()
+    return {
+        "settings": settings.model_dump(mode="json"),
+        "fields": fields,
+        "groups": groups,
+        "env_overrides": env_overrides(ctx.env),
+        "secrets": ctx.secrets.status(),
+        "secrets_from_env": [n for n in SECRET_NAMES if ctx.secrets.from_env(n)],
+        "secret_store": ctx.secrets.info().as_dict(),
+    }
+
+
+@methods.expose(PatchParams)
+def settings_set(ctx: Context, p: PatchParams) -> dict[str, Any]:
+    try:
+        settings_io.apply_patch(ctx.data_dir, p.patch)
+    except ValidationError as e:
+        raise invalid(e, "settings") from e
+    ctx.reset()  # the next call rebuilds the engine with the new adapters
+    settings = ctx.settings()
+    ctx.emit("settings.changed", {"settings": settings.model_dump(mode="json")})
+    return {
+        "settings": settings.model_dump(mode="json"),
+        "env_overrides": env_overrides(ctx.env),
+    }
+
+
+@methods.expose(SecretSetParams)
+def secret_set(ctx: Context, p: SecretSetParams) -> dict[str, Any]:
+    ctx.secrets.set(p.name, p.value)
+    ctx.reset()
+    return {"secrets": ctx.secrets.status()}
+
+
+@methods.expose(SecretNameParams)
+def secret_delete(ctx: Context, p: SecretNameParams) -> dict[str, Any]:
+    ctx.secrets.delete(p.name)
+    ctx.reset()
+    return {"secrets": ctx.secrets.status()}
+
+
+# Not behind the lock: it uses its own clients, and must answer during a turn.
+@methods.expose(ConnectionParams, locked=False)
+def test_connection(ctx: Context, p: ConnectionParams) -> dict[str, Any]:
+    s = ctx.settings()
+    if p.kind == "llm":
+        check = check_llm(
+            p.base_url or s.llm.base_url, ctx.secrets.get("llm_api_key"),
+            p.model or s.llm.model, min(s.llm.timeout_s, TEST_TIMEOUT),
+        )
+    else:
+        base = s.embed.base_url if p.base_url is None else p.base_url
+        check = check_embed(
+            base, ctx.secrets.get("embed_api_key"), p.model or s.embed.model,
+            s.embed.dimensions, min(s.llm.timeout_s, TEST_TIMEOUT),
+        )
+    out: dict[str, Any] = {"message": check.message, "models": check.models}
+    if check.error is not None:
+        return {**failure(check.error), **out}
+    return {"ok": True, **out}

@@ -1,0 +1,11 @@
+"""The ``dl-app`` command line (``main``: the console script and ``python -m dl_app``).
+
+    main.py      the parser and the chat, window, memory and serve commands
+    backup.py    ``dl-app memory backup|backups|restore`` (S3)
+    setup.py     the first run of ``dl-app chat``: choose a chat model
+    progress.py  progress lines on stderr
+"""
+
+from .main import main
+
+__all__ = ["main"]

@@ -1,0 +1,59 @@
+"""The values ``Memory`` returns besides the core models (``dl_app.core.models``).
+Import them from ``dl_app.memory``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .core.context import ContextPlan
+from .core.models import DiaryEntry, SearchHit
+
+__all__ = ["ContextPreview", "DiaryPage", "ImportReport", "IndexStatus", "ModelInfo"]
+
+
+@dataclass
+class ImportReport:
+    entries: int
+    messages: int
+    archived: int
+    backup: Path | None
+    warnings: list[str] = field(default_factory=list)
+    preview: dict[str, Any] = field(default_factory=dict)
+
+
+class IndexStatus(NamedTuple):
+    """How many diary entries have a vector of the current embedder (``model``;
+    "" when there is none)."""
+
+    indexed: int
+    total: int
+    model: str
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The model that answers; ``demo``: the tiny offline demo model (llama.cpp)."""
+
+    name: str
+    demo: bool
+
+
+@dataclass(frozen=True)
+class DiaryPage:
+    """``entries`` newest first from an offset; ``unindexed``: the uuids among them
+    without a vector of the current embedder; ``total``: all entries."""
+
+    entries: list[DiaryEntry]
+    unindexed: set[str]
+    total: int
+
+
+@dataclass(frozen=True)
+class ContextPreview:
+    """The next request as it would be sent, with the tools' share and the last recall."""
+
+    plan: ContextPlan
+    tools_tokens: int
+    last_recall: list[SearchHit]
