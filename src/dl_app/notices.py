@@ -26,6 +26,8 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from .paths import frontend_dir
+
 __all__ = ["python_packages", "third_party_notices"]
 
 HERE = Path(__file__).resolve().parent
@@ -116,12 +118,6 @@ def _python() -> Iterator[str]:
         yield _section(head, body)
 
 
-def _frontend() -> Path:
-    from .server import find_frontend
-
-    return find_frontend()
-
-
 def generate(frontend: Path | None = None) -> str:
     """The notices, generated from what is installed here."""
     licences = HERE / "licenses"
@@ -135,7 +131,7 @@ def generate(frontend: Path | None = None) -> str:
             + "\n\n"
             + (licences / "Apache-2.0.txt").read_text(encoding="utf-8"),
         ),
-        *_javascript(frontend or _frontend()),
+        *_javascript(frontend or frontend_dir()),
         *_python(),
     ]
     return "\n".join(parts)
