@@ -123,6 +123,13 @@ def test_import_search_show_export_round_trip(env: dict[str, str], tmp_path: Pat
     assert list((Path(env["DL_DATA_DIR"]) / "backups").glob("memory-before-import-*.json"))
 
 
+SHORT = json.dumps({
+    "selfName": "A", "userName": "B", "memoryAboutSelf": "", "memoryAboutUser": "",
+    "longTermMemory": [], "archivedMemory": [], "currentSummary": "",
+    "shortTermMemory": [{"role": "user", "content": "hi", "timestamp": 5}],
+}).encode()
+
+
 @pytest.mark.parametrize(
     "content",
     [
@@ -130,7 +137,10 @@ def test_import_search_show_export_round_trip(env: dict[str, str], tmp_path: Pat
         b"[1, 2, 3]",  # wrong type
         json.dumps({"selfName": 1}).encode(),  # missing keys, wrong types
         b"\xff\xfe\x00garbage",
+        SHORT.replace(b'"content": "hi"', b'"content": "a\\ud800b"'),  # a lone surrogate
+        SHORT.replace(b'"role": "user"', b'"role": ""'),
     ],
+    ids=["truncated", "array", "wrong-types", "garbage", "lone-surrogate", "empty-role"],
 )
 def test_broken_import_is_refused_and_memory_is_unchanged(
     env: dict[str, str], tmp_path: Path, content: bytes
@@ -143,7 +153,12 @@ def test_broken_import_is_refused_and_memory_is_unchanged(
     assert out.returncode != 0
     assert out.stdout == ""
     assert out.stderr.startswith("dl-app: ") and len(out.stderr) > 20
+    assert "Traceback" not in out.stderr
     assert dl("memory", "export", "-", env=env).stdout == before
+    assert not (Path(env["DL_DATA_DIR"]) / "import-pending.json").exists()
+    good = tmp_path / "good.json"
+    good.write_bytes(SHORT)
+    assert dl("memory", "import", str(good), env=env).returncode == 0
 
 
 def test_errors_go_to_stderr_with_a_nonzero_exit(env: dict[str, str]) -> None:

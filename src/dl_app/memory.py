@@ -17,6 +17,7 @@ finished the next time the memory is opened.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -39,6 +40,7 @@ __all__ = ["ImportReport", "Memory", "MemorySnapshot", "SearchHit", "TurnResult"
 
 PENDING_IMPORT = "import-pending.json"
 BACKUPS = "backups"
+log = logging.getLogger(__name__)
 _BACKUP_NAME = re.compile(r"memory-[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.json")
 
 
@@ -193,9 +195,15 @@ class Memory:
         snap = result.snapshot
         with self.engine.lock:
             backup = self._backup()
-            staged = {"export": to_export(snap, version=__version__)}
+            staged = {
+                "export": to_export(snap, version=__version__),
+                "backup": backup.name if backup else None,  # None: it replaces nothing
+            }
             atomic_write_text(self.app.data_dir / PENDING_IMPORT, json.dumps(staged))
-            self._apply_import(snap)
+            try:
+                self._apply_import(snap)
+            except Exception as e:  # whatever it was, the memory must not stay half-replaced
+                raise StoreError(self._roll_back(staged, e)) from e
             warnings = list(result.warnings)
             try:
                 self.engine.reindex(progress)
@@ -323,22 +331,66 @@ class Memory:
             raise StoreError(f"Could not write the backup {path}: {e}; nothing was changed.") from e
         return path
 
-    def _apply_import(self, snap: MemorySnapshot) -> None:
+    def _apply_import(self, snap: MemorySnapshot, *, done: bool = True) -> None:
+        """Replace the memory with ``snap``; ``done``: the staged import is finished."""
         diary = self.engine.diary
         diary.clear()
         if snap.diary:
             diary.upsert(snap.diary)
         self.app.state.replace_all(snap)
-        (self.app.data_dir / PENDING_IMPORT).unlink(missing_ok=True)
+        if done:
+            (self.app.data_dir / PENDING_IMPORT).unlink(missing_ok=True)
 
     def _recover_import(self) -> None:
+        """Finish an import a crash interrupted, or roll it back to the backup
+        made before it. Opening never fails on the staged file: one that cannot
+        be read is moved aside (never deleted), with a message."""
         path = self.app.data_dir / PENDING_IMPORT
         if not path.exists():
             return
         try:
             staged = json.loads(path.read_text(encoding="utf-8"))
             snap = parse_export(staged["export"], default_profile=self._defaults()).snapshot
-        except (OSError, ValueError, KeyError, ImportFailed):
-            path.unlink(missing_ok=True)  # never started replacing: memory is intact
+        except (OSError, ValueError, KeyError, TypeError, ImportFailed) as e:
+            # Written atomically before replacing began: damaged later, memory untouched.
+            log.warning("%s", self._set_aside(f"An interrupted import could not be read ({e})."))
             return
-        self._apply_import(snap)
+        try:
+            self._apply_import(snap)
+        except Exception as e:  # never brick the memory: undo instead
+            log.warning("%s", self._roll_back(staged, e))
+
+    def _roll_back(self, staged: dict[str, Any], error: Exception) -> str:
+        """Put back the memory an import was replacing (from its backup), then
+        move the staged import aside (a crash before that repeats all this on
+        the next open), and say what happened."""
+        name = staged.get("backup", "")  # "": staged by an older version, no backup named
+        try:
+            if name is None:  # the import replaced an empty memory
+                self._apply_import(MemorySnapshot(profile=self._defaults()), done=False)
+            elif name:
+                raw = (self.app.data_dir / BACKUPS / Path(str(name)).name).read_bytes()
+                parsed = parse_export(load_export_bytes(raw), default_profile=self._defaults())
+                self._apply_import(parsed.snapshot, done=False)
+            else:
+                raise NotFound("no backup was recorded")
+        except Exception as e:  # said below; the files stay for the user
+            return self._set_aside(
+                f"An import failed while replacing the memory ({error}) and could not be "
+                f"undone ({e}); the backups are in {self.app.data_dir / BACKUPS}."
+            )
+        was = f"the backup {name}" if name else "an empty memory"
+        return self._set_aside(
+            f"An import failed while replacing the memory ({error}); the memory from "
+            f"before it was put back ({was})."
+        )
+
+    def _set_aside(self, message: str) -> str:
+        """Move the staged import to a dated name beside it; ``message`` plus where."""
+        path = self.app.data_dir / PENDING_IMPORT
+        aside = path.with_name(f"{path.stem}-failed-{time.strftime('%Y%m%d-%H%M%S')}.json")
+        try:
+            path.replace(aside)
+        except OSError as e:
+            return f"{message} Moving {path} aside failed: {e}."
+        return f"{message} The staged import is kept as {aside}."
