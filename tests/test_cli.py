@@ -87,6 +87,7 @@ def test_import_search_show_export_round_trip(env: dict[str, str], tmp_path: Pat
     out = dl("memory", "import", str(src), env=env)
     assert out.returncode == 0, out.stderr
     assert "Imported 5 diary entries" in out.stdout
+    assert "(小叶子 & 阿明)" in out.stdout  # the names, from the preview
     assert "Indexing diary entries: 5/5" in out.stderr  # progress
 
     found = dl("memory", "search", "咪咪去医院看病", "--json", "-k", "3", env=env)

@@ -533,6 +533,20 @@ def test_size_limit_and_encodings() -> None:
     assert load_export_bytes(text.encode("utf-16")) == expected
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b'{"a":\n "cut', "Unterminated string starting at line 2, column 2."),
+        (b'{"a": "x\ty"}', "Invalid control character at line 1, column 9."),
+    ],
+)
+def test_json_errors_read_once(raw: bytes, expected: str) -> None:
+    with pytest.raises(ImportFailed) as caught:
+        load_export_bytes(raw)
+    assert str(caught.value).endswith(f"(cut short or damaged?): {expected}")
+    assert "at at" not in str(caught.value)
+
+
 def test_an_escaped_surrogate_pair_is_one_character() -> None:
     data = load("original_v1_4.json")
     data["shortTermMemory"][0]["content"] = "\ud83d\ude00"  # as JSON: "\\ud83d\\ude00"

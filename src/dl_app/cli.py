@@ -260,7 +260,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     p = report.preview
     print(
         f"Imported {report.entries} diary entries, {report.messages} current messages, "
-        f"{report.archived} archived messages ({p.get('selfName', '')} & {p.get('userName', '')})."
+        f"{report.archived} archived messages ({p['self_name']} & {p['user_name']})."
     )
     if report.backup:
         print(f"The memory it replaced is saved in {report.backup}")

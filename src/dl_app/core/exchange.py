@@ -134,8 +134,9 @@ def load_export_bytes(raw: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as err:
         raise ImportFailed(
-            f"The file is not valid JSON (cut short or damaged?): {err.msg} "
-            f"at line {err.lineno}, column {err.colno}."
+            f"The file is not valid JSON (cut short or damaged?): "
+            # some messages end in "at" ("Unterminated string starting at")
+            f"{err.msg.removesuffix(' at')} at line {err.lineno}, column {err.colno}."
         ) from None
     except RecursionError:
         raise ImportFailed("The file is nested too deeply to be a memory export.") from None
