@@ -81,6 +81,19 @@ def test_chat_over_a_pipe(env: dict[str, str], openai_server: OpenAICompatServer
     assert show(env)["conversationMessages"] == 4
 
 
+def test_a_reply_that_just_stops_fails_the_turn_and_is_not_stored(
+    env: dict[str, str], openai_server: OpenAICompatServer
+) -> None:
+    """The stream closes cleanly with neither a finish reason nor [DONE]."""
+    event = {"choices": [{"index": 0, "delta": {"content": "半句"}, "finish_reason": None}]}
+    cut = f"data: {json.dumps(event)}\n\n".encode()
+    openai_server.enqueue(ChatReply(raw=cut, content_type="text/event-stream"))
+    out = run(["chat"], env, stdin="你好\n")
+    assert out.returncode == 1 and out.stdout == ""
+    assert "broke off" in out.stderr
+    assert show(env)["conversationMessages"] == 0
+
+
 def test_kill_during_consolidation_loses_and_duplicates_nothing(
     env: dict[str, str], openai_server: OpenAICompatServer
 ) -> None:
