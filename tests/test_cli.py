@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from servers.openai_compat import OpenAICompatServer
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -176,3 +178,15 @@ def test_show_and_consolidate_on_an_empty_memory(env: dict[str, str]) -> None:
     out = dl("memory", "consolidate", env=env)
     assert out.returncode == 0 and "Nothing to consolidate" in out.stderr
     assert json.loads(dl("memory", "search", "anything", "--json", env=env).stdout) == []
+
+
+def test_chat_starts_when_the_embedding_service_is_down(
+    env: dict[str, str], openai_server: OpenAICompatServer
+) -> None:
+    env.update(DL_LLM_BASE_URL=openai_server.base_url, DL_EMBED_MODEL="e",
+               DL_EMBED_BASE_URL="http://127.0.0.1:9/v1")  # nothing listens
+    out = dl("chat", env=env, stdin="hello\n")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "I hear you: hello\n"
+    assert "Cannot reach the embedding service" in out.stderr
+    assert "full-text search only for now" in out.stderr

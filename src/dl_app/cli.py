@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
-from .core.errors import DLError
+from .core.errors import DLError, ServiceError
 from .core.ports import ChatDelta
 
 EXIT_ERROR = 1
@@ -82,7 +82,12 @@ def cmd_chat(_args: argparse.Namespace) -> int:
                 mem.consolidate(Progress("Writing the diary"))
             except DLError as e:
                 _err(f"could not write the diary yet: {e}")
-        indexed, total = mem.engine.index_status()
+        try:
+            indexed, total = mem.engine.index_status()
+        except ServiceError as e:  # the embedder could not even say its dimensions
+            _err(f"{e} Recall uses full-text search only for now; the diary gets its "
+                 "vectors once the service is back ('dl-app memory reindex').")
+            indexed = total = 0
         if indexed < total:
             if sys.stdin.isatty():
                 try:  # the embedder changed or an import was interrupted
