@@ -134,6 +134,8 @@ def _open(db: Any, path: Path, name: str) -> Any | None:
     except _OPEN_ERRORS:
         if _committed(path / f"{name}.lance"):
             raise
+    # Another live process may be creating it right now; moving it is still safe:
+    # tables are created empty (schema only), so its manifest names no file moved.
     _set_aside(path, name, "its creation was interrupted, so it held nothing yet")
     return None
 
