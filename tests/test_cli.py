@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from servers.openai_compat import OpenAICompatServer
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -87,6 +89,7 @@ def test_import_search_show_export_round_trip(env: dict[str, str], tmp_path: Pat
     out = dl("memory", "import", str(src), env=env)
     assert out.returncode == 0, out.stderr
     assert "Imported 5 diary entries" in out.stdout
+    assert "(小叶子 & 阿明)" in out.stdout  # the names, from the preview
     assert "Indexing diary entries: 5/5" in out.stderr  # progress
 
     found = dl("memory", "search", "咪咪去医院看病", "--json", "-k", "3", env=env)
@@ -123,6 +126,13 @@ def test_import_search_show_export_round_trip(env: dict[str, str], tmp_path: Pat
     assert list((Path(env["DL_DATA_DIR"]) / "backups").glob("memory-before-import-*.json"))
 
 
+SHORT = json.dumps({
+    "selfName": "A", "userName": "B", "memoryAboutSelf": "", "memoryAboutUser": "",
+    "longTermMemory": [], "archivedMemory": [], "currentSummary": "",
+    "shortTermMemory": [{"role": "user", "content": "hi", "timestamp": 5}],
+}).encode()
+
+
 @pytest.mark.parametrize(
     "content",
     [
@@ -130,7 +140,10 @@ def test_import_search_show_export_round_trip(env: dict[str, str], tmp_path: Pat
         b"[1, 2, 3]",  # wrong type
         json.dumps({"selfName": 1}).encode(),  # missing keys, wrong types
         b"\xff\xfe\x00garbage",
+        SHORT.replace(b'"content": "hi"', b'"content": "a\\ud800b"'),  # a lone surrogate
+        SHORT.replace(b'"role": "user"', b'"role": ""'),
     ],
+    ids=["truncated", "array", "wrong-types", "garbage", "lone-surrogate", "empty-role"],
 )
 def test_broken_import_is_refused_and_memory_is_unchanged(
     env: dict[str, str], tmp_path: Path, content: bytes
@@ -143,7 +156,12 @@ def test_broken_import_is_refused_and_memory_is_unchanged(
     assert out.returncode != 0
     assert out.stdout == ""
     assert out.stderr.startswith("dl-app: ") and len(out.stderr) > 20
+    assert "Traceback" not in out.stderr
     assert dl("memory", "export", "-", env=env).stdout == before
+    assert not (Path(env["DL_DATA_DIR"]) / "import-pending.json").exists()
+    good = tmp_path / "good.json"
+    good.write_bytes(SHORT)
+    assert dl("memory", "import", str(good), env=env).returncode == 0
 
 
 def test_errors_go_to_stderr_with_a_nonzero_exit(env: dict[str, str]) -> None:
@@ -160,3 +178,15 @@ def test_show_and_consolidate_on_an_empty_memory(env: dict[str, str]) -> None:
     out = dl("memory", "consolidate", env=env)
     assert out.returncode == 0 and "Nothing to consolidate" in out.stderr
     assert json.loads(dl("memory", "search", "anything", "--json", env=env).stdout) == []
+
+
+def test_chat_starts_when_the_embedding_service_is_down(
+    env: dict[str, str], openai_server: OpenAICompatServer
+) -> None:
+    env.update(DL_LLM_BASE_URL=openai_server.base_url, DL_EMBED_MODEL="e",
+               DL_EMBED_BASE_URL="http://127.0.0.1:9/v1")  # nothing listens
+    out = dl("chat", env=env, stdin="hello\n")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "I hear you: hello\n"
+    assert "Cannot reach the embedding service" in out.stderr
+    assert "full-text search only for now" in out.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from dl_app.adapters.diary_tables import vec_table_name
+from memory_helpers import export_text
 from servers.companion import companion_responder, purpose_of
 from servers.openai_compat import ChatReply, OpenAICompatServer
 
@@ -78,6 +81,19 @@ def test_chat_over_a_pipe(env: dict[str, str], openai_server: OpenAICompatServer
     assert show(env)["conversationMessages"] == 4
 
 
+def test_a_reply_that_just_stops_fails_the_turn_and_is_not_stored(
+    env: dict[str, str], openai_server: OpenAICompatServer
+) -> None:
+    """The stream closes cleanly with neither a finish reason nor [DONE]."""
+    event = {"choices": [{"index": 0, "delta": {"content": "半句"}, "finish_reason": None}]}
+    cut = f"data: {json.dumps(event)}\n\n".encode()
+    openai_server.enqueue(ChatReply(raw=cut, content_type="text/event-stream"))
+    out = run(["chat"], env, stdin="你好\n")
+    assert out.returncode == 1 and out.stdout == ""
+    assert "broke off" in out.stderr
+    assert show(env)["conversationMessages"] == 0
+
+
 def test_kill_during_consolidation_loses_and_duplicates_nothing(
     env: dict[str, str], openai_server: OpenAICompatServer
 ) -> None:
@@ -128,3 +144,54 @@ def test_kill_during_consolidation_loses_and_duplicates_nothing(
     belong = {m["belongTo"] for m in data["archivedMemory"]}
     assert belong == set(uuids)
     assert data["shortTermMemory"] or uuids
+
+
+# -- kills at exact LanceDB commit points (strace fault injection) -------------
+
+needs_strace = pytest.mark.skipif(not shutil.which("strace"), reason="needs strace")
+
+
+def killed_at_mkdir(path: Path, when: int, args: list[str], env: dict[str, str]) -> None:
+    """Run ``dl-app args``, SIGKILLed at the ``when``-th mkdir of ``path``."""
+    out = subprocess.run(
+        ["strace", "-f", "-qq", "-o", os.devnull, "-P", str(path), "-e", "trace=mkdir",
+         "-e", f"inject=mkdir:signal=KILL:when={when}", *DL_APP, *args],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode in (-signal.SIGKILL, 128 + signal.SIGKILL), (out.returncode, out.stderr)
+
+
+# A table's first commit: mkdir _transactions (fails: the table's folder is
+# made next), mkdir _transactions, write it, mkdir _versions, write the manifest.
+HALF_CREATED = [("_transactions", 2), ("_versions", 1)]
+
+
+@needs_strace
+@pytest.mark.parametrize(("folder", "when"), HALF_CREATED)
+def test_a_kill_during_the_first_open_of_a_data_dir_is_repaired(
+    env: dict[str, str], folder: str, when: int
+) -> None:
+    data = Path(env["DL_DATA_DIR"])
+    killed_at_mkdir(data / "diary.lance" / "diary.lance" / folder, when, ["memory", "show"], env)
+    assert show(env)["diaryCount"] == 0
+    aside = list((data / "diary.lance.set-aside").iterdir())
+    assert [p.name.startswith("diary-") for p in aside] == [True]  # moved, not deleted
+
+
+@needs_strace
+@pytest.mark.parametrize(("folder", "when"), HALF_CREATED)
+def test_a_kill_while_the_vector_table_is_created_is_repaired(
+    env: dict[str, str], openai_server: OpenAICompatServer, tmp_path: Path, folder: str, when: int
+) -> None:
+    env.update(DL_EMBED_BASE_URL=openai_server.base_url, DL_EMBED_MODEL="test-embed")
+    export = tmp_path / "memory.json"
+    export.write_text(export_text(3), encoding="utf-8")
+    vec = vec_table_name("openai:test-embed", openai_server.embed_dimensions)
+    table = Path(env["DL_DATA_DIR"]) / "diary.lance" / f"{vec}.lance"
+    assert show(env)["diaryCount"] == 0
+    killed_at_mkdir(table / folder, when, ["memory", "import", str(export)], env)
+    shown = show(env)
+    assert shown["diaryCount"] == 3 and shown["indexedCount"] == 0
+    out = run(["memory", "reindex"], env)
+    assert out.returncode == 0, out.stderr
+    assert show(env)["indexedCount"] == 3

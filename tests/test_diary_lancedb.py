@@ -222,6 +222,53 @@ def test_missing_indexes_are_rebuilt_on_open(tmp_path: Path) -> None:
     assert [h.entry.uuid for h in again.search("西湖", None, "m")] == [make_entry(1).uuid]
 
 
+def test_half_created_tables_are_moved_aside_and_made_again(tmp_path: Path) -> None:
+    """What a kill during a table's first commit leaves: its folder, maybe a
+    transaction file, no manifest (tests/test_crash.py kills there for real)."""
+    first = LanceDiaryStore(tmp_path / "d")
+    first.upsert([make_entry(1, "散步", "西湖边散步")], random_vectors(1, 8), "m")
+    first.close()
+    half = tmp_path / "d" / "vec_0123456789abcdef.lance" / "_transactions"
+    half.mkdir(parents=True)
+    (half / "0-5e1b.txn").write_bytes(b"\x00")
+    again = LanceDiaryStore(tmp_path / "d")
+    assert again.count() == 1 and again.unindexed("m", 8) == []  # the rest is untouched
+    aside = tmp_path / "d.set-aside"
+    assert [p.name.startswith("vec_0123456789abcdef-") for p in aside.iterdir()] == [True]
+    assert next(aside.glob("*/_transactions/0-5e1b.txn")).read_bytes() == b"\x00"
+
+    fresh = tmp_path / "new"
+    (fresh / "diary.lance" / "_transactions").mkdir(parents=True)  # the very first open
+    store = LanceDiaryStore(fresh)
+    store.upsert([make_entry(2)])
+    assert store.count() == 1
+    assert len(list((tmp_path / "new.set-aside").iterdir())) == 1
+
+
+def test_a_vector_table_that_cannot_be_opened_is_rebuilt_later(tmp_path: Path) -> None:
+    first = LanceDiaryStore(tmp_path / "d")
+    first.upsert([make_entry(1, "散步", "西湖边散步")], random_vectors(1, 8), "m")
+    first.close()
+    (vec,) = (tmp_path / "d").glob("vec_*.lance")
+    for manifest in (vec / "_versions").glob("*.manifest"):
+        manifest.write_bytes(b"damaged")
+    again = LanceDiaryStore(tmp_path / "d")
+    assert [e.uuid for e in again.unindexed("m", 8)] == [make_entry(1).uuid]  # reindex refills
+    again.upsert([make_entry(1, "散步", "西湖边散步")], random_vectors(1, 8), "m")
+    assert again.unindexed("m", 8) == []
+    assert len(list((tmp_path / "d.set-aside").iterdir())) == 1
+
+
+def test_a_damaged_diary_table_is_an_error_not_an_empty_diary(tmp_path: Path) -> None:
+    first = LanceDiaryStore(tmp_path)
+    first.upsert([make_entry(1)])
+    first.close()
+    for manifest in (tmp_path / "diary.lance" / "_versions").glob("*.manifest"):
+        manifest.write_bytes(b"damaged")
+    with pytest.raises(StoreError):
+        LanceDiaryStore(tmp_path)
+
+
 def test_foreign_table_is_refused(tmp_path: Path) -> None:
     lancedb.connect(str(tmp_path)).create_table("diary", pa.table({"uuid": ["x"]}))
     with pytest.raises(StoreError, match="not a Digital Life"):

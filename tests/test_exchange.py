@@ -438,6 +438,17 @@ BAD: list[tuple[str, Mutation, str]] = [
     ("huge string", _set(f"{A}.2.content", "x" * (MAX_TEXT_CHARS + 1)),
      f"{A}[2].content: text too long (1,000,001 characters; the limit is 1,000,000)"),
     ("huge name", _set("selfName", "名" * 1001), "selfName: text too long"),
+    ("empty role", _set(f"{S}.0.role", ""),
+     f"{S}[0].role: expected a non-empty string, got an empty string"),
+    ("lone surrogate in content", _set(f"{S}.0.content", "a\ud800b"),
+     f"{S}[0].content: invalid text: a lone UTF-16 surrogate \\ud800 at character 1"),
+    ("lone surrogate in a title", _set(f"{L}.1.title", "\udfff"),
+     f"{L}[1].title: invalid text: a lone UTF-16 surrogate \\udfff at character 0"),
+    ("lone surrogate in tool arguments", _set(f"{S}.1.tool_calls.0.function.arguments", "\udc00"),
+     f"{S}[1].tool_calls[0].function.arguments: invalid text"),
+    ("lone surrogate in a name", _set("selfName", "x\ud83d"), "selfName: invalid text"),
+    ("lone surrogate in a field name", _set(f"{A}.0.x\ud800", 1),
+     f"{A}[0], field name 'x\\ud800': invalid text"),
 ]
 # fmt: on
 
@@ -520,6 +531,28 @@ def test_size_limit_and_encodings() -> None:
     expected = json.loads(text)
     assert load_export_bytes(b"\xef\xbb\xbf" + text.encode()) == expected
     assert load_export_bytes(text.encode("utf-16")) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b'{"a":\n "cut', "Unterminated string starting at line 2, column 2."),
+        (b'{"a": "x\ty"}', "Invalid control character at line 1, column 9."),
+    ],
+)
+def test_json_errors_read_once(raw: bytes, expected: str) -> None:
+    with pytest.raises(ImportFailed) as caught:
+        load_export_bytes(raw)
+    assert str(caught.value).endswith(f"(cut short or damaged?): {expected}")
+    assert "at at" not in str(caught.value)
+
+
+def test_an_escaped_surrogate_pair_is_one_character() -> None:
+    data = load("original_v1_4.json")
+    data["shortTermMemory"][0]["content"] = "\ud83d\ude00"  # as JSON: "\\ud83d\\ude00"
+    raw = json.dumps(data, ensure_ascii=True).encode()
+    assert b"\\ud83d\\ude00" in raw
+    assert parse(load_export_bytes(raw)).snapshot.conversation[0].content == "😀"
 
 
 def test_nan_literal_is_rejected_where_it_matters() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from typing import Any
@@ -401,6 +402,54 @@ def test_error_event_mid_stream_is_bad_response(
     openai_server.enqueue(ChatReply(raw=body, content_type="text/event-stream"))
     with pytest.raises(BadResponse, match="model crashed"):
         model.complete(REQUEST)
+
+
+def _sse(*deltas: dict[str, Any], finish: str | None = None, done: bool = False) -> ChatReply:
+    """A raw event stream of these deltas, then (maybe) a finish reason and [DONE];
+    the server then closes the connection cleanly."""
+    events = [{"choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in deltas]
+    if finish:
+        events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+    body = "".join(f"data: {json.dumps(e)}\n\n" for e in events)
+    body += "data: [DONE]\n\n" if done else ""
+    return ChatReply(raw=body.encode(), content_type="text/event-stream")
+
+
+def test_a_stream_that_just_stops_is_a_failed_reply(
+    openai_server: OpenAICompatServer, model: OpenAIChatModel
+) -> None:
+    openai_server.enqueue(_sse({"content": "The beginning of"}, {"content": " a reply"}))
+    received: list[ChatDelta | ChatResult] = []
+    with pytest.raises(BadResponse, match="broke off"):
+        for item in model.stream(REQUEST):
+            received.append(item)
+    assert [type(i) for i in received] == [ChatDelta, ChatDelta]  # never a ChatResult
+
+
+CALL = {"index": 0, "id": "c1", "function": {"name": "recall", "arguments": "{}"}}
+
+
+@pytest.mark.parametrize(
+    ("reply", "content", "finish"),
+    [
+        (_sse({"content": "Hi"}, done=True), "Hi", None),  # [DONE] without a finish reason
+        (_sse({"content": "Hi"}, finish="stop"), "Hi", "stop"),  # a finish reason, no [DONE]
+        (_sse({"content": "A long"}, finish="length", done=True), "A long", "length"),
+        (_sse({"content": ""}, {"tool_calls": [CALL]}, finish="tool_calls"), "", "tool_calls"),
+    ],
+    ids=["done", "finish", "length", "tool-calls"],
+)
+def test_a_stream_that_says_it_is_finished_is_a_reply(
+    openai_server: OpenAICompatServer,
+    model: OpenAIChatModel,
+    reply: ChatReply,
+    content: str,
+    finish: str | None,
+) -> None:
+    openai_server.enqueue(reply)
+    result = model.complete(REQUEST)
+    assert (result.content, result.finish_reason) == (content, finish)
+    assert [c.name for c in result.tool_calls] == (["recall"] if finish == "tool_calls" else [])
 
 
 def test_malformed_chunk_is_bad_response(

@@ -48,7 +48,8 @@ from .core.models import (
 from .core.ports import ChatModel, Clock, Embedder, ProgressFn
 from .core.tokens import tools_tokens
 from .fsutil import atomic_write_text
-from .memory_files import PENDING_IMPORT, backup_path, list_backups, write_backup
+from .memory_files import backup_path, list_backups, write_backup
+from .memory_import import StagedImport
 from .memory_types import (
     ContextPreview,
     DiaryPage,
@@ -80,7 +81,8 @@ class Memory:
     def __init__(self, app: App) -> None:
         self._app = app
         self._engine = app.engine
-        self._recover_import()
+        self._staged = StagedImport(app.data_dir, self._replace, self._defaults)
+        self._staged.recover()
         self._engine.recover()
 
     @classmethod
@@ -307,9 +309,7 @@ class Memory:
         snap = result.snapshot
         with self._engine.lock:
             backup = self._backup()
-            staged = {"export": to_export(snap, version=__version__)}
-            atomic_write_text(self._app.data_dir / PENDING_IMPORT, json.dumps(staged))
-            self._apply_import(snap)
+            self._staged.run(snap, backup)
             warnings = list(result.warnings)
             try:
                 self._engine.reindex(progress)
@@ -432,25 +432,13 @@ class Memory:
             return None
         return write_backup(self._app.data_dir, to_export(snap, version=__version__), reason)
 
-    def _apply_import(self, snap: MemorySnapshot) -> None:
+    def _replace(self, snap: MemorySnapshot) -> None:
+        """Put ``snap`` in place of the whole memory (``StagedImport`` makes it safe)."""
         diary = self._engine.diary
         diary.clear()
         if snap.diary:
             diary.upsert(snap.diary)
         self._app.state.replace_all(snap)
-        (self._app.data_dir / PENDING_IMPORT).unlink(missing_ok=True)
-
-    def _recover_import(self) -> None:
-        path = self._app.data_dir / PENDING_IMPORT
-        if not path.exists():
-            return
-        try:
-            staged = json.loads(path.read_text(encoding="utf-8"))
-            snap = parse_export(staged["export"], default_profile=self._defaults()).snapshot
-        except (OSError, ValueError, KeyError, ImportFailed):
-            path.unlink(missing_ok=True)  # never started replacing: memory is intact
-            return
-        self._apply_import(snap)
 
 
 def _plain(raw: bytes, passphrase: str | None) -> bytes:

@@ -82,7 +82,8 @@ class OpenAICompatServer:
     """The scripted server, running on 127.0.0.1 (free port) in a thread.
 
     ``api_key``: when set, requests without ``Authorization: Bearer <key>``
-    get 401. ``check_models``: requests for a model not in ``models`` get 404.
+    get 401 with ``auth_message`` (``{key}`` in it: the key they gave, as some
+    services echo it). ``check_models``: requests for a model not in ``models`` get 404.
     """
 
     def __init__(
@@ -97,6 +98,7 @@ class OpenAICompatServer:
         self.embed_dimensions = embed_dimensions
         self.api_key = api_key
         self.check_models = check_models
+        self.auth_message = "Incorrect API key provided."
         self.default_responder: Responder = echo_responder
         self.embedding_error: int | None = None  # every embedding request fails with it
         self.image_error: int | None = None  # every image request fails with it
@@ -314,7 +316,8 @@ class _Handler(BaseHTTPRequestHandler):
         if app.api_key is not None and request.headers.get("authorization") != (
             f"Bearer {app.api_key}"
         ):
-            message = "Incorrect API key provided."
+            given = request.headers.get("authorization", "").removeprefix("Bearer ")
+            message = app.auth_message.replace("{key}", given)
             self._json(401, error_body(401, message, "invalid_api_key"))
             return
         route = (request.method, request.path)

@@ -3,7 +3,9 @@
 Table ``diary`` holds the entries plus ``fts_text`` (BTree on ``uuid``, native
 FTS on ``fts_text``). Each embedding space (model name + dimension) has its own
 table ``vec_<hash>`` of ``uuid`` and ``vector``, named in its schema metadata,
-so spaces never mix; it gets an IVF_SQ (cosine) index once it is large.
+so spaces never mix; it gets an IVF_SQ (cosine) index once it is large. The
+tables' schemas, and opening them after an interrupted write, are in
+``diary_tables``.
 LanceDB does not segment Chinese, so ``fts_text`` spells each CJK run as its
 characters and overlapping bigrams (the classic CJK analyzer); Latin text goes
 to LanceDB's "simple" tokenizer (lower case, folding, stemming, stop words). No
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import builtins  # the store's list() method hides list in its class body
-import hashlib
 import re
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
@@ -27,18 +28,24 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import lancedb
 import numpy as np
 import pyarrow as pa
-from lancedb.index import FTS, BTree, IvfSq
+from lancedb.index import IvfSq
 from lancedb.query import ColumnOrdering
 
 from ..core.errors import StoreError
 from ..core.models import DiaryEntry, SearchHit
+from .diary_tables import (
+    DIARY,
+    VEC_PREFIX,
+    create_vectors,
+    diary_schema,
+    open_diary,
+    open_vectors,
+    table_names,
+    vec_table_name,
+)
 
 __all__ = ["LanceDiaryStore", "fts_document", "fts_query"]
 
-SCHEMA_VERSION = 1
-KIND_KEY, VERSION_KEY = b"dl.kind", b"dl.schema_version"
-MODEL_KEY, DIM_KEY = b"dl.embed_model", b"dl.dimensions"
-DIARY, VEC_PREFIX = "diary", "vec_"
 ENTRY_COLUMNS = ["uuid", "title", "summary", "start_time", "end_time", "source_ids"]
 NEWEST_FIRST = [
     ColumnOrdering(column_name="end_time", ascending=False),
@@ -83,29 +90,6 @@ def _sql_in(uuids: Iterable[str]) -> str:
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), IN_CHUNK):
         yield items[start : start + IN_CHUNK]
-
-
-def _meta(kind: bytes, **extra: str) -> dict[bytes, bytes]:
-    meta = {KIND_KEY: kind, VERSION_KEY: str(SCHEMA_VERSION).encode()}
-    return meta | {f"dl.{k}".encode(): v.encode() for k, v in extra.items()}
-
-
-def _diary_schema() -> pa.Schema:
-    text, ms = pa.string(), pa.int64()
-    names = [("uuid", text), ("title", text), ("summary", text), ("start_time", ms)]
-    fields = [pa.field(n, t, nullable=False) for n, t in [*names, ("end_time", ms)]]
-    fields += [pa.field("source_ids", pa.list_(text)), pa.field("fts_text", text, False)]
-    return pa.schema(fields, metadata=_meta(b"diary"))
-
-
-def _vector_schema(model: str, dim: int) -> pa.Schema:
-    vector = pa.field("vector", pa.list_(pa.float32(), dim), nullable=False)
-    fields = [pa.field("uuid", pa.string(), nullable=False), vector]
-    return pa.schema(fields, metadata=_meta(b"vectors", embed_model=model, dimensions=str(dim)))
-
-
-def _vec_table_name(model: str, dim: int) -> str:
-    return VEC_PREFIX + hashlib.sha256(f"{model}\0{dim}".encode()).hexdigest()[:16]
 
 
 def _entries(table: pa.Table) -> list[DiaryEntry]:
@@ -205,10 +189,10 @@ class LanceDiaryStore:
             # Reads use the async API (fewer round trips, concurrent), fresh each time.
             fresh = lancedb.connect_async(str(self.path), read_consistency_interval=timedelta(0))
             self._adb = self._run(fresh)
-            names = self._table_names()
-            self._diary = self._open_diary(DIARY in names)
-            for name in (n for n in names if n.startswith(VEC_PREFIX)):
-                self._open_vec_table(name)
+            self._diary = open_diary(self._db, self.path)
+            for name in table_names(self._db):
+                if name.startswith(VEC_PREFIX) and (got := open_vectors(self._db, self.path, name)):
+                    self._vec_tables[got[0]] = got[1]
 
     @_access(write=True)
     def upsert(
@@ -229,10 +213,10 @@ class LanceDiaryStore:
             if changed and key != space:
                 self._delete_uuids(table, changed)
         rows = [{**e.model_dump(), "fts_text": fts_document(e.title, e.summary)} for e in batch]
-        self._merge(self._diary, pa.Table.from_pylist(rows, schema=_diary_schema()))
+        self._merge(self._diary, pa.Table.from_pylist(rows, schema=diary_schema()))
         self._maintain(self._diary)
         if matrix is not None and space is not None:
-            table = self._vec_tables.get(space) or self._new_vec_table(*space)
+            table = self._vec_tables.get(space) or self._new_vec_table(space)
             flat = pa.array(matrix[order].ravel(), type=pa.float32())
             uuids = pa.array([e.uuid for e in batch])
             columns = [uuids, pa.FixedSizeListArray.from_arrays(flat, space[1])]
@@ -256,7 +240,7 @@ class LanceDiaryStore:
             self._readers.clear()
             for key in list(self._vec_tables):
                 del self._vec_tables[key]
-                self._db.drop_table(_vec_table_name(*key))
+                self._db.drop_table(vec_table_name(*key))
         self._diary.delete("true")
         self._maintain(self._diary, force=True)
 
@@ -314,7 +298,7 @@ class LanceDiaryStore:
         query) fused by reciprocal rank, best first."""
         query = np.asarray([] if vector is None else vector, dtype=np.float32).ravel()
         space = (embed_model, query.size)
-        name = _vec_table_name(*space) if space in self._vec_tables else None
+        name = vec_table_name(*space) if space in self._vec_tables else None
         return self._run(self._search(fts_query(text), query, name, k, exclude)) if k > 0 else []
 
     async def _search(
@@ -431,58 +415,9 @@ class LanceDiaryStore:
                 table.optimize(cleanup_older_than=KEEP_VERSIONS)
             self._writes[name] = 0
 
-    def _table_names(self) -> builtins.list[str]:
-        page = self._db.list_tables()
-        names = list(page.tables)
-        while page.page_token:
-            page = self._db.list_tables(page_token=page.page_token)
-            names.extend(page.tables)
-        return names
-
-    def _open_diary(self, exists: bool) -> Any:
-        if not exists:
-            self._db.create_table(DIARY, schema=_diary_schema(), exist_ok=True)
-        table = self._checked(DIARY, b"diary", _diary_schema().names)
-        _ensure_index(table, "uuid", BTree())  # also after a crash right after create
-        options: dict[str, Any] = {"lower_case": True, "ascii_folding": True, "stem": True}
-        fts = FTS(base_tokenizer="simple", remove_stop_words=True, with_position=False, **options)
-        _ensure_index(table, "fts_text", fts)
+    def _new_vec_table(self, space: tuple[str, int]) -> Any:
+        table = self._vec_tables[space] = create_vectors(self._db, self.path, *space)
         return table
-
-    def _open_vec_table(self, name: str) -> None:
-        table = self._checked(name, b"vectors", ["uuid", "vector"])
-        meta = table.schema.metadata
-        if MODEL_KEY not in meta or not meta.get(DIM_KEY, b"").isdigit():
-            raise StoreError(f"Vector table {name!r} in {self.path} lacks its model")
-        _ensure_index(table, "uuid", BTree())
-        self._vec_tables[(meta[MODEL_KEY].decode(), int(meta[DIM_KEY]))] = table
-
-    def _checked(self, name: str, kind: bytes, columns: Iterable[str]) -> Any:
-        """Open a table, refusing foreign tables and newer schema versions."""
-        table = self._db.open_table(name)
-        meta, where = table.schema.metadata or {}, f"Table {name!r} in {self.path}"
-        if meta.get(KIND_KEY) != kind or not meta.get(VERSION_KEY, b"").isdigit():
-            raise StoreError(f"{where} is not a Digital Life {kind.decode()} table")
-        if (version := int(meta[VERSION_KEY])) > SCHEMA_VERSION:
-            raise StoreError(
-                f"The diary at {self.path} was written by a newer version of the app "
-                f"(table {name!r} has schema {version}; this version reads up to "
-                f"{SCHEMA_VERSION}). Update the app to open it."
-            )
-        if missing := set(columns) - set(table.schema.names):
-            raise StoreError(f"{where} lacks columns {sorted(missing)}")
-        return table
-
-    def _new_vec_table(self, model: str, dim: int) -> Any:
-        name = _vec_table_name(model, dim)  # another handle may have made it: exist_ok
-        self._db.create_table(name, schema=_vector_schema(model, dim), exist_ok=True)
-        self._open_vec_table(name)
-        return self._vec_tables[(model, dim)]
-
-
-def _ensure_index(table: Any, column: str, config: Any) -> None:
-    if not any(i.columns == [column] for i in table.list_indices()):
-        table.create_index(column, config=config)
 
 
 def _check_vectors(

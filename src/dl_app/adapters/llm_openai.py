@@ -5,6 +5,11 @@ then cannot hit the read timeout while it writes a long summary, since the
 timeout applies between chunks). A server that ignores ``stream`` and answers
 plain JSON is handled too.
 
+A streamed reply is complete only when it says so: a ``finish_reason`` or
+the closing ``data: [DONE]``. A stream that just stops is a failed reply
+(``BadResponse``), never a short finished one; the SSE lines are read here,
+not by the SDK, to see that ``[DONE]``.
+
 Reasoning is separated from the reply whether the server sends it in a
 ``reasoning_content`` / ``reasoning`` field or inline as ``<think>...</think>``.
 Retries (429, 5xx, connection failures; not timeouts) happen here, before the
@@ -15,6 +20,7 @@ to do. The API key never appears in messages or logs.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -110,7 +116,7 @@ class OpenAIChatModel:
         response = self._open(request)
         reply = _Reply()
         try:
-            for event in self._events(response):
+            for event in self._events(response, reply):
                 choices = event.get("choices")
                 if not isinstance(choices, list) or not choices:
                     continue  # e.g. the usage chunk
@@ -223,24 +229,26 @@ class OpenAIChatModel:
     def _backoff_delay(self, attempt: int) -> float:
         return float(min(self._backoff * 2**attempt, MAX_BACKOFF))
 
-    def _events(self, response: openai.Stream[Any]) -> Iterator[dict[str, Any]]:
-        """Stream events as dicts; a plain JSON answer becomes one event."""
-        content_type = response.response.headers.get("content-type", "").lower()
+    def _events(self, response: openai.Stream[Any], reply: _Reply) -> Iterator[dict[str, Any]]:
+        """Stream events as dicts; a plain JSON answer becomes one event (and is
+        whole). Sets ``reply.done`` when the answer is known to be complete."""
+        http = response.response
+        content_type = http.headers.get("content-type", "").lower()
         if content_type.startswith("text/html"):
             raise BadResponse(
                 f"The service at {self._base_url} answered with a web page, not the API. "
                 "Check the address: it usually ends in /v1."
             )
-        if not content_type.startswith("application/json"):
-            for chunk in response:
-                yield chunk.to_dict()
-            return
         try:
-            raw = response.response.read()
-        except httpx2.TimeoutException as err:  # the SDK wraps these only while streaming
-            raise openai.APITimeoutError(request=response.response.request) from err
+            if not content_type.startswith("application/json"):
+                yield from _sse_events(http, reply)
+                return
+            raw = http.read()
+        except httpx2.TimeoutException as err:  # as the SDK's own stream reports them
+            raise openai.APITimeoutError(request=http.request) from err
         except httpx2.RequestError as err:
-            raise openai.APIConnectionError(request=response.response.request) from err
+            raise openai.APIConnectionError(request=http.request) from err
+        reply.done = True  # a whole JSON body
         body = json.loads(raw)
         if not isinstance(body, dict) or "choices" not in body:
             detail = server_detail(body, self._api_key)
@@ -275,6 +283,33 @@ class OpenAIChatModel:
 
 
 # ---------------------------------------------------------------- reply assembly
+
+
+def _sse_events(http: httpx2.Response, reply: _Reply) -> Iterator[dict[str, Any]]:
+    """The JSON events of a server-sent-event stream, up to ``data: [DONE]``
+    (then ``reply.done``). An event holding ``error`` raises ``APIError``, as
+    in the SDK."""
+    data: list[str] = []
+    for line in itertools.chain(http.iter_lines(), [""]):  # "": ends an unterminated last event
+        if line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))
+        if line or not data:
+            continue  # other fields (event:, id:) and comments (:) are not used
+        text, data = "\n".join(data), []
+        if text.startswith("[DONE]"):
+            reply.done = True
+            return
+        event = json.loads(text)
+        if isinstance(event, dict) and event.get("error"):
+            error = event["error"]
+            message = error.get("message") if isinstance(error, dict) else None
+            raise openai.APIError(
+                message if isinstance(message, str) and message else "An error in the stream",
+                request=http.request,
+                body=error,
+            )
+        if isinstance(event, dict):
+            yield event
 
 
 class ThinkSplitter:
@@ -384,6 +419,7 @@ class _Reply:
         self.content: list[str] = []
         self.reasoning: list[str] = []
         self.finish_reason: str | None = None
+        self.done = False  # the stream ended with [DONE] (or was one JSON body)
         self._tools = _ToolCalls()
         self._think = ThinkSplitter()
         self._started = False  # has non-blank content been emitted
@@ -426,6 +462,11 @@ class _Reply:
         return kept
 
     def result(self, base_url: str) -> ChatResult:
+        if self.finish_reason is None and not self.done:
+            raise BadResponse(
+                f"The reply from {base_url} broke off mid-way (the stream ended without "
+                "saying it was finished). Try again."
+            )
         content = "".join(self.content).strip()
         reasoning = "".join(self.reasoning).strip()
         calls = self._tools.result()
@@ -438,6 +479,4 @@ class _Reply:
                 )
             why = f" (finish_reason: {self.finish_reason})" if self.finish_reason else ""
             raise BadResponse(f"The model service at {base_url} sent an empty reply{why}.")
-        if self.finish_reason is None:
-            log.debug("Reply from %s ended without a finish_reason", base_url)
         return ChatResult(content, reasoning, calls, self.finish_reason)

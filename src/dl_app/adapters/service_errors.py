@@ -46,7 +46,10 @@ def scrub(text: str, secret: str) -> str:
 
 
 def server_detail(body: object, secret: str) -> str:
-    """The service's own error message from an error body, short and key-free."""
+    """The service's own error message from an error body, short and key-free.
+
+    The key is masked before anything is cut or reflowed: cut first, a key
+    straddling the cut would keep its first part."""
     if isinstance(body, Mapping):
         inner = body.get("error", body)
         if isinstance(inner, Mapping):
@@ -58,10 +61,10 @@ def server_detail(body: object, secret: str) -> str:
         text = "" if body.lstrip().startswith("<") else body  # skip HTML pages
     else:
         text = ""
-    text = " ".join(text.split())
+    text = " ".join(scrub(text, secret).split())
     if len(text) > 300:
         text = text[:297] + "..."
-    return scrub(text, secret)
+    return text
 
 
 def _hint(base_url: str) -> str:

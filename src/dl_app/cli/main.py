@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..core.errors import DLError
+from ..core.errors import DLError, ServiceError
 from ..core.ports import ChatDelta
 from .progress import Progress
 
@@ -67,7 +67,12 @@ def cmd_chat(_args: argparse.Namespace) -> int:
                 mem.consolidate(Progress("Writing the diary"))
             except DLError as e:
                 _err(f"could not write the diary yet: {e}")
-        indexed, total, _model = mem.index_status()
+        try:
+            indexed, total, _model = mem.index_status()
+        except ServiceError as e:  # the embedder could not even say its dimensions
+            _err(f"{e} Recall uses full-text search only for now; the diary gets its "
+                 "vectors once the service is back ('dl-app memory reindex').")
+            indexed = total = 0
         if indexed < total:
             if sys.stdin.isatty():
                 try:  # the embedder changed or an import was interrupted
@@ -245,7 +250,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     p = report.preview
     print(
         f"Imported {report.entries} diary entries, {report.messages} current messages, "
-        f"{report.archived} archived messages ({p.get('selfName', '')} & {p.get('userName', '')})."
+        f"{report.archived} archived messages ({p['self_name']} & {p['user_name']})."
     )
     if report.backup:
         print(f"The memory it replaced is saved in {report.backup}")

@@ -47,13 +47,16 @@ The file is the original's one JSON object (``selfName``, ``userName``,
   ``MAX_ID_CHARS`` per id, ``MAX_VECTOR_DIM`` per vector; too deep nesting
   is refused while decoding.
 * Text is kept verbatim (``<script>`` included): it is plain text, never
-  rendered as HTML.
+  rendered as HTML. It must be valid Unicode everywhere in the file: a lone
+  UTF-16 surrogate (only a JSON escape such as ``"\\ud800"`` makes one) is
+  an error at its path, since no store can encode it.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -131,8 +134,9 @@ def load_export_bytes(raw: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as err:
         raise ImportFailed(
-            f"The file is not valid JSON (cut short or damaged?): {err.msg} "
-            f"at line {err.lineno}, column {err.colno}."
+            f"The file is not valid JSON (cut short or damaged?): "
+            # some messages end in "at" ("Unterminated string starting at")
+            f"{err.msg.removesuffix(' at')} at line {err.lineno}, column {err.colno}."
         ) from None
     except RecursionError:
         raise ImportFailed("The file is nested too deeply to be a memory export.") from None
@@ -162,6 +166,7 @@ def parse_export(
             f"got {describe(data)}."
         )
     r = Reader(max_items)
+    _check_unicode(data, r)
     r.note_unknown("top level", data, frozenset((*TOP_KEYS, "version")))
     version = r.text(data, "version", "version", limit=MAX_NAME_CHARS, nonempty=True, need=False)
     names = [r.text(data, k, k, limit=MAX_NAME_CHARS) for k in ("selfName", "userName")]
@@ -248,6 +253,43 @@ def summarize_snapshot(snapshot: MemorySnapshot) -> dict[str, Any]:
         "first_time": min(times, default=None),
         "last_time": max(times, default=None),
     }
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _surrogate(text: str) -> str | None:
+    """What is wrong with ``text`` if it holds a lone surrogate, else None."""
+    found = None if text.isascii() else _SURROGATE.search(text)
+    if found is None:
+        return None
+    return (
+        f"invalid text: a lone UTF-16 surrogate \\u{ord(found[0]):04x} at character "
+        f"{found.start()} (not a character: the file is damaged)"
+    )
+
+
+def _check_unicode(data: dict[str, Any], r: Reader) -> None:
+    """Report every string and field name holding a lone surrogate, at its path
+    (in file order; paths are built only for containers and failures)."""
+
+    def path(parent: str, key: str | int) -> str:
+        return f"{parent}[{key}]" if isinstance(key, int) else f"{parent}.{key}" if parent else key
+
+    stack: list[tuple[str, str | int, Any]] = [("", "", data)]
+    while stack:
+        parent, key, value = stack.pop()
+        if isinstance(value, str):
+            if (what := _surrogate(value)) is not None:
+                r.fail(path(parent, key), what)
+            continue
+        here = path(parent, key)
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for k, v in reversed(list(items)):
+            if isinstance(k, str) and (what := _surrogate(k)) is not None:
+                r.fail(f"{here or 'top level'}, field name {k!a}", what)
+            elif isinstance(v, str | dict | list):
+                stack.append((here, k, v))
 
 
 # --- export helpers -------------------------------------------------------

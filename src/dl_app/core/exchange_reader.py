@@ -372,7 +372,7 @@ class Reader:
             self.fail(path, f"expected a message object, got {describe(item)}")
             return None
         self.note_unknown(where, item, _ARCHIVED_KEYS if archived else _MESSAGE_KEYS)
-        role = self.text(item, "role", f"{path}.role", limit=MAX_ID_CHARS)
+        role = self.text(item, "role", f"{path}.role", limit=MAX_ID_CHARS, nonempty=True)
         if role and role not in _ROLES:
             what = f"expected 'user', 'assistant' or 'tool', got {describe(role)}"
             self.fail(f"{path}.role", what)
