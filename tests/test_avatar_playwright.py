@@ -427,6 +427,13 @@ def test_screenshots(serve, open_page, openai_server, lang: str, scheme: str) ->
         page.click("#footer-about")
         expect(page.locator("#about-dialog")).to_be_visible()
         expect(page.locator("#about-dialog")).to_contain_text("Live2D")
+        # The full third-party notices, generated from what is installed, shown as text.
+        page.click("#about-dialog .modal-actions .btn:not(.primary)")
+        notices = page.locator(".about-notices")
+        expect(notices).to_contain_text("Qwen2.5-Coder-0.5B-Instruct", timeout=60_000)
+        expect(notices).to_contain_text("lancedb ")
+        expect(notices).to_contain_text("TERMS AND CONDITIONS FOR USE")
+        assert notices.evaluate("n => n.children.length") == 0  # text, never HTML
         shot(page, f"avatar-about-{lang}-{scheme}.png")
         page.keyboard.press("Escape")
         page.click("#nav-settings")

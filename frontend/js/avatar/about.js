@@ -2,6 +2,7 @@
 // models and the Live2D runtime require. Reachable from the footer and the avatar panel.
 
 import { t } from "../i18n.js";
+import { call } from "../transport.js";
 import { el } from "../ui.js";
 
 const ITEMS = [
@@ -43,6 +44,22 @@ export function showAbout() {
       ),
     );
   }
+  // Every package's licence, generated from what is installed (or shipped in the bundle).
+  const notices = el("pre.about-notices", { hidden: true });
+  const noticesBtn = el("button.btn", {
+    type: "button",
+    text: t("about.notices"),
+    on: {
+      async click() {
+        noticesBtn.disabled = true;
+        notices.hidden = false;
+        notices.textContent = t("about.notices.loading");
+        const res = await call("about_notices");
+        notices.textContent = res.ok ? res.text : t("about.notices.failed", { error: res.error.message });
+        notices.scrollIntoView({ block: "nearest" });
+      },
+    },
+  });
   const closeBtn = el("button.btn.primary", { type: "button", text: t("common.ok"), on: { click: close } });
   const dialog = el(
     "div.modal.about-dialog#about-dialog",
@@ -51,7 +68,8 @@ export function showAbout() {
     el("p.modal-text", { text: t("about.intro") }),
     list,
     el("p.about-files", { text: t("about.files") }),
-    el("div.modal-actions", {}, closeBtn),
+    notices,
+    el("div.modal-actions", {}, noticesBtn, closeBtn),
   );
   const backdrop = el("div.modal-backdrop", { on: { click: (ev) => ev.target === backdrop && close() } }, dialog);
   document.body.append(backdrop);

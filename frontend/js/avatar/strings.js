@@ -57,6 +57,9 @@ addStrings({
     "about.svg.title": "简易形象",
     "about.svg.text": "数字生命自带的 SVG 形象，与应用本身使用相同的许可。",
     "about.files": "许可全文和各文件来源见 frontend/vendor/README.md 与 frontend/models/LICENSES.md。",
+    "about.notices": "第三方许可全文",
+    "about.notices.loading": "正在读取…",
+    "about.notices.failed": "无法读取第三方许可：{error}",
   },
   en: {
     "avatar.label": "Avatar",
@@ -112,5 +115,8 @@ addStrings({
     "about.svg.title": "Simple avatar",
     "about.svg.text": "Digital Life's own SVG avatar, under the app's own licence.",
     "about.files": "Full licence texts and where each file comes from: frontend/vendor/README.md and frontend/models/LICENSES.md.",
+    "about.notices": "Third-party notices (full text)",
+    "about.notices.loading": "Reading…",
+    "about.notices.failed": "Could not read the third-party notices: {error}",
   },
 });

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from .. import avatar_store
 from ..adapters.documents import decode_base64
+from ..notices import third_party_notices
 from .context import Context
 from .params import NoParams
 from .registry import Methods
@@ -86,3 +87,10 @@ def avatar_remove(ctx: Context, p: RemoveParams) -> dict[str, Any]:
 def avatar_background(ctx: Context, p: BackgroundParams) -> dict[str, Any]:
     name = avatar_store.save_background(ctx.data_dir, decode_base64(p.name, p.data_base64))
     return {"background": name, "url": f"{ctx.avatar_files().url_base()}backgrounds/{name}"}
+
+
+@methods.expose(locked=False)
+def about_notices(ctx: Context, _p: NoParams) -> dict[str, Any]:
+    """About → "Third-party notices": the licence of everything the app ships."""
+    return {"text": third_party_notices()}
+
