@@ -1,4 +1,5 @@
 # Build the one-folder Windows bundle with PyInstaller.
+# Never run yet: unverified on Windows/macOS.
 #
 #   powershell -ExecutionPolicy Bypass -File build\build.ps1
 #   -> build\out\dist\dl-app\dl-app.exe

@@ -5,6 +5,8 @@
 #     BUNDLE_DIR  default build/out/dist/dl-app
 #     OUT_DIR     default build/out
 #   DL_VERSION, DEB_MAINTAINER override the version and the Maintainer field.
+#   The Maintainer field otherwise comes from pyproject.toml ([project] maintainers,
+#   else authors): "name <email>", or the name alone when no email is given there.
 #
 # Installs to /opt/digital-life, links /usr/bin/dl-app to it, and adds the menu entry
 # (/usr/share/applications/digital-life.desktop) and the icon (hicolor 256 px + SVG).
@@ -16,6 +18,19 @@ PYTHON="${PYTHON:-python3}"
 [ -x "$BUNDLE/dl-app" ] || { echo "no bundle at $BUNDLE (run build/build.sh)" >&2; exit 1; }
 VERSION="${DL_VERSION:-$(sed -n 's/^__version__ = "\(.*\)"/\1/p' "$ROOT/src/dl_app/__init__.py")}"
 ARCH="$(dpkg --print-architecture)"
+MAINTAINER="${DEB_MAINTAINER:-$("$PYTHON" - "$ROOT/pyproject.toml" <<'PY'
+import sys
+import tomllib
+
+with open(sys.argv[1], "rb") as f:
+    project = tomllib.load(f)["project"]
+people = project.get("maintainers") or project.get("authors") or []
+if not people or not people[0].get("name"):
+    sys.exit("pyproject.toml names no maintainer ([project] maintainers or authors)")
+who = people[0]
+print(f"{who['name']} <{who['email']}>" if who.get("email") else who["name"])
+PY
+)}"
 GLIBC="$(ldd --version | head -1 | grep -o '[0-9]*\.[0-9]*$')"
 STAGE="$(mktemp -d)"
 trap 'rm -rf "$STAGE"' EXIT
@@ -37,7 +52,7 @@ cat > "$STAGE/DEBIAN/control" <<CONTROL
 Package: digital-life
 Version: $VERSION
 Architecture: $ARCH
-Maintainer: ${DEB_MAINTAINER:-Digital Life <digital-life@localhost>}
+Maintainer: $MAINTAINER
 Installed-Size: $SIZE_KB
 Depends: libc6 (>= $GLIBC), libegl1, libgl1, libxkbcommon-x11-0, libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libnss3
 Recommends: fonts-noto-cjk

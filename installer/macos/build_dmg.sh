@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Package "Digital Life.app" (made by build/build.sh on macOS) into a .dmg with hdiutil.
+# Never run yet: unverified on Windows/macOS.
 #
 #   build/build.sh && installer/macos/build_dmg.sh
 #   -> build/out/DigitalLife-<version>.dmg

@@ -1,4 +1,5 @@
 ; Inno Setup script: the Windows installer for the one-folder bundle.
+; Never run yet: unverified on Windows/macOS.
 ;
 ;   build\build.ps1
 ;   iscc /DAppVersion=0.1.0 installer\windows\digital-life.iss
