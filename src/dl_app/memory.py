@@ -35,6 +35,7 @@ from .adapters.llm_local import LocalChatModel
 from .core import greeting
 from .core.engine import DeltaFn, EventFn, TurnResult
 from .core.errors import DLError, ImportFailed, NotFound
+from .core.evidence import EvidenceHit
 from .core.exchange import load_export_bytes, parse_export, summarize_snapshot, to_export
 from .core.models import (
     Attachment,
@@ -63,6 +64,7 @@ from .wiring import App, build, default_profile
 __all__ = [
     "ContextPreview",
     "DiaryPage",
+    "EvidenceHit",
     "ImportReport",
     "IndexStatus",
     "Memory",
@@ -84,6 +86,10 @@ class Memory:
         self._staged = StagedImport(app.data_dir, self._replace, self._defaults)
         self._staged.recover()
         self._engine.recover()
+        try:  # an older data dir, or a crash between two writes: add the turns' text
+            self._engine.indexer.build_missing()
+        except DLError as e:
+            log.warning("The turn index could not be completed now: %s", e)
 
     @classmethod
     def open(
@@ -185,6 +191,18 @@ class Memory:
 
     def search(self, query: str, k: int = 5) -> list[SearchHit]:
         return self._engine.search(query, k)
+
+    def search_evidence(self, query: str, k: int = 5, budget: int | None = None
+                        ) -> list[EvidenceHit]:
+        """The evidence search: the ``k`` best diary entries, each with the
+        archived messages that match ``query`` (and their neighbours), whose
+        tokens total at most ``budget`` (default: the recall cap of the budget)."""
+        cap = self._engine.config.budget.tool_result_cap if budget is None else budget
+        return self._engine.recaller.evidence(query, k, max(cap, 0))
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` by the app's counter for the configured model."""
+        return self._engine.counter.count(text)
 
     # -- the diary's index -------------------------------------------------------
 
@@ -409,12 +427,16 @@ class Memory:
         with self._engine.lock:
             if not self._engine.diary.delete(uuid):
                 raise NotFound("There is no such diary entry (it may have been deleted).")
+            if self._engine.turns is not None:
+                self._engine.turns.delete_entries([uuid])
             self._app.state.delete_archived(uuid)
 
     def delete_all(self) -> Path | None:
         """Forget everything (a backup file is written first); returns the backup."""
         with self._engine.lock:
             backup = self._backup("before-delete")
+            if self._engine.turns is not None:
+                self._engine.turns.clear()
             self._engine.diary.clear()
             self._app.state.replace_all(MemorySnapshot(profile=self._defaults()))
             self._app.state.clear_profile_history()
@@ -435,10 +457,13 @@ class Memory:
     def _replace(self, snap: MemorySnapshot) -> None:
         """Put ``snap`` in place of the whole memory (``StagedImport`` makes it safe)."""
         diary = self._engine.diary
+        if self._engine.turns is not None:
+            self._engine.turns.clear()
         diary.clear()
         if snap.diary:
             diary.upsert(snap.diary)
         self._app.state.replace_all(snap)
+        self._engine.indexer.build_missing()
 
 
 def _plain(raw: bytes, passphrase: str | None) -> bytes:

@@ -147,6 +147,7 @@ def build(
     """Open the memory in ``data_dir`` (default: ``DL_DATA_DIR`` or the
     platform's data dir) with the configured services."""
     from .adapters.diary_lancedb import LanceDiaryStore
+    from .adapters.turns_lancedb import LanceTurnStore
 
     root = data_dir or default_data_dir(env)
     check_format(root)  # a newer app's data dir is refused before anything is touched
@@ -155,6 +156,7 @@ def build(
     prompts = prompt_files.load(lang)
     state = SqliteStateStore(root / "state.sqlite3", default_profile(prompts))
     diary = LanceDiaryStore(root / "diary.lance")
+    turns = LanceTurnStore(root / "diary.lance")
     m = settings.memory
     keys = SecretStore(root, env)
     chat = chat or make_chat(settings, env, keys)
@@ -181,6 +183,7 @@ def build(
         embedder=embedder or make_embedder(settings, env, keys),
         diary=diary,
         state=state,
+        turns=turns,
         clock=clock,
         counter=_counter(chat, local, settings),
         prompts=prompts,

@@ -44,7 +44,7 @@ from .diary_tables import (
     vec_table_name,
 )
 
-__all__ = ["LanceDiaryStore", "fts_document", "fts_query"]
+__all__ = ["LanceDiaryStore", "fts_document", "fts_query", "fts_terms", "translated"]
 
 ENTRY_COLUMNS = ["uuid", "title", "summary", "start_time", "end_time", "source_ids"]
 NEWEST_FIRST = [
@@ -72,9 +72,14 @@ def _cjk_terms(run: str, *, query: bool) -> str:
     return " " + " ".join(bigrams if query else [*run, *bigrams]) + " "
 
 
+def fts_terms(text: str) -> str:
+    """A text as the full-text index sees it (CJK runs as characters and bigrams)."""
+    return _CJK_RUN.sub(lambda m: _cjk_terms(m[0], query=False), text)
+
+
 def fts_document(title: str, summary: str) -> str:
     """The text the full-text index sees for an entry."""
-    return _CJK_RUN.sub(lambda m: _cjk_terms(m[0], query=False), f"{title}\n{summary}")
+    return fts_terms(f"{title}\n{summary}")
 
 
 def fts_query(text: str) -> str:
@@ -101,7 +106,7 @@ class _BadArgument(ValueError): ...  # a caller's mistake: a ValueError, not a S
 
 
 @contextmanager
-def _translated(path: Path) -> Iterator[None]:
+def translated(path: Path) -> Iterator[None]:
     """Turn LanceDB, Arrow and OS failures into ``StoreError``."""
     try:
         yield
@@ -117,7 +122,7 @@ def _access(write: bool) -> Callable[[Method[P, R]], Method[P, R]]:
     def decorate(method: Method[P, R]) -> Method[P, R]:
         @wraps(method)
         def wrapper(self: LanceDiaryStore, *args: P.args, **kwargs: P.kwargs) -> R:
-            with _translated(self.path), self._lock if write else self._gate.shared():
+            with translated(self.path), self._lock if write else self._gate.shared():
                 return method(self, *args, **kwargs)
 
         return wrapper  # type: ignore[return-value]  # functools' _Wrapped is that callable
@@ -183,7 +188,7 @@ class LanceDiaryStore:
         self._readers: dict[str, Any] = {}  # async handles by table name, for reads
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, name="diary-read", daemon=True).start()
-        with _translated(self.path):
+        with translated(self.path):
             self.path.mkdir(parents=True, exist_ok=True)
             self._db = lancedb.connect(str(self.path))
             # Reads use the async API (fewer round trips, concurrent), fresh each time.

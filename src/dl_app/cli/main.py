@@ -258,11 +258,14 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from ..core.timefmt import format_date
+    from ..core.timefmt import format_date, format_datetime
 
+    if args.k < 1 or (args.budget is not None and args.budget < 0):
+        print("-k must be at least 1 and --budget at least 0.", file=sys.stderr)
+        return 2
     mem = _open()
     try:
-        hits = mem.search(args.query, k=args.k)
+        hits = mem.search_evidence(args.query, k=args.k, budget=args.budget)
         lang = mem.lang
         off = mem.utc_offset_minutes()
     finally:
@@ -279,6 +282,11 @@ def cmd_search(args: argparse.Namespace) -> int:
                 "similarity": None if h.similarity is None else round(h.similarity, 6),
                 "textMatch": h.text_match,
                 "summary": h.entry.summary,
+                "evidence": [
+                    {"id": ev.turn.id, "role": ev.turn.role, "text": ev.turn.text,
+                     "timestamp": ev.turn.ts, "tokens": ev.tokens, "match": ev.match}
+                    for ev in h.evidence
+                ],
             }
             for i, h in enumerate(hits)
         ]
@@ -292,6 +300,10 @@ def cmd_search(args: argparse.Namespace) -> int:
         first = (e.summary.strip().splitlines() or [""])[0]
         print(f"{i}. {e.title}  [{span}]  score {h.score:.4f}")
         print(f"   {first}")
+        for ev in h.evidence:
+            mark = "*" if ev.match else " "
+            when = format_datetime(ev.turn.ts, off, lang)
+            print(f"   {mark} [{when}] {ev.turn.role}: {ev.turn.text}")
     return 0
 
 
@@ -354,6 +366,8 @@ def parser() -> argparse.ArgumentParser:
     search = msub.add_parser("search", help="search the diary as recall does")
     search.add_argument("query")
     search.add_argument("-k", type=int, default=5, help="how many entries (default 5)")
+    search.add_argument("--budget", type=int, default=None, metavar="TOKENS",
+                        help="most tokens of quoted messages in all (default: the recall cap)")
     search.add_argument("--json", action="store_true", help="one JSON array")
     search.set_defaults(fn=cmd_search)
     reindex = msub.add_parser("reindex", help="embed entries missing vectors")

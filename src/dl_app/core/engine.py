@@ -20,6 +20,7 @@ from .context import Budget, ContextBuilder, ContextPlan, TurnExtra, to_openai, 
 from .documents import fit_documents
 from .errors import BadResponse, DLError
 from .housekeeping import Housekeeper
+from .indexing import Indexer
 from .models import (
     Attachment,
     ConversationState,
@@ -42,6 +43,7 @@ from .ports import (
     ProgressFn,
     StateStore,
     TokenCounter,
+    TurnIndex,
 )
 from .recall import Recaller
 from .timefmt import format_datetime
@@ -88,6 +90,7 @@ class MemoryEngine:
         embedder: Embedder | None,
         diary: DiaryStore,
         state: StateStore,
+        turns: TurnIndex | None = None,
         clock: Clock,
         counter: TokenCounter,
         prompts: PromptSet,
@@ -107,9 +110,12 @@ class MemoryEngine:
         self.world_extra = world_extra
         self.builder = ContextBuilder(prompts, counter, self.config.budget)
         self.keeper = Housekeeper(chat, prompts, counter, self.config.budget)
+        self.turns = turns
+        self.indexer = Indexer(diary=diary, turns=turns, state=state, embedder=embedder,
+                               clock=clock, names=self._names)
         self.recaller = Recaller(
             embedder=embedder, diary=diary, prompts=prompts, counter=counter, clock=clock,
-            budget=self.config.budget, k=self.config.recall_k,
+            budget=self.config.budget, k=self.config.recall_k, turns=turns,
         )
         can_draw = images is not None and save_attachment is not None
         self.pictures = Pictures(images, save_attachment, prompts, clock) if can_draw else None
@@ -118,6 +124,10 @@ class MemoryEngine:
         self.last_recall: list[SearchHit] = []
 
     # -- small helpers ---------------------------------------------------
+
+    def _names(self) -> tuple[str, str]:
+        profile = self.state.load().profile
+        return profile.user_name, profile.self_name
 
     def _offset(self) -> int:
         return self.clock.utc_offset_minutes(self.clock.now_ms())
@@ -388,6 +398,8 @@ class MemoryEngine:
         vectors = [pending.vector] if pending.vector is not None else None
         self.diary.upsert([pending.entry], vectors, pending.embed_model)
         self.state.finish_consolidation()
+        with contextlib.suppress(DLError):  # derived data: build_missing/reindex add it later
+            self.indexer.index_entry(pending.entry.uuid)
 
     def consolidate(self, progress: ProgressFn | None = None) -> DiaryEntry | None:
         """End the conversation now: diary entry, title, self-concept, profile.
@@ -465,33 +477,12 @@ class MemoryEngine:
         with self.lock:
             self.state.clear_conversation()
 
-    # -- indexing ----------------------------------------------------------
+    # -- indexing (the Indexer keeps diary vectors and the turn index) -----
 
     def index_status(self) -> tuple[int, int]:
         """(entries with a vector from the current embedder, all entries)."""
-        total = self.diary.count()
-        if self.embedder is None:
-            return 0, total
-        missing = len(self.diary.unindexed(self.embedder.name, self.embedder.dimensions))
-        return total - missing, total
+        return self.indexer.status()
 
-    def reindex(
-        self, progress: ProgressFn | None = None, everything: bool = False, batch: int = 32
-    ) -> int:
-        """Embed entries lacking a vector from the current embedder (or all)."""
-        if self.embedder is None:
-            return 0
-        step = progress or (lambda _d, _t: None)
-        entries = (
-            self.diary.list()
-            if everything
-            else self.diary.unindexed(self.embedder.name, self.embedder.dimensions)
-        )
-        total = len(entries)
-        step(0, total)
-        for i in range(0, total, batch):
-            chunk = entries[i : i + batch]
-            vectors = self.embedder.embed_passages([f"{e.title}\n{e.summary}" for e in chunk])
-            self.diary.upsert(chunk, vectors, self.embedder.name)
-            step(min(i + batch, total), total)
-        return total
+    def reindex(self, progress: ProgressFn | None = None, everything: bool = False) -> int:
+        """Build what the indexes lack (turns' full text, missing vectors)."""
+        return self.indexer.reindex(progress, everything)

@@ -138,6 +138,66 @@ class DiaryStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class TurnRecord:
+    """One archived message in the turn index: ``entry`` is the diary entry its
+    conversation became, ``seq`` its position there, ``text`` the verbatim content."""
+
+    id: str
+    entry: str
+    role: str
+    ts: int
+    seq: int
+    text: str
+
+
+class TurnIndex(Protocol):
+    """Every archived user and assistant message, searchable (LanceDB in the app).
+    Derived from the archive: anything missing is rebuilt by reindexing."""
+
+    def add(self, turns: Sequence[TurnRecord], keys: Sequence[str]) -> None:
+        """Insert or replace turns by id; ``keys`` are their index texts."""
+        ...
+
+    def set_vectors(
+        self, ids: Sequence[str], vectors: Sequence[Sequence[float]], model: str
+    ) -> None: ...
+
+    def delete_entries(self, entries: Sequence[str]) -> int:
+        """Remove the turns (and vectors) of these diary entries; returns how many."""
+        ...
+
+    def clear(self) -> None: ...
+
+    def count(self) -> int: ...
+
+    def entries(self) -> set[str]:
+        """The diary entries that have turns in the index."""
+        ...
+
+    def unembedded(self, model: str, dim: int) -> list[TurnRecord]: ...
+
+    def embedded_count(self, model: str, dim: int) -> int: ...
+
+    def of_entries(self, entries: Sequence[str]) -> list[TurnRecord]:
+        """Every turn of these entries, in conversation order."""
+        ...
+
+    def search_text(
+        self, text: str, depth: int, exclude: Sequence[str] = ()
+    ) -> list[tuple[TurnRecord, float]]:
+        """Full-text (BM25) matches with their scores, best first."""
+        ...
+
+    def search_vector(
+        self, vector: Sequence[float], model: str, depth: int, exclude: Sequence[str] = ()
+    ) -> dict[str, float]:
+        """Nearest turns in ``model``'s space: id -> cosine similarity."""
+        ...
+
+    def get(self, ids: Sequence[str]) -> dict[str, TurnRecord]: ...
+
+
 class TokenCounter(Protocol):
     """Counts tokens of text the way the model's tokenizer does."""
 
@@ -190,6 +250,14 @@ class StateStore(Protocol):
 
     def archive(self) -> list[ArchivedMessage]:
         """Archived messages, newest conversation first, chronological within."""
+        ...
+
+    def archive_of(self, belong_to: str) -> list[Message]:
+        """The archived conversation a diary entry came from, in order."""
+        ...
+
+    def archive_counts(self) -> dict[str, int]:
+        """Archived messages per diary entry."""
         ...
 
     def first_archived_time(self) -> int | None: ...

@@ -13,9 +13,11 @@ from typing import Any
 
 from ..prompts import PromptSet
 from .context import Budget, memory_lines
+from .dates import find_spans
 from .errors import ServiceError
+from .evidence import EvidenceHit, Matches, pack, rank_entries, turn_scores
 from .models import Message, Recall, SearchHit, ToolCall
-from .ports import Clock, DiaryStore, Embedder, TokenCounter
+from .ports import Clock, DiaryStore, Embedder, TokenCounter, TurnIndex, TurnRecord
 from .tokens import truncate
 
 TOOL_NAME = "get_memory"
@@ -32,7 +34,9 @@ class Recaller:
         clock: Clock,
         budget: Budget,
         k: int,
+        turns: TurnIndex | None = None,
     ) -> None:
+        self.turns = turns
         self.embedder = embedder
         self.diary = diary
         self.prompts = prompts
@@ -79,6 +83,59 @@ class Recaller:
             except ServiceError:
                 vector = None
         return self.diary.search(query, vector, model, k=k, exclude=exclude)
+
+    def _query_vector(self, query: str) -> list[float] | None:
+        if self.embedder is None or not query.strip():
+            return None
+        try:
+            return self.embedder.embed_query(query)
+        except ServiceError:
+            return None
+
+    def evidence(
+        self,
+        query: str,
+        k: int,
+        budget: int,
+        exclude: Sequence[str] = (),
+        *,
+        embed: bool = True,
+    ) -> list[EvidenceHit]:
+        """The evidence search: the ``k`` best diary entries for ``query``, each
+        with its archived messages that match (and their neighbours), packed
+        best-first so their tokens total at most ``budget``. Messages whose ids
+        are in ``exclude`` are never returned. ``embed``: also search by vector."""
+        if k <= 0:
+            return []
+        depth = max(10 * k, 50)
+        text_hits = self.turns.search_text(query, depth, exclude) if self.turns else []
+        entry_hits = self.diary.search(query, None, "", k=max(4 * k, 20))
+        vector = self._query_vector(query) if embed and self.turns else None
+        sims: dict[str, float] = {}
+        if vector is not None and self.embedder is not None and self.turns is not None:
+            sims = self.turns.search_vector(vector, self.embedder.name, depth, exclude)
+        turns: dict[str, TurnRecord] = {r.id: r for r, _ in text_hits}
+        missing = [t for t in sims if t not in turns]
+        if missing and self.turns is not None:
+            turns |= self.turns.get(missing)
+        now = self.clock.now_ms()
+        periods = [(sp.start_ms, sp.end_ms) for sp in find_spans(query, now, self._offset())]
+        m = Matches(text_hits, sims, turns, [h.entry.uuid for h in entry_hits], periods)
+        scores = turn_scores(m)
+        ranked = rank_entries(m, scores)[:k]
+        text_ids = {r.entry for r, _ in text_hits} | {h.entry.uuid for h in entry_hits}
+        entries = {h.entry.uuid: h.entry for h in entry_hits}
+        for uuid, _ in ranked:
+            if uuid not in entries and (got := self.diary.get(uuid)) is not None:
+                entries[uuid] = got
+        chosen = [(entries[u], s, u in text_ids) for u, s in ranked if u in entries]
+        context: dict[str, list[TurnRecord]] = {}
+        if self.turns is not None and chosen:
+            for rec in self.turns.of_entries([e.uuid for e, _, _ in chosen]):
+                if rec.id not in exclude:
+                    context.setdefault(rec.entry, []).append(rec)
+        live = {t: s for t, s in scores.items() if t not in exclude}
+        return pack(chosen, live, context, self.counter.count, budget)
 
     def recall(
         self, desc: str, exclude: set[str], call_id: str, turn_id: str

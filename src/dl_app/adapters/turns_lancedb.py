@@ -1,0 +1,279 @@
+"""The turn index in embedded LanceDB: every archived message, searchable.
+
+It lives in the diary's LanceDB directory. Table ``turns`` holds one row per
+archived user or assistant message: its id, the diary entry it belongs to, its
+role, time, position in the conversation, the verbatim text, and ``fts_text``
+(the index key the domain builds: speaker, date, the text, resolved dates;
+CJK spelled as characters and bigrams as in the diary). Each embedding space
+has its own table ``tvec_<hash>`` of ``id`` and ``vector``.
+
+Everything here is derived from the state store's archive: a table that cannot
+be opened is moved aside and rebuilt by reindexing; deletions compact the
+tables at once, so a deleted message's words leave the directory (old table
+versions included).
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import threading
+import warnings
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import lancedb
+import numpy as np
+import pyarrow as pa
+from lancedb.index import FTS, BTree
+
+from ..core.errors import StoreError
+from ..core.ports import TurnRecord
+from .diary_lancedb import fts_query, fts_terms, translated
+from .diary_tables import _committed, _set_aside, table_names
+
+__all__ = ["LanceTurnStore"]
+
+TURNS, TVEC_PREFIX = "turns", "tvec_"
+COLUMNS = ["id", "entry", "role", "ts", "seq", "text"]
+IN_CHUNK = 500
+_KIND, _MODEL, _DIM = b"dl.kind", b"dl.embed_model", b"dl.dimensions"
+
+
+def _turns_schema() -> pa.Schema:
+    text = pa.string()
+    fields = [pa.field(n, text, False) for n in ("id", "entry", "role")]
+    fields += [pa.field("ts", pa.int64(), False), pa.field("seq", pa.int32(), False)]
+    fields += [pa.field("text", text, False), pa.field("fts_text", text, False)]
+    return pa.schema(fields, metadata={_KIND: b"turns", b"dl.schema_version": b"1"})
+
+
+def _vec_schema(model: str, dim: int) -> pa.Schema:
+    vector = pa.field("vector", pa.list_(pa.float32(), dim), nullable=False)
+    meta = {_KIND: b"turn_vectors", _MODEL: model.encode(), _DIM: str(dim).encode()}
+    return pa.schema([pa.field("id", pa.string(), False), vector], metadata=meta)
+
+
+def _vec_name(model: str, dim: int) -> str:
+    return TVEC_PREFIX + hashlib.sha256(f"{model}\0{dim}".encode()).hexdigest()[:16]
+
+
+def _sql_in(column: str, values: Iterable[str]) -> str:
+    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), IN_CHUNK):
+        yield items[start : start + IN_CHUNK]
+
+
+def _records(rows: pa.Table) -> builtins.list[TurnRecord]:
+    return [TurnRecord(**{c: r[c] for c in COLUMNS}) for r in rows.select(COLUMNS).to_pylist()]
+
+
+class LanceTurnStore:
+    """``TurnIndex`` on the diary's LanceDB directory. Writes and reads are
+    serialized by one lock (reads are a few milliseconds)."""
+
+    def __init__(self, path: str | Path, *, ann_min_rows: int = 8192) -> None:
+        self.path = Path(path)
+        self._ann_min_rows = ann_min_rows
+        self._lock = threading.RLock()
+        self._vecs: dict[tuple[str, int], Any] = {}
+        with translated(self.path):
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._db = lancedb.connect(str(self.path))
+            names = table_names(self._db)
+            self._turns = self._open_turns(TURNS in names)
+            for name in names:
+                if name.startswith(TVEC_PREFIX):
+                    self._open_vectors(name)
+
+    # -- opening -------------------------------------------------------------
+
+    def _open_turns(self, exists: bool) -> Any:
+        table = None
+        if exists:
+            try:
+                table = self._db.open_table(TURNS)
+                if (table.schema.metadata or {}).get(_KIND) != b"turns":
+                    raise StoreError(f"Table 'turns' in {self.path} is not a turn index")
+            except (OSError, RuntimeError, ValueError, pa.ArrowException) as exc:
+                why = "it cannot be opened" if _committed(self.path / "turns.lance") else None
+                _set_aside(self.path, TURNS, f"{why or 'its creation was interrupted'} "
+                           f"({exc}); reindexing rebuilds it")
+                table = None
+        if table is None:
+            self._db.create_table(TURNS, schema=_turns_schema(), exist_ok=True)
+            table = self._db.open_table(TURNS)
+        indexed = {tuple(i.columns) for i in table.list_indices()}
+        for column in ("id", "entry"):
+            if (column,) not in indexed:
+                table.create_index(column, config=BTree())
+        if ("fts_text",) not in indexed:
+            fts = FTS(base_tokenizer="simple", remove_stop_words=False, with_position=False,
+                      lower_case=True, ascii_folding=True, stem=True)
+            table.create_index("fts_text", config=fts)
+        return table
+
+    def _open_vectors(self, name: str) -> None:
+        try:
+            table = self._db.open_table(name)
+            meta = table.schema.metadata or {}
+            space = (meta[_MODEL].decode(), int(meta[_DIM]))
+        except (OSError, RuntimeError, ValueError, KeyError, pa.ArrowException) as exc:
+            _set_aside(self.path, name, f"it cannot be opened ({exc}); reindexing rebuilds it")
+            return
+        self._vecs[space] = table
+
+    def _vectors(self, model: str, dim: int) -> Any:
+        if (model, dim) not in self._vecs:
+            name = _vec_name(model, dim)
+            self._db.create_table(name, schema=_vec_schema(model, dim), exist_ok=True)
+            self._vecs[(model, dim)] = self._db.open_table(name)
+        return self._vecs[(model, dim)]
+
+    # -- writing -------------------------------------------------------------
+
+    def add(self, turns: Sequence[TurnRecord], keys: Sequence[str]) -> None:
+        """Insert or replace turns by id, with their index keys (one per turn)."""
+        if len(turns) != len(keys):
+            raise ValueError("one index key per turn")
+        if not turns:
+            return
+        rows = [{**t.__dict__, "fts_text": fts_terms(k)} for t, k in zip(turns, keys, strict=True)]
+        with self._lock, translated(self.path):
+            builder = self._turns.merge_insert("id").when_matched_update_all()
+            builder.when_not_matched_insert_all().execute(
+                pa.Table.from_pylist(rows, schema=_turns_schema()))
+            self._turns.optimize()
+
+    def set_vectors(self, ids: Sequence[str], vectors: Sequence[Sequence[float]],
+                    model: str) -> None:
+        matrix = np.asarray(vectors, dtype=np.float32)
+        if len(ids) != len(matrix) or matrix.ndim != 2 or not np.isfinite(matrix).all():
+            raise ValueError("one finite vector per turn id")
+        if not ids:
+            return
+        with self._lock, translated(self.path):
+            table = self._vectors(model, matrix.shape[1])
+            flat = pa.array(matrix.ravel(), type=pa.float32())
+            vectors_col = pa.FixedSizeListArray.from_arrays(flat, matrix.shape[1])
+            columns = [pa.array(list(ids)), vectors_col]
+            builder = table.merge_insert("id").when_matched_update_all()
+            builder.when_not_matched_insert_all().execute(
+                pa.Table.from_arrays(columns, schema=table.schema))
+            if table.count_rows() >= self._ann_min_rows and not list(table.list_indices()):
+                from lancedb.index import IvfSq
+
+                table.create_index("vector", config=IvfSq(distance_type="cosine"))
+            table.optimize()
+
+    def delete_entries(self, entries: Sequence[str]) -> int:
+        """Remove the turns of these diary entries and their vectors, and the
+        old table versions that still held them."""
+        with self._lock, translated(self.path):
+            ids: list[str] = []
+            for chunk in _chunks(list(entries)):
+                rows = self._turns.search().where(_sql_in("entry", chunk)).select(["id"])
+                ids += rows.to_arrow()["id"].to_pylist()
+            for chunk in _chunks(ids):
+                for table in self._vecs.values():
+                    table.delete(_sql_in("id", chunk))
+                self._turns.delete(_sql_in("id", chunk))
+            self._compact()
+            return len(ids)
+
+    def clear(self) -> None:
+        with self._lock, translated(self.path):
+            self._turns.delete("true")
+            for key in list(self._vecs):
+                del self._vecs[key]
+                self._db.drop_table(_vec_name(*key))
+            self._compact()
+
+    def _compact(self) -> None:
+        # Every old version goes, so deleted words leave the disk; a reader in
+        # another process on an old version would fail once (and retry).
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "optimize.cleanup_older_than", UserWarning)
+            for table in (self._turns, *self._vecs.values()):
+                table.optimize(cleanup_older_than=timedelta(0))
+
+    # -- reading -------------------------------------------------------------
+
+    def count(self) -> int:
+        with self._lock, translated(self.path):
+            return int(self._turns.count_rows())
+
+    def entries(self) -> set[str]:
+        """The diary entries that have turns in the index."""
+        with self._lock, translated(self.path):
+            rows = self._turns.search().select(["entry"]).to_arrow()
+            return set(rows["entry"].to_pylist())
+
+    def unembedded(self, model: str, dim: int) -> builtins.list[TurnRecord]:
+        """Turns lacking a vector in this space, oldest first."""
+        with self._lock, translated(self.path):
+            table = self._vecs.get((model, dim))
+            have = set() if table is None else set(
+                table.search().select(["id"]).to_arrow()["id"].to_pylist())
+            rows = _records(self._turns.search().select(COLUMNS).to_arrow())
+            return sorted((r for r in rows if r.id not in have), key=lambda r: (r.ts, r.seq))
+
+    def embedded_count(self, model: str, dim: int) -> int:
+        with self._lock, translated(self.path):
+            table = self._vecs.get((model, dim))
+            return 0 if table is None else int(table.count_rows())
+
+    def of_entries(self, entries: Sequence[str]) -> builtins.list[TurnRecord]:
+        """Every turn of these entries, in conversation order."""
+        out: list[TurnRecord] = []
+        with self._lock, translated(self.path):
+            for chunk in _chunks(list(entries)):
+                query = self._turns.search().where(_sql_in("entry", chunk)).select(COLUMNS)
+                out += _records(query.to_arrow())
+        return sorted(out, key=lambda r: (r.entry, r.seq))
+
+    def search_text(self, text: str, depth: int, exclude: Sequence[str] = ()
+                    ) -> builtins.list[tuple[TurnRecord, float]]:
+        """Full-text (BM25) matches, best first."""
+        terms = fts_query(text)
+        if not terms or depth <= 0:
+            return []
+        with self._lock, translated(self.path):
+            query = self._turns.search(terms, query_type="fts", fts_columns="fts_text")
+            if exclude:
+                query = query.where(f"NOT ({_sql_in('id', exclude)})", prefilter=True)
+            rows = query.select([*COLUMNS, "_score"]).limit(depth).to_arrow()
+        scores = rows["_score"].to_pylist() if rows.num_rows else []
+        return list(zip(_records(rows), scores, strict=True))
+
+    def search_vector(self, vector: Sequence[float], model: str, depth: int,
+                      exclude: Sequence[str] = ()) -> dict[str, float]:
+        """Cosine similarity of the nearest turns in this space: id -> similarity."""
+        query = np.asarray(vector, dtype=np.float32).ravel()
+        with self._lock, translated(self.path):
+            table = self._vecs.get((model, query.size))
+            if table is None or depth <= 0:
+                return {}
+            search = table.search(query, vector_column_name="vector").distance_type("cosine")
+            if exclude:
+                search = search.where(f"NOT ({_sql_in('id', exclude)})", prefilter=True)
+            rows = search.select(["id", "_distance"]).limit(depth).to_arrow()
+        sims = (1.0 - rows["_distance"].to_numpy()).tolist()
+        return dict(zip(rows["id"].to_pylist(), sims, strict=True))
+
+    def get(self, ids: Sequence[str]) -> dict[str, TurnRecord]:
+        out: dict[str, TurnRecord] = {}
+        with self._lock, translated(self.path):
+            for chunk in _chunks(list(ids)):
+                query = self._turns.search().where(_sql_in("id", chunk)).select(COLUMNS)
+                out.update((r.id, r) for r in _records(query.to_arrow()))
+        return out
+
+    def close(self) -> None:
+        """Nothing to stop (no background thread); present for symmetry."""

@@ -1,0 +1,157 @@
+"""Evidence recall: rank diary entries by what was said in them, and pack the
+matching verbatim turns into a token budget. Pure: the stores' raw matches in,
+ranked hits out.
+
+How the rankings are fused (chosen by ``bench/locomo_recall.py`` on conv-26):
+
+- A turn's score is its full-text (BM25) score relative to the best one, plus
+  ``VECTOR_WEIGHT`` times its vector similarity rescaled within the vector
+  results, so the vector ranking breaks ties and finds paraphrases without
+  pulling strong text matches down; a turn the query's period covers gets
+  ``TIME_BOOST`` more (a boost, never a filter).
+- An entry's score is its best turn, plus a share of its next best ones, plus
+  the full-text match of its title and summary.
+- Evidence is packed best-first across the top entries: matching turns, then
+  their neighbours while they fit. Near-identical turns count once; an item
+  that does not fit is skipped, never cut.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from .models import DiaryEntry
+from .ports import TurnRecord
+
+VECTOR_WEIGHT = 0.5
+ENTRY_TEXT_WEIGHT = 0.5
+SECOND_TURN_SHARE = 0.3
+TIME_BOOST = 0.3
+NEIGHBOURS = 1  # turns before and after a match added when they fit
+
+_NORM = re.compile(r"[\W_]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    turn: TurnRecord
+    tokens: int
+    match: bool  # matched the query itself, not only as a neighbour
+
+
+@dataclass
+class EvidenceHit:
+    entry: DiaryEntry
+    score: float
+    text_match: bool
+    similarity: float | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Matches:
+    """What the stores found for one query."""
+
+    turn_text: Sequence[tuple[TurnRecord, float]]  # BM25, best first
+    turn_vector: Mapping[str, float]  # id -> cosine similarity
+    turns: Mapping[str, TurnRecord]  # every turn named above
+    entry_text: Sequence[str]  # entry uuids by full-text rank, best first
+    periods: Sequence[tuple[int, int]] = ()  # [start, end) ms the query speaks of
+
+
+def turn_scores(m: Matches) -> dict[str, float]:
+    """Fused score of every matched turn."""
+    scores: dict[str, float] = {}
+    top = max((s for _, s in m.turn_text), default=0.0)
+    for rec, s in m.turn_text:
+        scores[rec.id] = s / top if top > 0 else 0.0
+    if m.turn_vector:
+        hi, lo = max(m.turn_vector.values()), min(m.turn_vector.values())
+        span = hi - lo
+        for tid, sim in m.turn_vector.items():
+            scaled = (sim - lo) / span if span > 1e-9 else 1.0
+            scores[tid] = scores.get(tid, 0.0) + VECTOR_WEIGHT * scaled
+    for tid in scores:
+        rec = m.turns.get(tid)
+        if rec is not None and any(a <= rec.ts < b for a, b in m.periods):
+            scores[tid] += TIME_BOOST
+    return {t: s for t, s in scores.items() if t in m.turns}
+
+
+def rank_entries(m: Matches, scores: Mapping[str, float]) -> list[tuple[str, float]]:
+    """Entry uuids with their scores, best first (newer first on ties)."""
+    per: dict[str, list[float]] = {}
+    newest: dict[str, int] = {}
+    for tid, s in scores.items():
+        rec = m.turns[tid]
+        per.setdefault(rec.entry, []).append(s)
+        newest[rec.entry] = max(newest.get(rec.entry, 0), rec.ts)
+    total = {e: _entry_score(sorted(v, reverse=True)) for e, v in per.items()}
+    n = len(m.entry_text)
+    for rank, uuid in enumerate(m.entry_text):
+        total[uuid] = total.get(uuid, 0.0) + ENTRY_TEXT_WEIGHT * (n - rank) / n
+    return sorted(total.items(), key=lambda kv: (-kv[1], -newest.get(kv[0], 0), kv[0]))
+
+
+def _entry_score(best_first: Sequence[float]) -> float:
+    return best_first[0] + SECOND_TURN_SHARE * sum(best_first[1:3])
+
+
+def dedupe_key(text: str) -> str:
+    return _NORM.sub("", text).lower()
+
+
+def pack(
+    ranked: Sequence[tuple[DiaryEntry, float, bool]],
+    scores: Mapping[str, float],
+    context: Mapping[str, Sequence[TurnRecord]],
+    count: Callable[[str], int],
+    budget: int,
+) -> list[EvidenceHit]:
+    """The hits with their evidence: the matched turns of the given entries,
+    best first, then their neighbours, while the sum of tokens stays within
+    ``budget``. ``context`` holds each entry's turns in order. Each hit's
+    evidence comes out in time order."""
+    hits = [EvidenceHit(e, s, t) for e, s, t in ranked]
+    by_entry = {h.entry.uuid: h for h in hits}
+    positions = {r.id: (e, i) for e, turns in context.items() for i, r in enumerate(turns)}
+    matched = sorted(
+        (tid for tid in scores if tid in positions and positions[tid][0] in by_entry),
+        key=lambda tid: -scores[tid],
+    )
+    chosen: dict[str, Evidence] = {}
+    seen: set[str] = set()
+    used = 0
+
+    def take(rec: TurnRecord, match: bool) -> None:
+        nonlocal used
+        key = dedupe_key(rec.text)
+        if rec.id in chosen or key in seen:
+            return
+        tokens = count(rec.text)
+        if used + tokens > budget:
+            return
+        used += tokens
+        seen.add(key)
+        chosen[rec.id] = Evidence(rec, tokens, match)
+
+    for tid in matched:
+        entry, i = positions[tid]
+        take(context[entry][i], True)
+    for tid in matched:
+        if tid not in chosen:
+            continue
+        entry, i = positions[tid]
+        turns = context[entry]
+        for j in range(1, NEIGHBOURS + 1):
+            for k in (i - j, i + j):
+                if 0 <= k < len(turns):
+                    take(turns[k], False)
+    for ev in chosen.values():
+        by_entry[ev.turn.entry].evidence.append(ev)
+    for h in hits:
+        h.evidence.sort(key=lambda ev: (ev.turn.ts, ev.turn.seq))
+    return hits
+

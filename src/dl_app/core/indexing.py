@@ -1,0 +1,161 @@
+"""Keeping the search indexes whole: diary vectors and the turn index.
+
+The turn index holds every archived user and assistant message with an index
+key that adds the speaker, the date and the absolute dates its relative
+expressions meant ("昨天" said on 8 May indexes 7 May too); the stored text
+stays verbatim. It is derived from the archive: entries whose turns are
+missing (an older data dir, a crash between two writes) are added again by
+``build_missing`` (full text, at once) and ``reindex`` (vectors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from .dates import date_terms
+from .errors import DLError
+from .models import ArchivedMessage, Message
+from .ports import (
+    Clock,
+    DiaryStore,
+    Embedder,
+    ProgressFn,
+    StateStore,
+    TurnIndex,
+    TurnRecord,
+)
+from .timefmt import format_date
+
+INDEXED_ROLES = ("user", "assistant")
+Names = Callable[[], tuple[str, str]]  # (user's name, companion's name)
+
+
+def turn_records(entry: str, messages: Sequence[Message]) -> list[TurnRecord]:
+    """The indexable messages of one archived conversation (in its order)."""
+    return [
+        TurnRecord(id=m.id, entry=entry, role=m.role, ts=m.timestamp, seq=i, text=m.content)
+        for i, m in enumerate(messages)
+        if m.role in INDEXED_ROLES and m.content.strip()
+    ]
+
+
+def index_key(rec: TurnRecord, speaker: str, offset_minutes: int) -> str:
+    """What full-text search sees of a turn: speaker, text, its dates."""
+    dates = " ".join(format_date(rec.ts, offset_minutes, lang) for lang in ("zh", "en"))
+    extra = date_terms(rec.text, rec.ts, offset_minutes)
+    return f"{speaker}: {rec.text}\n{dates} {extra}".rstrip()
+
+
+class Indexer:
+    def __init__(
+        self,
+        *,
+        diary: DiaryStore,
+        turns: TurnIndex | None,
+        state: StateStore,
+        embedder: Embedder | None,
+        clock: Clock,
+        names: Names,
+    ) -> None:
+        self.diary = diary
+        self.turns = turns
+        self.state = state
+        self.embedder = embedder
+        self.clock = clock
+        self.names = names
+
+    def _keys(self, records: Sequence[TurnRecord]) -> list[str]:
+        user, companion = self.names()
+        return [
+            index_key(r, user if r.role == "user" else companion,
+                      self.clock.utc_offset_minutes(r.ts))
+            for r in records
+        ]
+
+    def add_turns(self, records: Sequence[TurnRecord], *, embed: bool = True) -> None:
+        """Index these turns (full text; vectors too when ``embed`` and the
+        embedder answers, else ``reindex`` adds them later)."""
+        if self.turns is None or not records:
+            return
+        self.turns.add(records, self._keys(records))
+        if embed and self.embedder is not None:
+            try:
+                vectors = self.embedder.embed_passages([r.text for r in records])
+            except DLError:
+                return
+            self.turns.set_vectors([r.id for r in records], vectors, self.embedder.name)
+
+    def index_entry(self, uuid: str) -> None:
+        """Index the archived conversation of a new diary entry."""
+        self.add_turns(turn_records(uuid, self.state.archive_of(uuid)))
+
+    def build_missing(self, progress: ProgressFn | None = None, batch: int = 2000) -> int:
+        """Add the full text of every archived conversation the turn index lacks
+        (no vectors: ``reindex`` adds them). Returns how many turns were added."""
+        if self.turns is None:
+            return 0
+        have = self.turns.entries()
+        missing = [e for e in self.state.archive_counts() if e not in have]
+        if not missing:
+            return 0
+        records = _records_of(self.state.archive(), set(missing))
+        step = progress or (lambda _d, _t: None)
+        step(0, len(records))
+        for i in range(0, len(records), batch):
+            self.add_turns(records[i : i + batch], embed=False)
+            step(min(i + batch, len(records)), len(records))
+        return len(records)
+
+    def status(self) -> tuple[int, int]:
+        """(entries with a vector from the current embedder, all entries)."""
+        total = self.diary.count()
+        if self.embedder is None:
+            return 0, total
+        missing = len(self.diary.unindexed(self.embedder.name, self.embedder.dimensions))
+        return total - missing, total
+
+    def turn_status(self) -> tuple[int, int]:
+        """(turns with a vector from the current embedder, turns indexed)."""
+        if self.turns is None:
+            return 0, 0
+        total = self.turns.count()
+        if self.embedder is None:
+            return 0, total
+        return self.turns.embedded_count(self.embedder.name, self.embedder.dimensions), total
+
+    def reindex(
+        self, progress: ProgressFn | None = None, everything: bool = False, batch: int = 32
+    ) -> int:
+        """Build what the indexes lack: the turns' full text, then the vectors of
+        entries and turns missing one from the current embedder (``everything``:
+        all entries again). Returns how many entries and turns were embedded."""
+        self.build_missing()
+        if self.embedder is None:
+            return 0
+        emb = self.embedder
+        entries = self.diary.list() if everything else self.diary.unindexed(emb.name,
+                                                                           emb.dimensions)
+        turns = [] if self.turns is None else self.turns.unembedded(emb.name, emb.dimensions)
+        total = len(entries) + len(turns)
+        step = progress or (lambda _d, _t: None)
+        step(0, total)
+        for i in range(0, len(entries), batch):
+            chunk = entries[i : i + batch]
+            vectors = emb.embed_passages([f"{e.title}\n{e.summary}" for e in chunk])
+            self.diary.upsert(chunk, vectors, emb.name)
+            step(min(i + batch, len(entries)), total)
+        for i in range(0, len(turns), batch * 2):
+            part = turns[i : i + batch * 2]
+            if self.turns is not None:
+                vectors = emb.embed_passages([r.text for r in part])
+                self.turns.set_vectors([r.id for r in part], vectors, emb.name)
+            step(len(entries) + min(i + batch * 2, len(turns)), total)
+        return total
+
+
+def _records_of(archive: Sequence[ArchivedMessage], wanted: set[str]) -> list[TurnRecord]:
+    groups: dict[str, list[Message]] = {}
+    for m in archive:
+        if m.belong_to in wanted:
+            groups.setdefault(m.belong_to, []).append(m)
+    return [r for entry, msgs in groups.items() for r in turn_records(entry, msgs)]
