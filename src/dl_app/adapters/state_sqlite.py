@@ -10,6 +10,7 @@ Schema changes are an ordered list of migrations recorded in the database.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -27,6 +28,8 @@ from ..core.models import (
     PendingConsolidation,
     Profile,
 )
+
+log = logging.getLogger(__name__)
 
 
 def _script(db: sqlite3.Connection, sql: str) -> None:
@@ -75,6 +78,7 @@ class SqliteStateStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA secure_delete=ON")  # deleted text is overwritten
             self._migrate()
         except sqlite3.DatabaseError as e:
             raise StoreError(f"Cannot open the memory database {self.path}: {e}") from e
@@ -274,7 +278,17 @@ class SqliteStateStore:
 
     def delete_archived(self, belong_to: str) -> int:
         with self._tx() as db:
-            return db.execute("DELETE FROM archive WHERE belong_to = ?", (belong_to,)).rowcount
+            count = db.execute("DELETE FROM archive WHERE belong_to = ?", (belong_to,)).rowcount
+        self._forget_old_pages()
+        return count
+
+    def _forget_old_pages(self) -> None:
+        """Empty the write-ahead log, whose old page images still hold deleted text."""
+        with self._lock:
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.DatabaseError:  # busy (another reader): the next one empties it
+                log.warning("The memory database's log could not be emptied now")
 
     def replace_all(self, snapshot: MemorySnapshot) -> None:
         with self._tx() as db:

@@ -114,7 +114,7 @@ class LanceTurnStore:
             if (column,) not in indexed:
                 table.create_index(column, config=BTree())
         if ("fts_text",) not in indexed:
-            fts = FTS(base_tokenizer="simple", remove_stop_words=False, with_position=False,
+            fts = FTS(base_tokenizer="simple", remove_stop_words=True, with_position=False,
                       lower_case=True, ascii_folding=True, stem=True)
             table.create_index("fts_text", config=fts)
         return table

@@ -115,7 +115,7 @@ class MemoryEngine:
                                clock=clock, names=self._names)
         self.recaller = Recaller(
             embedder=embedder, diary=diary, prompts=prompts, counter=counter, clock=clock,
-            budget=self.config.budget, k=self.config.recall_k, turns=turns,
+            budget=self.config.budget, k=self.config.recall_k, turns=turns, names=self._names,
         )
         can_draw = images is not None and save_attachment is not None
         self.pictures = Pictures(images, save_attachment, prompts, clock) if can_draw else None
@@ -272,7 +272,8 @@ class MemoryEngine:
             user = Message(role="user", content=text, timestamp=self.clock.now_ms(),
                            turn_id=turn_id, attachments=stored)
             current: list[Message] = [user]
-            exclude = {e.uuid for e in state.recalled}
+            exclude = {e.uuid for e in state.recalled}  # and the messages quoted before:
+            exclude |= {i for m in state.messages for r in m.recall for i in r.messages}
             new_recalled: list[DiaryEntry] = []
             all_hits: list[SearchHit] = []
             requests = 0

@@ -30,6 +30,7 @@ ENTRY_TEXT_WEIGHT = 0.5
 SECOND_TURN_SHARE = 0.3
 TIME_BOOST = 0.3
 NEIGHBOURS = 1  # turns before and after a match added when they fit
+CLOSE_UP = 0  # the best matches whose neighbours come before weaker matches
 
 _NORM = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -137,18 +138,22 @@ def pack(
         seen.add(key)
         chosen[rec.id] = Evidence(rec, tokens, match)
 
-    for tid in matched:
-        entry, i = positions[tid]
-        take(context[entry][i], True)
-    for tid in matched:
-        if tid not in chosen:
-            continue
+    def neighbours(tid: str) -> None:
         entry, i = positions[tid]
         turns = context[entry]
         for j in range(1, NEIGHBOURS + 1):
-            for k in (i - j, i + j):
+            for k in (i + j, i - j):
                 if 0 <= k < len(turns):
                     take(turns[k], False)
+
+    for rank, tid in enumerate(matched):
+        entry, i = positions[tid]
+        take(context[entry][i], True)
+        if rank < CLOSE_UP and tid in chosen:
+            neighbours(tid)
+    for tid in matched:
+        if tid in chosen:
+            neighbours(tid)
     for ev in chosen.values():
         by_entry[ev.turn.entry].evidence.append(ev)
     for h in hits:

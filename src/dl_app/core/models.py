@@ -38,6 +38,7 @@ class Recall(BaseModel):
     uuid: str
     similarity: float = 0.0
     desc: str = ""
+    messages: list[str] = Field(default_factory=list)  # archived messages quoted
 
 
 class Attachment(BaseModel):

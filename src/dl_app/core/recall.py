@@ -8,7 +8,8 @@ recover from, never an exception.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..prompts import PromptSet
@@ -18,6 +19,7 @@ from .errors import ServiceError
 from .evidence import EvidenceHit, Matches, pack, rank_entries, turn_scores
 from .models import Message, Recall, SearchHit, ToolCall
 from .ports import Clock, DiaryStore, Embedder, TokenCounter, TurnIndex, TurnRecord
+from .timefmt import format_datetime
 from .tokens import truncate
 
 TOOL_NAME = "get_memory"
@@ -35,8 +37,10 @@ class Recaller:
         budget: Budget,
         k: int,
         turns: TurnIndex | None = None,
+        names: Callable[[], tuple[str, str]] = lambda: ("", ""),
     ) -> None:
         self.turns = turns
+        self.names = names
         self.embedder = embedder
         self.diary = diary
         self.prompts = prompts
@@ -100,6 +104,7 @@ class Recaller:
         exclude: Sequence[str] = (),
         *,
         embed: bool = True,
+        line_cost: int = 0,
     ) -> list[EvidenceHit]:
         """The evidence search: the ``k`` best diary entries for ``query``, each
         with its archived messages that match (and their neighbours), packed
@@ -135,20 +140,34 @@ class Recaller:
                 if rec.id not in exclude:
                     context.setdefault(rec.entry, []).append(rec)
         live = {t: s for t, s in scores.items() if t not in exclude}
-        return pack(chosen, live, context, self.counter.count, budget)
+        count = self.counter.count
+        cost = count if not line_cost else (lambda text: count(text) + line_cost)
+        hits = pack(chosen, live, context, cost, budget)
+        if line_cost:  # the items carry their own count, as the command line shows it
+            for h in hits:
+                h.evidence = [replace(ev, tokens=ev.tokens - line_cost) for ev in h.evidence]
+        return hits
 
     def recall(
         self, desc: str, exclude: set[str], call_id: str, turn_id: str
     ) -> tuple[Message, list[SearchHit]]:
-        hits = self.search(desc, self.k, sorted(exclude))
+        """A ``get_memory`` result: the best entries, each with the messages of its
+        conversation that match (quoted with their dates), within the tool cap.
+        ``exclude`` holds the ids of messages quoted before in this conversation."""
         p = self.prompts
-        if hits:
-            lines = memory_lines([h.entry for h in hits], p, self._offset())
+        cap = self.budget.tool_result_cap
+        room = cap - self.counter.count(p.render("tool_result", desc=desc, memories=""))
+        found = self.evidence(desc, self.k, room * 3 // 5, sorted(exclude), line_cost=12)
+        # An entry recalled before comes back only with messages not quoted yet.
+        found = [h for h in found if h.evidence or h.entry.uuid not in exclude]
+        if found:
+            lines = self._lines(found, max(24, (room * 2 // 5) // len(found)))
             body = p.render("tool_result", desc=desc, memories="\n".join(lines))
         else:
             body = p.render("tool_result_empty", desc=desc)
-        cap = self.budget.tool_result_cap
         body = truncate(self.counter, body, cap, p.label("truncated"))
+        hits = [SearchHit(entry=h.entry, score=h.score, similarity=h.similarity,
+                          text_match=h.text_match) for h in found]
         msg = Message(
             role="tool",
             content=body,
@@ -156,11 +175,28 @@ class Recaller:
             turn_id=turn_id,
             tool_call_id=call_id,
             recall=[
-                Recall(uuid=h.entry.uuid, similarity=round(h.similarity or 0.0, 4), desc=desc)
-                for h in hits
+                Recall(uuid=h.entry.uuid, similarity=round(h.similarity or 0.0, 4), desc=desc,
+                       messages=[ev.turn.id for ev in h.evidence])
+                for h in found
             ],
         )
+        exclude.update(ev.turn.id for h in found for ev in h.evidence)
+        exclude.update(h.entry.uuid for h in found)
         return msg, hits
+
+    def _lines(self, found: Sequence[EvidenceHit], entry_cap: int) -> list[str]:
+        """Each entry's line (cut to ``entry_cap``), then its quoted messages."""
+        p, off = self.prompts, self._offset()
+        user, companion = self.names()
+        lines: list[str] = []
+        for h in found:
+            line = memory_lines([h.entry], p, off)[0]
+            lines.append(truncate(self.counter, line, entry_cap, p.label("truncated")))
+            for ev in h.evidence:
+                lines.append(p.label(
+                    "evidence_line", when=format_datetime(ev.turn.ts, off, p.lang),
+                    speaker=user if ev.turn.role == "user" else companion, text=ev.turn.text))
+        return lines
 
     def tool_messages(
         self, calls: Sequence[ToolCall], exclude: set[str], turn_id: str
@@ -186,7 +222,6 @@ class Recaller:
                                    turn_id=turn_id, tool_call_id=call.id))
                 continue
             msg, hits = self.recall(desc, exclude, call.id, turn_id)
-            exclude.update(h.entry.uuid for h in hits)
             found.extend(hits)
             out.append(msg)
         return out, found
