@@ -8,15 +8,16 @@ The rules, where an expression is ambiguous:
   上周末 / last weekend that week's Saturday and Sunday. 上周五 is the Friday of last
   week; English "last Friday" is the latest Friday before today, "this Friday" today
   or the coming one, "next Friday" the Friday of next week.
+- The tense is read from the clause in Chinese (up to the next ，or 。) and from the
+  sentence in English: past markers are 了, 过, 已经; did, was, -ed; future markers
+  要, 打算, 准备; will, going to. The future wins when both occur (要考试了).
 - A bare weekday (周五, on Friday) is the nearest other day of that name: the past
-  one when its sentence is in the past tense (了, 过, 已经; did, was, -ed), else the
-  coming one: "周五考试" and "my exam is on Friday" are plans. A bare 周末 / "the
-  weekend" likewise.
+  one in a past clause, else the coming one: "周五考试" and "my exam is on Friday"
+  are plans. A bare 周末 / "the weekend" likewise. 今天周六 is today.
 - A month without a year (5月, in May) is the latest such month not after this one
-  (May said in May is this May), unless its sentence points ahead (要, 打算, will,
-  going to). A day without a year (5月20日, May 20) is the nearer of the last and the
-  next 20 May unless the sentence has a tense; 8号 alone likewise within the months
-  around this one.
+  in a past clause (May said in May is this May), the first not before it in a
+  future one, else the nearer of the two (the past one on a tie). A day without a
+  year (5月20日, May 20) likewise by days; 8号 alone within the months around this one.
 - Seasons are northern and meteorological (spring is March-May, winter starts in
   December); 去年夏天 is the summer of last year, "last summer" the latest summer that
   has ended.

@@ -20,7 +20,8 @@ EN_MONTHS = (
 )
 ZH_SEASONS = ("春天", "夏天", "秋天", "冬天")
 EN_SEASONS = ("spring", "summer", "autumn", "winter")
-_SENTENCE_END = re.compile(r"[。！？!?；;\n]|\.(?=\s|$)")
+SENTENCE_END = re.compile(r"[。！？!?；;\n]|\.(?=\s|$)")
+CLAUSE_END = re.compile(r"[。！？!?；;\n，,、：:]|\.(?=\s|$)")
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,15 @@ def scan(text: str, today: date, rules: list[Rule]) -> list[Found]:
     return out
 
 
-def tense(m: re.Match[str], future: re.Pattern[str], past: re.Pattern[str]) -> int:
-    """FUTURE when the sentence around the match (the match left out) has a future
-    marker, else PAST when it has a past marker, else NEUTRAL."""
+def tense(
+    m: re.Match[str], future: re.Pattern[str], past: re.Pattern[str], ends: re.Pattern[str]
+) -> int:
+    """FUTURE when the sentence (or clause: ``ends`` says where they end) around the
+    match, the match left out, has a future marker, else PAST when it has a past
+    marker, else NEUTRAL."""
     text = m.string
-    lo = max((e.end() for e in _SENTENCE_END.finditer(text, 0, m.start())), default=0)
-    hi = next((e.start() for e in _SENTENCE_END.finditer(text, m.end())), len(text))
+    lo = max((e.end() for e in ends.finditer(text, 0, m.start())), default=0)
+    hi = next((e.start() for e in ends.finditer(text, m.end())), len(text))
     rest = text[lo : m.start()] + " " + text[m.end() : hi]
     if future.search(rest):
         return FUTURE
@@ -132,9 +136,10 @@ def weekday_toward(today: date, wd: int, direction: int) -> Period:
 
 
 def month_toward(today: date, m: int, direction: int) -> int:
-    """The year of month ``m``: the first not before this month when direction is
-    FUTURE, else the latest not after it."""
-    if direction == FUTURE:
+    """The year of month ``m``: the latest not after this month when direction is
+    PAST, the first not before it when FUTURE, else the nearer (the past one on a tie)."""
+    back, ahead = (today.month - m) % 12, (m - today.month) % 12
+    if direction == FUTURE or (direction == NEUTRAL and ahead < back):
         return today.year if m >= today.month else today.year + 1
     return today.year if m <= today.month else today.year - 1
 

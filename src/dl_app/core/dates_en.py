@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from .dates_calc import (
     FUTURE,
     PAST,
+    SENTENCE_END,
     Period,
     Rule,
     add_months,
@@ -75,7 +76,7 @@ def _month_no(m: re.Match[str]) -> int | None:
 
 
 def _direction(m: re.Match[str]) -> int:
-    return tense(m, _FUTURE, _PAST)
+    return tense(m, _FUTURE, _PAST, SENTENCE_END)
 
 
 _NUMERIC = re.compile(
@@ -115,7 +116,7 @@ _MONTH = re.compile(
 def _month(m: re.Match[str], today: date) -> Period | None:
     """A month name needs a year, a preposition or a qualifier (never "May I ...").
     Without a year: last May is the latest May before this month, next May the first
-    after it, May alone the latest not after this month unless the sentence points ahead."""
+    after it, May alone as ``month_toward`` says for the sentence's tense."""
     mon = _month_no(m)
     if mon is None or not (m["pre"] or m["step"] or m["part"] or m["y"]):
         return None

@@ -7,6 +7,7 @@ import re
 from datetime import date, timedelta
 
 from .dates_calc import (
+    CLAUSE_END,
     FUTURE,
     PAST,
     Period,
@@ -53,12 +54,13 @@ _DAY_WORDS = {"大前天": -3, "前天": -2, "昨天": -1, "昨日": -1, "昨晚
               "今天": 0, "今日": 0, "今晚": 0, "今早": 0, "今儿": 0, "明天": 1, "明日": 1,
               "明晚": 1, "明早": 1, "明儿": 1, "后天": 2, "大后天": 3}
 
-# Tense of the sentence: 要/打算/会 point ahead (也 in 要考试了), 了/过/已经 back.
-_FUTURE = re.compile(
-    r"(?<![需重主只不])要(?!是|不然)|打算|准备|计划|将要|就要|快要|到时"
-    r"|(?<![开聚约晚例宴社体机学协大年舞演])会(?!议)"
+# Tense of the clause: 要/打算 point ahead (also in 要考试了), 了/过/已经 back; 会 is
+# left out (组会, 机会), and so are 了 that mark no past (对了, 累死了, 来不了).
+_FUTURE = re.compile(r"(?<![需重主只不])要(?!是|不然)|打算|准备|计划|将要|就要|快要|到时")
+_PAST = re.compile(
+    r"(?<![为除对算罢极死多不了])了(?!解)|(?<![难不经通超太])过(?![来年节敏期])"
+    r"|已经|刚才|刚刚|曾经"
 )
-_PAST = re.compile(r"(?<![为除])了(?!解)|(?<![难不经通超太])过(?![来年节敏期])|已经|刚才|刚刚|曾经")
 
 
 def zh_int(s: str) -> int:
@@ -75,7 +77,7 @@ def zh_int(s: str) -> int:
 
 
 def _direction(m: re.Match[str]) -> int:
-    return tense(m, _FUTURE, _PAST)
+    return tense(m, _FUTURE, _PAST, CLAUSE_END)
 
 
 def _next_char(m: re.Match[str]) -> str:
@@ -94,7 +96,7 @@ def _month_of(m: re.Match[str], y: int, relative: bool) -> Period | None:
 
 _YEAR = re.compile(
     r"(?<![0-9])(?:(?P<yn>(?:19|20)[0-9]{2}|[〇零一二三四五六七八九]{4})年"
-    r"|(?P<yr>大前年|前年|去年|今年|明年|后年))"
+    r"|(?P<yr>大前年|(?<![以之])前年|去年|今年|明年|(?<![以之然最])后年))"
     rf"(?:的?(?:(?P<m>{_MON})月份?(?:(?P<d>{_DAY})[日号]|{_PART})?"
     r"|(?P<s>[春夏秋冬])[天季]|年?(?P<yp>初|底|末)))?"
 )
@@ -150,6 +152,14 @@ def _day_word(m: re.Match[str], today: date) -> Period | None:
     return days(d) if d else None
 
 
+_TODAY_WEEKDAY = re.compile(r"(?:今天|今儿)是?(?:周|星期|礼拜)[一二三四五六日天]")
+
+
+def _today_weekday(m: re.Match[str], today: date) -> Period | None:
+    """今天周六: today, whatever the weekday says."""
+    return days(today)
+
+
 _WEEK_STEP = re.compile(
     rf"(?P<step>上上|下下|上|下|这|本)个?(?:周|星期|礼拜)(?:{_WEEKDAY}|(?P<we>末))?"
 )
@@ -170,8 +180,11 @@ _WEEKDAY_BARE = re.compile(
 
 
 def _weekday_bare(m: re.Match[str], today: date) -> Period | None:
-    """A bare 周五 is the nearest other Friday: the last one if the sentence is in
-    the past (了, 过, 已经), else the coming one (周五考试); a bare 周末 likewise."""
+    """A bare 周五 is the nearest other Friday: the last one if its clause is in the
+    past (了, 过, 已经), else the coming one (周五考试); a bare 周末 likewise. Right
+    after a date (5月18号，周四) it only names that date's weekday."""
+    if re.search(r"[0-9一二三四五六七八九十][号日][，,（( ]?$", m.string[: m.start()]):
+        return None
     direction = _direction(m)
     if m["we"]:
         return last_weekend(today) if direction == PAST else weekend(today)
@@ -185,8 +198,8 @@ _MONTH_BARE = re.compile(
 
 
 def _month_bare(m: re.Match[str], today: date) -> Period | None:
-    """5月 without a year: the latest May not after this month, unless the sentence
-    points ahead; 5月20日: the nearer 20 May unless the sentence has a tense."""
+    """5月 or 5月20日 without a year: the last one if its clause is in the past, the
+    next one if it points ahead, else the nearer (see ``month_toward``)."""
     if not (m["d"] or m["mp"]) and _next_char(m) in set("天亮光饼球"):
         return None
     direction = _direction(m)
@@ -210,7 +223,7 @@ _DAY_BARE = re.compile(
 
 
 def _day_bare(m: re.Match[str], today: date) -> Period | None:
-    """8号 alone: day 8 of a month next to this one (the nearer unless the sentence has a tense)."""
+    """8号 alone: day 8 of a month next to this one (the nearer unless its clause has a tense)."""
     return day_toward(today, zh_int(m["d"]), _direction(m))
 
 
@@ -224,6 +237,7 @@ def _this_season(m: re.Match[str], today: date) -> Period | None:
 
 RULES: list[Rule] = [
     (_YEAR, _year), (_MONTH_STEP, _month_step), (_AMOUNT, _amount), (_DAY_WORD, _day_word),
+    (_TODAY_WEEKDAY, _today_weekday),
     (_WEEK_STEP, _week_step), (_WEEKDAY_BARE, _weekday_bare), (_MONTH_BARE, _month_bare),
     (_MONTH_PART, _month_part), (_DAY_BARE, _day_bare), (_THIS_SEASON, _this_season),
 ]
