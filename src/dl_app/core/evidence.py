@@ -29,8 +29,8 @@ VECTOR_WEIGHT = 0.5
 ENTRY_TEXT_WEIGHT = 0.5
 SECOND_TURN_SHARE = 0.3
 TIME_BOOST = 0.3
-NEIGHBOURS = 1  # turns before and after a match added when they fit
-CLOSE_UP = 0  # the best matches whose neighbours come before weaker matches
+NEIGHBOURS = 2  # turns before and after a match added when they fit
+CLOSE_UP = 3  # the best matches whose neighbours come before weaker matches
 
 _NORM = re.compile(r"[\W_]+", re.UNICODE)
 
