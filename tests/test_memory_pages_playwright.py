@@ -339,7 +339,16 @@ def test_import_then_diary_search_open_edit_delete_and_timeline(
         page.press("#diary-search", "Enter")
         expect(page.locator("#diary-count")).to_contain_text("佘山")
         expect(page.locator("#diary-list .diary-item-title").first).to_have_text("周末去爬山")
+        # The message that was said shows under the entry; opening it marks that message.
+        hit = page.locator("#diary-list .diary-item").first
+        expect(hit.locator(".diary-match")).to_have_text("可以去佘山，离市区近。")
+        hit.locator(".diary-head").click()
+        expect(hit.locator(".arch-msg.hit .arch-content")).to_have_text(["可以去佘山，离市区近。"])
+        expect(hit.locator(".arch-msg.hit")).to_be_in_viewport()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "diary-search-match-zh.png"))
         page.click("#diary-search-clear")
+        expect(page.locator("#diary-list .diary-match:visible")).to_have_count(0)
         expect_titles(page, TITLES_NEWEST_FIRST)
 
         # Open one: its summary, span and archived conversation.

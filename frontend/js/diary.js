@@ -95,7 +95,8 @@ export function createDiary(root, { getInfo, onChanged }) {
       tag,
     );
     const body = el("div.diary-body", { hidden: true });
-    const node = el("li.diary-item", { dataset: { uuid: entry.uuid } }, head, body);
+    const match = el("p.diary-match", { hidden: true });
+    const node = el("li.diary-item", { dataset: { uuid: entry.uuid } }, head, match, body);
     const view = { entry, node, head, body, open: false, editing: false, detail: null };
     head.addEventListener("click", () => toggle(view));
 
@@ -103,6 +104,9 @@ export function createDiary(root, { getInfo, onChanged }) {
       const e = view.entry;
       titleNode.textContent = e.title || t("diary.untitled");
       timeNode.textContent = fmtTime(e.start_time);
+      const quote = mode === "search" && Array.isArray(e.evidence) ? e.evidence[0] : null;
+      match.hidden = !quote;
+      match.textContent = quote ? String(quote.text) : ""; // model and user text: never HTML
       if (mode === "search" && typeof e.score === "number") {
         score.textContent = t("diary.score", { score: e.score.toFixed(2) });
         tag.hidden = true;
@@ -151,18 +155,23 @@ export function createDiary(root, { getInfo, onChanged }) {
       el("button.btn.small.diary-edit", { type: "button", text: t("diary.edit"), on: { click: () => startEdit(view) } }),
       el("button.btn.small.danger.diary-delete", { type: "button", text: t("diary.delete"), on: { click: () => remove(view, itemError) } }),
     );
+    const hits = new Set(mode === "search" && Array.isArray(e.evidence) ? e.evidence.map((q) => q.id) : []);
+    const box = archived(msgs, hits);
     view.body.append(
       el("div.diary-span", {}, el("span.muted", { text: `${t("diary.span")}: ` }), fmtSpan(e.start_time, e.end_time), el("span.muted", { text: ` · ${fmtDuration(e.start_time, e.end_time)}` })),
       el("div.diary-summary", { text: e.summary || "" }),
       actions,
       itemError,
-      archived(msgs),
+      box,
     );
+    // A search hit opens at the message that matched.
+    const first = box.querySelector(".arch-msg.hit");
+    if (first) first.scrollIntoView({ block: "center" });
   }
 
-  function archived(msgs) {
+  function archived(msgs, hits = new Set()) {
     const who = names();
-    const box = el("details.archived", { open: msgs.length > 0 && msgs.length <= 30 });
+    const box = el("details.archived", { open: msgs.length > 0 && (msgs.length <= 30 || hits.size > 0) });
     box.append(el("summary", { text: t("diary.archived", { n: msgs.length }) }));
     if (!msgs.length) {
       box.append(el("p.muted", { text: t("diary.noArchived") }));
@@ -176,8 +185,8 @@ export function createDiary(root, { getInfo, onChanged }) {
       const label = role === "user" ? who.user : role === "assistant" ? who.self : t("diary.recallNote");
       ol.append(
         el(
-          `li.arch-msg.${role}`,
-          {},
+          `li.arch-msg.${role}${hits.has(m.id) ? ".hit" : ""}`,
+          { dataset: { id: String(m.id ?? "") } },
           el("div.arch-meta", {}, el("span.arch-role", { text: label }), el("span.arch-time", { text: fmtTime(m.timestamp) })),
           el("div.arch-content", { text: String(content) }),
         ),

@@ -55,6 +55,9 @@ class PageParams(NoParams):
     limit: int = Field(50, ge=1, le=200)
 
 
+SEARCH_QUOTE_TOKENS = 2000  # messages quoted by a Diary page search, all hits together
+
+
 class SearchParams(NoParams):
     query: str = Field(min_length=1, max_length=10_000)
     k: int = Field(10, ge=1, le=50)
@@ -154,10 +157,15 @@ def diary_list(ctx: Context, p: PageParams) -> dict[str, Any]:
 
 @methods.expose(SearchParams)
 def diary_search(ctx: Context, p: SearchParams) -> dict[str, Any]:
-    hits = ctx.mem().search(p.query, k=p.k)
+    """The recall search, each hit with the messages of its conversation that
+    matched, best first (the page shows the first under the entry)."""
+    hits = ctx.mem().search_evidence(p.query, k=p.k, budget=SEARCH_QUOTE_TOKENS)
     return {"hits": [
         {**entry_out(h.entry), "score": h.score, "similarity": h.similarity,
-         "text_match": h.text_match}
+         "text_match": h.text_match,
+         "evidence": [{"id": ev.turn.id, "role": ev.turn.role, "text": ev.turn.text,
+                       "timestamp": ev.turn.ts, "match": ev.match}
+                      for ev in sorted(h.evidence, key=lambda ev: -ev.score) if ev.match]}
         for h in hits
     ]}
 
@@ -167,7 +175,7 @@ def diary_get(ctx: Context, p: UuidParams) -> dict[str, Any]:
     mem = ctx.mem()
     entry = mem.diary_entry(p.uuid)
     messages = [
-        {"role": m.role, "content": m.content, "timestamp": m.timestamp}
+        {"id": m.id, "role": m.role, "content": m.content, "timestamp": m.timestamp}
         for m in mem.archived_messages(p.uuid)
         if m.role in ("user", "assistant") and m.content
     ]

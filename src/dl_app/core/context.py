@@ -58,7 +58,7 @@ class Budget:
 
     @property
     def recalled_cap(self) -> int:
-        return self.share(0.14)
+        return self.share(0.12)
 
     @property
     def world_cap(self) -> int:
@@ -70,7 +70,10 @@ class Budget:
 
     @property
     def tool_result_cap(self) -> int:
-        return self.share(0.12)
+        # Quoted messages need room: evidence recall on LoCoMo at 220/330/450
+        # tokens was 0.63/0.75/0.79 (bench/locomo_evidence.py); the recalled
+        # section and the conversation window give way.
+        return self.share(0.16)
 
     @property
     def document_cap(self) -> int:

@@ -40,6 +40,7 @@ class Evidence:
     turn: TurnRecord
     tokens: int
     match: bool  # matched the query itself, not only as a neighbour
+    score: float = 0.0  # the turn's fused score (0 for a neighbour)
 
 
 @dataclass
@@ -136,7 +137,7 @@ def pack(
             return
         used += tokens
         seen.add(key)
-        chosen[rec.id] = Evidence(rec, tokens, match)
+        chosen[rec.id] = Evidence(rec, tokens, match, scores.get(rec.id, 0.0) if match else 0.0)
 
     def neighbours(tid: str) -> None:
         entry, i = positions[tid]

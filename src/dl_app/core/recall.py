@@ -19,10 +19,12 @@ from .errors import ServiceError
 from .evidence import EvidenceHit, Matches, pack, rank_entries, turn_scores
 from .models import Message, Recall, SearchHit, ToolCall
 from .ports import Clock, DiaryStore, Embedder, TokenCounter, TurnIndex, TurnRecord
-from .timefmt import format_datetime
+from .timefmt import format_date, format_time
 from .tokens import truncate
 
 TOOL_NAME = "get_memory"
+HEAD_TOKENS = 24  # room kept per entry for its title and date line
+LINE_TOKENS = 10  # a quoted message's time and speaker
 
 
 class Recaller:
@@ -157,11 +159,12 @@ class Recaller:
         p = self.prompts
         cap = self.budget.tool_result_cap
         room = cap - self.counter.count(p.render("tool_result", desc=desc, memories=""))
-        found = self.evidence(desc, self.k, room * 3 // 5, sorted(exclude), line_cost=12)
+        heads = HEAD_TOKENS * self.k  # each entry's title and date line
+        found = self.evidence(desc, self.k, room - heads, sorted(exclude), line_cost=LINE_TOKENS)
         # An entry recalled before comes back only with messages not quoted yet.
         found = [h for h in found if h.evidence or h.entry.uuid not in exclude]
         if found:
-            lines = self._lines(found, max(24, (room * 2 // 5) // len(found)))
+            lines = self._lines(found, max(24, heads // len(found)))
             body = p.render("tool_result", desc=desc, memories="\n".join(lines))
         else:
             body = p.render("tool_result_empty", desc=desc)
@@ -185,17 +188,27 @@ class Recaller:
         return msg, hits
 
     def _lines(self, found: Sequence[EvidenceHit], entry_cap: int) -> list[str]:
-        """Each entry's line (cut to ``entry_cap``), then its quoted messages."""
+        """An entry with quotes: its title and date, then each message with its
+        time and speaker. An entry without: its summary line (cut to ``entry_cap``)."""
         p, off = self.prompts, self._offset()
         user, companion = self.names()
         lines: list[str] = []
         for h in found:
-            line = memory_lines([h.entry], p, off)[0]
-            lines.append(truncate(self.counter, line, entry_cap, p.label("truncated")))
+            e = h.entry
+            if not h.evidence:
+                line = memory_lines([e], p, off)[0]
+                lines.append(truncate(self.counter, line, entry_cap, p.label("truncated")))
+                continue
+            lines.append(p.label("evidence_head", title=e.title,
+                                 start=format_date(e.start_time, off, p.lang)))
+            day = format_date(e.start_time, off, p.lang)
             for ev in h.evidence:
+                when = format_time(ev.turn.ts, off)
+                if (date := format_date(ev.turn.ts, off, p.lang)) != day:
+                    when = f"{date} {when}"
                 lines.append(p.label(
-                    "evidence_line", when=format_datetime(ev.turn.ts, off, p.lang),
-                    speaker=user if ev.turn.role == "user" else companion, text=ev.turn.text))
+                    "evidence_line", time=when, text=ev.turn.text,
+                    speaker=user if ev.turn.role == "user" else companion))
         return lines
 
     def tool_messages(

@@ -45,3 +45,9 @@ def format_date(ms: int, offset_minutes: int, lang: str) -> str:
     if lang == "zh":
         return f"{d.year}年{d.month}月{d.day}日"
     return f"{d.day} {_EN_MONTHS[d.month - 1]} {d.year}"
+
+
+def format_time(ms: int, offset_minutes: int) -> str:
+    """``HH:MM`` in the local time of the offset."""
+    d = _local(ms, offset_minutes)
+    return f"{d.hour:02d}:{d.minute:02d}"
