@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
+from dl_app.adapters.clock import FixedClock
 from dl_app.memory import Memory
 from locomo_recall import (
     CATEGORIES,
@@ -189,7 +190,11 @@ def run(path: Path, *, budget: int, summaries: bool, fts_only: bool,
             file = Path(tmp) / "export.json"
             file.write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
             env = {"LANG": "en_US.UTF-8"}
-            mem = Memory.open(Path(tmp) / "data", env=env,
+            # Questions are asked at "asked_at" when the file says (relative
+            # dates like "上周" mean that week), else now; times are UTC as parsed.
+            asked = parse_date(str(sample.get("asked_at") or ""))
+            clock = FixedClock(asked, 0) if asked else None
+            mem = Memory.open(Path(tmp) / "data", env=env, clock=clock,
                               embedder=_NoEmbedder() if fts_only else None)
             try:
                 start = time.perf_counter()

@@ -131,3 +131,22 @@ def test_a_search_ignoring_the_question_fails_the_checks(
     _, figure, floor = UNITS["observation"]
     assert result["categories"]["1-4"][figure] < floor
     assert result["categories"]["1-4"]["session_recall@5"] < 0.8
+
+
+def test_the_evidence_bench_imports_and_asks_end_to_end(bench: ModuleType) -> None:
+    """bench/locomo_evidence.py on the Chinese fixture, full text only, a few
+    questions: the export imports, every figure is a share, BM25 is beside it."""
+    spec = importlib.util.spec_from_file_location(
+        "locomo_evidence", ROOT / "bench/locomo_evidence.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    zh = ROOT / "tests" / "data" / "zh_recall.json"
+    result = module.run(zh, budget=800, summaries=False, fts_only=True, limit=8)
+    pooled = result["all"]["1-4"]
+    assert pooled["n"] == 8
+    for key in ("sess5", "ev_b", "ev_cap", "bm25_sess5", "bm25_ev_b", "bm25_ev_cap"):
+        assert 0.0 <= pooled[key] <= 1.0
+    # A search that found nothing would score 0; these questions are answerable.
+    assert pooled["ev_b"] > 0.3 and pooled["sess5"] > 0.5
+    assert "zh-1" in module.table(result)
