@@ -240,11 +240,15 @@ class Recaller:
         return out, found
 
     def auto_recall(self, text: str, exclude: set[str]) -> list[SearchHit]:
-        # Only full-text matches are kept below, so when the full-text search
-        # alone finds nothing the query need not be embedded (most turns).
-        if not self.diary.search(text, None, "", k=1, exclude=sorted(exclude)):
+        """Entries recalled with each message (no tool call): the evidence search's
+        best entries that full text found (what was said, or the diary), not
+        recalled before. When full text finds nothing, nothing is embedded."""
+        skip = sorted(exclude)
+        said = self.turns is not None and bool(self.turns.search_text(text, 1, skip))
+        if not said and not self.diary.search(text, None, "", k=1, exclude=skip):
             return []
-        hits = self.search(text, self.k, sorted(exclude))
-        # Without a tool call nobody judged relevance: keep what both searches
-        # agree on, or clear full-text matches.
-        return [h for h in hits if h.text_match][: self.k]
+        found = self.evidence(text, self.k + len(exclude), 0, skip)
+        return [
+            SearchHit(entry=h.entry, score=h.score, similarity=h.similarity, text_match=True)
+            for h in found if h.text_match and h.entry.uuid not in exclude
+        ][: self.k]
