@@ -17,8 +17,9 @@ from .adapters.clock import SystemClock
 from .adapters.documents import AttachmentStore
 from .adapters.secrets import SecretStore
 from .adapters.state_sqlite import SqliteStateStore
-from .adapters.tokenizer import counter_for_model
+from .adapters.tokenizer import counter_for_model, exact_counter
 from .adapters.weather_qweather import QWeather
+from .core.calibration import CalibratedCounter, CalibratingChat, Calibration
 from .core.context import Budget
 from .core.engine import EngineConfig, MemoryEngine
 from .core.models import Attachment, Profile
@@ -159,6 +160,9 @@ def build(
     keys = SecretStore(root, env)
     chat = chat or make_chat(settings, env, keys)
     local = _local(chat)
+    counter = _counter(chat, local, settings)
+    if local is None:  # a service: its own token counts correct ours
+        chat, counter = _calibrated(chat, counter, state, settings)
     config = EngineConfig(
         budget=Budget(total=m.token_budget, reply=min(m.reply_tokens, m.token_budget // 3)),
         idle_hours=m.idle_hours,
@@ -182,7 +186,7 @@ def build(
         diary=diary,
         state=state,
         clock=clock,
-        counter=_counter(chat, local, settings),
+        counter=counter,
         prompts=prompts,
         config=config,
         world_extra=world_extra,
@@ -199,13 +203,27 @@ def _local(chat: ChatModel) -> LocalChatModel | None:
 
 
 def _counter(chat: ChatModel, local: LocalChatModel | None, settings: Settings) -> TokenCounter:
-    """The local model's own tokenizer for it; Qwen's (× a safety factor for
-    other families) for a service."""
+    """The local model's own tokenizer for it; for a service, Qwen's (exact for
+    Qwen models, a conservative estimate for other families)."""
     if local is not None:
         from .adapters.llm_local import LocalCounter
 
         return LocalCounter(local, counter_for_model(chat.model_name))
     return counter_for_model(settings.llm.model)
+
+
+def _calibrated(
+    chat: ChatModel, estimate: TokenCounter, state: SqliteStateStore, settings: Settings
+) -> tuple[ChatModel, TokenCounter]:
+    """The chat model wrapped to learn the service's token counts, and the
+    counter that applies what it learned (kept per address and model)."""
+    address = str(getattr(chat, "base_url", "") or settings.llm.base_url).rstrip("/")
+    calibration = Calibration(state.load_calibration(address, chat.model_name))
+    wrapped = CalibratingChat(
+        chat, calibration, estimate=estimate, exact=exact_counter(), store=state,
+        address=address,
+    )
+    return wrapped, CalibratedCounter(estimate, calibration)
 
 
 def make_weather(settings: Settings, lang: Lang, clock: Clock, keys: SecretStore) -> QWeather:
