@@ -160,9 +160,6 @@ def build(
     keys = SecretStore(root, env)
     chat = chat or make_chat(settings, env, keys)
     local = _local(chat)
-    counter = _counter(chat, local, settings)
-    if local is None:  # a service: its own token counts correct ours
-        chat, counter = _calibrated(chat, counter, state, settings)
     config = EngineConfig(
         budget=Budget(total=m.token_budget, reply=min(m.reply_tokens, m.token_budget // 3)),
         idle_hours=m.idle_hours,
@@ -173,6 +170,9 @@ def build(
         temperature=settings.llm.temperature,
         vision=settings.llm.vision,
     )
+    counter = _counter(chat, local, settings)
+    if local is None:  # a service: its own token counts correct ours
+        chat, counter = _calibrated(chat, counter, state, settings, config.budget.total)
     clock = clock or SystemClock()
     weather = make_weather(settings, lang, clock, keys)
 
@@ -213,7 +213,11 @@ def _counter(chat: ChatModel, local: LocalChatModel | None, settings: Settings) 
 
 
 def _calibrated(
-    chat: ChatModel, estimate: TokenCounter, state: SqliteStateStore, settings: Settings
+    chat: ChatModel,
+    estimate: TokenCounter,
+    state: SqliteStateStore,
+    settings: Settings,
+    budget: int,
 ) -> tuple[ChatModel, TokenCounter]:
     """The chat model wrapped to learn the service's token counts, and the
     counter that applies what it learned (kept per address and model)."""
@@ -221,7 +225,7 @@ def _calibrated(
     calibration = Calibration(state.load_calibration(address, chat.model_name))
     wrapped = CalibratingChat(
         chat, calibration, estimate=estimate, exact=exact_counter(), store=state,
-        address=address,
+        address=address, budget=budget,
     )
     return wrapped, CalibratedCounter(estimate, calibration)
 

@@ -9,15 +9,18 @@ worth learning from (at least ``MIN_TOKENS`` local tokens, no pictures); the
 ``MARGIN``. The ratios compare the text's tokens only: the per-message template
 overhead is taken off both counts, since the factor scales text, not overhead.
 
-Broken reports must not break the budget: a ratio is kept within
-[``MIN_FACTOR`` × Qwen's count, ``MAX_FACTOR`` × the estimate], and a count
-under ``IMPLAUSIBLE`` × Qwen's is not a count of this prompt (a server that
-reports only uncached tokens, or a placeholder) and is ignored.
+Broken reports must not break the budget: a ratio (margin included) keeps
+the count within [``MIN_FACTOR``, ``MAX_FACTOR``] × Qwen's count of the same
+request, and a count under ``IMPLAUSIBLE`` × Qwen's is not a count of this
+prompt (a server that reports only uncached tokens, or a placeholder) and is
+ignored.
 
 When a service refuses a request as longer than the model's context
 (``ContextOverflow``), the factor rises at once (from the numbers the service
 named, else by ``OVERFLOW_STEP``) and that level stays as a floor, so the next
 requests are shorter even if the model's context is smaller than the budget.
+
+The same holds for the rise after an overflow.
 
 ``CalibratedCounter`` is the ``TokenCounter`` the engine uses (so every section
 cap and the window of recent turns shrink or grow with the factor);
@@ -50,8 +53,8 @@ from .tokens import request_tokens
 MIN_TOKENS = 500  # learn only from requests at least this long (local count)
 RECENT = 16  # ratios kept: the factor follows the largest of them
 MARGIN = 1.05
-MIN_FACTOR = 0.8  # of Qwen's count: the most efficient tokenizers measured are near it
-MAX_FACTOR = 3.0  # of the estimate
+MIN_FACTOR = 0.8  # of Qwen's count: few tokenizers split text into fewer pieces
+MAX_FACTOR = 3.0  # of Qwen's count
 IMPLAUSIBLE = 0.5  # of Qwen's count: below it a report is ignored
 OVERFLOW_STEP = 1.25  # the rise after an overflow that names no numbers
 MIN_OVERFLOW_STEP = 1.1  # the least rise after any overflow
@@ -89,8 +92,7 @@ class Calibration:
             return self._factor()
 
     def _factor(self) -> float:
-        learned = max(self._ratios) * MARGIN if self._ratios else 1.0
-        return min(MAX_FACTOR, max(learned, self._floor))
+        return max(max(self._ratios, default=1.0), self._floor)
 
     @property
     def record(self) -> CalibrationRecord:
@@ -105,38 +107,43 @@ class Calibration:
         real = usage.prompt_tokens - sample.overhead
         if real < IMPLAUSIBLE * sample.exact:
             return False
-        self._add(real, sample)
-        return True
-
-    def _add(self, real: int, sample: Sample) -> None:
-        low = MIN_FACTOR * sample.exact / sample.estimate
-        ratio = min(MAX_FACTOR, max(low, real / sample.estimate))
+        ratio = _bounded(real / sample.estimate * MARGIN, sample)
         with self._lock:
             self._ratios = [*self._ratios, round(ratio, 4)][-RECENT:]
+        return True
 
-    def overflowed(self, sample: Sample, error: ContextOverflow) -> None:
-        """The service refused ``sample`` as too long: raise the factor so the
-        next request fits the context it named (or by a fixed step)."""
+    def overflowed(self, sample: Sample, error: ContextOverflow, budget: int) -> None:
+        """The service refused ``sample`` as too long: raise the factor so that
+        a request filling ``budget`` (prompt + answer, by the local count) fits
+        the context the service named (by its count), or by a fixed step."""
         with self._lock:
             factor = self._factor()
-        predicted = sample.overhead + sample.estimate * factor
+        predicted = sample.overhead + sample.estimate * factor  # ≈ what was sent, locally
         real = error.prompt
         if real is None and error.requested is not None:
             real = error.requested - sample.max_tokens
-        if real is not None and sample.estimate > 0 and real > sample.overhead:
-            self._add(real - sample.overhead, sample)  # the service's own count
+        room = budget - sample.max_tokens  # the prompt's share of the budget
         target = error.limit - sample.max_tokens if error.limit is not None else None
         if target is not None and target <= 0:
             needed = MAX_FACTOR  # the answer's reserve alone is over the context
         elif target is not None:
-            needed = (real if real is not None else predicted) / target
+            needed = max(real or predicted, target) / predicted * max(1.0, room / target)
         elif real is not None:
-            needed = real / max(1.0, predicted)
+            needed = real / predicted
         else:
             needed = OVERFLOW_STEP
-        rise = max(MIN_OVERFLOW_STEP, needed * MARGIN)
+        floor = _bounded(factor * max(MIN_OVERFLOW_STEP, needed * MARGIN), sample)
         with self._lock:
-            self._floor = min(MAX_FACTOR, max(self._floor, factor * rise))
+            self._floor = max(self._floor, floor)
+
+
+def _bounded(factor: float, sample: Sample) -> float:
+    """``factor`` (of the estimate), kept within [MIN_FACTOR, MAX_FACTOR] × Qwen's
+    count of ``sample``."""
+    ok = sample.estimate > 0 and sample.exact > 0
+    exact_per_estimate = sample.exact / sample.estimate if ok else 1.0
+    low, high = MIN_FACTOR * exact_per_estimate, MAX_FACTOR * exact_per_estimate
+    return min(high, max(low, factor))
 
 
 class CalibratedCounter:
@@ -183,7 +190,8 @@ def _has_pictures(messages: Sequence[dict[str, Any]]) -> bool:
 class CalibratingChat:
     """A ``ChatModel`` decorator: measures each request, learns the factor from
     the result's ``usage`` or from a ``ContextOverflow`` (re-raised), and saves
-    it under ``(address, model)``. A failed save never fails the request."""
+    it under ``(address, model)``. ``budget``: the token budget the requests
+    are built to. A failed save never fails the request."""
 
     def __init__(
         self,
@@ -194,8 +202,10 @@ class CalibratingChat:
         exact: TokenCounter,
         store: CalibrationStore,
         address: str,
+        budget: int,
     ) -> None:
         self.inner = inner
+        self._budget = budget
         self.calibration = calibration
         self._estimate = estimate
         self._exact = exact
@@ -214,7 +224,7 @@ class CalibratingChat:
                     self._learn(sample, item)
                 yield item
         except ContextOverflow as err:
-            self.calibration.overflowed(sample, err)
+            self.calibration.overflowed(sample, err, self._budget)
             self._save()
             raise
 
