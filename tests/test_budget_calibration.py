@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +22,7 @@ import tiktoken
 from dl_app.adapters.clock import FixedClock
 from dl_app.adapters.llm_openai import OpenAIChatModel
 from dl_app.adapters.tokenizer import EstimateCounter, QwenCounter
+from dl_app.connection import budget_warning, check_llm, ollama_context
 from dl_app.core.calibration import (
     MARGIN,
     MAX_FACTOR,
@@ -37,6 +41,7 @@ from dl_app.core.ports import CalibrationRecord, ChatRequest, Usage
 from dl_app.core.tokens import IMAGE_TOKENS
 from dl_app.memory import Memory
 from servers.companion import companion_responder, purpose_of
+from servers.ollama import ScriptedOllama
 from servers.openai_compat import ChatReply, OpenAICompatServer, RecordedRequest
 from servers.openai_wire import prompt_tokens
 
@@ -301,3 +306,48 @@ def test_the_counter_applies_the_factor_and_measure_splits_overhead() -> None:
     assert measured.overhead == 2 * 4 + 3 + IMAGE_TOKENS
     assert measured.exact == QwenCounter().count("你好") + QwenCounter().count("看")
     assert measured.estimate > measured.exact
+
+
+# -- ollama's own context (connection.py) ---------------------------------------------
+
+
+@pytest.mark.parametrize(("num_ctx", "context_length", "warned"), [
+    (2048, 32768, 2048),  # num_ctx is what ollama runs the model with
+    (None, 2048, 2048),  # else the model's own context
+    (8192, 32768, None),
+])
+def test_the_connection_check_warns_when_ollamas_context_is_below_the_budget(
+    num_ctx: int | None, context_length: int, warned: int | None
+) -> None:
+    with ScriptedOllama(["qwen2.5:7b"], context_length=context_length,
+                        num_ctx=num_ctx) as ollama:
+        base = f"{ollama.url}/v1"
+        assert ollama_context(base, "qwen2.5:7b") == (num_ctx or context_length)
+        check = check_llm(base, "", "qwen2.5:7b", 5.0, budget=BUDGET)
+        zh = budget_warning(base, "qwen2.5:7b", BUDGET, "zh")
+        assert "/api/show" in ollama.paths
+    assert check.ok
+    if warned is None:
+        assert "num_ctx" not in check.message and zh is None
+    else:
+        assert f"({warned} tokens)" in check.message and "num_ctx" in check.message
+        assert zh is not None and f"上下文（{warned}）" in zh
+
+
+def test_no_context_warning_for_other_services(server: OpenAICompatServer) -> None:
+    assert ollama_context(server.base_url, "fake-model") is None  # 404 at /api/show
+    assert ollama_context("https://api.example.invalid/v1", "gpt-4o") is None  # never asked
+    assert check_llm(server.base_url, "", "fake-model", 5.0, budget=BUDGET).message.endswith(
+        "models listed).")
+
+
+def test_dl_app_chat_warns_at_its_start(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DL_")}
+    with ScriptedOllama(["qwen2.5:7b"], num_ctx=2048) as ollama:
+        env.update(DL_DATA_DIR=str(tmp_path / "data"), DL_LLM_BASE_URL=f"{ollama.url}/v1",
+                   DL_LLM_MODEL="qwen2.5:7b", DL_EMBED_BASE_URL="http://127.0.0.1:9/v1",
+                   DL_EMBED_MODEL="e", LANG="en_US.UTF-8")
+        out = subprocess.run([sys.executable, "-m", "dl_app", "chat"], input="", env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "the token budget (3000) is larger than the context ollama gives" in out.stderr
