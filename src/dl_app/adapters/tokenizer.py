@@ -4,11 +4,11 @@
 Qwen models are counted exactly. Other families are estimated before the
 service's own counts calibrate them (``core/calibration.py``):
 ``OTHER_FACTOR`` × Qwen's count + ``CJK_EXTRA`` per CJK character. The figures
-come from ``bench/tokenizer_factor.py``, against OpenAI's cl100k (GPT-3.5/4;
-Llama 3 and Mistral split Chinese as finely): on English cl100k counts what
-Qwen counts (1.00); on Chinese it counts 1.5-2.1× as much, 1.0-1.25 tokens per
-CJK character where Qwen needs about 0.64. ``CJK_EXTRA`` covers the worst
-text measured (0.74 extra tokens per character, traditional Chinese) and
+come from ``bench/tokenizer_factor.py``, against OpenAI's cl100k (GPT-3.5/4),
+which splits Chinese finely: on English it counts what Qwen counts (1.00); on
+Chinese 1.5-1.9× as much (2.1× for a single text), 1.0-1.5 tokens per CJK
+character where Qwen needs about 0.6. ``CJK_EXTRA`` covers the worst text
+measured (0.77 extra tokens per character, traditional Chinese) and
 ``OTHER_FACTOR`` leaves 10% for families not measured.
 """
 
@@ -24,7 +24,7 @@ from ..core.tokens import HeuristicCounter
 
 _QWEN_ENCODING = "qwen2.5-72b-instruct"
 OTHER_FACTOR = 1.1
-CJK_EXTRA = 0.75
+CJK_EXTRA = 0.8
 # CJK ideographs and radicals, kana, CJK punctuation, full-width forms.
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
 
