@@ -338,6 +338,10 @@ def test_400_is_a_plain_service_error(
     assert [("stream_options" in r.body) for r in openai_server.chat_requests] == [True, False]
     model.complete(REQUEST)  # the option was not what it refused: still sent
     assert "stream_options" in openai_server.chat_requests[-1].body
+    openai_server.enqueue(ChatReply.error(400, "Invalid image URL"))
+    with pytest.raises(ServiceError, match="Invalid image URL"):
+        model.complete(REQUEST)  # the option is known to work: not tried without
+    assert len(openai_server.chat_requests) == 4
 
 
 def test_400_context_overflow_names_the_numbers(

@@ -10,6 +10,12 @@ the closing ``data: [DONE]``. A stream that just stops is a failed reply
 (``BadResponse``), never a short finished one; the SSE lines are read here,
 not by the SDK, to see that ``[DONE]``.
 
+Streams ask for the service's token count (``stream_options: {"include_usage":
+true}``; ``ChatResult.usage``). Until a request with the option has succeeded,
+a 400 is tried once more without it, and if that works the option is never sent
+again. A 400 saying the request is over the model's context is a
+``ContextOverflow`` (with the numbers it names), never retried.
+
 Reasoning is separated from the reply whether the server sends it in a
 ``reasoning_content`` / ``reasoning`` field or inline as ``<think>...</think>``.
 Retries (429, 5xx, connection failures; not timeouts) happen here, before the
@@ -84,7 +90,8 @@ class OpenAIChatModel:
         self._backoff = backoff
         self._extra_body = dict(extra_body or {})
         self._completion_tokens_param = False  # learned: send max_completion_tokens
-        self._usage_option = True  # learned: the service refuses ``stream_options``
+        self._usage_option = True  # False: learned that the service refuses stream_options
+        self._usage_accepted = False  # a request with stream_options has succeeded
         self._client = openai.OpenAI(
             base_url=self._base_url,
             api_key=api_key or "not-needed",  # keyless local servers (ollama) ignore it
@@ -198,6 +205,7 @@ class OpenAIChatModel:
                 if without_usage:
                     log.info("Model service %s refuses stream_options; not sent again",
                              self._base_url)
+                self._usage_accepted = self._usage_accepted or self._usage_option
                 return stream
             except openai.BadRequestError as err:
                 # OpenAI's reasoning models refuse max_tokens; switch once and remember.
@@ -205,7 +213,8 @@ class OpenAIChatModel:
                     self._completion_tokens_param = True
                     continue
                 translated = self._translate(err)
-                if self._usage_option and not isinstance(translated, ContextOverflow):
+                unproven = self._usage_option and not self._usage_accepted
+                if unproven and not isinstance(translated, ContextOverflow):
                     # Perhaps the option is unknown there: once without it, kept if that works.
                     self._usage_option, without_usage = False, True
                     continue
@@ -299,5 +308,3 @@ class OpenAIChatModel:
             f"The model service at {self._base_url} sent an unusable answer: "
             f"{scrub(str(err), self._api_key)}"
         )
-
-

@@ -13,14 +13,12 @@ Broken reports must not break the budget: a ratio (margin included) keeps
 the count within [``MIN_FACTOR``, ``MAX_FACTOR``] × Qwen's count of the same
 request, and a count under ``IMPLAUSIBLE`` × Qwen's is not a count of this
 prompt (a server that reports only uncached tokens, or a placeholder) and is
-ignored.
+ignored. The rise after an overflow (below) keeps within the same bounds.
 
 When a service refuses a request as longer than the model's context
 (``ContextOverflow``), the factor rises at once (from the numbers the service
 named, else by ``OVERFLOW_STEP``) and that level stays as a floor, so the next
 requests are shorter even if the model's context is smaller than the budget.
-
-The same holds for the rise after an overflow.
 
 ``CalibratedCounter`` is the ``TokenCounter`` the engine uses (so every section
 cap and the window of recent turns shrink or grow with the factor);
@@ -53,7 +51,7 @@ from .tokens import request_tokens
 MIN_TOKENS = 500  # learn only from requests at least this long (local count)
 RECENT = 16  # ratios kept: the factor follows the largest of them
 MARGIN = 1.05
-MIN_FACTOR = 0.8  # of Qwen's count: few tokenizers split text into fewer pieces
+MIN_FACTOR = 0.8  # of Qwen's count: a low report lets a request grow 25% past it at most
 MAX_FACTOR = 3.0  # of Qwen's count
 IMPLAUSIBLE = 0.5  # of Qwen's count: below it a report is ignored
 OVERFLOW_STEP = 1.25  # the rise after an overflow that names no numbers
