@@ -13,6 +13,7 @@ from dl_app.adapters.llm_openai import OpenAIChatModel, ThinkSplitter
 from dl_app.core.errors import (
     AuthFailed,
     BadResponse,
+    ContextOverflow,
     ModelNotFound,
     RateLimited,
     ServerFailed,
@@ -329,10 +330,31 @@ def test_wrong_path_404(openai_server: OpenAICompatServer) -> None:
 def test_400_is_a_plain_service_error(
     openai_server: OpenAICompatServer, model: OpenAIChatModel
 ) -> None:
-    openai_server.enqueue(ChatReply.error(400, "context length exceeded"))
-    with pytest.raises(ServiceError, match="context length exceeded") as caught:
+    # Twice: the second try is without stream_options (which some servers refuse).
+    openai_server.enqueue(*[ChatReply.error(400, "Invalid image URL")] * 2)
+    with pytest.raises(ServiceError, match="Invalid image URL") as caught:
         model.complete(REQUEST)
     assert type(caught.value) is ServiceError
+    assert [("stream_options" in r.body) for r in openai_server.chat_requests] == [True, False]
+    model.complete(REQUEST)  # the option was not what it refused: still sent
+    assert "stream_options" in openai_server.chat_requests[-1].body
+    openai_server.enqueue(ChatReply.error(400, "Invalid image URL"))
+    with pytest.raises(ServiceError, match="Invalid image URL"):
+        model.complete(REQUEST)  # the option is known to work: not tried without
+    assert len(openai_server.chat_requests) == 4
+
+
+def test_400_context_overflow_names_the_numbers(
+    openai_server: OpenAICompatServer, model: OpenAIChatModel
+) -> None:
+    openai_server.enqueue(ChatReply.error(
+        400, "This model's maximum context length is 4096 tokens. However, you requested "
+        "4500 tokens (4100 in the messages, 400 in the completion).",
+    ))
+    with pytest.raises(ContextOverflow, match="context: 4096 tokens") as caught:
+        model.complete(REQUEST)
+    assert (caught.value.limit, caught.value.prompt, caught.value.requested) == (4096, 4100, 4500)
+    assert len(openai_server.chat_requests) == 1  # not retried: it would fail again
 
 
 def test_connection_refused_is_unreachable() -> None:

@@ -4,12 +4,19 @@ First ``GET <base>/models`` (cheap, and it tells a wrong key, a wrong address
 or a web page apart); then, only when the model is not listed (or the service
 has no model list), one tiny real request, since some services serve models
 they do not list. Never raises: returns ``Check(ok, message, models, error)``.
+
+``budget_warning``: ollama runs a model with a context of its own (``num_ctx``)
+and silently cuts the start of a longer request, where the persona and the
+memory are; when the token budget is larger, the connection test and
+``dl-app chat`` say so.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 
@@ -17,10 +24,12 @@ from .adapters.service_errors import server_detail, status_error, unreachable
 from .core.errors import BadResponse, DLError, ModelNotFound
 from .core.ports import ChatRequest
 
-__all__ = ["Check", "check_embed", "check_llm"]
+__all__ = ["Check", "budget_warning", "check_embed", "check_llm", "ollama_context"]
 
 CONNECT_TIMEOUT = 5.0
 PROBE_TOKENS = 16  # a tiny reply: enough to know the model answers
+OLLAMA_TIMEOUT = 3.0  # seconds for ollama's /api/show
+_NUM_CTX = re.compile(r"^\s*num_ctx\s+(\d+)", re.MULTILINE)
 
 
 def _answered(error: BadResponse) -> bool:
@@ -107,8 +116,70 @@ def _unlisted(model: str, base_url: str, models: list[str]) -> ModelNotFound:
     )
 
 
-def check_llm(base_url: str, api_key: str, model: str, timeout: float) -> Check:
-    """Can we chat with ``model`` at ``base_url`` using ``api_key``?"""
+def check_llm(
+    base_url: str, api_key: str, model: str, timeout: float, *, budget: int | None = None,
+    lang: str = "en",
+) -> Check:
+    """Can we chat with ``model`` at ``base_url`` using ``api_key``? With
+    ``budget``, a working check also warns when ollama's context is smaller."""
+    check = _check_llm(base_url, api_key, model, timeout)
+    if check.ok and budget is not None:
+        warning = budget_warning(base_url, model, budget, lang, min(timeout, OLLAMA_TIMEOUT))
+        if warning:
+            check.message = f"{check.message} {warning}"
+    return check
+
+
+def ollama_context(base_url: str, model: str, timeout: float = OLLAMA_TIMEOUT) -> int | None:
+    """The context ollama gives ``model`` (``POST /api/show``: ``num_ctx`` in its
+    parameters, else the model's own ``*.context_length``). None when the
+    service is not a local or default-port ollama, or does not say."""
+    parsed = urlparse(base_url)
+    local = (parsed.hostname or "") in ("localhost", "127.0.0.1", "::1")
+    if not (local or parsed.port == 11434):
+        return None  # never send the model's name to an unrelated remote service
+    root = base_url.rstrip("/").removesuffix("/v1")
+    try:
+        with httpx.Client(timeout=httpx.Timeout(timeout)) as client:
+            body: Any = client.post(f"{root}/api/show", json={"model": model}).json()
+    except (httpx.HTTPError, OSError, ValueError):
+        return None
+    if not isinstance(body, dict):
+        return None
+    found = _NUM_CTX.search(str(body.get("parameters") or ""))
+    if found:
+        return int(found.group(1))
+    info = body.get("model_info")
+    if isinstance(info, dict):
+        for key, value in info.items():
+            if str(key).endswith(".context_length") and isinstance(value, int) and value > 0:
+                return value
+    return None
+
+
+def budget_warning(
+    base_url: str, model: str, budget: int, lang: str, timeout: float = OLLAMA_TIMEOUT
+) -> str | None:
+    """A warning (in ``lang``) when ollama's context for ``model`` is smaller
+    than the token budget, else None."""
+    context = ollama_context(base_url, model, timeout)
+    if context is None or budget <= context:
+        return None
+    if lang == "zh":
+        return (
+            f"注意：令牌预算（{budget}）大于 ollama 给模型 {model} 的上下文（{context}），"
+            "过长的请求会被 ollama 截掉开头（人设和记忆最先丢失）。请在设置里把令牌预算"
+            f"降到 {context} 以内，或在 ollama 中调大 num_ctx。"
+        )
+    return (
+        f"Note: the token budget ({budget}) is larger than the context ollama gives "
+        f"model '{model}' ({context} tokens); ollama cuts the start of a longer request "
+        f"(the persona and memory go first). Lower the token budget to {context} or less "
+        "in Settings, or raise num_ctx in ollama."
+    )
+
+
+def _check_llm(base_url: str, api_key: str, model: str, timeout: float) -> Check:
     what = "chat service"
     try:
         models = list_models(base_url, api_key, timeout, what)

@@ -34,7 +34,7 @@ from .adapters.documents import AttachmentStore
 from .adapters.llm_local import LocalChatModel
 from .core import greeting
 from .core.engine import DeltaFn, EventFn, TurnResult
-from .core.errors import DLError, ImportFailed, NotFound
+from .core.errors import ContextOverflow, DLError, ImportFailed, NotFound
 from .core.evidence import EvidenceHit
 from .core.exchange import load_export_bytes, parse_export, summarize_snapshot, to_export
 from .core.models import (
@@ -46,7 +46,7 @@ from .core.models import (
     Profile,
     SearchHit,
 )
-from .core.ports import ChatModel, Clock, Embedder, ProgressFn
+from .core.ports import ChatDelta, ChatModel, Clock, Embedder, ProgressFn
 from .core.tokens import tools_tokens
 from .fsutil import atomic_write_text
 from .memory_files import backup_path, list_backups, write_backup
@@ -142,7 +142,8 @@ class Memory:
         """One turn. ``images`` are ``(name, mime, bytes)``, ``files`` are
         ``(name, bytes)`` documents. Attachments are checked and converted
         first (``AttachmentError``: nothing changes), stored in
-        ``<data dir>/attachments/``, and removed again if the turn fails."""
+        ``<data dir>/attachments/``, and removed again if the turn fails. A
+        request the service refuses as too long is sent once more, shorter."""
         store = AttachmentStore(self._app.data_dir)
         saved: list[Attachment] = []
         urls: dict[str, str] = {}
@@ -156,6 +157,23 @@ class Memory:
                 att, text_of = store.save_document(name, data)
                 saved.append(att)
                 docs[att.id] = text_of
+            shown = False
+
+            def delta(d: ChatDelta) -> None:
+                nonlocal shown
+                shown = True
+                if on_delta is not None:
+                    on_delta(d)
+
+            try:
+                return self._engine.send(
+                    text, on_delta=delta, on_event=on_event, attachments=saved,
+                    image_urls=urls, documents=docs,
+                )
+            except ContextOverflow:
+                if shown:  # part of a reply is on screen: the user sends again
+                    raise
+            # Nothing was stored and the token factor has risen: once more, shorter.
             return self._engine.send(
                 text, on_delta=on_delta, on_event=on_event, attachments=saved,
                 image_urls=urls, documents=docs,

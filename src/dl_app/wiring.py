@@ -17,8 +17,9 @@ from .adapters.clock import SystemClock
 from .adapters.documents import AttachmentStore
 from .adapters.secrets import SecretStore
 from .adapters.state_sqlite import SqliteStateStore
-from .adapters.tokenizer import counter_for_model
+from .adapters.tokenizer import counter_for_model, exact_counter
 from .adapters.weather_qweather import QWeather
+from .core.calibration import CalibratedCounter, CalibratingChat, Calibration
 from .core.context import Budget
 from .core.engine import EngineConfig, MemoryEngine
 from .core.models import Attachment, Profile
@@ -171,6 +172,9 @@ def build(
         temperature=settings.llm.temperature,
         vision=settings.llm.vision,
     )
+    counter = _counter(chat, local, settings)
+    if local is None:  # a service: its own token counts correct ours
+        chat, counter = _calibrated(chat, counter, state, settings, config.budget.total)
     clock = clock or SystemClock()
     weather = make_weather(settings, lang, clock, keys)
 
@@ -185,7 +189,7 @@ def build(
         state=state,
         turns=turns,
         clock=clock,
-        counter=_counter(chat, local, settings),
+        counter=counter,
         prompts=prompts,
         config=config,
         world_extra=world_extra,
@@ -202,13 +206,31 @@ def _local(chat: ChatModel) -> LocalChatModel | None:
 
 
 def _counter(chat: ChatModel, local: LocalChatModel | None, settings: Settings) -> TokenCounter:
-    """The local model's own tokenizer for it; Qwen's (× a safety factor for
-    other families) for a service."""
+    """The local model's own tokenizer for it; for a service, Qwen's (exact for
+    Qwen models, a conservative estimate for other families)."""
     if local is not None:
         from .adapters.llm_local import LocalCounter
 
         return LocalCounter(local, counter_for_model(chat.model_name))
     return counter_for_model(settings.llm.model)
+
+
+def _calibrated(
+    chat: ChatModel,
+    estimate: TokenCounter,
+    state: SqliteStateStore,
+    settings: Settings,
+    budget: int,
+) -> tuple[ChatModel, TokenCounter]:
+    """The chat model wrapped to learn the service's token counts, and the
+    counter that applies what it learned (kept per address and model)."""
+    address = str(getattr(chat, "base_url", "") or settings.llm.base_url).rstrip("/")
+    calibration = Calibration(state.load_calibration(address, chat.model_name))
+    wrapped = CalibratingChat(
+        chat, calibration, estimate=estimate, exact=exact_counter(), store=state,
+        address=address, budget=budget,
+    )
+    return wrapped, CalibratedCounter(estimate, calibration)
 
 
 def make_weather(settings: Settings, lang: Lang, clock: Clock, keys: SecretStore) -> QWeather:

@@ -1,6 +1,8 @@
 """A scripted ollama on 127.0.0.1 (free port): ``GET /api/tags`` lists
 ``models`` the way ollama does, ``GET /v1/models`` lists them the OpenAI way
-(what the connection test reads). Every request is recorded (``paths``).
+(what the connection test reads), ``POST /api/show`` describes a model: its
+``context_length`` in ``model_info`` and, when set, ``num_ctx`` in its
+parameters. Every request is recorded (``paths``).
 
     with ScriptedOllama(["qwen2.5:7b"]) as ollama:
         probe_ollama(ollama.url)
@@ -16,8 +18,13 @@ from typing import Any, Self
 
 
 class ScriptedOllama:
-    def __init__(self, models: Sequence[str] = ()) -> None:
+    def __init__(
+        self, models: Sequence[str] = (), *, context_length: int = 32768,
+        num_ctx: int | None = None,
+    ) -> None:
         self.models = list(models)
+        self.context_length = context_length
+        self.num_ctx = num_ctx
         self.paths: list[str] = []
         self._httpd: ThreadingHTTPServer | None = None
 
@@ -49,6 +56,24 @@ class ScriptedOllama:
                     self.send_response(404)
                     self.end_headers()
                     return
+                self._json(body)
+
+            def do_POST(self) -> None:
+                owner.paths.append(self.path)
+                asked = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if self.path != "/api/show" or asked.get("model") not in owner.models:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                params = f"num_ctx                        {owner.num_ctx}\nstop <|im_end|>"
+                self._json({
+                    "parameters": params if owner.num_ctx else 'stop "<|im_end|>"',
+                    "details": {"family": "qwen2"},
+                    "model_info": {"general.architecture": "qwen2",
+                                   "qwen2.context_length": owner.context_length},
+                })
+
+            def _json(self, body: Any) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

@@ -18,6 +18,12 @@ How a chat request is answered, first match wins:
 3. ``server.default_responder(request)`` (by default ``echo_responder``).
 
 Every request, answered or not, is recorded (``server.requests``).
+
+Usage: ``prompt_tokens`` is 10 unless ``prompt_counter`` (text -> tokens, e.g.
+cl100k) is set; then it is the request counted the way OpenAI does, and with
+``context_length`` a longer request (prompt + ``max_tokens``) gets OpenAI's 400
+"maximum context length". ``reject_stream_options`` answers 400 to requests
+that carry ``stream_options``, as some servers do.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import json
 import socket
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
@@ -45,6 +51,7 @@ from .openai_wire import (
     error_body,
     hash_embedding,
     last_user_contains,
+    prompt_tokens,
     stream_events,
     system_contains,
 )
@@ -102,6 +109,9 @@ class OpenAICompatServer:
         self.default_responder: Responder = echo_responder
         self.embedding_error: int | None = None  # every embedding request fails with it
         self.image_error: int | None = None  # every image request fails with it
+        self.prompt_counter: Callable[[str], int] | None = None
+        self.context_length: int | None = None  # with prompt_counter: refuse longer requests
+        self.reject_stream_options = False
         self.errors: list[BaseException] = []  # exceptions raised inside handlers
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
@@ -349,7 +359,7 @@ class _Handler(BaseHTTPRequestHandler):
         if request.path == "/v1/embeddings":
             self._embeddings(app, request.body)
         else:
-            self._chat(app, request, app._chat_reply(request))
+            self._chat(app, request)
 
     def _json(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
         self._send(status, json.dumps(body).encode(), "application/json", headers)
@@ -403,7 +413,26 @@ class _Handler(BaseHTTPRequestHandler):
             },
         )
 
-    def _chat(self, app: OpenAICompatServer, request: RecordedRequest, reply: ChatReply) -> None:
+    def _refusal(self, app: OpenAICompatServer, body: dict[str, Any], prompt: int) -> str | None:
+        if app.reject_stream_options and "stream_options" in body:
+            return "Unrecognized request argument supplied: stream_options"
+        asked = prompt + int(body.get("max_tokens") or 0)
+        if app.prompt_counter is not None and app.context_length and asked > app.context_length:
+            return (
+                f"This model's maximum context length is {app.context_length} tokens. However, "
+                f"you requested {asked} tokens ({prompt} in the messages, "
+                f"{asked - prompt} in the completion). Please reduce the length of the messages."
+            )
+        return None
+
+    def _chat(self, app: OpenAICompatServer, request: RecordedRequest) -> None:
+        body: dict[str, Any] = request.body
+        prompt = 10 if app.prompt_counter is None else prompt_tokens(body, app.prompt_counter)
+        refusal = self._refusal(app, body, prompt)
+        if refusal is not None:  # before a scripted reply is taken
+            self._json(400, error_body(400, refusal, None))
+            return
+        reply = app._chat_reply(request)
         app._sleep(reply.delay)
         headers = dict(reply.headers)
         if reply.raw is not None:
@@ -414,7 +443,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         model = str(request.body.get("model", ""))
         if not request.streamed or reply.force_json:
-            data = json.dumps(completion_body(reply, model)).encode()
+            data = json.dumps(completion_body(reply, model, prompt)).encode()
             if reply.break_after is not None:  # promise more than we send
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -434,7 +463,7 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
-        for sent, event in enumerate(stream_events(reply, model, include_usage)):
+        for sent, event in enumerate(stream_events(reply, model, include_usage, prompt)):
             if reply.break_after is not None and sent >= reply.break_after:
                 self._abort()
                 return

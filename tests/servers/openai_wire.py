@@ -200,12 +200,33 @@ def _arguments(call: ToolCallReply) -> str:
     return args if isinstance(args, str) else json.dumps(dict(args), ensure_ascii=False)
 
 
-def _usage(reply: ChatReply) -> dict[str, int]:
+def _usage(reply: ChatReply, prompt: int) -> dict[str, int]:
     completion = len((reply.reasoning + " " + reply.content).split()) + len(reply.tool_calls)
-    return {"prompt_tokens": 10, "completion_tokens": completion, "total_tokens": 10 + completion}
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
 
 
-def completion_body(reply: ChatReply, model: str) -> dict[str, Any]:
+def prompt_tokens(body: Mapping[str, Any], count: Callable[[str], int]) -> int:
+    """A request's prompt tokens the way OpenAI counts them (its cookbook's
+    ``num_tokens_from_messages``): 3 per message + its role and text (and tool
+    calls), 3 to prime the reply, plus the tools' JSON."""
+    total = 3
+    for message in body.get("messages") or []:
+        total += 3 + count(str(message.get("role", ""))) + count(_text(message))
+        for call in message.get("tool_calls") or []:
+            fn = call.get("function") or {}
+            total += count(str(fn.get("name", ""))) + count(str(fn.get("arguments", "")))
+        if message.get("tool_call_id"):
+            total += 1
+    if body.get("tools"):
+        total += count(json.dumps(body["tools"], ensure_ascii=False))
+    return total
+
+
+def completion_body(reply: ChatReply, model: str, prompt: int = 10) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": reply.content or None}
     if reply.reasoning:
         message[reply.reasoning_field] = reply.reasoning
@@ -228,7 +249,7 @@ def completion_body(reply: ChatReply, model: str) -> dict[str, Any]:
         "choices": [{"index": 0, "message": message, "finish_reason": _finish_reason(reply)}],
     }
     if reply.usage:
-        body["usage"] = _usage(reply)
+        body["usage"] = _usage(reply, prompt)
     return body
 
 
@@ -237,7 +258,9 @@ def _pieces(text: str, size: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
-def stream_events(reply: ChatReply, model: str, include_usage: bool) -> Iterator[dict[str, Any]]:
+def stream_events(
+    reply: ChatReply, model: str, include_usage: bool, prompt: int = 10
+) -> Iterator[dict[str, Any]]:
     created = int(time.time())
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
@@ -274,5 +297,5 @@ def stream_events(reply: ChatReply, model: str, include_usage: bool) -> Iterator
             "created": created,
             "model": model,
             "choices": [],
-            "usage": _usage(reply),
+            "usage": _usage(reply, prompt),
         }

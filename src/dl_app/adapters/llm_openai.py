@@ -10,6 +10,12 @@ the closing ``data: [DONE]``. A stream that just stops is a failed reply
 (``BadResponse``), never a short finished one; the SSE lines are read here,
 not by the SDK, to see that ``[DONE]``.
 
+Streams ask for the service's token count (``stream_options: {"include_usage":
+true}``; ``ChatResult.usage``). Until a request with the option has succeeded,
+a 400 is tried once more without it, and if that works the option is never sent
+again. A 400 saying the request is over the model's context is a
+``ContextOverflow`` (with the numbers it names), never retried.
+
 Reasoning is separated from the reply whether the server sends it in a
 ``reasoning_content`` / ``reasoning`` field or inline as ``<think>...</think>``.
 Retries (429, 5xx, connection failures; not timeouts) happen here, before the
@@ -20,25 +26,24 @@ to do. The API key never appears in messages or logs.
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import re
 import time
-import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx2
 import openai
 
-from dl_app.core.errors import BadResponse, ServiceError, ServiceUnreachable
-from dl_app.core.models import ToolCall
+from dl_app.core.errors import BadResponse, ContextOverflow, ServiceError, ServiceUnreachable
 from dl_app.core.ports import ChatDelta, ChatRequest, ChatResult
 
+from .llm_reply import Reply, ThinkSplitter, sse_events
 from .service_errors import (
     MAX_BACKOFF,
     MAX_RETRY_AFTER,
+    context_overflow,
     retry_after,
     retryable,
     scrub,
@@ -51,7 +56,6 @@ __all__ = ["OpenAIChatModel", "ThinkSplitter"]
 
 log = logging.getLogger(__name__)
 
-_REASONING_FIELDS = ("reasoning_content", "reasoning")
 _USE_COMPLETION_TOKENS = re.compile(r"use '?max_completion_tokens'? instead", re.IGNORECASE)
 
 
@@ -86,6 +90,8 @@ class OpenAIChatModel:
         self._backoff = backoff
         self._extra_body = dict(extra_body or {})
         self._completion_tokens_param = False  # learned: send max_completion_tokens
+        self._usage_option = True  # False: learned that the service refuses stream_options
+        self._usage_accepted = False  # a request with stream_options has succeeded
         self._client = openai.OpenAI(
             base_url=self._base_url,
             api_key=api_key or "not-needed",  # keyless local servers (ollama) ignore it
@@ -114,9 +120,10 @@ class OpenAIChatModel:
 
     def stream(self, request: ChatRequest) -> Iterator[ChatDelta | ChatResult]:
         response = self._open(request)
-        reply = _Reply()
+        reply = Reply()
         try:
             for event in self._events(response, reply):
+                reply.note_usage(event)
                 choices = event.get("choices")
                 if not isinstance(choices, list) or not choices:
                     continue  # e.g. the usage chunk
@@ -174,6 +181,8 @@ class OpenAIChatModel:
             "messages": request.messages,
             "stream": True,
         }
+        if self._usage_option:  # the token count at the stream's end (for calibration)
+            params["stream_options"] = {"include_usage": True}
         tokens = "max_completion_tokens" if self._completion_tokens_param else "max_tokens"
         params[tokens] = request.max_tokens
         if request.temperature is not None:
@@ -187,21 +196,35 @@ class OpenAIChatModel:
     def _open(self, request: ChatRequest) -> openai.Stream[Any]:
         """Start the request, retrying transient failures."""
         attempt = 0
+        without_usage = False  # this attempt is the one retry without stream_options
         while True:
             try:
                 stream: openai.Stream[Any] = self._client.chat.completions.create(
                     **self._params(request)
                 )
+                if without_usage:
+                    log.info("Model service %s refuses stream_options; not sent again",
+                             self._base_url)
+                self._usage_accepted = self._usage_accepted or self._usage_option
                 return stream
             except openai.BadRequestError as err:
                 # OpenAI's reasoning models refuse max_tokens; switch once and remember.
                 if not self._completion_tokens_param and _USE_COMPLETION_TOKENS.search(str(err)):
                     self._completion_tokens_param = True
                     continue
-                raise self._translate(err) from err
+                translated = self._translate(err)
+                unproven = self._usage_option and not self._usage_accepted
+                if unproven and not isinstance(translated, ContextOverflow):
+                    # Perhaps the option is unknown there: once without it, kept if that works.
+                    self._usage_option, without_usage = False, True
+                    continue
+                if without_usage:
+                    self._usage_option = True  # the option was not what it refused
+                raise translated from err
             except openai.OpenAIError as err:
                 delay = self._retry_delay(err, attempt)
                 if delay is None:
+                    self._usage_option = self._usage_option or without_usage
                     raise self._translate(err) from err
                 attempt += 1
                 log.warning(
@@ -229,7 +252,7 @@ class OpenAIChatModel:
     def _backoff_delay(self, attempt: int) -> float:
         return float(min(self._backoff * 2**attempt, MAX_BACKOFF))
 
-    def _events(self, response: openai.Stream[Any], reply: _Reply) -> Iterator[dict[str, Any]]:
+    def _events(self, response: openai.Stream[Any], reply: Reply) -> Iterator[dict[str, Any]]:
         """Stream events as dicts; a plain JSON answer becomes one event (and is
         whole). Sets ``reply.done`` when the answer is known to be complete."""
         http = response.response
@@ -241,7 +264,7 @@ class OpenAIChatModel:
             )
         try:
             if not content_type.startswith("application/json"):
-                yield from _sse_events(http, reply)
+                yield from sse_events(http, reply)
                 return
             raw = http.read()
         except httpx2.TimeoutException as err:  # as the SDK's own stream reports them
@@ -269,6 +292,11 @@ class OpenAIChatModel:
         if isinstance(err, openai.APIConnectionError):
             return unreachable(self._base_url, err.__cause__, "model service")
         if isinstance(err, openai.APIStatusError):
+            overflow = context_overflow(
+                err.status_code, err.body, self._api_key, base_url=self._base_url, model=model
+            )
+            if overflow is not None:
+                return overflow
             return status_error(
                 err.status_code,
                 server_detail(err.body, self._api_key),
@@ -280,203 +308,3 @@ class OpenAIChatModel:
             f"The model service at {self._base_url} sent an unusable answer: "
             f"{scrub(str(err), self._api_key)}"
         )
-
-
-# ---------------------------------------------------------------- reply assembly
-
-
-def _sse_events(http: httpx2.Response, reply: _Reply) -> Iterator[dict[str, Any]]:
-    """The JSON events of a server-sent-event stream, up to ``data: [DONE]``
-    (then ``reply.done``). An event holding ``error`` raises ``APIError``, as
-    in the SDK."""
-    data: list[str] = []
-    for line in itertools.chain(http.iter_lines(), [""]):  # "": ends an unterminated last event
-        if line.startswith("data:"):
-            data.append(line[5:].removeprefix(" "))
-        if line or not data:
-            continue  # other fields (event:, id:) and comments (:) are not used
-        text, data = "\n".join(data), []
-        if text.startswith("[DONE]"):
-            reply.done = True
-            return
-        event = json.loads(text)
-        if isinstance(event, dict) and event.get("error"):
-            error = event["error"]
-            message = error.get("message") if isinstance(error, dict) else None
-            raise openai.APIError(
-                message if isinstance(message, str) and message else "An error in the stream",
-                request=http.request,
-                body=error,
-            )
-        if isinstance(event, dict):
-            yield event
-
-
-class ThinkSplitter:
-    """Splits streamed text into content and inline ``<think>...</think>`` reasoning.
-
-    Tags may arrive split across chunks: a possible tag start is held back until
-    the next chunk settles it. An unclosed ``<think>`` at the end is reasoning.
-    """
-
-    OPEN = "<think>"
-    CLOSE = "</think>"
-
-    def __init__(self) -> None:
-        self._pending = ""
-        self._thinking = False
-
-    def feed(self, text: str) -> list[ChatDelta]:
-        out: list[ChatDelta] = []
-        self._pending += text
-        while True:
-            tag = self.CLOSE if self._thinking else self.OPEN
-            at = self._pending.find(tag)
-            if at < 0:
-                break
-            self._emit(out, self._pending[:at])
-            self._pending = self._pending[at + len(tag) :]
-            self._thinking = not self._thinking
-        keep = _partial_tag(self._pending, tag)
-        self._emit(out, self._pending[: len(self._pending) - keep])
-        self._pending = self._pending[len(self._pending) - keep :]
-        return out
-
-    def flush(self) -> list[ChatDelta]:
-        out: list[ChatDelta] = []
-        self._emit(out, self._pending)
-        self._pending = ""
-        return out
-
-    def _emit(self, out: list[ChatDelta], text: str) -> None:
-        if text:
-            out.append(ChatDelta("reasoning" if self._thinking else "content", text))
-
-
-def _partial_tag(text: str, tag: str) -> int:
-    """Length of the longest end of ``text`` that could begin ``tag``."""
-    for size in range(min(len(tag) - 1, len(text)), 0, -1):
-        if text.endswith(tag[:size]):
-            return size
-    return 0
-
-
-class _ToolCalls:
-    """Assembles streamed tool-call fragments by index (or id, when no index)."""
-
-    def __init__(self) -> None:
-        self._calls: list[dict[str, str]] = []
-        self._by_index: dict[int, int] = {}
-
-    def add(self, part: Mapping[str, Any]) -> None:
-        function = part.get("function") or {}
-        call_id = str(part.get("id") or "")
-        name = str(function.get("name") or "")
-        slot = self._slot(part.get("index"), call_id, name)
-        call = self._calls[slot]
-        if call_id and not call["id"]:
-            call["id"] = call_id
-        if name and not call["name"]:
-            call["name"] = name
-        arguments = function.get("arguments")
-        if isinstance(arguments, str):
-            call["arguments"] += arguments
-        elif arguments is not None:  # some servers send an object
-            call["arguments"] += json.dumps(arguments, ensure_ascii=False)
-
-    def _slot(self, index: object, call_id: str, name: str) -> int:
-        if isinstance(index, int) and index in self._by_index:
-            slot = self._by_index[index]
-            known = self._calls[slot]["id"]
-            if not (call_id and known and call_id != known):
-                return slot
-        elif not isinstance(index, int):
-            for slot, call in enumerate(self._calls):
-                if call_id and call["id"] == call_id:
-                    return slot
-            if not call_id and not name and self._calls:
-                return len(self._calls) - 1
-        self._calls.append({"id": "", "name": "", "arguments": ""})
-        if isinstance(index, int):
-            self._by_index[index] = len(self._calls) - 1
-        return len(self._calls) - 1
-
-    def result(self) -> list[ToolCall]:
-        return [
-            ToolCall(
-                id=call["id"] or f"call_{uuid.uuid4().hex[:24]}",
-                name=call["name"],
-                arguments=call["arguments"],
-            )
-            for call in self._calls
-        ]
-
-
-class _Reply:
-    """Accumulates one reply from stream deltas (or a whole JSON message)."""
-
-    def __init__(self) -> None:
-        self.content: list[str] = []
-        self.reasoning: list[str] = []
-        self.finish_reason: str | None = None
-        self.done = False  # the stream ended with [DONE] (or was one JSON body)
-        self._tools = _ToolCalls()
-        self._think = ThinkSplitter()
-        self._started = False  # has non-blank content been emitted
-
-    def feed(self, delta: Mapping[str, Any]) -> list[ChatDelta]:
-        found: list[ChatDelta] = []
-        for name in _REASONING_FIELDS:  # first one only: some servers send both
-            text = delta.get(name)
-            if isinstance(text, str) and text:
-                found.append(ChatDelta("reasoning", text))
-                break
-        for name in ("content", "refusal"):
-            text = delta.get(name)
-            if isinstance(text, str) and text:
-                found.extend(self._think.feed(text))
-        calls = delta.get("tool_calls")
-        if isinstance(calls, list):
-            for part in calls:
-                if isinstance(part, Mapping):
-                    self._tools.add(part)
-        return self._accept(found)
-
-    def flush(self) -> list[ChatDelta]:
-        return self._accept(self._think.flush())
-
-    def _accept(self, deltas: list[ChatDelta]) -> list[ChatDelta]:
-        kept: list[ChatDelta] = []
-        for delta in deltas:
-            text = delta.text
-            if delta.kind == "content":
-                if not self._started:  # drop blank lines left after </think>
-                    text = text.lstrip()
-                    if not text:
-                        continue
-                    self._started = True
-                self.content.append(text)
-            else:
-                self.reasoning.append(text)
-            kept.append(ChatDelta(delta.kind, text))
-        return kept
-
-    def result(self, base_url: str) -> ChatResult:
-        if self.finish_reason is None and not self.done:
-            raise BadResponse(
-                f"The reply from {base_url} broke off mid-way (the stream ended without "
-                "saying it was finished). Try again."
-            )
-        content = "".join(self.content).strip()
-        reasoning = "".join(self.reasoning).strip()
-        calls = self._tools.result()
-        if not content and not calls:
-            if self.finish_reason == "length":
-                spent = " on reasoning" if reasoning else ""
-                raise BadResponse(
-                    f"The model used its whole answer budget{spent} without replying "
-                    "(finish_reason: length). Raise the answer token budget."
-                )
-            why = f" (finish_reason: {self.finish_reason})" if self.finish_reason else ""
-            raise BadResponse(f"The model service at {base_url} sent an empty reply{why}.")
-        return ChatResult(content, reasoning, calls, self.finish_reason)

@@ -8,6 +8,7 @@ anything a service echoes back.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from urllib.parse import urlparse
 
@@ -16,6 +17,7 @@ import httpx2
 
 from dl_app.core.errors import (
     AuthFailed,
+    ContextOverflow,
     ModelNotFound,
     RateLimited,
     ServerFailed,
@@ -23,7 +25,15 @@ from dl_app.core.errors import (
     ServiceUnreachable,
 )
 
-__all__ = ["retry_after", "retryable", "scrub", "server_detail", "status_error", "unreachable"]
+__all__ = [
+    "context_overflow",
+    "retry_after",
+    "retryable",
+    "scrub",
+    "server_detail",
+    "status_error",
+    "unreachable",
+]
 
 MAX_BACKOFF = 8.0  # seconds: the longest wait between retries
 MAX_RETRY_AFTER = 20.0  # seconds; a longer Retry-After is reported instead of waited
@@ -140,3 +150,72 @@ def status_error(
             f"Try again later.{said}"
         )
     return ServiceError(f"The {what} at {base_url} rejected the request ({status}).{said}")
+
+
+# How services say a request is longer than the model's context: OpenAI and vLLM
+# ("maximum context length", context_length_exceeded), llama.cpp
+# (exceed_context_size_error), LM Studio ("context length of only"), ollama
+# ("exceeds the context length"), Anthropic-style ("prompt is too long").
+_OVERFLOW = re.compile(
+    r"context[ _-]?(?:length|size|window)|prompt is too long|input (?:is )?too long"
+    r"|too many (?:input )?tokens|exceed_context",
+    re.IGNORECASE,
+)
+_N = r"(\d[\d,]*)"
+_LIMIT = [
+    rf"maximum context length is {_N}",
+    rf"context (?:length|size|window) (?:is |of )?(?:only )?{_N}",
+    rf"{_N} (?:tokens )?(?:maximum context|context length)",
+    rf"tokens? > {_N}",
+]
+_PROMPT = [
+    rf"resulted in {_N} tokens",
+    rf"{_N} in the messages",
+    rf"request has {_N} input tokens",
+    rf"prompt (?:contains|is too long:) {_N}",
+    rf"input length \(?{_N}",
+    rf"keep the first {_N} tokens",
+]
+_REQUESTED = [rf"you requested {_N} tokens"]
+
+
+def _number(text: str, patterns: list[str]) -> int | None:
+    for pattern in patterns:
+        found = re.search(pattern, text, re.IGNORECASE)
+        if found:
+            return int(found.group(1).replace(",", ""))
+    return None
+
+
+def _field(error: Mapping[str, object], *names: str) -> int | None:
+    for name in names:
+        value = error.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
+
+
+def context_overflow(
+    status: int, body: object, secret: str, *, base_url: str, model: str | None
+) -> ContextOverflow | None:
+    """A ``ContextOverflow`` when an error status says the request was longer
+    than the model's context (with the numbers it names), else None."""
+    if status not in (400, 413, 422):
+        return None
+    error = body.get("error", body) if isinstance(body, Mapping) else {}
+    error = error if isinstance(error, Mapping) else {}
+    detail = server_detail(body, secret)
+    said = " ".join([detail, str(error.get("code") or ""), str(error.get("type") or "")])
+    if not _OVERFLOW.search(said):
+        return None
+    limit = _field(error, "n_ctx") or _number(detail, _LIMIT)
+    prompt = _field(error, "n_prompt_tokens") or _number(detail, _PROMPT)
+    room = f" (its context: {limit} tokens)" if limit else ""
+    return ContextOverflow(
+        f"The request was longer than model '{model}' at {base_url} can take{room}. "
+        "The next requests will be shorter; send the message again. If this repeats, "
+        f"lower the token budget in Settings. The service said: {detail}",
+        limit=limit,
+        prompt=prompt,
+        requested=_number(detail, _REQUESTED),
+    )

@@ -1,10 +1,12 @@
 """The state store in SQLite (stdlib): names, self-concept, profile and their
-history, the current conversation, recalled entries, the archive, and the
-pending-consolidation record.
+history, the current conversation, recalled entries, the archive, the
+pending-consolidation record, and each model's token-count calibration.
 
 Every public method is one transaction (WAL journal, ``synchronous=FULL``), so
 a process killed at any instant leaves the state before or after the call.
 Schema changes are an ordered list of migrations recorded in the database.
+The calibration table is not one: it is created if missing, so an older app
+still opens the database (it ignores the table).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ..core.models import (
     PendingConsolidation,
     Profile,
 )
+from ..core.ports import CalibrationRecord
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,10 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("m001_initial", _m001_initial),
 ]
 
+_CALIBRATION = """CREATE TABLE IF NOT EXISTS calibration (
+    address TEXT NOT NULL, model TEXT NOT NULL, ratios TEXT NOT NULL, floor REAL NOT NULL,
+    updated INTEGER NOT NULL, PRIMARY KEY (address, model))"""
+
 _PROFILE_KEYS = ("self_name", "user_name", "memory_about_self", "memory_about_user")
 
 
@@ -80,6 +87,7 @@ class SqliteStateStore:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA secure_delete=ON")  # deleted text is overwritten
             self._migrate()
+            self._db.execute(_CALIBRATION)
         except sqlite3.DatabaseError as e:
             raise StoreError(f"Cannot open the memory database {self.path}: {e}") from e
 
@@ -325,4 +333,30 @@ class SqliteStateStore:
             folded = len(snapshot.conversation) if snapshot.current_summary.strip() else 0
             self._set(
                 db, summary=snapshot.current_summary, folded_count=str(folded), pending=""
+            )
+
+    # -- token-count calibration (core/calibration.py) ------------------------
+
+    def load_calibration(self, address: str, model: str) -> CalibrationRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT ratios, floor FROM calibration WHERE address = ? AND model = ?",
+                (address, model),
+            ).fetchone()
+        if row is None:
+            return None
+        try:
+            ratios = tuple(float(r) for r in json.loads(row[0]))
+        except (ValueError, TypeError):
+            ratios = ()  # damaged: learned again
+        return CalibrationRecord(ratios, float(row[1]))
+
+    def save_calibration(self, address: str, model: str, record: CalibrationRecord) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO calibration (address, model, ratios, floor, updated) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (address, model) DO UPDATE SET "
+                "ratios = excluded.ratios, floor = excluded.floor, updated = excluded.updated",
+                (address, model, json.dumps(list(record.ratios)), record.floor,
+                 int(time.time() * 1000)),
             )

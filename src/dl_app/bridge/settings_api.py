@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from .. import __version__, settings_io
 from ..adapters.secrets import SECRET_NAMES
 from ..connection import check_embed, check_llm
+from ..wiring import resolve_lang
 from .context import Context
 from .fields import describe_settings, env_overrides
 from .params import (
@@ -111,6 +112,7 @@ def test_connection(ctx: Context, p: ConnectionParams) -> dict[str, Any]:
         check = check_llm(
             p.base_url or s.llm.base_url, ctx.secrets.get("llm_api_key"),
             p.model or s.llm.model, min(s.llm.timeout_s, TEST_TIMEOUT),
+            budget=s.memory.token_budget, lang=resolve_lang(s.language, ctx.env),
         )
     else:
         base = s.embed.base_url if p.base_url is None else p.base_url

@@ -62,6 +62,14 @@ def cmd_chat(_args: argparse.Namespace) -> int:
         return EXIT_ERROR
     mem = _open(env)
     try:
+        if not mem.model().demo:  # ollama cuts what is over its context, silently
+            from ..connection import budget_warning
+
+            s = mem.settings
+            warning = budget_warning(s.llm.base_url, s.llm.model, s.memory.token_budget,
+                                     mem.lang)
+            if warning:
+                _err(warning)
         if mem.is_idle():
             try:
                 mem.consolidate(Progress("Writing the diary"))

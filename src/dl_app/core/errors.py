@@ -7,7 +7,8 @@
     │   ├── ModelNotFound      404: unknown model or wrong endpoint path
     │   ├── RateLimited        429 after retries
     │   ├── ServerFailed       5xx after retries
-    │   └── BadResponse        malformed, empty or broken (stream cut) reply
+    │   ├── BadResponse        malformed, empty or broken (stream cut) reply
+    │   └── ContextOverflow    400: the request is longer than the model's context
     ├── ImportFailed           an import file is not valid memory; says why
     │   └── PassphraseRequired the file is encrypted and no passphrase was given
     ├── NotFound               a diary entry, backup, bucket or object does not exist
@@ -52,6 +53,27 @@ class ServerFailed(ServiceError):
 
 class BadResponse(ServiceError):
     """The service answered something unusable."""
+
+
+class ContextOverflow(ServiceError):
+    """The service refused a request as longer than the model's context.
+
+    ``limit``: the context length it named; ``prompt``: its count of the
+    request's prompt; ``requested``: prompt + answer tokens, as far as it said.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: int | None = None,
+        prompt: int | None = None,
+        requested: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.prompt = prompt
+        self.requested = requested
 
 
 class ImportFailed(DLError):

@@ -34,14 +34,24 @@ class ChatRequest:
     purpose: str = "chat"  # chat, summary, diary, title, self, profile: for logs and tests
 
 
+@dataclass(frozen=True)
+class Usage:
+    """The service's own token count of one request (its ``usage``)."""
+
+    prompt_tokens: int
+    completion_tokens: int = 0
+
+
 @dataclass
 class ChatResult:
-    """A finished reply: text, separated reasoning, tool calls."""
+    """A finished reply: text, separated reasoning, tool calls, and the
+    service's token count when it reported one."""
 
     content: str = ""
     reasoning: str = ""
     tool_calls: list[ToolCall] = field(default_factory=list)
     finish_reason: str | None = None
+    usage: Usage | None = None
 
 
 @dataclass(frozen=True)
@@ -202,6 +212,24 @@ class TokenCounter(Protocol):
     """Counts tokens of text the way the model's tokenizer does."""
 
     def count(self, text: str) -> int: ...
+
+
+@dataclass(frozen=True)
+class CalibrationRecord:
+    """What was learned about one model's token count (``core/calibration.py``):
+    recent ratios of the service's count to the local estimate, and a floor
+    set when the service refused a request as too long."""
+
+    ratios: tuple[float, ...] = ()
+    floor: float = 0.0
+
+
+class CalibrationStore(Protocol):
+    """Per (service address, model) token-count calibration, kept across restarts."""
+
+    def load_calibration(self, address: str, model: str) -> CalibrationRecord | None: ...
+
+    def save_calibration(self, address: str, model: str, record: CalibrationRecord) -> None: ...
 
 
 class Clock(Protocol):
