@@ -164,7 +164,9 @@ class Recaller:
         # An entry recalled before comes back only with messages not quoted yet.
         found = [h for h in found if h.evidence or h.entry.uuid not in exclude]
         if found:
-            lines = self._lines(found, max(24, heads // len(found)))
+            # Oldest first, each line dated: a fact that changed reads newest-last.
+            ordered = sorted(found, key=lambda h: (h.entry.start_time, h.entry.uuid))
+            lines = self._lines(ordered, max(24, heads // len(found)))
             body = p.render("tool_result", desc=desc, memories="\n".join(lines))
         else:
             body = p.render("tool_result_empty", desc=desc)
