@@ -199,3 +199,18 @@ def test_a_finished_conversation_is_quoted_by_the_memory_tool(
     sent = openai_server.chat_requests[-1].body["messages"]
     tools = [m for m in sent if m["role"] == "tool"]
     assert PLATE not in tools[-1]["content"]
+
+
+def test_a_dead_embedding_service_leaves_showing_and_searching_working(
+    imported: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Port 9 (discard) refuses connections: the service asked for its dimensions is down.
+    monkeypatch.setenv("DL_EMBED_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("DL_EMBED_MODEL", "remote-embed")
+    with Memory.open(imported) as mem:
+        shown = mem.show()
+        assert shown["diaryCount"] == 2 and shown["indexedCount"] == 0
+        assert mem.index_status().indexed == 0
+        assert len(mem.diary_page().unindexed) == 2
+        hits = mem.search_evidence("车牌号", k=5, budget=500)  # full text still answers
+        assert PLATE in " ".join(ev.turn.text for h in hits for ev in h.evidence)

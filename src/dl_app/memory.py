@@ -406,10 +406,10 @@ class Memory:
         return self._engine.diary.get(uuid)
 
     def diary_page(self, offset: int = 0, limit: int = 50) -> DiaryPage:
-        diary, emb = self._engine.diary, self._engine.embedder
+        diary, space = self._engine.diary, self._engine.indexer.space()
         entries = diary.list(offset, limit)
-        missing = ({e.uuid for e in diary.unindexed(emb.name, emb.dimensions)}
-                   if emb is not None else {e.uuid for e in entries})
+        missing = ({e.uuid for e in diary.unindexed(*space)}
+                   if space is not None else {e.uuid for e in entries})
         return DiaryPage(entries, missing, diary.count())
 
     def timeline(self) -> list[tuple[DiaryEntry, int]]:

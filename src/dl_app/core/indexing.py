@@ -106,22 +106,32 @@ class Indexer:
             step(min(i + batch, len(records)), len(records))
         return len(records)
 
-    def status(self) -> tuple[int, int]:
-        """(entries with a vector from the current embedder, all entries)."""
-        total = self.diary.count()
+    def space(self) -> tuple[str, int] | None:
+        """The current embedder's space (name, dimensions); None without one, or
+        when a service that must be asked for its dimensions does not answer."""
         if self.embedder is None:
+            return None
+        try:
+            return self.embedder.name, self.embedder.dimensions
+        except DLError:
+            return None
+
+    def status(self) -> tuple[int, int]:
+        """(entries with a vector from the current embedder, all entries); none
+        count as indexed while the embedding service cannot be reached."""
+        total = self.diary.count()
+        if (space := self.space()) is None:
             return 0, total
-        missing = len(self.diary.unindexed(self.embedder.name, self.embedder.dimensions))
-        return total - missing, total
+        return total - len(self.diary.unindexed(*space)), total
 
     def turn_status(self) -> tuple[int, int]:
         """(turns with a vector from the current embedder, turns indexed)."""
         if self.turns is None:
             return 0, 0
         total = self.turns.count()
-        if self.embedder is None:
+        if (space := self.space()) is None:
             return 0, total
-        return self.turns.embedded_count(self.embedder.name, self.embedder.dimensions), total
+        return self.turns.embedded_count(*space), total
 
     def reindex(
         self, progress: ProgressFn | None = None, everything: bool = False, batch: int = 32

@@ -112,7 +112,7 @@ class Recaller:
         with its archived messages that match (and their neighbours), packed
         best-first so their tokens total at most ``budget``. Messages whose ids
         are in ``exclude`` are never returned. ``embed``: also search by vector."""
-        if k <= 0:
+        if k <= 0 or self.diary.count() == 0:
             return []
         depth = max(10 * k, 50)
         text_hits = self.turns.search_text(query, depth, exclude) if self.turns else []
