@@ -295,3 +295,15 @@ def test_import_export_keeps_ids_and_search_finds_them(mem: Memory, tmp_path: Pa
     first = original["longTermMemory"][0]
     hits = mem.search(first["title"], k=3)
     assert hits and hits[0].entry.uuid == first["uuid"]
+
+
+def test_a_call_to_an_unknown_tool_is_answered_not_raised(
+    mem: Memory, openai_server: OpenAICompatServer
+) -> None:
+    call = ToolCallReply("make_coffee", {"size": "large"})
+    openai_server.enqueue(ChatReply(tool_calls=[call]), ChatReply(content="好的"))
+    result = mem.send("帮我做杯咖啡")
+    assert result.reply == "好的"
+    sent = openai_server.chat_requests[-1].body["messages"]
+    tool = next(m for m in sent if m["role"] == "tool")
+    assert "make_coffee" in tool["content"]

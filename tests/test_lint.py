@@ -16,3 +16,14 @@ def test_ruff_is_clean() -> None:
         [ruff, "check", "src", "tests", "bench"], cwd=ROOT, capture_output=True, text=True
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_the_domain_passes_mypy_strict() -> None:
+    """The pure core is fully typed (mypy found a live bug there once: a keyword
+    clash in ``PromptSet.label`` for unknown tool names)."""
+    mypy = shutil.which("mypy") or str(Path(sys.executable).with_name("mypy"))
+    out = subprocess.run(
+        [mypy, "--strict", "--no-incremental", "src/dl_app/core"],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr

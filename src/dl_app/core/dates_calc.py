@@ -149,11 +149,12 @@ def _nearest(today: date, candidates: list[date], direction: int) -> Period | No
     NEUTRAL: the nearer of the two (the past one on a tie)."""
     past = max((c for c in candidates if c <= today), default=None)
     ahead = min((c for c in candidates if c >= today), default=None)
+    pick: date | None
     if direction == NEUTRAL and past and ahead:
         pick = past if today - past <= ahead - today else ahead
     else:
         pick = ahead if direction == FUTURE or past is None else past
-    return days(pick) if pick else None
+    return days(pick) if pick is not None else None
 
 
 def date_toward(today: date, m: int, d: int, direction: int) -> Period | None:

@@ -117,8 +117,9 @@ class MemoryEngine:
             embedder=embedder, diary=diary, prompts=prompts, counter=counter, clock=clock,
             budget=self.config.budget, k=self.config.recall_k, turns=turns, names=self._names,
         )
-        can_draw = images is not None and save_attachment is not None
-        self.pictures = Pictures(images, save_attachment, prompts, clock) if can_draw else None
+        self.pictures = None
+        if images is not None and save_attachment is not None:
+            self.pictures = Pictures(images, save_attachment, prompts, clock)
         self.lock = threading.RLock()
         self.last_plan: ContextPlan | None = None
         self.last_recall: list[SearchHit] = []

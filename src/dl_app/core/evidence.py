@@ -76,8 +76,8 @@ def turn_scores(m: Matches) -> dict[str, float]:
             scaled = (sim - lo) / span if span > 1e-9 else 1.0
             scores[tid] = scores.get(tid, 0.0) + VECTOR_WEIGHT * scaled
     for tid in scores:
-        rec = m.turns.get(tid)
-        if rec is not None and any(a <= rec.ts < b for a, b in m.periods):
+        turn = m.turns.get(tid)
+        if turn is not None and any(a <= turn.ts < b for a, b in m.periods):
             scores[tid] += TIME_BOOST
     return {t: s for t, s in scores.items() if t in m.turns}
 

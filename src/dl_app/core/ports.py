@@ -6,6 +6,7 @@ an adapter can pass them straight to any OpenAI-compatible service.
 
 from __future__ import annotations
 
+import builtins  # DiaryStore.list hides list in its class body
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -126,7 +127,7 @@ class DiaryStore(Protocol):
         """The earliest ``start_time`` in the diary (when they first met)."""
         ...
 
-    def unindexed(self, embed_model: str, dimensions: int) -> list[DiaryEntry]:
+    def unindexed(self, embed_model: str, dimensions: int) -> builtins.list[DiaryEntry]:
         """Entries with no vector from this model and dimension."""
         ...
 
@@ -137,7 +138,7 @@ class DiaryStore(Protocol):
         embed_model: str,
         k: int = 5,
         exclude: Sequence[str] = (),
-    ) -> list[SearchHit]:
+    ) -> builtins.list[SearchHit]:
         """Hybrid search: full-text on title+summary fused with vector search
         in ``embed_model``'s space (vector part skipped when ``vector`` is None).
         Best first; uuids in ``exclude`` never returned."""

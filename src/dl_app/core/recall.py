@@ -221,7 +221,7 @@ class Recaller:
         p = self.prompts
         for call in calls:
             error = None
-            desc = ""
+            desc: object = ""
             if call.name != TOOL_NAME:
                 error = p.label("unknown_tool", name=call.name)
             else:
@@ -232,8 +232,8 @@ class Recaller:
                         error = p.label("bad_tool_args", error="memoryDescription missing")
                 except ValueError as e:
                     error = p.label("bad_tool_args", error=str(e))
-            if error is not None:
-                out.append(Message(role="tool", content=error, timestamp=self.clock.now_ms(),
+            if error is not None or not isinstance(desc, str):
+                out.append(Message(role="tool", content=error or "", timestamp=self.clock.now_ms(),
                                    turn_id=turn_id, tool_call_id=call.id))
                 continue
             msg, hits = self.recall(desc, exclude, call.id, turn_id)

@@ -36,10 +36,10 @@ class PromptSet:
     def label_names(self) -> list[str]:
         return sorted(self._labels)
 
-    def render(self, name: str, **values: object) -> str:
+    def render(self, name: str, /, **values: object) -> str:
         return _render(self._templates[name], f"{self.lang}/{name}.md", values)
 
-    def label(self, name: str, **values: object) -> str:
+    def label(self, name: str, /, **values: object) -> str:
         return _render(self._labels[name], f"{self.lang}/labels.json:{name}", values)
 
     def variables(self, name: str) -> set[str]:
