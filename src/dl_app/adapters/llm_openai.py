@@ -15,7 +15,9 @@ Reasoning is separated from the reply whether the server sends it in a
 Retries (429, 5xx, connection failures; not timeouts) happen here, before the
 stream starts, with exponential backoff; the SDK's own retries are off.
 SDK errors become ``dl_app.core.errors`` errors whose text tells the user what
-to do. The API key never appears in messages or logs.
+to do. The API key never appears in messages or logs. The SDK is imported when the
+first request is made, not when the model is built (``dl-app memory`` commands
+build one and never call it).
 """
 
 from __future__ import annotations
@@ -27,10 +29,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from typing import Any
-
-import httpx2
-import openai
+from typing import TYPE_CHECKING, Any
 
 from dl_app.core.errors import BadResponse, ServiceError, ServiceUnreachable
 from dl_app.core.models import ToolCall
@@ -46,6 +45,10 @@ from .service_errors import (
     status_error,
     unreachable,
 )
+
+if TYPE_CHECKING:
+    import httpx2
+    import openai
 
 __all__ = ["OpenAIChatModel", "ThinkSplitter"]
 
@@ -86,17 +89,30 @@ class OpenAIChatModel:
         self._backoff = backoff
         self._extra_body = dict(extra_body or {})
         self._completion_tokens_param = False  # learned: send max_completion_tokens
-        self._client = openai.OpenAI(
-            base_url=self._base_url,
-            api_key=api_key or "not-needed",  # keyless local servers (ollama) ignore it
-            timeout=httpx2.Timeout(timeout, connect=min(connect_timeout, timeout)),
-            max_retries=0,
-            http_client=http_client,
-        )
-        # The SDK reads OPENAI_ORG_ID / OPENAI_PROJECT_ID from the environment and
-        # would send them to whatever service this is; they are OpenAI-only.
-        self._client.organization = None
-        self._client.project = None
+        self._connect_timeout = min(connect_timeout, timeout)
+        self._http_client = http_client
+        self._sdk_client: openai.OpenAI | None = None
+
+    @property
+    def _client(self) -> openai.OpenAI:
+        """The SDK client, made on first use."""
+        if self._sdk_client is None:
+            import httpx2
+            import openai
+
+            client = openai.OpenAI(
+                base_url=self._base_url,
+                api_key=self._api_key or "not-needed",  # keyless servers (ollama) ignore it
+                timeout=httpx2.Timeout(self._timeout, connect=self._connect_timeout),
+                max_retries=0,
+                http_client=self._http_client,
+            )
+            # The SDK reads OPENAI_ORG_ID / OPENAI_PROJECT_ID from the environment and
+            # would send them to whatever service this is; they are OpenAI-only.
+            client.organization = None
+            client.project = None
+            self._sdk_client = client
+        return self._sdk_client
 
     @property
     def model_name(self) -> str:
@@ -108,11 +124,16 @@ class OpenAIChatModel:
 
     def close(self) -> None:
         """Close the HTTP connections (including a passed-in ``http_client``)."""
-        self._client.close()
+        if self._sdk_client is not None:
+            self._sdk_client.close()
+        elif self._http_client is not None:
+            self._http_client.close()
 
     # -- ChatModel
 
     def stream(self, request: ChatRequest) -> Iterator[ChatDelta | ChatResult]:
+        import openai
+
         response = self._open(request)
         reply = _Reply()
         try:
@@ -157,6 +178,8 @@ class OpenAIChatModel:
 
     def list_models(self) -> list[str]:
         """Model ids the service offers (``GET /models``); a quick connection test."""
+        import openai
+
         try:
             page = self._client.models.list()
         except openai.OpenAIError as err:
@@ -186,6 +209,8 @@ class OpenAIChatModel:
 
     def _open(self, request: ChatRequest) -> openai.Stream[Any]:
         """Start the request, retrying transient failures."""
+        import openai
+
         attempt = 0
         while True:
             try:
@@ -215,6 +240,8 @@ class OpenAIChatModel:
                 time.sleep(delay)
 
     def _retry_delay(self, err: openai.OpenAIError, attempt: int) -> float | None:
+        import openai
+
         if attempt >= self._max_retries or isinstance(err, openai.APITimeoutError):
             return None  # a slow server gets slower when asked twice
         if isinstance(err, openai.APIConnectionError):
@@ -232,6 +259,9 @@ class OpenAIChatModel:
     def _events(self, response: openai.Stream[Any], reply: _Reply) -> Iterator[dict[str, Any]]:
         """Stream events as dicts; a plain JSON answer becomes one event (and is
         whole). Sets ``reply.done`` when the answer is known to be complete."""
+        import httpx2
+        import openai
+
         http = response.response
         content_type = http.headers.get("content-type", "").lower()
         if content_type.startswith("text/html"):
@@ -259,6 +289,8 @@ class OpenAIChatModel:
         yield body
 
     def _translate(self, err: openai.OpenAIError, *, model: str | None = "") -> ServiceError:
+        import openai
+
         model = self._model if model == "" else model
         if isinstance(err, openai.APITimeoutError):
             return ServiceUnreachable(
@@ -289,6 +321,8 @@ def _sse_events(http: httpx2.Response, reply: _Reply) -> Iterator[dict[str, Any]
     """The JSON events of a server-sent-event stream, up to ``data: [DONE]``
     (then ``reply.done``). An event holding ``error`` raises ``APIError``, as
     in the SDK."""
+    import openai
+
     data: list[str] = []
     for line in itertools.chain(http.iter_lines(), [""]):  # "": ends an unterminated last event
         if line.startswith("data:"):
