@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import signal
 import statistics
@@ -50,10 +49,11 @@ from pathlib import Path
 from dl_app.bridge.api import Api
 from dl_app.desktop import instance
 from dl_app.desktop.shell import app_handlers
+from dl_app.cli.main import main
 root = Path(sys.argv[1])
 api = Api(root)
 api.app_info()  # the window opens the memory while the page loads
-inst = instance.claim(root, lambda _c: None, app_handlers(lambda: api))
+inst = instance.claim(root, lambda _c: None, app_handlers(main, lambda: api))
 print("ready" if inst else "busy", flush=True)
 sys.stdin.read()
 """
@@ -64,7 +64,7 @@ def dl_app(args: list[str]) -> list[str]:
 
 
 def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in MiB (this child only), stdout."""
+    """Wall seconds, peak RSS in MiB (this child's own ``ru_maxrss``), stdout."""
     with tempfile.TemporaryFile() as out:
         t0 = time.perf_counter()
         proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.PIPE)
@@ -164,7 +164,6 @@ def main() -> None:
                 assert json.loads(out), "the search found nothing"
             p90 = statistics.quantiles(walls, n=10)[-1] if len(walls) > 1 else walls[0]
             print(f"{name:<16}{statistics.median(walls):>10.2f}{p90:>8.2f}{max(rss):>13}")
-        print(f"(all children: max RSS {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024} MiB)")
         if args.importtime:
             importtime(env)
     finally:
