@@ -9,13 +9,14 @@ they do not list. Never raises: returns ``Check(ok, message, models, error)``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from .adapters.service_errors import server_detail, status_error, unreachable
 from .core.errors import BadResponse, DLError, ModelNotFound
 from .core.ports import ChatRequest
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["Check", "check_embed", "check_llm"]
 
@@ -61,6 +62,8 @@ def _web_page(base_url: str, what: str) -> BadResponse:
 
 def list_models(base_url: str, api_key: str, timeout: float, what: str) -> list[str] | None:
     """Model ids from ``GET /models``; None when the service has no such route."""
+    import httpx  # when a connection is tested, not when the app starts
+
     url = base_url.rstrip("/") + "/models"
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     limits = httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout))
