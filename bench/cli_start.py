@@ -15,8 +15,9 @@ private cache (``PYTHONPYCACHEPREFIX``), as an installed app has them;
 ``--bytecode env`` keeps this environment's settings (with ``PYTHONDONTWRITEBYTECODE``
 every third-party module is compiled from source on every start). One untimed
 run warms the file cache first. ``--importtime`` prints where a search spends its
-imports (``python -X importtime``). The figures say nothing unless the machine is
-quiet: the load average is printed beside them.
+imports (``python -X importtime``). Wall times say little unless the machine is
+quiet (the load average is printed beside them); the median CPU time (user +
+system) of the process is steadier on a shared machine.
 """
 
 from __future__ import annotations
@@ -63,8 +64,9 @@ def dl_app(args: list[str]) -> list[str]:
     return [sys.executable, "-m", "dl_app", *args]
 
 
-def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in MiB (this child's own ``ru_maxrss``), stdout."""
+def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds (user + system), peak RSS in MiB (this child's own
+    ``ru_maxrss``), stdout."""
     with tempfile.TemporaryFile() as out:
         t0 = time.perf_counter()
         proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.PIPE)
@@ -76,7 +78,7 @@ def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, int, str]:
         text = out.read().decode()
     if proc.returncode != 0:
         raise SystemExit(f"{argv[3:]} failed ({proc.returncode}): {err[-2000:]}")
-    return wall, usage.ru_maxrss // 1024, text
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024, text
 
 
 def fill(data: Path, entries: int, env: dict[str, str]) -> None:
@@ -152,18 +154,20 @@ def main() -> None:
             app = start_app(args.app, data, env)
         print(f"python {sys.version.split()[0]}, bytecode: {args.bytecode}, app: {args.app}, "
               f"load average {os.getloadavg()[0]:.2f}")
-        print(f"{'command':<16}{'median s':>10}{'p90 s':>8}{'max RSS MiB':>13}")
+        print(f"{'command':<16}{'median s':>10}{'p90 s':>8}{'CPU s':>8}{'max RSS MiB':>13}")
         for name, cmd in COMMANDS.items():
             run_once(dl_app(cmd), env)  # warm the file cache (and the bytecode cache)
-            walls, rss = [], []
+            walls, cpus, rss = [], [], []
             for _ in range(args.runs):
-                wall, mib, out = run_once(dl_app(cmd), env)
+                wall, cpu, mib, out = run_once(dl_app(cmd), env)
                 walls.append(wall)
+                cpus.append(cpu)
                 rss.append(mib)
             if name == "memory search":
                 assert json.loads(out), "the search found nothing"
             p90 = statistics.quantiles(walls, n=10)[-1] if len(walls) > 1 else walls[0]
-            print(f"{name:<16}{statistics.median(walls):>10.2f}{p90:>8.2f}{max(rss):>13}")
+            print(f"{name:<16}{statistics.median(walls):>10.2f}{p90:>8.2f}"
+                  f"{statistics.median(cpus):>8.2f}{max(rss):>13}")
         if args.importtime:
             importtime(env)
     finally:

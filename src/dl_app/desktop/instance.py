@@ -102,15 +102,12 @@ class Instance:
                 conn, _ = self._server.accept()
             except OSError:
                 return  # closed
-            # Each connection on its own thread: a slow handler never delays a focus.
-            threading.Thread(target=self._handle_conn, args=(conn,), name="dl-instance-conn",
-                             daemon=True).start()
+            if not self._handle_one(conn):
+                conn.close()
 
-    def _handle_conn(self, conn: socket.socket) -> None:
-        with conn:
-            self._handle_one(conn)
-
-    def _handle_one(self, conn: socket.socket) -> None:
+    def _handle_one(self, conn: socket.socket) -> bool:
+        """Answer one connection; True when a handler's thread took it over (a slow
+        handler never delays a focus)."""
         conn.settimeout(5)
         try:
             line = conn.makefile("rb").readline(MAX_REQUEST)
@@ -118,12 +115,13 @@ class Instance:
             token = str(request.get("token", "")) if isinstance(request, dict) else ""
             command = str(request.get("command", "")) if isinstance(request, dict) else ""
         except (OSError, ValueError):
-            return
+            return False
         authentic = hmac.compare_digest(token, self._token)
         handler = self._handlers.get(command) if authentic else None
         if handler is not None:
-            self._reply(conn, handler, request)
-            return
+            threading.Thread(target=self._reply, args=(conn, handler, request),
+                             name=f"dl-instance-{command}", daemon=True).start()
+            return True
         ok = authentic and command in COMMANDS
         with contextlib.suppress(OSError):
             conn.sendall(json.dumps({"ok": ok}).encode() + b"\n")
@@ -132,15 +130,17 @@ class Instance:
                 self._on_command(command)
             except Exception:
                 log.exception("instance command %s failed", command)
+        return False
 
     def _reply(self, conn: socket.socket, handler: Handler, request: dict[str, Any]) -> None:
-        try:
-            reply = handler(request)
-        except Exception:
-            log.exception("instance request %s failed", request.get("command"))
-            reply = {"ok": False}
-        with contextlib.suppress(OSError):
-            conn.sendall(json.dumps(reply, ensure_ascii=False).encode() + b"\n")
+        with conn:
+            try:
+                reply = handler(request)
+            except Exception:
+                log.exception("instance request %s failed", request.get("command"))
+                reply = {"ok": False}
+            with contextlib.suppress(OSError):
+                conn.sendall(json.dumps(reply, ensure_ascii=False).encode() + b"\n")
 
     def close(self) -> None:
         if self._closed.is_set():
