@@ -124,6 +124,28 @@ def test_wrong_token_and_unknown_command_are_refused(tmp_path: Path) -> None:
         instance.notify(tmp_path, "shutdown")
 
 
+def test_handlers_answer_requests_that_carry_the_token(tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    def echo(request: dict[str, object]) -> dict[str, object]:
+        seen.append(str(request["text"]))
+        return {"ok": True, "echo": str(request["text"]) * 2}
+
+    inst = instance.claim(tmp_path, lambda _c: None, {"echo": echo})
+    assert inst is not None
+    try:
+        assert instance.ask(tmp_path, {"command": "echo", "text": "话"}) == {"ok": True,
+                                                                            "echo": "话话"}
+        with socket.create_connection(("127.0.0.1", inst.port), timeout=5) as s:
+            s.sendall(json.dumps({"token": "0" * 32, "command": "echo", "text": "x"}).encode()
+                      + b"\n")
+            assert json.loads(s.makefile("rb").readline()) == {"ok": False}
+        assert seen == ["话"]
+    finally:
+        inst.close()
+    assert instance.ask(tmp_path, {"command": "echo", "text": "x"}) is None  # none runs
+
+
 def test_notify_without_a_running_instance_gives_up(tmp_path: Path) -> None:
     started = time.monotonic()
     assert instance.notify(tmp_path, "focus", timeout=0.5) is False

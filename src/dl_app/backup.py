@@ -22,14 +22,16 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__, crypto
-from .adapters.s3_store import ObjectInfo, S3Store
 from .adapters.secrets import SecretStore
 from .core.errors import ImportFailed, NotFound, PassphraseRequired
 from .core.exchange import MAX_FILE_BYTES, load_export_bytes
 from .settings import BackupSettings, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from .adapters.s3_store import ObjectInfo, S3Store
 
 __all__ = ["BackupObject", "BackupService", "Opened", "open_blob", "throttled"]
 
@@ -122,6 +124,8 @@ class BackupService:
             raise SettingsError(
                 "Cloud backup is not set up: enter the S3 access key and secret key."
             )
+        from .adapters.s3_store import S3Store  # boto3 loads when a backup is made
+
         return S3Store(endpoint=s.endpoint.strip(), region=s.region.strip(),
                        bucket=s.bucket.strip(), access_key=access, secret_key=secret,
                        **self._options)  # type: ignore[arg-type]

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
-
-import httpx
 
 from .adapters.service_errors import server_detail, status_error, unreachable
 from .core.errors import BadResponse, DLError, ModelNotFound
 from .core.ports import ChatRequest
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["Check", "budget_warning", "check_embed", "check_llm", "ollama_context"]
 
@@ -70,6 +71,8 @@ def _web_page(base_url: str, what: str) -> BadResponse:
 
 def list_models(base_url: str, api_key: str, timeout: float, what: str) -> list[str] | None:
     """Model ids from ``GET /models``; None when the service has no such route."""
+    import httpx  # when a connection is tested, not when the app starts
+
     url = base_url.rstrip("/") + "/models"
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     limits = httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT, timeout))
@@ -139,6 +142,8 @@ def ollama_context(base_url: str, model: str, timeout: float = OLLAMA_TIMEOUT) -
     if not (local or parsed.port == 11434):
         return None  # never send the model's name to an unrelated remote service
     root = base_url.rstrip("/").removesuffix("/v1")
+    import httpx  # when asked, not when the app starts
+
     try:
         with httpx.Client(timeout=httpx.Timeout(timeout)) as client:
             body: Any = client.post(f"{root}/api/show", json={"model": model}).json()

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from . import settings_io
 from .adapters import demo_model
 from .adapters.secrets import SecretStore
@@ -105,6 +103,8 @@ def ollama_root(env: Mapping[str, str] | None = None, url: str | None = None) ->
 def probe_ollama(url: str | None = None, env: Mapping[str, str] | None = None,
                  timeout: float = PROBE_TIMEOUT) -> OllamaProbe:
     """Ask ollama (``GET /api/tags``) which models it has. Never raises."""
+    import httpx  # when asked, not when the app starts
+
     root = ollama_root(env, url)
     base = f"{root}/v1"
     try:

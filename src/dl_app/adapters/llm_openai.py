@@ -21,7 +21,9 @@ Reasoning is separated from the reply whether the server sends it in a
 Retries (429, 5xx, connection failures; not timeouts) happen here, before the
 stream starts, with exponential backoff; the SDK's own retries are off.
 SDK errors become ``dl_app.core.errors`` errors whose text tells the user what
-to do. The API key never appears in messages or logs.
+to do. The API key never appears in messages or logs. The SDK is imported when the
+first request is made, not when the model is built (``dl-app memory`` commands
+build one and never call it).
 """
 
 from __future__ import annotations
@@ -31,10 +33,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any
-
-import httpx2
-import openai
+from typing import TYPE_CHECKING, Any
 
 from dl_app.core.errors import BadResponse, ContextOverflow, ServiceError, ServiceUnreachable
 from dl_app.core.ports import ChatDelta, ChatRequest, ChatResult
@@ -51,6 +50,10 @@ from .service_errors import (
     status_error,
     unreachable,
 )
+
+if TYPE_CHECKING:
+    import httpx2
+    import openai
 
 __all__ = ["OpenAIChatModel", "ThinkSplitter"]
 
@@ -92,17 +95,30 @@ class OpenAIChatModel:
         self._completion_tokens_param = False  # learned: send max_completion_tokens
         self._usage_option = True  # False: learned that the service refuses stream_options
         self._usage_accepted = False  # a request with stream_options has succeeded
-        self._client = openai.OpenAI(
-            base_url=self._base_url,
-            api_key=api_key or "not-needed",  # keyless local servers (ollama) ignore it
-            timeout=httpx2.Timeout(timeout, connect=min(connect_timeout, timeout)),
-            max_retries=0,
-            http_client=http_client,
-        )
-        # The SDK reads OPENAI_ORG_ID / OPENAI_PROJECT_ID from the environment and
-        # would send them to whatever service this is; they are OpenAI-only.
-        self._client.organization = None
-        self._client.project = None
+        self._connect_timeout = min(connect_timeout, timeout)
+        self._http_client = http_client
+        self._sdk_client: openai.OpenAI | None = None
+
+    @property
+    def _client(self) -> openai.OpenAI:
+        """The SDK client, made on first use."""
+        if self._sdk_client is None:
+            import httpx2
+            import openai
+
+            client = openai.OpenAI(
+                base_url=self._base_url,
+                api_key=self._api_key or "not-needed",  # keyless servers (ollama) ignore it
+                timeout=httpx2.Timeout(self._timeout, connect=self._connect_timeout),
+                max_retries=0,
+                http_client=self._http_client,
+            )
+            # The SDK reads OPENAI_ORG_ID / OPENAI_PROJECT_ID from the environment and
+            # would send them to whatever service this is; they are OpenAI-only.
+            client.organization = None
+            client.project = None
+            self._sdk_client = client
+        return self._sdk_client
 
     @property
     def model_name(self) -> str:
@@ -114,11 +130,16 @@ class OpenAIChatModel:
 
     def close(self) -> None:
         """Close the HTTP connections (including a passed-in ``http_client``)."""
-        self._client.close()
+        if self._sdk_client is not None:
+            self._sdk_client.close()
+        elif self._http_client is not None:
+            self._http_client.close()
 
     # -- ChatModel
 
     def stream(self, request: ChatRequest) -> Iterator[ChatDelta | ChatResult]:
+        import openai
+
         response = self._open(request)
         reply = Reply()
         try:
@@ -164,6 +185,8 @@ class OpenAIChatModel:
 
     def list_models(self) -> list[str]:
         """Model ids the service offers (``GET /models``); a quick connection test."""
+        import openai
+
         try:
             page = self._client.models.list()
         except openai.OpenAIError as err:
@@ -195,6 +218,8 @@ class OpenAIChatModel:
 
     def _open(self, request: ChatRequest) -> openai.Stream[Any]:
         """Start the request, retrying transient failures."""
+        import openai
+
         attempt = 0
         without_usage = False  # this attempt is the one retry without stream_options
         while True:
@@ -238,6 +263,8 @@ class OpenAIChatModel:
                 time.sleep(delay)
 
     def _retry_delay(self, err: openai.OpenAIError, attempt: int) -> float | None:
+        import openai
+
         if attempt >= self._max_retries or isinstance(err, openai.APITimeoutError):
             return None  # a slow server gets slower when asked twice
         if isinstance(err, openai.APIConnectionError):
@@ -255,6 +282,9 @@ class OpenAIChatModel:
     def _events(self, response: openai.Stream[Any], reply: Reply) -> Iterator[dict[str, Any]]:
         """Stream events as dicts; a plain JSON answer becomes one event (and is
         whole). Sets ``reply.done`` when the answer is known to be complete."""
+        import httpx2
+        import openai
+
         http = response.response
         content_type = http.headers.get("content-type", "").lower()
         if content_type.startswith("text/html"):
@@ -282,6 +312,8 @@ class OpenAIChatModel:
         yield body
 
     def _translate(self, err: openai.OpenAIError, *, model: str | None = "") -> ServiceError:
+        import openai
+
         model = self._model if model == "" else model
         if isinstance(err, openai.APITimeoutError):
             return ServiceUnreachable(

@@ -10,18 +10,19 @@ import itertools
 import json
 import uuid
 from collections.abc import Iterator, Mapping
-from typing import Any
-
-import httpx2
-import openai
+from typing import TYPE_CHECKING, Any
 
 from dl_app.core.errors import BadResponse
 from dl_app.core.models import ToolCall
 from dl_app.core.ports import ChatDelta, ChatResult, Usage
 
+if TYPE_CHECKING:
+    import httpx2
+
 __all__ = ["Reply", "ThinkSplitter", "sse_events"]
 
 _REASONING_FIELDS = ("reasoning_content", "reasoning")
+
 
 def sse_events(http: httpx2.Response, reply: Reply) -> Iterator[dict[str, Any]]:
     """The JSON events of a server-sent-event stream, up to ``data: [DONE]``
@@ -39,6 +40,8 @@ def sse_events(http: httpx2.Response, reply: Reply) -> Iterator[dict[str, Any]]:
             return
         event = json.loads(text)
         if isinstance(event, dict) and event.get("error"):
+            import openai  # loaded already: the stream came through the SDK
+
             error = event["error"]
             message = error.get("message") if isinstance(error, dict) else None
             raise openai.APIError(

@@ -12,9 +12,6 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlparse
 
-import httpx
-import httpx2
-
 from dl_app.core.errors import (
     AuthFailed,
     ContextOverflow,
@@ -97,6 +94,9 @@ def _reason(cause: BaseException | None) -> str:
         return "host name not found"
     if "ssl" in text or "certificate" in text:
         return "TLS/certificate error"
+    import httpx
+    import httpx2
+
     if isinstance(cause, httpx2.TimeoutException | httpx.TimeoutException | TimeoutError):
         return "timed out"
     return "connection failed"

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from ..core.ports import Clock
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "CACHE_MS", "DEFAULT_BASE", "DEFAULT_GEO_BASE", "FAIL_RETRY_MS", "QWeather",
@@ -151,6 +152,8 @@ class QWeather:
     # -- requests -----------------------------------------------------------
 
     def _get(self, url: str, params: dict[str, str]) -> dict[str, Any]:
+        import httpx  # only when the weather is on: the app starts without it
+
         try:
             with httpx.Client(timeout=self.timeout, trust_env=False) as client:
                 response = client.get(url, params=params)

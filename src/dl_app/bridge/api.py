@@ -15,7 +15,8 @@ the ``Context`` (``context.py``). ``Api`` has one method per registered name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,9 @@ from .avatar_files import AvatarFiles
 from .context import Context, EmitFn
 from .params import InvalidInput
 from .registry import BridgeMethod, call, collect
+
+if TYPE_CHECKING:
+    from ..memory import Memory
 
 __all__ = ["API_METHODS", "METHODS", "Api", "InvalidInput"]
 
@@ -68,6 +72,20 @@ class Api:
         return self._ctx.avatar_files().lookup(path)
 
     avatar_file._serializable = False  # type: ignore[attr-defined]
+
+    @contextmanager
+    def borrow_memory(self, timeout: float) -> Iterator[Memory]:
+        """The open memory, with the lock the bridge's calls take held (for the app's
+        own use, not exposed to JS); ``TimeoutError`` when it stays taken ``timeout``
+        seconds (a reply in progress)."""
+        if not self._ctx.lock.acquire(timeout=timeout):
+            raise TimeoutError("the memory is busy")
+        try:
+            yield self._ctx.mem()
+        finally:
+            self._ctx.lock.release()
+
+    borrow_memory._serializable = False  # type: ignore[attr-defined]
 
     def _avatar_files(self) -> AvatarFiles:
         return self._ctx.avatar_files()

@@ -15,7 +15,10 @@
     dl-app memory restore KEY      replace memory with a backup (local backup first)
     dl-app serve [--port N] [--no-browser]   the app in a browser, on 127.0.0.1 only
 
-Errors go to stderr with a non-zero exit code; stdout stays parseable.
+Errors go to stderr with a non-zero exit code; stdout stays parseable. When the app
+runs on the same data dir, it answers ``memory show`` and ``memory search`` with its
+open memory (``remote.py``): the same output, without opening the data dir again.
+This module imports little at the top: each command imports what it uses.
 """
 
 from __future__ import annotations
@@ -29,10 +32,11 @@ from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..core.errors import DLError, ServiceError
-from ..core.ports import ChatDelta
+from . import remote
 from .progress import Progress
 
 if TYPE_CHECKING:
+    from ..core.ports import ChatDelta
     from ..memory import Memory
 
 EXIT_ERROR = 1
@@ -40,6 +44,10 @@ EXIT_USAGE = 2
 
 
 def _open(env: Mapping[str, str] | None = None) -> Memory:
+    """The memory of the data dir; in the running app answering a command, its own."""
+    mem = remote.borrowed()
+    if mem is not None:
+        return mem
     from ..memory import Memory
 
     return Memory.open(env=env)
@@ -191,6 +199,7 @@ def cmd_window(args: argparse.Namespace) -> int:
             timeout=getattr(args, "timeout", 60.0),
             single_instance=not selftest,
             in_tray=getattr(args, "tray", False),
+            cli=main,
         )
     except ShellUnavailable as e:
         _err(f"the window cannot open here: {e}")
@@ -393,9 +402,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser().parse_args(argv)
     fn = getattr(args, "fn", cmd_window)
     try:
+        answered = remote.ask(argv)  # read-only commands: the running app, if any
+        if answered is not None:
+            return answered
         return int(fn(args))
     except DLError as e:
         _err(str(e))

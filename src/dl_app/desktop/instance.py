@@ -14,6 +14,12 @@ port>``. ``<data dir>/instance.json`` (mode 0600) holds the port and a random to
 second start sends ``{"token": ..., "command": "focus"}`` as one JSON line and reads
 ``{"ok": true}``. A wrong token gets ``{"ok": false}`` and nothing happens, so other
 local users cannot drive the app.
+
+Beyond ``focus`` and ``quick``, the holder may answer requests with a reply of their
+own (``claim(..., handlers={"cli": fn})``: ``fn(request) -> reply``, on the connection's
+own thread); ``ask(data_dir, request)`` sends one and returns the reply, or None at
+once when no instance runs. The command line uses this to let the running app answer
+read-only ``dl-app memory`` commands (``cli/remote.py``).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -36,6 +42,9 @@ from ..fsutil import atomic_write_text
 LOCK_FILE = "instance.lock"
 INFO_FILE = "instance.json"
 COMMANDS = ("focus", "quick")
+MAX_REQUEST = 1 << 20  # bytes in one request line
+
+Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +72,16 @@ class Instance:
     """The lock holder: serves commands from later starts until :meth:`close`."""
 
     def __init__(
-        self, data_dir: Path, handle: IO[str], on_command: Callable[[str], None]
+        self,
+        data_dir: Path,
+        handle: IO[str],
+        on_command: Callable[[str], None],
+        handlers: Mapping[str, Handler] | None = None,
     ) -> None:
         self.data_dir = data_dir
         self._handle = handle
         self._on_command = on_command
+        self._handlers = dict(handlers or {})
         self._token = secrets.token_hex(16)
         self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._server.bind(("127.0.0.1", 0))
@@ -88,19 +102,27 @@ class Instance:
                 conn, _ = self._server.accept()
             except OSError:
                 return  # closed
-            with conn:
-                self._handle_one(conn)
+            if not self._handle_one(conn):
+                conn.close()
 
-    def _handle_one(self, conn: socket.socket) -> None:
+    def _handle_one(self, conn: socket.socket) -> bool:
+        """Answer one connection; True when a handler's thread took it over (a slow
+        handler never delays a focus)."""
         conn.settimeout(5)
         try:
-            line = conn.makefile("rb").readline(4096)
+            line = conn.makefile("rb").readline(MAX_REQUEST)
             request = json.loads(line or b"{}")
             token = str(request.get("token", "")) if isinstance(request, dict) else ""
             command = str(request.get("command", "")) if isinstance(request, dict) else ""
         except (OSError, ValueError):
-            return
-        ok = hmac.compare_digest(token, self._token) and command in COMMANDS
+            return False
+        authentic = hmac.compare_digest(token, self._token)
+        handler = self._handlers.get(command) if authentic else None
+        if handler is not None:
+            threading.Thread(target=self._reply, args=(conn, handler, request),
+                             name=f"dl-instance-{command}", daemon=True).start()
+            return True
+        ok = authentic and command in COMMANDS
         with contextlib.suppress(OSError):
             conn.sendall(json.dumps({"ok": ok}).encode() + b"\n")
         if ok:
@@ -108,6 +130,17 @@ class Instance:
                 self._on_command(command)
             except Exception:
                 log.exception("instance command %s failed", command)
+        return False
+
+    def _reply(self, conn: socket.socket, handler: Handler, request: dict[str, Any]) -> None:
+        with conn:
+            try:
+                reply = handler(request)
+            except Exception:
+                log.exception("instance request %s failed", request.get("command"))
+                reply = {"ok": False}
+            with contextlib.suppress(OSError):
+                conn.sendall(json.dumps(reply, ensure_ascii=False).encode() + b"\n")
 
     def close(self) -> None:
         if self._closed.is_set():
@@ -121,15 +154,20 @@ class Instance:
             self._handle.close()  # releases the lock
 
 
-def claim(data_dir: Path, on_command: Callable[[str], None]) -> Instance | None:
-    """Become the running instance for ``data_dir``; None if another one is."""
+def claim(
+    data_dir: Path,
+    on_command: Callable[[str], None],
+    handlers: Mapping[str, Handler] | None = None,
+) -> Instance | None:
+    """Become the running instance for ``data_dir``; None if another one is.
+    ``handlers``: requests answered with a reply of their own (see ``ask``)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     handle = (data_dir / LOCK_FILE).open("a+", encoding="utf-8")
     if not _try_lock(handle):
         handle.close()
         return None
     try:
-        return Instance(data_dir, handle, on_command)
+        return Instance(data_dir, handle, on_command, handlers)
     except OSError:
         handle.close()
         raise
@@ -169,3 +207,22 @@ def notify(data_dir: Path, command: str = "focus", timeout: float = 10.0) -> boo
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.1)
+
+
+def ask(data_dir: Path, request: Mapping[str, Any], timeout: float = 30.0) -> dict[str, Any] | None:
+    """Send ``request`` (a handler's ``command`` and its fields) to the instance
+    running on ``data_dir`` and return its reply; None when none runs (no waiting
+    for one that is still starting), it does not answer within ``timeout`` seconds,
+    or the reply is not a JSON object."""
+    info = _read_info(data_dir)
+    if info is None:
+        return None
+    message = {**request, "token": info.get("token", "")}
+    try:
+        with socket.create_connection(("127.0.0.1", info["port"]), timeout=2) as s:
+            s.settimeout(timeout)
+            s.sendall(json.dumps(message, ensure_ascii=False).encode() + b"\n")
+            reply = json.loads(s.makefile("rb").readline() or b"null")
+    except (OSError, ValueError):
+        return None
+    return reply if isinstance(reply, dict) else None

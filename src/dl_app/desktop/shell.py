@@ -23,11 +23,16 @@ import sys
 import threading
 import time
 import types
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..paths import data_dir, frontend_dir, icons_dir
+
+if TYPE_CHECKING:
+    from ..memory import Memory
+    from .instance import Handler
 
 TITLE = "数字生命 Digital Life"
 READY_LINE = "Window ready"
@@ -248,6 +253,25 @@ def _qt_app() -> Any:
     return app
 
 
+def app_handlers(
+    cli: Callable[[Sequence[str]], int], api_of: Callable[[], Any]
+) -> dict[str, Handler]:
+    """The requests the running app answers over the single-instance channel: ``cli``,
+    read-only ``dl-app memory`` commands run by ``cli`` (the command line's ``main``)
+    with the memory of ``api_of()`` (the bridge ``Api``; None while it is made)."""
+    from ..cli import remote
+
+    @contextmanager
+    def borrow(timeout: float) -> Iterator[Memory]:
+        lend = getattr(api_of(), "borrow_memory", None)
+        if lend is None:
+            raise TimeoutError("the app is still starting")
+        with lend(timeout) as mem:
+            yield mem
+
+    return {"cli": remote.handler(cli, borrow)}
+
+
 def run(
     *,
     selftest: bool = False,
@@ -256,6 +280,7 @@ def run(
     api_factory: Callable[[Callable[[str, Any], None]], Any] | None = None,
     single_instance: bool = False,
     in_tray: bool = False,
+    cli: Callable[[Sequence[str]], int] | None = None,
 ) -> int:
     """Open the window and run the GUI loop on this (main) thread.
 
@@ -264,7 +289,9 @@ def run(
     0, or 1 if the page did not report ready within ``timeout`` seconds or a check
     failed. ``api_factory(emit)`` builds the ``js_api`` object (default: the bridge
     ``Api``). ``single_instance``: if the app already runs on this data dir, ask it to
-    come to the front and return 0. ``in_tray``: start hidden in the tray (login).
+    come to the front and return 0; ``cli`` (the command line's ``main``): the running
+    app answers read-only ``dl-app memory`` commands with it (``app_handlers``).
+    ``in_tray``: start hidden in the tray (login).
     Raises :class:`ShellUnavailable` when the window cannot open here."""
     started = time.monotonic()
     gui = prepare_env()
@@ -281,6 +308,7 @@ def run(
 
     root = data_dir()
     desktop_ref: list[Desktop] = []
+    api_ref: list[Any] = []
     claimed = None
 
     def on_command(command: str) -> None:
@@ -288,7 +316,8 @@ def run(
             desktop_ref[0].on_command(command)
 
     if single_instance:
-        claimed = single.claim(root, on_command)
+        handlers = app_handlers(cli, lambda: api_ref[0] if api_ref else None) if cli else None
+        claimed = single.claim(root, on_command, handlers)
         if claimed is None:
             if single.notify(root, "focus"):
                 _say("dl-app: Digital Life is already running; brought it to the front")
@@ -312,6 +341,7 @@ def run(
             return Api(emit=emit_fn)
 
     api = api_factory(emit)
+    api_ref.append(api)
     ready = threading.Event()
 
     def on_ready() -> None:
