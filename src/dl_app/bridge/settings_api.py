@@ -13,7 +13,7 @@ from ..adapters.secrets import SECRET_NAMES
 from ..connection import check_embed, check_llm
 from ..wiring import resolve_lang
 from .context import Context
-from .fields import describe_settings, env_overrides
+from .fields import describe_settings, env_names, env_overrides
 from .params import (
     ConnectionParams,
     NoParams,
@@ -69,6 +69,7 @@ def settings_get(ctx: Context, _p: NoParams) -> dict[str, Any]:
         "fields": fields,
         "groups": groups,
         "env_overrides": env_overrides(ctx.env),
+        "env_names": env_names(),
         "secrets": ctx.secrets.status(),
         "secrets_from_env": [n for n in SECRET_NAMES if ctx.secrets.from_env(n)],
         "secret_store": ctx.secrets.info().as_dict(),
