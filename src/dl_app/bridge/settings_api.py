@@ -14,6 +14,7 @@ from ..connection import check_embed, check_llm
 from ..wiring import resolve_lang
 from .context import Context
 from .fields import describe_settings, env_names, env_overrides
+from .memory_api import DELETE_PHRASES
 from .params import (
     ConnectionParams,
     NoParams,
@@ -50,6 +51,7 @@ def app_info(ctx: Context, _p: NoParams) -> dict[str, Any]:
         "self_name": profile.self_name,
         "user_name": profile.user_name,
         "inspector": bool(getattr(ui, "inspector", False)),
+        "delete_phrases": DELETE_PHRASES,  # what memory_delete_all checks, per language
         **model_info(ctx, mem),  # which model answers; a note for the demo model
     }
 
