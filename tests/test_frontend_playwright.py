@@ -211,6 +211,9 @@ def test_setting_persists_and_validates(serve, open_page, data_dir) -> None:
         page.click("#settings-tab-llm")
         expect(page.locator("#f-llm-model")).to_be_disabled()
         expect(page.locator("#f-llm-model")).to_have_value("qwen-test")
+        # The variable's name comes from settings_get's env_names (the page has no table).
+        warn = page.locator('.field[data-path="llm.model"] .field-help.warn')
+        expect(warn).to_contain_text("DL_LLM_MODEL")
         expect(page.locator("#secret-llm_api_key-state")).to_have_text(re.compile("未设置|已设置"))
         assert page.input_value("#secret-llm_api_key") == ""
         page.click("#test-llm")

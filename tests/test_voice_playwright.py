@@ -124,22 +124,37 @@ def shot(page: Page, name: str) -> None:
 # ---------------------------------------------------------------------------
 
 
-def test_page_splitter_matches_the_python_cases(page: Opened) -> None:
+def test_page_splitter_matches_the_cases(page: Opened) -> None:
+    """The splitter lives only in the page: the cases file is its specification. Every
+    text gives the same sentences whole and streamed in pieces of any size; the
+    "stream" cases fix what each delta gives (the first sentence comes before the
+    reply ends; a code block is held until it closes)."""
+    sizes = [1, 2, 3, 7]
     got = page.page.evaluate(
-        """async (cases) => {
+        """async ([cases, sizes]) => {
           const m = await import('/js/voice/speech.js');
-          const out = {speakable: cases.speakable.map((c) => m.speakable(c.in)), split: []};
+          const out = {speakable: cases.speakable.map((c) => m.speakable(c.in)), split: [], stream: []};
           for (const c of cases.split) {
-            const sp = new m.SentenceSplitter(); const parts = [];
-            for (let i = 0; i < c.in.length; i += 3) parts.push(...sp.feed(c.in.slice(i, i + 3)));
-            out.split.push([...parts, ...sp.flush()]);
+            const max = c.max_chars || 160;
+            const runs = [m.splitSentences(c.in, 8, max)];
+            for (const size of sizes) {
+              const sp = new m.SentenceSplitter(8, max); const parts = [];
+              for (let i = 0; i < c.in.length; i += size) parts.push(...sp.feed(c.in.slice(i, i + size)));
+              runs.push([...parts, ...sp.flush()]);
+            }
+            out.split.push(runs);
+          }
+          for (const c of cases.stream) {
+            const sp = new m.SentenceSplitter();
+            out.stream.push({out: c.feed.map((d) => sp.feed(d)), flush: sp.flush()});
           }
           return out;
         }""",
-        CASES,
+        [CASES, sizes],
     )
     assert got["speakable"] == [c["out"] for c in CASES["speakable"]]
-    assert got["split"] == [c["out"] for c in CASES["split"]]
+    assert got["split"] == [[c["out"]] * (1 + len(sizes)) for c in CASES["split"]]
+    assert got["stream"] == [{"out": c["out"], "flush": c["flush"]} for c in CASES["stream"]]
 
 
 def test_first_sentence_plays_before_the_reply_ends_and_replay_uses_the_cache(

@@ -31,7 +31,7 @@ export function createMemory(root, { getInfo, onChanged, onTab }) {
   const pages = {
     self: createProfile(panels.self, { onChanged }),
     diary: createDiary(panels.diary, { getInfo, onChanged }),
-    transfer: createTransfer(panels.transfer, { onChanged }),
+    transfer: createTransfer(panels.transfer, { getInfo, onChanged }),
     cloud: createCloud(panels.cloud, { onChanged }),
   };
 

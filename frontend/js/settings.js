@@ -8,16 +8,6 @@ import { voiceSettingsBox } from "./voice/index.js";
 
 const SECTIONS = ["llm", "embed", "memory", "appearance", "plugins", "voice", "other"];
 const SKIP = new Set(["schema_version"]);
-const ENV_NAMES = {
-  "llm.base_url": "DL_LLM_BASE_URL",
-  "llm.model": "DL_LLM_MODEL",
-  "embed.base_url": "DL_EMBED_BASE_URL",
-  "embed.model": "DL_EMBED_MODEL",
-  "embed.dimensions": "DL_EMBED_DIMENSIONS",
-  "memory.token_budget": "DL_TOKEN_BUDGET",
-  llm_api_key: "DL_LLM_API_KEY",
-  embed_api_key: "DL_EMBED_API_KEY",
-};
 const SECRET_AFTER = {
   "llm.base_url": "llm_api_key",
   "embed.base_url": "embed_api_key",
@@ -217,13 +207,14 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     const label = el("label.field-label", { for: id, text: pick(field.label) || field.path });
     const fromEnv = (data.env_overrides || []).includes(field.path);
     if (fromEnv) input.disabled = true;
+    const envName = (data.env_names || {})[field.path];
     const row = el(
       "div.field",
       { dataset: { path: field.path, kind: field.kind } },
       el("div.field-head", {}, label, reset),
       el("div.field-input", {}, input),
       el("div.field-help", { id: `${id}-help`, text: pick(field.help) }),
-      fromEnv ? el("div.field-help.warn", { text: t("settings.fromEnv", { name: ENV_NAMES[field.path] || "DL_*" }) }) : null,
+      fromEnv ? el("div.field-help.warn", { text: t("settings.fromEnv", { name: envName }) }) : null,
       error,
     );
     if (fromEnv) reset.hidden = true;
@@ -354,6 +345,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
       }
     });
     const fromEnv = (data.secrets_from_env || []).includes(name);
+    const envName = (data.env_names || {})[name];
     const store = data.secret_store;
     const note = store && store.note ? pick(store.note) : "";
     return el(
@@ -362,7 +354,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
       el("div.field-head", {}, el("label.field-label", { for: id, text: t(`secret.${name}`) }), state),
       el("div.field-input.inline", {}, input, saveBtn, delBtn),
       el("div.field-help", { text: t(`secret.${name}.help`) }),
-      fromEnv ? el("div.field-help.warn", { text: t("settings.secretFromEnv", { name: ENV_NAMES[name] || "DL_*" }) }) : null,
+      fromEnv ? el("div.field-help.warn", { text: t("settings.secretFromEnv", { name: envName }) }) : null,
       note ? el(`div.field-help.${store.secure ? "note" : "warn"}`, { text: (store.secure ? "" : t("secret.insecure")) + note }) : null,
       error,
     );

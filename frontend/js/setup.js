@@ -77,8 +77,6 @@ addStrings({
   },
 });
 
-const ENV_NAMES = { "llm.base_url": "DL_LLM_BASE_URL", "llm.model": "DL_LLM_MODEL", "llm.provider": "DL_LLM_PROVIDER" };
-
 function option(id, title, help, ...body) {
   return el(`section.setup-option#${id}`, { "aria-labelledby": `${id}-title` },
     el(`h3.setup-option-title#${id}-title`, { text: title }),
@@ -214,7 +212,7 @@ export function openSetup(status, onApplied) {
     function render() {
       clear(card);
       const d = status.demo || {};
-      const overridden = (status.env_overrides || []).filter((p) => p.startsWith("llm.")).map((p) => ENV_NAMES[p] || p);
+      const overridden = (status.env_overrides || []).filter((p) => p.startsWith("llm.")).map((p) => (status.env_names || {})[p] || p);
       card.append(...[
         el("div.setup-head", {},
           el("h2.setup-title#setup-title", { text: t("setup.title") }),

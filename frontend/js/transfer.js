@@ -1,5 +1,5 @@
 // Memory → Import and export: export to a file (optionally encrypted), import a file
-// (picker or drag and drop) after a preview, local backups, and "delete all memories".
+// (picker or drag and drop) after a preview, local backups, and deleting all memories.
 
 import { call, on } from "./transport.js";
 import { t, getLang, onLangChange } from "./i18n.js";
@@ -56,7 +56,7 @@ function looksEncrypted(text) {
   }
 }
 
-export function createTransfer(root, { onChanged }) {
+export function createTransfer(root, { getInfo, onChanged }) {
   let pending = null; // {name, content, encrypted, previewed}
   const error = errorBox("transfer-error");
 
@@ -170,12 +170,18 @@ export function createTransfer(root, { onChanged }) {
 
   root.append(error.node, exportCard, importCard, backupsCard, dangerCard);
 
+  /** The phrase in the UI language, as the server checks it (app_info's delete_phrases). */
   function phrase() {
-    return t("transfer.phrase");
+    const phrases = (getInfo() || {}).delete_phrases || {};
+    return phrases[getLang()] || "";
+  }
+
+  function phraseTyped() {
+    return Boolean(phrase()) && phraseInput.value.trim() === phrase();
   }
 
   function syncDelete() {
-    deleteBtn.disabled = phraseInput.value.trim() !== phrase();
+    deleteBtn.disabled = !phraseTyped();
   }
 
   function renderPhrase() {
@@ -352,7 +358,7 @@ export function createTransfer(root, { onChanged }) {
   // ---- delete all --------------------------------------------------------
   async function doDeleteAll() {
     deleteError.textContent = "";
-    if (phraseInput.value.trim() !== phrase()) return;
+    if (!phraseTyped()) return;
     deleteBtn.disabled = true;
     const res = await call("memory_delete_all", { phrase: phraseInput.value.trim() });
     if (!res.ok) {

@@ -23,7 +23,7 @@ from . import settings_io
 from .adapters import demo_model
 from .adapters.secrets import SecretStore
 from .connection import Check, check_llm
-from .settings import LLMSettings, SettingsError, read_settings_file
+from .settings import ENV_SETTINGS, LLMSettings, SettingsError, read_settings_file
 
 __all__ = [
     "DEMO_NOTE",
@@ -59,7 +59,7 @@ DEMO_NOTE = {
 
 
 def env_names_model(env: Mapping[str, str]) -> bool:
-    return any(env.get(v) for v in ("DL_LLM_PROVIDER", "DL_LLM_BASE_URL", "DL_LLM_MODEL"))
+    return any(env.get(ENV_SETTINGS[p]) for p in ("llm.provider", "llm.base_url", "llm.model"))
 
 
 def setup_needed(data_dir: Path, env: Mapping[str, str] | None = None) -> bool:

@@ -4,10 +4,9 @@ Secrets (API keys) are never stored here: they come from the environment or
 the OS keyring (``dl_app.adapters.secrets``). Every field has a description in
 English and Chinese, which the settings UI shows as its help line.
 
-Environment variables (a contract; they win over the file):
-``DL_LLM_BASE_URL``, ``DL_LLM_API_KEY``, ``DL_LLM_MODEL``, ``DL_EMBED_BASE_URL``,
-``DL_EMBED_API_KEY``, ``DL_EMBED_MODEL``, ``DL_EMBED_DIMENSIONS``,
-``DL_TOKEN_BUDGET``, ``DL_DATA_DIR`` (see ``paths.py``).
+Environment variables (a contract; they win over the file): ``ENV_SETTINGS`` and
+``ENV_SECRETS`` below are their one table, which the secret store, the bridge and
+(through the bridge) the page read; ``DL_DATA_DIR`` is in ``paths.py``.
 """
 
 from __future__ import annotations
@@ -397,13 +396,24 @@ class SettingsError(DLError):
     """The settings file or a DL_* variable is invalid."""
 
 
-_ENV_MAP: dict[str, tuple[str, str]] = {
-    "DL_LLM_BASE_URL": ("llm", "base_url"),
-    "DL_LLM_MODEL": ("llm", "model"),
-    "DL_EMBED_BASE_URL": ("embed", "base_url"),
-    "DL_EMBED_MODEL": ("embed", "model"),
-    "DL_EMBED_DIMENSIONS": ("embed", "dimensions"),
-    "DL_TOKEN_BUDGET": ("memory", "token_budget"),
+# The DL_* variables that stand for a setting: setting path -> variable. The page
+# receives it (with ENV_SECRETS) as settings_get's and setup_status's ``env_names``.
+ENV_SETTINGS: dict[str, str] = {
+    "llm.base_url": "DL_LLM_BASE_URL",
+    "llm.model": "DL_LLM_MODEL",
+    "llm.provider": "DL_LLM_PROVIDER",
+    "embed.base_url": "DL_EMBED_BASE_URL",
+    "embed.model": "DL_EMBED_MODEL",
+    "embed.dimensions": "DL_EMBED_DIMENSIONS",
+    "memory.token_budget": "DL_TOKEN_BUDGET",
+}
+# The one of them that ``wiring.llm_provider`` reads and checks itself; it is not
+# written into ``Settings``.
+PROVIDER_VARIABLE = ENV_SETTINGS["llm.provider"]
+# The DL_* variables that stand for a secret: secret name -> variable.
+ENV_SECRETS: dict[str, str] = {
+    "llm_api_key": "DL_LLM_API_KEY",
+    "embed_api_key": "DL_EMBED_API_KEY",
 }
 
 
@@ -426,9 +436,10 @@ def load_settings(data_dir: Path, env: Mapping[str, str] | None = None) -> Setti
     env = os.environ if env is None else env
     path = data_dir / SETTINGS_FILE
     raw = read_settings_file(data_dir)
-    for var, (section, key) in _ENV_MAP.items():
+    for setting, var in ENV_SETTINGS.items():
         value = env.get(var)
-        if value:
+        if value and var != PROVIDER_VARIABLE:
+            section, key = setting.split(".")
             raw.setdefault(section, {})
             if not isinstance(raw[section], dict):
                 raise SettingsError(f"Settings file {path}: '{section}' must be an object.")

@@ -27,7 +27,7 @@ from .core.ports import ChatModel, Clock, Embedder, ImageMaker, TokenCounter
 from .datadir import check_format
 from .paths import data_dir as default_data_dir
 from .prompts import Lang, PromptSet
-from .settings import Settings, SettingsError, load_settings
+from .settings import ENV_SETTINGS, PROVIDER_VARIABLE, Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from .adapters.llm_local import LocalChatModel
@@ -70,12 +70,12 @@ def llm_provider(settings: Settings, env: Mapping[str, str] | None = None) -> st
     ``DL_LLM_BASE_URL``/``DL_LLM_MODEL`` name a service, else the setting
     (not chosen yet: ``openai``, the service address in the settings)."""
     env = os.environ if env is None else env
-    forced = env.get("DL_LLM_PROVIDER", "").strip().lower()
+    forced = env.get(PROVIDER_VARIABLE, "").strip().lower()
     if forced in (DEMO, "openai"):
         return forced
     if forced:
-        raise SettingsError(f"DL_LLM_PROVIDER must be 'demo' or 'openai', not {forced!r}.")
-    if env.get("DL_LLM_BASE_URL") or env.get("DL_LLM_MODEL"):
+        raise SettingsError(f"{PROVIDER_VARIABLE} must be 'demo' or 'openai', not {forced!r}.")
+    if env.get(ENV_SETTINGS["llm.base_url"]) or env.get(ENV_SETTINGS["llm.model"]):
         return "openai"
     return settings.llm.provider or "openai"
 

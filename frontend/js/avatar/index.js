@@ -16,13 +16,17 @@ import "./strings.js";
 
 const NARROW = "(max-width: 799px)";
 const EMOTION_HOLD_MS = 9000;
-const TAG = /^\s*[[【(（]\s*[A-Za-z\u4e00-\u9fff]{1,12}\s*[\]】)）]\s*/;
 const SENTENCE_END = /[。！？!?…\n]|\.(?=\s|$)/g;
 const DEFAULTS = { enabled: true, model: "haru", offset_x: 0, offset_y: 0, scale: 1, background: "", background_area: "avatar" };
 
+/** `text` without a leading emotion tag (`tag`: avatar_models' `emotion_tag`, a RegExp). */
+function stripTag(text, tag) {
+  return tag ? text.replace(tag, "") : text;
+}
+
 /** The sentence of `text` that holds character `at` (leading emotion tag removed). */
-export function sentenceAt(text, at) {
-  const clean = text.replace(TAG, "");
+export function sentenceAt(text, at, tag) {
+  const clean = stripTag(text, tag);
   const shift = text.length - clean.length;
   const pos = Math.max(0, Math.min(clean.length - 1, at - shift));
   let start = 0;
@@ -51,6 +55,7 @@ export function createAvatar(area) {
   let settings = { ...DEFAULTS };
   let models = [];
   let filesBase = "";
+  let tag = null; // the emotion-tag pattern, from avatar_models
   let renderer = null;
   let state = "loading";
   let reason = "";
@@ -93,7 +98,7 @@ export function createAvatar(area) {
     const busy = lip.speaking || mouth > 0.01 || Boolean(drag) || now < activeUntil;
     if (busy !== busyNow && renderer.setBusy) renderer.setBusy(busy);
     busyNow = busy;
-    if (!voiceEnabled && reply && !manualBubble) showBubble(sentenceAt(reply, lip.spoken));
+    if (!voiceEnabled && reply && !manualBubble) showBubble(sentenceAt(reply, lip.spoken, tag));
     if (replyDone && !lip.speaking && !bubbleBox.hidden && !bubbleHide && !manualBubble) {
       bubbleHide = setTimeout(hideBubble, 3500);
     }
@@ -258,6 +263,7 @@ export function createAvatar(area) {
     if (res.ok) {
       models = res.models || [];
       filesBase = res.files_base || "";
+      tag = res.emotion_tag ? new RegExp(res.emotion_tag) : null;
       panel.setLimits(res.limits || {});
     }
     return res;
@@ -329,7 +335,7 @@ export function createAvatar(area) {
   // ---- voice and chat events --------------------------------------------------------
   subscribe("voice.sentence", (d) => {
     if (d && d.audio) lip.follow(d.audio);
-    if (d && d.text) showBubble(String(d.text).replace(TAG, ""));
+    if (d && d.text) showBubble(stripTag(String(d.text), tag));
   });
   subscribe("voice.idle", () => lip.stopAudio());
   subscribe("voice.enabled", (d) => {

@@ -1,5 +1,14 @@
-// What is read aloud, and in which pieces: the page's copy of src/dl_app/core/speech.py
-// (same rules; both are checked against tests/data/speech_cases.json).
+// What is read aloud, and in which pieces. `speakable` is the page's copy of
+// src/dl_app/core/speech.py's (voice_speak cleans with that one); the splitter lives only
+// here. Both are checked against tests/data/speech_cases.json.
+//
+// SentenceSplitter turns a streamed reply (deltas of any size) into complete sentences as
+// soon as they end: at Chinese and English end punctuation (。！？!?；;… and a full stop
+// followed by a space) and at line breaks; closing quotes and brackets stay with their
+// sentence. A sentence shorter than minChars (speakable characters; a CJK character
+// counts 2) waits for the next one, so tiny fragments ("嗯。", "Oh!") are not synthesised
+// on their own; one longer than maxChars is cut at a comma. Text inside an open code
+// fence is held until the fence closes (and then dropped by speakable).
 
 const FENCE = /```[\s\S]*?(?:```|$)/g;
 const THINK = /<think>[\s\S]*?(?:<\/think>|$)/gi;
@@ -65,7 +74,7 @@ function endOfSentence(text, final) {
   return -1;
 }
 
-/** Feed a streamed reply, get complete speakable sentences (see speech.py). */
+/** Feed a streamed reply, get complete speakable sentences (see the top of this file). */
 export class SentenceSplitter {
   constructor(minChars = 8, maxChars = 160) {
     this.minChars = minChars;

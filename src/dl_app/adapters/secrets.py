@@ -37,9 +37,9 @@ from typing import Any
 
 from dl_app.core.errors import StoreError
 from dl_app.fsutil import atomic_write_bytes
+from dl_app.settings import ENV_SECRETS
 
 __all__ = [
-    "ENV_NAMES",
     "SECRET_NAMES",
     "SERVICE",
     "SecretStore",
@@ -61,7 +61,6 @@ SECRET_NAMES = (
     "tts_api_key",
     "stt_api_key",
 )
-ENV_NAMES = {"llm_api_key": "DL_LLM_API_KEY", "embed_api_key": "DL_EMBED_API_KEY"}
 SECRETS_FILE = "secrets.json"
 KEY_FILE = "secrets.key"
 MAX_SECRET_CHARS = 4096
@@ -127,11 +126,11 @@ class SecretStore:
     # -- lookups
 
     def from_env(self, name: str) -> bool:
-        return bool(self.env.get(ENV_NAMES.get(name, ""), ""))
+        return bool(self.env.get(ENV_SECRETS.get(name, ""), ""))
 
     def get(self, name: str) -> str:
         check_name(name)
-        value = self.env.get(ENV_NAMES.get(name, ""), "")
+        value = self.env.get(ENV_SECRETS.get(name, ""), "")
         if value:
             return value
         backend = self._keyring()

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from .. import avatar_store
 from ..adapters.documents import decode_base64
+from ..core.emotion import TAG_PATTERN
 from ..notices import third_party_notices
 from .context import Context
 from .params import NoParams
@@ -52,6 +53,7 @@ def avatar_models(ctx: Context, _p: NoParams) -> dict[str, Any]:
     return {
         "models": bundled + avatar_store.list_user_models(ctx.data_dir),
         "files_base": ctx.avatar_files().url_base(),
+        "emotion_tag": TAG_PATTERN,
         "limits": {
             "files": avatar_store.MAX_FILES,
             "file_bytes": avatar_store.MAX_FILE_BYTES,

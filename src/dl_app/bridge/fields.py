@@ -16,9 +16,9 @@ import annotated_types as at
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from ..settings import Settings
+from ..settings import ENV_SECRETS, ENV_SETTINGS, Settings
 
-__all__ = ["describe_settings", "env_overrides", "split_text"]
+__all__ = ["describe_settings", "env_names", "env_overrides", "split_text"]
 
 # Short labels for fields without a ``title`` (path -> (en, zh)).
 _LABELS: dict[str, tuple[str, str]] = {
@@ -57,18 +57,6 @@ _LABELS: dict[str, tuple[str, str]] = {
 
 _HIDDEN = {"schema_version"}
 
-# Settings fields that DL_* environment variables override (settings.py's contract).
-_ENV_FIELDS = {
-    "DL_LLM_BASE_URL": "llm.base_url",
-    "DL_LLM_MODEL": "llm.model",
-    "DL_LLM_PROVIDER": "llm.provider",
-    "DL_EMBED_BASE_URL": "embed.base_url",
-    "DL_EMBED_MODEL": "embed.model",
-    "DL_EMBED_DIMENSIONS": "embed.dimensions",
-    "DL_TOKEN_BUDGET": "memory.token_budget",
-}
-
-
 def split_text(text: str | None) -> dict[str, str]:
     """``"English || 中文"`` -> ``{"en": ..., "zh": ...}`` (one language: both)."""
     en, sep, zh = (text or "").partition("||")
@@ -78,7 +66,13 @@ def split_text(text: str | None) -> dict[str, str]:
 
 def env_overrides(env: typing.Mapping[str, str]) -> list[str]:
     """Paths of settings that a ``DL_*`` variable currently overrides."""
-    return [path for var, path in _ENV_FIELDS.items() if env.get(var)]
+    return [path for path, var in ENV_SETTINGS.items() if env.get(var)]
+
+
+def env_names() -> dict[str, str]:
+    """Setting path or secret name -> the ``DL_*`` variable that overrides it (for the
+    page, which keeps no copy of the table)."""
+    return {**ENV_SETTINGS, **ENV_SECRETS}
 
 
 def _label(path: str, info: FieldInfo) -> dict[str, str]:

@@ -13,7 +13,8 @@ from ..adapters.secrets import SECRET_NAMES
 from ..connection import check_embed, check_llm
 from ..wiring import resolve_lang
 from .context import Context
-from .fields import describe_settings, env_overrides
+from .fields import describe_settings, env_names, env_overrides
+from .memory_api import DELETE_PHRASES
 from .params import (
     ConnectionParams,
     NoParams,
@@ -50,6 +51,7 @@ def app_info(ctx: Context, _p: NoParams) -> dict[str, Any]:
         "self_name": profile.self_name,
         "user_name": profile.user_name,
         "inspector": bool(getattr(ui, "inspector", False)),
+        "delete_phrases": DELETE_PHRASES,  # what memory_delete_all checks, per language
         **model_info(ctx, mem),  # which model answers; a note for the demo model
     }
 
@@ -69,6 +71,7 @@ def settings_get(ctx: Context, _p: NoParams) -> dict[str, Any]:
         "fields": fields,
         "groups": groups,
         "env_overrides": env_overrides(ctx.env),
+        "env_names": env_names(),
         "secrets": ctx.secrets.status(),
         "secrets_from_env": [n for n in SECRET_NAMES if ctx.secrets.from_env(n)],
         "secret_store": ctx.secrets.info().as_dict(),

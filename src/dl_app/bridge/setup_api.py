@@ -17,7 +17,7 @@ from ..core.errors import ModelNotFound
 from ..memory import Memory
 from ..wiring import llm_provider, resolve_lang
 from .context import Context
-from .fields import env_overrides
+from .fields import env_names, env_overrides
 from .params import InvalidInput, NoParams, failure
 from .registry import Methods
 
@@ -66,8 +66,8 @@ def setup_status(ctx: Context, _p: NoParams) -> dict[str, Any]:
         "provider": llm_provider(s, ctx.env),
         "base_url": s.llm.base_url,
         "model": s.llm.model,
-        "env_overrides": env_overrides(ctx.env)
-        + (["llm.provider"] if ctx.env.get("DL_LLM_PROVIDER") else []),
+        "env_overrides": env_overrides(ctx.env),
+        "env_names": env_names(),
         "demo": first_run.demo_status(ctx.env).as_dict(lang),
         "ollama_url": first_run.ollama_root(ctx.env),
         "suggested_ollama_model": first_run.SUGGESTED_OLLAMA_MODEL,

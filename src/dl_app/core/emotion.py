@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["EMOTIONS", "emotion_of", "infer_emotion", "split_tag"]
+__all__ = ["EMOTIONS", "TAG_PATTERN", "emotion_of", "infer_emotion", "split_tag"]
 
 EMOTIONS = ("joy", "sad", "angry", "surprised", "shy", "neutral")
 
@@ -27,7 +27,11 @@ _TAG_WORDS: dict[str, str] = {
     "neutral": "neutral", "calm": "neutral", "平静": "neutral", "普通": "neutral",
 }
 
-_TAG = re.compile(r"^\s*[\[【(（]\s*([A-Za-z\u4e00-\u9fff]{1,12})\s*[\]】)）]\s*")
+# A leading tag: one bracketed word. Written so that JavaScript's RegExp reads it the
+# same way: the page gets it from the bridge (``avatar_models``' ``emotion_tag``) and
+# strips any such tag from the bubble's text.
+TAG_PATTERN = r"^\s*[\[【(（]\s*([A-Za-z\u4e00-\u9fff]{1,12})\s*[\]】)）]\s*"
+_TAG = re.compile(TAG_PATTERN)
 
 _EMOJI: dict[str, str] = {
     "joy": "😀😃😄😁😆😊☺🙂😸😺🥳🤗😂🤣😍🥰😘❤💕💖✨🎉👍",
