@@ -62,7 +62,7 @@ def test_recall_is_announced_and_folded_into_the_reply(
     assert {p["task"] for p in progress} == {"consolidate"}
     assert ok(api.chat_history())["messages"] == []
     assert ok(api.index_status()) == {
-        "ok": True, "indexed": 1, "total": 1, "model": "openai:test-embed"
+        "ok": True, "indexed": 1, "total": 1, "model": "openai:test-embed", "problem": ""
     }
 
     openai_server.enqueue(

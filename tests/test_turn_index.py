@@ -211,6 +211,8 @@ def test_a_dead_embedding_service_leaves_showing_and_searching_working(
         shown = mem.show()
         assert shown["diaryCount"] == 2 and shown["indexedCount"] == 0
         assert mem.index_status().indexed == 0
+        problem = mem.embedding_problem()  # said, not swallowed: the CLI and page show it
+        assert problem is not None and "127.0.0.1:9" in str(problem)
         assert len(mem.diary_page().unindexed) == 2
         hits = mem.search_evidence("车牌号", k=5, budget=500)  # full text still answers
         assert PLATE in " ".join(ev.turn.text for h in hits for ev in h.evidence)

@@ -428,7 +428,8 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
         return;
       }
       status.textContent = t(res.model ? "index.statusModel" : "index.status", res);
-      status.classList.toggle("warn", res.indexed < res.total);
+      if (res.problem) status.textContent += ` — ${res.problem}`;
+      status.classList.toggle("warn", res.indexed < res.total || !!res.problem);
     };
     const run = async (all) => {
       if (all && !(await confirmDialog(t("index.confirmAllTitle"), t("index.confirmAll"), t("index.all")))) return;

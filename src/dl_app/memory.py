@@ -229,6 +229,11 @@ class Memory:
         emb = self._engine.embedder
         return IndexStatus(indexed, total, emb.name if emb is not None else "")
 
+    def embedding_problem(self) -> DLError | None:
+        """Why the embedding service did not answer when the index was last
+        looked at (``index_status``, search); None when it did."""
+        return self._engine.indexer.problem
+
     def reindex(self, progress: ProgressFn | None = None, *, everything: bool = False) -> int:
         """Embed the entries the current embedder has no vector for (``everything``:
         all of them); returns how many were embedded."""

@@ -134,8 +134,11 @@ def context_preview(ctx: Context, p: PreviewParams) -> dict[str, Any]:
 
 @methods.expose()
 def index_status(ctx: Context, _p: NoParams) -> dict[str, Any]:
-    indexed, total, model = ctx.mem().index_status()
-    return {"indexed": indexed, "total": total, "model": model}
+    mem = ctx.mem()
+    indexed, total, model = mem.index_status()
+    problem = mem.embedding_problem()
+    return {"indexed": indexed, "total": total, "model": model,
+            "problem": str(problem) if problem is not None else ""}
 
 
 @methods.expose(RebuildParams)

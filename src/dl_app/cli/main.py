@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..core.errors import DLError, ServiceError
+from ..core.errors import DLError
 from . import remote
 from .progress import Progress
 
@@ -83,11 +83,10 @@ def cmd_chat(_args: argparse.Namespace) -> int:
                 mem.consolidate(Progress("Writing the diary"))
             except DLError as e:
                 _err(f"could not write the diary yet: {e}")
-        try:
-            indexed, total, _model = mem.index_status()
-        except ServiceError as e:  # the embedder could not even say its dimensions
-            _err(f"{e} Recall uses full-text search only for now; the diary gets its "
-                 "vectors once the service is back ('dl-app memory reindex').")
+        indexed, total, _model = mem.index_status()
+        if (problem := mem.embedding_problem()) is not None:
+            _err(f"{problem} Recall uses full-text search only for now; the diary gets "
+                 "its vectors once the service is back ('dl-app memory reindex').")
             indexed = total = 0
         if indexed < total:
             if sys.stdin.isatty():

@@ -63,6 +63,7 @@ class Indexer:
         self.embedder = embedder
         self.clock = clock
         self.names = names
+        self.problem: DLError | None = None  # why the embedder last failed to answer
 
     def _keys(self, records: Sequence[TurnRecord]) -> list[str]:
         user, companion = self.names()
@@ -112,9 +113,12 @@ class Indexer:
         if self.embedder is None:
             return None
         try:
-            return self.embedder.name, self.embedder.dimensions
-        except DLError:
+            space = self.embedder.name, self.embedder.dimensions
+        except DLError as e:
+            self.problem = e
             return None
+        self.problem = None
+        return space
 
     def status(self) -> tuple[int, int]:
         """(entries with a vector from the current embedder, all entries); none
