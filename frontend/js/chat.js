@@ -228,8 +228,9 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
     const ratio = typeof gauge.ratio === "number" ? gauge.ratio : gauge.used / (gauge.budget || 1);
     const pct = Math.max(0, Math.round(ratio * 100));
     gaugeFill.style.width = `${Math.min(100, pct)}%`;
-    gaugeBox.classList.toggle("warn", ratio >= 0.75 && ratio < 0.95);
-    gaugeBox.classList.toggle("danger", ratio >= 0.95);
+    // A full window is normal (older turns fold into the summary); only a request
+    // over the budget is a fault.
+    gaugeBox.classList.toggle("danger", gauge.used > gauge.budget);
     gaugePct.textContent = `${pct}%`;
     gaugeBox.setAttribute("aria-valuenow", String(pct));
     gaugeBox.title = t("chat.gaugeTitle", { used: gauge.used, budget: gauge.budget });
