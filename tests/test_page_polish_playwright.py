@@ -16,9 +16,18 @@ from typing import Any
 
 import pytest
 
-from frontend_helpers import SHOTS, TIMEOUT_MS, Opened, chromium, dl_serve, require_chromium
-from servers.companion import companion_responder
+from frontend_helpers import (
+    SHOTS,
+    TIMEOUT_MS,
+    Opened,
+    chromium,
+    dl_serve,
+    free_port,
+    require_chromium,
+)
+from servers.companion import companion_responder, purpose_of
 from servers.openai_compat import OpenAICompatServer
+from servers.openai_wire import ChatReply, ToolCallReply
 
 require_chromium()
 
@@ -147,4 +156,149 @@ def test_update_memory_says_the_conversation_moves_into_the_diary(serve, open_pa
         page.click(".modal .btn.primary")
         expect(page.locator(".toast").last).to_contain_text("愉快的聊天", timeout=60_000)
         expect(page.locator(".msg")).to_have_count(0)
+        o.check_clean()
+
+
+def test_about_opens_at_the_top_with_version_licence_and_notices(serve, open_page) -> None:
+    with serve() as url:
+        o = open_page(url, width=800, height=600)
+        page = o.page
+        from dl_app import __version__
+
+        for lang, words in (("zh", ("版本", "MIT 许可")), ("en", ("Version", "MIT licence"))):
+            set_lang(page, lang)
+            page.click("#footer-about")
+            dialog = page.locator("#about-dialog")
+            expect(dialog.locator(".about-version")).to_contain_text(__version__)
+            for word in words:
+                expect(dialog.locator(".about-version")).to_contain_text(word)
+            expect(dialog.locator(".about-data")).to_contain_text("serve-data")
+            expect(dialog.locator(".about-item").first).to_be_visible()
+            # It overflows at 800×600, and still opens at its top.
+            assert dialog.evaluate("d => d.scrollHeight > d.clientHeight")
+            assert dialog.evaluate("d => d.scrollTop") == 0
+            expect(page.locator("#about-title")).to_be_in_viewport()
+            shot(page, f"polish-about-{lang}-light")
+            page.keyboard.press("Escape")
+            expect(dialog).to_have_count(0)
+        o.check_clean()
+
+
+def test_timeline_same_day_labels_english_and_counts_that_agree(
+    serve, open_page, openai_server
+) -> None:
+    with serve() as url:
+        o = open_page(url)
+        page = o.page
+        set_lang(page, "en")
+        send(page, "My cat is called Mimi")
+        page.click("#btn-consolidate")
+        page.click(".modal .btn.primary")
+        expect(page.locator(".toast").last).to_contain_text("愉快的聊天", timeout=60_000)
+        page.click("#nav-memory")
+        page.click("#memory-tab-diary")
+        expect(page.locator("#diary-count")).to_have_text("1 diary entry")
+        svg = page.locator("#timeline-svg")
+        expect(svg).to_have_attribute("aria-label", "Timeline of 1 conversation")
+        # A second conversation the same day, with a recall (archived, never shown).
+        page.click("#nav-chat")
+        openai_server.enqueue(
+            ChatReply(tool_calls=[ToolCallReply("get_memory", {"memoryDescription": "cat"})]),
+            ChatReply(content="Of course: Mimi."),
+            match=lambda r: purpose_of(r) == "chat",
+        )
+        send(page, "Do you remember my cat?")
+        expect(page.locator(".msg.assistant .msg-content").last).to_have_text("Of course: Mimi.")
+        page.click("#btn-consolidate")
+        page.click(".modal .btn.primary")
+        expect(page.locator("#chat-empty")).to_be_visible(timeout=60_000)
+        page.click("#nav-memory")
+        page.click("#memory-tab-diary")
+        expect(page.locator("#diary-count")).to_have_text("2 diary entries")
+        marks = page.locator("#diary-timeline .tl-mark")
+        expect(marks).to_have_count(2)
+        # Same-day history: the ticks tell times apart, not one date repeated.
+        labels = [t.strip() for t in page.locator("#diary-timeline .tl-label").all_text_contents()]
+        assert len(set(labels)) == len(labels), labels
+        assert all(re.search(r"\d{1,2}:\d{2}", t) for t in labels), labels
+        # The count on the timeline is the count the entry shows.
+        marks.nth(1).click()
+        pick = page.locator("#timeline-pick")
+        expect(pick).to_contain_text("2 messages")
+        expect(pick).to_contain_text(re.compile(r"\d+ min"))
+        page.click("#timeline-open")
+        expect(page.locator("details.archived summary").first).to_have_text(
+            "The original conversation (2 messages)"
+        )
+        expect(page.locator(".arch-msg")).to_have_count(2)
+        shot(page, "polish-timeline-en-light")
+        # The picked line follows a language change (it said "条消息" in English before).
+        set_lang(page, "zh")
+        expect(pick).to_contain_text("2 条消息")
+        expect(pick).to_contain_text("打开日记")
+        set_lang(page, "en")
+        expect(pick).to_contain_text("Open the entry")
+        assert not re.search(r"[\u4e00-\u9fff]", pick.inner_text().replace("愉快的聊天", ""))
+        o.check_clean()
+
+
+def test_toasts_keep_off_the_input_box(serve, open_page) -> None:
+    with serve() as url:
+        o = open_page(url, width=800, height=600)
+        page = o.page
+        page.click("#btn-clear")
+        page.click(".modal .btn.primary")
+        toast = page.locator(".toast").last
+        expect(toast).to_be_visible()
+        a = toast.bounding_box()
+        for sel in ("#chat-input", "#chat-send"):
+            b = page.locator(sel).bounding_box()
+            assert a and b
+            apart = (a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"]
+                     or a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"])
+            assert apart, f"the toast {a} covers {sel} {b}"
+        o.check_clean()
+
+
+@pytest.mark.parametrize(("locale", "lang", "nav"), [("zh-CN", "zh-CN", "聊天"), ("en-US", "en", "Chat")])
+def test_browser_mode_speaks_the_browsers_language(
+    serve, open_page, data_dir, locale: str, lang: str, nav: str
+) -> None:
+    # The server's locale says the other language; no language was chosen.
+    server_locale = "en_US.UTF-8" if locale.startswith("zh") else "zh_CN.UTF-8"
+    with serve(LANG=server_locale, LC_ALL=server_locale) as url:
+        o = open_page(url, locale=locale)
+        page = o.page
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        expect(page.locator("#nav-chat")).to_have_text(nav)
+        # A choice the user makes wins over the browser, and is kept.
+        other = "en" if locale.startswith("zh") else "zh"
+        set_lang(page, other)
+        o.reload()
+        expect(page.locator("html")).to_have_attribute("lang", "en" if other == "en" else "zh-CN")
+        assert f'"language": "{other}"' in (data_dir / "settings.json").read_text("utf-8")
+        o.check_clean()
+
+
+def test_service_down_banner_offers_the_setup_wizard(openai_server, data_dir, open_page) -> None:
+    openai_server.default_responder = companion_responder
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    with dl_serve(data_dir, dead) as url:
+        o = open_page(url)
+        page = o.page
+        set_lang(page, "zh")
+        page.fill("#chat-input", "你在吗？")
+        page.press("#chat-input", "Enter")
+        banner = page.locator("#error-banner")
+        expect(banner).to_be_visible(timeout=60_000)
+        expect(banner.locator("#banner-settings")).to_be_visible()
+        expect(banner.locator("#banner-setup")).to_have_text("设置向导")
+        shot(page, "polish-banner-zh-light")
+        page.click("#banner-setup")
+        expect(page.locator("#setup")).to_be_visible()
+        page.click("#setup-later")
+        expect(page.locator("#setup")).to_have_count(0)
+        expect(banner.locator("#banner-setup")).to_be_visible()  # still there after "Later"
+        set_lang(page, "en")
+        expect(banner.locator("#banner-setup")).to_have_text("Setup wizard")
         o.check_clean()

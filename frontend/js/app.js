@@ -1,6 +1,6 @@
 // Entry point: navigation, theme, language, and wiring of the pages.
 
-import { call, ready } from "./transport.js";
+import { call, ready, mode } from "./transport.js";
 import { t, setLang, getLang, onLangChange } from "./i18n.js";
 import { createChat } from "./chat.js";
 import { createSettings } from "./settings.js";
@@ -125,10 +125,29 @@ function applyInfo() {
   inspectorOn = settings.hasField("inspector") || storedInspector === null ? Boolean(info.inspector) : storedInspector === "1";
   applyTheme();
   applyInspector();
-  if (info.lang && info.lang !== getLang()) setLang(info.lang);
+  const lang = uiLang();
+  if (lang && lang !== getLang()) setLang(lang);
   document.getElementById("lang-select").value = getLang();
   chat.renderModelLine();
   renderFooter();
+}
+
+/** The browser's first choice of our languages ("" when it names neither). */
+function browserLang() {
+  for (const tag of navigator.languages || [navigator.language]) {
+    const code = String(tag || "").toLowerCase();
+    if (code.startsWith("zh")) return "zh";
+    if (code.startsWith("en")) return "en";
+  }
+  return "";
+}
+
+/** The page's language: the user's choice; without one, in a browser the browser's
+ * (the server's locale is not the reader's), in the window the system's (app_info). */
+function uiLang() {
+  const chosen = info.ui_lang_setting && info.ui_lang_setting !== "auto";
+  if (!chosen && mode === "http") return browserLang() || info.lang;
+  return info.lang;
 }
 
 async function switchLang(value) {
@@ -137,7 +156,7 @@ async function switchLang(value) {
     settings.applyExternal(res.settings);
     await refreshInfo();
   }
-  setLang(res.ok && info.lang ? info.lang : value);
+  setLang(res.ok ? uiLang() || value : value);
   document.getElementById("lang-select").value = getLang();
 }
 
@@ -146,7 +165,8 @@ const setStatus = (value) => {
   renderFooter();
 };
 
-const chat = createChat(document.getElementById("page-chat"), { getInfo: () => info, navigate, setStatus });
+let openSetup = null; // set once initSetup has run
+const chat = createChat(document.getElementById("page-chat"), { getInfo: () => info, navigate, setStatus, openSetup: () => openSetup && openSetup() });
 const settings = createSettings(document.getElementById("page-settings"), {
   prefs,
   navigate,
@@ -195,7 +215,7 @@ async function start() {
   await chat.load();
   navigate((window.location.hash || "#chat").slice(1));
   // First run: choose a model (also reachable from Settings).
-  await initSetup({ settingsRoot: document.getElementById("page-settings"), async onApplied() { if (await refreshInfo()) applyInfo(); await settings.load(); chat.refreshGauge(); } });
+  openSetup = await initSetup({ settingsRoot: document.getElementById("page-settings"), async onApplied() { if (await refreshInfo()) applyInfo(); await settings.load(); chat.refreshGauge(); } });
   document.documentElement.dataset.ready = "1";
   call("page_ready");
 }

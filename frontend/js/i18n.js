@@ -625,6 +625,7 @@ export function onLangChange(fn) {
 /** Translate a key, filling {placeholders} from vars. */
 export function t(key, vars = {}) {
   const table = STRINGS[lang] || STRINGS.zh;
+  if (Number(vars.n) === 1 && `${key}.one` in table) key = `${key}.one`; // "1 message", not "1 messages"
   let text = key in table ? table[key] : STRINGS.en[key] ?? key;
   for (const [name, value] of Object.entries(vars)) {
     text = text.split(`{${name}}`).join(String(value));
