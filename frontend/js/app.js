@@ -1,7 +1,7 @@
 // Entry point: navigation, theme, language, and wiring of the pages.
 
 import { call, ready, mode } from "./transport.js";
-import { t, setLang, getLang, onLangChange } from "./i18n.js";
+import { t, setLang, getLang, onLangChange, addStrings } from "./i18n.js";
 import { createChat } from "./chat.js";
 import { createSettings } from "./settings.js";
 import { createInspector } from "./inspector.js";
@@ -9,9 +9,14 @@ import { createMemory, MEMORY_TABS } from "./memory.js";
 import { createAvatar } from "./avatar/index.js";
 import { initSetup } from "./setup.js";
 
+addStrings({
+  zh: { "theme.toDark": "切换为深色", "theme.toLight": "切换为浅色", "theme.now": "{choice}，当前{shown}" },
+  en: { "theme.toDark": "Switch to dark", "theme.toLight": "Switch to light", "theme.now": "{choice}, now {shown}" },
+});
+
 const PAGES = ["chat", "memory", "settings", "inspector"];
-const THEMES = ["system", "light", "dark"];
-const THEME_ICONS = { system: "◐", light: "☀", dark: "☾" };
+const THEMES = ["system", "light", "dark"]; // "system" is chosen in Settings; the header button flips light/dark
+const THEME_ICONS = { light: "☀", dark: "☾" };
 // Non-secret UI preferences only; used when the settings model has no field for them.
 const LS_THEME = "dl.ui.theme";
 const LS_INSPECTOR = "dl.ui.inspector";
@@ -39,14 +44,23 @@ function localSet(key, value) {
   }
 }
 
+/** "light" or "dark": what the page shows now. */
+function shownTheme() {
+  return theme === "dark" || (theme === "system" && darkQuery && darkQuery.matches) ? "dark" : "light";
+}
+
 function applyTheme() {
-  const dark = theme === "dark" || (theme === "system" && darkQuery && darkQuery.matches);
-  document.documentElement.dataset.theme = dark ? "dark" : "light";
+  const shown = shownTheme();
+  document.documentElement.dataset.theme = shown;
   document.documentElement.dataset.themeChoice = theme;
   const btn = document.getElementById("theme-toggle");
-  btn.querySelector(".theme-icon").textContent = THEME_ICONS[theme];
-  btn.title = `${t("header.theme")}: ${t(`theme.${theme}`)}`;
+  btn.querySelector(".theme-icon").textContent = THEME_ICONS[shown];
+  const state = theme === "system" ? t("theme.now", { choice: t("theme.system"), shown: t(`theme.${shown}`) }) : t(`theme.${shown}`);
+  btn.title = `${t("header.theme")}: ${state} — ${t(shown === "dark" ? "theme.toLight" : "theme.toDark")}`;
   btn.setAttribute("aria-label", btn.title);
+  btn.setAttribute("aria-pressed", shown === "dark" ? "true" : "false");
+  const select = document.getElementById("pref-theme"); // Settings → Appearance, when shown
+  if (select) select.value = theme;
 }
 
 function nestedPatch(path, value) {
@@ -197,8 +211,9 @@ async function start() {
   for (const tab of document.querySelectorAll(".tab")) {
     tab.addEventListener("click", () => navigate(tab.dataset.page));
   }
+  // Two states: every click changes what is visible (from "system" too).
   document.getElementById("theme-toggle").addEventListener("click", () => {
-    prefs.setTheme(THEMES[(THEMES.indexOf(theme) + 1) % THEMES.length]);
+    prefs.setTheme(shownTheme() === "dark" ? "light" : "dark");
   });
   document.getElementById("lang-select").addEventListener("change", (ev) => switchLang(ev.target.value));
   if (darkQuery) darkQuery.addEventListener("change", applyTheme);
