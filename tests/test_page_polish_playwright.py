@@ -251,7 +251,7 @@ def test_toasts_keep_off_the_input_box(serve, open_page) -> None:
         toast = page.locator(".toast").last
         expect(toast).to_be_visible()
         a = toast.bounding_box()
-        for sel in ("#chat-input", "#chat-send"):
+        for sel in ("#chat-input", "#chat-send", "#btn-consolidate", "#btn-clear"):
             b = page.locator(sel).bounding_box()
             assert a and b
             apart = (a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"]
@@ -301,4 +301,39 @@ def test_service_down_banner_offers_the_setup_wizard(openai_server, data_dir, op
         expect(banner.locator("#banner-setup")).to_be_visible()  # still there after "Later"
         set_lang(page, "en")
         expect(banner.locator("#banner-setup")).to_have_text("Setup wizard")
+        o.check_clean()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_screenshots(serve, open_page, lang: str) -> None:
+    """The changed pages in both themes, for a person to look at."""
+    with serve() as url:
+        o = open_page(url, width=1000, height=700)
+        page = o.page
+        set_lang(page, lang)
+        send(page, "我今天去公园散步了" if lang == "zh" else "I went for a walk in the park")
+        page.click("#btn-consolidate")
+        page.click(".modal .btn.primary")
+        expect(page.locator("#chat-empty")).to_be_visible(timeout=60_000)
+        send(page, "晚上好" if lang == "zh" else "Good evening")
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            page.click("#nav-chat")
+            page.click("#btn-consolidate")
+            shot(page, f"polish-chat-confirm-{lang}-{scheme}")
+            page.click(".modal .btn:not(.primary)")
+            page.click("#nav-memory")
+            page.click("#memory-tab-diary")
+            page.locator("#diary-timeline .tl-mark").first.click()
+            expect(page.locator("#timeline-pick")).to_contain_text(
+                "2 条消息" if lang == "zh" else "2 messages"
+            )
+            shot(page, f"polish-diary-{lang}-{scheme}")
+            page.click("#nav-settings")
+            page.click("#settings-tab-appearance")
+            shot(page, f"polish-settings-appearance-{lang}-{scheme}")
+            page.click("#footer-about")
+            expect(page.locator("#about-dialog .about-version")).to_be_visible()
+            shot(page, f"polish-about-{lang}-{scheme}")
+            page.keyboard.press("Escape")
         o.check_clean()
