@@ -254,22 +254,32 @@ def test_dark_mode_toggle(serve, open_page) -> None:
         page = o.page
         html = page.locator("html")
         expect(html).to_have_attribute("data-theme", "light")
+        expect(html).to_have_attribute("data-theme-choice", "system")
         light_bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
-        for _ in range(3):
-            if html.get_attribute("data-theme-choice") == "dark":
-                break
-            page.click("#theme-toggle")
+        # Two states: the first click already changes what is visible.
+        page.click("#theme-toggle")
         expect(html).to_have_attribute("data-theme", "dark")
+        expect(page.locator("#theme-toggle")).to_have_attribute("aria-pressed", "true")
         dark_bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
         assert dark_bg != light_bg
         o.reload()
         expect(html).to_have_attribute("data-theme", "dark")
-        # "system" follows prefers-color-scheme.
-        while html.get_attribute("data-theme-choice") != "system":
-            page.click("#theme-toggle")
+        page.click("#theme-toggle")
+        expect(html).to_have_attribute("data-theme", "light")
+        page.click("#theme-toggle")
+        expect(html).to_have_attribute("data-theme", "dark")
+        # "Follow the system" is a choice in Settings; it follows prefers-color-scheme.
+        page.click("#nav-settings")
+        page.click("#settings-tab-appearance")
+        expect(page.locator("#pref-theme")).to_have_value("dark")
+        page.select_option("#pref-theme", "system")
         expect(html).to_have_attribute("data-theme", "light")
         page.emulate_media(color_scheme="dark")
         expect(html).to_have_attribute("data-theme", "dark")
+        # On a dark system the first click shows light; the Settings choice follows.
+        page.click("#theme-toggle")
+        expect(html).to_have_attribute("data-theme", "light")
+        expect(page.locator("#pref-theme")).to_have_value("light")
         o.check_clean()
 
 

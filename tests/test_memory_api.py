@@ -14,6 +14,7 @@ from bridge_helpers import Events, ok
 from dl_app.bridge import Api
 from memory_helpers import export_text, make_export
 from servers.openai_compat import OpenAICompatServer
+from servers.openai_wire import ChatReply, ToolCallReply
 
 
 @pytest.fixture
@@ -85,6 +86,24 @@ def test_diary_list_search_get_and_timeline(filled: Api) -> None:
     assert [c["title"] for c in timeline] == [f"话题{i}的日记" for i in range(5)]  # oldest first
     assert all(c["messages"] == 2 for c in timeline)
     assert timeline[0]["start_time"] < timeline[0]["end_time"] <= timeline[1]["start_time"]
+
+
+def test_timeline_counts_the_messages_the_entry_shows(
+    api: Api, openai_server: OpenAICompatServer
+) -> None:
+    ok(api.chat_send({"text": "我的猫叫咪咪"}))
+    first = ok(api.memory_consolidate())["entry"]
+    # A recall: the request for it and its result are archived too, but not shown.
+    openai_server.enqueue(
+        ChatReply(tool_calls=[ToolCallReply("get_memory", {"memoryDescription": "猫"})]),
+        ChatReply(content="记得，咪咪。"),
+    )
+    ok(api.chat_send({"text": "还记得我的猫吗"}))
+    second = ok(api.memory_consolidate())["entry"]
+    counts = {c["uuid"]: c["messages"] for c in ok(api.diary_timeline())["conversations"]}
+    shown = {u: len(ok(api.diary_get({"uuid": u}))["messages"])
+             for u in (first["uuid"], second["uuid"])}
+    assert counts == shown == {first["uuid"]: 2, second["uuid"]: 2}
 
 
 def test_diary_update_re_embeds_and_delete_removes_everything(

@@ -1,7 +1,7 @@
 // Entry point: navigation, theme, language, and wiring of the pages.
 
-import { call, ready } from "./transport.js";
-import { t, setLang, getLang, onLangChange } from "./i18n.js";
+import { call, ready, mode } from "./transport.js";
+import { t, setLang, getLang, onLangChange, addStrings } from "./i18n.js";
 import { createChat } from "./chat.js";
 import { createSettings } from "./settings.js";
 import { createInspector } from "./inspector.js";
@@ -9,9 +9,14 @@ import { createMemory, MEMORY_TABS } from "./memory.js";
 import { createAvatar } from "./avatar/index.js";
 import { initSetup } from "./setup.js";
 
+addStrings({
+  zh: { "theme.toDark": "切换为深色", "theme.toLight": "切换为浅色", "theme.now": "{choice}，当前{shown}" },
+  en: { "theme.toDark": "Switch to dark", "theme.toLight": "Switch to light", "theme.now": "{choice}, now {shown}" },
+});
+
 const PAGES = ["chat", "memory", "settings", "inspector"];
-const THEMES = ["system", "light", "dark"];
-const THEME_ICONS = { system: "◐", light: "☀", dark: "☾" };
+const THEMES = ["system", "light", "dark"]; // "system" is chosen in Settings; the header button flips light/dark
+const THEME_ICONS = { light: "☀", dark: "☾" };
 // Non-secret UI preferences only; used when the settings model has no field for them.
 const LS_THEME = "dl.ui.theme";
 const LS_INSPECTOR = "dl.ui.inspector";
@@ -39,14 +44,23 @@ function localSet(key, value) {
   }
 }
 
+/** "light" or "dark": what the page shows now. */
+function shownTheme() {
+  return theme === "dark" || (theme === "system" && darkQuery && darkQuery.matches) ? "dark" : "light";
+}
+
 function applyTheme() {
-  const dark = theme === "dark" || (theme === "system" && darkQuery && darkQuery.matches);
-  document.documentElement.dataset.theme = dark ? "dark" : "light";
+  const shown = shownTheme();
+  document.documentElement.dataset.theme = shown;
   document.documentElement.dataset.themeChoice = theme;
   const btn = document.getElementById("theme-toggle");
-  btn.querySelector(".theme-icon").textContent = THEME_ICONS[theme];
-  btn.title = `${t("header.theme")}: ${t(`theme.${theme}`)}`;
+  btn.querySelector(".theme-icon").textContent = THEME_ICONS[shown];
+  const state = theme === "system" ? t("theme.now", { choice: t("theme.system"), shown: t(`theme.${shown}`) }) : t(`theme.${shown}`);
+  btn.title = `${t("header.theme")}: ${state} — ${t(shown === "dark" ? "theme.toLight" : "theme.toDark")}`;
   btn.setAttribute("aria-label", btn.title);
+  btn.setAttribute("aria-pressed", shown === "dark" ? "true" : "false");
+  const select = document.getElementById("pref-theme"); // Settings → Appearance, when shown
+  if (select) select.value = theme;
 }
 
 function nestedPatch(path, value) {
@@ -125,10 +139,29 @@ function applyInfo() {
   inspectorOn = settings.hasField("inspector") || storedInspector === null ? Boolean(info.inspector) : storedInspector === "1";
   applyTheme();
   applyInspector();
-  if (info.lang && info.lang !== getLang()) setLang(info.lang);
+  const lang = uiLang();
+  if (lang && lang !== getLang()) setLang(lang);
   document.getElementById("lang-select").value = getLang();
   chat.renderModelLine();
   renderFooter();
+}
+
+/** The browser's first choice of our languages ("" when it names neither). */
+function browserLang() {
+  for (const tag of navigator.languages || [navigator.language]) {
+    const code = String(tag || "").toLowerCase();
+    if (code.startsWith("zh")) return "zh";
+    if (code.startsWith("en")) return "en";
+  }
+  return "";
+}
+
+/** The page's language: the user's choice; without one, in a browser the browser's
+ * (the server's locale is not the reader's), in the window the system's (app_info). */
+function uiLang() {
+  const chosen = info.ui_lang_setting && info.ui_lang_setting !== "auto";
+  if (!chosen && mode === "http") return browserLang() || info.lang;
+  return info.lang;
 }
 
 async function switchLang(value) {
@@ -137,7 +170,7 @@ async function switchLang(value) {
     settings.applyExternal(res.settings);
     await refreshInfo();
   }
-  setLang(res.ok && info.lang ? info.lang : value);
+  setLang(res.ok ? uiLang() || value : value);
   document.getElementById("lang-select").value = getLang();
 }
 
@@ -146,7 +179,8 @@ const setStatus = (value) => {
   renderFooter();
 };
 
-const chat = createChat(document.getElementById("page-chat"), { getInfo: () => info, navigate, setStatus });
+let openSetup = null; // set once initSetup has run
+const chat = createChat(document.getElementById("page-chat"), { getInfo: () => info, navigate, setStatus, openSetup: () => openSetup && openSetup() });
 const settings = createSettings(document.getElementById("page-settings"), {
   prefs,
   navigate,
@@ -177,8 +211,9 @@ async function start() {
   for (const tab of document.querySelectorAll(".tab")) {
     tab.addEventListener("click", () => navigate(tab.dataset.page));
   }
+  // Two states: every click changes what is visible (from "system" too).
   document.getElementById("theme-toggle").addEventListener("click", () => {
-    prefs.setTheme(THEMES[(THEMES.indexOf(theme) + 1) % THEMES.length]);
+    prefs.setTheme(shownTheme() === "dark" ? "light" : "dark");
   });
   document.getElementById("lang-select").addEventListener("change", (ev) => switchLang(ev.target.value));
   if (darkQuery) darkQuery.addEventListener("change", applyTheme);
@@ -195,7 +230,7 @@ async function start() {
   await chat.load();
   navigate((window.location.hash || "#chat").slice(1));
   // First run: choose a model (also reachable from Settings).
-  await initSetup({ settingsRoot: document.getElementById("page-settings"), async onApplied() { if (await refreshInfo()) applyInfo(); await settings.load(); chat.refreshGauge(); } });
+  openSetup = await initSetup({ settingsRoot: document.getElementById("page-settings"), async onApplied() { if (await refreshInfo()) applyInfo(); await settings.load(); chat.refreshGauge(); } });
   document.documentElement.dataset.ready = "1";
   call("page_ready");
 }

@@ -2,12 +2,20 @@
 // Model output is plain text: it only ever reaches the DOM through textContent.
 
 import { call, on } from "./transport.js";
-import { t, applyStatic, onLangChange } from "./i18n.js";
+import { t, applyStatic, onLangChange, addStrings } from "./i18n.js";
 import { el, clear, confirmDialog, toast, progressBar, errorTitle } from "./ui.js";
 import { createAttachTray, attachmentsNode } from "./attach.js";
 import { createChatVoice } from "./voice/index.js";
 
-export function createChat(root, { getInfo, navigate, setStatus }) {
+addStrings({
+  zh: { "banner.setup": "设置向导" },
+  en: { "banner.setup": "Setup wizard" },
+});
+
+// Errors of the model service: the banner offers the setup wizard beside Settings.
+const SERVICE_ERRORS = new Set(["ServiceUnreachable", "AuthFailed", "ModelNotFound", "ServerFailed", "BadResponse"]);
+
+export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
   let pending = null; // the turn in flight: {text, userNode, view, done}
   let busy = false;
   let gauge = null;
@@ -45,6 +53,11 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
     dataset: { i18n: "banner.retry" },
     on: { click: () => bannerRetry && bannerRetry() },
   });
+  const setupBtn = el("button.btn#banner-setup", {
+    type: "button",
+    dataset: { i18n: "banner.setup" },
+    on: { click: () => openSetup && openSetup() },
+  });
   const banner = el(
     "div.banner#error-banner",
     { role: "alert", hidden: true },
@@ -53,6 +66,7 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
       "div.banner-actions",
       {},
       retryBtn,
+      setupBtn,
       el("button.btn#banner-settings", {
         type: "button",
         dataset: { i18n: "banner.settings" },
@@ -228,8 +242,9 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
     const ratio = typeof gauge.ratio === "number" ? gauge.ratio : gauge.used / (gauge.budget || 1);
     const pct = Math.max(0, Math.round(ratio * 100));
     gaugeFill.style.width = `${Math.min(100, pct)}%`;
-    gaugeBox.classList.toggle("warn", ratio >= 0.75 && ratio < 0.95);
-    gaugeBox.classList.toggle("danger", ratio >= 0.95);
+    // A full window is normal (older turns fold into the summary); only a request
+    // over the budget is a fault.
+    gaugeBox.classList.toggle("danger", gauge.used > gauge.budget);
     gaugePct.textContent = `${pct}%`;
     gaugeBox.setAttribute("aria-valuenow", String(pct));
     gaugeBox.title = t("chat.gaugeTitle", { used: gauge.used, budget: gauge.budget });
@@ -249,6 +264,7 @@ export function createChat(root, { getInfo, navigate, setStatus }) {
     bannerMsg.textContent = error && error.message ? error.message : "";
     bannerRetry = retry || null;
     retryBtn.hidden = !retry;
+    setupBtn.hidden = !openSetup || !SERVICE_ERRORS.has(error && error.type);
     banner.dataset.type = (error && error.type) || "";
     banner.hidden = false;
   }

@@ -347,7 +347,9 @@ export function createDiary(root, { getInfo, onChanged }) {
     drawTimeline(timelineBox, conversations, (c) => openFromTimeline(c));
   }
 
+  let picked = null; // the conversation chosen on the timeline (redrawn on a language change)
   function openFromTimeline(c) {
+    picked = c;
     clear(pickLine);
     const openBtn = el("button.btn.small#timeline-open", { type: "button", text: t("diary.open") });
     pickLine.append(
@@ -399,6 +401,7 @@ export function createDiary(root, { getInfo, onChanged }) {
     renderCount();
     if (!entries.length) renderEntries(false);
     paintTimeline();
+    if (picked) openFromTimeline(picked);
   });
 
   return { load, renderTitle };

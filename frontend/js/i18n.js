@@ -23,8 +23,8 @@ const STRINGS = {
     "status.busy": "处理中…",
     "chat.model": "回答模型：{model}",
     "chat.modelAt": "回答模型：{model} · {url}",
-    "chat.gauge": "记忆负载",
-    "chat.gaugeTitle": "下一次请求已用 {used} / {budget} tokens",
+    "chat.gauge": "上下文用量",
+    "chat.gaugeTitle": "下一次请求将用 {used} / {budget} tokens。接近满是正常的：放不下的早先对话会折叠进摘要。",
     "chat.consolidate": "更新记忆",
     "chat.clear": "清除当前对话",
     "chat.placeholder": "说点什么…",
@@ -40,7 +40,7 @@ const STRINGS = {
     "chat.thinking": "正在思考…",
     "chat.failed": "未发送",
     "chat.confirmConsolidateTitle": "现在更新记忆？",
-    "chat.confirmConsolidate": "当前对话会被整理成一篇日记，并更新对你和对自己的记忆。这需要调用模型几次，可能要等一会儿。",
+    "chat.confirmConsolidate": "当前对话会移入日记：聊天窗口随之清空，原话可以在“记忆”页的日记本里找到。同时更新对你和对自己的记忆。这需要调用模型几次，可能要等一会儿。",
     "chat.confirmClearTitle": "清除当前对话？",
     "chat.confirmClear": "当前对话会被清除，且不会写入记忆。此操作无法撤销。",
     "chat.consolidating": "正在更新记忆… {done}/{total}",
@@ -125,7 +125,7 @@ const STRINGS = {
     "index.confirmAllTitle": "全部重建索引？",
     "index.confirmAll": "所有日记都会用当前的嵌入模型重新计算向量，可能要一段时间。",
     "appearance.theme": "主题",
-    "appearance.themeHelp": "浅色、深色，或跟随系统设置。",
+    "appearance.themeHelp": "浅色、深色，或跟随系统设置。顶栏的按钮在浅色和深色之间切换。",
     "appearance.inspector": "显示上下文检查器",
     "appearance.inspectorHelp": "在导航中显示“上下文检查器”，查看每次请求中各部分占用的 token 与发送给模型的原始消息。",
     "inspector.title": "上下文检查器",
@@ -322,8 +322,8 @@ const STRINGS = {
     "status.busy": "Working…",
     "chat.model": "Answering: {model}",
     "chat.modelAt": "Answering: {model} · {url}",
-    "chat.gauge": "Memory load",
-    "chat.gaugeTitle": "The next request uses {used} of {budget} tokens",
+    "chat.gauge": "Context used",
+    "chat.gaugeTitle": "The next request uses {used} of {budget} tokens. Nearly full is normal: earlier messages that do not fit are folded into the summary.",
     "chat.consolidate": "Update memory now",
     "chat.clear": "Clear conversation",
     "chat.placeholder": "Say something…",
@@ -339,7 +339,7 @@ const STRINGS = {
     "chat.thinking": "Thinking…",
     "chat.failed": "Not sent",
     "chat.confirmConsolidateTitle": "Update memory now?",
-    "chat.confirmConsolidate": "The current conversation becomes a diary entry, and what is remembered about you and about itself is updated. This calls the model a few times and may take a while.",
+    "chat.confirmConsolidate": "The current conversation moves into the diary: the chat view empties, and the messages stay readable in the diary on the Memory page. What is remembered about you and about itself is updated too. This calls the model a few times and may take a while.",
     "chat.confirmClearTitle": "Clear the conversation?",
     "chat.confirmClear": "The current conversation is deleted without being written to memory. This cannot be undone.",
     "chat.consolidating": "Updating memory… {done}/{total}",
@@ -424,7 +424,7 @@ const STRINGS = {
     "index.confirmAllTitle": "Rebuild the whole index?",
     "index.confirmAll": "Every diary entry is embedded again with the current model. This may take a while.",
     "appearance.theme": "Theme",
-    "appearance.themeHelp": "Light, dark, or follow the system setting.",
+    "appearance.themeHelp": "Light, dark, or follow the system setting. The button in the header switches between light and dark.",
     "appearance.inspector": "Show the context inspector",
     "appearance.inspectorHelp": "Adds “Inspector” to the navigation: the tokens each part of a request takes, and the raw messages sent to the model.",
     "inspector.title": "Context inspector",
@@ -625,6 +625,7 @@ export function onLangChange(fn) {
 /** Translate a key, filling {placeholders} from vars. */
 export function t(key, vars = {}) {
   const table = STRINGS[lang] || STRINGS.zh;
+  if (Number(vars.n) === 1 && `${key}.one` in table) key = `${key}.one`; // "1 message", not "1 messages"
   let text = key in table ? table[key] : STRINGS.en[key] ?? key;
   for (const [name, value] of Object.entries(vars)) {
     text = text.split(`{${name}}`).join(String(value));

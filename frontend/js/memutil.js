@@ -1,8 +1,19 @@
 // Shared helpers for the memory pages: times, sizes, inline error boxes.
 // Text goes into the DOM through textContent only (via el()).
 
-import { t, getLang } from "./i18n.js";
+import { t, getLang, addStrings } from "./i18n.js";
 import { el, errorTitle } from "./ui.js";
+
+// English singulars of the memory pages' counts (t() takes "key.one" when n is 1).
+addStrings({
+  en: {
+    "time.days.one": "1 day",
+    "diary.count.one": "1 diary entry",
+    "diary.messages.one": "1 message",
+    "diary.archived.one": "The original conversation (1 message)",
+    "diary.timelineLabel.one": "Timeline of 1 conversation",
+  },
+});
 
 /** A Date from ms since the epoch, seconds, or an ISO string; null if unusable. */
 export function toDate(value) {
@@ -32,6 +43,13 @@ export function fmtDate(value, withYear = true) {
   if (!d) return "–";
   const opts = withYear ? { year: "numeric", month: "2-digit", day: "2-digit" } : { month: "2-digit", day: "2-digit" };
   return new Intl.DateTimeFormat(locale(), opts).format(d);
+}
+
+/** "10:00": the time of day only. */
+export function fmtClock(value) {
+  const d = toDate(value);
+  if (!d) return "–";
+  return new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit" }).format(d);
 }
 
 /** "10:00 – 11:30" on one day, otherwise two full times. */

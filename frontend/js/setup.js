@@ -50,6 +50,7 @@ addStrings({
     "setup.ollama.help": "Open models running on your own computer: free, offline, private.",
     "setup.ollama.checking": "Looking for ollama…",
     "setup.ollama.found": "Found {n} models:",
+    "setup.ollama.found.one": "Found 1 model:",
     "setup.ollama.none": "ollama is running but has no models yet. In a terminal, run:",
     "setup.ollama.off": "ollama was not found ({url}). Install it from ollama.com, start it, then run:",
     "setup.ollama.use": "Use this model",
@@ -242,7 +243,7 @@ export function openSetup(status, onApplied) {
   });
 }
 
-/** The entry in Settings, and the dialog on first run. */
+/** The entry in Settings, and the dialog on first run; returns a function that opens it. */
 export async function initSetup({ settingsRoot, onApplied }) {
   const open = async () => {
     const res = await call("setup_status");
@@ -259,4 +260,5 @@ export async function initSetup({ settingsRoot, onApplied }) {
   }
   const res = await call("setup_status");
   if (res.ok && res.needed) openSetup(res, onApplied); // not awaited: the page goes on
+  return open; // the service-down banner offers the wizard too
 }

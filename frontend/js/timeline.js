@@ -2,7 +2,7 @@
 // Drawn as SVG with createElementNS; every title goes in through textContent.
 
 import { t } from "./i18n.js";
-import { toDate, fmtDate, fmtSpan, fmtDuration } from "./memutil.js";
+import { toDate, fmtDate, fmtClock, fmtSpan, fmtDuration } from "./memutil.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const HEIGHT = 150;
@@ -16,6 +16,17 @@ function svg(tag, attrs = {}, text) {
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
   if (text !== undefined) node.textContent = text;
   return node;
+}
+
+const evenly = (lo, span, n) => Array.from({ length: n + 1 }, (_, i) => lo + (span * i) / n);
+
+/** At most about n+1 round local times (every 5 min … 12 h) between lo and hi. */
+function roundTimes(lo, hi, n) {
+  const step = [5, 10, 15, 30, 60, 120, 180, 360, 720].map((m) => m * 60_000).find((s) => (hi - lo) / s <= n) || 86400_000;
+  const off = new Date(lo).getTimezoneOffset() * 60_000; // local midnight and hours are round
+  const out = [];
+  for (let ms = Math.ceil((lo - off) / step) * step + off; ms <= hi; ms += step) out.push(ms);
+  return out;
 }
 
 /** Draw `conversations` into `container`; onPick(conversation) when a mark is chosen. */
@@ -55,16 +66,24 @@ export function drawTimeline(container, conversations, onPick) {
   const maxMsgs = Math.max(1, ...items.map((i) => Number(i.c.messages) || 0));
   const innerH = baseY - PAD.top;
 
-  // Ticks: about one per 140 px, labelled by date.
+  // Ticks: about one per 140 px, labelled by date; when two ticks can fall on one
+  // day, at round times of day instead (the date only where the day changes).
   const ticks = Math.max(2, Math.min(8, Math.floor(width / 140)));
   const sameYear = new Date(lo).getFullYear() === new Date(hi).getFullYear();
-  for (let i = 0; i <= ticks; i++) {
-    const ms = lo + (span * i) / ticks;
+  const byTime = span / ticks < 86400_000;
+  let prevDay = "";
+  for (const [i, ms] of (byTime ? roundTimes(lo, hi, ticks) : evenly(lo, span, ticks)).entries()) {
     const tx = x(ms);
     root.append(svg("line", { class: "tl-tick", x1: tx, y1: baseY, x2: tx, y2: baseY + 4 }));
     root.append(svg("line", { class: "tl-grid", x1: tx, y1: PAD.top, x2: tx, y2: baseY }));
-    const anchor = i === 0 ? "start" : i === ticks ? "end" : "middle";
-    root.append(svg("text", { class: "tl-label", x: tx, y: HEIGHT - 8, "text-anchor": anchor }, fmtDate(ms, !sameYear || i === 0 || i === ticks)));
+    const anchor = tx < PAD.left + 40 ? "start" : tx > width - PAD.right - 40 ? "end" : "middle";
+    let text = fmtDate(ms, !sameYear || i === 0 || i === ticks);
+    if (byTime) {
+      const day = new Date(ms).toDateString();
+      text = day === prevDay ? fmtClock(ms) : `${fmtDate(ms, !sameYear)} ${fmtClock(ms)}`;
+      prevDay = day;
+    }
+    root.append(svg("text", { class: "tl-label", x: tx, y: HEIGHT - 8, "text-anchor": anchor }, text));
   }
 
   const marks = svg("g", { class: "tl-marks" });

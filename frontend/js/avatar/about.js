@@ -1,9 +1,27 @@
-// About: what the app is built on and the licence notices the bundled avatar
-// models and the Live2D runtime require. Reachable from the footer and the avatar panel.
+// About: the app's version, licence, links and data folder (app_info), then what it
+// is built on and the licence notices the bundled avatar models and the Live2D
+// runtime require. Reachable from the footer and the avatar panel; opens at the top.
 
-import { t } from "../i18n.js";
+import { t, addStrings } from "../i18n.js";
 import { call } from "../transport.js";
 import { el } from "../ui.js";
+
+addStrings({
+  zh: {
+    "about.version": "版本 {version}",
+    "about.license": "本应用以 {license} 许可发布",
+    "about.links": "项目链接",
+    "about.dataDir": "你的记忆保存在：{dir}",
+    "about.thirdParty": "第三方组件和素材",
+  },
+  en: {
+    "about.version": "Version {version}",
+    "about.license": "Released under the {license} licence",
+    "about.links": "Project links",
+    "about.dataDir": "Your memory is kept in: {dir}",
+    "about.thirdParty": "Third-party components and materials",
+  },
+});
 
 const ITEMS = [
   ["about.runtime.title", "about.runtime.text", "https://www.live2d.com/eula/live2d-proprietary-software-license-agreement_en.html"],
@@ -61,10 +79,13 @@ export function showAbout() {
     },
   });
   const closeBtn = el("button.btn.primary", { type: "button", text: t("common.ok"), on: { click: close } });
+  const project = el("div.about-project#about-project");
   const dialog = el(
     "div.modal.about-dialog#about-dialog",
     { role: "dialog", "aria-modal": "true", "aria-labelledby": "about-title" },
     el("h2#about-title.modal-title", { text: t("about.title") }),
+    project,
+    el("h3.about-section-title", { text: t("about.thirdParty") }),
     el("p.modal-text", { text: t("about.intro") }),
     list,
     el("p.about-files", { text: t("about.files") }),
@@ -75,5 +96,23 @@ export function showAbout() {
   document.body.append(backdrop);
   document.addEventListener("keydown", onKey, true);
   openDialog = backdrop;
-  closeBtn.focus();
+  closeBtn.focus({ preventScroll: true }); // the button is at the bottom; the dialog opens at the top
+  dialog.scrollTop = 0;
+  fillProject(project);
+}
+
+/** Version, licence, links and the data folder, from app_info. */
+async function fillProject(box) {
+  const res = await call("app_info");
+  if (!res.ok) return;
+  const line = [res.version ? t("about.version", { version: res.version }) : "", res.license ? t("about.license", { license: res.license }) : ""];
+  box.append(el("p.about-version", { text: line.filter(Boolean).join(" · ") }));
+  if (Array.isArray(res.links) && res.links.length) {
+    const links = el("ul.about-links", { "aria-label": t("about.links") });
+    for (const link of res.links) {
+      links.append(el("li", {}, el("span.about-link-label", { text: `${link.label}: ` }), el("span.about-item-url", { text: link.url })));
+    }
+    box.append(el("h3.about-section-title", { text: t("about.links") }), links);
+  }
+  if (res.data_dir) box.append(el("p.about-data", { text: t("about.dataDir", { dir: res.data_dir }) }));
 }

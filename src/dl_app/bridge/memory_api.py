@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 
 from ..backup import open_blob
 from ..core.exchange import MAX_FILE_BYTES
-from ..core.models import DiaryEntry, Profile
+from ..core.models import DiaryEntry, Message, Profile
 from ..memory import ImportReport, Memory
 from .context import Context
 from .params import InvalidInput, NoParams
@@ -177,7 +177,7 @@ def diary_get(ctx: Context, p: UuidParams) -> dict[str, Any]:
     messages = [
         {"id": m.id, "role": m.role, "content": m.content, "timestamp": m.timestamp}
         for m in mem.archived_messages(p.uuid)
-        if m.role in ("user", "assistant") and m.content
+        if _shown(m)
     ]
     return {"entry": entry_out(entry), "messages": messages}
 
@@ -194,12 +194,20 @@ def diary_delete(ctx: Context, p: UuidParams) -> dict[str, Any]:
     return {}
 
 
+def _shown(m: Message) -> bool:
+    """A message the entry shows: what was said, not the recall requests and results."""
+    return m.role in ("user", "assistant") and bool(m.content)
+
+
 @methods.expose()
 def diary_timeline(ctx: Context, _p: NoParams) -> dict[str, Any]:
+    # The count is of the messages diary_get shows, so the timeline and the entry agree.
+    mem = ctx.mem()
     return {"conversations": [
         {"uuid": e.uuid, "title": e.title, "start_time": e.start_time,
-         "end_time": e.end_time, "messages": n}
-        for e, n in ctx.mem().timeline()
+         "end_time": e.end_time,
+         "messages": sum(1 for m in mem.archived_messages(e.uuid) if _shown(m))}
+        for e, _n in mem.timeline()
     ]}
 
 

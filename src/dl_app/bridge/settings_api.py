@@ -4,6 +4,7 @@ See ``docs/bridge-api.md``."""
 
 from __future__ import annotations
 
+from importlib import metadata
 from typing import Any
 
 from pydantic import ValidationError
@@ -53,7 +54,23 @@ def app_info(ctx: Context, _p: NoParams) -> dict[str, Any]:
         "inspector": bool(getattr(ui, "inspector", False)),
         "delete_phrases": DELETE_PHRASES,  # what memory_delete_all checks, per language
         **model_info(ctx, mem),  # which model answers; a note for the demo model
+        **_project(),  # About: the licence and the links of the project
     }
+
+
+def _project() -> dict[str, Any]:
+    """The app's own licence and links, from its package metadata (``pyproject.toml``);
+    empty where a bundle carries no metadata."""
+    try:
+        md = metadata.metadata("dl-app")
+    except metadata.PackageNotFoundError:
+        return {"license": "", "links": []}
+    links = []
+    for item in md.get_all("Project-URL") or []:
+        label, _, url = item.partition(",")
+        if url.strip():
+            links.append({"label": label.strip(), "url": url.strip()})
+    return {"license": md.get("License-Expression") or md.get("License") or "", "links": links}
 
 
 @methods.expose(locked=False)
