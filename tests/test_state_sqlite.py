@@ -135,3 +135,15 @@ def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "s.db").write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError, match="Cannot open"):
         SqliteStateStore(tmp_path / "s.db", DEFAULT)
+
+
+def test_names_and_persona_of_the_first_start_stay_when_the_language_changes(
+    tmp_path: Path,
+) -> None:
+    store = SqliteStateStore(tmp_path / "s.db", DEFAULT)
+    store.close()
+    english = Profile(self_name="Leaf", user_name="Traveler",
+                      memory_about_self="I am a student.", memory_about_user="")
+    again = SqliteStateStore(tmp_path / "s.db", english)  # the UI switched to English
+    assert again.load().profile == DEFAULT
+    assert again.profile_history() == []  # writing the first defaults is no change

@@ -88,8 +88,21 @@ class SqliteStateStore:
             self._db.execute("PRAGMA secure_delete=ON")  # deleted text is overwritten
             self._migrate()
             self._db.execute(_CALIBRATION)
+            self._keep_first_names()
         except sqlite3.DatabaseError as e:
             raise StoreError(f"Cannot open the memory database {self.path}: {e}") from e
+
+    def _keep_first_names(self) -> None:
+        """Names and persona are data: the defaults of the language at first start
+        are written down then, so a later change of the UI language renames no one."""
+        with self._tx() as db:
+            meta = self._meta(db)
+            d = self.default_profile
+            first = {"self_name": d.self_name, "user_name": d.user_name,
+                     "memory_about_self": d.memory_about_self}
+            missing = {k: v for k, v in first.items() if k not in meta}
+            if missing:
+                self._set(db, **missing)
 
     def close(self) -> None:
         with self._lock:
