@@ -10,6 +10,7 @@ import { el } from "../ui.js";
 import { SentenceSplitter, splitSentences } from "./speech.js";
 import { Track, createSpeaker } from "./speaker.js";
 import { getConfig, onConfig, setForced } from "./config.js";
+import { watchMic } from "./mic.js";
 import { attachPushToTalk } from "./ptt.js";
 import { createVoiceMode } from "./mode.js";
 import "./strings.js";
@@ -84,6 +85,17 @@ export function createChatVoice({ list, composerRow, input, toolbarRight, sendTe
   });
   modeBtn.textContent = t("voice.mode");
   toolbarRight.prepend(modeBtn);
+  let micProblem = null;
+  const showMicProblem = () => {  // no microphone: the button says so before anyone clicks
+    modeBtn.disabled = Boolean(micProblem);
+    modeBtn.dataset.problem = micProblem || "";
+    modeBtn.title = micProblem ? t(`voice.micProblem.${micProblem}`) : "";
+  };
+  watchMic((problem) => {
+    micProblem = problem;
+    showMicProblem();
+  });
+  onLangChange(showMicProblem);
 
   function applyConfig(cfg) {
     list.classList.toggle("voice-on", Boolean(cfg && cfg.tts_enabled));

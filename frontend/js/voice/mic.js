@@ -78,6 +78,41 @@ export async function transcribe(blob) {
   return res.text || "";
 }
 
+/** Why no microphone can be used here ("unsupported", "none"), or null when one can. */
+export async function micProblem() {
+  const md = navigator.mediaDevices;
+  if (!md || !md.getUserMedia) return "unsupported";
+  try {
+    const devices = md.enumerateDevices ? await md.enumerateDevices() : null;
+    if (devices && !devices.some((d) => d.kind === "audioinput")) return "none";
+  } catch {
+    /* cannot tell: let opening it say */
+  }
+  return null;
+}
+
+/** Call fn(problem) now and whenever a device comes or goes. */
+export function watchMic(fn) {
+  const check = () => micProblem().then(fn);
+  check();
+  const md = navigator.mediaDevices;
+  if (md && md.addEventListener) md.addEventListener("devicechange", check);
+}
+
+// getUserMedia's error names and the Web Speech API's error codes -> one reason.
+const REASONS = {
+  NotAllowedError: "denied", SecurityError: "denied", "not-allowed": "denied",
+  "service-not-allowed": "denied", NotFoundError: "none", OverconstrainedError: "none",
+  "audio-capture": "none", NotReadableError: "busy", NotSupportedError: "unsupported",
+  network: "network",
+};
+
+/** The reason key ("denied", "none", "busy", "unsupported", "network") of a mic error, or null. */
+export function micReason(err) {
+  const code = err && (err.type === "SpeechRecognition" ? err.message : err.name);
+  return REASONS[code] || null;
+}
+
 /** Open the microphone. Throws the getUserMedia error (NotAllowedError, NotFoundError...). */
 export async function openMic() {
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
@@ -137,7 +172,7 @@ export async function openMic() {
 }
 
 /** The Web Speech API: start(), then stop() resolves the text heard. */
-export function webSpeech({ onText } = {}) {
+export function webSpeech({ onText, onError } = {}) {
   const Rec = window.SpeechRecognition || window.webkitSpeechRecognition;
   const rec = new Rec();
   rec.lang = getLang() === "en" ? "en-US" : "zh-CN";
@@ -157,7 +192,11 @@ export function webSpeech({ onText } = {}) {
     }
     if (onText) onText(finals + interim);
   };
-  rec.onerror = (ev) => (error = { type: "SpeechRecognition", message: ev.error || "error" });
+  rec.onerror = (ev) => {
+    error = { type: "SpeechRecognition", message: ev.error || "error" };
+    // A refused or missing microphone ends listening now, not at the next click.
+    if (onError && micReason(error)) onError(error);
+  };
   rec.onend = () => ended();
   return {
     start: () => rec.start(),

@@ -195,12 +195,14 @@ export function createVoiceMode({ speaker, sendText, speakingDone, setForce }) {
     cfg = await getConfig(true);
     const mode = sttMode(cfg);
     if (mode === "off" || mode === "unset") {
+      setState("error");
       errorLine.textContent = t("voice.micOff");
       return;
     }
     try {
       mic = await openMic();
     } catch (err) {
+      setState("error"); // never "getting ready" beside an error
       errorLine.textContent = micError(err);
       return;
     }

@@ -2,31 +2,51 @@
 // text to onText (the chat puts it in the input box; nothing is sent). Esc cancels.
 // Usable by any page: attachPushToTalk(button, { onText }).
 
-import { t } from "../i18n.js";
+import { t, onLangChange } from "../i18n.js";
 import { toast } from "../ui.js";
 import { getConfig } from "./config.js";
-import { openMic, sttMode, transcribe, webSpeech } from "./mic.js";
+import { micReason, openMic, sttMode, transcribe, watchMic, webSpeech } from "./mic.js";
 import "./strings.js";
 
+/** A mic error in words of the page's language (never a raw code). */
 export function micError(err) {
-  const name = err && err.name;
-  if (name === "NotAllowedError" || name === "SecurityError") {
-    return t("voice.micDenied", { message: name === "NotAllowedError" ? "permission refused" : err.message });
-  }
+  const reason = micReason(err);
+  if (reason) return t(`voice.micProblem.${reason}`);
   return t("voice.micDenied", { message: (err && err.message) || String(err) });
 }
 
 export function attachPushToTalk(button, { onText, onState } = {}) {
   let session = null; // {kind, mic|rec}
   let busy = false;
+  let problem = null; // why no microphone can be used: the button says so up front
 
   const setState = (state) => {
     button.classList.toggle("recording", state === "recording");
     button.classList.toggle("working", state === "working");
     button.setAttribute("aria-pressed", state === "recording" ? "true" : "false");
-    button.title = t(state === "recording" ? "voice.micStop" : state === "working" ? "voice.transcribing" : "voice.mic");
+    button.title = problem && state === "idle"
+      ? t(`voice.micProblem.${problem}`)
+      : t(state === "recording" ? "voice.micStop" : state === "working" ? "voice.transcribing" : "voice.mic");
     button.setAttribute("aria-label", button.title);
     if (onState) onState(state);
+  };
+  watchMic((found) => {
+    problem = found;
+    button.disabled = Boolean(found);
+    button.dataset.problem = found || "";
+    if (!session && !busy) setState("idle");
+  });
+
+  onLangChange(() => {
+    if (!session && !busy) setState("idle");
+  });
+
+  const failed = (err) => {  // the microphone went away or was refused while listening
+    if (!session) return;
+    session = null;
+    document.removeEventListener("keydown", onKey, true);
+    setState("idle");
+    toast(micError(err));
   };
 
   async function start() {
@@ -38,7 +58,7 @@ export function attachPushToTalk(button, { onText, onState } = {}) {
     }
     try {
       if (mode === "browser") {
-        const rec = webSpeech();
+        const rec = webSpeech({ onError: failed });
         rec.start();
         session = { kind: "browser", rec };
       } else {
