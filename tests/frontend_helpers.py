@@ -32,6 +32,11 @@ def require_chromium() -> None:
     """Skip the calling test module without Chromium; on CI (which installs
     it) a missing browser is a failure instead."""
     if CHROMIUM.exists():
+        from playwright.sync_api import expect
+
+        # Every page test waits for conditions; Playwright's 5 s default is a speed
+        # bound that a busy 2-core machine (load 8) misses, so the bound is ours.
+        expect.set_options(timeout=TIMEOUT_MS)
         return
     if os.environ.get("CI"):
         raise RuntimeError(f"{CHROMIUM} is missing on CI")
