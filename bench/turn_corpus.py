@@ -32,9 +32,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
+from dl_app.core.dates import date_terms
 from dl_app.core.indexing import index_key
 from dl_app.core.models import DiaryEntry
 from dl_app.core.ports import TurnRecord
+from dl_app.core.timefmt import format_date
 from locomo_recall import load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,6 +100,12 @@ class Corpus:
     texts: list[str]  # the distinct source texts (turns, then summaries)
 
 
+def _plain_key(rec: TurnRecord, speaker: str) -> str:
+    """``index_key`` of a turn that says no relative date (without scanning it)."""
+    dates = " ".join(format_date(rec.ts, 0, lang) for lang in ("zh", "en"))
+    return f"{speaker}: {rec.text}\n{dates}"
+
+
 def build_corpus(srcs: Sequence[Source], n_turns: int, per_entry: int, seed: int) -> Corpus:
     rng = random.Random(seed)
     texts: dict[str, int] = {}
@@ -108,6 +116,7 @@ def build_corpus(srcs: Sequence[Source], n_turns: int, per_entry: int, seed: int
     source_of: list[int] = []
     entry_source: list[int] = []
     step = SPAN // n_entries
+    dated: dict[str, bool] = {}
     for i in range(n_entries):
         src = rng.choice(srcs)
         pool = ZH_NAMES if src.zh else EN_NAMES
@@ -124,7 +133,12 @@ def build_corpus(srcs: Sequence[Source], n_turns: int, per_entry: int, seed: int
                              role="user" if speaker == user else "assistant",
                              text=_rename(text, src.speakers, names))
             turns.append(rec)
-            keys.append(index_key(rec, _rename(speaker, src.speakers, names), 0))
+            who = _rename(speaker, src.speakers, names)
+            if text not in dated:  # scanning a text for dates is slow: once per source text
+                dated[text] = bool(date_terms(text, rec.ts, 0))
+            keys.append(index_key(rec, who, 0) if dated[text] or i < 50 else _plain_key(rec, who))
+            if i < 50:
+                assert dated[text] or keys[-1] == _plain_key(rec, who)
         summary = src.summary or "\n".join(t for _, t in src.turns[:4])
         entry_source.append(texts.setdefault(summary, len(texts)))
         summary = _rename(summary, src.speakers, names)

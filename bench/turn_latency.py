@@ -91,6 +91,17 @@ def _unindexed(store: Any) -> str:
     return ", ".join(parts)
 
 
+def vector_recall(turns: LanceTurnStore, tvec: np.ndarray, ids: Sequence[str],
+                  qvec: dict[str, list[float]], model: str, depth: int = 50) -> str:
+    """The ANN search's share of the exact nearest ``depth`` turns (brute force)."""
+    got = []
+    for q in list(qvec.values())[:50]:
+        v = np.asarray(q, dtype=np.float32)
+        exact = {ids[i] for i in np.argpartition(-(tvec @ v), depth)[:depth]}
+        got.append(len(exact & set(turns.search_vector(q, model, depth))) / depth)
+    return f"vector recall@{depth} vs exact: {np.mean(got):.3f} ({len(got)} queries)"
+
+
 def build(n: int, args: argparse.Namespace, path: Path, embedder: BuiltinEmbedder
           ) -> tuple[LanceDiaryStore, LanceTurnStore, list[str], dict[str, list[float]], str]:
     srcs, questions = sources(args.data)
@@ -140,6 +151,7 @@ def build(n: int, args: argparse.Namespace, path: Path, embedder: BuiltinEmbedde
     print(f"  build: corpus {corpus_s:.1f} s, " + ", ".join(f"{k} {v:.1f} s"
                                                          for k, v in times.items()))
     print(f"  unindexed rows: {_unindexed(turns)}")
+    print(f"  {vector_recall(turns, tvec, ids, qvec, model)}")
     return diary, turns, texts, qvec, model
 
 

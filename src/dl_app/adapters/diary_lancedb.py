@@ -335,6 +335,17 @@ class LanceDiaryStore:
             for u, t in hits
         ]
 
+    @_access(write=False)
+    def search_text(self, text: str, k: int) -> builtins.list[str]:
+        """Uuids of the best full-text matches, best first (no entry is read)."""
+        terms = fts_query(text)
+        return self._run(self._fts_uuids(terms, k)) if terms and k > 0 else []
+
+    async def _fts_uuids(self, terms: str, k: int) -> builtins.list[str]:
+        query = (await self._reader(DIARY)).query().nearest_to_text(terms, columns="fts_text")
+        rows = await query.select(["uuid", "_score"]).limit(k).to_arrow()
+        return [str(u) for u in rows["uuid"].to_pylist()]
+
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 

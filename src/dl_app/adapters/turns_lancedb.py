@@ -347,12 +347,15 @@ class LanceTurnStore:
             table = self._vecs.get((model, query.size))
             if table is None or depth <= 0:
                 return {}
+            # Excluded ids are dropped afterwards: a filter on a table without an
+            # id index would read every id (it doubles the query's time).
             search = table.search(query, vector_column_name="vector").distance_type("cosine")
-            if exclude:
-                search = search.where(f"NOT ({_sql_in('id', exclude)})", prefilter=True)
-            rows = search.nprobes(NPROBES).select(["id", "_distance"]).limit(depth).to_arrow()
+            search = search.nprobes(NPROBES).select(["id", "_distance"])
+            rows = search.limit(depth + len(exclude)).to_arrow()
         sims = (1.0 - rows["_distance"].to_numpy()).tolist()
-        return dict(zip(rows["id"].to_pylist(), sims, strict=True))
+        skip = set(exclude)
+        found = [(i, s) for i, s in zip(rows["id"].to_pylist(), sims, strict=True) if i not in skip]
+        return dict(found[:depth])
 
     def refs(self, ids: Sequence[str]) -> dict[str, TurnRef]:
         """Where these turns are (entry, time), without their text."""

@@ -120,6 +120,10 @@ class DiaryStore(Protocol):
         """Fold every entry written so far into the indexes."""
         ...
 
+    def search_text(self, text: str, k: int) -> builtins.list[str]:
+        """Uuids of the ``k`` best full-text matches of title and summary, best first."""
+        ...
+
     def get_many(self, uuids: Sequence[str]) -> dict[str, DiaryEntry]:
         """The entries of these uuids that exist, by uuid (one read)."""
         ...

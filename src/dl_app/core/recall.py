@@ -134,7 +134,7 @@ class Recaller:
         pool = self._workers()
         said = pool.submit(turns_ix.search_text, query, depth, exclude) if turns_ix else None
         near = pool.submit(self._nearest, query, depth, exclude) if embed and turns_ix else None
-        entry_hits = self.diary.search(query, None, "", k=max(4 * k, 20))
+        entry_text = self.diary.search_text(query, max(4 * k, 20))
         text_hits = said.result() if said is not None else []
         sims = near.result() if near is not None else {}
         turns: dict[str, TurnRef] = {r.id: r for r, _ in text_hits}
@@ -143,14 +143,13 @@ class Recaller:
             turns |= turns_ix.refs(missing)
         now = self.clock.now_ms()
         periods = [(sp.start_ms, sp.end_ms) for sp in find_spans(query, now, self._offset())]
-        m = Matches(text_hits, sims, turns, [h.entry.uuid for h in entry_hits], periods)
+        m = Matches(text_hits, sims, turns, entry_text, periods)
         scores = turn_scores(m)
         ranked = rank_entries(m, scores)[:k]
-        text_ids = {r.entry for r, _ in text_hits} | {h.entry.uuid for h in entry_hits}
-        entries = {h.entry.uuid: h.entry for h in entry_hits}
+        text_ids = {r.entry for r, _ in text_hits} | set(entry_text)
         quoted = [u for u, _ in ranked]
         said_in = pool.submit(turns_ix.of_entries, quoted) if turns_ix and quoted else None
-        entries |= self.diary.get_many([u for u in quoted if u not in entries])
+        entries = self.diary.get_many(quoted)
         chosen = [(entries[u], s, u in text_ids) for u, s in ranked if u in entries]
         context: dict[str, list[TurnRecord]] = {}
         for rec in said_in.result() if said_in is not None else []:
