@@ -98,7 +98,8 @@ def vector_recall(turns: LanceTurnStore, tvec: np.ndarray, ids: Sequence[str],
     for q in list(qvec.values())[:50]:
         v = np.asarray(q, dtype=np.float32)
         exact = {ids[i] for i in np.argpartition(-(tvec @ v), depth)[:depth]}
-        got.append(len(exact & set(turns.search_vector(q, model, depth))) / depth)
+        found = {r.id for r, _ in turns.search_vector(q, model, depth)}
+        got.append(len(exact & found) / depth)
     return f"vector recall@{depth} vs exact: {np.mean(got):.3f} ({len(got)} queries)"
 
 

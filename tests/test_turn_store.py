@@ -16,6 +16,7 @@ from typing import Any
 
 import lancedb
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from dl_app.adapters.diary_lancedb import LanceDiaryStore
@@ -155,7 +156,7 @@ def test_the_vector_index_is_trained_again_when_its_table_doubles(store: LanceTu
     store.set_vectors([f"t{i}" for i in range(100, 140)], rng.standard_normal((40, 8)), MODEL)
     assert (index().num_indexed_rows, index().num_indices) == (140, 1)  # doubled: trained again
     found = store.search_vector(rng.standard_normal(8), MODEL, 10)
-    assert len(found) == 10
+    assert len(found) == 10 and found[0][0] in store.refs([f"t{i}" for i in range(140)]).values()
 
 
 def test_the_diary_fetches_many_entries_in_one_read(tmp_path: Path) -> None:
@@ -167,3 +168,36 @@ def test_the_diary_fetches_many_entries_in_one_read(tmp_path: Path) -> None:
     assert got == {entries[1].uuid: entries[1], entries[3].uuid: entries[3]}
     assert diary.get_many([]) == {}
     diary.close()
+
+
+def test_an_older_vector_table_gets_each_turns_entry_and_time(tmp_path: Path) -> None:
+    store = LanceTurnStore(tmp_path / "d")
+    store.add(*turns(0, 20))
+    rng = np.random.default_rng(3)
+    store.set_vectors([f"t{i}" for i in range(20)], rng.standard_normal((20, 8)), MODEL)
+    name = vec_table(store.path)
+    rows = table(store.path, name).search().select(["id", "vector"]).to_arrow()
+    schema = table(store.path, name).schema
+    older = pa.schema([schema.field("id"), schema.field("vector")], metadata=schema.metadata)
+    db = lancedb.connect(str(store.path))
+    db.drop_table(name)
+    db.create_table(name, rows.append_column("gone", pa.array([False] * 20)).filter(
+        pa.array([i != 5 for i in range(20)])).select(["id", "vector"]).cast(older))
+    again = LanceTurnStore(store.path)
+    assert table(store.path, name).schema.names == ["id", "entry", "ts", "vector"]
+    assert again.embedded_count(MODEL, 8) == 19
+    assert [r.id for r in again.unembedded(MODEL, 8)] == ["t5"]
+    query = rows["vector"].to_pylist()[7]
+    best, sim = again.search_vector(query, MODEL, 3)[0]
+    assert best == TurnRef("t7", "e0", 1_700_000_000_000 + 7 * 60_000)
+    assert sim == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_turn_moved_to_another_entry_loses_its_stale_vector(store: LanceTurnStore) -> None:
+    store.add(*turns(0, 10))
+    store.set_vectors([f"t{i}" for i in range(10)], np.eye(10, 8), MODEL)
+    recs, keys = turns(3, 1)
+    store.add([TurnRecord(**{**recs[0].__dict__, "entry": "other"})], keys)
+    assert [r.id for r in store.unembedded(MODEL, 8)] == ["t3"]
+    assert all(r.entry == "e0" for r, _ in store.search_vector(np.ones(8), MODEL, 10))
+

@@ -38,6 +38,7 @@ from typing import Any
 import lancedb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from lancedb.index import FTS, BTree, IvfSq
 
 from ..core.errors import StoreError
@@ -65,9 +66,12 @@ def _turns_schema() -> pa.Schema:
 
 
 def _vec_schema(model: str, dim: int) -> pa.Schema:
+    """A vector carries its turn's entry and time: a vector search then ranks
+    entries without a second read."""
     vector = pa.field("vector", pa.list_(pa.float32(), dim), nullable=False)
     meta = {_KIND: b"turn_vectors", _MODEL: model.encode(), _DIM: str(dim).encode()}
-    return pa.schema([pa.field("id", pa.string(), False), vector], metadata=meta)
+    fields = [pa.field(n, pa.string(), False) for n in ("id", "entry")]
+    return pa.schema([*fields, pa.field("ts", pa.int64(), False), vector], metadata=meta)
 
 
 def _vec_name(model: str, dim: int) -> str:
@@ -153,10 +157,26 @@ class LanceTurnStore:
             table = self._db.open_table(name)
             meta = table.schema.metadata or {}
             space = (meta[_MODEL].decode(), int(meta[_DIM]))
+            if "entry" not in table.schema.names:
+                table = self._upgrade_vectors(name, table, *space)
         except (OSError, RuntimeError, ValueError, KeyError, pa.ArrowException) as exc:
             _set_aside(self.path, name, f"it cannot be opened ({exc}); reindexing rebuilds it")
             return
         self._vecs[space] = table
+
+    def _upgrade_vectors(self, name: str, table: Any, model: str, dim: int) -> Any:
+        """A table of an older version (id and vector only) rewritten with each
+        turn's entry and time (vectors of turns no longer indexed are dropped).
+        Killed halfway, the table is gone and reindexing embeds its turns again."""
+        old = table.search().select(["id", "vector"]).to_arrow()
+        refs = self._turns.search().select(REF_COLUMNS).to_arrow()
+        at = pc.index_in(old["id"], value_set=refs["id"])  # each vector's turn, or null
+        old, at = old.filter(pc.is_valid(at)), at.drop_null()
+        columns = [old["id"], refs["entry"].take(at), refs["ts"].take(at), old["vector"]]
+        rows = pa.Table.from_arrays(columns, schema=_vec_schema(model, dim))
+        self._db.drop_table(name)
+        self._db.create_table(name, rows)
+        return self._db.open_table(name)
 
     def _vectors(self, model: str, dim: int) -> Any:
         if (model, dim) not in self._vecs:
@@ -175,6 +195,12 @@ class LanceTurnStore:
             return
         rows = [{**t.__dict__, "fts_text": fts_terms(k)} for t, k in zip(turns, keys, strict=True)]
         with self._lock, translated(self.path):
+            old = self.refs([t.id for t in turns])
+            moved = [t.id for t in turns
+                     if t.id in old and old[t.id] != TurnRef(t.id, t.entry, t.ts)]
+            for chunk in _chunks(moved):  # their vectors name the old entry: embedded anew
+                for table in self._vecs.values():
+                    table.delete(_sql_in("id", chunk))
             builder = self._turns.merge_insert("id").when_matched_update_all()
             builder.when_not_matched_insert_all().execute(
                 pa.Table.from_pylist(rows, schema=_turns_schema()))
@@ -189,13 +215,21 @@ class LanceTurnStore:
             return
         with self._lock, translated(self.path):
             table = self._vectors(model, matrix.shape[1])
-            flat = pa.array(matrix.ravel(), type=pa.float32())
-            vectors_col = pa.FixedSizeListArray.from_arrays(flat, matrix.shape[1])
-            columns = [pa.array(list(ids)), vectors_col]
+            refs = self.refs(ids)  # a turn no longer indexed gets no vector
+            keep = [i for i, tid in enumerate(ids) if tid in refs]
+            if not keep:
+                return
+            flat = pa.array(matrix[keep].ravel(), type=pa.float32())
+            columns = [
+                pa.array([ids[i] for i in keep]),
+                pa.array([refs[ids[i]].entry for i in keep]),
+                pa.array([refs[ids[i]].ts for i in keep], type=pa.int64()),
+                pa.FixedSizeListArray.from_arrays(flat, matrix.shape[1]),
+            ]
             builder = table.merge_insert("id").when_matched_update_all()
             builder.when_not_matched_insert_all().execute(
                 pa.Table.from_arrays(columns, schema=table.schema))
-            self._wrote(table, len(ids))
+            self._wrote(table, len(keep))
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
@@ -340,22 +374,22 @@ class LanceTurnStore:
         return list(zip(_refs(rows), scores, strict=True))
 
     def search_vector(self, vector: Sequence[float], model: str, depth: int,
-                      exclude: Sequence[str] = ()) -> dict[str, float]:
-        """Cosine similarity of the nearest turns in this space: id -> similarity."""
+                      exclude: Sequence[str] = ()) -> builtins.list[tuple[TurnRef, float]]:
+        """The nearest turns in this space with their cosine similarity, nearest first."""
         query = np.asarray(vector, dtype=np.float32).ravel()
         with self._reading():
             table = self._vecs.get((model, query.size))
             if table is None or depth <= 0:
-                return {}
+                return []
             # Excluded ids are dropped afterwards: a filter on a table without an
             # id index would read every id (it doubles the query's time).
             search = table.search(query, vector_column_name="vector").distance_type("cosine")
-            search = search.nprobes(NPROBES).select(["id", "_distance"])
+            search = search.nprobes(NPROBES).select([*REF_COLUMNS, "_distance"])
             rows = search.limit(depth + len(exclude)).to_arrow()
         sims = (1.0 - rows["_distance"].to_numpy()).tolist()
         skip = set(exclude)
-        found = [(i, s) for i, s in zip(rows["id"].to_pylist(), sims, strict=True) if i not in skip]
-        return dict(found[:depth])
+        found = [(r, s) for r, s in zip(_refs(rows), sims, strict=True) if r.id not in skip]
+        return found[:depth]
 
     def refs(self, ids: Sequence[str]) -> dict[str, TurnRef]:
         """Where these turns are (entry, time), without their text."""

@@ -224,8 +224,8 @@ class TurnIndex(Protocol):
 
     def search_vector(
         self, vector: Sequence[float], model: str, depth: int, exclude: Sequence[str] = ()
-    ) -> dict[str, float]:
-        """Nearest turns in ``model``'s space: id -> cosine similarity."""
+    ) -> list[tuple[TurnRef, float]]:
+        """Nearest turns in ``model``'s space with their cosine similarity, nearest first."""
         ...
 
     def get(self, ids: Sequence[str]) -> dict[str, TurnRecord]: ...

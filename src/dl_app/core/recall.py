@@ -97,11 +97,12 @@ class Recaller:
             self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="recall")
         return self._pool
 
-    def _nearest(self, query: str, depth: int, exclude: Sequence[str]) -> dict[str, float]:
+    def _nearest(self, query: str, depth: int, exclude: Sequence[str]
+                 ) -> list[tuple[TurnRef, float]]:
         """The query embedded, then its nearest turns (none without an embedder)."""
         vector = self._query_vector(query)
         if vector is None or self.embedder is None or self.turns is None:
-            return {}
+            return []
         return self.turns.search_vector(vector, self.embedder.name, depth, exclude)
 
     def _query_vector(self, query: str) -> list[float] | None:
@@ -136,11 +137,9 @@ class Recaller:
         near = pool.submit(self._nearest, query, depth, exclude) if embed and turns_ix else None
         entry_text = self.diary.search_text(query, max(4 * k, 20))
         text_hits = said.result() if said is not None else []
-        sims = near.result() if near is not None else {}
-        turns: dict[str, TurnRef] = {r.id: r for r, _ in text_hits}
-        missing = [t for t in sims if t not in turns]
-        if missing and turns_ix is not None:
-            turns |= turns_ix.refs(missing)
+        nearest = near.result() if near is not None else []
+        sims = {r.id: s for r, s in nearest}
+        turns: dict[str, TurnRef] = {r.id: r for r, _ in [*nearest, *text_hits]}
         now = self.clock.now_ms()
         periods = [(sp.start_ms, sp.end_ms) for sp in find_spans(query, now, self._offset())]
         m = Matches(text_hits, sims, turns, entry_text, periods)
