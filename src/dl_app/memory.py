@@ -485,6 +485,7 @@ class Memory:
         diary.clear()
         if snap.diary:
             diary.upsert(snap.diary)
+            diary.optimize()  # a search right after scans no unindexed entries
         self._app.state.replace_all(snap)
         self._engine.indexer.build_missing()
 

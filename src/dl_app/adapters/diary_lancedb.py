@@ -265,6 +265,10 @@ class LanceDiaryStore:
         return self._fetch([uuid]).get(uuid)
 
     @_access(write=False)
+    def get_many(self, uuids: Sequence[str]) -> dict[str, DiaryEntry]:
+        return self._fetch(uuids) if uuids else {}
+
+    @_access(write=False)
     def list(self, offset: int = 0, limit: int | None = None) -> builtins.list[DiaryEntry]:
         """Newest first (by end time, then uuid for a stable order)."""
         return [] if limit is not None and limit <= 0 else self._page(offset, limit)
@@ -330,6 +334,17 @@ class LanceDiaryStore:
             SearchHit(entry=entries[u], score=scores[u], similarity=similar.get(u), text_match=t)
             for u, t in hits
         ]
+
+    @_access(write=False)
+    def search_text(self, text: str, k: int) -> builtins.list[str]:
+        """Uuids of the best full-text matches, best first (no entry is read)."""
+        terms = fts_query(text)
+        return self._run(self._fts_uuids(terms, k)) if terms and k > 0 else []
+
+    async def _fts_uuids(self, terms: str, k: int) -> builtins.list[str]:
+        query = (await self._reader(DIARY)).query().nearest_to_text(terms, columns="fts_text")
+        rows = await query.select(["uuid", "_score"]).limit(k).to_arrow()
+        return [str(u) for u in rows["uuid"].to_pylist()]
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .models import DiaryEntry
-from .ports import TurnRecord
+from .ports import TurnRecord, TurnRef
 
 VECTOR_WEIGHT = 0.5
 ENTRY_TEXT_WEIGHT = 0.5
@@ -56,9 +56,9 @@ class EvidenceHit:
 class Matches:
     """What the stores found for one query."""
 
-    turn_text: Sequence[tuple[TurnRecord, float]]  # BM25, best first
+    turn_text: Sequence[tuple[TurnRef, float]]  # BM25, best first
     turn_vector: Mapping[str, float]  # id -> cosine similarity
-    turns: Mapping[str, TurnRecord]  # every turn named above
+    turns: Mapping[str, TurnRef]  # every turn named above
     entry_text: Sequence[str]  # entry uuids by full-text rank, best first
     periods: Sequence[tuple[int, int]] = ()  # [start, end) ms the query speaks of
 

@@ -95,17 +95,20 @@ class Indexer:
         (no vectors: ``reindex`` adds them). Returns how many turns were added."""
         if self.turns is None:
             return 0
-        have = self.turns.entries()
-        missing = [e for e in self.state.archive_counts() if e not in have]
-        if not missing:
-            return 0
-        records = _records_of(self.state.archive(), set(missing))
-        step = progress or (lambda _d, _t: None)
-        step(0, len(records))
-        for i in range(0, len(records), batch):
-            self.add_turns(records[i : i + batch], embed=False)
-            step(min(i + batch, len(records)), len(records))
-        return len(records)
+        # A bulk write: the indexes catch up at its end, also what an
+        # interrupted one left unfolded (a search would scan those rows).
+        with self.turns.bulk():
+            have = self.turns.entries()
+            missing = [e for e in self.state.archive_counts() if e not in have]
+            if not missing:
+                return 0
+            records = _records_of(self.state.archive(), set(missing))
+            step = progress or (lambda _d, _t: None)
+            step(0, len(records))
+            for i in range(0, len(records), batch):
+                self.add_turns(records[i : i + batch], embed=False)
+                step(min(i + batch, len(records)), len(records))
+            return len(records)
 
     def space(self) -> tuple[str, int] | None:
         """The current embedder's space (name, dimensions); None without one, or
@@ -158,12 +161,15 @@ class Indexer:
             vectors = emb.embed_passages([f"{e.title}\n{e.summary}" for e in chunk])
             self.diary.upsert(chunk, vectors, emb.name)
             step(min(i + batch, len(entries)), total)
-        for i in range(0, len(turns), batch * 2):
-            part = turns[i : i + batch * 2]
-            if self.turns is not None:
-                vectors = emb.embed_passages([r.text for r in part])
-                self.turns.set_vectors([r.id for r in part], vectors, emb.name)
-            step(len(entries) + min(i + batch * 2, len(turns)), total)
+        if entries:
+            self.diary.optimize()  # its indexes whole now, not at its next writes
+        if self.turns is not None and turns:
+            with self.turns.bulk():
+                for i in range(0, len(turns), batch * 2):
+                    part = turns[i : i + batch * 2]
+                    vectors = emb.embed_passages([r.text for r in part])
+                    self.turns.set_vectors([r.id for r in part], vectors, emb.name)
+                    step(len(entries) + min(i + batch * 2, len(turns)), total)
         return total
 
 

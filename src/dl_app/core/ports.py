@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins  # DiaryStore.list hides list in its class body
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -115,6 +116,18 @@ class DiaryStore(Protocol):
 
     def get(self, uuid: str) -> DiaryEntry | None: ...
 
+    def optimize(self) -> None:
+        """Fold every entry written so far into the indexes."""
+        ...
+
+    def search_text(self, text: str, k: int) -> builtins.list[str]:
+        """Uuids of the ``k`` best full-text matches of title and summary, best first."""
+        ...
+
+    def get_many(self, uuids: Sequence[str]) -> dict[str, DiaryEntry]:
+        """The entries of these uuids that exist, by uuid (one read)."""
+        ...
+
     def delete(self, uuid: str) -> bool: ...
 
     def list(self, offset: int = 0, limit: int | None = None) -> list[DiaryEntry]:
@@ -162,6 +175,15 @@ class TurnRecord:
     text: str
 
 
+@dataclass(frozen=True)
+class TurnRef:
+    """Where an archived message is (what a search ranks by), without its text."""
+
+    id: str
+    entry: str
+    ts: int
+
+
 class TurnIndex(Protocol):
     """Every archived user and assistant message, searchable (LanceDB in the app).
     Derived from the archive: anything missing is rebuilt by reindexing."""
@@ -196,17 +218,30 @@ class TurnIndex(Protocol):
 
     def search_text(
         self, text: str, depth: int, exclude: Sequence[str] = ()
-    ) -> list[tuple[TurnRecord, float]]:
+    ) -> list[tuple[TurnRef, float]]:
         """Full-text (BM25) matches with their scores, best first."""
         ...
 
     def search_vector(
         self, vector: Sequence[float], model: str, depth: int, exclude: Sequence[str] = ()
-    ) -> dict[str, float]:
-        """Nearest turns in ``model``'s space: id -> cosine similarity."""
+    ) -> list[tuple[TurnRef, float]]:
+        """Nearest turns in ``model``'s space with their cosine similarity, nearest first."""
         ...
 
     def get(self, ids: Sequence[str]) -> dict[str, TurnRecord]: ...
+
+    def refs(self, ids: Sequence[str]) -> dict[str, TurnRef]:
+        """Where these turns are, without their text (cheaper than ``get``)."""
+        ...
+
+    def bulk(self) -> AbstractContextManager[None]:
+        """A block of many writes: the indexes catch up at its end (and now and
+        then within it), not after every write."""
+        ...
+
+    def optimize(self) -> None:
+        """Fold every row written so far into the indexes."""
+        ...
 
 
 class TokenCounter(Protocol):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -18,7 +19,7 @@ from .dates import find_spans
 from .errors import ServiceError
 from .evidence import EvidenceHit, Matches, pack, rank_entries, turn_scores
 from .models import Message, Recall, SearchHit, ToolCall
-from .ports import Clock, DiaryStore, Embedder, TokenCounter, TurnIndex, TurnRecord
+from .ports import Clock, DiaryStore, Embedder, TokenCounter, TurnIndex, TurnRecord, TurnRef
 from .timefmt import format_date, format_time
 from .tokens import truncate
 
@@ -50,6 +51,7 @@ class Recaller:
         self.clock = clock
         self.budget = budget
         self.k = k
+        self._pool: ThreadPoolExecutor | None = None
 
     def _offset(self) -> int:
         return self.clock.utc_offset_minutes(self.clock.now_ms())
@@ -90,6 +92,19 @@ class Recaller:
                 vector = None
         return self.diary.search(query, vector, model, k=k, exclude=exclude)
 
+    def _workers(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="recall")
+        return self._pool
+
+    def _nearest(self, query: str, depth: int, exclude: Sequence[str]
+                 ) -> list[tuple[TurnRef, float]]:
+        """The query embedded, then its nearest turns (none without an embedder)."""
+        vector = self._query_vector(query)
+        if vector is None or self.embedder is None or self.turns is None:
+            return []
+        return self.turns.search_vector(vector, self.embedder.name, depth, exclude)
+
     def _query_vector(self, query: str) -> list[float] | None:
         if self.embedder is None or not query.strip():
             return None
@@ -115,32 +130,30 @@ class Recaller:
         if k <= 0 or self.diary.count() == 0:
             return []
         depth = max(10 * k, 50)
-        text_hits = self.turns.search_text(query, depth, exclude) if self.turns else []
-        entry_hits = self.diary.search(query, None, "", k=max(4 * k, 20))
-        vector = self._query_vector(query) if embed and self.turns else None
-        sims: dict[str, float] = {}
-        if vector is not None and self.embedder is not None and self.turns is not None:
-            sims = self.turns.search_vector(vector, self.embedder.name, depth, exclude)
-        turns: dict[str, TurnRecord] = {r.id: r for r, _ in text_hits}
-        missing = [t for t in sims if t not in turns]
-        if missing and self.turns is not None:
-            turns |= self.turns.get(missing)
+        turns_ix = self.turns
+        # The stores' searches run at once (each waits on LanceDB, not on Python).
+        pool = self._workers()
+        said = pool.submit(turns_ix.search_text, query, depth, exclude) if turns_ix else None
+        near = pool.submit(self._nearest, query, depth, exclude) if embed and turns_ix else None
+        entry_text = self.diary.search_text(query, max(4 * k, 20))
+        text_hits = said.result() if said is not None else []
+        nearest = near.result() if near is not None else []
+        sims = {r.id: s for r, s in nearest}
+        turns: dict[str, TurnRef] = {r.id: r for r, _ in [*nearest, *text_hits]}
         now = self.clock.now_ms()
         periods = [(sp.start_ms, sp.end_ms) for sp in find_spans(query, now, self._offset())]
-        m = Matches(text_hits, sims, turns, [h.entry.uuid for h in entry_hits], periods)
+        m = Matches(text_hits, sims, turns, entry_text, periods)
         scores = turn_scores(m)
         ranked = rank_entries(m, scores)[:k]
-        text_ids = {r.entry for r, _ in text_hits} | {h.entry.uuid for h in entry_hits}
-        entries = {h.entry.uuid: h.entry for h in entry_hits}
-        for uuid, _ in ranked:
-            if uuid not in entries and (got := self.diary.get(uuid)) is not None:
-                entries[uuid] = got
+        text_ids = {r.entry for r, _ in text_hits} | set(entry_text)
+        quoted = [u for u, _ in ranked]
+        said_in = pool.submit(turns_ix.of_entries, quoted) if turns_ix and quoted else None
+        entries = self.diary.get_many(quoted)
         chosen = [(entries[u], s, u in text_ids) for u, s in ranked if u in entries]
         context: dict[str, list[TurnRecord]] = {}
-        if self.turns is not None and chosen:
-            for rec in self.turns.of_entries([e.uuid for e, _, _ in chosen]):
-                if rec.id not in exclude:
-                    context.setdefault(rec.entry, []).append(rec)
+        for rec in said_in.result() if said_in is not None else []:
+            if rec.id not in exclude and rec.entry in entries:
+                context.setdefault(rec.entry, []).append(rec)
         live = {t: s for t, s in scores.items() if t not in exclude}
         count = self.counter.count
         cost = count if not line_cost else (lambda text: count(text) + line_cost)
