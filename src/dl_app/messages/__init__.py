@@ -116,7 +116,7 @@ def _path(path: str, lang: str) -> str:
         if index:
             if not words:
                 return path
-            words[-1] = table["fields.item"].format(what=words[-1], n=int(index) + 1)
+            words[-1] = table["fields.item"].format(what=words[-1], i=int(index), n=int(index) + 1)
             continue
         word = table.get(f"fields.{name}")
         if word is None:
