@@ -269,9 +269,9 @@ def test_connection_ok_lists_models(api: Api, openai_server: OpenAICompatServer)
     res = ok(api.test_connection({"kind": "llm"}))  # qwen-test: not listed but it answers
     assert "回答了" in res["message"]
     emb = ok(api.test_connection({"kind": "embed"}))
-    assert "64-dimensional" in emb["message"]
+    assert "返回 64 维向量" in emb["message"]
     builtin = ok(api.test_connection({"kind": "embed", "base_url": ""}))
-    assert "built-in" in builtin["message"]
+    assert "内置的嵌入模型" in builtin["message"]
 
 
 def test_connection_explains_a_bad_key(data_dir: Path) -> None:
