@@ -7,36 +7,19 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
 import pytest
 
+from lang_check import latin_words
 from test_cli import diary_file, dl
-
-# Words that stay as they are in Chinese text: names of formats, tools and models.
-ALLOWED = {"JSON", "API", "UTF", "HTTP", "ollama", "TA", "MB"}
-_KEEP = [
-    re.compile(r"https?://\S+"),  # addresses
-    re.compile(r"dl-app(?: [a-z][a-z-]*)*"),  # commands
-    re.compile(r"(?:[\w.-]*[/\\])+[\w.-]+"),  # paths and file names
-    re.compile(r"[\w.-]+\.json\b"),
-]
-
-
-def latin_words(text: str, data: tuple[str, ...] = ()) -> list[str]:
-    """The Latin words of ``text`` outside the allow-list and the user's ``data``."""
-    for value in data:
-        text = text.replace(value, " ")
-    for pattern in _KEEP:
-        text = pattern.sub(" ", text)
-    return [w for w in re.findall(r"[A-Za-z]{2,}", text) if w not in ALLOWED]
 
 
 def test_the_checker_finds_english() -> None:
     assert latin_words("日记：3 篇（3 indexed）") == ["indexed"]
     assert latin_words("已导出到 /tmp/x/memory.json，见 http://127.0.0.1:9/v1 和 dl-app memory reindex") == []
     assert latin_words("Writing the diary：3/5") == ["Writing", "the", "diary"]
+    assert latin_words("TA 的名字（selfName）", data=["小叶子"]) == ["selfName"]
 
 
 @pytest.fixture
