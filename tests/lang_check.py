@@ -15,14 +15,16 @@ ALLOWED = {
     "GitHub", "Qwen", "Coder", "Instruct", "SmolLM", "llama", "cpp", "python", "GGUF", "CPU",
     "GPU", "WAV", "MP3", "FLAC", "Ogg", "PNG", "JPEG", "WebP", "SVG", "svg", "haru", "shizuku",
     "hijiki", "Haru", "Shizuku", "Hijiki", "Apache", "MIT", "BSD", "Esc", "Enter", "Shift",
-    "Ctrl", "Cmd", "ID", "AI", "URL", "UI", "http", "https",
+    "Ctrl", "Cmd", "ID", "AI", "URL", "UI", "http", "https", "PDF", "Word", "Markdown", "HTML",
+    "AWS", "MinIO", "Cubism", "SDK", "Inc", "alloy", "builtin",
 }
 _KEEP = [
     re.compile(r"https?://\S+"),  # addresses
     re.compile(r"\b[\w-]+\.(?:com|org|io|cn|ai|net)\b"),  # domains
     re.compile(r"(?:dl-app|ollama)(?: [a-z][a-z-]*)*"),  # commands
     re.compile(r"(?:[\w.-]*[/\\])+[\w.-]+"),  # paths and file names
-    re.compile(r"[\w.-]+\.(?:json|md|txt|png|jpg|wav|gguf|enc)\b"),
+    re.compile(r"[\w.-]+\.(?:json|md|txt|png|jpg|wav|gguf|enc|js|css|html)\b"),
+    re.compile(r"\b[\w.-]+:[\w.-]+\b"),  # model tags (qwen2.5:7b, builtin:e5)
     re.compile(r"「[^」]*」"),  # quoted words of a service or a file
     re.compile(r"\{\w+(?::[^}]*)?\}"),  # catalogue placeholders
     re.compile(r"\b[a-z]+_[a-z_]+\b"),  # names in code or a file (num_ctx)

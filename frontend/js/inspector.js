@@ -10,11 +10,14 @@ const PALETTE = ["--c1", "--c2", "--c3", "--c4", "--c5", "--c6"];
 // The names of the prompt's sections (context.py's Section names), for people.
 addStrings({
   zh: { "inspector.section.persona": "人设", "inspector.section.self": "自我认知", "inspector.section.user": "对你的了解",
-        "inspector.section.summary": "对话摘要", "inspector.section.world": "时间与天气", "inspector.section.recalled": "回想的记忆" },
+        "inspector.section.summary": "对话摘要", "inspector.section.world": "时间与天气", "inspector.section.recalled": "回想的记忆",
+        "inspector.role.system": "系统", "inspector.role.user": "用户", "inspector.role.assistant": "TA", "inspector.role.tool": "工具" },
   en: { "inspector.section.persona": "Persona", "inspector.section.self": "Self-concept", "inspector.section.user": "User profile",
-        "inspector.section.summary": "Summary", "inspector.section.world": "Time & weather", "inspector.section.recalled": "Recalled memories" },
+        "inspector.section.summary": "Summary", "inspector.section.world": "Time & weather", "inspector.section.recalled": "Recalled memories",
+        "inspector.role.system": "system", "inspector.role.user": "user", "inspector.role.assistant": "assistant", "inspector.role.tool": "tool" },
 });
-const sectionName = (name) => { const key = `inspector.section.${name}`; const text = t(key); return text === key ? name : text; };
+const named = (kind, name) => { const key = `inspector.${kind}.${name}`; const text = t(key); return text === key ? name : text; };
+const sectionName = (name) => named("section", name);
 
 export function createInspector(root) {
   let last = null;
@@ -108,7 +111,7 @@ export function createInspector(root) {
       if (m.tool_calls) text += `\n${JSON.stringify(m.tool_calls, null, 2)}`;
       out.append(
         el("details.inspector-message", { dataset: { role: m.role } },
-          el("summary", {}, el("span.role", { text: m.role }), el("span.muted", { text: ` ${text.slice(0, 80).replace(/\s+/g, " ")}` })),
+          el("summary", {}, el("span.role", { text: named("role", m.role) }), el("span.muted", { text: ` ${text.slice(0, 80).replace(/\s+/g, " ")}` })),
           el("pre.code", { text })),
       );
     }

@@ -2,7 +2,7 @@
 // text to onText (the chat puts it in the input box; nothing is sent). Esc cancels.
 // Usable by any page: attachPushToTalk(button, { onText }).
 
-import { t } from "../i18n.js";
+import { t, onLangChange } from "../i18n.js";
 import { toast } from "../ui.js";
 import { getConfig } from "./config.js";
 import { openMic, sttMode, transcribe, webSpeech } from "./mic.js";
@@ -20,7 +20,9 @@ export function attachPushToTalk(button, { onText, onState } = {}) {
   let session = null; // {kind, mic|rec}
   let busy = false;
 
+  let shown = "idle";
   const setState = (state) => {
+    shown = state;
     button.classList.toggle("recording", state === "recording");
     button.classList.toggle("working", state === "working");
     button.setAttribute("aria-pressed", state === "recording" ? "true" : "false");
@@ -98,6 +100,7 @@ export function attachPushToTalk(button, { onText, onState } = {}) {
     else start();
   });
   setState("idle");
+  onLangChange(() => setState(shown)); // the title is the button's only words
   return {
     cancel: () => finish(true),
     active: () => Boolean(session),
