@@ -2,7 +2,7 @@
 // Text goes into the DOM through textContent only (via el()).
 
 import { t, getLang } from "./i18n.js";
-import { el, errorTitle } from "./ui.js";
+import { el, errorTitle, errorLine } from "./ui.js";
 
 /** A Date from ms since the epoch, seconds, or an ISO string; null if unusable. */
 export function toDate(value) {
@@ -71,7 +71,7 @@ export function fmtSize(bytes) {
 export function errorText(error) {
   if (!error) return t("error.generic");
   const msg = error.message ? String(error.message) : "";
-  return msg ? `${errorTitle(error)}: ${msg}` : errorTitle(error);
+  return msg ? errorLine(error) : errorTitle(error);
 }
 
 /** An inline error box (role=alert) with a dismiss button; show(error|string) / hide(). */
