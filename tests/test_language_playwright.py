@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from frontend_helpers import (
     SHOTS,
     TIMEOUT_MS,
