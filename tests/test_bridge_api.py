@@ -265,13 +265,13 @@ def _connection(data_dir: Path, env: dict[str, str], **params: Any) -> dict[str,
 
 def test_connection_ok_lists_models(api: Api, openai_server: OpenAICompatServer) -> None:
     res = ok(api.test_connection({"kind": "llm", "model": "test-model"}))
-    assert res["models"] == ["test-model", "test-embed"] and "is available" in res["message"]
+    assert res["models"] == ["test-model", "test-embed"] and "可用（共列出 2 个模型）" in res["message"]
     res = ok(api.test_connection({"kind": "llm"}))  # qwen-test: not listed but it answers
-    assert "answered" in res["message"]
+    assert "回答了" in res["message"]
     emb = ok(api.test_connection({"kind": "embed"}))
-    assert "64-dimensional" in emb["message"]
+    assert "返回 64 维向量" in emb["message"]
     builtin = ok(api.test_connection({"kind": "embed", "base_url": ""}))
-    assert "built-in" in builtin["message"]
+    assert "内置的嵌入模型" in builtin["message"]
 
 
 def test_connection_explains_a_bad_key(data_dir: Path) -> None:
@@ -282,9 +282,12 @@ def test_connection_explains_a_bad_key(data_dir: Path) -> None:
     assert res["message"] == res["error"]["message"]
 
 
+EN = "en_US.UTF-8"  # these tests read the English words
+
+
 def test_connection_explains_an_unknown_model(data_dir: Path) -> None:
     with OpenAICompatServer(check_models=True) as server:
-        res = _connection(data_dir, make_env(server, DL_LLM_MODEL="qwen-nope"))
+        res = _connection(data_dir, make_env(server, DL_LLM_MODEL="qwen-nope", LANG=EN))
     assert res["error"]["type"] == "ModelNotFound"
     assert "'qwen-nope' is not available" in res["message"]
     assert "test-model" in res["message"] and res["models"] == ["test-model", "test-embed"]
@@ -292,9 +295,14 @@ def test_connection_explains_an_unknown_model(data_dir: Path) -> None:
 
 def test_connection_explains_refused(data_dir: Path, openai_server: OpenAICompatServer) -> None:
     url = f"http://127.0.0.1:{_free_port()}/v1"
-    res = _connection(data_dir, make_env(openai_server, DL_LLM_BASE_URL=url))
+    res = _connection(data_dir, make_env(openai_server, DL_LLM_BASE_URL=url, LANG=EN))
     assert res["error"]["type"] == "ServiceUnreachable"
     assert "connection refused" in res["message"] and url in res["message"]
+    # In Chinese (the app's language from the locale): the same type, Chinese words.
+    res = _connection(data_dir, make_env(openai_server, DL_LLM_BASE_URL=url))
+    assert res["error"]["type"] == "ServiceUnreachable"
+    assert res["message"] == res["error"]["message"]
+    assert f"无法连接对话服务（{url}）：连接被拒绝。" in res["message"]
 
 
 class _HtmlPage(BaseHTTPRequestHandler):
@@ -316,7 +324,7 @@ def test_connection_explains_a_web_page(data_dir: Path, openai_server: OpenAICom
     thread.start()
     try:
         url = f"http://127.0.0.1:{httpd.server_address[1]}"
-        res = _connection(data_dir, make_env(openai_server), base_url=url)
+        res = _connection(data_dir, make_env(openai_server, LANG=EN), base_url=url)
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -332,7 +340,7 @@ def test_connection_explains_a_timeout(data_dir: Path, openai_server: OpenAIComp
         (data_dir).mkdir(parents=True)
         (data_dir / SETTINGS_FILE).write_text(json.dumps({"llm": {"timeout_s": 0.3}}))
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/v1"
-        res = _connection(data_dir, make_env(openai_server, DL_LLM_BASE_URL=url))
+        res = _connection(data_dir, make_env(openai_server, DL_LLM_BASE_URL=url, LANG=EN))
     finally:
         silent.close()
     assert res["error"]["type"] == "ServiceUnreachable" and "timed out" in res["message"]

@@ -36,6 +36,7 @@ EXPECTED = {
     "build/dl-app.spec": {
         "frontend",
         "src/dl_app/prompts",
+        "src/dl_app/messages",
         "src/dl_app/icons",
         "src/dl_app/licenses",
         "build/dl_app_main.py",

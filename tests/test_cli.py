@@ -28,7 +28,8 @@ def dl(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.Completed
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    e = dict(os.environ)
+    e = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANGUAGE")}
+    e["LANG"] = "C.UTF-8"  # the English words (tests/test_cli_zh.py: the Chinese)
     e["DL_DATA_DIR"] = str(tmp_path / "data")
     e["DL_LLM_BASE_URL"] = "http://127.0.0.1:9/v1"  # nothing listens: no model needed here
     return e

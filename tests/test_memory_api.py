@@ -184,19 +184,21 @@ def test_encrypted_export_round_trip(filled: Api, events: Events) -> None:
     failed(filled.transfer_restore_local({"name": "memory-none.json"}), "NotFound")
 
 
+# The bridge's language here is Chinese (LANG=zh_CN): the reasons are said in it,
+# the places in the file in words (the English words are tests/test_exchange.py's).
 HOSTILE = [
-    ("corrupted", "{\"selfName\": \"a\", \"longTermMemory\": [}", "not valid JSON"),
-    ("truncated", export_text(3)[:-30], "not valid JSON"),
-    ("not an object", "[1, 2, 3]", "expected a JSON object"),
+    ("corrupted", "{\"selfName\": \"a\", \"longTermMemory\": [}", "不是有效的 JSON"),
+    ("truncated", export_text(3)[:-30], "不是有效的 JSON"),
+    ("not an object", "[1, 2, 3]", "最外层应为一个 JSON 对象"),
     ("wrong types", json.dumps({**make_export(2), "longTermMemory": [{"uuid": 5}]}),
-     "longTermMemory[0]"),
+     "日记第 1 条的编号：应为文字，实际是数字 5"),
     ("bad timestamp", json.dumps({**make_export(1), "archivedMemory": [
         {"role": "user", "content": "x", "timestamp": "yesterday", "belongTo": "u"}]}),
-     "timestamp"),
-    ("huge name", json.dumps({**make_export(1), "selfName": "名" * 5000}), "selfName"),
+     "归档的对话第 1 条的时间：应为毫秒数"),
+    ("huge name", json.dumps({**make_export(1), "selfName": "名" * 5000}), "TA 的名字：文字太长"),
     ("huge text", json.dumps({**make_export(1), "memoryAboutUser": "字" * 1_100_000}),
-     "memoryAboutUser"),
-    ("empty", "   ", "empty"),
+     "TA 对你的了解：文字太长"),
+    ("empty", "   ", "文件是空的"),
 ]
 
 

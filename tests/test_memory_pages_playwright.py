@@ -476,7 +476,7 @@ def test_corrupted_file_is_refused_and_memory_unchanged(serve, open_page, tmp_pa
         set_lang(page, "zh")
         import_file(page, good)
         page.wait_for_timeout(200)
-        for bad, needle in ((truncated, "无法导入"), (wrong_path, "startTime")):
+        for bad, needle in ((truncated, "无法导入"), (wrong_path, "日记第 2 条的开始时间")):
             page.set_input_files("#import-file", str(bad))
             expect(page.locator("#import-error")).to_contain_text(needle)
             expect(page.locator("#import-preview")).to_have_count(0)

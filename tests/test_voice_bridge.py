@@ -86,7 +86,7 @@ def test_speak_failure_is_a_service_error(api: Api, vs: VoiceServer) -> None:
     vs.tts_errors = [500]
     res = api.voice_speak({"text": "你好呀。"})
     assert res["ok"] is False and res["error"]["type"] == "ServerFailed"
-    assert "Fish Speech service" in res["error"]["message"]
+    assert "Fish Speech 服务" in res["error"]["message"]
     assert vs.of("/v1/tts")[0].json["text"] == "你好呀。"
 
 

@@ -3,7 +3,7 @@
 
 import { call, on } from "./transport.js";
 import { t, pick, onLangChange, hasKey } from "./i18n.js";
-import { el, clear, confirmDialog, toast, progressBar, getPath, setPath } from "./ui.js";
+import { el, clear, confirmDialog, toast, progressBar, errorLine, getPath, setPath } from "./ui.js";
 import { errorBox, errorText, fmtTime, fmtSize } from "./memutil.js";
 import { previewView, reportText } from "./transfer.js";
 
@@ -13,7 +13,7 @@ const SECRETS = ["s3_access_key", "s3_secret_key", "backup_passphrase"];
 function cloudError(error) {
   const key = `cloud.error.${error && error.type}`;
   if (!hasKey(key)) return errorText(error);
-  return error.message ? `${t(key)}: ${error.message}` : t(key);
+  return errorLine(error, t(key));
 }
 
 export function createCloud(root, { onChanged }) {

@@ -2,10 +2,22 @@
 // All text shown here (prompts, memories, messages) goes in with textContent.
 
 import { call } from "./transport.js";
-import { t, onLangChange } from "./i18n.js";
+import { t, onLangChange, addStrings } from "./i18n.js";
 import { el, clear, errorTitle } from "./ui.js";
 
 const PALETTE = ["--c1", "--c2", "--c3", "--c4", "--c5", "--c6"];
+
+// The names of the prompt's sections (context.py's Section names), for people.
+addStrings({
+  zh: { "inspector.section.persona": "人设", "inspector.section.self": "自我认知", "inspector.section.user": "对你的了解",
+        "inspector.section.summary": "对话摘要", "inspector.section.world": "时间与天气", "inspector.section.recalled": "回想的记忆",
+        "inspector.role.system": "系统", "inspector.role.user": "用户", "inspector.role.assistant": "TA", "inspector.role.tool": "工具" },
+  en: { "inspector.section.persona": "Persona", "inspector.section.self": "Self-concept", "inspector.section.user": "User profile",
+        "inspector.section.summary": "Summary", "inspector.section.world": "Time & weather", "inspector.section.recalled": "Recalled memories",
+        "inspector.role.system": "system", "inspector.role.user": "user", "inspector.role.assistant": "assistant", "inspector.role.tool": "tool" },
+});
+const named = (kind, name) => { const key = `inspector.${kind}.${name}`; const text = t(key); return text === key ? name : text; };
+const sectionName = (name) => named("section", name);
 
 export function createInspector(root) {
   let last = null;
@@ -47,7 +59,7 @@ export function createInspector(root) {
     const sectionSum = sections.reduce((a, s) => a + (s.tokens || 0), 0);
     const overhead = Math.max(0, (r.prompt_tokens || 0) - sectionSum - (r.history_tokens || 0) - (r.current_tokens || 0));
     const parts = [
-      ...sections.map((s, i) => ({ label: s.name, tokens: s.tokens, color: PALETTE[i % PALETTE.length] })),
+      ...sections.map((s, i) => ({ label: sectionName(s.name), tokens: s.tokens, color: PALETTE[i % PALETTE.length] })),
       { label: t("inspector.overhead"), tokens: overhead, color: "--c-overhead" },
       { label: t("inspector.history"), tokens: r.history_tokens, color: "--c-history" },
       { label: t("inspector.current"), tokens: r.current_tokens, color: "--c-current" },
@@ -86,7 +98,7 @@ export function createInspector(root) {
       const head = el(
         "summary.section-head",
         {},
-        el("span.section-name", { text: s.name }),
+        el("span.section-name", { text: sectionName(s.name) }),
         el("span.meter", {}, fill),
         el("span.section-tokens", { text: `${s.tokens}${s.cap ? ` / ${s.cap}` : ""}` }),
       );
@@ -99,7 +111,7 @@ export function createInspector(root) {
       if (m.tool_calls) text += `\n${JSON.stringify(m.tool_calls, null, 2)}`;
       out.append(
         el("details.inspector-message", { dataset: { role: m.role } },
-          el("summary", {}, el("span.role", { text: m.role }), el("span.muted", { text: ` ${text.slice(0, 80).replace(/\s+/g, " ")}` })),
+          el("summary", {}, el("span.role", { text: named("role", m.role) }), el("span.muted", { text: ` ${text.slice(0, 80).replace(/\s+/g, " ")}` })),
           el("pre.code", { text })),
       );
     }

@@ -2,7 +2,7 @@
 // Text goes into the DOM through textContent only (via el()).
 
 import { t, getLang, addStrings } from "./i18n.js";
-import { el, errorTitle } from "./ui.js";
+import { el, errorTitle, errorLine } from "./ui.js";
 
 // English singulars of the memory pages' counts (t() takes "key.one" when n is 1).
 addStrings({
@@ -89,7 +89,7 @@ export function fmtSize(bytes) {
 export function errorText(error) {
   if (!error) return t("error.generic");
   const msg = error.message ? String(error.message) : "";
-  return msg ? `${errorTitle(error)}: ${msg}` : errorTitle(error);
+  return msg ? errorLine(error) : errorTitle(error);
 }
 
 /** An inline error box (role=alert) with a dismiss button; show(error|string) / hide(). */

@@ -3,7 +3,7 @@
 
 import { call, on } from "./transport.js";
 import { t, pick, getLang, onLangChange, hasKey } from "./i18n.js";
-import { el, clear, confirmDialog, toast, progressBar, errorTitle, getPath, setPath } from "./ui.js";
+import { el, clear, confirmDialog, toast, progressBar, errorLine, getPath, setPath } from "./ui.js";
 import { voiceSettingsBox } from "./voice/index.js";
 
 const SECTIONS = ["llm", "embed", "memory", "appearance", "plugins", "voice", "other"];
@@ -280,7 +280,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
           shown += 1;
         }
       }
-      status.textContent = shown ? t("settings.fixErrors") : `${errorTitle(res.error)}: ${res.error.message || ""}`;
+      status.textContent = shown ? t("settings.fixErrors") : errorLine(res.error);
       return;
     }
     data.settings = res.settings || data.settings;
@@ -315,7 +315,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
         const res = await call("secret_set", { name, value });
         input.value = "";
         if (!res.ok) {
-          error.textContent = `${errorTitle(res.error)}: ${res.error.message || ""}`;
+          error.textContent = errorLine(res.error);
           return;
         }
         data.secrets = { ...(data.secrets || {}), [name]: true };
@@ -330,7 +330,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
       on: { click: async () => {
         const res = await call("secret_delete", { name });
         if (!res.ok) {
-          error.textContent = `${errorTitle(res.error)}: ${res.error.message || ""}`;
+          error.textContent = errorLine(res.error);
           return;
         }
         data.secrets = { ...(data.secrets || {}), [name]: false };
@@ -379,7 +379,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
         const res = await call("test_connection", params);
         btn.disabled = false;
         const ok = res.ok && res.ok !== false;
-        const message = res.message || (res.error && `${errorTitle(res.error)}: ${res.error.message || ""}`) || "";
+        const message = res.message || (res.error && errorLine(res.error)) || "";
         out.className = `test-result ${ok ? "ok" : "bad"}`;
         out.textContent = message;
         if (ok && Array.isArray(res.models) && res.models.length) {
@@ -400,7 +400,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
       const w = (res.ok && res.weather) || null;
       if (!w) {
         out.className = "test-result bad";
-        out.textContent = res.error ? `${errorTitle(res.error)}: ${res.error.message || ""}` : "";
+        out.textContent = res.error ? errorLine(res.error) : "";
       } else if (!w.enabled) {
         out.textContent = t("weather.off");
       } else if (w.ok && w.line) {
@@ -424,7 +424,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     const refresh = async () => {
       const res = await call("index_status");
       if (!res.ok) {
-        status.textContent = `${errorTitle(res.error)}: ${res.error.message || ""}`;
+        status.textContent = errorLine(res.error);
         return;
       }
       status.textContent = t(res.model ? "index.statusModel" : "index.status", res);
@@ -445,7 +445,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
       bar.remove();
       missingBtn.disabled = allBtn.disabled = false;
       if (res.ok) toast(t("index.done", { indexed: res.indexed }));
-      else msg.textContent = `${errorTitle(res.error)}: ${res.error.message || ""}`;
+      else msg.textContent = errorLine(res.error);
       refresh();
     };
     const missingBtn = el("button.btn", { type: "button", id: "index-missing", text: t("index.missing"), on: { click: () => run(false) } });
@@ -499,7 +499,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     const res = await call("settings_get");
     if (!res.ok) {
       clear(body);
-      body.append(el("p.field-error", { text: `${errorTitle(res.error)}: ${res.error.message || ""}` }));
+      body.append(el("p.field-error", { text: errorLine(res.error) }));
       return;
     }
     data = res;

@@ -6,7 +6,7 @@
 
 import { call } from "./transport.js";
 import { t, addStrings, onLangChange } from "./i18n.js";
-import { el, clear, toast, errorTitle } from "./ui.js";
+import { el, clear, toast, errorLine } from "./ui.js";
 
 addStrings({
   zh: {
@@ -132,7 +132,7 @@ export function openSetup(status, onApplied) {
       if (res.ok) return applied(res, model);
       for (const b of card.querySelectorAll("button")) b.disabled = false;
       statusNode.className = "setup-status error";
-      statusNode.textContent = `${errorTitle(res.error)}: ${res.error.message}`;
+      statusNode.textContent = errorLine(res.error);
     }
 
     function ollamaBox() {

@@ -1,7 +1,7 @@
 // Small DOM helpers: element builder, confirm dialog, toasts, progress bars.
 // Text always goes in through textContent; nothing here parses HTML.
 
-import { t } from "./i18n.js";
+import { t, getLang } from "./i18n.js";
 
 /** el("div.cls#id", {attrs}, ...children): children are nodes or strings (as text). */
 export function el(spec, attrs = {}, ...children) {
@@ -109,6 +109,13 @@ export function errorTitle(error) {
   const key = `error.${error && error.type}`;
   const title = t(key);
   return title === key ? t("error.generic") : title;
+}
+
+/** "Title: message" for a bridge error (the message comes in the page's language),
+ *  with the colon of that language. */
+export function errorLine(error, title = errorTitle(error)) {
+  const msg = error && error.message ? String(error.message) : "";
+  return msg ? `${title}${getLang() === "zh" ? "：" : ": "}${msg}` : title;
 }
 
 /** Read a dotted path ("llm.model") from a nested object. */

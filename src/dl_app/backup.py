@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__, crypto
 from .adapters.secrets import SecretStore
-from .core.errors import ImportFailed, NotFound, PassphraseRequired
+from .core.errors import ImportFailed, NotFound, PassphraseRequired, Text, msg
 from .core.exchange import MAX_FILE_BYTES, load_export_bytes
 from .settings import BackupSettings, Settings, SettingsError
 
@@ -118,25 +118,23 @@ class BackupService:
     def store(self) -> S3Store:
         s = self.settings
         if not s.bucket.strip():
-            raise SettingsError("Cloud backup is not set up: enter the bucket name first.")
+            raise SettingsError(msg("backup.no_bucket"))
         access, secret = (self.secrets.get(n) for n in ("s3_access_key", "s3_secret_key"))
         if not (access and secret):
-            raise SettingsError(
-                "Cloud backup is not set up: enter the S3 access key and secret key."
-            )
+            raise SettingsError(msg("backup.no_keys"))
         from .adapters.s3_store import S3Store  # boto3 loads when a backup is made
 
         return S3Store(endpoint=s.endpoint.strip(), region=s.region.strip(),
                        bucket=s.bucket.strip(), access_key=access, secret_key=secret,
                        **self._options)  # type: ignore[arg-type]
 
-    def test(self) -> str:
+    def test(self) -> Text:
         store = self.store()
         try:
             store.check()
         finally:
             store.close()
-        return f"Connected: bucket {self.settings.bucket!r} is reachable with these keys."
+        return msg("backup.connected", bucket=repr(self.settings.bucket))
 
     # -- upload --------------------------------------------------------------
 
@@ -148,9 +146,7 @@ class BackupService:
             return raw, False
         passphrase = self.secrets.get("backup_passphrase")
         if not passphrase:
-            raise SettingsError(
-                "Backups are set to be encrypted, but no backup passphrase is set."
-            )
+            raise SettingsError(msg("backup.no_passphrase"))
         return crypto.encrypt(raw, passphrase), True
 
     def upload(self, body: bytes, encrypted: bool,
@@ -186,7 +182,7 @@ class BackupService:
     def fetch(self, key: str, progress: ProgressFn | None = None) -> Opened:
         """Download, verify, decrypt and split a backup. Raises before any local change."""
         if not key or len(key) > 1024:
-            raise NotFound("Choose a backup to restore.")
+            raise NotFound(msg("backup.choose"))
         store = self.store()
         try:
             raw, meta = store.get(key, progress, max_bytes=MAX_OBJECT_BYTES)
@@ -196,18 +192,13 @@ class BackupService:
         expected = meta.get("sha256", "").strip().lower()
         if expected:
             if hashlib.sha256(raw).hexdigest() != expected:
-                raise ImportFailed(
-                    f"The backup {key} is damaged: its content does not match the checksum "
-                    "stored with it. Nothing was changed; choose another backup."
-                )
+                raise ImportFailed(msg("backup.damaged", key=key))
         else:
             warnings.append(f"The backup {key} has no checksum; it could not be verified.")
         try:
             opened = open_blob(raw, self.secrets.get("backup_passphrase"))
         except PassphraseRequired:
-            raise PassphraseRequired(
-                f"The backup {key} is encrypted: set the backup passphrase it was made with."
-            ) from None
+            raise PassphraseRequired(msg("backup.encrypted", key=key)) from None
         opened.warnings = warnings + opened.warnings
         return opened
 

@@ -3,7 +3,8 @@
 First ``GET <base>/models`` (cheap, and it tells a wrong key, a wrong address
 or a web page apart); then, only when the model is not listed (or the service
 has no model list), one tiny real request, since some services serve models
-they do not list. Never raises: returns ``Check(ok, message, models, error)``.
+they do not list. Never raises: returns ``Check(ok, message, models, error)``,
+whose message is a catalogue ``Text`` (``dl_app.messages.render(message, lang)``).
 
 ``budget_warning``: ollama runs a model with a context of its own (``num_ctx``)
 and silently cuts the start of a longer request, where the persona and the
@@ -18,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from .adapters.service_errors import server_detail, status_error, unreachable
-from .core.errors import BadResponse, DLError, ModelNotFound
+from .adapters.service_errors import server_detail, status_error, unreachable, what_text
+from .core.errors import BadResponse, DLError, ModelNotFound, Text, msg
 from .core.ports import ChatRequest
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def _answered(error: BadResponse) -> bool:
 @dataclass
 class Check:
     ok: bool
-    message: str
+    message: Text | str
     models: list[str] = field(default_factory=list)
     error: DLError | None = None
 
@@ -62,11 +63,7 @@ def _looks_like_html(response: httpx.Response) -> bool:
 
 
 def _web_page(base_url: str, what: str) -> BadResponse:
-    return BadResponse(
-        f"The address {base_url} answered with a web page, not the {what} API. Check the "
-        "address: it must be the API's base URL (usually ending in /v1), not a website, "
-        "a dashboard or a login page (or a proxy that blocks the request)."
-    )
+    return BadResponse(msg("check.web_page", url=base_url, what=what_text(what)))
 
 
 def list_models(base_url: str, api_key: str, timeout: float, what: str) -> list[str] | None:
@@ -99,24 +96,19 @@ def list_models(base_url: str, api_key: str, timeout: float, what: str) -> list[
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, list):
         raise _Listed(
-            BadResponse(
-                f"{base_url} answered, but not like an OpenAI-compatible API (no model "
-                "list). Check the address: it usually ends in /v1."
-            )
+            BadResponse(msg("check.no_model_list", url=base_url))
         )
     return [str(m.get("id")) for m in data if isinstance(m, dict) and m.get("id")]
 
 
 def _failed(error: DLError, models: list[str]) -> Check:
-    return Check(False, str(error), models, error)
+    return Check(False, error.text or str(error), models, error)
 
 
 def _unlisted(model: str, base_url: str, models: list[str]) -> ModelNotFound:
     shown = ", ".join(models[:20]) + (" ..." if len(models) > 20 else "")
-    return ModelNotFound(
-        f"Model '{model}' is not available at {base_url}. "
-        + (f"Available models: {shown}." if models else "The service lists no models.")
-    )
+    listed = msg("check.available", models=shown) if models else msg("check.none_listed")
+    return ModelNotFound(msg("check.unlisted", model=model, url=base_url, listed=listed))
 
 
 def check_llm(
@@ -129,7 +121,7 @@ def check_llm(
     if check.ok and budget is not None:
         warning = budget_warning(base_url, model, budget, lang, min(timeout, OLLAMA_TIMEOUT))
         if warning:
-            check.message = f"{check.message} {warning}"
+            check.message = msg("check.with_warning", message=check.message, warning=warning)
     return check
 
 
@@ -170,18 +162,9 @@ def budget_warning(
     context = ollama_context(base_url, model, timeout)
     if context is None or budget <= context:
         return None
-    if lang == "zh":
-        return (
-            f"注意：令牌预算（{budget}）大于 ollama 给模型 {model} 的上下文（{context}），"
-            "过长的请求会被 ollama 截掉开头（人设和记忆最先丢失）。请在设置里把令牌预算"
-            f"降到 {context} 以内，或在 ollama 中调大 num_ctx。"
-        )
-    return (
-        f"Note: the token budget ({budget}) is larger than the context ollama gives "
-        f"model '{model}' ({context} tokens); ollama cuts the start of a longer request "
-        f"(the persona and memory go first). Lower the token budget to {context} or less "
-        "in Settings, or raise num_ctx in ollama."
-    )
+    from .messages import say
+
+    return say(lang, "check.ollama_context", budget=budget, model=model, context=context)
 
 
 def _check_llm(base_url: str, api_key: str, model: str, timeout: float) -> Check:
@@ -193,10 +176,7 @@ def _check_llm(base_url: str, api_key: str, model: str, timeout: float) -> Check
     listed = models or []
     if models is not None and model in models:
         return Check(
-            True,
-            f"Connected to {base_url}: model '{model}' is available "
-            f"({len(models)} models listed).",
-            listed,
+            True, msg("check.available_model", url=base_url, model=model, n=len(models)), listed
         )
     from .adapters.llm_openai import OpenAIChatModel
 
@@ -214,8 +194,8 @@ def _check_llm(base_url: str, api_key: str, model: str, timeout: float) -> Check
         return _failed(e, listed)
     finally:
         chat.close()
-    note = " (the service does not list it, but it answered)" if models is not None else ""
-    return Check(True, f"Connected to {base_url}: model '{model}' answered{note}.", listed)
+    note = msg("check.unlisted_note") if models is not None else ""
+    return Check(True, msg("check.answered", url=base_url, model=model, note=note), listed)
 
 
 def check_embed(
@@ -223,11 +203,7 @@ def check_embed(
 ) -> Check:
     """Can we embed with ``model`` at ``base_url``? Empty ``base_url``: built in."""
     if not base_url:
-        return Check(
-            True,
-            "The built-in embedder (multilingual-e5-small) runs on this computer; "
-            "no service is needed.",
-        )
+        return Check(True, msg("check.builtin_embedder"))
     what = "embedding service"
     try:
         models = list_models(base_url, api_key, timeout, what)
@@ -247,7 +223,5 @@ def check_embed(
     finally:
         embedder.close()
     return Check(
-        True,
-        f"Connected to {base_url}: model '{model}' returns {len(vector)}-dimensional vectors.",
-        listed,
+        True, msg("check.embed_ok", url=base_url, model=model, dims=len(vector)), listed
     )

@@ -28,7 +28,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from .core.errors import ImportFailed, PassphraseRequired
+from .core.errors import ImportFailed, PassphraseRequired, msg
 
 __all__ = ["FORMAT", "decrypt", "encrypt", "is_encrypted"]
 
@@ -38,7 +38,7 @@ CIPHER = "aes-256-gcm"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 MAX_N, MAX_R, MAX_P = 2**20, 32, 16
 MAX_MEMORY = 256 * 1024 * 1024  # bytes scrypt may use for a file's parameters
-_DAMAGED = "Cannot decrypt: wrong passphrase or damaged file."
+_DAMAGED = msg("crypto.damaged")
 
 
 def _b64(data: bytes) -> str:
@@ -90,14 +90,11 @@ def decrypt(blob: bytes, passphrase: str) -> bytes:
     ``PassphraseRequired`` when ``passphrase`` is empty."""
     env = _envelope(blob)
     if env is None:
-        raise ImportFailed("This is not an encrypted Digital Life file.")
+        raise ImportFailed(msg("crypto.not_encrypted"))
     if not passphrase:
-        raise PassphraseRequired("This file is encrypted: enter its passphrase.")
+        raise PassphraseRequired(msg("crypto.passphrase"))
     if env.get("version") != VERSION or env.get("cipher") != CIPHER:
-        raise ImportFailed(
-            f"This encrypted file uses an unknown format (version {env.get('version')!r}); "
-            "update the app."
-        )
+        raise ImportFailed(msg("crypto.unknown_format", version=repr(env.get("version"))))
     try:
         kdf, n, r, p, salt, nonce, sealed = _parts(env)
     except (KeyError, TypeError, ValueError, binascii.Error):

@@ -23,6 +23,8 @@ from . import settings_io
 from .adapters import demo_model
 from .adapters.secrets import SecretStore
 from .connection import Check, check_llm
+from .core.errors import Text, msg
+from .messages import render
 from .settings import ENV_SETTINGS, LLMSettings, SettingsError, read_settings_file
 
 __all__ = [
@@ -87,11 +89,11 @@ class OllamaProbe:
     running: bool
     base_url: str  # the OpenAI-compatible address (``.../v1``) to use
     models: list[str] = field(default_factory=list)
-    message: str = ""
+    message: Text | str = ""
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
         return {"running": self.running, "base_url": self.base_url, "models": self.models,
-                "message": self.message, "suggested": SUGGESTED_OLLAMA_MODEL}
+                "message": render(self.message, lang), "suggested": SUGGESTED_OLLAMA_MODEL}
 
 
 def ollama_root(env: Mapping[str, str] | None = None, url: str | None = None) -> str:
@@ -111,23 +113,21 @@ def probe_ollama(url: str | None = None, env: Mapping[str, str] | None = None,
         with httpx.Client(timeout=httpx.Timeout(timeout)) as client:
             response = client.get(f"{root}/api/tags")
     except (httpx.HTTPError, OSError, ValueError) as e:
-        return OllamaProbe(False, base, message=(
-            f"ollama is not running at {root} ({type(e).__name__}). Install it from "
-            f"ollama.com, start it, then run: ollama pull {SUGGESTED_OLLAMA_MODEL}"))
+        return OllamaProbe(False, base, message=msg(
+            "ollama.not_running", url=root, error=type(e).__name__, model=SUGGESTED_OLLAMA_MODEL))
     try:
         body = response.json()
     except (ValueError, json.JSONDecodeError):
         body = None
     if response.status_code != 200 or not isinstance(body, dict):
-        return OllamaProbe(False, base, message=(
-            f"Something answers at {root}, but not like ollama (HTTP {response.status_code})."))
+        return OllamaProbe(False, base, message=msg(
+            "ollama.not_ollama", url=root, status=response.status_code))
     models = [str(m.get("name") or m.get("model")) for m in body.get("models") or []
               if isinstance(m, dict) and (m.get("name") or m.get("model"))]
     if not models:
-        return OllamaProbe(True, base, [], (
-            f"ollama is running at {root} but has no models yet. Run: "
-            f"ollama pull {SUGGESTED_OLLAMA_MODEL}"))
-    return OllamaProbe(True, base, models, f"ollama at {root} has {len(models)} model(s).")
+        return OllamaProbe(True, base, [], msg(
+            "ollama.no_models", url=root, model=SUGGESTED_OLLAMA_MODEL))
+    return OllamaProbe(True, base, models, msg("ollama.models", url=root, n=len(models)))
 
 
 # -- the demo model -------------------------------------------------------------
@@ -138,18 +138,19 @@ class DemoStatus:
     available: bool
     name: str
     size_mb: int
-    problem: str | None
+    problem: Text | str | None
 
     def as_dict(self, lang: str) -> dict[str, Any]:
+        problem = None if self.problem is None else render(self.problem, lang)
         return {"available": self.available, "name": self.name, "size_mb": self.size_mb,
-                "problem": self.problem, "note": DEMO_NOTE.get(lang, DEMO_NOTE["en"])}
+                "problem": problem, "note": DEMO_NOTE.get(lang, DEMO_NOTE["en"])}
 
 
 def demo_status(env: Mapping[str, str] | None = None) -> DemoStatus:
     try:
         spec = demo_model.spec_for(None, env)
     except demo_model.DemoUnavailable as e:
-        return DemoStatus(False, "demo model", 0, str(e))
+        return DemoStatus(False, "demo model", 0, e.text or str(e))
     problem = demo_model.check(env)
     return DemoStatus(problem is None, spec.name, round(spec.size / 1_000_000), problem)
 
@@ -183,7 +184,7 @@ def apply_service(
         if not check.ok:
             return check
     else:
-        check = Check(True, f"Saved {base_url} ({model}) without a test.")
+        check = Check(True, msg("setup.saved_untested", url=base_url, model=model))
     if api_key is not None and api_key.strip():
         secrets.set("llm_api_key", api_key.strip())
     settings_io.apply_patch(

@@ -135,7 +135,7 @@ class BackupSettings(BaseModel):
     )
     region: str = _f(
         "Region of the bucket (\"auto\" for Cloudflare R2).",
-        "存储桶所在区域（Cloudflare R2 填 \"auto\"）。",
+        "存储桶所在区域（Cloudflare R2 填「auto」）。",
         default="us-east-1",
     )
     bucket: str = _f("Bucket name.", "存储桶名称。", default="")
@@ -296,7 +296,7 @@ class VoiceSettings(BaseModel):
     reference_file: str = _f(
         "Reference voice clip for F5-TTS and Fish Speech (uploaded below; kept in the "
         "data dir's voice folder).",
-        "F5-TTS 与 Fish Speech 的参考音频（在下方上传，保存在数据目录的 voice 文件夹）。",
+        "F5-TTS 与 Fish Speech 的参考音频（在下方上传，保存在数据目录的「voice」文件夹）。",
         default="", max_length=200,
         title="Reference clip || 参考音频",
     )
@@ -362,7 +362,7 @@ class Settings(BaseModel):
     schema_version: int = _f("Settings format version.", "设置格式版本。", default=SCHEMA_VERSION)
     language: Literal["auto", "zh", "en"] = _f(
         "Language of prompts and UI (auto: follow the system).",
-        "提示词与界面语言（auto：跟随系统）。",
+        "提示词与界面语言（自动：跟随系统）。",
         default="auto",
     )
     llm: LLMSettings = _f("Chat model.", "推理服务。", default_factory=LLMSettings)

@@ -2,7 +2,7 @@
 // scale, position reset, background picture and where it goes, About.
 
 import { call } from "../transport.js";
-import { t } from "../i18n.js";
+import { t, onLangChange } from "../i18n.js";
 import { el, clear, toast, errorTitle } from "../ui.js";
 
 function readBase64(file) {
@@ -204,6 +204,7 @@ export function createPanel(area, ctx) {
   });
 
   render();
+  onLangChange(() => render());
   return {
     refresh() {
       if (box.hidden) gear.title = t("avatar.panel");

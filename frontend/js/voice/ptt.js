@@ -20,7 +20,9 @@ export function attachPushToTalk(button, { onText, onState } = {}) {
   let busy = false;
   let problem = null; // why no microphone can be used: the button says so up front
 
+  let shown = "idle";
   const setState = (state) => {
+    shown = state;
     button.classList.toggle("recording", state === "recording");
     button.classList.toggle("working", state === "working");
     button.setAttribute("aria-pressed", state === "recording" ? "true" : "false");
@@ -118,6 +120,7 @@ export function attachPushToTalk(button, { onText, onState } = {}) {
     else start();
   });
   setState("idle");
+  onLangChange(() => setState(shown)); // the title is the button's only words
   return {
     cancel: () => finish(true),
     active: () => Boolean(session),

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import platformdirs
 
+from ..core.errors import Text, msg
+
 __all__ = [
     "CATALOG", "DemoModel", "DemoSpec", "DemoUnavailable", "check", "locate", "runtime_problem",
     "spec_for",
@@ -38,6 +40,13 @@ INSTALL_HINT = "run scripts/install.sh (or ./start.sh) to install it"
 
 class DemoUnavailable(Exception):
     """The demo model cannot run here; the text says why and what to do."""
+
+    def __init__(self, message: str | Text) -> None:
+        super().__init__(message)
+        self.text = message if isinstance(message, Text) else None
+
+    def __str__(self) -> str:
+        return str(self.text) if self.text is not None else super().__str__()
 
 
 @dataclass(frozen=True)
@@ -124,10 +133,8 @@ def _parts(spec: DemoSpec) -> list[Path]:
         else:
             found.append(path)
     if missing:
-        raise DemoUnavailable(
-            f"the demo model {spec.name} is not installed (missing package"
-            f"{'s' if len(missing) > 1 else ''}: {', '.join(missing)}); {INSTALL_HINT}."
-        )
+        raise DemoUnavailable(msg("demo.missing_packages", name=spec.name, n=len(missing),
+                                  packages=", ".join(missing), hint=msg("demo.install_hint")))
     return found
 
 
@@ -227,10 +234,10 @@ def _join(spec: DemoSpec, parts: list[Path], target: Path) -> Path:
     return target
 
 
-def runtime_problem() -> str | None:
+def runtime_problem() -> Text | None:
     """Why llama-cpp-python cannot be used here, or None when it can."""
     if importlib.util.find_spec("llama_cpp") is None:
-        return f"llama-cpp-python is not installed; {INSTALL_HINT}"
+        return msg("demo.no_runtime", hint=msg("demo.install_hint"))
     return None
 
 
@@ -240,17 +247,17 @@ def spec_for(key: str | None = None, env: Mapping[str, str] | None = None) -> De
     key = key or environ.get("DL_DEMO_MODEL") or DEFAULT_KEY
     spec = CATALOG.get(key)
     if spec is None:
-        raise DemoUnavailable(f"unknown demo model '{key}' (known: {', '.join(CATALOG)})")
+        raise DemoUnavailable(msg("demo.unknown", key=key, known=", ".join(CATALOG)))
     return spec
 
 
-def check(env: Mapping[str, str] | None = None) -> str | None:
-    """Why the demo model cannot run here, or None: the runtime is installed and
-    so are the model's packages (quick: nothing is read or joined)."""
+def check(env: Mapping[str, str] | None = None) -> Text | str | None:
+    """Why the demo model cannot run here (catalogue words), or None: the runtime
+    is installed and so are the model's packages (quick: nothing is read or joined)."""
     try:
         _parts(spec_for(None, env))
     except DemoUnavailable as e:
-        return str(e)
+        return e.text or str(e)
     return runtime_problem()
 
 

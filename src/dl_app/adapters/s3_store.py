@@ -27,7 +27,15 @@ import botocore.exceptions as bce
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
-from ..core.errors import AuthFailed, DLError, NotFound, ServerFailed, ServiceUnreachable
+from ..core.errors import (
+    AuthFailed,
+    DLError,
+    NotFound,
+    ServerFailed,
+    ServiceUnreachable,
+    Text,
+    msg,
+)
 
 __all__ = ["ObjectInfo", "S3Store"]
 
@@ -104,7 +112,7 @@ class S3Store:
 
     def check(self) -> None:
         """Reach the bucket with these keys (raises a translated error)."""
-        with self._translated("check the bucket"):
+        with self._translated("check"):
             self._client.head_bucket(Bucket=self.bucket)
             self._client.list_objects_v2(Bucket=self.bucket, MaxKeys=1)
 
@@ -116,14 +124,14 @@ class S3Store:
         return True
 
     def head(self, key: str) -> ObjectInfo:
-        with self._translated("read the backup", key):
+        with self._translated("read", key):
             r = self._client.head_object(Bucket=self.bucket, Key=key)
         return ObjectInfo(key, int(r["ContentLength"]), _ms(r["LastModified"]),
                           dict(r.get("Metadata") or {}))
 
     def list(self, prefix: str) -> list[ObjectInfo]:
         out: list[ObjectInfo] = []
-        with self._translated("list the backups"):
+        with self._translated("list"):
             pages = self._client.get_paginator("list_objects_v2")
             for page in pages.paginate(Bucket=self.bucket, Prefix=prefix):
                 for o in page.get("Contents", []):
@@ -145,7 +153,7 @@ class S3Store:
             step(sent, total)
 
         step(0, total)
-        with self._translated("upload the backup", key):
+        with self._translated("upload", key):
             self._client.upload_fileobj(
                 io.BytesIO(body), self.bucket, key,
                 ExtraArgs={"Metadata": metadata, "ContentType": "application/json"},
@@ -157,14 +165,12 @@ class S3Store:
             max_bytes: int | None = None) -> tuple[bytes, dict[str, str]]:
         """The object's bytes and metadata, reporting bytes received."""
         step = progress or (lambda _d, _t: None)
-        with self._translated("download the backup", key):
+        with self._translated("download", key):
             r = self._client.get_object(Bucket=self.bucket, Key=key)
             total = int(r.get("ContentLength") or 0)
             if max_bytes is not None and total > max_bytes:
                 r["Body"].close()
-                raise ServerFailed(
-                    f"The backup {key} is too large ({total / 1e6:.0f} MB) to restore."
-                )
+                raise ServerFailed(msg("s3.too_large", key=key, mb=total / 1e6))
             step(0, total)
             chunks: list[bytes] = []
             done = 0
@@ -173,17 +179,18 @@ class S3Store:
                 done += len(chunk)
                 step(min(done, total), total)
             if done != total:
-                raise ServiceUnreachable(
-                    f"The download of {key} broke off ({done} of {total} bytes); "
-                    "nothing was changed."
-                )
+                raise ServiceUnreachable(msg("s3.cut", key=key, done=done, total=total))
         return b"".join(chunks), dict(r.get("Metadata") or {})
 
     # -- errors ----------------------------------------------------------------
 
     @contextmanager
-    def _translated(self, doing: str, key: str = "") -> Iterator[None]:
-        where = f"{self.endpoint}, bucket {self.bucket!r}"
+    def _translated(self, action: str, key: str = "") -> Iterator[None]:
+        """SDK errors as ours; ``action``: a ``s3.doing.*`` key (check, read, ...)."""
+        doing = msg(f"s3.doing.{action}")
+        where = msg("s3.where", endpoint=self.endpoint, bucket=repr(self.bucket))
+        v: dict[str, Any] = {"doing": doing, "where": where, "bucket": repr(self.bucket),
+                             "endpoint": self.endpoint, "key": repr(key)}
         try:
             yield
         except DLError:
@@ -194,50 +201,33 @@ class S3Store:
             status = str(e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
             log.info("S3 %s failed: %s %s", doing, code, status)
             if code in _AUTH or status in ("401", "403"):
-                raise AuthFailed(
-                    f"Could not {doing}: the storage refused the access key or secret key "
-                    f"({code or status}). Check both keys and that they may use the bucket "
-                    f"({where})."
-                ) from None
+                raise AuthFailed(msg("s3.refused", code=code or status, **v)) from None
             if code in _MISSING_BUCKET or (status == "404" and not key):
-                raise NotFound(
-                    f"Could not {doing}: the bucket {self.bucket!r} does not exist at "
-                    f"{self.endpoint}. Create it, or correct the bucket name."
-                ) from None
+                raise NotFound(msg("s3.no_bucket", **v)) from None
             if code in _MISSING_KEY:
-                raise NotFound(
-                    f"Could not {doing}: there is no backup {key!r} ({where})."
-                ) from None
-            raise ServerFailed(
-                f"Could not {doing}: the storage answered {code or status} "
-                f"({err.get('Message', '')}) ({where})."
-            ) from None
+                raise NotFound(msg("s3.no_backup", **v)) from None
+            said = str(err.get("Message", ""))
+            raise ServerFailed(msg("s3.answered", code=code or status, said=said, **v)) from None
         except bce.NoCredentialsError:
-            raise AuthFailed(
-                f"Could not {doing}: no S3 access key and secret key are set."
-            ) from None
+            raise AuthFailed(msg("s3.no_keys", **v)) from None
         except _NETWORK as e:
-            log.info("S3 %s failed: %s", doing, type(e).__name__)
-            raise ServiceUnreachable(
-                f"Could not {doing}: {_network_reason(e)} ({where}). Nothing was changed."
-            ) from None
+            log.info("S3 %s failed: %s", action, type(e).__name__)
+            raise ServiceUnreachable(msg("s3.network", why=_network_reason(e), **v)) from None
         except bce.BotoCoreError as e:
-            raise ServerFailed(f"Could not {doing}: {e}") from None
+            raise ServerFailed(msg("s3.sdk", error=str(e), **v)) from None
         except OSError as e:  # a socket error that botocore did not wrap
-            raise ServiceUnreachable(
-                f"Could not {doing}: the connection failed ({e.strerror or e}) ({where}). "
-                "Nothing was changed."
-            ) from None
+            why = str(e.strerror or e)
+            raise ServiceUnreachable(msg("s3.connection", why=why, **v)) from None
 
 
-def _network_reason(e: Exception) -> str:
+def _network_reason(e: Exception) -> Text:
     if isinstance(e, bce.EndpointConnectionError):
-        return "the storage endpoint cannot be reached (wrong address, offline, or refused)"
+        return msg("s3.why.unreachable")
     if isinstance(e, bce.ConnectTimeoutError | bce.ReadTimeoutError):
-        return "the storage did not answer in time"
+        return msg("s3.why.timeout")
     if isinstance(e, bce.SSLError):
-        return "the secure connection failed (certificate or TLS problem)"
-    return "the connection broke off"
+        return msg("s3.why.tls")
+    return msg("s3.why.broke_off")
 
 
 def _ms(when: Any) -> int:

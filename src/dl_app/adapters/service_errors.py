@@ -20,6 +20,8 @@ from dl_app.core.errors import (
     ServerFailed,
     ServiceError,
     ServiceUnreachable,
+    Text,
+    msg,
 )
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "server_detail",
     "status_error",
     "unreachable",
+    "what_text",
 ]
 
 MAX_BACKOFF = 8.0  # seconds: the longest wait between retries
@@ -74,44 +77,65 @@ def server_detail(body: object, secret: str) -> str:
     return text
 
 
-def _hint(base_url: str) -> str:
+_WHAT = {
+    "chat service": "what.chat",
+    "model service": "what.model",
+    "embedding service": "what.embed",
+    "image service": "what.image",
+    "picture download": "what.picture_download",
+    "speech service": "what.speech",
+    "transcription service": "what.transcription",
+}
+
+
+def what_text(what: str) -> Text | str:
+    """A service's name ("chat service") as catalogue words; others ("F5-TTS
+    service") as written."""
+    if what.endswith(" service") and what not in _WHAT:
+        return msg("what.named", name=what.removesuffix(" service"))
+    return msg(_WHAT[what]) if what in _WHAT else what
+
+
+def _hint(base_url: str) -> Text:
     parsed = urlparse(base_url)
     host = (parsed.hostname or "").lower()
     if host not in ("localhost", "127.0.0.1", "::1", "0.0.0.0"):
-        return "Check the address and your network connection."
+        return msg("hint.remote")
     if parsed.port == 11434:
-        return "Is ollama running?"
+        return msg("hint.ollama")
     if parsed.port == 1234:
-        return "Is the LM Studio server running?"
-    return "Is the server running, and is the port right?"
+        return msg("hint.lmstudio")
+    return msg("hint.local")
 
 
-def _reason(cause: BaseException | None) -> str:
+def _reason(cause: BaseException | None) -> Text:
     text = str(cause or "").lower()
     if "refused" in text:
-        return "connection refused"
+        return msg("reason.refused")
     if any(s in text for s in ("name or service", "nodename", "getaddrinfo", "resolution")):
-        return "host name not found"
+        return msg("reason.no_host")
     if "ssl" in text or "certificate" in text:
-        return "TLS/certificate error"
+        return msg("reason.tls")
     import httpx
     import httpx2
 
     if isinstance(cause, httpx2.TimeoutException | httpx.TimeoutException | TimeoutError):
-        return "timed out"
-    return "connection failed"
+        return msg("reason.timeout")
+    return msg("reason.failed")
 
 
 def unreachable(base_url: str, cause: BaseException | None, what: str) -> ServiceUnreachable:
     """A ``ServiceUnreachable`` for a connection that could not be made."""
     if urlparse(base_url).scheme not in ("http", "https"):
-        return ServiceUnreachable(
-            f"The {what} address '{base_url}' must start with http:// or https:// "
-            "(for example http://127.0.0.1:11434/v1)."
-        )
+        return ServiceUnreachable(msg("service.bad_scheme", what=what_text(what), url=base_url))
     return ServiceUnreachable(
-        f"Cannot reach the {what} at {base_url} ({_reason(cause)}). {_hint(base_url)}"
+        msg("service.unreachable", what=what_text(what), url=base_url, reason=_reason(cause),
+            hint=_hint(base_url))
     )
+
+
+def _said(detail: str) -> Text | str:
+    return msg("service.said", detail=detail) if detail else ""
 
 
 def status_error(
@@ -119,37 +143,21 @@ def status_error(
 ) -> ServiceError:
     """The error for an HTTP error status (after any retries). ``model=None``
     means the request was not about a model (e.g. the model list)."""
-    said = f" The service said: {detail}" if detail else ""
+    values = {"what": what_text(what), "url": base_url, "model": model, "status": status,
+              "said": _said(detail)}
     if status == 401:
-        return AuthFailed(
-            f"The {what} at {base_url} rejected the API key (401). Check the key in Settings.{said}"
-        )
+        return AuthFailed(msg("service.key_rejected", **values))
     if status == 403:
-        return AuthFailed(
-            f"The {what} at {base_url} refused access (403): the API key may not be allowed "
-            f"to use model '{model}'.{said}"
-        )
+        return AuthFailed(msg("service.forbidden", **values))
     if status == 404:
         if model is None:
-            return ModelNotFound(
-                f"Nothing found at {base_url} (404). "
-                f"Check the address: it usually ends in /v1.{said}"
-            )
-        return ModelNotFound(
-            f"Model '{model}' not found at {base_url} (404). Check the model name, and that "
-            f"the address is the API's base (it usually ends in /v1).{said}"
-        )
+            return ModelNotFound(msg("service.nothing_found", **values))
+        return ModelNotFound(msg("service.model_not_found", **values))
     if status == 429:
-        return RateLimited(
-            f"The {what} at {base_url} is limiting requests (429). Wait a little and try "
-            f"again, or check your plan's quota.{said}"
-        )
+        return RateLimited(msg("service.rate_limited", **values))
     if status >= 500:
-        return ServerFailed(
-            f"The {what} at {base_url} failed with an internal error ({status}). "
-            f"Try again later.{said}"
-        )
-    return ServiceError(f"The {what} at {base_url} rejected the request ({status}).{said}")
+        return ServerFailed(msg("service.server_failed", **values))
+    return ServiceError(msg("service.rejected", **values))
 
 
 # How services say a request is longer than the model's context: OpenAI and vLLM
@@ -210,11 +218,9 @@ def context_overflow(
         return None
     limit = _field(error, "n_ctx") or _number(detail, _LIMIT)
     prompt = _field(error, "n_prompt_tokens") or _number(detail, _PROMPT)
-    room = f" (its context: {limit} tokens)" if limit else ""
+    room = msg("service.overflow_room", limit=limit) if limit else ""
     return ContextOverflow(
-        f"The request was longer than model '{model}' at {base_url} can take{room}. "
-        "The next requests will be shorter; send the message again. If this repeats, "
-        f"lower the token budget in Settings. The service said: {detail}",
+        msg("service.overflow", model=model, url=base_url, room=room, detail=detail),
         limit=limit,
         prompt=prompt,
         requested=_number(detail, _REQUESTED),

@@ -17,6 +17,7 @@ from .. import settings_io
 from ..backup import BackupService, throttled
 from ..core.errors import DLError
 from ..memory import Memory
+from ..messages import render
 from ..settings import Settings
 from .context import Context
 from .memory_api import preview_out, report_out
@@ -49,8 +50,9 @@ def backup_test(ctx: Context, _p: NoParams) -> dict[str, Any]:
     try:
         message = _service(ctx).test()
     except DLError as e:
-        return {**failure(e), "message": str(e)}
-    return {"ok": True, "message": message}
+        said = failure(e, ctx.lang())
+        return {**said, "message": said["error"]["message"]}
+    return {"ok": True, "message": render(message, ctx.lang())}
 
 
 @methods.expose(locked=False)
@@ -129,9 +131,9 @@ def _auto_backup(ctx: Context) -> None:
         result = _upload(ctx)
     except DLError as e:
         log.info("the automatic backup failed: %s", e)
-        ctx.emit("backup.auto", failure(e))
+        ctx.emit("backup.auto", failure(e, ctx.lang()))
     except Exception as e:
         log.exception("the automatic backup failed")
-        ctx.emit("backup.auto", failure(e))
+        ctx.emit("backup.auto", failure(e, ctx.lang()))
     else:
         ctx.emit("backup.auto", {"ok": True, **result})

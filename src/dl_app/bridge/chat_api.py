@@ -12,6 +12,7 @@ from ..core.emotion import emotion_of
 from ..core.errors import DLError
 from ..core.ports import ChatDelta
 from ..memory import Memory
+from ..messages import error_text
 from . import views
 from .backup_api import after_diary
 from .context import Context
@@ -54,7 +55,7 @@ def chat_send(ctx: Context, p: ChatParams) -> dict[str, Any]:
             p.text, on_delta=on_delta, on_event=on_event, images=images, files=files
         )
     except DLError as e:
-        ctx.emit("chat.error", {"type": type(e).__name__, "message": str(e)})
+        ctx.emit("chat.error", {"type": type(e).__name__, "message": error_text(e, mem.lang)})
         ctx.service_failed(e)
         raise
     ctx.service_ok(mem.lang)

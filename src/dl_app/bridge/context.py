@@ -20,8 +20,10 @@ from ..adapters.secrets import SecretStore
 from ..core.errors import DLError, ServiceError
 from ..core.ports import ProgressFn
 from ..memory import Memory
+from ..messages import error_text, say
 from ..paths import data_dir as default_data_dir
 from ..settings import Settings
+from ..wiring import resolve_lang
 from .avatar_files import AvatarFiles
 
 __all__ = ["Context", "EmitFn"]
@@ -29,8 +31,6 @@ __all__ = ["Context", "EmitFn"]
 log = logging.getLogger(__name__)
 
 EmitFn = Callable[[str, dict[str, Any]], None]
-
-_BACK_ONLINE = {"en": "The model service answers again.", "zh": "模型服务已恢复。"}
 
 
 class Context:
@@ -73,6 +73,14 @@ class Context:
         """The settings in force now (the file plus ``DL_*`` overrides)."""
         return settings_io.effective(self.data_dir, self.env)
 
+    def lang(self) -> str:
+        """The app's language now (``zh``/``en``): the setting, or the system's."""
+        try:
+            setting = self.settings().language
+        except Exception:  # a broken settings file must not hide an error's words
+            setting = "auto"
+        return resolve_lang(setting, self.env)
+
     def emit(self, name: str, payload: dict[str, Any]) -> None:
         if self._emit_fn is None:
             return
@@ -90,12 +98,14 @@ class Context:
     def service_failed(self, error: DLError) -> None:
         if isinstance(error, ServiceError):
             self._service_down = True
-            self.emit("service.status", {"ok": False, "message": str(error)})
+            message = error_text(error, self.lang())
+            self.emit("service.status", {"ok": False, "type": type(error).__name__,
+                                         "message": message})
 
     def service_ok(self, lang: str) -> None:
         if self._service_down:
             self._service_down = False
-            self.emit("service.status", {"ok": True, "message": _BACK_ONLINE[lang]})
+            self.emit("service.status", {"ok": True, "message": say(lang, "service.back")})
 
     def avatar_files(self) -> AvatarFiles:
         """The file routes for imported models and backgrounds (made on first use)."""

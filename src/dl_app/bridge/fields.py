@@ -30,6 +30,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "llm.max_retries": ("Retries", "重试次数"),
     "llm.temperature": ("Temperature", "温度"),
     "llm.recall_mode": ("Memory recall", "记忆回想方式"),
+    "llm.vision": ("The model sees pictures", "模型能看图"),
     "embed": ("Embeddings", "嵌入服务"),
     "embed.base_url": ("Embedding service address", "嵌入服务地址"),
     "embed.model": ("Embedding model", "嵌入模型"),
@@ -53,6 +54,11 @@ _LABELS: dict[str, tuple[str, str]] = {
     "backup.prefix": ("Folder in the bucket", "存储桶中的目录"),
     "backup.auto_after_diary": ("Back up after each diary entry", "写日记后自动备份"),
     "backup.encrypt": ("Encrypt backups", "加密备份"),
+    "images": ("Pictures", "图片"),
+    "images.enabled": ("Send pictures", "发送图片"),
+    "images.base_url": ("Image service address", "图片服务地址"),
+    "images.model": ("Image model", "图片模型"),
+    "images.size": ("Picture size", "图片尺寸"),
 }
 
 _HIDDEN = {"schema_version"}

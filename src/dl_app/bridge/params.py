@@ -14,7 +14,8 @@ from pydantic import (
 )
 
 from ..adapters.secrets import SECRET_NAMES
-from ..core.errors import DLError
+from ..core.errors import DLError, Text
+from ..messages import error_text, say
 
 __all__ = [
     "AttachmentParams",
@@ -40,7 +41,7 @@ MAX_ATTACHMENTS = 4  # images, and documents, per message
 class InvalidInput(DLError):
     """Bad parameters from the page; ``fields`` lists ``{path, message}``."""
 
-    def __init__(self, message: str, fields: list[dict[str, str]] | None = None) -> None:
+    def __init__(self, message: str | Text, fields: list[dict[str, str]] | None = None) -> None:
         super().__init__(message)
         self.fields = fields or []
 
@@ -142,11 +143,12 @@ def invalid(error: ValidationError, what: str, prefix: str = "") -> InvalidInput
     return InvalidInput(f"Invalid {what}: {text}", fields)
 
 
-def failure(error: BaseException) -> dict[str, Any]:
+def failure(error: BaseException, lang: str = "en") -> dict[str, Any]:
+    """``{ok: false, error: {type, message}}``: the type for code, the message in ``lang``."""
     if isinstance(error, DLError):
-        body: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
+        body: dict[str, Any] = {"type": type(error).__name__, "message": error_text(error, lang)}
         if isinstance(error, InvalidInput) and error.fields:
             body["fields"] = error.fields
     else:
-        body = {"type": "InternalError", "message": f"Unexpected error: {error}"}
+        body = {"type": "InternalError", "message": say(lang, "error.internal", error=error)}
     return {"ok": False, "error": body}

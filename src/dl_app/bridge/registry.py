@@ -88,8 +88,8 @@ def call(ctx: Context, method: BridgeMethod, params: Any) -> dict[str, Any]:
         else:
             out = method.handler(ctx, parsed)
     except DLError as e:
-        return failure(e)
+        return failure(e, ctx.lang())
     except Exception as e:
         log.exception("bridge call failed")
-        return failure(e)
+        return failure(e, ctx.lang())
     return out if "ok" in out else {"ok": True, **out}

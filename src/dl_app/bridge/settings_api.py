@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from .. import __version__, settings_io
 from ..adapters.secrets import SECRET_NAMES
 from ..connection import check_embed, check_llm
+from ..messages import render
 from ..wiring import resolve_lang
 from .context import Context
 from .fields import describe_settings, env_names, env_overrides
@@ -140,7 +141,8 @@ def test_connection(ctx: Context, p: ConnectionParams) -> dict[str, Any]:
             base, ctx.secrets.get("embed_api_key"), p.model or s.embed.model,
             s.embed.dimensions, min(s.llm.timeout_s, TEST_TIMEOUT),
         )
-    out: dict[str, Any] = {"message": check.message, "models": check.models}
+    lang = ctx.lang()
+    out: dict[str, Any] = {"message": render(check.message, lang), "models": check.models}
     if check.error is not None:
-        return {**failure(check.error), **out}
+        return {**failure(check.error, lang), **out}
     return {"ok": True, **out}

@@ -13,8 +13,9 @@ from typing import Any, Literal
 from pydantic import Field
 
 from .. import first_run
-from ..core.errors import ModelNotFound
+from ..core.errors import ModelNotFound, msg
 from ..memory import Memory
+from ..messages import render
 from ..wiring import llm_provider, resolve_lang
 from .context import Context
 from .fields import env_names, env_overrides
@@ -80,7 +81,7 @@ def setup_status(ctx: Context, _p: NoParams) -> dict[str, Any]:
 
 @methods.expose(ProbeParams, locked=False)
 def setup_probe_ollama(ctx: Context, p: ProbeParams) -> dict[str, Any]:
-    return {"ollama": first_run.probe_ollama(p.base_url, ctx.env).as_dict()}
+    return {"ollama": first_run.probe_ollama(p.base_url, ctx.env).as_dict(_lang(ctx))}
 
 
 @methods.expose(ApplyParams)
@@ -88,8 +89,8 @@ def setup_apply(ctx: Context, p: ApplyParams) -> dict[str, Any]:
     if p.choice == "demo":
         status = first_run.apply_demo(ctx.data_dir, ctx.env)
         if not status.available:
-            error = ModelNotFound(f"The demo model is unavailable: {status.problem}")
-            return {**failure(error), "demo": status.as_dict(_lang(ctx))}
+            error = ModelNotFound(msg("setup.demo_unavailable", problem=status.problem or ""))
+            return {**failure(error, _lang(ctx)), "demo": status.as_dict(_lang(ctx))}
         ctx.reset()
         return {"message": status.name, "demo": status.as_dict(_lang(ctx))}
     if p.choice == "ollama":
@@ -100,10 +101,10 @@ def setup_apply(ctx: Context, p: ApplyParams) -> dict[str, Any]:
         key = p.api_key
     model = (p.model or "").strip()
     if not base or not model:
-        raise InvalidInput("Give the service address and the model name.")
+        raise InvalidInput(msg("setup.need_address"))
     check = first_run.apply_service(ctx.data_dir, ctx.env, base, model, key)
-    out = {"message": check.message, "models": check.models}
+    out = {"message": render(check.message, _lang(ctx)), "models": check.models}
     if check.error is not None:
-        return {**failure(check.error), **out}
+        return {**failure(check.error, _lang(ctx)), **out}
     ctx.reset()
     return out

@@ -12,7 +12,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .progress import Progress
+from .progress import Progress, say
 
 if TYPE_CHECKING:
     from ..backup import BackupService
@@ -43,7 +43,7 @@ def cmd_backup(_args: argparse.Namespace) -> int:
         body, encrypted = service.make_body(mem.export_dict(), mem.settings)
     finally:
         mem.close()
-    obj = service.upload(body, encrypted, throttled(Progress("Uploading (bytes)"), 10))
+    obj = service.upload(body, encrypted, throttled(Progress(say("cli.uploading")), 10))
     print(obj.key)
     print(f"Uploaded {obj.size} bytes{' (encrypted)' if encrypted else ''}; "
           f"sha256 {obj.sha256}", file=sys.stderr)
@@ -71,8 +71,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     mem = _open()
     try:
-        opened = _service(mem).fetch(args.key, Progress("Downloading (bytes)"))
-        report = mem.import_bytes(opened.export, Progress("Indexing diary entries"))
+        opened = _service(mem).fetch(args.key, Progress(say("cli.downloading")))
+        report = mem.import_bytes(opened.export, Progress(say("cli.indexing_diary")))
     finally:
         mem.close()
     for w in [*opened.warnings, *report.warnings]:

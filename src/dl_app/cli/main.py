@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..core.errors import DLError
 from . import remote
-from .progress import Progress
+from .progress import Progress, cli_lang, say
 
 if TYPE_CHECKING:
     from ..core.ports import ChatDelta
@@ -55,6 +55,12 @@ def _open(env: Mapping[str, str] | None = None) -> Memory:
 
 def _err(message: str) -> None:
     print(f"dl-app: {message}", file=sys.stderr)
+
+
+def _fail(error: DLError) -> None:
+    from ..messages import error_text
+
+    _err(error_text(error, cli_lang()))
 
 
 # -- chat -------------------------------------------------------------------
@@ -80,25 +86,23 @@ def cmd_chat(_args: argparse.Namespace) -> int:
                 _err(warning)
         if mem.is_idle():
             try:
-                mem.consolidate(Progress("Writing the diary"))
+                mem.consolidate(Progress(say("cli.writing_diary")))
             except DLError as e:
-                _err(f"could not write the diary yet: {e}")
+                _err(say("cli.diary_later", error=e))
         indexed, total, _model = mem.index_status()
         if (problem := mem.embedding_problem()) is not None:
-            _err(f"{problem} Recall uses full-text search only for now; the diary gets "
-                 "its vectors once the service is back ('dl-app memory reindex').")
+            _err(say("cli.embed_down", problem=problem))
             indexed = total = 0
         if indexed < total:
             if sys.stdin.isatty():
                 try:  # the embedder changed or an import was interrupted
-                    mem.reindex(Progress("Indexing diary entries"))
+                    mem.reindex(Progress(say("cli.indexing_diary")))
                 except KeyboardInterrupt:
-                    _err("indexing paused; 'dl-app memory reindex' finishes it")
+                    _err(say("cli.index_paused"))
                 except DLError as e:
-                    _err(f"indexing failed ({e}); full-text search still works")
+                    _err(say("cli.index_failed", error=e))
             else:
-                _err(f"{total - indexed} diary entries lack vectors for the current "
-                     "embedder; run 'dl-app memory reindex'")
+                _err(say("cli.lacking_vectors", n=total - indexed))
         if sys.stdin.isatty():
             return _chat_tty(mem)
         return _chat_lines(mem)
@@ -116,7 +120,7 @@ def _chat_lines(mem: Memory) -> int:
         try:
             result = mem.send(text)
         except DLError as e:
-            _err(str(e))
+            _fail(e)
             failed = True
             continue
         print(result.reply, flush=True)
@@ -151,11 +155,11 @@ def _chat_tty(mem: Memory) -> int:
             return 0
         if text == "/consolidate":
             try:
-                entry = mem.consolidate(Progress("diary"))
+                entry = mem.consolidate(Progress(say("cli.diary")))
                 empty = "（没有可写的对话）" if zh else "(nothing to write)"
                 print(entry.title if entry else empty)
             except DLError as e:
-                _err(str(e))
+                _fail(e)
             continue
         if text == "/clear":
             mem.clear_conversation()
@@ -182,7 +186,7 @@ def _chat_tty(mem: Memory) -> int:
                 _err(note)
         except DLError as e:
             print("\x1b[0m" if in_reasoning else "")
-            _err(str(e))
+            _fail(e)
 
 
 # -- window -----------------------------------------------------------------
@@ -218,24 +222,21 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=2))
         return 0
-    print(f"AI name:        {info['selfName']}")
-    print(f"User name:      {info['userName']}")
-    print(f"Diary entries:  {info['diaryCount']} ({info['indexedCount']} indexed)")
-    print(f"Conversation:   {info['conversationMessages']} messages")
-    print(f"\nSelf-concept:\n{info['memoryAboutSelf'] or '-'}")
-    print(f"\nUser profile:\n{info['memoryAboutUser'] or '-'}")
-    print(f"\nCurrent summary:\n{info['currentSummary'] or '-'}")
+    print(say("cli.show", self_name=info["selfName"], user_name=info["userName"],
+              diary=info["diaryCount"], indexed=info["indexedCount"],
+              messages=info["conversationMessages"], self_concept=info["memoryAboutSelf"] or "-",
+              profile=info["memoryAboutUser"] or "-", summary=info["currentSummary"] or "-"))
     return 0
 
 
 def cmd_consolidate(_args: argparse.Namespace) -> int:
     mem = _open()
     try:
-        entry = mem.consolidate(Progress("Writing the diary"))
+        entry = mem.consolidate(Progress(say("cli.writing_diary")))
     finally:
         mem.close()
     if entry is None:
-        print("Nothing to consolidate: the conversation is empty.", file=sys.stderr)
+        print(say("cli.nothing_to_write"), file=sys.stderr)
         return 0
     print(entry.title)
     return 0
@@ -249,7 +250,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             sys.stdout.write("\n")
         else:
             mem.export(args.path)
-            print(f"Exported to {args.path}", file=sys.stderr)
+            print(say("cli.exported", path=args.path), file=sys.stderr)
     finally:
         mem.close()
     return 0
@@ -258,18 +259,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     mem = _open()
     try:
-        report = mem.import_file(args.path, Progress("Indexing diary entries"))
+        report = mem.import_file(args.path, Progress(say("cli.indexing_diary")))
     finally:
         mem.close()
     for w in report.warnings:
-        _err(f"warning: {w}")
+        _err(say("cli.warning", warning=w))
     p = report.preview
-    print(
-        f"Imported {report.entries} diary entries, {report.messages} current messages, "
-        f"{report.archived} archived messages ({p['self_name']} & {p['user_name']})."
-    )
+    print(say("cli.imported", entries=report.entries, messages=report.messages,
+              archived=report.archived, self_name=p["self_name"], user_name=p["user_name"]))
     if report.backup:
-        print(f"The memory it replaced is saved in {report.backup}")
+        print(say("cli.replaced_saved", path=report.backup))
     return 0
 
 
@@ -309,12 +308,12 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
     if not hits:
-        print("No matching diary entries.", file=sys.stderr)
+        print(say("cli.no_hits"), file=sys.stderr)
     for i, h in enumerate(hits, 1):
         e = h.entry
         span = f"{format_date(e.start_time, off, lang)} – {format_date(e.end_time, off, lang)}"
         first = (e.summary.strip().splitlines() or [""])[0]
-        print(f"{i}. {e.title}  [{span}]  score {h.score:.4f}")
+        print(say("cli.hit", i=i, title=e.title, span=span, score=h.score))
         print(f"   {first}")
         for ev in h.evidence:
             mark = "*" if ev.match else " "
@@ -326,10 +325,10 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_reindex(args: argparse.Namespace) -> int:
     mem = _open()
     try:
-        n = mem.reindex(Progress("Indexing"), everything=args.all)
+        n = mem.reindex(Progress(say("cli.indexing")), everything=args.all)
     finally:
         mem.close()
-    print(f"Indexed {n} diary entries.", file=sys.stderr)
+    print(say("cli.indexed", n=n), file=sys.stderr)
     return 0
 
 
@@ -410,7 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return answered
         return int(fn(args))
     except DLError as e:
-        _err(str(e))
+        _fail(e)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .. import first_run
+from ..messages import render
 from ..paths import data_dir as default_data_dir
 from ..settings import load_settings
 from ..wiring import resolve_lang
@@ -127,12 +128,12 @@ def _interactive(data_dir: Path, env: Mapping[str, str], p: _Prompter) -> None:
         else:
             ollama = s["ollama_empty"] if probe.running else s["ollama_off"]
         demo_line = (s["demo"].format(name=demo.name, size=demo.size_mb) if demo.available
-                     else s["demo_off"].format(why=demo.problem))
+                     else s["demo_off"].format(why=render(demo.problem or "", _lang(p))))
         default = 1 if probe.models else (3 if demo.available else 2)
         choice = p.menu(s["intro"], [ollama, s["service"], demo_line], default)
         if choice == 1:
             if not probe.models:
-                p.say(probe.message)
+                p.say(render(probe.message, _lang(p)))
                 continue
             pick = p.menu(s["pick_model"], probe.models)
             if _service(data_dir, env, p, probe.base_url, probe.models[pick - 1], None):
@@ -153,7 +154,7 @@ def _interactive(data_dir: Path, env: Mapping[str, str], p: _Prompter) -> None:
                 return
         else:
             if not demo.available:
-                p.say(s["failed"].format(why=demo.problem))
+                p.say(s["failed"].format(why=render(demo.problem or "", _lang(p))))
                 continue
             first_run.apply_demo(data_dir, env)
             p.say(s["saved"].format(model=f"{demo.name} ({first_run.DEMO_NOTE[_lang(p)]})"))
@@ -173,9 +174,9 @@ def _service(data_dir: Path, env: Mapping[str, str], p: _Prompter, url: str, mod
     p.say(p.s["testing"])
     check = first_run.apply_service(data_dir, env, url, model, key)
     if not check.ok:
-        p.say(p.s["failed"].format(why=check.message))
+        p.say(p.s["failed"].format(why=render(check.message, _lang(p))))
         return False
-    p.say(check.message)
+    p.say(render(check.message, _lang(p)))
     p.say(p.s["saved"].format(model=model))
     return True
 
@@ -202,7 +203,8 @@ def prepare(
         print(f"dl-app: {T[lang]['piped_demo'].format(name=demo.name)}", file=sys.stderr)
         return {**env, "DL_LLM_PROVIDER": "demo"}
     url = load_settings(root, env).llm.base_url
-    print(f"dl-app: {T[lang]['piped_none'].format(why=demo.problem, url=url)}", file=sys.stderr)
+    why = render(demo.problem or "", lang)
+    print(f"dl-app: {T[lang]['piped_none'].format(why=why, url=url)}", file=sys.stderr)
     return env
 
 

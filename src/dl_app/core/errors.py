@@ -17,14 +17,34 @@
     └── BudgetError            a request cannot be made to fit the token budget
 
 Adapters translate SDK and OS errors into these; the engine never lets a
-failed turn change memory. ``str(err)`` is a message fit for the user.
+failed turn change memory. An error is made from a ``Text`` (a key of the
+message catalogue, ``dl_app/messages``, and its values): the class name is its
+stable ``type`` for code, ``dl_app.messages.error_text(err, lang)`` its words
+for people in the app's language, ``str(err)`` the English words. A plain
+string still works (shown as it is, in every language).
 """
 
 from __future__ import annotations
 
+from ..messages import FieldPath, Text, msg
+
+__all__ = [
+    "AuthFailed", "BadResponse", "BudgetError", "ContextOverflow", "DLError", "DataDirTooNew",
+    "FieldPath", "ImportFailed", "ModelNotFound", "NotFound", "PassphraseRequired",
+    "RateLimited", "ServerFailed", "ServiceError", "ServiceUnreachable", "StoreError", "Text",
+    "msg",
+]
+
 
 class DLError(Exception):
     """Base of every error shown to the user."""
+
+    def __init__(self, message: str | Text = "", /) -> None:
+        super().__init__(message)
+        self.text: Text | None = message if isinstance(message, Text) else None
+
+    def __str__(self) -> str:
+        return str(self.text) if self.text is not None else super().__str__()
 
 
 class ServiceError(DLError):
@@ -64,7 +84,7 @@ class ContextOverflow(ServiceError):
 
     def __init__(
         self,
-        message: str,
+        message: str | Text,
         *,
         limit: int | None = None,
         prompt: int | None = None,

@@ -61,7 +61,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ImportFailed
+from .errors import ImportFailed, Text, msg
 from .exchange_reader import (
     ID_NAMESPACE,
     MAX_FILE_BYTES,
@@ -114,34 +114,29 @@ def load_export_bytes(raw: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> Any:
     Accepts UTF-8 (with or without BOM) and UTF-16 with BOM.
     """
     if len(raw) > max_bytes:
-        raise ImportFailed(
-            f"The file is too large ({len(raw) / 1e6:.1f} MB; "
-            f"the limit is {max_bytes / 1e6:.0f} MB)."
-        )
+        raise ImportFailed(msg("import.too_large", mb=len(raw) / 1e6, limit=max_bytes / 1e6))
     if not raw or raw.isspace():
-        raise ImportFailed("The file is empty.")
+        raise ImportFailed(msg("import.empty"))
     utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
     try:
         text = raw.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw.count(b"\n", 0, err.start) + 1
         col = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
-        raise ImportFailed(
-            f"The file is not UTF-8 text: invalid byte 0x{raw[err.start]:02x} "
-            f"at line {line}, column {col} (byte {err.start})."
-        ) from None
+        raise ImportFailed(msg("import.not_utf8", byte=f"0x{raw[err.start]:02x}", line=line,
+                               col=col, at=err.start)) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
-        raise ImportFailed(
-            f"The file is not valid JSON (cut short or damaged?): "
+        raise ImportFailed(msg(
+            "import.bad_json",
             # some messages end in "at" ("Unterminated string starting at")
-            f"{err.msg.removesuffix(' at')} at line {err.lineno}, column {err.colno}."
-        ) from None
+            why=err.msg.removesuffix(" at"), line=err.lineno, col=err.colno,
+        )) from None
     except RecursionError:
-        raise ImportFailed("The file is nested too deeply to be a memory export.") from None
+        raise ImportFailed(msg("import.too_deep")) from None
     except ValueError as err:  # e.g. an integer literal with thousands of digits
-        raise ImportFailed(f"The file is not valid JSON: {err}.") from None
+        raise ImportFailed(msg("import.not_json", why=str(err))) from None
 
 
 def dump_export_bytes(export: dict[str, Any], *, pretty: bool = True) -> bytes:
@@ -161,10 +156,7 @@ def parse_export(
     ``max_items`` bounds each list. Lists keep the file's order.
     """
     if not isinstance(data, dict):
-        raise ImportFailed(
-            "This file is not a memory export: expected a JSON object at the top level, "
-            f"got {describe(data)}."
-        )
+        raise ImportFailed(msg("import.not_object", got=describe(data)))
     r = Reader(max_items)
     _check_unicode(data, r)
     r.note_unknown("top level", data, frozenset((*TOP_KEYS, "version")))
@@ -258,15 +250,12 @@ def summarize_snapshot(snapshot: MemorySnapshot) -> dict[str, Any]:
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
-def _surrogate(text: str) -> str | None:
+def _surrogate(text: str) -> Text | None:
     """What is wrong with ``text`` if it holds a lone surrogate, else None."""
     found = None if text.isascii() else _SURROGATE.search(text)
     if found is None:
         return None
-    return (
-        f"invalid text: a lone UTF-16 surrogate \\u{ord(found[0]):04x} at character "
-        f"{found.start()} (not a character: the file is damaged)"
-    )
+    return msg("import.surrogate", code=f"\\u{ord(found[0]):04x}", at=found.start())
 
 
 def _check_unicode(data: dict[str, Any], r: Reader) -> None:

@@ -1,7 +1,8 @@
 """Validation and conversion of import files; used by ``exchange`` only.
 
 ``Reader`` checks a loaded file field by field, collecting problems (each as
-``path: what``) and warnings; see ``exchange`` for the decisions it applies.
+``path: what``, catalogue words with the path a ``FieldPath``: in Chinese
+``日记第 2 条的开始时间``) and warnings; see ``exchange`` for the decisions it applies.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import uuid as _uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
+from .errors import FieldPath, Text, msg
 from .models import ArchivedMessage, DiaryEntry, Message, Recall, Role, ToolCall
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -57,25 +59,26 @@ def next_turn(given: str, role: str, msg_id: str, current: str) -> str:
     return current
 
 
-def describe(value: Any) -> str:
+def describe(value: Any) -> Text:
     """A value in JSON words, short, for error messages."""
     if value is None:
-        return "null"
+        return msg("json.null")
     if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
+        return msg("json.boolean", value=str(value).lower())
     if isinstance(value, int):
-        return f"number {value}" if abs(value) < 10**30 else "a huge number"
+        return msg("json.number", value=value) if abs(value) < 10**30 else msg("json.huge")
     if isinstance(value, float):
         if math.isfinite(value):
-            return f"number {value!r}"
-        return "NaN" if math.isnan(value) else ("-" if value < 0 else "") + "Infinity"
+            return msg("json.number", value=repr(value))
+        word = "NaN" if math.isnan(value) else ("-" if value < 0 else "") + "Infinity"
+        return msg("json.word", value=word)
     if isinstance(value, str):
-        return f"string {short(value)}"
+        return msg("json.string", value=short(value))
     if isinstance(value, list):
-        return f"an array of {len(value)} items"
+        return msg("json.array", n=len(value))
     if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
+        return msg("json.object")
+    return msg("json.word", value=type(value).__name__)
 
 
 def short(text: str, limit: int = 40) -> str:
@@ -113,7 +116,7 @@ class Reader:
 
     def __init__(self, max_items: int) -> None:
         self.max_items = max_items
-        self.problems: list[str] = []
+        self.problems: list[Text] = []
         self.problem_count = 0
         self.warnings: list[str] = []
         self.unknown: dict[str, dict[str, int]] = {}
@@ -125,21 +128,19 @@ class Reader:
 
     # problems and warnings
 
-    def fail(self, path: str, what: str) -> None:
+    def fail(self, path: str, what: Text) -> None:
         self.problem_count += 1
         if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(f"{path}: {what}")
+            self.problems.append(msg("import.problem", path=FieldPath(path), what=what))
 
     def warn(self, text: str) -> None:
         self.warnings.append(text)
 
-    def report(self) -> str:
+    def report(self) -> Text:
         n = self.problem_count
-        lines = [f"This file is not a valid memory export ({n} problem{'s' if n > 1 else ''}):"]
-        lines += [f"- {p}" for p in self.problems]
-        if n > len(self.problems):
-            lines.append(f"- … and {n - len(self.problems)} more")
-        return "\n".join(lines)
+        more = n - len(self.problems)
+        lines = [*self.problems, *([msg("import.more", n=more)] if more else [])]
+        return msg("import.invalid", n=n, problems=lines)
 
     def note_unknown(self, where: str, obj: dict[str, Any], known: frozenset[str]) -> None:
         if obj.keys() <= known:
@@ -183,59 +184,57 @@ class Reader:
         value = obj.get(key)
         if value is None:
             if need:
-                self.fail(
-                    path,
-                    "expected a string, got null" if key in obj else "missing (expected a string)",
-                )
+                self.fail(path, msg("import.null_string" if key in obj else "import.no_string"))
             return ""
         return self.string(value, path, limit=limit, nonempty=nonempty)
 
     def string(self, value: Any, path: str, *, limit: int, nonempty: bool = False) -> str:
         if not isinstance(value, str):
-            self.fail(path, f"expected a string, got {describe(value)}")
+            self.fail(path, msg("import.not_string", got=describe(value)))
             return ""
         if nonempty and not value:
-            self.fail(path, "expected a non-empty string, got an empty string")
+            self.fail(path, msg("import.empty_string"))
         if len(value) > limit:
-            self.fail(path, f"text too long ({len(value):,} characters; the limit is {limit:,})")
+            self.fail(path, msg("import.too_long", n=len(value), limit=limit))
             return ""
         return str(value)
 
     def millis(self, obj: dict[str, Any], key: str, path: str) -> int:
-        what = "expected a number of milliseconds"
         if key not in obj:
-            self.fail(path, f"missing ({what})")
+            self.fail(path, msg("import.no_millis"))
             return 0
         value = obj[key]
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.fail(path, f"{what}, got {describe(value)}")
+            self.fail(path, msg("import.not_millis", got=describe(value)))
             return 0
         if not math.isfinite(value) or not 0 <= value <= MAX_TIMESTAMP_MS:
-            self.fail(path, f"{what} between 0 and {MAX_TIMESTAMP_MS}, got {describe(value)}")
+            self.fail(path, msg("import.millis_range", max=MAX_TIMESTAMP_MS, got=describe(value)))
             return 0
         return round(value)
 
     def number(self, value: Any, path: str) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.fail(path, f"expected a number, got {describe(value)}")
+            self.fail(path, msg("import.not_number", got=describe(value)))
             return 0.0
         if not math.isfinite(value):
-            self.fail(path, f"expected a finite number, got {describe(value)}")
+            self.fail(path, msg("import.not_finite", got=describe(value)))
             return 0.0
         return float(value)
 
     def array(self, value: Any, path: str, limit: int, what: str) -> list[Any]:
+        """``what``: the items, a ``import.of.*`` key."""
         if not isinstance(value, list):
-            self.fail(path, f"expected an array of {what}, got {describe(value)}")
+            self.fail(path, msg("import.not_array", of=msg(f"import.of.{what}"),
+                                got=describe(value)))
             return []
         if len(value) > limit:
-            self.fail(path, f"too many items ({len(value):,}; the limit is {limit:,})")
+            self.fail(path, msg("import.too_many", n=len(value), limit=limit))
             return []
         return value
 
     def top_list(self, data: dict[str, Any], key: str, what: str) -> list[Any]:
         if key not in data:
-            self.fail(key, f"missing (expected an array of {what})")
+            self.fail(key, msg("import.no_array", of=msg(f"import.of.{what}")))
             return []
         return self.array(data[key], key, self.max_items, what)
 
@@ -246,18 +245,16 @@ class Reader:
         vectors: dict[str, list[float]] = {}
         first_at: dict[str, int] = {}
         inverted: list[str] = []
-        for i, item in enumerate(self.top_list(data, "longTermMemory", "diary entries")):
+        for i, item in enumerate(self.top_list(data, "longTermMemory", "entries")):
             path = f"longTermMemory[{i}]"
             if not isinstance(item, dict):
-                self.fail(path, f"expected a diary entry object, got {describe(item)}")
+                self.fail(path, msg("import.not_entry", got=describe(item)))
                 continue
             self.note_unknown("longTermMemory", item, _ENTRY_KEYS)
             uid = self.ident(item, "uuid", path)
             if uid in first_at:
-                self.fail(
-                    f"{path}.uuid",
-                    f"duplicate uuid {short(uid)} (also longTermMemory[{first_at[uid]}])",
-                )
+                also = FieldPath(f"longTermMemory[{first_at[uid]}]")
+                self.fail(f"{path}.uuid", msg("import.duplicate_uuid", uuid=short(uid), also=also))
             elif uid:
                 first_at[uid] = i
             title = self.text(item, "title", f"{path}.title")
@@ -305,7 +302,7 @@ class Reader:
         out: list[float] = []
         for j, x in enumerate(raw):
             if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
-                self.fail(f"{path}[{j}]", f"expected a finite number, got {describe(x)}")
+                self.fail(f"{path}[{j}]", msg("import.not_finite", got=describe(x)))
                 return []
             out.append(float(x))
         return out
@@ -316,9 +313,9 @@ class Reader:
         """Validate one message list, then give ids and turns (see ``exchange``)."""
         raws: list[tuple[int, Msg]] = []
         for i, item in enumerate(self.top_list(data, key, "messages")):
-            msg = self.message(item, f"{key}[{i}]", key, archived=archived)
-            if msg is not None:
-                raws.append((i, msg))
+            found = self.message(item, f"{key}[{i}]", key, archived=archived)
+            if found is not None:
+                raws.append((i, found))
         first_ts = raws[0][1].timestamp if raws else 0
         out: list[Message] = []
         positions: dict[str, int] = {}
@@ -369,16 +366,15 @@ class Reader:
 
     def message(self, item: Any, path: str, where: str, *, archived: bool) -> Msg | None:
         if not isinstance(item, dict):
-            self.fail(path, f"expected a message object, got {describe(item)}")
+            self.fail(path, msg("import.not_message", got=describe(item)))
             return None
         self.note_unknown(where, item, _ARCHIVED_KEYS if archived else _MESSAGE_KEYS)
         role = self.text(item, "role", f"{path}.role", limit=MAX_ID_CHARS, nonempty=True)
         if role and role not in _ROLES:
-            what = f"expected 'user', 'assistant' or 'tool', got {describe(role)}"
-            self.fail(f"{path}.role", what)
+            self.fail(f"{path}.role", msg("import.bad_role", got=describe(role)))
         memo = item.get("memo")
         if memo is not None and not isinstance(memo, bool):
-            self.fail(f"{path}.memo", f"expected true or false, got {describe(memo)}")
+            self.fail(f"{path}.memo", msg("import.not_boolean", got=describe(memo)))
         m = Msg(
             role=role,
             content=self.text(item, "content", f"{path}.content"),
@@ -395,19 +391,19 @@ class Reader:
         m.recall, legacy_ids = self.recall(item.get("recall"), f"{path}.recall")
         self.saw_tools |= bool(m.tool_calls or m.tool_call_id or role == "tool")
         mismatch = [
-            ("tool_calls", bool(m.tool_calls), "assistant", "only assistant messages call tools"),
-            ("tool_call_id", bool(m.tool_call_id), "tool", "only tool messages answer a call"),
-            ("recall", bool(m.recall) and not legacy_ids, "tool", "recall objects need role tool"),
+            ("tool_calls", bool(m.tool_calls), "assistant", "import.only_assistant_calls"),
+            ("tool_call_id", bool(m.tool_call_id), "tool", "import.only_tool_answers"),
+            ("recall", bool(m.recall) and not legacy_ids, "tool", "import.recall_needs_tool"),
         ]
         for key, present, wanted, what in mismatch:
             if present and role != wanted:
-                self.fail(f"{path}.{key}", f"{what} (role is {role!r})")
+                self.fail(f"{path}.{key}", msg(what, role=repr(role)))
         if memo is True or legacy_ids:
             self.saw_legacy = True
             if role not in ("assistant", "system", "tool"):
-                self.fail(f"{path}.memo", f"legacy recall on a {role!r} message")
+                self.fail(f"{path}.memo", msg("import.legacy_role", role=repr(role)))
             if m.tool_calls:
-                self.fail(f"{path}.memo", "a legacy recall message cannot also call tools")
+                self.fail(f"{path}.memo", msg("import.legacy_calls"))
             m.legacy = role != "tool"  # a tool message with uuid strings just keeps its recalls
         return m
 
@@ -419,18 +415,19 @@ class Reader:
         if value is None:
             return []
         out: list[ToolCall] = []
-        for j, call in enumerate(self.array(value, path, MAX_TOOL_CALLS, "tool calls")):
+        for j, call in enumerate(self.array(value, path, MAX_TOOL_CALLS, "tool_calls")):
             p = f"{path}[{j}]"
             if not isinstance(call, dict):
-                self.fail(p, f"expected a tool call object, got {describe(call)}")
+                self.fail(p, msg("import.not_tool_call", got=describe(call)))
                 continue
             call_id = self.ident(call, "id", p)
             if call.get("type", "function") != "function":
-                self.fail(f"{p}.type", f"expected 'function', got {describe(call['type'])}")
+                self.fail(f"{p}.type", msg("import.not_function", got=describe(call["type"])))
             fn = call.get("function")
             if not isinstance(fn, dict):
-                what = "missing" if "function" not in call else f"got {describe(fn)}"
-                self.fail(f"{p}.function", f"expected an object {{name, arguments}}, {what}")
+                got = msg("import.missing") if "function" not in call else msg(
+                    "import.got", got=describe(fn))
+                self.fail(f"{p}.function", msg("import.not_fn_object", got=got))
                 continue
             name = self.ident(fn, "name", f"{p}.function")
             args = self.text(fn, "arguments", f"{p}.function.arguments")
@@ -441,7 +438,7 @@ class Reader:
         """Recall objects (v1.4) or uuid strings (legacy); the flag tells which."""
         if value is None:
             return [], False
-        items = self.array(value, path, MAX_RECALLS, "recalled memories")
+        items = self.array(value, path, MAX_RECALLS, "recalls")
         if items and all(isinstance(x, str) for x in items):
             ids = [
                 self.string(x, f"{path}[{j}]", limit=MAX_ID_CHARS, nonempty=True)
@@ -452,9 +449,7 @@ class Reader:
         for j, x in enumerate(items):
             p = f"{path}[{j}]"
             if not isinstance(x, dict):
-                self.fail(
-                    p, f"expected a recall object {{uuid, similarity, desc}}, got {describe(x)}"
-                )
+                self.fail(p, msg("import.not_recall", got=describe(x)))
                 continue
             uid = self.ident(x, "uuid", p)
             sim = x.get("similarity")
@@ -467,10 +462,8 @@ class Reader:
 
     def claim_id(self, msg_id: str, path: str) -> None:
         if msg_id in self.seen_ids:
-            self.fail(
-                f"{path}.id",
-                f"duplicate message id {short(msg_id)} (also {self.seen_ids[msg_id]})",
-            )
+            also = FieldPath(self.seen_ids[msg_id])
+            self.fail(f"{path}.id", msg("import.duplicate_id", id=short(msg_id), also=also))
         else:
             self.seen_ids[msg_id] = path
 

@@ -1,0 +1,125 @@
+"""The message catalogue: every sentence a person reads from Python (errors,
+connection tests, import problems, CLI output), one JSON file per language
+(``zh.json``, ``en.json``), keyed, with ``{named}`` values (``str.format``;
+``{n:,}`` works). A value that depends on a count is ``{"one": ..., "other": ...}``,
+chosen by the value ``n``.
+
+    from dl_app.core.errors import ServiceUnreachable, msg   # (re-exported there)
+    raise ServiceUnreachable(msg("service.unreachable", what=msg("what.chat"), ...))
+    error_text(err, "zh")   # the words for people, in the app's language
+    say("zh", "cli.progress", task="diary", done=3, total=5)
+
+Values are rendered in the same language: a ``Text`` by its key, a list of them
+one per line, a ``FieldPath`` (a place in an import file) in words
+(``fields.*`` keys: ``longTermMemory[2].startTime`` -> 日记第 3 条的开始时间; in
+English the path stays as written, the names of the file format).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+__all__ = [
+    "LANGS", "FieldPath", "Text", "catalogue", "error_text", "lang_of", "msg", "render", "say",
+]
+
+LANGS = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class Text:
+    """Words for people, in no language yet: a catalogue key and its values.
+    A value may be a ``Text``, a list of them (one per line) or a ``FieldPath``."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return render(self, "en")
+
+
+def msg(key: str, /, **params: Any) -> Text:
+    """``Text(key, params)``, shorter."""
+    return Text(key, params)
+
+
+class FieldPath(str):
+    """A place in an import file (``longTermMemory[2].startTime``), said in words."""
+
+_FORMATTER = string.Formatter()
+_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+@cache
+def catalogue(lang: str) -> dict[str, Any]:
+    """The messages of ``lang`` (``zh`` or ``en``; anything else is English)."""
+    name = "zh.json" if lang == "zh" else "en.json"
+    data: dict[str, Any] = json.loads(
+        resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
+    )
+    return data
+
+
+def lang_of(value: str | None) -> str:
+    return "zh" if value == "zh" else "en"
+
+
+def _value(value: Any, lang: str) -> Any:
+    if isinstance(value, Text):
+        return render(value, lang)
+    if isinstance(value, FieldPath):
+        return _path(value, lang)
+    if isinstance(value, list | tuple):
+        return "\n".join(str(_value(v, lang)) for v in value)
+    return value
+
+
+def render(text: Text | str, lang: str) -> str:
+    """``text`` in ``lang``; a plain string as it is."""
+    if not isinstance(text, Text):
+        return str(text)
+    lang = lang_of(lang)
+    template = catalogue(lang).get(text.key)
+    if template is None:
+        template = catalogue("en")[text.key]  # KeyError: a key missing everywhere is a bug
+    if isinstance(template, Mapping):
+        template = template["one" if text.params.get("n") == 1 else "other"]
+    values = {k: _value(v, lang) for k, v in text.params.items()}
+    return _FORMATTER.vformat(template, (), values)
+
+
+def say(lang: str, key: str, /, **params: Any) -> str:
+    return render(Text(key, params), lang)
+
+
+def error_text(error: BaseException, lang: str) -> str:
+    """What to tell a person about ``error``, in ``lang``."""
+    text = getattr(error, "text", None)
+    if isinstance(text, Text):
+        return render(text, lang)
+    return str(error)
+
+
+def _path(path: str, lang: str) -> str:
+    """A place in an import file in words: its fields named by ``fields.<name>``,
+    an index as ``fields.item``; a path with an unknown name stays as written."""
+    table = catalogue(lang_of(lang))
+    words = []
+    for name, index in _SEGMENT.findall(path):
+        if index:
+            if not words:
+                return path
+            words[-1] = table["fields.item"].format(what=words[-1], i=int(index), n=int(index) + 1)
+            continue
+        word = table.get(f"fields.{name}")
+        if word is None:
+            return path
+        words.append(word)
+    return table["fields.join"].join(words) if words else path
