@@ -139,7 +139,7 @@ def index_status(ctx: Context, _p: NoParams) -> dict[str, Any]:
     indexed, total, model = mem.index_status()
     problem = mem.embedding_problem()
     return {"indexed": indexed, "total": total, "model": model,
-            "problem": str(problem) if problem is not None else ""}
+            "problem": error_text(problem, ctx.lang()) if problem is not None else ""}
 
 
 @methods.expose(RebuildParams)
