@@ -109,7 +109,7 @@ class MemoryEngine:
         self.config = config or EngineConfig()
         self.world_extra = world_extra
         self.builder = ContextBuilder(prompts, counter, self.config.budget)
-        self.keeper = Housekeeper(chat, prompts, counter, self.config.budget)
+        self.keeper = Housekeeper(chat, prompts, counter, self.config.budget, clock.now_ms)
         self.turns = turns
         self.indexer = Indexer(diary=diary, turns=turns, state=state, embedder=embedder,
                                clock=clock, names=self._names)
@@ -438,18 +438,8 @@ class MemoryEngine:
                 state = self._fold_until_fits(state, start)
                 room = self.keeper.diary_room(state.summary, state.profile)
             tail = state.messages[state.folded_count :]
-            diary_text = self.keeper.diary(state.summary, tail, state.profile, self._offset())
-            step(1, total)
-            title = self.keeper.title(diary_text)
-            step(2, total)
-            new_self = self.keeper.update_memory(
-                "self", state.profile.memory_about_self, diary_text
-            )
-            step(3, total)
-            new_user = self.keeper.update_memory(
-                "user", state.profile.memory_about_user, diary_text
-            )
-            step(4, total)
+            texts = self.keeper.conclude(state, tail, self._offset(), step)
+            title, diary_text = texts.title, texts.diary
             entry = DiaryEntry(
                 title=title,
                 summary=diary_text,
@@ -466,8 +456,8 @@ class MemoryEngine:
                     vector = None  # indexed later by "rebuild index"
             pending = PendingConsolidation(
                 entry=entry, vector=vector, embed_model=model,
-                memory_about_self=new_self or state.profile.memory_about_self,
-                memory_about_user=new_user or state.profile.memory_about_user,
+                memory_about_self=texts.memory_about_self,
+                memory_about_user=texts.memory_about_user,
                 message_ids=[m.id for m in state.messages],
             )
             self.state.begin_consolidation(pending)

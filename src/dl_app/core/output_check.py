@@ -185,9 +185,9 @@ def _echo(text: str, fb: Forbidden) -> str | None:
             return " ".join(words[i : i + WORD_RUN])
     n = WORD_WHOLE
     grams = {words[i : i + n] for i in range(len(words) - n + 1)}
-    for c in fb.word_clauses:
-        if c in grams:
-            return " ".join(c)
+    for clause in fb.word_clauses:
+        if clause in grams:
+            return " ".join(clause)
     return None
 
 
