@@ -163,7 +163,11 @@ def test_time_lines_are_right_from_the_first_message(
     with open_mem(tmp_path / "d", openai_server, clock, monkeypatch, lang) as m:
         m.send("hi")
         first = openai_server.chat_requests[-1].system_text
-        assert now in first and start in first and met_today in first
+        assert start in first and met_today in first
+        # The current time follows the user's message (the system message stays the same).
+        assert now not in first and openai_server.chat_requests[-1].last_user_text.endswith(
+            f"\n\n[{now}]"
+        )
         clock.advance(HOUR)
         m.send("again")
         second = openai_server.chat_requests[-1].system_text

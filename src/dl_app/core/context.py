@@ -89,10 +89,15 @@ class Budget:
 @dataclass(frozen=True)
 class TurnExtra:
     """What only the current request carries, added to the user's message:
-    document text (already within ``document_cap``) and image data URLs."""
+    document text (already within ``document_cap``), image data URLs, and the
+    note of the current time. The time sits here, at the end of the request,
+    not in the system message: what comes before it stays byte-identical from
+    one minute to the next, so a local server's prompt cache (llama.cpp,
+    ollama) keeps the whole conversation."""
 
     documents: str = ""
     image_urls: tuple[str, ...] = ()
+    time_note: str = ""
 
 
 @dataclass
@@ -360,17 +365,25 @@ class ContextBuilder:
         self, current: Sequence[Message], room: int, extra: TurnExtra | None = None
     ) -> tuple[list[dict[str, Any]], int, bool]:
         msgs = to_openai(current, self.prompts)
-        images = list(extra.image_urls) if extra and msgs and msgs[0]["role"] == "user" else []
-        if extra and extra.documents and msgs and msgs[0]["role"] == "user":
-            msgs[0] = {**msgs[0], "content": f"{msgs[0]['content']}\n\n{extra.documents}"}
+        user = bool(msgs) and msgs[0]["role"] == "user"
+        extra = extra if extra is not None and user else TurnExtra()
+        images = list(extra.image_urls)
+        body = "\n\n".join(t for t in (msgs[0]["content"] if user else "", extra.documents) if t)
+        note = extra.time_note
+
+        def with_note(text: str) -> str:
+            return "\n\n".join(t for t in (text, note) if t)
+
+        if user:
+            msgs[0] = {**msgs[0], "content": with_note(body)}
         image_tokens = IMAGE_TOKENS * len(images)
         total = sum(message_tokens(self.counter, m) for m in msgs) + image_tokens
         if total <= room:
             return self._with_images(msgs, images), total, False
-        # Too long: shorten the user's text (keeping its head and tail).
+        # Too long: shorten the user's text (keeping its head and tail), not the note.
         others = total - message_tokens(self.counter, msgs[0])
-        limit = room - others - 4
-        if not msgs or msgs[0]["role"] != "user" or limit < 16:
+        limit = room - others - 4 - (self.counter.count(note) + 1 if note else 0)
+        if not user or limit < 16:
             raise BudgetError(
                 f"This message cannot fit the token budget ({self.budget.total}). "
                 "Raise the budget in settings or send a shorter message."
@@ -378,7 +391,7 @@ class ContextBuilder:
         marker = self.prompts.label("truncated")
         msgs[0] = {
             **msgs[0],
-            "content": truncate_middle(self.counter, msgs[0]["content"], limit, marker),
+            "content": with_note(truncate_middle(self.counter, body, limit, marker)),
         }
         total = sum(message_tokens(self.counter, m) for m in msgs) + image_tokens
         return self._with_images(msgs, images), total, True

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..prompts import PromptSet
@@ -133,14 +133,24 @@ class MemoryEngine:
     def _offset(self) -> int:
         return self.clock.utc_offset_minutes(self.clock.now_ms())
 
-    def world_lines(self, state: ConversationState, current: Sequence[Message]) -> list[str]:
-        p, now, off = self.prompts, self.clock.now_ms(), self._offset()
-        lang, zone = p.lang, self.clock.tz_name()
+    def _fmt(self, ms: int) -> str:
+        return format_datetime(ms, self._offset(), self.prompts.lang, zone=self.clock.tz_name())
 
-        def fmt(ms: int) -> str:
-            return format_datetime(ms, off, lang, zone=zone)
+    def time_note(self) -> str:
+        """The current time, which a chat request carries after the user's message."""
+        return self.prompts.label("time_note", time=self._fmt(self.clock.now_ms()))
 
-        lines = [p.label("world_now", time=fmt(now))]
+    def _timed(self, extra: TurnExtra | None) -> TurnExtra:
+        extra = extra or TurnExtra()
+        return extra if extra.time_note else replace(extra, time_note=self.time_note())
+
+    def world_lines(
+        self, state: ConversationState, current: Sequence[Message], *, now: bool = False
+    ) -> list[str]:
+        """The system message's real-world lines, the same all conversation long
+        (the current time only with ``now``: see ``TurnExtra``)."""
+        p, fmt = self.prompts, self._fmt
+        lines = [p.label("world_now", time=fmt(self.clock.now_ms()))] if now else []
         first_msg = state.messages[0] if state.messages else (current[0] if current else None)
         if first_msg is not None:
             lines.append(p.label("world_start", time=fmt(first_msg.timestamp)))
@@ -177,7 +187,7 @@ class MemoryEngine:
             tools=self._tools_for(rounds_used),
             world_lines=self.world_lines(state, current) if world is None else world,
             offset_minutes=self._offset(),
-            extra=extra,
+            extra=self._timed(extra),
         )
 
     def preview(self, text: str = "") -> ContextPlan:
@@ -287,6 +297,7 @@ class MemoryEngine:
                     all_hits.extend(hits)
             rounds = 0
             world = self.world_lines(state, current)  # once per turn: same instant
+            extra = self._timed(extra)
             while True:
                 view = state.model_copy(update={"recalled": [*state.recalled, *new_recalled]})
                 plan = self.plan(view, current, rounds, world, extra)
