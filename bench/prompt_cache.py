@@ -1,18 +1,22 @@
 """Where the current time sits, and what it costs a local model (the demo model).
 
-The app puts the current time after the latest user message (``TurnExtra.time_note``),
-so the request before it is the same bytes from one minute to the next and
-llama.cpp reuses its cache of the conversation. This runs the same Chinese
-conversation with the clock advanced 61 s before every turn, three ways:
+The app sends the current time as a short system message right before the latest
+user message (``TurnExtra.time_note``), so the request before it is the same bytes
+from one minute to the next and llama.cpp reuses its cache of the conversation.
+This runs the same Chinese conversation with the clock advanced 61 s before every
+turn, four ways:
 
-- ``note``: as the app sends it (the time after the user's message);
-- ``system-note``: the same note as a system message before the user's message;
+- ``system-note``: as the app sends it;
+- ``note``: the note in brackets after the user's words;
+- ``note-first``: the note in brackets before the user's words;
 - ``top``: the time back in the system message's world section (before the change).
 
-and prints, per layout, the model's own time to first token (median and max over
-turns 2..n) and how many replies mention the time or copy the note.
+and prints, per layout, how many prompt tokens llama.cpp had to read per turn (the
+rest it kept from the previous request: this does not depend on the machine's
+load), the model's own time to first token (median and max over turns 2..n; it
+does), and how many replies mention the time or copy the note.
 
-    .venv/bin/python bench/prompt_cache.py [--turns 8]
+    .venv/bin/python bench/prompt_cache.py [--turns 8] [--layouts note,top] [--show]
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from typing import Any
 
 from dl_app.adapters import demo_model
 from dl_app.adapters.clock import FixedClock
-from dl_app.adapters.llm_local import LocalChatModel
+from dl_app.adapters.llm_local import LocalChatModel, plain_messages
 from dl_app.core.ports import ChatDelta, ChatRequest, ChatResult
 from dl_app.memory import Memory
 
@@ -45,7 +49,6 @@ TURNS = [
     "今天晚饭吃了火锅，好撑。",
     "好了，我要去睡觉了，晚安。",
 ]
-NOTE = re.compile(r"\n\n(\[[^\]\n]*\])$")
 TIME_WORDS = re.compile(r"现在的时间|\d{1,2}:\d{2}|\d+点|时间是|星期[一二三四五六日]|\[")
 
 
@@ -55,6 +58,7 @@ class Layout:
     def __init__(self, chat: LocalChatModel, layout: str) -> None:
         self.chat = chat
         self.layout = layout
+        self.reread: list[int] = []  # prompt tokens llama.cpp had to read, per request
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.chat, name)
@@ -62,13 +66,14 @@ class Layout:
     def _moved(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = [dict(m) for m in messages]
         last = max(i for i, m in enumerate(out) if m["role"] == "user")
-        found = NOTE.search(str(out[last]["content"]))
-        if self.layout == "note" or not found:
+        if self.layout == "system-note" or last < 2 or out[last - 1]["role"] != "system":
             return out
-        out[last]["content"] = str(out[last]["content"])[: found.start()]
-        note = found.group(1).strip("[]")
-        if self.layout == "system-note":
-            out.insert(last, {"role": "system", "content": note})
+        note = str(out.pop(last - 1)["content"])
+        last -= 1
+        if self.layout == "note":
+            out[last]["content"] = f"{out[last]['content']}\n\n[{note}]"
+        elif self.layout == "note-first":
+            out[last]["content"] = f"[{note}]\n{out[last]['content']}"
         else:  # top: the world section of the system message, as before
             system = str(out[0]["content"])
             at = system.find("\n", system.rfind("# ")) + 1
@@ -80,10 +85,19 @@ class Layout:
             messages=self._moved(request.messages), max_tokens=request.max_tokens,
             tools=request.tools, temperature=request.temperature, purpose=request.purpose,
         )
+        # The prompt's tokens as the adapter makes them, against what llama.cpp holds.
+        llm = self.chat._load()
+        prompt = self.chat._formatter(messages=plain_messages(moved.messages))
+        ids = llm.tokenize(prompt.prompt.encode("utf-8"), add_bos=not prompt.added_special,
+                           special=True)
+        held = list(llm._input_ids)
+        same = next((i for i, (a, b) in enumerate(zip(held, ids, strict=False)) if a != b),
+                    min(len(held), len(ids)))
+        self.reread.append(len(ids) - same)
         return self.chat.stream(moved)
 
 
-def run(layout: str, turns: int, chat: LocalChatModel) -> None:
+def run(layout: str, turns: int, chat: LocalChatModel, show: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "settings.json").write_text(json.dumps({
@@ -92,9 +106,10 @@ def run(layout: str, turns: int, chat: LocalChatModel) -> None:
         }), encoding="utf-8")
         clock = FixedClock(1_764_000_000_000, offset_minutes=480, zone="Asia/Shanghai")
         mem = Memory.open(root, env={"LANG": "zh_CN.UTF-8"}, chat=chat, clock=clock)
-        mem._engine.chat = Layout(chat, layout)  # type: ignore[assignment]
+        wrapped = Layout(chat, layout)
+        mem._engine.chat = wrapped  # type: ignore[assignment]
         chat._load().reset()  # every layout starts from an empty cache
-        ttft, mentions = [], 0
+        ttft, mentions, prompts = [], 0, []
         for i in range(turns):
             clock.advance(61_000)
             n = len(chat.requests)
@@ -102,24 +117,31 @@ def run(layout: str, turns: int, chat: LocalChatModel) -> None:
             r = chat.requests[n]
             if i:
                 ttft.append((r.first_token_s or r.total_s) * 1000)
+                prompts.append(r.prompt_tokens)
             mentions += bool(TIME_WORDS.search(reply))
+            if show:
+                print(f"    {reply!r}")
         mem.close()
-    print(f"  {layout:12s} first token p50 {statistics.median(ttft):6.0f} ms, "
-          f"max {max(ttft):6.0f} ms; replies mentioning the time or the note: "
-          f"{mentions}/{turns}")
+    reread = wrapped.reread[1:]
+    print(f"  {layout:12s} prompt tokens read per turn p50 {statistics.median(reread):4.0f} "
+          f"of {statistics.median(prompts):4.0f}; first token p50 "
+          f"{statistics.median(ttft):6.0f} ms, max {max(ttft):6.0f} ms; "
+          f"replies mentioning the time or the note: {mentions}/{turns}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--turns", type=int, default=8)
+    ap.add_argument("--layouts", default="system-note,note,note-first,top")
+    ap.add_argument("--show", action="store_true", help="print every reply")
     args = ap.parse_args()
     problem = demo_model.check()
     if problem is not None:
         sys.exit(f"demo model unavailable: {problem}")
     chat = LocalChatModel(3000)
     print(f"{chat.model_name}: {args.turns} turns, the clock 61 s later each turn")
-    for layout in ("note", "system-note", "top"):
-        run(layout, args.turns, chat)
+    for layout in args.layouts.split(","):
+        run(layout, args.turns, chat, args.show)
     chat.close()
 
 

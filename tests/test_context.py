@@ -130,18 +130,22 @@ def test_every_section_is_capped_so_messages_keep_room(total: int) -> None:
     assert "……（已截断）" in plan.messages[0]["content"]
 
 
-def test_the_time_note_follows_the_user_message_within_the_budget() -> None:
+def test_the_time_note_comes_right_before_the_user_message_within_the_budget() -> None:
     state = ConversationState(profile=profile(), messages=conversation(3))
-    note = TurnExtra(documents="--- a.txt ---\n文件内容", time_note="[现在的时间：12:00]")
+    note = TurnExtra(documents="--- a.txt ---\n文件内容", time_note="现在的时间：12:00")
     plain = builder().build(state, current())
     plan = builder().build(state, current(), extra=note)
-    assert plan.messages[:-1] == plain.messages[:-1]  # nothing before it changes
-    assert plan.messages[-1]["content"] == "你还记得我吗？\n\n--- a.txt ---\n文件内容\n\n[现在的时间：12:00]"
-    assert plan.current_tokens == message_tokens(COUNTER, plan.messages[-1])
-    # A message too long for the budget is cut; the note is kept whole after it.
+    assert plan.messages[:-2] == plain.messages[:-1]  # nothing before it changes
+    assert plan.messages[-2:] == [
+        {"role": "system", "content": "现在的时间：12:00"},
+        {"role": "user", "content": "你还记得我吗？\n\n--- a.txt ---\n文件内容"},
+    ]
+    assert plan.current_tokens == sum(message_tokens(COUNTER, m) for m in plan.messages[-2:])
+    # A message too long for the budget is cut; the note stays whole before it.
     huge = builder().build(state, current("开头。" + "很长的内容。" * 5000), extra=note)
     assert huge.current_truncated and huge.request_tokens <= 3000
-    assert huge.messages[-1]["content"].endswith("文件内容\n\n[现在的时间：12:00]")
+    assert huge.messages[-2] == {"role": "system", "content": "现在的时间：12:00"}
+    assert huge.messages[-1]["content"].endswith("文件内容")
 
 
 def test_huge_user_message_is_cut_safely() -> None:

@@ -323,8 +323,9 @@ def chatml(body: dict[str, Any]) -> str:
 def note_start(body: dict[str, Any]) -> int:
     """Where the time note begins in ``chatml(body)``: only what follows may change."""
     text = chatml(body)
-    at = text.rfind("\n\n[现在的时间：")
+    at = text.rfind("<|im_start|>system\n现在的时间：")
     assert at > 0 and text.index(body["messages"][0]["content"]) < at
+    assert body["messages"][-2]["content"].startswith("现在的时间：")  # next to the user's
     return at
 
 
@@ -344,9 +345,13 @@ def test_the_request_before_the_time_note_is_the_same_a_minute_later(
     at = note_start(first)
     assert chatml(first)[:at] == chatml(again)[:at]
     assert chatml(first)[at:] != chatml(again)[at:]
-    assert first["messages"][-1]["content"].endswith("[现在的时间：2025年11月25日 星期二 00:01"
-                                                     "（Asia/Shanghai, UTC+08:00）]")
-    assert "00:02" in again["messages"][-1]["content"]
+    assert first["messages"][-2] == {
+        "role": "system", "content": "现在的时间：2025年11月25日 星期二 00:01（Asia/Shanghai, UTC+08:00）"
+    }
+    assert "00:02" in again["messages"][-2]["content"]
+    assert first["messages"][-1] == again["messages"][-1] == {
+        "role": "user", "content": "它很喜欢吃鱼"
+    }
 
 
 def test_the_next_turn_reuses_the_whole_previous_request_up_to_its_time_note(

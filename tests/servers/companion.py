@@ -41,7 +41,6 @@ def companion_responder(request: RecordedRequest) -> ChatReply:
     purpose = purpose_of(request)
     text = request.last_user_text
     if purpose == "chat":
-        text = re.sub(r"\n\n\[[^\]\n]*\]$", "", text)  # the time note, not the user's words
         said = " ".join(text.split())[:60]
         return ChatReply(content=f"嗯嗯，我记住了：{said}")
     if purpose == "summary":

@@ -90,10 +90,13 @@ class Budget:
 class TurnExtra:
     """What only the current request carries, added to the user's message:
     document text (already within ``document_cap``), image data URLs, and the
-    note of the current time. The time sits here, at the end of the request,
-    not in the system message: what comes before it stays byte-identical from
-    one minute to the next, so a local server's prompt cache (llama.cpp,
-    ollama) keeps the whole conversation."""
+    current time, sent as a short system message right before the user's
+    message. The time sits there, at the end of the request, not in the first
+    system message: what comes before it stays byte-identical from one minute
+    to the next, so a local server's prompt cache (llama.cpp, ollama) keeps the
+    whole conversation. A system message of its own, not words added to the
+    user's: tiny models repeat the user's message, and repeated the time with it
+    (bench/prompt_cache.py)."""
 
     documents: str = ""
     image_urls: tuple[str, ...] = ()
@@ -367,22 +370,18 @@ class ContextBuilder:
         msgs = to_openai(current, self.prompts)
         user = bool(msgs) and msgs[0]["role"] == "user"
         extra = extra if extra is not None and user else TurnExtra()
+        if extra.documents:
+            msgs[0] = {**msgs[0], "content": f"{msgs[0]['content']}\n\n{extra.documents}"}
         images = list(extra.image_urls)
-        body = "\n\n".join(t for t in (msgs[0]["content"] if user else "", extra.documents) if t)
-        note = extra.time_note
-
-        def with_note(text: str) -> str:
-            return "\n\n".join(t for t in (text, note) if t)
-
-        if user:
-            msgs[0] = {**msgs[0], "content": with_note(body)}
-        image_tokens = IMAGE_TOKENS * len(images)
-        total = sum(message_tokens(self.counter, m) for m in msgs) + image_tokens
+        # The time: a short system message right before the user's message.
+        note = [{"role": "system", "content": extra.time_note}] if extra.time_note else []
+        fixed = IMAGE_TOKENS * len(images) + sum(message_tokens(self.counter, m) for m in note)
+        total = sum(message_tokens(self.counter, m) for m in msgs) + fixed
         if total <= room:
-            return self._with_images(msgs, images), total, False
-        # Too long: shorten the user's text (keeping its head and tail), not the note.
+            return [*note, *self._with_images(msgs, images)], total, False
+        # Too long: shorten the user's text (keeping its head and tail).
         others = total - message_tokens(self.counter, msgs[0])
-        limit = room - others - 4 - (self.counter.count(note) + 1 if note else 0)
+        limit = room - others - 4
         if not user or limit < 16:
             raise BudgetError(
                 f"This message cannot fit the token budget ({self.budget.total}). "
@@ -391,10 +390,10 @@ class ContextBuilder:
         marker = self.prompts.label("truncated")
         msgs[0] = {
             **msgs[0],
-            "content": with_note(truncate_middle(self.counter, body, limit, marker)),
+            "content": truncate_middle(self.counter, msgs[0]["content"], limit, marker),
         }
-        total = sum(message_tokens(self.counter, m) for m in msgs) + image_tokens
-        return self._with_images(msgs, images), total, True
+        total = sum(message_tokens(self.counter, m) for m in msgs) + fixed
+        return [*note, *self._with_images(msgs, images)], total, True
 
     @staticmethod
     def _with_images(msgs: list[dict[str, Any]], images: list[str]) -> list[dict[str, Any]]:

@@ -137,8 +137,8 @@ class MemoryEngine:
         return format_datetime(ms, self._offset(), self.prompts.lang, zone=self.clock.tz_name())
 
     def time_note(self) -> str:
-        """The current time, which a chat request carries after the user's message."""
-        return self.prompts.label("time_note", time=self._fmt(self.clock.now_ms()))
+        """The current time, which a chat request carries next to the user's message."""
+        return self.prompts.label("world_now", time=self._fmt(self.clock.now_ms()))
 
     def _timed(self, extra: TurnExtra | None) -> TurnExtra:
         extra = extra or TurnExtra()
