@@ -11,10 +11,11 @@ turn, four ways:
 - ``note-first``: the note in brackets before the user's words;
 - ``top``: the time back in the system message's world section (before the change).
 
-and prints, per layout, how many prompt tokens llama.cpp had to read per turn (the
-rest it kept from the previous request: this does not depend on the machine's
-load), the model's own time to first token (median and max over turns 2..n; it
-does), and how many replies mention the time or copy the note.
+The layouts take turns, each with its own model instance. Printed per layout:
+how many prompt tokens llama.cpp had to read per turn (the rest it kept from the
+previous request; this does not depend on the machine's load), the model's own
+time to first token (median and max over turns 2..n; this does), and how many
+replies mention the time or copy the note.
 
     .venv/bin/python bench/prompt_cache.py [--turns 8] [--layouts note,top] [--show]
 """
@@ -97,36 +98,47 @@ class Layout:
         return self.chat.stream(moved)
 
 
-def run(layout: str, turns: int, chat: LocalChatModel, show: bool) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+class Run:
+    """One layout's conversation: its own model instance (so its own cache) and data dir."""
+
+    def __init__(self, layout: str, root: Path) -> None:
+        root.mkdir()
         (root / "settings.json").write_text(json.dumps({
             "language": "zh", "llm": {"provider": "demo"},
             "memory": {"token_budget": 3000, "reply_tokens": 64},
         }), encoding="utf-8")
-        clock = FixedClock(1_764_000_000_000, offset_minutes=480, zone="Asia/Shanghai")
-        mem = Memory.open(root, env={"LANG": "zh_CN.UTF-8"}, chat=chat, clock=clock)
-        wrapped = Layout(chat, layout)
-        mem._engine.chat = wrapped  # type: ignore[assignment]
-        chat._load().reset()  # every layout starts from an empty cache
-        ttft, mentions, prompts = [], 0, []
-        for i in range(turns):
-            clock.advance(61_000)
-            n = len(chat.requests)
-            reply = mem.send(TURNS[i % len(TURNS)]).reply
-            r = chat.requests[n]
-            if i:
-                ttft.append((r.first_token_s or r.total_s) * 1000)
-                prompts.append(r.prompt_tokens)
-            mentions += bool(TIME_WORDS.search(reply))
-            if show:
-                print(f"    {reply!r}")
-        mem.close()
-    reread = wrapped.reread[1:]
-    print(f"  {layout:12s} prompt tokens read per turn p50 {statistics.median(reread):4.0f} "
-          f"of {statistics.median(prompts):4.0f}; first token p50 "
-          f"{statistics.median(ttft):6.0f} ms, max {max(ttft):6.0f} ms; "
-          f"replies mentioning the time or the note: {mentions}/{turns}")
+        self.layout = layout
+        self.chat = LocalChatModel(3000)
+        self.clock = FixedClock(1_764_000_000_000, offset_minutes=480, zone="Asia/Shanghai")
+        self.mem = Memory.open(root, env={"LANG": "zh_CN.UTF-8"}, chat=self.chat,
+                               clock=self.clock)
+        self.wrapped = Layout(self.chat, layout)
+        self.mem._engine.chat = self.wrapped  # type: ignore[assignment]
+        self.ttft: list[float] = []
+        self.prompts: list[int] = []
+        self.mentions = 0
+
+    def turn(self, i: int, show: bool) -> None:
+        self.clock.advance(61_000)
+        n = len(self.chat.requests)
+        reply = self.mem.send(TURNS[i % len(TURNS)]).reply
+        r = self.chat.requests[n]
+        if i:  # the first turn fills the cache
+            self.ttft.append((r.first_token_s or r.total_s) * 1000)
+            self.prompts.append(r.prompt_tokens)
+        self.mentions += bool(TIME_WORDS.search(reply))
+        if show:
+            print(f"    {self.layout}: {reply!r}")
+
+    def report(self, turns: int) -> None:
+        reread = self.wrapped.reread[1:]
+        print(f"  {self.layout:12s} prompt tokens read per turn p50 "
+              f"{statistics.median(reread):4.0f} of {statistics.median(self.prompts):4.0f}; "
+              f"first token p50 {statistics.median(self.ttft):5.0f} ms, "
+              f"max {max(self.ttft):5.0f} ms; replies mentioning the time or the note: "
+              f"{self.mentions}/{turns}")
+        self.mem.close()
+        self.chat.close()
 
 
 def main() -> None:
@@ -138,11 +150,17 @@ def main() -> None:
     problem = demo_model.check()
     if problem is not None:
         sys.exit(f"demo model unavailable: {problem}")
-    chat = LocalChatModel(3000)
-    print(f"{chat.model_name}: {args.turns} turns, the clock 61 s later each turn")
-    for layout in args.layouts.split(","):
-        run(layout, args.turns, chat, args.show)
-    chat.close()
+    layouts = args.layouts.split(",")
+    print(f"{args.turns} turns, the clock 61 s later each turn; the layouts take turns "
+          "(so a busy machine slows them alike), each with its own model instance")
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = [Run(name, Path(tmp) / name) for name in layouts]
+        print(f"model: {runs[0].chat.model_name}")
+        for i in range(args.turns):
+            for run in runs:
+                run.turn(i, args.show)
+        for run in runs:
+            run.report(args.turns)
 
 
 if __name__ == "__main__":
