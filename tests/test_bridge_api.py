@@ -95,6 +95,8 @@ def test_context_preview_sections_add_up(api: Api) -> None:
     assert all(s["text"] in system["content"] for s in p["sections"])
     assert {"persona", "self", "user", "world"} <= {s["name"] for s in p["sections"]}
     assert p["messages"][-1] == {"role": "user", "content": "下一句话说什么"}
+    time_note = p["messages"][-2]  # the current time, after the conversation (prompt cache)
+    assert time_note["role"] == "system" and time_note["content"].startswith("现在的时间：")
     assert p["history_tokens"] > 0 and p["current_tokens"] > 0 and p["window_start"] == 0
     assert p["dropped_turns"] == 0 and p["tools_tokens"] > 0
 

@@ -6,10 +6,10 @@ import pytest
 
 from dl_app import prompts
 from dl_app.adapters.tokenizer import QwenCounter
-from dl_app.core.context import Budget, ContextBuilder, to_openai, turn_spans
+from dl_app.core.context import Budget, ContextBuilder, TurnExtra, to_openai, turn_spans
 from dl_app.core.errors import BudgetError
 from dl_app.core.models import ConversationState, DiaryEntry, Message, Profile, Recall, ToolCall
-from dl_app.core.tokens import request_tokens
+from dl_app.core.tokens import message_tokens, request_tokens
 
 COUNTER = QwenCounter()
 T0 = 1_764_000_000_000
@@ -128,6 +128,24 @@ def test_every_section_is_capped_so_messages_keep_room(total: int) -> None:
     fixed = plan.prompt_tokens - plan.history_tokens - plan.current_tokens
     assert plan.budget.prompt - fixed >= plan.budget.prompt // 4
     assert "……（已截断）" in plan.messages[0]["content"]
+
+
+def test_the_time_note_comes_right_before_the_user_message_within_the_budget() -> None:
+    state = ConversationState(profile=profile(), messages=conversation(3))
+    note = TurnExtra(documents="--- a.txt ---\n文件内容", time_note="现在的时间：12:00")
+    plain = builder().build(state, current())
+    plan = builder().build(state, current(), extra=note)
+    assert plan.messages[:-2] == plain.messages[:-1]  # nothing before it changes
+    assert plan.messages[-2:] == [
+        {"role": "system", "content": "现在的时间：12:00"},
+        {"role": "user", "content": "你还记得我吗？\n\n--- a.txt ---\n文件内容"},
+    ]
+    assert plan.current_tokens == sum(message_tokens(COUNTER, m) for m in plan.messages[-2:])
+    # A message too long for the budget is cut; the note stays whole before it.
+    huge = builder().build(state, current("开头。" + "很长的内容。" * 5000), extra=note)
+    assert huge.current_truncated and huge.request_tokens <= 3000
+    assert huge.messages[-2] == {"role": "system", "content": "现在的时间：12:00"}
+    assert huge.messages[-1]["content"].endswith("文件内容")
 
 
 def test_huge_user_message_is_cut_safely() -> None:

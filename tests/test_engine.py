@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from dl_app.adapters.clock import FixedClock
 from dl_app.adapters.tokenizer import QwenCounter
-from dl_app.core.errors import BadResponse, ServerFailed, ServiceUnreachable
+from dl_app.core.errors import BadResponse, DLError, ServerFailed, ServiceUnreachable
 from dl_app.core.models import DiaryEntry
 from dl_app.core.tokens import request_tokens
 from dl_app.memory import Memory
@@ -307,3 +309,59 @@ def test_a_call_to_an_unknown_tool_is_answered_not_raised(
     sent = openai_server.chat_requests[-1].body["messages"]
     tool = next(m for m in sent if m["role"] == "tool")
     assert "make_coffee" in tool["content"]
+
+
+def chatml(body: dict[str, Any]) -> str:
+    """A request as a local server's template lays it out (tools first)."""
+    tools = json.dumps(body.get("tools"), ensure_ascii=False, sort_keys=True)
+    turns = "".join(
+        f"<|im_start|>{m['role']}\n{m.get('content') or ''}<|im_end|>\n" for m in body["messages"]
+    )
+    return f"{tools}\n{turns}"
+
+
+def note_start(body: dict[str, Any]) -> int:
+    """Where the time note begins in ``chatml(body)``: only what follows may change."""
+    text = chatml(body)
+    at = text.rfind("<|im_start|>system\n现在的时间：")
+    assert at > 0 and text.index(body["messages"][0]["content"]) < at
+    assert body["messages"][-2]["content"].startswith("现在的时间：")  # next to the user's
+    return at
+
+
+def test_the_request_before_the_time_note_is_the_same_a_minute_later(
+    mem: Memory, openai_server: OpenAICompatServer, clock: FixedClock
+) -> None:
+    """A local server's prompt cache keeps the conversation across minutes: the
+    same conversation sent again 90 s later differs only in the time note."""
+    mem.send("我养了一只叫咪咪的猫")
+    clock.advance(60_000)
+    openai_server.enqueue(ChatReply.error(400, "try again"))
+    with pytest.raises(DLError):
+        mem.send("它很喜欢吃鱼")
+    clock.advance(90_000)
+    mem.send("它很喜欢吃鱼")
+    first, again = (r.body for r in openai_server.chat_requests[-2:])
+    at = note_start(first)
+    assert chatml(first)[:at] == chatml(again)[:at]
+    assert chatml(first)[at:] != chatml(again)[at:]
+    assert first["messages"][-2] == {
+        "role": "system", "content": "现在的时间：2025年11月25日 星期二 00:01（Asia/Shanghai, UTC+08:00）"
+    }
+    assert "00:02" in again["messages"][-2]["content"]
+    assert first["messages"][-1] == again["messages"][-1] == {
+        "role": "user", "content": "它很喜欢吃鱼"
+    }
+
+
+def test_the_next_turn_reuses_the_whole_previous_request_up_to_its_time_note(
+    mem: Memory, openai_server: OpenAICompatServer, clock: FixedClock
+) -> None:
+    for text in ("你好，我是小明", "我今天去爬山了", "山上风很大"):
+        clock.advance(61_000)
+        mem.send(text)
+    for earlier, later in pairwise(r.body for r in openai_server.chat_requests):
+        at = note_start(earlier)
+        assert chatml(later).startswith(chatml(earlier)[:at])
+        assert earlier["messages"][0] == later["messages"][0]  # the system message
+        assert "现在的时间" not in later["messages"][0]["content"]

@@ -312,11 +312,23 @@ def test_clear_and_update_memory(serve, open_page, openai_server) -> None:
         send(page, "我今天去公园散步了")
         expect(last_reply(page).locator(".msg-content")).to_contain_text("我记住了")
         expect(page.locator("#chat-send")).to_be_enabled()
-        # Update memory: confirm, then the diary title is announced.
+        # Update memory: confirm, then the diary title is announced. The profile
+        # update is junk (issue 17): not stored, and the inspector says why.
+        openai_server.route(lambda r: purpose_of(r) == "profile",
+                            ChatReply(content="### 本次对话的日记\n用户今天去公园散步了。"))
         page.click("#btn-consolidate")
         page.click(".modal .btn.primary")
         expect(page.locator(".toast").last).to_contain_text("愉快的聊天", timeout=60_000)
         expect(page.locator("#btn-consolidate")).to_be_enabled()
+        page.click("#nav-settings")
+        page.click("#settings-tab-appearance")
+        page.check("#pref-inspector")
+        page.click("#nav-inspector")
+        rejected = page.locator(".inspector-rejected li")
+        expect(rejected).to_have_count(1)
+        expect(rejected).to_contain_text("对用户的了解 · 抄了提示词的标题")
+        expect(rejected).to_contain_text("### 本次对话的日记")
+        page.click("#nav-chat")
         # Clear: cancel keeps the messages, OK removes them.
         send(page, "再聊一句")
         expect(page.locator(".msg.assistant")).not_to_have_count(0)

@@ -96,7 +96,7 @@ def test_greeting_after_absence_starts_the_new_conversation(
     assert [m.role for m in state.messages] == ["assistant", "user", "assistant"]
     assert turn_spans(state.messages) == [(0, 1), (1, 3)]
     chat = openai_server.chat_requests[-1].messages
-    assert [m["role"] for m in chat] == ["system", "assistant", "user"]
+    assert [m["role"] for m in chat] == ["system", "assistant", "system", "user"]  # the time note
     assert chat[1]["content"] == message.content
     assert "本次对话开始于：2025年11月25日 星期二 09:00" in chat[0]["content"]
 
@@ -162,8 +162,12 @@ def test_time_lines_are_right_from_the_first_message(
 ) -> None:
     with open_mem(tmp_path / "d", openai_server, clock, monkeypatch, lang) as m:
         m.send("hi")
-        first = openai_server.chat_requests[-1].system_text
-        assert now in first and start in first and met_today in first
+        sent = openai_server.chat_requests[-1].messages
+        first = sent[0]["content"]
+        assert start in first and met_today in first
+        # The current time comes right before the user's message (the first system
+        # message stays the same from minute to minute).
+        assert now not in first and sent[-2] == {"role": "system", "content": now}
         clock.advance(HOUR)
         m.send("again")
         second = openai_server.chat_requests[-1].system_text

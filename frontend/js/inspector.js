@@ -4,6 +4,7 @@
 import { call } from "./transport.js";
 import { t, onLangChange, addStrings } from "./i18n.js";
 import { el, clear, errorTitle } from "./ui.js";
+import { fmtTime } from "./memutil.js";
 
 const PALETTE = ["--c1", "--c2", "--c3", "--c4", "--c5", "--c6"];
 
@@ -125,6 +126,24 @@ export function createInspector(root) {
       ul.append(el("li", {}, el("span", { text: item.title || item.uuid }), el("span.muted", { text: ` ${t("inspector.score", { score: fmt(item.score), sim: fmt(item.similarity) })}` })));
     }
     out.append(ul);
+    renderRejected(r.rejected || []);
+  }
+
+  // Housekeeping outputs the engine did not store (junk from the model), newest first.
+  function renderRejected(items) {
+    out.append(el("h3.subsection-title", { text: t("inspector.rejected") }));
+    if (!items.length) {
+      out.append(el("p.muted", { text: t("inspector.noRejected") }));
+      return;
+    }
+    const list = el("ul.recall-list.inspector-rejected");
+    for (const item of items) {
+      const head = `${t(`inspector.kind.${item.kind}`)} · ${t(`inspector.reason.${item.reason}`)}`;
+      const row = el("li", {}, el("span", { text: head }), el("span.muted", { text: ` ${fmtTime(item.at)}` }));
+      if (item.detail) row.append(el("div.muted", { text: item.detail }));
+      list.append(row);
+    }
+    out.append(list);
   }
 
   async function load() {

@@ -289,7 +289,7 @@ class Memory:
         """The request the next message ``text`` would send, and its accounting."""
         plan = self._engine.preview(text)
         return ContextPreview(plan, tools_tokens(self._engine.counter, plan.tools),
-                              list(self._engine.last_recall))
+                              list(self._engine.last_recall), list(self._engine.keeper.rejected))
 
     def weather_status(self) -> dict[str, Any] | None:
         """The weather plugin's status, or None when it is not set up."""

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 from .core.context import ContextPlan
 from .core.models import DiaryEntry, SearchHit
+from .core.output_check import Rejection
 
 __all__ = ["ContextPreview", "DiaryPage", "ImportReport", "IndexStatus", "ModelInfo"]
 
@@ -52,8 +53,11 @@ class DiaryPage:
 
 @dataclass(frozen=True)
 class ContextPreview:
-    """The next request as it would be sent, with the tools' share and the last recall."""
+    """The next request as it would be sent, with the tools' share, the last recall
+    and the housekeeping outputs lately rejected (oldest first; kept in memory
+    while the app runs)."""
 
     plan: ContextPlan
     tools_tokens: int
     last_recall: list[SearchHit]
+    rejected: list[Rejection] = field(default_factory=list)

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from dl_app.core.errors import BadResponse, ModelNotFound
+from dl_app.core.errors import BadResponse, EmptyReply, ModelNotFound
 from dl_app.core.ports import ChatDelta, ChatRequest, ChatResult
 
 from .demo_model import DemoModel, DemoUnavailable, locate, runtime_problem
@@ -263,7 +263,7 @@ class LocalChatModel:
                     "The demo model used its whole answer budget without replying "
                     "(finish_reason: length)."
                 )
-            raise BadResponse("The demo model sent an empty reply.")
+            raise EmptyReply("The demo model sent an empty reply.")
         yield ChatResult(text, "".join(reasoning).strip(), [], entry.finish_reason)
 
 

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from dl_app.core.errors import BadResponse
+from dl_app.core.errors import BadResponse, EmptyReply
 from dl_app.core.models import ToolCall
 from dl_app.core.ports import ChatDelta, ChatResult, Usage
 
@@ -230,5 +230,5 @@ class Reply:
                     "(finish_reason: length). Raise the answer token budget."
                 )
             why = f" (finish_reason: {self.finish_reason})" if self.finish_reason else ""
-            raise BadResponse(f"The model service at {base_url} sent an empty reply{why}.")
+            raise EmptyReply(f"The model service at {base_url} sent an empty reply{why}.")
         return ChatResult(content, reasoning, calls, self.finish_reason, self.usage)

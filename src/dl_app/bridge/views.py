@@ -52,7 +52,8 @@ def history(
 def preview(p: ContextPreview) -> dict[str, Any]:
     """The next request and its accounting. ``prompt_tokens`` = ``fixed_tokens``
     (system message with the sections, tools, priming) + ``history_tokens`` +
-    ``current_tokens``; ``request_tokens`` adds the answer's reserve."""
+    ``current_tokens``; ``request_tokens`` adds the answer's reserve. ``rejected``:
+    housekeeping outputs not stored, newest first."""
     plan = p.plan
     return {
         "budget": plan.budget.total,
@@ -75,5 +76,9 @@ def preview(p: ContextPreview) -> dict[str, Any]:
             {"uuid": h.entry.uuid, "title": h.entry.title, "score": h.score,
              "similarity": h.similarity}
             for h in p.last_recall
+        ],
+        "rejected": [
+            {"kind": r.kind, "reason": r.reason, "detail": r.detail, "at": r.at_ms}
+            for r in reversed(p.rejected)
         ],
     }

@@ -89,10 +89,18 @@ class Budget:
 @dataclass(frozen=True)
 class TurnExtra:
     """What only the current request carries, added to the user's message:
-    document text (already within ``document_cap``) and image data URLs."""
+    document text (already within ``document_cap``), image data URLs, and the
+    current time, sent as a short system message right before the user's
+    message. The time sits there, at the end of the request, not in the first
+    system message: what comes before it stays byte-identical from one minute
+    to the next, so a local server's prompt cache (llama.cpp, ollama) keeps the
+    whole conversation. A system message of its own, not words added to the
+    user's: tiny models repeat the user's message, and repeated the time with it
+    (bench/prompt_cache.py)."""
 
     documents: str = ""
     image_urls: tuple[str, ...] = ()
+    time_note: str = ""
 
 
 @dataclass
@@ -360,17 +368,21 @@ class ContextBuilder:
         self, current: Sequence[Message], room: int, extra: TurnExtra | None = None
     ) -> tuple[list[dict[str, Any]], int, bool]:
         msgs = to_openai(current, self.prompts)
-        images = list(extra.image_urls) if extra and msgs and msgs[0]["role"] == "user" else []
-        if extra and extra.documents and msgs and msgs[0]["role"] == "user":
+        user = bool(msgs) and msgs[0]["role"] == "user"
+        extra = extra if extra is not None and user else TurnExtra()
+        if extra.documents:
             msgs[0] = {**msgs[0], "content": f"{msgs[0]['content']}\n\n{extra.documents}"}
-        image_tokens = IMAGE_TOKENS * len(images)
-        total = sum(message_tokens(self.counter, m) for m in msgs) + image_tokens
+        images = list(extra.image_urls)
+        # The time: a short system message right before the user's message.
+        note = [{"role": "system", "content": extra.time_note}] if extra.time_note else []
+        fixed = IMAGE_TOKENS * len(images) + sum(message_tokens(self.counter, m) for m in note)
+        total = sum(message_tokens(self.counter, m) for m in msgs) + fixed
         if total <= room:
-            return self._with_images(msgs, images), total, False
+            return [*note, *self._with_images(msgs, images)], total, False
         # Too long: shorten the user's text (keeping its head and tail).
         others = total - message_tokens(self.counter, msgs[0])
         limit = room - others - 4
-        if not msgs or msgs[0]["role"] != "user" or limit < 16:
+        if not user or limit < 16:
             raise BudgetError(
                 f"This message cannot fit the token budget ({self.budget.total}). "
                 "Raise the budget in settings or send a shorter message."
@@ -380,8 +392,8 @@ class ContextBuilder:
             **msgs[0],
             "content": truncate_middle(self.counter, msgs[0]["content"], limit, marker),
         }
-        total = sum(message_tokens(self.counter, m) for m in msgs) + image_tokens
-        return self._with_images(msgs, images), total, True
+        total = sum(message_tokens(self.counter, m) for m in msgs) + fixed
+        return [*note, *self._with_images(msgs, images)], total, True
 
     @staticmethod
     def _with_images(msgs: list[dict[str, Any]], images: list[str]) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..prompts import PromptSet
@@ -109,7 +109,7 @@ class MemoryEngine:
         self.config = config or EngineConfig()
         self.world_extra = world_extra
         self.builder = ContextBuilder(prompts, counter, self.config.budget)
-        self.keeper = Housekeeper(chat, prompts, counter, self.config.budget)
+        self.keeper = Housekeeper(chat, prompts, counter, self.config.budget, clock.now_ms)
         self.turns = turns
         self.indexer = Indexer(diary=diary, turns=turns, state=state, embedder=embedder,
                                clock=clock, names=self._names)
@@ -133,14 +133,24 @@ class MemoryEngine:
     def _offset(self) -> int:
         return self.clock.utc_offset_minutes(self.clock.now_ms())
 
-    def world_lines(self, state: ConversationState, current: Sequence[Message]) -> list[str]:
-        p, now, off = self.prompts, self.clock.now_ms(), self._offset()
-        lang, zone = p.lang, self.clock.tz_name()
+    def _fmt(self, ms: int) -> str:
+        return format_datetime(ms, self._offset(), self.prompts.lang, zone=self.clock.tz_name())
 
-        def fmt(ms: int) -> str:
-            return format_datetime(ms, off, lang, zone=zone)
+    def time_note(self) -> str:
+        """The current time, which a chat request carries next to the user's message."""
+        return self.prompts.label("world_now", time=self._fmt(self.clock.now_ms()))
 
-        lines = [p.label("world_now", time=fmt(now))]
+    def _timed(self, extra: TurnExtra | None) -> TurnExtra:
+        extra = extra or TurnExtra()
+        return extra if extra.time_note else replace(extra, time_note=self.time_note())
+
+    def world_lines(
+        self, state: ConversationState, current: Sequence[Message], *, now: bool = False
+    ) -> list[str]:
+        """The system message's real-world lines, the same all conversation long
+        (the current time only with ``now``: see ``TurnExtra``)."""
+        p, fmt = self.prompts, self._fmt
+        lines = [p.label("world_now", time=fmt(self.clock.now_ms()))] if now else []
         first_msg = state.messages[0] if state.messages else (current[0] if current else None)
         if first_msg is not None:
             lines.append(p.label("world_start", time=fmt(first_msg.timestamp)))
@@ -177,7 +187,7 @@ class MemoryEngine:
             tools=self._tools_for(rounds_used),
             world_lines=self.world_lines(state, current) if world is None else world,
             offset_minutes=self._offset(),
-            extra=extra,
+            extra=self._timed(extra),
         )
 
     def preview(self, text: str = "") -> ContextPlan:
@@ -287,6 +297,7 @@ class MemoryEngine:
                     all_hits.extend(hits)
             rounds = 0
             world = self.world_lines(state, current)  # once per turn: same instant
+            extra = self._timed(extra)
             while True:
                 view = state.model_copy(update={"recalled": [*state.recalled, *new_recalled]})
                 plan = self.plan(view, current, rounds, world, extra)
@@ -438,18 +449,8 @@ class MemoryEngine:
                 state = self._fold_until_fits(state, start)
                 room = self.keeper.diary_room(state.summary, state.profile)
             tail = state.messages[state.folded_count :]
-            diary_text = self.keeper.diary(state.summary, tail, state.profile, self._offset())
-            step(1, total)
-            title = self.keeper.title(diary_text)
-            step(2, total)
-            new_self = self.keeper.update_memory(
-                "self", state.profile.memory_about_self, diary_text
-            )
-            step(3, total)
-            new_user = self.keeper.update_memory(
-                "user", state.profile.memory_about_user, diary_text
-            )
-            step(4, total)
+            texts = self.keeper.conclude(state, tail, self._offset(), step)
+            title, diary_text = texts.title, texts.diary
             entry = DiaryEntry(
                 title=title,
                 summary=diary_text,
@@ -466,8 +467,8 @@ class MemoryEngine:
                     vector = None  # indexed later by "rebuild index"
             pending = PendingConsolidation(
                 entry=entry, vector=vector, embed_model=model,
-                memory_about_self=new_self or state.profile.memory_about_self,
-                memory_about_user=new_user or state.profile.memory_about_user,
+                memory_about_self=texts.memory_about_self,
+                memory_about_user=texts.memory_about_user,
                 message_ids=[m.id for m in state.messages],
             )
             self.state.begin_consolidation(pending)

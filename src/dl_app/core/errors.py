@@ -8,6 +8,7 @@
     │   ├── RateLimited        429 after retries
     │   ├── ServerFailed       5xx after retries
     │   ├── BadResponse        malformed, empty or broken (stream cut) reply
+    │   │   └── EmptyReply     finished normally with no text at all
     │   └── ContextOverflow    400: the request is longer than the model's context
     ├── ImportFailed           an import file is not valid memory; says why
     │   └── PassphraseRequired the file is encrypted and no passphrase was given
@@ -73,6 +74,11 @@ class ServerFailed(ServiceError):
 
 class BadResponse(ServiceError):
     """The service answered something unusable."""
+
+
+class EmptyReply(BadResponse):
+    """The model finished (not cut off) without any text: a chat turn fails on
+    it; housekeeping treats it as an output to reject."""
 
 
 class ContextOverflow(ServiceError):

@@ -59,7 +59,7 @@ def build_request(
         "about_user": truncate(
             counter, profile.memory_about_user or p.label("no_memory"), budget.user_cap, marker
         ),
-        "world": "\n".join(f"- {line}" for line in engine.world_lines(state, [])),
+        "world": "\n".join(f"- {line}" for line in engine.world_lines(state, [], now=True)),
         "hours": max(1, round(away_ms / HOUR_MS)),
     }
     memory = f"{entry.title}\n{entry.summary}" if entry else p.label("no_memory")

@@ -42,6 +42,13 @@ class PromptSet:
     def label(self, name: str, /, **values: object) -> str:
         return _render(self._labels[name], f"{self.lang}/labels.json:{name}", values)
 
+    def source(self, name: str) -> str:
+        """The template ``name`` as written, ``$variables`` unfilled."""
+        return self._templates[name]
+
+    def label_source(self, name: str) -> str:
+        return self._labels[name]
+
     def variables(self, name: str) -> set[str]:
         return _variables(self._templates[name])
 
