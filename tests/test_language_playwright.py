@@ -134,8 +134,11 @@ def browser() -> Iterator[Browser]:
         yield b
 
 
-def _open(browser: Browser, url: str) -> Opened:
-    ctx = browser.new_context(viewport={"width": 1100, "height": 800})
+def _open(browser: Browser, url: str, lang: str) -> Opened:
+    # A browser of the language under test: before a language is chosen the page
+    # follows the browser's.
+    ctx = browser.new_context(viewport={"width": 1100, "height": 800},
+                              locale="zh-CN" if lang == "zh" else "en-US")
     ctx.set_default_timeout(TIMEOUT_MS)
     opened = Opened(ctx.new_page())
     opened.goto(url)
@@ -157,7 +160,7 @@ def test_every_page_and_error_is_in_one_language(
         data = user_data(lang, address, "'yesterday'", *LICENCE_NAMES)
         try:
             with dl_serve(tmp_path / "data", "", extra_env=env) as url:
-                o = _open(browser, url)
+                o = _open(browser, url, lang)
                 _walk(o.page, Walk(o.page, lang, data), address, tmp_path, relay)
                 o.check_clean()
                 o.page.context.close()
