@@ -1,0 +1,290 @@
+"""The desktop pet's window: the command line, the desktop that opens and closes it, the
+bridge methods of its menu, the single-instance switch, and the real app under Xvfb
+(the flags pywebview's ``create_window`` gets; Xvfb has no compositor, so the look is
+checked by the page test, ``test_pet_playwright.py``).
+
+The desktop runs on the fake pywebview of ``test_tray.py`` (windows that record what
+is done to them and fire pywebview's own events); settings and the bridge are real.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dl_app.bridge import Api
+from dl_app.cli.main import main as cli_main
+from dl_app.desktop import instance, tray
+from dl_app.desktop.pet import PET_SIZE, place, prefer_x11
+from servers.openai_compat import OpenAICompatServer
+from test_tray import FakeScreen, FakeTray, make_desktop
+from test_window import DL_APP, app_env, needs_display, xvfb
+
+__all__ = ["xvfb"]  # the fixture, imported for the test below
+
+PET_FLAGS = {"frameless": True, "easy_drag": True, "on_top": True, "transparent": True}
+
+
+def saved_app(data_dir: Path) -> dict[str, Any]:
+    return json.loads((data_dir / "settings.json").read_text(encoding="utf-8")).get("app", {})
+
+
+# -- the command line ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "pet"),
+    [(["--pet"], True), (["window", "--pet"], True), (["--pet", "window"], True),
+     (["window"], False), ([], False)],
+)
+def test_pet_flag_reaches_the_window(
+    argv: list[str], pet: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dl_app.desktop import shell
+
+    seen: list[dict[str, Any]] = []
+    monkeypatch.setattr(shell, "run", lambda **kw: seen.append(kw) or 0)
+    assert cli_main(argv) == 0
+    assert len(seen) == 1 and seen[0]["pet"] is pet
+    assert seen[0]["single_instance"] is True
+
+
+# -- the desktop -----------------------------------------------------------------------
+
+
+def test_pet_opens_with_the_pet_flags_and_hides_the_main_window(
+    api: Api, data_dir: Path, tmp_path: Path
+) -> None:
+    desk, web = make_desktop(api, tmp_path)
+    desk.tray = fake_tray = FakeTray()
+    desk.set_pet(True)
+    assert len(web.windows) == 2
+    main, pet = web.windows
+    for flag, value in PET_FLAGS.items():
+        assert pet.kwargs[flag] is value, flag
+    assert pet.kwargs["url"].endswith("index.html#pet") and pet.kwargs["js_api"] is api
+    assert (pet.kwargs["width"], pet.kwargs["height"]) == PET_SIZE
+    # The bottom right of the (fake) 1280 x 800 screen.
+    assert pet.kwargs["x"] == FakeScreen.width - PET_SIZE[0] - 24
+    assert pet.kwargs["y"] == FakeScreen.height - PET_SIZE[1] - 64
+    assert main.calls == ["hide"] and desk.main_hidden
+    assert saved_app(data_dir)["pet"] is True and desk.pet_on()
+    assert fake_tray.calls == ["refresh"]  # the check mark follows
+    # Leaving: the pet hides (kept for next time), the main window comes back.
+    desk.set_pet(False)
+    assert pet.calls == ["hide"] and main.calls[-2:] == ["show", "restore"]
+    assert saved_app(data_dir)["pet"] is False and not desk.pet_on()
+    desk.set_pet(True)
+    assert len(web.windows) == 2 and pet.calls[-1] == "show"  # the same window again
+
+
+def test_closing_the_pet_leaves_pet_mode(api: Api, data_dir: Path, tmp_path: Path) -> None:
+    desk, web = make_desktop(api, tmp_path)
+    desk.set_pet(True)
+    main, pet = web.windows
+    main.done.clear()
+    assert pet.close_by_user() is False  # cancelled: hidden, not destroyed
+    assert main.done.wait(10)
+    deadline = time.monotonic() + 10
+    while desk.pet_on() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not desk.pet_on() and "show" in main.calls and "destroy" not in pet.calls
+    desk.quit()
+    assert pet.calls[-1] == "destroy" and main.calls[-1] == "destroy"
+
+
+def test_the_place_is_saved_after_a_move_and_used_next_time(
+    api: Api, data_dir: Path, tmp_path: Path
+) -> None:
+    desk, web = make_desktop(api, tmp_path)
+    saved = threading.Event()
+    original = desk._save_app
+
+    def save(patch: dict[str, Any]) -> None:
+        original(patch)
+        if "pet_x" in patch:
+            saved.set()
+
+    desk._save_app = save
+    desk.set_pet(True)
+    pet = web.windows[1]
+    for x in (500, 420, 300):  # a drag: only where it stopped counts
+        pet.events.moved.set(x, 200)
+    assert saved.wait(10)
+    assert (saved_app(data_dir)["pet_x"], saved_app(data_dir)["pet_y"]) == (300, 200)
+    desk.quit()
+    again, web2 = make_desktop(api, tmp_path, **saved_app(data_dir))
+    again.set_pet(True)
+    assert (web2.windows[1].kwargs["x"], web2.windows[1].kwargs["y"]) == (300, 200)
+
+
+def test_place_keeps_the_pet_on_a_screen() -> None:
+    class Screen:
+        def __init__(self, x: int, y: int, w: int, h: int) -> None:
+            self.x, self.y, self.width, self.height = x, y, w, h
+
+    two = [Screen(0, 0, 1920, 1080), Screen(1920, 0, 1280, 1024)]
+    assert place(2500, 300, two) == (2500, 300)  # on the second screen
+    assert place(5000, 300, two) == (1920 - 320 - 24, 1080 - 440 - 64)  # screen gone
+    assert place(None, None, two) == (1920 - 320 - 24, 1080 - 440 - 64)
+    assert place(10, 10, []) == (None, None)
+
+
+def test_wayland_prefers_xwayland() -> None:
+    env = {"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}
+    assert prefer_x11(env) and env["QT_QPA_PLATFORM"] == "xcb"
+    assert not prefer_x11({"WAYLAND_DISPLAY": "wayland-0"})  # no XWayland
+    chosen = {"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0", "QT_QPA_PLATFORM": "wayland"}
+    assert not prefer_x11(chosen) and chosen["QT_QPA_PLATFORM"] == "wayland"
+    assert not prefer_x11({"DISPLAY": ":0"})
+
+
+def test_tray_toggles_the_pet(api: Api, tmp_path: Path) -> None:
+    desk, web = make_desktop(api, tmp_path)
+    assert tray.labels("zh")["pet"] == "桌宠模式" and tray.labels("en")["pet"] == "Pet mode"
+    assert tray.toggle_pet(desk) is True and len(web.windows) == 2
+    assert tray.toggle_pet(desk) is False and not desk.pet_on()
+
+
+def test_a_second_start_switches_to_the_pet(api: Api, data_dir: Path, tmp_path: Path) -> None:
+    desk, web = make_desktop(api, tmp_path)
+    inst = instance.claim(data_dir, desk.on_command)
+    assert inst is not None
+    try:
+        assert instance.notify(data_dir, "pet", timeout=5)
+        deadline = time.monotonic() + 10
+        while not desk.pet_on() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert desk.pet_on() and len(web.windows) == 2
+    finally:
+        inst.close()
+
+
+# -- the bridge methods of the pet's menu ------------------------------------------------
+
+
+class FakeShell:
+    def __init__(self) -> None:
+        self.calls: list[Any] = []
+        self.done = threading.Event()
+
+    def _note(self, call: Any) -> None:
+        self.calls.append(call)
+        self.done.set()
+
+    def show_main(self) -> None:
+        self._note("show")
+
+    def set_pet(self, on: bool) -> None:
+        self._note(("pet", on))
+
+    def quit(self) -> None:
+        self._note("quit")
+
+
+def test_menu_methods_in_a_browser_say_they_are_the_desktops(api: Api) -> None:
+    for res in (api.window_show(), api.pet_set({"on": False}), api.app_quit()):
+        assert res == {"ok": True, "done": False, "reason": "browser"}
+    assert not api.pet_set({"on": "maybe"})["ok"]
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "expected"),
+    [("window_show", None, "show"), ("pet_set", {"on": False}, ("pet", False)),
+     ("pet_set", {"on": True}, ("pet", True)), ("app_quit", None, "quit")],
+)
+def test_menu_methods_drive_the_desktop(api: Api, method: str, params: Any, expected: Any) -> None:
+    shell = FakeShell()
+    api.attach_shell(shell)
+    assert getattr(api, method)(params) == {"ok": True, "done": True}
+    assert shell.done.wait(10)
+    assert shell.calls == [expected]
+
+
+# -- the real app under Xvfb -------------------------------------------------------------
+
+# Runs ``dl-app`` with pywebview's create_window recorded: one ``CREATE {json}`` line each.
+_RECORD = r"""
+import json, sys, webview
+original = webview.create_window
+def create_window(title, *args, **kw):
+    shown = {k: v for k, v in kw.items() if k != "js_api"}
+    print("CREATE " + json.dumps({"title": title, **shown}, default=str), flush=True)
+    return original(title, *args, **kw)
+webview.create_window = create_window
+from dl_app.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _lines_until(lines: queue.Queue[str], proc: subprocess.Popen[str], want: Any,
+                 timeout: float, seen: list[str]) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=0.5)
+        except queue.Empty:
+            if proc.poll() is not None:
+                return False
+            continue
+        seen.append(line)
+        if want(line):
+            return True
+    return False
+
+
+def _created(seen: list[str]) -> list[dict[str, Any]]:
+    return [json.loads(line[len("CREATE "):]) for line in seen if line.startswith("CREATE ")]
+
+
+@needs_display
+def test_the_running_app_switches_to_the_pet_under_xvfb(
+    xvfb: str, openai_server: OpenAICompatServer, data_dir: Path, tmp_path: Path
+) -> None:
+    env = app_env(xvfb, openai_server, "en_US.UTF-8")
+    log = tmp_path / "stderr.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _RECORD, "window"], env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True,
+        )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout or []], daemon=True).start()
+    seen: list[str] = []
+    try:
+        ready = _lines_until(lines, proc, lambda s: s.startswith("Window ready"), 90, seen)
+        assert ready, f"not ready: {''.join(seen)[-2000:]} {log.read_text(errors='replace')[-3000:]}"
+        assert [c["url"].rsplit("/", 1)[-1] for c in _created(seen)] == ["index.html"]
+        # A second start with --pet switches the running app over and exits.
+        out = subprocess.run([*DL_APP, "window", "--pet"], env=env, capture_output=True,
+                             text=True, timeout=120)
+        assert out.returncode == 0, out.stderr[-3000:]
+        assert "switched it to the desktop pet" in out.stdout
+        assert _lines_until(lines, proc, lambda s: "#pet" in s, 30, seen), "".join(seen)
+        pet = _created(seen)[-1]
+        for flag, value in PET_FLAGS.items():
+            assert pet[flag] is value, (flag, pet)
+        assert pet["url"].endswith("index.html#pet") and pet["title"] == "Pet · Digital Life"
+        deadline = time.monotonic() + 10
+        while not (data_dir / "settings.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert saved_app(data_dir)["pet"] is True
+        assert proc.poll() is None
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
