@@ -373,9 +373,8 @@ def run(
     prewarm = getattr(api, "app_info", None)
     if callable(prewarm):  # open the engine while Qt WebEngine starts, not after
         threading.Thread(target=prewarm, name="dl-prewarm", daemon=True).start()
-    from . import autostart, tray
-
     from ..settings_io import apply_patch
+    from . import autostart, tray
 
     desktop = Desktop(
         webview, api, emit, frontend, app_settings=app_settings,
