@@ -28,11 +28,11 @@ from dl_app.desktop import instance, tray
 from dl_app.desktop.pet import PET_SIZE, place, prefer_x11
 from servers.openai_compat import OpenAICompatServer
 from test_tray import FakeScreen, FakeTray, make_desktop
-from test_window import DL_APP, app_env, needs_display, xvfb
+from test_window import DL_APP, app_env, grab_screen, needs_display, xvfb
 
 __all__ = ["xvfb"]  # the fixture, imported for the test below
 
-PET_FLAGS = {"frameless": True, "easy_drag": True, "on_top": True, "transparent": True}
+PET_FLAGS = {"frameless": True, "easy_drag": False, "on_top": True, "transparent": True}
 
 
 def saved_app(data_dir: Path) -> dict[str, Any]:
@@ -247,23 +247,69 @@ def _created(seen: list[str]) -> list[dict[str, Any]]:
     return [json.loads(line[len("CREATE "):]) for line in seen if line.startswith("CREATE ")]
 
 
-@needs_display
-def test_the_running_app_switches_to_the_pet_under_xvfb(
-    xvfb: str, openai_server: OpenAICompatServer, data_dir: Path, tmp_path: Path
-) -> None:
-    env = app_env(xvfb, openai_server, "en_US.UTF-8")
-    log = tmp_path / "stderr.log"
+def _start(args: list[str], env: dict[str, str], log: Path) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
     with log.open("w") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-c", _RECORD, "window"], env=env, stdin=subprocess.DEVNULL,
+            [sys.executable, "-c", _RECORD, *args], env=env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True,
         )
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout or []], daemon=True).start()
+    return proc, lines
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)  # pywebview's Qt backend quits on SIGINT
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _wait_ready(proc: subprocess.Popen[str], lines: queue.Queue[str], log: Path,
+                seen: list[str]) -> None:
+    ready = _lines_until(lines, proc, lambda s: s.startswith("Window ready"), 90, seen)
+    assert ready, f"not ready: {''.join(seen)[-2000:]} {log.read_text(errors='replace')[-3000:]}"
+
+
+@needs_display
+@pytest.mark.parametrize("argv", [["--pet"], ["window", "--pet"]])
+def test_pet_starts_with_the_pet_flags_under_xvfb(
+    xvfb: str, openai_server: OpenAICompatServer, tmp_path: Path, argv: list[str]
+) -> None:
+    env = app_env(xvfb, openai_server, "zh_CN.UTF-8")
+    log = tmp_path / "stderr.log"
+    proc, lines = _start(argv, env, log)
     seen: list[str] = []
     try:
-        ready = _lines_until(lines, proc, lambda s: s.startswith("Window ready"), 90, seen)
-        assert ready, f"not ready: {''.join(seen)[-2000:]} {log.read_text(errors='replace')[-3000:]}"
+        _wait_ready(proc, lines, log, seen)  # the pet's page called page_ready
+        main, pet = _created(seen)
+        assert main["url"].endswith("index.html") and main["hidden"] is True
+        for flag, value in PET_FLAGS.items():
+            assert pet[flag] is value, (flag, pet)
+        assert pet["url"].endswith("index.html#pet") and pet["title"] == "桌宠 · 数字生命"
+        if argv == ["--pet"]:  # to look at: Xvfb has no compositor, so no transparency
+            SHOTS = Path(os.environ.get("DL_PET_SHOTS", "/tmp/shots-pet"))
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            grab_screen(xvfb, SHOTS / "xvfb-pet-zh.png")
+        assert proc.poll() is None
+    finally:
+        _stop(proc)
+
+
+@needs_display
+def test_the_running_app_switches_to_the_pet_under_xvfb(
+    xvfb: str, openai_server: OpenAICompatServer, tmp_path: Path
+) -> None:
+    env = app_env(xvfb, openai_server, "en_US.UTF-8")
+    data_dir = Path(env["DL_DATA_DIR"])  # the autouse fixture's
+    log = tmp_path / "stderr.log"
+    proc, lines = _start(["window"], env, log)
+    seen: list[str] = []
+    try:
+        _wait_ready(proc, lines, log, seen)
         assert [c["url"].rsplit("/", 1)[-1] for c in _created(seen)] == ["index.html"]
         # A second start with --pet switches the running app over and exits.
         out = subprocess.run([*DL_APP, "window", "--pet"], env=env, capture_output=True,
@@ -281,10 +327,4 @@ def test_the_running_app_switches_to_the_pet_under_xvfb(
         assert saved_app(data_dir)["pet"] is True
         assert proc.poll() is None
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        _stop(proc)

@@ -4,8 +4,8 @@
 // leave pet mode, quit). Messages go through the same bridge `chat_send` as the main
 // window, so both show one conversation; replies show in the avatar's bubble (the
 // avatar follows every `chat.delta`) and are spoken when voice is on.
-// The window itself (frameless, on top, transparent, dragged by easy_drag) is the
-// desktop's: desktop/window.py. Model output goes in through textContent only.
+// The window itself (frameless, on top, transparent) is the desktop's:
+// desktop/pet.py and desktop/window.py. Model output goes in through textContent only.
 
 import { call, on, ready, mode } from "./transport.js";
 import { t, setLang, addStrings } from "./i18n.js";
@@ -68,6 +68,9 @@ const root = el("div#pet.pet", {}, area, form, note, menu);
 document.body.prepend(root);
 
 createAvatar(area, { pet: true });
+// A drag on the avatar moves the window: pywebview's drag region (its own script calls
+// the window's move; desktop/pet.py says why not easy_drag).
+area.querySelector(".avatar-stage")?.classList.add("pywebview-drag-region");
 
 let muted = null; // null: no voice setting
 let pending = false;

@@ -41,7 +41,7 @@ export function sentenceAt(text, at, tag) {
 }
 
 // `pet`: the desktop pet (js/pet.js): any window width, no background picture, and a
-// drag moves the window (pywebview's easy_drag), not the model; a drag is told from a
+// drag moves the window (pywebview's drag region), not the model; a drag is told from a
 // tap by where the pointer went on the screen, since the window moves along with it.
 export function createAvatar(area, { pet = false } = {}) {
   if (!area) return null;

@@ -1,9 +1,14 @@
 """The desktop pet's window: where it goes and how pywebview makes it.
 
 The pet is the page in pet mode (``index.html#pet``, ``frontend/js/pet.js``) in a small
-frameless window that stays on top, with a transparent background and pywebview's
-``easy_drag`` (drag anywhere to move it). :class:`~dl_app.desktop.window.Desktop` opens
-and closes it (``set_pet``) and saves where it was left (``app.pet_x``/``app.pet_y``).
+frameless window that stays on top, with a transparent background. A drag on the avatar
+moves it: the page marks the avatar as pywebview's drag region
+(``.pywebview-drag-region``, moved by pywebview's own script on every platform).
+pywebview's ``easy_drag`` stays off: on Qt (pywebview 6.2) it installs an event filter
+on the whole application, and a frameless window made with it while the app runs
+crashed the process here (segmentation fault, under Xvfb).
+:class:`~dl_app.desktop.window.Desktop` opens and closes it (``set_pet``) and saves
+where it was left (``app.pet_x``/``app.pet_y``).
 
 What the platforms give (said in the ``app.pet`` setting's help and in
 ``docs/desktop-pet.md``): transparency needs a compositor on Linux (Qt draws black
@@ -65,7 +70,7 @@ def pet_window_args(
         "x": x,
         "y": y,
         "frameless": True,
-        "easy_drag": True,
+        "easy_drag": False,  # see above: the page's drag region moves it
         "on_top": True,
         "transparent": True,
         "shadow": False,
