@@ -328,3 +328,19 @@ def test_the_running_app_switches_to_the_pet_under_xvfb(
         assert proc.poll() is None
     finally:
         _stop(proc)
+
+
+def test_the_settings_page_turns_the_pet_on_and_off(api: Api, tmp_path: Path) -> None:
+    desk, web = make_desktop(api, tmp_path)
+    desk.watch_settings()
+    assert api.settings_set({"patch": {"app": {"pet": True}}})["ok"]
+    deadline = time.monotonic() + 10
+    while not desk.pet_on() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert desk.pet_on() and len(web.windows) == 2
+    fields = {f["path"] for f in api.settings_get()["fields"]}
+    assert "app.pet" in fields and "app.pet_x" not in fields  # the place is the desktop's
+    assert api.settings_set({"patch": {"app": {"pet": False}}})["ok"]
+    while desk.pet_on() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not desk.pet_on() and web.windows[1].calls[-1] == "hide"

@@ -277,7 +277,8 @@ class Desktop:
         return True
 
     def apply_settings(self, app: AppSettings) -> None:
-        """The ``app`` group after a change: start-on-login entry, tray visibility."""
+        """The ``app`` group after a change: start-on-login entry, tray visibility, the
+        desktop pet."""
         before, self.app_settings = self.app_settings, app
         if self.autostart is not None and before.start_on_login != app.start_on_login:
             try:
@@ -287,6 +288,9 @@ class Desktop:
         if self.tray is not None and not app.tray_enabled:
             self.tray.stop()  # hidden; shown again on the next start
             self.tray = None
+        if before.pet != app.pet and app.pet != self.pet_shown:  # the settings page
+            threading.Thread(target=self.set_pet, args=(app.pet,), name="dl-pet",
+                             daemon=True).start()
 
     def watch_settings(self) -> None:
         """Re-apply the ``app`` group after each successful ``settings_set``."""
