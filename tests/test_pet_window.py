@@ -27,8 +27,8 @@ from dl_app.cli.main import main as cli_main
 from dl_app.desktop import instance, tray
 from dl_app.desktop.pet import PET_SIZE, place, prefer_x11
 from servers.openai_compat import OpenAICompatServer
-from test_tray import FakeScreen, FakeTray, make_desktop
-from test_window import DL_APP, app_env, grab_screen, needs_display, xvfb
+from test_tray import FakeScreen, FakeTray, PageTools, make_desktop
+from test_window import DL_APP, app_env, free_port, grab_screen, needs_display, xvfb
 
 __all__ = ["xvfb"]  # the fixture, imported for the test below
 
@@ -344,3 +344,52 @@ def test_the_settings_page_turns_the_pet_on_and_off(api: Api, tmp_path: Path) ->
     while desk.pet_on() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not desk.pet_on() and web.windows[1].calls[-1] == "hide"
+
+
+@needs_display
+def test_a_drag_on_the_avatar_moves_the_pet_and_the_place_is_saved(
+    xvfb: str, openai_server: OpenAICompatServer, tmp_path: Path
+) -> None:
+    """pywebview's drag region on the avatar moves the real window (its script calls the
+    window's move); Qt's move event saves the place. The mouse events are made in the
+    page (Xvfb has no input tool here): pywebview's script reads only their positions."""
+    port = free_port()
+    env = app_env(xvfb, openai_server, "en_US.UTF-8")
+    env["QTWEBENGINE_REMOTE_DEBUGGING"] = f"127.0.0.1:{port}"
+    data_dir = Path(env["DL_DATA_DIR"])
+    log = tmp_path / "stderr.log"
+    proc, lines = _start(["--pet"], env, log)
+    seen: list[str] = []
+    try:
+        _wait_ready(proc, lines, log, seen)
+        tools = PageTools(port, "#pet")
+        try:
+            deadline = time.monotonic() + 30
+            while not tools.evaluate("document.documentElement.dataset.ready || ''"):
+                assert time.monotonic() < deadline, "the pet page did not start"
+                time.sleep(0.2)
+            assert tools.evaluate("getComputedStyle(document.body).backgroundColor") == (
+                "rgba(0, 0, 0, 0)"
+            )
+            tools.evaluate(
+                "(() => { const stage = document.querySelector('.avatar-stage.pywebview-drag-region');"
+                " const at = (type, sx, sy, target) => target.dispatchEvent(new MouseEvent(type,"
+                " {bubbles: true, clientX: 100, clientY: 200, screenX: sx, screenY: sy}));"
+                " at('mousedown', 0, 0, stage); at('mousemove', 700, 350, window);"
+                " at('mouseup', 700, 350, window); return 1; })()"
+            )
+            deadline = time.monotonic() + 15
+            place_now: tuple[Any, Any] = (None, None)
+            while time.monotonic() < deadline:
+                if (data_dir / "settings.json").exists():
+                    app = saved_app(data_dir)
+                    place_now = (app.get("pet_x"), app.get("pet_y"))
+                    if place_now == (600, 150):
+                        break
+                time.sleep(0.2)
+            assert place_now == (600, 150)
+        finally:
+            tools.close()
+        assert proc.poll() is None
+    finally:
+        _stop(proc)
