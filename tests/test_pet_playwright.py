@@ -19,13 +19,14 @@ from frontend_helpers import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Opened, dl_ser
 from servers.companion import companion_responder, purpose_of
 from servers.openai_compat import OpenAICompatServer
 from servers.openai_wire import ChatReply
+from servers.voice_servers import VoiceServer
 
 require_chromium()
 
 from PIL import Image  # noqa: E402
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
-ARGS = [*CHROMIUM_ARGS, "--enable-unsafe-swiftshader"]
+ARGS = [*CHROMIUM_ARGS, "--enable-unsafe-swiftshader", "--autoplay-policy=no-user-gesture-required"]
 SHOTS = Path(os.environ.get("DL_PET_SHOTS", "/tmp/shots-pet"))
 SETTLED = "window.dlAvatar && ['live2d', 'fallback'].includes(window.dlAvatar.state)"
 PET_SIZE = {"width": 320, "height": 440}
@@ -208,3 +209,45 @@ def test_screenshots(
         page.mouse.click(160, 200, button="right")
         shot(page, f"pet-menu-{lang}.png")
         opened.check_clean()
+
+
+def test_replies_are_spoken_when_voice_is_on_and_the_menu_mutes(
+    browser: Browser, openai_server: OpenAICompatServer, data_dir: Path
+) -> None:
+    openai_server.default_responder = companion_responder
+    sentences = ["今天天气真好。", "我们一起出去走走吧！"]
+    openai_server.enqueue(ChatReply(content="".join(sentences), chunk_size=3, chunk_delay=0.03),
+                          match=is_chat)
+    with VoiceServer() as vs:
+        vs.speech_seconds = 0.3
+        voice = {"tts_enabled": True, "tts_provider": "fish", "fish_url": vs.fish_url}
+        (data_dir / "settings.json").write_text(json.dumps({"language": "zh", "voice": voice}))
+        with dl_serve(data_dir, openai_server.base_url) as url:
+            opened = open_in(browser, pet_url(url))
+            page = opened.page
+            settle(page)
+            page.evaluate("""async () => {
+                const bus = await import('/js/bus.js');
+                window.__spoken = [];
+                bus.subscribe('voice.sentence', (d) => window.__spoken.push(d.text));
+            }""")
+            page.mouse.click(PET_SIZE["width"] / 2, PET_SIZE["height"] * 0.6)
+            page.fill("#pet-input", "出去玩吗")
+            page.press("#pet-input", "Enter")
+            page.wait_for_function("window.__spoken.length >= 2", timeout=30_000)
+            assert page.evaluate("window.__spoken") == sentences
+            assert [r.json["text"] for r in vs.tts_requests] == sentences
+            # Mute from the menu: the setting is saved, the check mark follows.
+            page.mouse.click(160, 200, button="right")
+            expect(page.locator("#pet-mute")).to_have_attribute("aria-checked", "false")
+            page.click("#pet-mute")
+            expect(page.locator("#pet-menu")).to_be_hidden()
+            page.wait_for_function("""async () => {
+                const t = await import('/js/transport.js');
+                const r = await t.call('settings_get');
+                return r.settings.voice.tts_enabled === false;
+            }""")
+            page.mouse.click(160, 200, button="right")
+            expect(page.locator("#pet-mute")).to_have_attribute("aria-checked", "true")
+            opened.check_clean()
+        assert not vs.errors
