@@ -347,7 +347,7 @@ def test_the_settings_page_turns_the_pet_on_and_off(api: Api, tmp_path: Path) ->
 
 
 @needs_display
-def test_a_drag_on_the_avatar_moves_the_pet_and_the_place_is_saved(
+def test_a_drag_moves_the_pet_the_place_is_saved_and_quit_ends_the_app(
     xvfb: str, openai_server: OpenAICompatServer, tmp_path: Path
 ) -> None:
     """pywebview's drag region on the avatar moves the real window (its script calls the
@@ -388,8 +388,11 @@ def test_a_drag_on_the_avatar_moves_the_pet_and_the_place_is_saved(
                         break
                 time.sleep(0.2)
             assert place_now == (600, 150)
+            # The menu's "quit": the bridge call closes every window and the app ends.
+            assert proc.poll() is None
+            tools.evaluate("window.pywebview.api.app_quit(); 1")
         finally:
             tools.close()
-        assert proc.poll() is None
+        assert proc.wait(30) == 0
     finally:
         _stop(proc)
