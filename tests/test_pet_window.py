@@ -396,3 +396,19 @@ def test_a_drag_moves_the_pet_the_place_is_saved_and_quit_ends_the_app(
         assert proc.wait(30) == 0
     finally:
         _stop(proc)
+
+
+def test_closing_the_main_window_while_the_pet_is_out_only_hides_it(
+    api: Api, tmp_path: Path
+) -> None:
+    desk, web = make_desktop(api, tmp_path)  # no tray, no close-to-tray
+    desk.set_pet(True)
+    main, pet = web.windows
+    desk.show_main()  # "open the main window" from the pet's menu
+    main.done.clear()
+    assert main.close_by_user() is False  # cancelled: the pet keeps the app running
+    assert main.done.wait(10) and main.calls[-1] == "hide"
+    assert "destroy" not in pet.calls and not desk.quitting
+    desk.set_pet(False)
+    assert main.close_by_user() is True  # no pet, no tray: closing quits as before
+    assert desk.quitting and pet.calls[-1] == "destroy"

@@ -246,8 +246,8 @@ class Desktop:
         return bool(self.app_settings.close_to_tray and self.tray is not None)
 
     def _on_main_closing(self) -> bool | None:
-        if self.quitting or not self.keeps_running_in_tray():
-            return None
+        if self.quitting or not (self.pet_shown or self.keeps_running_in_tray()):
+            return None  # (while the pet is out, closing the main window only hides it)
         self.main_hidden = True
         self.emitter.revive(self.main)
         threading.Thread(target=self.main.hide, name="dl-hide", daemon=True).start()
