@@ -346,6 +346,34 @@ def test_the_settings_page_turns_the_pet_on_and_off(api: Api, tmp_path: Path) ->
     assert not desk.pet_on() and web.windows[1].calls[-1] == "hide"
 
 
+class PetTools(PageTools):
+    """``PageTools`` on the pet's page, plus real input through ``Input.dispatchMouseEvent``."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(port, "#pet")
+
+    def command(self, method: str, params: dict[str, Any]) -> Any:
+        self.next_id += 1
+        body = json.dumps({"id": self.next_id, "method": method, "params": params}).encode()
+        mask = os.urandom(4)
+        assert len(body) < 65536
+        if len(body) < 126:
+            head = bytes([0x81, 0x80 | len(body)])
+        else:
+            head = bytes([0x81, 0x80 | 126]) + len(body).to_bytes(2, "big")
+        self.sock.sendall(head + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(body)))
+        while True:
+            reply = self._recv()
+            if reply.get("id") == self.next_id:
+                assert "error" not in reply, reply
+                return reply.get("result")
+
+    def right_click(self, x: int, y: int) -> None:
+        for kind in ("mousePressed", "mouseReleased"):
+            self.command("Input.dispatchMouseEvent",
+                         {"type": kind, "x": x, "y": y, "button": "right", "clickCount": 1})
+
+
 @needs_display
 def test_a_drag_moves_the_pet_the_place_is_saved_and_quit_ends_the_app(
     xvfb: str, openai_server: OpenAICompatServer, tmp_path: Path
@@ -362,12 +390,19 @@ def test_a_drag_moves_the_pet_the_place_is_saved_and_quit_ends_the_app(
     seen: list[str] = []
     try:
         _wait_ready(proc, lines, log, seen)
-        tools = PageTools(port, "#pet")
+        tools = PetTools(port)
         try:
             deadline = time.monotonic() + 30
             while not tools.evaluate("document.documentElement.dataset.ready || ''"):
                 assert time.monotonic() < deadline, "the pet page did not start"
                 time.sleep(0.2)
+            # A right click in the real window opens the pet's own menu (Qt's is off).
+            tools.right_click(160, 200)
+            deadline = time.monotonic() + 10
+            while tools.evaluate("document.querySelector('#pet-menu').hidden"):
+                assert time.monotonic() < deadline, "no menu after a right click"
+                time.sleep(0.1)
+            tools.evaluate("document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape'})); 1")
             assert tools.evaluate("getComputedStyle(document.body).backgroundColor") == (
                 "rgba(0, 0, 0, 0)"
             )
