@@ -38,6 +38,7 @@ class FakeEvents:
         self.loaded = Event(window)
         self.closing = Event(window, True)  # as pywebview: handlers run in line
         self.closed = Event(window)
+        self.moved = Event(window)
 
 
 class FakeWindow:
@@ -247,7 +248,8 @@ def test_app_settings_are_described_in_both_languages(api: Api) -> None:
         assert fields[path]["label"]["zh"] != fields[path]["label"]["en"]
         assert fields[path]["help"]["zh"] and fields[path]["help"]["en"]
     assert res["settings"]["app"] == {
-        "tray_enabled": True, "close_to_tray": False, "start_on_login": False
+        "tray_enabled": True, "close_to_tray": False, "start_on_login": False,
+        "pet": False, "pet_x": None, "pet_y": None,
     }
 
 
@@ -274,6 +276,8 @@ QT_MENU = textwrap.dedent(
             return {"ok": True}
         def show_main(self): self.calls.append("open")
         def show_quick(self): self.calls.append("quick")
+        def pet_on(self): return self.calls.count("pet") % 2 == 1
+        def set_pet(self, on): self.calls.append("pet")
         def quit(self): self.calls.append("quit")
 
     host = Host()
@@ -281,16 +285,17 @@ QT_MENU = textwrap.dedent(
     t.start()
     out = {"labels": [a.text() for a in t.menu.actions() if not a.isSeparator()],
            "mute_visible": t.actions["mute"].isVisible()}
-    for name in ("open", "quick", "mute", "quit"):
+    for name in ("open", "quick", "pet", "mute", "quit"):
         t.actions[name].trigger()
         deadline = time.time() + 10
-        while len(host.calls) < ["open", "quick", "mute", "quit"].index(name) + 1:
+        while len(host.calls) < ["open", "quick", "pet", "mute", "quit"].index(name) + 1:
             app.processEvents(); time.sleep(0.02)
             if time.time() > deadline: break
     for _ in range(20):
         app.processEvents(); time.sleep(0.02)
     out["calls"] = host.calls
     out["mute_checked"] = t.actions["mute"].isChecked()
+    out["pet_checked"] = t.actions["pet"].isChecked()
     print(json.dumps(out, ensure_ascii=False))
     """
 )
@@ -314,14 +319,15 @@ def test_qt_tray_menu_offscreen(lang: str, voice: str) -> None:
     )
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert result["labels"] == [tray.LABELS[lang][k] for k in ("open", "quick", "mute", "quit")]
+    assert result["labels"] == [tray.LABELS[lang][k] for k in tray.MENU]
+    assert result["pet_checked"] is True  # the refresh after the toggle
     if voice == "voice":
         assert result["mute_visible"] is True
-        assert result["calls"] == ["open", "quick", "mute", "quit"]
+        assert result["calls"] == ["open", "quick", "pet", "mute", "quit"]
         assert result["mute_checked"] is True  # the refresh after the toggle
     else:  # no voice setting: the item is hidden and the toggle does nothing
         assert result["mute_visible"] is False
-        assert result["calls"] == ["open", "quick", "quit"]
+        assert result["calls"] == ["open", "quick", "pet", "quit"]
 
 
 # -- the quick-chat window for real (Xvfb) -----------------------------------------

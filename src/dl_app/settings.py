@@ -335,7 +335,7 @@ class VoiceSettings(BaseModel):
 
 
 class AppSettings(BaseModel):
-    """The desktop app: tray icon, closing to the tray, starting on login."""
+    """The desktop app: tray icon, closing to the tray, starting on login, the desktop pet."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -353,6 +353,27 @@ class AppSettings(BaseModel):
         "Start Digital Life in the tray when you log in.",
         "登录系统时在托盘中启动数字生命。",
         default=False, title="Start on login || 开机登录时启动",
+    )
+    pet: bool = _f(
+        "Desktop pet: only the avatar and its speech bubble, in a frameless window that "
+        "stays on top (tray menu, right-click menu, or `dl-app --pet`). The background is "
+        "transparent where the system allows it (on Linux it needs a compositor; Wayland "
+        "lets no app stay on top or choose its place, so the app uses X11 there); clicks "
+        "on the transparent part do not pass through to the desktop.",
+        "桌宠：只显示形象和对话气泡，置顶的无边框窗口（托盘菜单、右键菜单或 `dl-app --pet`）。"
+        "系统允许时背景透明（Linux 需要窗口合成器；Wayland 不允许应用置顶或自选位置，因此在"
+        "那里使用 X11）；点击透明部分不会穿透到桌面。",
+        default=False, title="Desktop pet || 桌宠模式",
+    )
+    pet_x: int | None = _f(
+        "Where the pet was left on the screen (left edge, pixels; empty: bottom right).",
+        "桌宠上次在屏幕上的位置（左边缘，像素；空：右下角）。",
+        default=None, title="Pet position x || 桌宠位置 x",
+    )
+    pet_y: int | None = _f(
+        "Where the pet was left on the screen (top edge, pixels; empty: bottom right).",
+        "桌宠上次在屏幕上的位置（上边缘，像素；空：右下角）。",
+        default=None, title="Pet position y || 桌宠位置 y",
     )
 
 

@@ -40,7 +40,10 @@ export function sentenceAt(text, at, tag) {
   return clean.slice(start).trim();
 }
 
-export function createAvatar(area) {
+// `pet`: the desktop pet (js/pet.js): any window width, no background picture, and a
+// drag moves the window (pywebview's drag region), not the model; a drag is told from a
+// tap by where the pointer went on the screen, since the window moves along with it.
+export function createAvatar(area, { pet = false } = {}) {
   if (!area) return null;
   const stage = el("div.avatar-stage");
   const bubbleText = el("span.avatar-bubble-text");
@@ -162,7 +165,7 @@ export function createAvatar(area) {
       return;
     }
     area.classList.remove("avatar-off");
-    if (narrow.matches) {
+    if (narrow.matches && !pet) {
       setState("hidden"); // nothing loads until the window is wide enough
       return;
     }
@@ -207,6 +210,7 @@ export function createAvatar(area) {
 
   // ---- background ---------------------------------------------------------------
   function applyBackground() {
+    if (pet) return; // the pet's window is see-through
     const app = document.getElementById("app") || document.body;
     const url = settings.background && filesBase ? `${filesBase}backgrounds/${settings.background}` : "";
     const value = url ? `url("${url.replace(/["\\]/g, "")}")` : "none";
@@ -283,11 +287,15 @@ export function createAvatar(area) {
   let drag = null;
   stage.addEventListener("pointerdown", (ev) => {
     if (!renderer || ev.button !== 0) return;
-    drag = { x: ev.clientX, y: ev.clientY, ox: settings.offset_x, oy: settings.offset_y, moved: false };
+    drag = { x: ev.clientX, y: ev.clientY, sx: ev.screenX, sy: ev.screenY, ox: settings.offset_x, oy: settings.offset_y, moved: false };
     stage.setPointerCapture(ev.pointerId);
   });
   stage.addEventListener("pointermove", (ev) => {
     if (!drag) return;
+    if (pet) {
+      drag.moved = drag.moved || Math.hypot(ev.screenX - drag.sx, ev.screenY - drag.sy) >= 5;
+      return;
+    }
     const dx = ev.clientX - drag.x;
     const dy = ev.clientY - drag.y;
     if (!drag.moved && Math.hypot(dx, dy) < 5) return;
@@ -303,8 +311,9 @@ export function createAvatar(area) {
     const was = drag;
     drag = null;
     area.classList.remove("dragging");
-    if (was.moved) persist({ offset_x: settings.offset_x, offset_y: settings.offset_y });
-    else tap(ev.clientX, ev.clientY);
+    if (was.moved) {
+      if (!pet) persist({ offset_x: settings.offset_x, offset_y: settings.offset_y });
+    } else tap(ev.clientX, ev.clientY);
   });
   stage.addEventListener("pointercancel", () => {
     drag = null;
@@ -367,6 +376,7 @@ export function createAvatar(area) {
     apply(d.settings.avatar);
   });
   narrow.addEventListener("change", () => {
+    if (pet) return;
     if (!narrow.matches && (state === "hidden" || !renderer)) build();
   });
   onLangChange(() => {

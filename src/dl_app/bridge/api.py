@@ -8,7 +8,8 @@ one at a time (pywebview runs each call on its own thread). Python pushes
 events with ``emit(name, payload)``. Secrets never leave Python.
 
 The methods live in the area modules (``chat_api``, ``settings_api``, ``memory_api``,
-``backup_api``, ``plugins_api``, ``avatar_api``, ``voice_api``, ``setup_api``), each
+``backup_api``, ``plugins_api``, ``avatar_api``, ``voice_api``, ``setup_api``,
+``shell_api``), each
 registered with ``@methods.expose(Params, locked=...)`` (``registry.py``); they get
 the ``Context`` (``context.py``). ``Api`` has one method per registered name.
 """
@@ -28,6 +29,7 @@ from . import (
     plugins_api,
     settings_api,
     setup_api,
+    shell_api,
     voice_api,
 )
 from .avatar_files import AvatarFiles
@@ -43,6 +45,7 @@ __all__ = ["API_METHODS", "METHODS", "Api", "InvalidInput"]
 METHODS: dict[str, BridgeMethod] = collect([
     settings_api.methods, chat_api.methods, memory_api.methods, backup_api.methods,
     plugins_api.methods, avatar_api.methods, voice_api.methods, setup_api.methods,
+    shell_api.methods,
 ])
 API_METHODS: tuple[str, ...] = tuple(METHODS)
 
@@ -86,6 +89,12 @@ class Api:
             self._ctx.lock.release()
 
     borrow_memory._serializable = False  # type: ignore[attr-defined]
+
+    def attach_shell(self, shell: Any) -> None:
+        """The desktop's windows, for ``window_show``/``pet_set``/``app_quit``."""
+        self._ctx.shell = shell
+
+    attach_shell._serializable = False  # type: ignore[attr-defined]
 
     def _avatar_files(self) -> AvatarFiles:
         return self._ctx.avatar_files()

@@ -55,6 +55,7 @@ class Context:
         self._service_down = False
         self._avatar_files: AvatarFiles | None = None
         self._files_lock = threading.Lock()
+        self.shell: Any = None  # the desktop app's windows (shell_api); None in a browser
 
     def mem(self) -> Memory:
         """The open memory (opened on first use). Call with the lock held."""

@@ -61,7 +61,9 @@ _LABELS: dict[str, tuple[str, str]] = {
     "images.size": ("Picture size", "图片尺寸"),
 }
 
-_HIDDEN = {"schema_version"}
+# Not shown on the settings page: the format's version, and where the desktop pet was
+# left (saved by the desktop when the pet stops moving).
+_HIDDEN = {"schema_version", "app.pet_x", "app.pet_y"}
 
 def split_text(text: str | None) -> dict[str, str]:
     """``"English || 中文"`` -> ``{"en": ..., "zh": ...}`` (one language: both)."""
@@ -135,9 +137,9 @@ def describe_settings(
     fields: list[dict[str, Any]] = []
     groups: list[dict[str, Any]] = []
     for name, info in model.model_fields.items():
-        if not prefix and name in _HIDDEN:
-            continue
         path = f"{prefix}{name}"
+        if path in _HIDDEN:
+            continue
         annotation, nullable = _unwrap(info.annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             groups.append(

@@ -3,6 +3,7 @@
     dl-app                         the desktop window (same as ``dl-app window``)
     dl-app window [--selftest]     the window; --selftest closes it once the page is ready
                                    (then checks the engine); --tray starts in the tray
+    dl-app [window] --pet          the desktop pet (a running app switches to it)
     dl-app chat                    a conversation in the terminal
     dl-app memory show [--json]    names, self-concept, profile, diary count, summary
     dl-app memory consolidate      end the conversation now (write the diary entry)
@@ -203,6 +204,7 @@ def cmd_window(args: argparse.Namespace) -> int:
             single_instance=not selftest,
             in_tray=getattr(args, "tray", False),
             cli=main,
+            pet=getattr(args, "pet", False) or getattr(args, "pet_mode", False),
         )
     except ShellUnavailable as e:
         _err(f"the window cannot open here: {e}")
@@ -348,9 +350,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return EXIT_ERROR
 
 
+PET_HELP = "the desktop pet: only the avatar, on top (switches a running app over)"
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="dl-app", description="Digital Life (数字生命)")
     ap.add_argument("--version", action="version", version=f"dl-app {__version__}")
+    # Its own dest: a subcommand's default would overwrite it (``dl-app --pet window``).
+    ap.add_argument("--pet", action="store_true", dest="pet_mode", help=PET_HELP)
     sub = ap.add_subparsers(dest="command")
     win = sub.add_parser("window", help="the desktop window (the default)")
     win.add_argument(
@@ -362,6 +369,7 @@ def parser() -> argparse.ArgumentParser:
     win.add_argument(
         "--tray", action="store_true", help="start hidden in the tray (start on login)"
     )
+    win.add_argument("--pet", action="store_true", help=PET_HELP)
     win.set_defaults(fn=cmd_window)
     sub.add_parser("chat", help="talk in the terminal").set_defaults(fn=cmd_chat)
     mem = sub.add_parser("memory", help="look at and move memory")

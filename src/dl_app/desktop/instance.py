@@ -15,11 +15,12 @@ second start sends ``{"token": ..., "command": "focus"}`` as one JSON line and r
 ``{"ok": true}``. A wrong token gets ``{"ok": false}`` and nothing happens, so other
 local users cannot drive the app.
 
-Beyond ``focus`` and ``quick``, the holder may answer requests with a reply of their
-own (``claim(..., handlers={"cli": fn})``: ``fn(request) -> reply``, on the connection's
-own thread); ``ask(data_dir, request)`` sends one and returns the reply, or None at
-once when no instance runs. The command line uses this to let the running app answer
-read-only ``dl-app memory`` commands (``cli/remote.py``).
+Beyond ``focus``, ``quick`` and ``pet`` (switch to the desktop pet), the holder may
+answer requests with a reply of their own (``claim(..., handlers={"cli": fn})``:
+``fn(request) -> reply``, on the connection's own thread); ``ask(data_dir, request)``
+sends one and returns the reply, or None at once when no instance runs. The command
+line uses this to let the running app answer read-only ``dl-app memory`` commands
+(``cli/remote.py``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from ..fsutil import atomic_write_text
 
 LOCK_FILE = "instance.lock"
 INFO_FILE = "instance.json"
-COMMANDS = ("focus", "quick")
+COMMANDS = ("focus", "quick", "pet")
 MAX_REQUEST = 1 << 20  # bytes in one request line
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]

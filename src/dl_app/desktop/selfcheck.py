@@ -17,8 +17,8 @@ from ..paths import frontend_dir
 
 def _frontend(_root: Path) -> str:
     front = frontend_dir()
-    missing = [n for n in ("index.html", "quick.html", "js/app.js", "js/quick.js")
-               if not (front / n).is_file()]
+    needed = ("index.html", "quick.html", "js/boot.js", "js/app.js", "js/pet.js", "js/quick.js")
+    missing = [n for n in needed if not (front / n).is_file()]
     if missing:
         raise RuntimeError(f"missing in {front}: {', '.join(missing)}")
     files = sum(1 for p in front.rglob("*") if p.is_file())

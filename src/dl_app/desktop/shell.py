@@ -2,6 +2,8 @@
 
     run()                 open the window; returns the exit code when it closes
     run(selftest=True)    open it, wait for the page's ``page_ready`` call, close it
+    run(pet=True)         open the desktop pet instead (``pet.py``; also when ``app.pet``
+                          was left on)
 
 Backends: the native ones on Windows and macOS; on Linux Qt through PySide6 and
 PySide6-WebEngine (LGPL; PyQt is kept out by ``QT_API=pyside6``, since qtpy would pick
@@ -253,6 +255,16 @@ def _qt_app() -> Any:
     return app
 
 
+def _pet_remembered() -> bool:
+    """Whether the settings say the pet was out when the app last ran."""
+    from ..settings import load_settings
+
+    try:
+        return bool(load_settings(data_dir()).app.pet)
+    except Exception:
+        return False
+
+
 def app_handlers(
     cli: Callable[[Sequence[str]], int], api_of: Callable[[], Any]
 ) -> dict[str, Handler]:
@@ -281,6 +293,7 @@ def run(
     single_instance: bool = False,
     in_tray: bool = False,
     cli: Callable[[Sequence[str]], int] | None = None,
+    pet: bool = False,
 ) -> int:
     """Open the window and run the GUI loop on this (main) thread.
 
@@ -291,10 +304,16 @@ def run(
     ``Api``). ``single_instance``: if the app already runs on this data dir, ask it to
     come to the front and return 0; ``cli`` (the command line's ``main``): the running
     app answers read-only ``dl-app memory`` commands with it (``app_handlers``).
-    ``in_tray``: start hidden in the tray (login).
+    ``in_tray``: start hidden in the tray (login). ``pet``: the desktop pet instead of
+    the main window (when the app already runs, it switches to the pet); also when the
+    ``app.pet`` setting says the pet was out when the app last ran.
     Raises :class:`ShellUnavailable` when the window cannot open here."""
     started = time.monotonic()
     gui = prepare_env()
+    if gui == "qt" and (pet or _pet_remembered()) and not selftest:
+        from .pet import prefer_x11
+
+        prefer_x11(os.environ)  # Wayland: on top and in place only through XWayland
     preflight()
     try:
         frontend = frontend_dir()
@@ -319,8 +338,9 @@ def run(
         handlers = app_handlers(cli, lambda: api_ref[0] if api_ref else None) if cli else None
         claimed = single.claim(root, on_command, handlers)
         if claimed is None:
-            if single.notify(root, "focus"):
-                _say("dl-app: Digital Life is already running; brought it to the front")
+            if single.notify(root, "pet" if pet else "focus"):
+                what = "switched it to the desktop pet" if pet else "brought it to the front"
+                _say(f"dl-app: Digital Life is already running; {what}")
                 return 0
             raise ShellUnavailable(f"another dl-app holds {root} but does not answer")
     try:
@@ -353,18 +373,26 @@ def run(
     prewarm = getattr(api, "app_info", None)
     if callable(prewarm):  # open the engine while Qt WebEngine starts, not after
         threading.Thread(target=prewarm, name="dl-prewarm", daemon=True).start()
+    from ..settings_io import apply_patch
     from . import autostart, tray
 
     desktop = Desktop(
         webview, api, emit, frontend, app_settings=app_settings,
         lang=resolve_lang(language), autostart=autostart.Autostart(),
+        save_app=lambda patch: apply_patch(root, {"app": patch}),
     )
+    attach = getattr(api, "attach_shell", None)
+    if callable(attach):
+        attach(desktop)  # the pet's menu: window_show, pet_set, app_quit
+    pet = (pet or app_settings.pet) and not selftest
     desktop_ref.append(desktop)
     emit.observer = desktop.note_event
     has_tray = desktop.start_tray(tray.create_tray)
-    window = desktop.create_main(TITLE, SIZE, MIN_SIZE, hidden=in_tray and has_tray)
+    window = desktop.create_main(TITLE, SIZE, MIN_SIZE, hidden=(in_tray and has_tray) or pet)
     if window is None:  # only when pywebview's GUI loop already runs elsewhere
         raise ShellUnavailable("pywebview did not create the window")
+    if pet:
+        desktop.set_pet(True)
     desktop.watch_settings()
     if app_settings.start_on_login and not selftest:
         with contextlib.suppress(OSError):

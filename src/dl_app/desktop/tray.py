@@ -1,9 +1,9 @@
-"""The tray icon: open Digital Life, quick chat, mute voice, quit.
+"""The tray icon: open Digital Life, quick chat, pet mode, mute voice, quit.
 
 The actions are plain functions over a :class:`TrayHost` (the desktop shell; tests pass
 a fake one), so they run the same whatever draws the icon:
 
-    open_main(host)  quick_chat(host)  toggle_mute(host)  quit_app(host)
+    open_main(host)  quick_chat(host)  toggle_pet(host)  toggle_mute(host)  quit_app(host)
 
 Backends behind one small interface (``Tray.start()``, ``Tray.stop()``,
 ``Tray.refresh()``):
@@ -32,11 +32,13 @@ from ..paths import icons_dir
 log = logging.getLogger(__name__)
 
 MUTE_PATH = "voice.tts_enabled"
+MENU = ("open", "quick", "pet", "mute", "quit")
 
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
         "open": "打开数字生命",
         "quick": "快速聊天",
+        "pet": "桌宠模式",
         "mute": "静音",
         "quit": "退出",
         "tooltip": "数字生命",
@@ -44,6 +46,7 @@ LABELS: dict[str, dict[str, str]] = {
     "en": {
         "open": "Open Digital Life",
         "quick": "Quick chat",
+        "pet": "Pet mode",
         "mute": "Mute voice",
         "quit": "Quit",
         "tooltip": "Digital Life",
@@ -58,6 +61,8 @@ class TrayHost(Protocol):
 
     def show_main(self) -> None: ...
     def show_quick(self) -> None: ...
+    def pet_on(self) -> bool: ...
+    def set_pet(self, on: bool) -> None: ...
     def quit(self) -> None: ...
 
 
@@ -82,6 +87,13 @@ def quick_chat(host: TrayHost) -> None:
 
 def quit_app(host: TrayHost) -> None:
     host.quit()
+
+
+def toggle_pet(host: TrayHost) -> bool:
+    """Desktop pet on or off; returns whether it is on now."""
+    on = not host.pet_on()
+    host.set_pet(on)
+    return on
 
 
 def _get_path(settings: dict[str, Any], path: str) -> Any:
@@ -127,6 +139,7 @@ def toggle_mute(host: TrayHost) -> bool | None:
 ACTIONS: dict[str, Callable[[TrayHost], Any]] = {
     "open": open_main,
     "quick": quick_chat,
+    "pet": toggle_pet,
     "mute": toggle_mute,
     "quit": quit_app,
 }
@@ -172,11 +185,11 @@ class QtTray:
         self.icon.setToolTip(self.text["tooltip"])
         self.menu = QMenu()
         self.actions: dict[str, Any] = {}
-        for name in ("open", "quick", "mute", "quit"):
+        for name in MENU:
             if name == "quit":
                 self.menu.addSeparator()
             action = QAction(self.text[name], self.menu)
-            if name == "mute":
+            if name in ("pet", "mute"):
                 action.setCheckable(True)
             action.triggered.connect(lambda _c=False, n=name: self.trigger(n))
             self.menu.addAction(action)
@@ -188,7 +201,7 @@ class QtTray:
         self._reason_click = QSystemTrayIcon.ActivationReason.Trigger
 
     def trigger(self, name: str) -> None:
-        run_action(self.host, name, after=self.refresh if name == "mute" else None)
+        run_action(self.host, name, after=self.refresh if name in ("pet", "mute") else None)
 
     def _activated(self, reason: Any) -> None:
         if reason == self._reason_click:  # a left click opens the window
@@ -198,16 +211,20 @@ class QtTray:
         state = self._mute_state
         self.actions["mute"].setVisible(state is not None)
         self.actions["mute"].setChecked(bool(state))
+        self.actions["pet"].setChecked(self._pet_state)
 
     def refresh(self) -> None:
-        """Re-read the mute state (any thread)."""
+        """Re-read the mute and pet states (any thread)."""
         self._mute_state = muted(self.host)
+        self._pet_state = bool(self.host.pet_on())
         self._relay.poke.emit()
 
     _mute_state: bool | None = None
+    _pet_state = False
 
     def start(self) -> None:
         self._mute_state = muted(self.host)
+        self._pet_state = bool(self.host.pet_on())
         self._refresh_now()
         self.icon.show()
 
@@ -234,6 +251,11 @@ class PystrayTray:
                 item(self.text["open"], lambda: self.trigger("open"), default=True),
                 item(self.text["quick"], lambda: self.trigger("quick")),
                 item(
+                    self.text["pet"],
+                    lambda: self.trigger("pet"),
+                    checked=lambda _i: bool(self.host.pet_on()),
+                ),
+                item(
                     self.text["mute"],
                     lambda: self.trigger("mute"),
                     checked=lambda _i: bool(self._muted),
@@ -245,7 +267,7 @@ class PystrayTray:
         )
 
     def trigger(self, name: str) -> None:
-        run_action(self.host, name, after=self.refresh if name == "mute" else None)
+        run_action(self.host, name, after=self.refresh if name in ("pet", "mute") else None)
 
     def refresh(self) -> None:
         self._muted = muted(self.host)

@@ -1,10 +1,15 @@
-"""The running desktop app: the main window, the quick-chat window, the tray icon, and
-what the ``app`` settings ask for (close to tray, start on login).
+"""The running desktop app: the main window, the quick-chat window, the desktop pet,
+the tray icon, and what the ``app`` settings ask for (close to tray, start on login,
+the pet and where it was left).
 
-``shell.run`` builds one :class:`Desktop` and runs pywebview's loop; the tray and the
-single-instance server (``instance.py``) call :meth:`Desktop.show_main`,
-:meth:`Desktop.show_quick` and :meth:`Desktop.quit` from worker threads (pywebview's
-window calls wait for the GUI thread, so they must not run on it).
+``shell.run`` builds one :class:`Desktop` and runs pywebview's loop; the tray, the
+single-instance server (``instance.py``) and the bridge (``bridge/shell_api.py``) call
+:meth:`Desktop.show_main`, :meth:`Desktop.show_quick`, :meth:`Desktop.set_pet` and
+:meth:`Desktop.quit` from worker threads (pywebview's window calls wait for the GUI
+thread, so they must not run on it).
+
+In pet mode the pet window (``pet.py``) is shown and the main window hidden; leaving it
+brings the main window back. The mode is saved as ``app.pet``.
 """
 
 from __future__ import annotations
@@ -18,12 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from ..settings import AppSettings
+from .pet import pet_window_args, place
 
 log = logging.getLogger(__name__)
 
 QUICK_TITLE = {"zh": "快速聊天 · 数字生命", "en": "Quick chat · Digital Life"}
 QUICK_SIZE = (380, 300)
 QUICK_MIN = (300, 220)
+SAVE_PLACE_AFTER = 0.8  # seconds after the pet stops moving
 
 
 class Desktop:
@@ -39,6 +46,7 @@ class Desktop:
         app_settings: AppSettings,
         lang: str,
         autostart: Any = None,
+        save_app: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.webview = webview
         self.api = api
@@ -50,6 +58,11 @@ class Desktop:
         self.main: Any = None
         self.quick: Any = None
         self.tray: Any = None
+        self.pet: Any = None
+        self.pet_shown = False
+        # Saves a patch of the ``app`` group (settings.json); default: through the bridge.
+        self._save_app = save_app or self._save_app_through_api
+        self._place_timer: threading.Timer | None = None
         self.quitting = False
         self.main_hidden = False
         self._stale_main = False  # a reply arrived while the main window was hidden
@@ -122,13 +135,91 @@ class Desktop:
         self.emitter.attach(window)
         window.events.closing += self._on_quick_closing
 
+    # -- the desktop pet ---------------------------------------------------------------
+
+    def pet_on(self) -> bool:
+        return self.pet_shown
+
+    def set_pet(self, on: bool) -> None:
+        """Pet mode on (the pet shows, the main window hides) or off (the other way
+        round); remembered as ``app.pet``."""
+        if self.quitting:
+            return
+        with self._lock:
+            self.pet_shown = on
+            created = on and self.pet is None
+            if created:
+                self._create_pet()
+        if on:
+            if not created and self.pet is not None:
+                self.pet.show()
+            if self.main is not None and not self.main_hidden:
+                self.main_hidden = True
+                self.main.hide()
+        else:
+            if self.pet is not None:
+                self.pet.hide()
+            self.show_main()
+        if self.app_settings.pet != self.pet_shown:
+            self._remember({"pet": self.pet_shown})
+        if self.tray is not None:
+            with contextlib.suppress(Exception):
+                self.tray.refresh()
+
+    def _create_pet(self) -> None:
+        screens: Any = ()
+        with contextlib.suppress(Exception):
+            screens = self.webview.screens
+        where = place(self.app_settings.pet_x, self.app_settings.pet_y, screens)
+        title, kwargs = pet_window_args(self.frontend, self.api, self.lang, where)
+        window = self.webview.create_window(title, **kwargs)
+        if window is None:
+            self.pet_shown = False
+            return
+        self.pet = window
+        self.emitter.attach(window)
+        window.events.closing += self._on_pet_closing
+        window.events.moved += self._on_pet_moved
+
+    def _on_pet_closing(self) -> bool | None:
+        if self.quitting:
+            return None
+        self.emitter.revive(self.pet)
+        threading.Thread(target=self.set_pet, args=(False,), name="dl-pet-off",
+                         daemon=True).start()
+        return False  # kept, hidden, for the next time
+
+    def _on_pet_moved(self, x: int, y: int) -> None:
+        """Save where the pet was left, a moment after it stops moving."""
+        if self._place_timer is not None:
+            self._place_timer.cancel()
+        self._place_timer = threading.Timer(
+            SAVE_PLACE_AFTER, self._remember, args=({"pet_x": int(x), "pet_y": int(y)},)
+        )
+        self._place_timer.daemon = True
+        self._place_timer.start()
+
+    def _remember(self, patch: dict[str, Any]) -> None:
+        self.app_settings = self.app_settings.model_copy(update=patch)
+        try:
+            self._save_app(patch)
+        except Exception:
+            log.exception("saving %s failed", patch)
+
+    def _save_app_through_api(self, patch: dict[str, Any]) -> None:
+        res = self.api.settings_set({"patch": {"app": patch}})
+        if not res.get("ok"):
+            log.warning("saving %s failed: %s", patch, res.get("error"))
+
     def quit(self) -> None:
         """Close every window; the GUI loop ends with the last one."""
         self.quitting = True
+        if self._place_timer is not None:
+            self._place_timer.cancel()
         if self.tray is not None:
             with contextlib.suppress(Exception):
                 self.tray.stop()
-        for window in (self.quick, self.main):
+        for window in (self.quick, self.pet, self.main):
             if window is not None:
                 with contextlib.suppress(Exception):
                     window.destroy()
@@ -139,6 +230,8 @@ class Desktop:
         print(f"dl-app: another start asked to {command}", flush=True)
         if command == "quick":
             self.show_quick()
+        elif command == "pet":
+            self.set_pet(True)
         else:
             self.show_main()
 
@@ -153,8 +246,8 @@ class Desktop:
         return bool(self.app_settings.close_to_tray and self.tray is not None)
 
     def _on_main_closing(self) -> bool | None:
-        if self.quitting or not self.keeps_running_in_tray():
-            return None
+        if self.quitting or not (self.pet_shown or self.keeps_running_in_tray()):
+            return None  # (while the pet is out, closing the main window only hides it)
         self.main_hidden = True
         self.emitter.revive(self.main)
         threading.Thread(target=self.main.hide, name="dl-hide", daemon=True).start()
@@ -184,7 +277,8 @@ class Desktop:
         return True
 
     def apply_settings(self, app: AppSettings) -> None:
-        """The ``app`` group after a change: start-on-login entry, tray visibility."""
+        """The ``app`` group after a change: start-on-login entry, tray visibility, the
+        desktop pet."""
         before, self.app_settings = self.app_settings, app
         if self.autostart is not None and before.start_on_login != app.start_on_login:
             try:
@@ -194,6 +288,9 @@ class Desktop:
         if self.tray is not None and not app.tray_enabled:
             self.tray.stop()  # hidden; shown again on the next start
             self.tray = None
+        if before.pet != app.pet and app.pet != self.pet_shown:  # the settings page
+            threading.Thread(target=self.set_pet, args=(app.pet,), name="dl-pet",
+                             daemon=True).start()
 
     def watch_settings(self) -> None:
         """Re-apply the ``app`` group after each successful ``settings_set``."""
