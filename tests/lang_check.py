@@ -16,12 +16,13 @@ ALLOWED = {
     "GPU", "WAV", "MP3", "FLAC", "Ogg", "PNG", "JPEG", "WebP", "SVG", "svg", "haru", "shizuku",
     "hijiki", "Haru", "Shizuku", "Hijiki", "Apache", "MIT", "BSD", "Esc", "Enter", "Shift",
     "Ctrl", "Cmd", "ID", "AI", "URL", "UI", "http", "https", "PDF", "Word", "Markdown", "HTML",
-    "AWS", "MinIO", "Cubism", "SDK", "Inc", "alloy", "builtin",
+    "AWS", "MinIO", "Cubism", "SDK", "Inc", "alloy", "builtin", "Linux", "Wayland", "X11",
+    "Windows", "macOS",
 }
 _KEEP = [
     re.compile(r"https?://\S+"),  # addresses
     re.compile(r"\b[\w-]+\.(?:com|org|io|cn|ai|net)\b"),  # domains
-    re.compile(r"(?:dl-app|ollama)(?: [a-z][a-z-]*)*"),  # commands
+    re.compile(r"(?:dl-app|ollama)(?: -{0,2}[a-z][a-z-]*)*"),  # commands and their options
     re.compile(r"(?:[\w.-]*[/\\])+[\w.-]+"),  # paths and file names
     re.compile(r"[\w.-]+\.(?:json|md|txt|png|jpg|wav|gguf|enc|js|css|html)\b"),
     re.compile(r"\b[\w.-]+:[\w.-]+\b"),  # model tags (qwen2.5:7b, builtin:e5)
