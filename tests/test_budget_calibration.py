@@ -328,16 +328,17 @@ def test_the_connection_check_warns_when_ollamas_context_is_below_the_budget(
         assert "/api/show" in ollama.paths
     assert check.ok
     if warned is None:
-        assert "num_ctx" not in check.message and zh is None
+        assert "num_ctx" not in str(check.message) and zh is None
     else:
-        assert f"({warned} tokens)" in check.message and "num_ctx" in check.message
+        said = str(check.message)  # a Text: words in no language until rendered
+        assert f"({warned} tokens)" in said and "num_ctx" in said
         assert zh is not None and f"上下文（{warned}）" in zh
 
 
 def test_no_context_warning_for_other_services(server: OpenAICompatServer) -> None:
     assert ollama_context(server.base_url, "fake-model") is None  # 404 at /api/show
     assert ollama_context("https://api.example.invalid/v1", "gpt-4o") is None  # never asked
-    assert check_llm(server.base_url, "", "fake-model", 5.0, budget=BUDGET).message.endswith(
+    assert str(check_llm(server.base_url, "", "fake-model", 5.0, budget=BUDGET).message).endswith(
         "models listed).")
 
 

@@ -161,10 +161,10 @@ def test_encrypted_export_round_trip(filled: Api, events: Events) -> None:
     assert out["encrypted"] is True and out["filename"].endswith(".json.enc")
     assert "话题" not in out["content"] and "小忆" not in out["content"]
     need = failed(filled.transfer_preview({"content": out["content"]}), "PassphraseRequired")
-    assert "passphrase" in need["message"]
+    assert "请输入它的密码" in need["message"]  # the bridge speaks Chinese here (make_env)
     wrong = failed(filled.transfer_preview({"content": out["content"], "passphrase": "x"}),
                    "ImportFailed")
-    assert "wrong passphrase" in wrong["message"]
+    assert "密码不对" in wrong["message"]
     prev = ok(filled.transfer_preview({"content": out["content"], "passphrase": "芝麻开门"}))
     assert prev["encrypted"] is True and prev["preview"]["diary_entries"] == 5
 
