@@ -50,14 +50,20 @@ def _serve(tmp_path: Path, openai_server: OpenAICompatServer, lang: str):  # typ
     return dl_serve(data, openai_server.base_url)
 
 
+def _open(browser: Browser, url: str, lang: str) -> Opened:
+    """The page in a browser of ``lang`` (the page follows it)."""
+    ctx = browser.new_context(locale="zh-CN" if lang == "zh" else "en-US")
+    o = Opened(ctx.new_page())
+    o.goto(url)
+    return o
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_without_a_microphone_the_buttons_say_so_up_front(
     no_mic: Browser, tmp_path: Path, openai_server: OpenAICompatServer, lang: str
 ) -> None:
     with _serve(tmp_path, openai_server, lang) as url:
-        ctx = no_mic.new_context(locale="zh-CN" if lang == "zh" else "en-US")
-        o = Opened(ctx.new_page())
-        o.goto(url)
+        o = _open(no_mic, url, lang)
         mic, mode = o.page.locator("#chat-mic"), o.page.locator("#btn-voice-mode")
         expect(mic).to_be_disabled(timeout=TIMEOUT_MS)
         expect(mode).to_be_disabled()
@@ -65,7 +71,7 @@ def test_without_a_microphone_the_buttons_say_so_up_front(
         expect(mic).to_have_attribute("title", re.compile(said))
         expect(mode).to_have_attribute("title", re.compile(said))
         o.check_clean()
-        ctx.close()
+        o.page.context.close()
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -73,9 +79,7 @@ def test_a_refused_microphone_is_said_in_words_and_voice_mode_does_not_wait(
     refused_mic: Browser, tmp_path: Path, openai_server: OpenAICompatServer, lang: str
 ) -> None:
     with _serve(tmp_path, openai_server, lang) as url:
-        ctx = refused_mic.new_context(locale="zh-CN" if lang == "zh" else "en-US")
-        o = Opened(ctx.new_page())
-        o.goto(url)
+        o = _open(refused_mic, url, lang)
         page = o.page
         expect(page.locator("#chat-mic")).to_be_enabled(timeout=TIMEOUT_MS)  # a device exists
         page.click("#chat-mic")
@@ -90,4 +94,4 @@ def test_a_refused_microphone_is_said_in_words_and_voice_mode_does_not_wait(
         expect(state).to_have_text("无法开始" if lang == "zh" else "Cannot start")
         assert not LATIN_CODE.search(page.locator("#voice-mode").inner_text())
         o.check_clean()
-        ctx.close()
+        o.page.context.close()
