@@ -54,7 +54,7 @@ def openai_server() -> Iterator[OpenAICompatServer]:
     assert not server.errors, f"the scripted server crashed: {server.errors!r}"
 
 
-# -- the bridge, for tests/test_bridge_api.py and tests/test_memory_api.py
+# -- the bridge, for tests/bridge/test_bridge_api.py and tests/bridge/test_memory_api.py
 
 
 @pytest.fixture

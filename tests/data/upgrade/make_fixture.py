@@ -3,7 +3,7 @@
     .venv/bin/python tests/data/upgrade/make_fixture.py tests/data/upgrade/v0.1.0
 
 Run once per storage format, with the version that wrote it, and commit the
-result; tests/test_upgrade.py opens every fixture here with the current code.
+result; tests/library/test_upgrade.py opens every fixture here with the current code.
 It talks through the real bridge to the scripted model (tests/servers), with
 the built-in embedder (real vectors): two conversations become diary entries
 (archived messages, vectors), a third stays open; settings are changed and an
