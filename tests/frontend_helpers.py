@@ -87,6 +87,46 @@ class Opened:
         assert not self.dialogs, self.dialogs
 
 
+LOCALES = {"zh": "zh-CN", "en": "en-US"}
+
+
+def open_in(
+    browser: Any, url: str, *, color_scheme: str = "light", width: int = 1100,
+    height: int = 720, lang: str | None = None, locale: str | None = None,
+) -> Opened:
+    """``url`` in a fresh context of ``browser`` (closed with the browser); ``lang``
+    ("zh"/"en") sets the browser's language, which the page follows until one is
+    chosen."""
+    options: dict[str, Any] = {
+        "viewport": {"width": width, "height": height},
+        "color_scheme": color_scheme,
+        "accept_downloads": True,
+    }
+    if lang or locale:
+        options["locale"] = locale or LOCALES[lang or "en"]
+    ctx = browser.new_context(**options)
+    ctx.set_default_timeout(TIMEOUT_MS)
+    opened = Opened(ctx.new_page())
+    opened.goto(url)
+    return opened
+
+
+# The avatar has settled: Live2D drawn, or the SVG face with the reason why not.
+SETTLED = "window.dlAvatar && ['live2d', 'fallback'].includes(window.dlAvatar.state)"
+
+
+def settle(page: Any, state: str = "live2d") -> None:
+    page.wait_for_function(SETTLED, timeout=60_000)
+    assert page.evaluate("dlAvatar.state") == state, page.evaluate("dlAvatar.reason")
+
+
+def is_chat(request: Any) -> bool:
+    """A recorded request of the conversation (not housekeeping)."""
+    from servers.companion import purpose_of
+
+    return purpose_of(request) == "chat"
+
+
 def free_port() -> int:
     """A port nothing listens on (bound then closed)."""
     with socket.socket() as s:

@@ -15,10 +15,6 @@ import math
 import shutil
 import struct
 import wave
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -26,89 +22,41 @@ from frontend_helpers import (
     CHROMIUM,
     CHROMIUM_ARGS,
     SHOTS,
-    TIMEOUT_MS,
     Opened,
-    dl_serve,
+    is_chat,
     require_chromium,
+    settle,
 )
-from servers.companion import companion_responder, purpose_of
-from servers.openai_compat import OpenAICompatServer
 from servers.openai_wire import ChatReply
 from where import FRONTEND
 
 require_chromium()
 
 from PIL import Image, ImageStat  # noqa: E402
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
 
 HARU = FRONTEND / "models" / "haru"
-ARGS = [*CHROMIUM_ARGS, "--enable-unsafe-swiftshader", "--autoplay-policy=no-user-gesture-required"]
-SETTLED = "window.dlAvatar && ['live2d', 'fallback'].includes(window.dlAvatar.state)"
+CHROMIUM_EXTRA = ("--enable-unsafe-swiftshader", "--autoplay-policy=no-user-gesture-required")
+ARGS = [*CHROMIUM_ARGS, *CHROMIUM_EXTRA]
 
 
-def is_chat(request: Any) -> bool:
-    return purpose_of(request) == "chat"
 
 
-@pytest.fixture(scope="module")
-def pw() -> Iterator[Any]:
-    with sync_playwright() as p:
-        yield p
 
 
-@pytest.fixture(scope="module")
-def browser(pw: Any) -> Iterator[Browser]:
-    b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-    yield b
-    b.close()
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "serve-data"
-    d.mkdir()
-    return d
 
 
-@pytest.fixture
-def serve(
-    openai_server: OpenAICompatServer, data_dir: Path
-) -> Callable[..., AbstractContextManager[str]]:
-    openai_server.default_responder = companion_responder
-
-    def start() -> AbstractContextManager[str]:
-        return dl_serve(data_dir, openai_server.base_url)
-
-    return start
 
 
-def opener(b: Browser, contexts: list[Any]) -> Callable[..., Opened]:
-    def open_page(url: str, *, color_scheme: str = "light", width: int = 1100,
-                  height: int = 720) -> Opened:
-        ctx = b.new_context(viewport={"width": width, "height": height},
-                            color_scheme=color_scheme)
-        ctx.set_default_timeout(TIMEOUT_MS)
-        contexts.append(ctx)
-        opened = Opened(ctx.new_page())
-        opened.goto(url)
-        return opened
-
-    return open_page
 
 
-@pytest.fixture
-def open_page(browser: Browser) -> Iterator[Callable[..., Opened]]:
-    contexts: list[Any] = []
-    yield opener(browser, contexts)
-    for ctx in contexts:
-        ctx.close()
 
 
-def settle(page: Page, state: str = "live2d") -> None:
-    page.wait_for_function(SETTLED, timeout=60_000)
-    assert page.evaluate("[dlAvatar.state, dlAvatar.reason]")[0] == state, page.evaluate(
-        "dlAvatar.reason"
-    )
+
+
+
 
 
 def canvas_variance(page: Page) -> float:

@@ -9,81 +9,38 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from frontend_helpers import (
     SHOTS,
-    TIMEOUT_MS,
-    Opened,
     Relay,
-    chromium,
-    dl_serve,
     free_port,
     require_chromium,
 )
-from servers.companion import companion_responder, purpose_of
-from servers.openai_compat import OpenAICompatServer
+from servers.companion import purpose_of
 from servers.openai_wire import ChatReply
 
 require_chromium()
 
-from playwright.sync_api import Browser, Page, expect  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
 
 
 def is_chat(request: Any) -> bool:
     return purpose_of(request) == "chat"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "serve-data"
-    d.mkdir()
-    return d
 
 
-@pytest.fixture
-def serve(
-    openai_server: OpenAICompatServer, data_dir: Path
-) -> Callable[..., AbstractContextManager[str]]:
-    """``with serve() as url``: the real server on the scripted model (or ``base_url``)."""
-    openai_server.default_responder = companion_responder
-
-    def start(base_url: str | None = None) -> AbstractContextManager[str]:
-        return dl_serve(data_dir, base_url or openai_server.base_url)
-
-    return start
 
 
-@pytest.fixture
-def open_page(browser: Browser) -> Iterator[Callable[..., Opened]]:
-    contexts = []
 
-    def opener(
-        url: str, *, color_scheme: str = "light", width: int = 1100, height: int = 720
-    ) -> Opened:
-        ctx = browser.new_context(
-            viewport={"width": width, "height": height}, color_scheme=color_scheme
-        )
-        ctx.set_default_timeout(TIMEOUT_MS)
-        contexts.append(ctx)
-        opened = Opened(ctx.new_page())
-        opened.goto(url)
-        return opened
 
-    yield opener
-    for ctx in contexts:
-        ctx.close()
+
+
 
 
 def set_lang(page: Page, lang: str) -> None:

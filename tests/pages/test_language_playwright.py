@@ -11,19 +11,16 @@ up, the service-down banner. Screenshots of the error states go to
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from frontend_helpers import (
     SHOTS,
-    TIMEOUT_MS,
-    Opened,
     Relay,
-    chromium,
     dl_serve,
     free_port,
+    open_in,
     require_chromium,
 )
 from lang_check import cjk_chars, latin_words
@@ -128,21 +125,9 @@ class Walk:
         self.page.screenshot(path=str(SHOTS / f"lang-{name}-{self.lang}.png"))
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
-def _open(browser: Browser, url: str, lang: str) -> Opened:
-    # A browser of the language under test: before a language is chosen the page
-    # follows the browser's.
-    ctx = browser.new_context(viewport={"width": 1100, "height": 800},
-                              locale="zh-CN" if lang == "zh" else "en-US")
-    ctx.set_default_timeout(TIMEOUT_MS)
-    opened = Opened(ctx.new_page())
-    opened.goto(url)
-    return opened
+
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -160,7 +145,7 @@ def test_every_page_and_error_is_in_one_language(
         data = user_data(lang, address, "'yesterday'", *LICENCE_NAMES)
         try:
             with dl_serve(tmp_path / "data", "", extra_env=env) as url:
-                o = _open(browser, url, lang)
+                o = open_in(browser, url, height=800, lang=lang)
                 _walk(o.page, Walk(o.page, lang, data), address, tmp_path, relay)
                 o.check_clean()
                 o.page.context.close()

@@ -19,8 +19,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,19 +27,13 @@ import pytest
 
 from frontend_helpers import (
     SHOTS,
-    TIMEOUT_MS,
-    Opened,
-    chromium,
-    dl_serve,
     free_port,
     require_chromium,
 )
-from servers.companion import companion_responder
-from servers.openai_compat import OpenAICompatServer
 
 require_chromium()
 
-from playwright.sync_api import Browser, Page, expect  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
@@ -127,52 +120,16 @@ TITLES_NEWEST_FIRST = ["准备考试", "最喜欢的咖啡", "周末去爬山"]
 # fixtures (the same browser setup as test_frontend_playwright.py)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "serve-data"
-    d.mkdir()
-    return d
 
 
-@pytest.fixture
-def serve(
-    openai_server: OpenAICompatServer, data_dir: Path
-) -> Callable[..., AbstractContextManager[str]]:
-    openai_server.default_responder = companion_responder
-
-    def start(extra_env: dict[str, str] | None = None) -> AbstractContextManager[str]:
-        return dl_serve(data_dir, openai_server.base_url, extra_env=extra_env)
-
-    return start
 
 
-@pytest.fixture
-def open_page(browser: Browser) -> Iterator[Callable[..., Opened]]:
-    contexts = []
 
-    def opener(
-        url: str, *, color_scheme: str = "light", width: int = 1100, height: int = 760
-    ) -> Opened:
-        ctx = browser.new_context(
-            viewport={"width": width, "height": height},
-            color_scheme=color_scheme,
-            accept_downloads=True,
-        )
-        ctx.set_default_timeout(TIMEOUT_MS)
-        contexts.append(ctx)
-        opened = Opened(ctx.new_page())
-        opened.goto(url)
-        return opened
 
-    yield opener
-    for ctx in contexts:
-        ctx.close()
+
+
 
 
 # ---------------------------------------------------------------------------
@@ -238,7 +195,7 @@ def no_injected_elements(page: Page, scope: str = "#page-memory") -> None:
 
 def test_names_self_and_profile_persist_and_restore(serve, open_page) -> None:
     with serve() as url:
-        o = open_page(url)
+        o = open_page(url, height=760)
         page = o.page
         set_lang(page, "zh")
         memory_tab(page, "self")
@@ -302,7 +259,7 @@ def test_import_then_diary_search_open_edit_delete_and_timeline(
 ) -> None:
     path = write_json(tmp_path / "memory.json", memory_file(DIARY))
     with serve() as url:
-        o = open_page(url)
+        o = open_page(url, height=760)
         page = o.page
         set_lang(page, "zh")
         import_file(
@@ -418,7 +375,7 @@ def test_hostile_import_is_text(serve, open_page, tmp_path: Path) -> None:
     )
     path = write_json(tmp_path / "hostile.json", data)
     with serve() as url:
-        o = open_page(url)
+        o = open_page(url, height=760)
         page = o.page
         set_lang(page, "zh")
         memory_tab(page, "transfer")
@@ -471,7 +428,7 @@ def test_corrupted_file_is_refused_and_memory_unchanged(serve, open_page, tmp_pa
     wrong["longTermMemory"][1]["startTime"] = "2025-01-01"
     wrong_path = write_json(tmp_path / "wrong.json", wrong)
     with serve() as url:
-        o = open_page(url)
+        o = open_page(url, height=760)
         page = o.page
         set_lang(page, "zh")
         import_file(page, good)
@@ -519,7 +476,7 @@ def test_corrupted_file_is_refused_and_memory_unchanged(serve, open_page, tmp_pa
 def test_encrypted_export_and_import_round_trip(serve, open_page, tmp_path: Path) -> None:
     path = write_json(tmp_path / "memory.json", memory_file(DIARY))
     with serve() as url:
-        o = open_page(url)
+        o = open_page(url, height=760)
         page = o.page
         set_lang(page, "en")
         import_file(page, path)
@@ -585,7 +542,7 @@ def test_encrypted_export_and_import_round_trip(serve, open_page, tmp_path: Path
 def test_delete_all_needs_the_phrase(serve, open_page, tmp_path: Path) -> None:
     path = write_json(tmp_path / "memory.json", memory_file(DIARY))
     with serve() as url:
-        o = open_page(url)
+        o = open_page(url, height=760)
         page = o.page
         set_lang(page, "zh")
         import_file(page, path)
@@ -663,7 +620,7 @@ def test_cloud_backup_now_list_and_restore(
         ).create_bucket(Bucket="dl-test")
         path = write_json(tmp_path / "memory.json", memory_file(DIARY))
         with serve() as url:
-            o = open_page(url)
+            o = open_page(url, height=760)
             page = o.page
             set_lang(page, "zh")
             import_file(page, path)

@@ -9,77 +9,21 @@ Screenshots go to ``$DL_SHOTS_DIR`` (default /tmp/dl-shots).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from frontend_helpers import (
     SHOTS,
-    TIMEOUT_MS,
-    Opened,
-    chromium,
     dl_serve,
     free_port,
     require_chromium,
 )
 from servers.companion import companion_responder, purpose_of
-from servers.openai_compat import OpenAICompatServer
 from servers.openai_wire import ChatReply, ToolCallReply
 
 require_chromium()
 
-from playwright.sync_api import Browser, Page, expect  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "serve-data"
-    d.mkdir()
-    return d
-
-
-@pytest.fixture
-def serve(
-    openai_server: OpenAICompatServer, data_dir: Path
-) -> Callable[..., AbstractContextManager[str]]:
-    """``with serve(**env) as url``: the real server on the scripted model."""
-    openai_server.default_responder = companion_responder
-
-    def start(**env: str) -> AbstractContextManager[str]:
-        return dl_serve(data_dir, openai_server.base_url, extra_env=env)
-
-    return start
-
-
-@pytest.fixture
-def open_page(browser: Browser) -> Iterator[Callable[..., Opened]]:
-    contexts = []
-
-    def opener(url: str, *, color_scheme: str = "light", width: int = 1100,
-               height: int = 720, locale: str | None = None) -> Opened:
-        options: dict[str, Any] = {"viewport": {"width": width, "height": height},
-                                   "color_scheme": color_scheme}
-        if locale:
-            options["locale"] = locale
-        ctx = browser.new_context(**options)
-        ctx.set_default_timeout(TIMEOUT_MS)
-        contexts.append(ctx)
-        opened = Opened(ctx.new_page())
-        opened.goto(url)
-        return opened
-
-    yield opener
-    for ctx in contexts:
-        ctx.close()
+from playwright.sync_api import Page, expect  # noqa: E402
 
 
 def set_lang(page: Page, lang: str) -> None:

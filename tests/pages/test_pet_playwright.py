@@ -9,14 +9,22 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from frontend_helpers import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Opened, dl_serve, require_chromium
-from servers.companion import companion_responder, purpose_of
+from frontend_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TIMEOUT_MS,
+    dl_serve,
+    is_chat,
+    open_in,
+    require_chromium,
+    settle,
+)
+from servers.companion import companion_responder
 from servers.openai_compat import OpenAICompatServer
 from servers.openai_wire import ChatReply
 from servers.voice_servers import VoiceServer
@@ -24,53 +32,29 @@ from servers.voice_servers import VoiceServer
 require_chromium()
 
 from PIL import Image  # noqa: E402
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
-ARGS = [*CHROMIUM_ARGS, "--enable-unsafe-swiftshader", "--autoplay-policy=no-user-gesture-required"]
+CHROMIUM_EXTRA = ("--enable-unsafe-swiftshader", "--autoplay-policy=no-user-gesture-required")
+ARGS = [*CHROMIUM_ARGS, *CHROMIUM_EXTRA]
 SHOTS = Path(os.environ.get("DL_PET_SHOTS", "/tmp/shots-pet"))
-SETTLED = "window.dlAvatar && ['live2d', 'fallback'].includes(window.dlAvatar.state)"
 PET_SIZE = {"width": 320, "height": 440}
-
-
-def is_chat(request: Any) -> bool:
-    return purpose_of(request) == "chat"
 
 
 def pet_url(url: str) -> str:
     return f"{url}&pet=1" if "?" in url else f"{url}?pet=1"
 
 
-@pytest.fixture(scope="module")
-def pw() -> Iterator[Any]:
-    with sync_playwright() as p:
-        yield p
 
 
-@pytest.fixture(scope="module")
-def browser(pw: Any) -> Iterator[Browser]:
-    b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-    yield b
-    b.close()
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "serve-data"
-    d.mkdir()
-    return d
 
 
-def open_in(b: Browser, url: str, size: dict[str, int] = PET_SIZE) -> Opened:
-    ctx = b.new_context(viewport=size)
-    ctx.set_default_timeout(TIMEOUT_MS)
-    opened = Opened(ctx.new_page())
-    opened.goto(url)
-    return opened
 
 
-def settle(page: Page, state: str = "live2d") -> None:
-    page.wait_for_function(SETTLED, timeout=60_000)
-    assert page.evaluate("dlAvatar.state") == state, page.evaluate("dlAvatar.reason")
+
+
+
 
 
 def corner_alphas(page: Page) -> list[int]:
@@ -92,7 +76,7 @@ def test_pet_is_see_through_talks_in_the_bubble_and_shares_the_conversation(
     reply = "你好呀！今天想聊点什么？我一直在这里陪着你。"
     openai_server.enqueue(ChatReply(content=reply, chunk_size=2, chunk_delay=0.05), match=is_chat)
     with dl_serve(data_dir, openai_server.base_url) as url:
-        opened = open_in(browser, pet_url(url))
+        opened = open_in(browser, pet_url(url), **PET_SIZE)
         page = opened.page
         settle(page)
         # Only the avatar: no header, chat or panels, and nothing painted at the corners.
@@ -114,7 +98,7 @@ def test_pet_is_see_through_talks_in_the_bubble_and_shares_the_conversation(
         expect(page.locator("#pet-form")).to_be_hidden()  # closed once the reply is in
         assert any(r.last_user_text == "我回来啦" for r in openai_server.chat_requests if is_chat(r))
         # The main page shows the pet's turn in its history.
-        main = open_in(browser, url, {"width": 1100, "height": 720})
+        main = open_in(browser, url)
         expect(main.page.locator(".msg.user").last).to_contain_text("我回来啦")
         expect(main.page.locator(".msg.assistant").last).to_contain_text("我一直在这里陪着你")
         # The wheel scales the pet; the scale is saved and comes back after a reload.
@@ -148,7 +132,7 @@ def test_right_click_menu_in_the_browser(
     openai_server.default_responder = companion_responder
     (data_dir / "settings.json").write_text(json.dumps({"language": "en"}))
     with dl_serve(data_dir, openai_server.base_url) as url:
-        opened = open_in(browser, pet_url(url))
+        opened = open_in(browser, pet_url(url), **PET_SIZE)
         page = opened.page
         settle(page)
         page.mouse.click(160, 200, button="right")
@@ -177,7 +161,7 @@ def test_svg_avatar_without_webgl(pw: Any, openai_server: OpenAICompatServer, da
     b = pw.chromium.launch(executable_path=str(CHROMIUM), args=[*ARGS, "--disable-webgl"])
     try:
         with dl_serve(data_dir, openai_server.base_url) as url:
-            opened = open_in(b, pet_url(url))
+            opened = open_in(b, pet_url(url), **PET_SIZE)
             page = opened.page
             settle(page, "fallback")
             expect(page.locator(".avatar-svg")).to_be_visible()
@@ -196,7 +180,7 @@ def test_screenshots(
     text = {"zh": "太好了！我好开心 😄 今天也一起加油吧。", "en": "Great! I'm so happy 😄 Let's keep going today."}
     openai_server.enqueue(ChatReply(content=text[lang], chunk_size=4, chunk_delay=0.02), match=is_chat)
     with dl_serve(data_dir, openai_server.base_url) as url:
-        opened = open_in(browser, pet_url(url))
+        opened = open_in(browser, pet_url(url), **PET_SIZE)
         page = opened.page
         settle(page)
         page.mouse.click(PET_SIZE["width"] / 2, PET_SIZE["height"] * 0.6)
@@ -223,7 +207,7 @@ def test_replies_are_spoken_when_voice_is_on_and_the_menu_mutes(
         voice = {"tts_enabled": True, "tts_provider": "fish", "fish_url": vs.fish_url}
         (data_dir / "settings.json").write_text(json.dumps({"language": "zh", "voice": voice}))
         with dl_serve(data_dir, openai_server.base_url) as url:
-            opened = open_in(browser, pet_url(url))
+            opened = open_in(browser, pet_url(url), **PET_SIZE)
             page = opened.page
             settle(page)
             page.evaluate("""async () => {

@@ -7,7 +7,6 @@ installed). Screenshots (zh/en) go to ``$DL_SHOTS_DIR`` (default /tmp/dl-shots).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -16,11 +15,10 @@ import pytest
 from dl_app.adapters import demo_model
 from frontend_helpers import (
     SHOTS,
-    TIMEOUT_MS,
     Opened,
-    chromium,
     dl_serve,
     free_port,
+    open_in,
     require_chromium,
 )
 from servers.ollama import ScriptedOllama
@@ -34,10 +32,7 @@ KEY = "sk-page-0123456789abcdef"
 DEMO_PROBLEM = demo_model.check()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
+
 
 
 def fresh_serve(data_dir: Path, lang: str, ollama_url: str) -> AbstractContextManager[str]:
@@ -47,15 +42,6 @@ def fresh_serve(data_dir: Path, lang: str, ollama_url: str) -> AbstractContextMa
     return dl_serve(data_dir, "", extra_env=env)
 
 
-def open_page(browser: Browser, url: str, lang: str) -> Opened:
-    """The page in a browser whose language is ``lang`` (the page follows it while
-    no language is chosen)."""
-    ctx = browser.new_context(viewport={"width": 1100, "height": 900},
-                              locale="zh-CN" if lang == "zh" else "en-US")
-    ctx.set_default_timeout(TIMEOUT_MS)
-    opened = Opened(ctx.new_page())
-    opened.goto(url)
-    return opened
 
 
 def shot(o: Opened, name: str) -> None:
@@ -71,7 +57,7 @@ def test_first_run_shows_the_setup_with_ollama_models_and_an_online_service(
     with ScriptedOllama(["qwen2.5:7b", "llama3.2:3b"]) as ollama, \
             OpenAICompatServer(api_key=KEY, models=["test-model"]) as service, \
             fresh_serve(data_dir, lang, ollama.url) as url:
-        o = open_page(browser, url, lang)
+        o = open_in(browser, url, height=900, lang=lang)
         page = o.page
         dialog = page.locator("#setup .setup-card")
         expect(dialog).to_be_visible()
@@ -119,7 +105,7 @@ def test_choosing_the_demo_model_answers_and_the_model_line_says_it_is_tiny(
     browser: Browser, tmp_path: Path, lang: str
 ) -> None:
     with fresh_serve(tmp_path / "data", lang, f"http://127.0.0.1:{free_port()}") as url:
-        o = open_page(browser, url, lang)
+        o = open_in(browser, url, height=900, lang=lang)
         page = o.page
         expect(page.locator("#setup-opt-ollama")).to_contain_text("ollama pull qwen2.5:7b")
         page.click("#setup-demo-use")

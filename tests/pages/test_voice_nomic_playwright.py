@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from frontend_helpers import TIMEOUT_MS, Opened, chromium, dl_serve, require_chromium
+from frontend_helpers import TIMEOUT_MS, chromium, dl_serve, open_in, require_chromium
 from servers.companion import companion_responder
 from servers.openai_compat import OpenAICompatServer
 
@@ -50,12 +50,6 @@ def _serve(tmp_path: Path, openai_server: OpenAICompatServer, lang: str):  # typ
     return dl_serve(data, openai_server.base_url)
 
 
-def _open(browser: Browser, url: str, lang: str) -> Opened:
-    """The page in a browser of ``lang`` (the page follows it)."""
-    ctx = browser.new_context(locale="zh-CN" if lang == "zh" else "en-US")
-    o = Opened(ctx.new_page())
-    o.goto(url)
-    return o
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -63,7 +57,7 @@ def test_without_a_microphone_the_buttons_say_so_up_front(
     no_mic: Browser, tmp_path: Path, openai_server: OpenAICompatServer, lang: str
 ) -> None:
     with _serve(tmp_path, openai_server, lang) as url:
-        o = _open(no_mic, url, lang)
+        o = open_in(no_mic, url, width=1280, lang=lang)
         mic, mode = o.page.locator("#chat-mic"), o.page.locator("#btn-voice-mode")
         expect(mic).to_be_disabled(timeout=TIMEOUT_MS)
         expect(mode).to_be_disabled()
@@ -79,7 +73,7 @@ def test_a_refused_microphone_is_said_in_words_and_voice_mode_does_not_wait(
     refused_mic: Browser, tmp_path: Path, openai_server: OpenAICompatServer, lang: str
 ) -> None:
     with _serve(tmp_path, openai_server, lang) as url:
-        o = _open(refused_mic, url, lang)
+        o = open_in(refused_mic, url, width=1280, lang=lang)
         page = o.page
         expect(page.locator("#chat-mic")).to_be_enabled(timeout=TIMEOUT_MS)  # a device exists
         page.click("#chat-mic")
