@@ -73,7 +73,9 @@ def setup_needed(data_dir: Path, env: Mapping[str, str] | None = None) -> bool:
         raw = read_settings_file(data_dir)
     except SettingsError:
         return False  # a broken file is reported where it is loaded
-    llm = raw.get("llm") if isinstance(raw.get("llm"), dict) else {}
+    llm = raw.get("llm")
+    if not isinstance(llm, dict):
+        llm = {}
     if llm.get("provider"):
         return False
     d = LLMSettings()

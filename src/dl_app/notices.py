@@ -21,6 +21,7 @@ import sys
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
@@ -65,12 +66,19 @@ def python_packages(root: str = "dl-app") -> list[metadata.Distribution]:
     return [seen[k] for k in sorted(seen)]
 
 
+def meta_field(meta: Any, name: str) -> str | None:
+    """One field of a package's metadata, or None (``PackageMetadata`` has no
+    ``get`` in its declared interface; ``get_all`` is)."""
+    values = meta.get_all(name)
+    return str(values[0]) if values else None
+
+
 def _licence_name(dist: metadata.Distribution) -> str:
     meta = dist.metadata
-    expression = meta.get("License-Expression")
+    expression = meta_field(meta, "License-Expression")
     if expression:
         return expression
-    declared = (meta.get("License") or "").strip()
+    declared = (meta_field(meta, "License") or "").strip()
     if declared and "\n" not in declared and len(declared) <= 80:
         return declared
     classifiers = [
@@ -110,7 +118,7 @@ def _python() -> Iterator[str]:
     for dist in python_packages():
         meta = dist.metadata
         head = f"{meta['Name']} {dist.version} — {_licence_name(dist)}"
-        home = meta.get("Home-page") or next(
+        home = meta_field(meta, "Home-page") or next(
             (u.split(",", 1)[1].strip() for u in meta.get_all("Project-URL") or []), ""
         )
         texts = [f"--- {name} ---\n{text}" for name, text in _licence_texts(dist)]

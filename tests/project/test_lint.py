@@ -27,3 +27,13 @@ def test_the_domain_passes_mypy_strict() -> None:
         cwd=ROOT, capture_output=True, text=True,
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_the_package_passes_mypy() -> None:
+    """Everything outside core is checked too, less strictly (pyproject's
+    ``[tool.mypy]``: untyped third-party packages are Any)."""
+    mypy = shutil.which("mypy") or str(Path(sys.executable).with_name("mypy"))
+    out = subprocess.run(
+        [mypy, "--no-incremental", "src/dl_app"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stdout + out.stderr

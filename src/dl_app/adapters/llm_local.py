@@ -27,6 +27,7 @@ from typing import Any
 
 from dl_app.core.errors import BadResponse, EmptyReply, ModelNotFound
 from dl_app.core.ports import ChatDelta, ChatRequest, ChatResult
+from dl_app.messages import Text
 
 from .demo_model import DemoModel, DemoUnavailable, locate, runtime_problem
 from .llm_openai import ThinkSplitter
@@ -108,7 +109,7 @@ class LocalChatModel:
     def available(self) -> bool:
         return self.problem() is None
 
-    def problem(self) -> str | None:
+    def problem(self) -> Text | str | None:
         """Why the model cannot run, or None (does not load it)."""
         if self._llm is not None:
             return None

@@ -13,6 +13,7 @@ from .. import __version__, settings_io
 from ..adapters.secrets import SECRET_NAMES
 from ..connection import check_embed, check_llm
 from ..messages import render
+from ..notices import meta_field
 from ..wiring import resolve_lang
 from .context import Context
 from .fields import describe_settings, env_names, env_overrides
@@ -71,7 +72,8 @@ def _project() -> dict[str, Any]:
         label, _, url = item.partition(",")
         if url.strip():
             links.append({"label": label.strip(), "url": url.strip()})
-    return {"license": md.get("License-Expression") or md.get("License") or "", "links": links}
+    licence = meta_field(md, "License-Expression") or meta_field(md, "License") or ""
+    return {"license": licence, "links": links}
 
 
 @methods.expose(locked=False)

@@ -46,7 +46,7 @@ class Desktop:
         app_settings: AppSettings,
         lang: str,
         autostart: Any = None,
-        save_app: Callable[[dict[str, Any]], None] | None = None,
+        save_app: Callable[[dict[str, Any]], object] | None = None,
     ) -> None:
         self.webview = webview
         self.api = api

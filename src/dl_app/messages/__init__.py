@@ -111,7 +111,7 @@ def _path(path: str, lang: str) -> str:
     """A place in an import file in words: its fields named by ``fields.<name>``,
     an index as ``fields.item``; a path with an unknown name stays as written."""
     table = catalogue(lang_of(lang))
-    words = []
+    words: list[str] = []
     for name, index in _SEGMENT.findall(path):
         if index:
             if not words:
