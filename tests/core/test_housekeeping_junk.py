@@ -109,6 +109,24 @@ def test_a_junk_diary_still_leaves_an_entry_built_from_the_user_lines(
     assert (r.kind, r.reason) == ("diary", "transcript")
 
 
+@pytest.mark.parametrize(("reply", "reason"), [
+    ("你好！我叫小林，今天刚下班。有点累。周末想去杭州玩。", "copy"),  # the user's lines again
+    ("抱歉，我无法完成这个请求。", "refusal"),
+    ("I'm sorry, but I can't assist with that.", "refusal"),  # the demo model, once
+])
+def test_a_copied_or_refused_diary_is_not_stored(
+    mem: Memory, openai_server: OpenAICompatServer, clock: FixedClock, reply: str, reason: str
+) -> None:
+    openai_server.route(purpose_is("diary"), ChatReply(content=reply))
+    talk(mem, clock)
+    entry = mem.consolidate()
+    assert entry is not None and reply not in entry.summary
+    assert entry.summary.startswith("2025年11月25日")  # built from the user's lines
+    assert mem.profile().memory_about_user == USER_BEFORE
+    (r,) = mem.context_preview().rejected
+    assert (r.kind, r.reason) == ("diary", reason)
+
+
 def test_a_junk_title_becomes_the_first_user_line(
     mem: Memory, openai_server: OpenAICompatServer, clock: FixedClock
 ) -> None:

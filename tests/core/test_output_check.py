@@ -33,7 +33,8 @@ def verdict(item: dict[str, Any]) -> tuple[str, str] | None:
     total = item.get("budget", 3000)
     budget = Budget(total=total, reply=min(400, total // 3))
     text = tidy(item["kind"], item["text"])
-    return check(text, forbidden(load(item["lang"])), COUNTER, cap_of(item["kind"], budget))
+    return check(text, forbidden(load(item["lang"])), COUNTER, cap_of(item["kind"], budget),
+                 item.get("source", ()))
 
 
 def label(item: dict[str, Any]) -> str:
@@ -63,7 +64,8 @@ def test_no_good_output_is_rejected(item: dict[str, Any]) -> None:
 def test_each_reason_is_seen_in_the_corpus() -> None:
     reasons = {r[0] for r in (verdict(i) for i in CORPUS["junk"]) if r}
     assert reasons == {
-        "empty", "unfinished", "heading", "echo", "transcript", "repetition", "over_cap"
+        "empty", "unfinished", "heading", "echo", "transcript", "repetition", "over_cap",
+        "refusal", "copy",
     }
 
 

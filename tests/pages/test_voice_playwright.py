@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -82,6 +81,36 @@ def served(tmp_path: Path, vs: VoiceServer, openai_server: OpenAICompatServer) -
         yield url
 
 
+# What the microphone's recorder received, measured as the scripted STT server
+# measures it (20 ms frames louder than 0.02 RMS): a test waits until enough
+# speech was captured instead of sleeping through the fake device's loop.
+COUNT_VOICED = """() => {
+  window.__voicedMs = 0;
+  const d = Object.getOwnPropertyDescriptor(ScriptProcessorNode.prototype, 'onaudioprocess');
+  Object.defineProperty(ScriptProcessorNode.prototype, 'onaudioprocess', {
+    configurable: true,
+    get() { return d.get.call(this); },
+    set(fn) {
+      d.set.call(this, fn && ((ev) => {
+        const x = ev.inputBuffer.getChannelData(0);
+        const n = Math.round(ev.inputBuffer.sampleRate * 0.02);
+        for (let i = 0; i + n <= x.length; i += n) {
+          let sum = 0;
+          for (let j = i; j < i + n; j++) sum += x[j] * x[j];
+          if (Math.sqrt(sum / n) > 0.02) window.__voicedMs += 20;
+        }
+        return fn(ev);
+      }));
+    },
+  });
+}"""
+
+
+def wait_voiced(p: Page, ms: int = 1000) -> None:
+    """Until ``ms`` of speech reached the page's recorder since the last reset."""
+    p.wait_for_function(f"() => window.__voicedMs >= {ms}")
+
+
 @pytest.fixture
 def page(browser: Browser, served: str) -> Iterator[Opened]:
     ctx = browser.new_context(viewport={"width": 1100, "height": 720})
@@ -103,6 +132,7 @@ def page(browser: Browser, served: str) -> Iterator[Opened]:
           transport.on('chat.done', () => window.__v.done.push(Date.now()));
         }"""
     )
+    opened.page.evaluate(COUNT_VOICED)
     yield opened
     opened.check_clean()
     ctx.close()
@@ -219,8 +249,9 @@ def test_push_to_talk_fills_the_input_in_the_ui_language(page: Opened, vs: Voice
         p.fill("#chat-input", "")
         mic.click()
         expect(mic).to_have_attribute("aria-pressed", "true")
+        p.evaluate("() => { window.__voicedMs = 0; }")
         expect(p.locator("#chat-input")).to_have_attribute("placeholder", re.compile("Recording|正在录音"))
-        time.sleep(8)  # the fake microphone says the words once in every 5.2 s; slack for load
+        wait_voiced(p)  # the fake microphone says the words once in every 5.2 s
         if lang == "en":
             shot(p, "voice-mic-recording-en.png")
         mic.click()
@@ -308,9 +339,10 @@ def test_attach_push_to_talk_works_on_any_button(page: Opened, vs: VoiceServer) 
           voice.attachPushToTalk(b, { onText: (text) => window.__heard.push(text) });
         }"""
     )
+    p.evaluate("() => { window.__voicedMs = 0; }")
     p.click("#other-ptt")
     expect(p.locator("#other-ptt")).to_have_attribute("aria-pressed", "true")
-    time.sleep(5.5)
+    wait_voiced(p)
     p.click("#other-ptt")
     p.wait_for_function("() => window.__heard.length === 1")
     assert p.evaluate("() => window.__heard") == ["from another page"]

@@ -88,10 +88,14 @@ class Housekeeper:
             return ""  # an output like any other: rejected as empty
         return tidy(KINDS.get(purpose, purpose), result.content)
 
-    def _accept(self, purpose: str, text: str, cap: int) -> str | None:
-        """``text`` cut to ``cap``, or None (logged and listed) if it is junk."""
+    def _accept(
+        self, purpose: str, text: str, cap: int, source: Sequence[Message] = ()
+    ) -> str | None:
+        """``text`` cut to ``cap``, or None (logged and listed) if it is junk;
+        ``source``: the messages it was made from (a copy of them is junk)."""
         kind = KINDS[purpose]
-        problem = check(text, forbidden(self.prompts), self.counter, cap)
+        said = [m.content for m in source if m.content]
+        problem = check(text, forbidden(self.prompts), self.counter, cap, said)
         if problem is None:
             return truncate(self.counter, text, cap, "")
         reason, detail = problem
@@ -176,7 +180,7 @@ class Housekeeper:
             "summary", summary=old, messages="\n".join(lines),
             max_sentences=str(SUMMARY_SENTENCES), **names,
         )
-        new = self._accept("summary", self._ask("summary", prompt, cap), cap)
+        new = self._accept("summary", self._ask("summary", prompt, cap), cap, messages[:taken])
         if new is None:
             new = self.plain_summary(summary, messages[:taken], profile)
         return new, taken
@@ -198,7 +202,7 @@ class Housekeeper:
             self_name=profile.self_name,
             user_name=profile.user_name,
         )
-        return self._accept("diary", self._ask("diary", prompt, cap), cap)
+        return self._accept("diary", self._ask("diary", prompt, cap), cap, tail)
 
     def diary_room(self, summary: str, profile: Profile) -> int:
         """Tokens the unsummarised tail may take in the diary request."""

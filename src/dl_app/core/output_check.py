@@ -15,6 +15,10 @@ Reasons (stable codes; ``Rejection.detail`` says what was found):
 - ``heading``: a Markdown heading line, or a line that is one of the prompts' headings;
 - ``echo``: a run of a housekeeping prompt's instructions, or a placeholder label;
 - ``transcript``: lines in the transcript format the prompts show ("- 用户 (14:03): …");
+- ``copy``: mostly the conversation's own sentences copied (given as ``source``),
+  not a summary of them;
+- ``refusal``: a short apology for not doing the task ("I'm sorry, but I can't
+  assist with that.", "抱歉，我无法完成…");
 - ``repetition``: the same line or sentence again and again, or one phrase looping;
 - ``over_cap``: longer than its cap allows (more than ``CAP_SLACK`` over it; the
   request asked for at most the cap, so within the slack it is cut as before).
@@ -25,6 +29,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -57,6 +62,19 @@ _PREFACE = re.compile(
     r"^\s*(好的|好|以下是|下面是|这是|sure|okay|ok|here is|here's|here are)[^\n]{0,40}[:：]\s*\n",
     re.I,
 )
+_REFUSAL = re.compile(
+    r"^\W*(?:(?:i'?m|i am|we'?re)\s+(?:so\s+|very\s+|really\s+)?sorry|sorry|i apologi[sz]e|"
+    r"unfortunately|as an ai)\b[^\n]{0,80}?\b(?:can'?t|cannot|can not|unable|not able|won'?t)\b"
+    r"[^\n]{0,40}?\b(?:assist|help|comply|complete|fulfil+|provide|do (?:that|this)|"
+    r"with (?:that|this)|this request|the task)"
+    r"|^\W*(?:很?抱歉|对不起|不好意思|非常抱歉)[^\n。！？]{0,40}?(?:无法|不能|没法|不可以|做不到)"
+    r"[^\n]{0,30}?(?:完成|帮助|帮你|协助|提供|回答|处理|满足|这个请求|该请求|这项任务|这个任务)",
+    re.I,
+)
+REFUSAL_MAX = 240  # characters: a refusal is a sentence or two, a memory longer
+COPY_SHARE = 0.6  # of the output's characters in sentences copied from the source
+COPY_MIN = 8  # characters of a sentence (normalized) that count as a copy
+_SPEAKER_PREFIX = re.compile(r"^[-*•\s]*[^\s:：]{1,20}\s*(?:[(（][^)）]{0,12}[)）])?\s*[:：]\s*")
 _FENCE = re.compile(r"^```[a-zA-Z]*\n?|\n?```$")
 _TITLE_PREFIX = re.compile(r"^(标题|title)\s*[:：]\s*", re.I)
 
@@ -224,6 +242,27 @@ def _repetition(text: str, lines: list[str]) -> str | None:
     return None
 
 
+def _copied(text: str, source: Sequence[str]) -> str | None:
+    """The first copied sentence if most of ``text`` is sentences of ``source``
+    word for word (a speaker prefix such as "User:" ignored)."""
+    if not source:
+        return None
+    pool = _norm("\n".join(source))
+    total = copied = 0
+    first = None
+    for line in text.splitlines():
+        for sentence in _SENTENCE.split(_SPEAKER_PREFIX.sub("", line)):
+            s = _norm(sentence)
+            total += len(s)
+            if len(s) >= 3 and s in pool:
+                copied += len(s)
+                if len(s) >= COPY_MIN:
+                    first = first or sentence.strip()
+    if first and copied >= COPY_SHARE * total:
+        return first[:60]
+    return None
+
+
 def tidy(kind: str, text: str) -> str:
     """Model output as plain memory text: no fences, no "Here is ...:" line before
     the text; a title is its first line without quotes or a "标题：" prefix."""
@@ -237,12 +276,14 @@ def tidy(kind: str, text: str) -> str:
 
 
 def check(
-    text: str, fb: Forbidden, counter: TokenCounter | None = None, cap: int | None = None
+    text: str, fb: Forbidden, counter: TokenCounter | None = None, cap: int | None = None,
+    source: Sequence[str] = (),
 ) -> tuple[str, str] | None:
     """``(reason, detail)`` if ``text`` must not be stored, else None.
 
     ``fb`` is ``forbidden(prompts)`` of the language the request was in;
-    ``cap`` (tokens, counted with ``counter``) is the output's section cap."""
+    ``cap`` (tokens, counted with ``counter``) is the output's section cap;
+    ``source`` the messages' texts the output was to be made from."""
     if not re.search(r"\w", text):
         return "empty", ""
     if _PREFACE_ONLY.search(text):
@@ -257,6 +298,11 @@ def check(
     match = fb.transcript.search(text)
     if match or len(fb.speaker_line.findall(text)) >= 2:
         return "transcript", (match.group(0) if match else fb.speaker_line.findall(text)[0])
+    if len(text) <= REFUSAL_MAX and (refusal := _REFUSAL.search(text)):
+        return "refusal", refusal.group(0).strip()[:60]
+    found = _copied(text, source)
+    if found:
+        return "copy", found
     found = _repetition(text, lines)
     if found:
         return "repetition", found
