@@ -462,6 +462,7 @@ class Memory:
                 self._engine.turns.clear()
             self._engine.diary.clear()
             self._app.state.replace_all(MemorySnapshot(profile=self._defaults()))
+            self._engine.keeper.rejected.clear()  # they quote the old memory
             self._app.state.clear_profile_history()
         return backup
 
@@ -487,6 +488,7 @@ class Memory:
             diary.upsert(snap.diary)
             diary.optimize()  # a search right after scans no unindexed entries
         self._app.state.replace_all(snap)
+        self._engine.keeper.rejected.clear()
         self._engine.indexer.build_missing()
 
 

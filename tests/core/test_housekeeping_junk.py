@@ -127,6 +127,24 @@ def test_a_copied_or_refused_diary_is_not_stored(
     assert (r.kind, r.reason) == ("diary", reason)
 
 
+def test_rejections_survive_a_restart_and_go_with_delete_all(
+    openai_server: OpenAICompatServer, tmp_path: Path, clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    openai_server.route(purpose_is("diary"), ChatReply(content="抱歉，我无法完成这个请求。"))
+    with open_memory(openai_server, tmp_path / "data", clock, monkeypatch) as mem:
+        talk(mem, clock)
+        mem.consolidate()
+        before = mem.context_preview().rejected
+    assert [(r.kind, r.reason) for r in before] == [("diary", "refusal")]
+    with open_memory(openai_server, tmp_path / "data", clock, monkeypatch) as mem:
+        assert mem.context_preview().rejected == before
+        mem.delete_all()
+        assert mem.context_preview().rejected == []
+    with open_memory(openai_server, tmp_path / "data", clock, monkeypatch) as mem:
+        assert mem.context_preview().rejected == []
+
+
 def test_a_junk_title_becomes_the_first_user_line(
     mem: Memory, openai_server: OpenAICompatServer, clock: FixedClock
 ) -> None:

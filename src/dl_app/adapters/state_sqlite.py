@@ -317,6 +317,7 @@ class SqliteStateStore:
             db.execute("DELETE FROM messages")
             db.execute("DELETE FROM recalled")
             db.execute("DELETE FROM archive")
+            db.execute("DELETE FROM meta WHERE key LIKE 'note.%'")  # they quote the old memory
             db.executemany(
                 "INSERT INTO messages (id, data) VALUES (?, ?)",
                 [(m.id, m.model_dump_json()) for m in snapshot.conversation],
@@ -347,6 +348,16 @@ class SqliteStateStore:
             self._set(
                 db, summary=snapshot.current_summary, folded_count=str(folded), pending=""
             )
+
+    # -- notes (core/ports.py Notes) --------------------------------------------
+
+    def note(self, key: str) -> str | None:
+        with self._lock:
+            return self._meta(self._db).get(f"note.{key}")
+
+    def set_note(self, key: str, value: str) -> None:
+        with self._tx() as db:
+            self._set(db, **{f"note.{key}": value})
 
     # -- token-count calibration (core/calibration.py) ------------------------
 

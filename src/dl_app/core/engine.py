@@ -109,7 +109,8 @@ class MemoryEngine:
         self.config = config or EngineConfig()
         self.world_extra = world_extra
         self.builder = ContextBuilder(prompts, counter, self.config.budget)
-        self.keeper = Housekeeper(chat, prompts, counter, self.config.budget, clock.now_ms)
+        self.keeper = Housekeeper(chat, prompts, counter, self.config.budget, clock.now_ms,
+                                  notes=state)
         self.turns = turns
         self.indexer = Indexer(diary=diary, turns=turns, state=state, embedder=embedder,
                                clock=clock, names=self._names)

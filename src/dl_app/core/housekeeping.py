@@ -23,8 +23,8 @@ from ..prompts import PromptSet
 from .context import Budget, turn_spans
 from .errors import BudgetError, EmptyReply
 from .models import ConversationState, Message, Profile
-from .output_check import Rejection, check, forbidden, tidy
-from .ports import ChatModel, ChatRequest, ProgressFn, TokenCounter
+from .output_check import Rejection, check, dump_rejections, forbidden, load_rejections, tidy
+from .ports import ChatModel, ChatRequest, Notes, ProgressFn, TokenCounter
 from .timefmt import format_date
 from .tokens import request_tokens, truncate, truncate_middle
 
@@ -35,6 +35,7 @@ TITLE_TOKENS = 40
 PLAIN_TITLE_TOKENS = 12  # a title built from the first user line
 PLAIN_LINE_TOKENS = 60  # each user line quoted in a plain entry
 REJECTIONS_KEPT = 20
+REJECTIONS_NOTE = "rejected"
 # The kind of memory text each housekeeping request writes.
 KINDS = {"summary": "summary", "diary": "diary", "title": "title",
          "self_update": "self", "profile_update": "user"}
@@ -60,6 +61,7 @@ class Housekeeper:
         counter: TokenCounter,
         budget: Budget,
         now: Callable[[], int] = lambda: 0,
+        notes: Notes | None = None,
     ) -> None:
         self.chat = chat
         self.prompts = prompts
@@ -67,7 +69,10 @@ class Housekeeper:
         self.budget = budget
         self.now = now
         self.requests = 0
-        self.rejected: deque[Rejection] = deque(maxlen=REJECTIONS_KEPT)
+        self.notes = notes  # where the rejections are kept across restarts
+        self.rejected: deque[Rejection] = deque(
+            load_rejections(notes.note(REJECTIONS_NOTE)) if notes else (), maxlen=REJECTIONS_KEPT
+        )
 
     # -- plumbing ---------------------------------------------------------
 
@@ -102,6 +107,8 @@ class Housekeeper:
         log.warning("The model's %s was not stored (%s: %s); the previous one is kept.",
                     kind, reason, detail)
         self.rejected.append(Rejection(kind, reason, detail, self.now()))
+        if self.notes is not None:
+            self.notes.set_note(REJECTIONS_NOTE, dump_rejections(self.rejected))
         return None
 
     def _room(self, template: str, max_tokens: int, **values: str) -> int:

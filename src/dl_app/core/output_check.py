@@ -26,6 +26,7 @@ Reasons (stable codes; ``Rejection.detail`` says what was found):
 
 from __future__ import annotations
 
+import json
 import re
 import zlib
 from collections import Counter
@@ -36,7 +37,10 @@ from functools import cache
 from ..prompts import PromptSet
 from .ports import TokenCounter
 
-__all__ = ["CAP_SLACK", "Forbidden", "Rejection", "check", "forbidden", "tidy"]
+__all__ = [
+    "CAP_SLACK", "Forbidden", "Rejection", "check", "dump_rejections", "forbidden",
+    "load_rejections", "tidy",
+]
 
 # The templates whose instructions a housekeeping output must not repeat.
 HOUSEKEEPING_TEMPLATES = ("summary", "diary", "title", "self_update", "profile_update")
@@ -89,6 +93,21 @@ class Rejection:
     reason: str
     detail: str
     at_ms: int
+
+
+def dump_rejections(rejections: Sequence[Rejection]) -> str:
+    """``rejections`` as JSON, to be kept with the state."""
+    return json.dumps([[r.kind, r.reason, r.detail, r.at_ms] for r in rejections],
+                      ensure_ascii=False)
+
+
+def load_rejections(text: str | None) -> list[Rejection]:
+    """What ``dump_rejections`` wrote; damaged or missing text is no rejections."""
+    try:
+        rows = json.loads(text or "[]")
+        return [Rejection(str(k), str(r), str(d), int(t)) for k, r, d, t in rows]
+    except (ValueError, TypeError):
+        return []
 
 
 @dataclass(frozen=True)

@@ -280,8 +280,16 @@ class Clock(Protocol):
         ...
 
 
-class StateStore(Protocol):
-    """Names, self-concept, profile, current conversation, archive.
+class Notes(Protocol):
+    """Small values kept with the state (the housekeeping outputs lately rejected)."""
+
+    def note(self, key: str) -> str | None: ...
+
+    def set_note(self, key: str, value: str) -> None: ...
+
+
+class StateStore(Notes, Protocol):
+    """Names, self-concept, profile, current conversation, archive, notes.
 
     Each method is one atomic transaction: a crash leaves the state before or
     after it, never in between.
