@@ -21,6 +21,10 @@ addStrings({
     "setup.ollama.off": "没有找到 ollama（{url}）。从 ollama.com 安装并启动它，然后运行：",
     "setup.ollama.use": "使用这个模型",
     "setup.ollama.again": "重新查找",
+    "setup.ollama.state.checking": "查找中…",
+    "setup.ollama.state.off": "未找到",
+    "setup.ollama.state.none": "没有模型",
+    "setup.ollama.state.found": "{n} 个模型",
     "setup.service": "在线服务：DeepSeek、OpenAI 或其他兼容服务",
     "setup.service.help": "效果最好；需要该服务的 API 密钥。密钥只保存在本机的密钥库中。",
     "setup.service.preset": "服务",
@@ -55,6 +59,11 @@ addStrings({
     "setup.ollama.off": "ollama was not found ({url}). Install it from ollama.com, start it, then run:",
     "setup.ollama.use": "Use this model",
     "setup.ollama.again": "Check again",
+    "setup.ollama.state.checking": "checking…",
+    "setup.ollama.state.off": "not found",
+    "setup.ollama.state.none": "no models",
+    "setup.ollama.state.found": "{n} models",
+    "setup.ollama.state.found.one": "1 model",
     "setup.service": "An online service: DeepSeek, OpenAI or another compatible one",
     "setup.service.help": "The best answers; needs the service's API key. The key stays in this computer's key store.",
     "setup.service.preset": "Service",
@@ -78,11 +87,17 @@ addStrings({
   },
 });
 
-function option(id, title, help, ...body) {
-  return el(`section.setup-option#${id}`, { "aria-labelledby": `${id}-title` },
-    el(`h3.setup-option-title#${id}-title`, { text: title }),
-    el("p.setup-help", { text: help }),
-    ...body);
+// One choice: its title and help always show (all three fit an 800x600 window);
+// its body only while it is the open one, chosen by clicking the title.
+function option(id, title, help, body, open, onOpen, badge) {
+  const head = el(`button.setup-option-head#${id}-head`, {
+    type: "button", "aria-expanded": String(open), "aria-controls": `${id}-body`,
+    on: { click: () => { if (!open) onOpen(); } },
+  }, el(`h3.setup-option-title#${id}-title`, { text: title },
+    badge ? el("span.setup-badge", { text: badge }) : null), el("span.setup-help", { text: help }));
+  const inner = el(`div.setup-option-body#${id}-body`, {}, body);
+  inner.hidden = !open;
+  return el(`section.setup-option${open ? ".open" : ""}#${id}`, { "aria-labelledby": `${id}-title` }, head, inner);
 }
 
 function field(id, label, input, help) {
@@ -112,6 +127,7 @@ export function openSetup(status, onApplied) {
     const card = el("div.setup-card", { role: "dialog", "aria-modal": "true", "aria-labelledby": "setup-title" });
     const backdrop = el("div.setup-backdrop#setup", {}, card);
     let probe = null; // last setup_probe_ollama result
+    let chosen = null; // the option the user opened (null: ollama if it has models, else the service)
     let busy = false;
     const drafts = {};
 
@@ -158,6 +174,15 @@ export function openSetup(status, onApplied) {
         box.append(el("p", { text }), el("code.setup-code", { text: `ollama pull ${o.suggested || status.suggested_ollama_model}` }), el("div.setup-row", {}, again));
       }
       return box;
+    }
+
+    function ollamaState() {
+      if (!probe) return t("setup.ollama.state.checking");
+      const o = probe.ollama || {};
+      const n = (o.models || []).length;
+      if (!o.running) return t("setup.ollama.state.off");
+      if (!n) return t("setup.ollama.state.none");
+      return t("setup.ollama.state.found", { n });
     }
 
     function serviceBox() {
@@ -214,15 +239,21 @@ export function openSetup(status, onApplied) {
       clear(card);
       const d = status.demo || {};
       const overridden = (status.env_overrides || []).filter((p) => p.startsWith("llm.")).map((p) => (status.env_names || {})[p] || p);
+      const found = probe && probe.ollama && probe.ollama.running && (probe.ollama.models || []).length;
+      const open = chosen || (found || !probe ? "ollama" : "service");
       card.append(...[
         el("div.setup-head", {},
           el("h2.setup-title#setup-title", { text: t("setup.title") }),
           el("button.btn.ghost#setup-later", { type: "button", text: t("setup.later"), on: { click: () => close(false) } })),
         el("p.setup-lead", { text: t("setup.lead") }),
         overridden.length ? el("p.setup-status.warn", { text: t("setup.env", { names: overridden.join(", ") }) }) : null,
-        option("setup-opt-ollama", t("setup.ollama"), t("setup.ollama.help"), ollamaBox()),
-        option("setup-opt-service", t("setup.service"), t("setup.service.help"), serviceBox()),
-        option("setup-opt-demo", t("setup.demo"), t("setup.demo.help", { name: d.name || "", size: d.size_mb || "?" }), demoBox()),
+        ...[
+          ["ollama", t("setup.ollama"), t("setup.ollama.help"), ollamaBox],
+          ["service", t("setup.service"), t("setup.service.help"), serviceBox],
+          ["demo", t("setup.demo"), t("setup.demo.help", { name: d.name || "", size: d.size_mb || "?" }), demoBox],
+        ].map(([key, title, help, box]) => option(`setup-opt-${key}`, title, help, box(), key === open,
+          () => { chosen = key; render(); card.querySelector(`#setup-opt-${key}-head`).focus(); },
+          key === "ollama" ? ollamaState() : null)),
       ].filter(Boolean));
     }
 

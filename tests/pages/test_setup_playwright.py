@@ -67,6 +67,8 @@ def test_first_run_shows_the_setup_with_ollama_models_and_an_online_service(
         expect(page.locator("#setup-opt-demo")).to_contain_text(demo_text)
         shot(o, f"setup-first-run-{lang}.png")
         # An online service: a wrong key is explained and nothing is saved.
+        page.click("#setup-opt-service-head")
+        expect(page.locator("#setup-opt-ollama-body")).to_be_hidden()
         page.select_option("#setup-preset", "other")
         page.fill("#setup-url", service.base_url)
         page.fill("#setup-key", "sk-wrong")
@@ -99,6 +101,29 @@ def test_first_run_shows_the_setup_with_ollama_models_and_an_online_service(
     page.context.close()
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_choice_shows_in_a_small_window_and_one_opens_at_a_time(
+    browser: Browser, tmp_path: Path, lang: str
+) -> None:
+    """At 800x600 the three choices are all in view, the offline demo too (issue 17)."""
+    with fresh_serve(tmp_path / "data", lang, f"http://127.0.0.1:{free_port()}") as url:
+        o = open_in(browser, url, width=800, height=600, lang=lang)
+        page = o.page
+        badge = page.locator("#setup-opt-ollama-head .setup-badge")
+        expect(badge).to_have_text("not found" if lang == "en" else "未找到")
+        expect(page.locator("#setup-opt-service-body")).to_be_visible()  # no ollama: the service
+        for key in ("ollama", "service", "demo"):
+            box = page.locator(f"#setup-opt-{key}-head").bounding_box()
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 600, (key, box)
+        shot(o, f"setup-800x600-{lang}.png")
+        page.click("#setup-opt-demo-head")
+        expect(page.locator("#setup-opt-demo-body")).to_be_visible()
+        expect(page.locator("#setup-opt-demo-head")).to_have_attribute("aria-expanded", "true")
+        expect(page.locator("#setup-opt-service-body")).to_be_hidden()
+        o.check_clean()
+    page.context.close()
+
+
 @pytest.mark.skipif(DEMO_PROBLEM is not None, reason=f"demo model: {DEMO_PROBLEM}")
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_choosing_the_demo_model_answers_and_the_model_line_says_it_is_tiny(
@@ -108,6 +133,7 @@ def test_choosing_the_demo_model_answers_and_the_model_line_says_it_is_tiny(
         o = open_in(browser, url, height=900, lang=lang)
         page = o.page
         expect(page.locator("#setup-opt-ollama")).to_contain_text("ollama pull qwen2.5:7b")
+        page.click("#setup-opt-demo-head")
         page.click("#setup-demo-use")
         expect(page.locator("#setup")).to_have_count(0)
         line = page.locator("#model-line")
