@@ -1,12 +1,13 @@
 // First-run setup: choose which model answers — ollama on this computer, an
 // OpenAI-compatible service (DeepSeek, OpenAI, ...) with its key, or the tiny
 // offline demo model. Shown over the app on first run (setup_status.needed) and
-// reachable later from Settings. Bridge: setup_status, setup_probe_ollama,
-// setup_apply. Model names and messages go in as text only (el / textContent).
+// reachable later from Settings; on first run it goes on to the names and the
+// look (setup_intro.js). Bridge: setup_status, setup_probe_ollama, setup_apply. Model names and messages go in as text only (el / textContent).
 
 import { call } from "./transport.js";
 import { t, addStrings, onLangChange } from "./i18n.js";
 import { el, clear, toast, errorLine } from "./ui.js";
+import { renderIntro } from "./setup_intro.js";
 
 addStrings({
   zh: {
@@ -133,8 +134,15 @@ export function openSetup(status, onApplied) {
 
     async function applied(res, model) {
       toast(t("setup.done", { model }));
-      close(true);
-      if (onApplied) await onApplied(res);
+      const finish = async () => {
+        close(true);
+        if (onApplied) await onApplied(res);
+      };
+      if (!status.needed) return finish();
+      // First run: then the names and the look, in one step.
+      stopLang();
+      stopLang = () => {};
+      await renderIntro(card, finish);
     }
 
     async function apply(params, statusNode, model) {

@@ -168,6 +168,9 @@ def _walk(page: Page, w: Walk, address: str, tmp_path: Path, relay: Relay) -> No
     w.shot("setup-wrong-key")
     page.fill("#setup-key", KEY)
     page.click("#setup-service-apply")
+    expect(page.locator("#setup-intro-done")).to_be_visible()
+    w.check("setup: introductions")
+    page.click("#setup-intro-skip")
     expect(page.locator("#setup")).to_have_count(0)
     w.check("chat")
 

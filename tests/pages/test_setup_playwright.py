@@ -81,7 +81,21 @@ def test_first_run_shows_the_setup_with_ollama_models_and_an_online_service(
         shot(o, f"setup-service-error-{lang}.png")
         page.fill("#setup-key", KEY)
         page.click("#setup-service-apply")
+        # First run goes on to the names and the look, in one step.
+        expect(page.locator("#setup-self-name")).to_have_value("小叶子" if lang == "zh" else "Leaf")
+        expect(page.locator("#setup-avatar-haru input")).to_be_checked()
+        page.fill("#setup-self-name", "阿星")
+        page.fill("#setup-user-name", "小林")
+        page.click("#setup-avatar-hijiki")
+        shot(o, f"setup-intro-{lang}.png")
+        page.click("#setup-intro-done")
         expect(page.locator("#setup")).to_have_count(0)
+        profile = page.evaluate(
+            "async () => (await (await import('/js/transport.js')).call('memory_profile')).profile"
+        )
+        assert (profile["self_name"], profile["user_name"]) == ("阿星", "小林")
+        avatar = json.loads((data_dir / "settings.json").read_text(encoding="utf-8"))["avatar"]
+        assert avatar["model"] == "hijiki"
         expect(page.locator("#model-line")).to_contain_text("test-model")
         expect(page.locator("#model-line")).to_contain_text(service.base_url)
         settings = json.loads((data_dir / "settings.json").read_text(encoding="utf-8"))
@@ -135,6 +149,7 @@ def test_choosing_the_demo_model_answers_and_the_model_line_says_it_is_tiny(
         expect(page.locator("#setup-opt-ollama")).to_contain_text("ollama pull qwen2.5:7b")
         page.click("#setup-opt-demo-head")
         page.click("#setup-demo-use")
+        page.click("#setup-intro-skip")  # the names and the look stay as they were
         expect(page.locator("#setup")).to_have_count(0)
         line = page.locator("#model-line")
         expect(line).to_contain_text("Qwen2.5-Coder-0.5B-Instruct")

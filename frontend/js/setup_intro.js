@@ -1,0 +1,87 @@
+// The second step of the first-run setup: name the companion, say what it should
+// call you, and pick how it looks — in one place. Names go to the profile
+// (memory_profile_set), the look to the settings (settings_set avatar.model);
+// both can be changed later (Memory → Profile, Settings → Appearance).
+
+import { call } from "./transport.js";
+import { t, addStrings } from "./i18n.js";
+import { el, clear, errorLine } from "./ui.js";
+
+addStrings({
+  zh: {
+    "intro.title": "认识一下",
+    "intro.lead": "给它起个名字，选一个样子。以后可以在“记忆 → 档案”和“设置 → 外观”里修改。",
+    "intro.selfName": "它的名字",
+    "intro.userName": "它怎么称呼你",
+    "intro.avatar": "它的样子",
+    "intro.avatar.svg": "简笔头像",
+    "intro.done": "开始聊天",
+    "intro.skip": "跳过",
+  },
+  en: {
+    "intro.title": "Introductions",
+    "intro.lead": "Give your companion a name and pick how it looks. You can change both later (Memory → Profile, Settings → Appearance).",
+    "intro.selfName": "Its name",
+    "intro.userName": "What it calls you",
+    "intro.avatar": "How it looks",
+    "intro.avatar.svg": "Simple drawing",
+    "intro.done": "Start chatting",
+    "intro.skip": "Skip",
+  },
+});
+
+const PICTURES = new Set(["haru", "shizuku", "hijiki", "svg"]); // img/avatars/<id>.png
+
+/** Fill `card` with the step; `done()` is called after saving or skipping. */
+export async function renderIntro(card, done) {
+  const [profileRes, modelsRes, settingsRes] = await Promise.all([
+    call("memory_profile"), call("avatar_models"), call("settings_get"),
+  ]);
+  const profile = (profileRes.ok && profileRes.profile) || {};
+  const current = (settingsRes.ok && settingsRes.settings && settingsRes.settings.avatar
+    && settingsRes.settings.avatar.model) || "haru";
+  const models = (modelsRes.ok && modelsRes.models) || [];
+  const selfName = el("input#setup-self-name", { type: "text", maxlength: 40, autocomplete: "off", value: profile.self_name || "" });
+  const userName = el("input#setup-user-name", { type: "text", maxlength: 40, autocomplete: "off", value: profile.user_name || "" });
+  const statusNode = el("div.setup-status", { role: "status" });
+  const choices = models.map((m) => {
+    const input = el("input", { type: "radio", name: "setup-avatar", value: m.id, checked: m.id === current });
+    const picture = PICTURES.has(m.id)
+      ? el("img.intro-avatar-img", { src: `img/avatars/${m.id}.png`, alt: "", width: 96, height: 120 })
+      : el("span.intro-avatar-img.none");
+    return el(`label.intro-avatar#setup-avatar-${m.id}`, {}, input, picture, el("span.intro-avatar-name", { text: m.id === "svg" ? t("intro.avatar.svg") : m.name || m.id }));
+  });
+  const save = el("button.btn.primary#setup-intro-done", { type: "submit", text: t("intro.done") });
+  const skip = el("button.btn.ghost#setup-intro-skip", { type: "button", text: t("intro.skip"), on: { click: () => done() } });
+  const form = el("form.intro-form", { novalidate: true },
+    el("div.setup-form", {},
+      el("label.setup-field", { for: "setup-self-name" }, el("span.setup-label", { text: t("intro.selfName") }), selfName),
+      el("label.setup-field", { for: "setup-user-name" }, el("span.setup-label", { text: t("intro.userName") }), userName)),
+    el("fieldset.intro-avatars", { role: "radiogroup" }, el("legend.setup-label", { text: t("intro.avatar") }), ...choices),
+    el("div.setup-row", {}, save, skip), statusNode);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const names = {};
+    for (const [key, input] of [["self_name", selfName], ["user_name", userName]]) {
+      const value = input.value.trim();
+      if (value && value !== profile[key]) names[key] = value;
+    }
+    const picked = (form.querySelector("input[name=setup-avatar]:checked") || {}).value;
+    save.disabled = skip.disabled = true;
+    const results = [];
+    if (Object.keys(names).length) results.push(await call("memory_profile_set", { profile: names }));
+    if (picked && picked !== current) results.push(await call("settings_set", { patch: { avatar: { model: picked } } }));
+    const failed = results.find((r) => !r.ok);
+    if (!failed) return done();
+    save.disabled = skip.disabled = false;
+    statusNode.className = "setup-status error";
+    statusNode.textContent = errorLine(failed.error);
+  });
+  clear(card);
+  card.append(
+    el("div.setup-head", {}, el("h2.setup-title#setup-title", { text: t("intro.title") })),
+    el("p.setup-lead", { text: t("intro.lead") }),
+    form,
+  );
+  selfName.focus();
+}
