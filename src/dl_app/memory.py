@@ -249,6 +249,7 @@ class Memory:
             conversation=state.messages,
             archive=self._app.state.archive(),
             diary=self._engine.diary.list(),
+            follow_ups=self._app.state.follow_ups(),
         )
 
     @property

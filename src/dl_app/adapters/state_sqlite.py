@@ -25,12 +25,14 @@ from ..core.models import (
     ArchivedMessage,
     ConversationState,
     DiaryEntry,
+    FollowUp,
     MemorySnapshot,
     Message,
     PendingConsolidation,
     Profile,
 )
 from ..core.ports import CalibrationRecord
+from . import followups_sqlite as follow_rows
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,7 @@ class SqliteStateStore:
             self._db.execute("PRAGMA secure_delete=ON")  # deleted text is overwritten
             self._migrate()
             self._db.execute(_CALIBRATION)
+            follow_rows.create(self._db)
             self._keep_first_names()
         except sqlite3.DatabaseError as e:
             raise StoreError(f"Cannot open the memory database {self.path}: {e}") from e
@@ -245,6 +248,8 @@ class SqliteStateStore:
                 "INSERT OR IGNORE INTO recalled (uuid, data) VALUES (?, ?)",
                 [(e.uuid, e.model_dump_json()) for e in recalled],
             )
+            if any(m.role == "user" for m in messages):
+                self._set(db, **{follow_rows.WAITING: ""})
 
     def set_summary(self, summary: str, folded_count: int) -> None:
         with self._tx() as db:
@@ -285,6 +290,7 @@ class SqliteStateStore:
                 }
             )
             self._write_profile(db, profile)
+            follow_rows.insert(db, pending.follow_ups)
             self._set(db, summary="", folded_count="0", pending="")
 
     def clear_conversation(self) -> None:
@@ -300,6 +306,7 @@ class SqliteStateStore:
     def delete_archived(self, belong_to: str) -> int:
         with self._tx() as db:
             count = db.execute("DELETE FROM archive WHERE belong_to = ?", (belong_to,)).rowcount
+            follow_rows.delete(db, entry=belong_to)
         self._forget_old_pages()
         return count
 
@@ -343,10 +350,13 @@ class SqliteStateStore:
                     for m in snapshot.archive
                 ],
             )
+            follow_rows.delete(db)
+            follow_rows.insert(db, snapshot.follow_ups)
             # The original app's summary covered every message of the conversation.
             folded = len(snapshot.conversation) if snapshot.current_summary.strip() else 0
             self._set(
-                db, summary=snapshot.current_summary, folded_count=str(folded), pending=""
+                db, summary=snapshot.current_summary, folded_count=str(folded), pending="",
+                **{follow_rows.WAITING: ""},
             )
 
     # -- notes (core/ports.py Notes) --------------------------------------------
@@ -358,6 +368,35 @@ class SqliteStateStore:
     def set_note(self, key: str, value: str) -> None:
         with self._tx() as db:
             self._set(db, **{f"note.{key}": value})
+
+    # -- follow-ups and check-ins (core/followups.py, core/checkin.py) ---------
+
+    def follow_ups(self, entry: str | None = None) -> list[FollowUp]:
+        with self._lock:
+            return follow_rows.select(self._db, entry)
+
+    def delete_follow_up(self, follow_id: str) -> bool:
+        with self._tx() as db:
+            gone = follow_rows.delete(db, follow_id=follow_id) > 0
+        self._forget_old_pages()
+        return gone
+
+    def mark_asked(self, follow_id: str, at_ms: int, message: Message | None) -> None:
+        with self._tx() as db:
+            found = follow_rows.get(db, follow_id)
+            if found is None:
+                return
+            mid = message.id if message is not None else ""
+            follow_rows.insert(db, [found.model_copy(update={"asked_at": at_ms,
+                                                              "message_id": mid})])
+            if message is not None:
+                db.execute("INSERT INTO messages (id, data) VALUES (?, ?)",
+                           (message.id, message.model_dump_json()))
+                self._set(db, **{follow_rows.WAITING: message.id})
+
+    def awaiting_reply(self) -> bool:
+        with self._lock:
+            return bool(self._meta(self._db).get(follow_rows.WAITING))
 
     # -- token-count calibration (core/calibration.py) ------------------------
 

@@ -19,6 +19,7 @@ from ..prompts import PromptSet
 from .context import Budget, ContextBuilder, ContextPlan, TurnExtra, to_openai, turn_spans
 from .documents import fit_documents
 from .errors import BadResponse, DLError
+from .followups import extract as extract_follow_ups
 from .housekeeping import Housekeeper
 from .indexing import Indexer
 from .models import (
@@ -471,6 +472,8 @@ class MemoryEngine:
                 memory_about_self=texts.memory_about_self,
                 memory_about_user=texts.memory_about_user,
                 message_ids=[m.id for m in state.messages],
+                follow_ups=[f.model_copy(update={"entry": entry.uuid})
+                            for f in extract_follow_ups(state.messages, self._offset())],
             )
             self.state.begin_consolidation(pending)
             self._apply(pending)

@@ -19,8 +19,8 @@ The file is the original's one JSON object (``selfName``, ``userName``,
   ``memo`` messages), ``"original-1.0-1.3"`` (only legacy ``memo`` shapes
   seen) or ``"original"`` (cannot tell); otherwise it is our ``version``.
 * Our extra fields (``id``, ``turnId``, ``reasoning`` per message,
-  ``sourceIds`` per diary entry) follow the original fields; the original
-  ignores them.
+  ``sourceIds`` and ``followUps`` per diary entry: ``exchange_followups``)
+  follow the original fields; the original ignores them.
 * Legacy (v1.0-1.3) recall messages, assistant messages with ``memo: true``
   and/or ``recall: [uuid, ...]``, become the v1.4 pair: an assistant message
   calling ``get_memory`` (empty description: the old file did not keep it)
@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ImportFailed, Text, msg
+from .exchange_followups import follow_ups_out, read_follow_ups
 from .exchange_reader import (
     ID_NAMESPACE,
     MAX_FILE_BYTES,
@@ -78,7 +79,7 @@ from .exchange_reader import (
     next_turn,
     short,
 )
-from .models import ArchivedMessage, DiaryEntry, MemorySnapshot, Message, Profile
+from .models import ArchivedMessage, DiaryEntry, FollowUp, MemorySnapshot, Message, Profile
 
 __all__ = [
     "ID_NAMESPACE",
@@ -165,6 +166,7 @@ def parse_export(
     abouts = [r.text(data, k, k) for k in ("memoryAboutSelf", "memoryAboutUser")]
     summary = r.text(data, "currentSummary", "currentSummary")
     diary, vectors = r.diary(data)
+    follow_ups = read_follow_ups(r, data)
     conversation = r.messages(data, "shortTermMemory", archived=False)
     archive = r.messages(data, "archivedMemory", archived=True)
     if r.problem_count:
@@ -190,6 +192,7 @@ def parse_export(
         archive=[m for m in archive if isinstance(m, ArchivedMessage)],
         diary=diary,
         vectors=vectors,
+        follow_ups=follow_ups,
     )
     if version:
         source = version
@@ -212,13 +215,17 @@ def to_export(
     """
     vecs = snapshot.vectors if vectors is None else vectors
     diary = sorted(snapshot.diary, key=lambda e: (e.end_time, e.start_time), reverse=True)
+    follows: dict[str, list[FollowUp]] = {}
+    for f in snapshot.follow_ups:
+        follows.setdefault(f.entry, []).append(f)
     p = snapshot.profile
     return {
         "selfName": p.self_name,
         "userName": p.user_name,
         "memoryAboutSelf": p.memory_about_self,
         "memoryAboutUser": p.memory_about_user,
-        "longTermMemory": [_entry_out(e, vecs.get(e.uuid)) for e in diary],
+        "longTermMemory": [_entry_out(e, vecs.get(e.uuid), follows.get(e.uuid, []))
+                           for e in diary],
         "shortTermMemory": _messages_out(snapshot.conversation),
         "archivedMemory": _messages_out(_archive_order(snapshot.archive, diary)),
         "currentSummary": snapshot.current_summary,
@@ -284,7 +291,9 @@ def _check_unicode(data: dict[str, Any], r: Reader) -> None:
 # --- export helpers -------------------------------------------------------
 
 
-def _entry_out(entry: DiaryEntry, vector: list[float] | None) -> dict[str, Any]:
+def _entry_out(
+    entry: DiaryEntry, vector: list[float] | None, follow_ups: list[FollowUp]
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "uuid": entry.uuid,
         "title": entry.title,
@@ -296,6 +305,8 @@ def _entry_out(entry: DiaryEntry, vector: list[float] | None) -> dict[str, Any]:
         out["vector"] = [float(x) for x in vector]
     if entry.source_ids:
         out["sourceIds"] = list(entry.source_ids)
+    if follow_ups:
+        out["followUps"] = follow_ups_out(follow_ups)
     return out
 
 

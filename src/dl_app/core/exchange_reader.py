@@ -37,7 +37,9 @@ TOP_KEYS = (
     "archivedMemory",
     "currentSummary",
 )
-_ENTRY_KEYS = frozenset({"uuid", "title", "summary", "startTime", "endTime", "vector", "sourceIds"})
+_ENTRY_KEYS = frozenset(
+    {"uuid", "title", "summary", "startTime", "endTime", "vector", "sourceIds", "followUps"}
+)
 _MESSAGE_KEYS = frozenset(
     {"role", "content", "timestamp", "tool_calls", "tool_call_id", "recall", "memo"}
     | {"id", "turnId", "reasoning"}

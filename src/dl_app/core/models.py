@@ -129,6 +129,23 @@ class Profile(BaseModel):
     memory_about_user: str
 
 
+class FollowUp(BaseModel):
+    """Something the user said will happen at a time ("周五考试"), noted when the
+    conversation became the diary entry ``entry``: ``what`` in the user's words,
+    ``when`` a local ISO date or ``first/last`` days; ``asked_at`` when the
+    companion checked in about it (``message_id`` the check-in; "" if nothing
+    was shown), None while it has not."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(default_factory=new_id)
+    entry: str = ""
+    what: str
+    when: str
+    asked_at: int | None = None
+    message_id: str = ""
+
+
 class MemorySnapshot(BaseModel):
     """The whole memory, as exported and imported.
 
@@ -145,6 +162,7 @@ class MemorySnapshot(BaseModel):
     archive: list[ArchivedMessage] = Field(default_factory=list)
     diary: list[DiaryEntry] = Field(default_factory=list)
     vectors: dict[str, list[float]] = Field(default_factory=dict)
+    follow_ups: list[FollowUp] = Field(default_factory=list)
 
 
 class ConversationState(BaseModel):
@@ -176,3 +194,4 @@ class PendingConsolidation(BaseModel):
     memory_about_self: str
     memory_about_user: str
     message_ids: list[str]
+    follow_ups: list[FollowUp] = Field(default_factory=list)

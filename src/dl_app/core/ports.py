@@ -16,6 +16,7 @@ from .models import (
     ArchivedMessage,
     ConversationState,
     DiaryEntry,
+    FollowUp,
     MemorySnapshot,
     Message,
     PendingConsolidation,
@@ -288,8 +289,30 @@ class Notes(Protocol):
     def set_note(self, key: str, value: str) -> None: ...
 
 
-class StateStore(Notes, Protocol):
-    """Names, self-concept, profile, current conversation, archive, notes.
+class FollowUpStore(Protocol):
+    """Follow-ups (``core/followups.py``) and the check-ins made about them. The
+    state store's ``finish_consolidation`` adds the pending record's follow-ups,
+    ``delete_archived`` drops an entry's with its messages, ``replace_all`` puts a
+    snapshot's in place."""
+
+    def follow_ups(self, entry: str | None = None) -> list[FollowUp]:
+        """All follow-ups (or one entry's), in the order they were noted."""
+        ...
+
+    def delete_follow_up(self, follow_id: str) -> bool: ...
+
+    def mark_asked(self, follow_id: str, at_ms: int, message: Message | None) -> None:
+        """Record a check-in about a follow-up; ``message``, when one was shown, is
+        committed in the same transaction as a turn of its own."""
+        ...
+
+    def awaiting_reply(self) -> bool:
+        """A check-in was shown and the user has not written since."""
+        ...
+
+
+class StateStore(Notes, FollowUpStore, Protocol):
+    """Names, self-concept, profile, current conversation, archive, notes, follow-ups.
 
     Each method is one atomic transaction: a crash leaves the state before or
     after it, never in between.
