@@ -32,7 +32,6 @@ from typing import Any
 from . import __version__, crypto
 from .adapters.documents import AttachmentStore
 from .adapters.llm_local import LocalChatModel
-from .core import greeting
 from .core.engine import DeltaFn, EventFn, TurnResult
 from .core.errors import ContextOverflow, DLError, ImportFailed, NotFound
 from .core.evidence import EvidenceHit
@@ -51,6 +50,7 @@ from .core.tokens import tools_tokens
 from .fsutil import atomic_write_text
 from .memory_files import backup_path, list_backups, write_backup
 from .memory_import import StagedImport
+from .memory_presence import PresencePart
 from .memory_types import (
     ContextPreview,
     DiaryPage,
@@ -77,8 +77,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-class Memory:
-    """One companion's memory in a data dir."""
+class Memory(PresencePart):
+    """One companion's memory in a data dir (greetings, check-ins and follow-ups:
+    ``memory_presence.PresencePart``)."""
 
     def __init__(self, app: App) -> None:
         self._app = app
@@ -201,12 +202,6 @@ class Memory:
         """Discard the current conversation (no diary entry)."""
         self._engine.clear_conversation()
 
-    def greet(self, after_hours: float | None = None) -> Message | None:
-        """A greeting when the user comes back after ``after_hours`` (default: the
-        ``plugins.greet_after_hours`` setting), else None."""
-        hours = self.settings.plugins.greet_after_hours if after_hours is None else after_hours
-        return greeting.greet(self._engine, hours)
-
     def search(self, query: str, k: int = 5) -> list[SearchHit]:
         return self._engine.search(query, k)
 
@@ -290,7 +285,8 @@ class Memory:
         """The request the next message ``text`` would send, and its accounting."""
         plan = self._engine.preview(text)
         return ContextPreview(plan, tools_tokens(self._engine.counter, plan.tools),
-                              list(self._engine.last_recall), list(self._engine.keeper.rejected))
+                              list(self._engine.last_recall), list(self._engine.keeper.rejected),
+                              self.recent_checkins())
 
     def weather_status(self) -> dict[str, Any] | None:
         """The weather plugin's status, or None when it is not set up."""

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .core.context import ContextPlan
-from .core.models import DiaryEntry, SearchHit
+from .core.models import DiaryEntry, FollowUp, SearchHit
 from .core.output_check import Rejection
 
 __all__ = ["ContextPreview", "DiaryPage", "ImportReport", "IndexStatus", "ModelInfo"]
@@ -53,11 +53,12 @@ class DiaryPage:
 
 @dataclass(frozen=True)
 class ContextPreview:
-    """The next request as it would be sent, with the tools' share, the last recall
-    and the housekeeping outputs lately rejected (oldest first; kept in memory
-    while the app runs)."""
+    """The next request as it would be sent, with the tools' share, the last recall,
+    the housekeeping outputs lately rejected (oldest first; kept in memory while
+    the app runs) and the latest check-ins with the diary entry each came from."""
 
     plan: ContextPlan
     tools_tokens: int
     last_recall: list[SearchHit]
     rejected: list[Rejection] = field(default_factory=list)
+    checkins: list[tuple[FollowUp, DiaryEntry | None]] = field(default_factory=list)

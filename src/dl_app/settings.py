@@ -185,6 +185,25 @@ class PluginSettings(BaseModel):
         "用户离开多少小时后回来时，TA 会主动打招呼。",
         default=8.0, gt=0,
     )
+    checkins_enabled: bool = _f(
+        "Check-ins: after something you said would happen (\"exam on Friday\"), the "
+        "companion may ask how it went, first. Off: nothing about it is sent to the model.",
+        "回访：你提到的事（如“周五考试”）过去之后，TA 可能会主动问你怎么样了。"
+        "关闭时不会为此向模型发送任何内容。",
+        default=False,
+    )
+    checkins_per_day: int = _f(
+        "At most this many check-ins a day.", "每天最多回访几次。", default=2, ge=1, le=10,
+    )
+    quiet_start: str = _f(
+        "Quiet hours start (HH:MM, local time): no check-ins until they end.",
+        "免打扰开始时间（HH:MM，本地时间）：到结束前不回访。",
+        default="23:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+    )
+    quiet_end: str = _f(
+        "Quiet hours end (HH:MM, local time).", "免打扰结束时间（HH:MM，本地时间）。",
+        default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+    )
 
 
 class ImageSettings(BaseModel):

@@ -1,5 +1,5 @@
-"""The plugins' bridge methods: the weather's status and the greeting on return.
-See ``docs/bridge-api.md``."""
+"""The plugins' bridge methods: the weather's status and the greeting on return
+(or a check-in about a follow-up). See ``docs/bridge-api.md``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from ..core.errors import DLError
 from .context import Context
 from .params import NoParams
 from .registry import Methods
+from .views import follow_up
 
 __all__ = ["methods"]
 
@@ -25,15 +26,22 @@ def weather_status(ctx: Context, _p: NoParams) -> dict[str, Any]:
     return {"weather": status}
 
 
-@methods.expose()
-def chat_greeting(ctx: Context, _p: NoParams) -> dict[str, Any]:
+class GreetingParams(NoParams):
+    checkin_only: bool = False
+
+
+@methods.expose(GreetingParams)
+def chat_greeting(ctx: Context, p: GreetingParams) -> dict[str, Any]:
     mem = ctx.mem()
     try:
-        message = mem.greet()
+        message = mem.greet(checkin_only=p.checkin_only)
     except DLError as e:
         ctx.service_failed(e)
         raise
     if message is None:
         return {"greeting": None}
+    source = next(((f, e) for f, e in mem.recent_checkins(1) if f.message_id == message.id),
+                  None)
     return {"greeting": message.content, "message_id": message.id,
-            "timestamp": message.timestamp}
+            "timestamp": message.timestamp,
+            "checkin": follow_up(*source) if source is not None else None}

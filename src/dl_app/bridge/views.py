@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..core.models import ConversationState, DiaryEntry, Message
+from ..core.models import ConversationState, DiaryEntry, FollowUp, Message
 from ..memory import ContextPreview
 
-__all__ = ["attachments", "history", "preview"]
+__all__ = ["attachments", "follow_up", "history", "preview"]
 
 
 def attachments(m: Message) -> list[dict[str, Any]]:
@@ -49,6 +49,13 @@ def history(
     return out
 
 
+def follow_up(f: FollowUp, entry: DiaryEntry | None = None) -> dict[str, Any]:
+    """A follow-up for the page; ``title``: the diary entry it came from (when given)."""
+    return {"id": f.id, "what": f.what, "when": f.when, "entry": f.entry,
+            "title": entry.title if entry is not None else None,
+            "asked_at": f.asked_at, "message_id": f.message_id or None}
+
+
 def preview(p: ContextPreview) -> dict[str, Any]:
     """The next request and its accounting. ``prompt_tokens`` = ``fixed_tokens``
     (system message with the sections, tools, priming) + ``history_tokens`` +
@@ -81,4 +88,5 @@ def preview(p: ContextPreview) -> dict[str, Any]:
             {"kind": r.kind, "reason": r.reason, "detail": r.detail, "at": r.at_ms}
             for r in reversed(p.rejected)
         ],
+        "checkins": [follow_up(f, e) for f, e in p.checkins],
     }

@@ -7,12 +7,17 @@ entry, the real world) and fits the token budget. The greeting is stored as
 an assistant message of its own turn, so the model sees it next time; a
 conversation that went idle becomes a diary entry first, which makes the
 greeting the first message of the new conversation.
+
+With check-ins on (``checkin.py``), a due follow-up turns the greeting into a
+check-in about it: one message, never both. ``checkin_only`` (the app asks
+while it runs) leaves the greeting after an absence out.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import checkin
 from .errors import BadResponse
 from .models import ConversationState, DiaryEntry, Message, new_id
 from .ports import ChatRequest
@@ -80,21 +85,36 @@ def build_request(
     )
 
 
-def greet(engine: MemoryEngine, hours: float) -> Message | None:
-    """Greet the user if they were away at least ``hours``; None otherwise.
+def greet(
+    engine: MemoryEngine,
+    hours: float,
+    rules: checkin.CheckinRules | None = None,
+    *,
+    checkin_only: bool = False,
+) -> Message | None:
+    """Greet the user if they were away at least ``hours``, or check in about a
+    due follow-up (``rules``); None otherwise.
 
-    Stores the greeting as an assistant message of a new turn. Raises a
+    Stores the message as an assistant message of a new turn. Raises a
     ``DLError`` when the model fails (nothing is stored then)."""
     with engine.lock:
         engine.recover()
         state = engine.state.load()
         seen = last_seen(engine, state)
         now = engine.clock.now_ms()
-        if seen is None or now - seen < hours * HOUR_MS:
+        away = not checkin_only and seen is not None and now - seen >= hours * HOUR_MS
+        follow = checkin.pick(engine, rules, state) if rules is not None else None
+        if not away and follow is None:
             return None
         if state.messages and engine.is_idle(state):
             engine.consolidate()  # the old conversation becomes a diary entry first
             state = engine.state.load()
+        if follow is not None:
+            message = checkin.check_in(engine, state, follow)
+            if message is not None or not away:
+                return message  # a rejected check-in: the greeting after all
+        if seen is None:
+            return None
         latest = engine.diary.list(0, 1)
         request = build_request(engine, state, latest[0] if latest else None, now - seen)
         text = engine.chat.complete(request).content.strip()

@@ -139,9 +139,11 @@ def _heading_pattern(heading: str) -> re.Pattern[str]:
 
 
 @cache
-def forbidden(prompts: PromptSet) -> Forbidden:
+def forbidden(prompts: PromptSet, templates: tuple[str, ...] = HOUSEKEEPING_TEMPLATES
+              ) -> Forbidden:
     """The headings of every prompt file, the instruction clauses of the
-    housekeeping prompts and the placeholder labels of ``prompts``."""
+    ``templates`` (the housekeeping prompts; a check-in adds its own) and the
+    placeholder labels of ``prompts``."""
     headings: list[re.Pattern[str]] = []
     cjk_runs: set[str] = set()
     cjk_clauses: set[str] = set()
@@ -153,7 +155,7 @@ def forbidden(prompts: PromptSet) -> Forbidden:
                 heading = line.strip().lstrip("#").strip()
                 if _norm(_VAR.sub("", heading)):
                     headings.append(_heading_pattern(heading))
-            elif name in HOUSEKEEPING_TEMPLATES:
+            elif name in templates:
                 for clause in _CLAUSE.split(_VAR.sub("|", line)):
                     for piece in clause.split("|"):
                         _add_clause(piece, cjk_runs, cjk_clauses, word_runs, word_clauses)

@@ -1,0 +1,184 @@
+"""Check-ins about follow-ups: off by default, once after their time, never in
+quiet hours, at most N a day, never two in a row, never again after a restart;
+the greeting after an absence becomes the check-in (one message, not two)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dl_app.adapters.clock import FixedClock
+from dl_app.adapters.tokenizer import QwenCounter
+from dl_app.core.tokens import request_tokens
+from dl_app.memory import Memory
+from servers.companion import companion_responder
+from servers.openai_compat import ChatReply, OpenAICompatServer, RecordedRequest
+
+T0 = 1_764_000_000_000 + 9 * 3_600_000  # Tuesday 25 November 2025, 09:00 at UTC+08:00
+HOUR = 3_600_000
+DAY = 24 * HOUR
+SAT_9 = T0 + 4 * DAY  # Saturday 29 November, 09:00: the exam on Friday is over
+
+
+def is_checkin(r: RecordedRequest) -> bool:
+    text = r.last_user_text
+    return not r.system_text and ("怎么样了" in text or ("ask" in text and "how it went" in text))
+
+
+def checker(r: RecordedRequest) -> ChatReply:
+    return ChatReply(content="考试怎么样？" if "考试" in r.last_user_text else "How did it go?")
+
+
+def checkins(server: OpenAICompatServer) -> list[RecordedRequest]:
+    return [r for r in server.chat_requests if is_checkin(r)]
+
+
+class Home:
+    """A data dir opened and reopened with a fake clock and the scripted model."""
+
+    def __init__(self, root: Path, server: OpenAICompatServer, clock: FixedClock) -> None:
+        self.root, self.server, self.clock = root, server, clock
+        server.default_responder = companion_responder
+        server.route(is_checkin, checker)
+        self.mem: Memory | None = None
+
+    def open(self, lang: str = "zh", **plugins: Any) -> Memory:
+        if self.mem is not None:
+            self.mem.close()
+        settings = {"language": lang, "plugins": {"checkins_enabled": True, **plugins}}
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
+        env = {"LANG": "zh_CN.UTF-8", "DL_LLM_BASE_URL": self.server.base_url,
+               "DL_LLM_MODEL": "qwen-test"}
+        self.mem = Memory.open(self.root, env=env, clock=self.clock)
+        return self.mem
+
+    def say(self, *texts: str) -> None:
+        assert self.mem is not None
+        for t in texts:
+            self.mem.send(t)
+        self.mem.consolidate()
+
+
+@pytest.fixture
+def home(openai_server: OpenAICompatServer, tmp_path: Path) -> Iterator[Home]:
+    h = Home(tmp_path / "data", openai_server, FixedClock(T0, 480, "Asia/Shanghai"))
+    yield h
+    if h.mem is not None:
+        h.mem.close()
+
+
+def test_fires_once_after_its_time_not_before_and_not_after_a_restart(home: Home) -> None:
+    mem = home.open()
+    home.say("周五我要考试，好紧张")
+    home.clock.now = T0 + 3 * DAY + 11 * HOUR  # Friday 20:00: the exam day is not over
+    assert mem.greet(checkin_only=True) is None
+    home.clock.now = SAT_9
+    message = mem.greet(checkin_only=True)
+    assert message is not None and message.content == "考试怎么样？"
+    prompt = checkins(home.server)[-1].last_user_text
+    assert "我要考试" in prompt and "2025-11-28" in prompt and "愉快的聊天" in prompt
+    assert [m.content for m in mem.conversation().messages] == ["考试怎么样？"]
+    (follow,) = mem.follow_ups()
+    assert follow.asked_at == SAT_9 and follow.message_id == message.id
+    # The inspector says where it came from.
+    (shown,) = mem.context_preview().checkins
+    assert shown[0].id == follow.id and shown[1] is not None and shown[1].title == "愉快的聊天"
+    assert mem.greet(checkin_only=True) is None
+    mem = home.open()  # a restart
+    home.clock.advance(HOUR)
+    assert mem.greet(checkin_only=True) is None
+    assert len(checkins(home.server)) == 1
+    assert [m.content for m in mem.conversation().messages] == ["考试怎么样？"]
+
+
+def test_quiet_hours_hold(home: Home) -> None:
+    mem = home.open(quiet_start="22:00", quiet_end="09:30")
+    home.say("周五考试")
+    home.clock.now = SAT_9  # 09:00, still quiet
+    assert mem.greet(checkin_only=True) is None
+    home.clock.advance(HOUR)
+    assert mem.greet(checkin_only=True) is not None
+
+
+def test_daily_cap_and_never_two_in_a_row(home: Home) -> None:
+    mem = home.open(checkins_per_day=2)
+    home.say("周五考试", "周五面试", "周五体检")
+    home.clock.now = SAT_9
+    first = mem.greet(checkin_only=True)
+    assert first is not None
+    assert mem.greet(checkin_only=True) is None  # no reply yet
+    mem.send("还行吧")
+    assert mem.greet(checkin_only=True) is not None
+    mem.send("嗯")
+    assert mem.greet(checkin_only=True) is None  # two today
+    assert len(checkins(home.server)) == 2
+    home.clock.advance(DAY)
+    assert mem.greet(checkin_only=True) is not None  # the third, a day later
+    assert [f.asked_at is not None for f in mem.follow_ups()] == [True, True, True]
+
+
+def test_a_stale_follow_up_is_never_asked(home: Home) -> None:
+    mem = home.open()
+    home.say("周五考试")
+    home.clock.now = SAT_9 + 3 * DAY
+    assert mem.greet(checkin_only=True) is None
+    assert checkins(home.server) == []
+
+
+def test_off_sends_nothing_and_keeps_the_plain_greeting(home: Home) -> None:
+    mem = home.open(checkins_enabled=False)
+    home.say("周五考试")
+    assert [f.what for f in mem.follow_ups()] == ["考试"]  # noted anyway: shown in the diary
+    home.clock.now = SAT_9
+    assert mem.greet(checkin_only=True) is None
+    greeting = mem.greet()  # away for days: the usual greeting
+    assert greeting is not None and greeting.content != "考试怎么样？"
+    assert checkins(home.server) == []
+    mem = home.open(checkins_enabled=True)  # turned on later: it may still ask
+    assert mem.greet(checkin_only=True) is None  # but not right after the greeting
+    mem.send("我回来啦")
+    assert mem.greet(checkin_only=True) is not None
+
+
+def test_after_an_absence_the_check_in_is_the_greeting(home: Home) -> None:
+    mem = home.open()
+    home.say("周五考试")
+    home.clock.now = SAT_9
+    message = mem.greet()
+    assert message is not None and message.content == "考试怎么样？"
+    assert [m.content for m in mem.conversation().messages] == ["考试怎么样？"]
+    assert mem.greet() is None
+
+
+def test_a_rejected_check_in_is_not_shown_nor_retried(home: Home) -> None:
+    home.server.enqueue(ChatReply(content="### 这件事来自你的日记\n考试"), match=is_checkin)
+    mem = home.open()
+    home.say("周五考试")
+    home.clock.now = SAT_9
+    assert mem.greet(checkin_only=True) is None
+    assert mem.conversation().messages == []
+    (rejected,) = mem.context_preview().rejected
+    assert (rejected.kind, rejected.reason) == ("checkin", "heading")
+    assert mem.greet(checkin_only=True) is None
+    assert len(checkins(home.server)) == 1
+
+
+def test_english_follow_up_and_a_small_budget(home: Home) -> None:
+    mem = home.open("en")
+    mem.set_profile(user_name="Ming", memory_about_user="likes hiking. " * 400)
+    home.say("My sister arrives next Tuesday, I will cook for her.")
+    (follow,) = mem.follow_ups()
+    assert (follow.what, follow.when) == ("My sister arrives", "2025-12-02")
+    home.open("en", checkins_enabled=True)
+    home.clock.now = T0 + 8 * DAY  # Wednesday 3 December
+    assert home.mem is not None
+    message = home.mem.greet(checkin_only=True)
+    assert message is not None and message.content == "How did it go?"
+    body = checkins(home.server)[-1].body
+    assert "My sister arrives" in body["messages"][0]["content"]
+    assert request_tokens(QwenCounter(), body["messages"]) + body["max_tokens"] <= 3000
