@@ -182,3 +182,40 @@ def test_english_follow_up_and_a_small_budget(home: Home) -> None:
     body = checkins(home.server)[-1].body
     assert "My sister arrives" in body["messages"][0]["content"]
     assert request_tokens(QwenCounter(), body["messages"]) + body["max_tokens"] <= 3000
+
+
+def test_the_bridge_shows_the_check_in_and_the_diary_its_follow_ups(
+    openai_server: OpenAICompatServer, tmp_path: Path
+) -> None:
+    """Through the bridge (on the system clock): a follow-up noted two days ago,
+    due since midnight; quiet hours off so the hour of the run does not matter."""
+    import time
+
+    from dl_app.bridge import Api
+
+    root = tmp_path / "bridge"
+    home = Home(root, openai_server, FixedClock(int(time.time() * 1000) - 2 * DAY, 0))
+    mem = home.open(quiet_start="00:00", quiet_end="00:00")
+    home.say("明天我要考试")
+    mem.close()
+    home.mem = None
+    env = {"DL_LLM_BASE_URL": openai_server.base_url, "DL_LLM_MODEL": "qwen-test"}
+    api = Api(root, env=env)
+    try:
+        (entry,) = api.diary_list()["entries"]
+        detail = api.diary_get({"uuid": entry["uuid"]})
+        (follow,) = detail["follow_ups"]
+        assert (follow["what"], follow["asked_at"]) == ("我要考试", None)
+        res = api.chat_greeting({"checkin_only": True})
+        assert res["ok"] and res["greeting"] == "考试怎么样？"
+        assert res["checkin"]["id"] == follow["id"]
+        assert res["checkin"]["title"] == entry["title"]
+        assert api.chat_greeting({"checkin_only": True})["greeting"] is None
+        (shown,) = api.context_preview()["checkins"]
+        assert shown["message_id"] == res["message_id"]
+        assert api.diary_follow_up_delete({"id": follow["id"]}) == {"ok": True}
+        assert api.diary_get({"uuid": entry["uuid"]})["follow_ups"] == []
+        gone = api.diary_follow_up_delete({"id": follow["id"]})
+        assert not gone["ok"] and gone["error"]["type"] == "NotFound"
+    finally:
+        api.close()

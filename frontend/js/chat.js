@@ -14,10 +14,12 @@ addStrings({
 
 // Errors of the model service: the banner offers the setup wizard beside Settings.
 const SERVICE_ERRORS = new Set(["ServiceUnreachable", "AuthFailed", "ModelNotFound", "ServerFailed", "BadResponse"]);
+const CHECKIN_POLL_MS = 5 * 60 * 1000; // while the page is open: a check-in due? (no model call unless one is)
 
 export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
   let pending = null; // the turn in flight: {text, userNode, view, done}
   let busy = false;
+  let checkinTimer = null;
   let gauge = null;
   let bannerRetry = null;
 
@@ -441,13 +443,18 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
     refreshGauge();
   }
 
-  // A greeting when the user comes back after a long absence (null when not due;
-  // a failure is ignored: greeting is a nicety, never an error).
-  async function greet() {
-    const res = await call("chat_greeting");
-    if (!res.ok || !res.greeting) return;
+  // A greeting when the user comes back after a long absence, or a check-in about
+  // something they said would happen (with the diary entry it came from); null when
+  // not due; a failure is ignored: greeting is a nicety, never an error. While the
+  // page is open it asks for check-ins only, every CHECKIN_POLL_MS.
+  async function greet(checkinOnly = false) {
+    if (busy) return;
+    const res = await call("chat_greeting", checkinOnly ? { checkin_only: true } : {});
+    if (!res.ok || !res.greeting || shown(res.message_id)) return;
     const view = assistantView();
     view.setContent(res.greeting);
+    view.node.dataset.id = String(res.message_id);
+    if (res.checkin && res.checkin.title) view.setRecalled([res.checkin.title]);
     view.node.classList.remove("typing");
     list.append(view.node);
     updateEmpty();
@@ -462,6 +469,7 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
     if (res.ok) {
       renderHistory(res.messages);
       greet();
+      if (!checkinTimer) checkinTimer = setInterval(() => greet(true), CHECKIN_POLL_MS);
     } else showBanner(res.error, () => {
       hideBanner();
       loadHistory();

@@ -1,6 +1,7 @@
 // Memory → Diary: entries newest first (diary_list, paged), hybrid search (diary_search),
 // one entry with its archived conversation (diary_get), edit (diary_update), delete
-// (diary_delete), and the drawn timeline of conversations (diary_timeline).
+// (diary_delete), its follow-ups (shown by diary_get; diary_follow_up_delete), and the
+// drawn timeline of conversations (diary_timeline).
 
 import { call } from "./transport.js";
 import { t, onLangChange } from "./i18n.js";
@@ -160,6 +161,7 @@ export function createDiary(root, { getInfo, onChanged }) {
     view.body.append(
       el("div.diary-span", {}, el("span.muted", { text: `${t("diary.span")}: ` }), fmtSpan(e.start_time, e.end_time), el("span.muted", { text: ` · ${fmtDuration(e.start_time, e.end_time)}` })),
       el("div.diary-summary", { text: e.summary || "" }),
+      followUps(view, itemError),
       actions,
       itemError,
       box,
@@ -167,6 +169,36 @@ export function createDiary(root, { getInfo, onChanged }) {
     // A search hit opens at the message that matched.
     const first = box.querySelector(".arch-msg.hit");
     if (first) first.scrollIntoView({ block: "center" });
+  }
+
+  // What the user said would happen, noted with this entry; each can be forgotten.
+  function followUps(view, itemError) {
+    const items = (view.detail && view.detail.follow_ups) || [];
+    const box = el("div.diary-followups", { hidden: !items.length });
+    if (!items.length) return box;
+    const ul = el("ul.followup-list");
+    for (const f of items) {
+      const meta = f.asked_at ? ` · ${t("diary.followUpAsked", { time: fmtTime(f.asked_at) })}` : "";
+      const forget = el("button.btn.small.ghost.followup-delete", { type: "button", text: t("diary.followUpForget") });
+      forget.addEventListener("click", async () => {
+        forget.disabled = true;
+        const res = await call("diary_follow_up_delete", { id: f.id });
+        if (!res.ok) {
+          forget.disabled = false;
+          itemError.textContent = errorText(res.error);
+          return;
+        }
+        view.detail.follow_ups = items.filter((x) => x.id !== f.id);
+        renderBody(view);
+        toast(t("diary.followUpForgotten"));
+      });
+      ul.append(el("li.followup", { dataset: { id: String(f.id) } },
+        el("span.followup-what", { text: String(f.what) }), // the user's words: never HTML
+        el("span.followup-when.muted", { text: ` ${String(f.when)}${meta}` }),
+        forget));
+    }
+    box.append(el("div.muted", { text: t("diary.followUps"), title: t("diary.followUpsHelp") }), ul);
+    return box;
   }
 
   function archived(msgs, hits = new Set()) {

@@ -127,6 +127,24 @@ export function createInspector(root) {
     }
     out.append(ul);
     renderRejected(r.rejected || []);
+    renderCheckins(r.checkins || []);
+  }
+
+  // The latest check-ins the companion started, each with the diary entry it came from.
+  function renderCheckins(items) {
+    out.append(el("h3.subsection-title", { text: t("inspector.checkins") }));
+    if (!items.length) {
+      out.append(el("p.muted", { text: t("inspector.noCheckins") }));
+      return;
+    }
+    const list = el("ul.recall-list.inspector-checkins");
+    for (const f of items) {
+      list.append(el("li", { dataset: { id: String(f.id) } },
+        el("span", { text: `${f.what} (${f.when})` }),
+        el("span.muted", { text: ` ${fmtTime(f.asked_at)}` }),
+        el("div.muted", { text: t("inspector.checkinFrom", { title: f.title || f.entry }) })));
+    }
+    out.append(list);
   }
 
   // Housekeeping outputs the engine did not store (junk from the model), newest first.

@@ -15,6 +15,7 @@ from ..memory import ImportReport, Memory
 from .context import Context
 from .params import InvalidInput, NoParams
 from .registry import Methods
+from .views import follow_up
 
 __all__ = ["DELETE_PHRASES", "methods", "preview_out", "report_out"]
 DELETE_PHRASES = {"zh": "删除所有记忆", "en": "delete all memories"}
@@ -65,6 +66,10 @@ class SearchParams(NoParams):
 
 class UuidParams(NoParams):
     uuid: str = Field(min_length=1, max_length=256)
+
+
+class IdParams(NoParams):
+    id: str = Field(min_length=1, max_length=256)
 
 
 class DiaryUpdateParams(UuidParams):
@@ -179,7 +184,8 @@ def diary_get(ctx: Context, p: UuidParams) -> dict[str, Any]:
         for m in mem.archived_messages(p.uuid)
         if _shown(m)
     ]
-    return {"entry": entry_out(entry), "messages": messages}
+    return {"entry": entry_out(entry), "messages": messages,
+            "follow_ups": [follow_up(f) for f in mem.follow_ups(p.uuid)]}
 
 
 @methods.expose(DiaryUpdateParams)
@@ -191,6 +197,12 @@ def diary_update(ctx: Context, p: DiaryUpdateParams) -> dict[str, Any]:
 @methods.expose(UuidParams)
 def diary_delete(ctx: Context, p: UuidParams) -> dict[str, Any]:
     ctx.mem().delete_diary_entry(p.uuid)
+    return {}
+
+
+@methods.expose(IdParams)
+def diary_follow_up_delete(ctx: Context, p: IdParams) -> dict[str, Any]:
+    ctx.mem().delete_follow_up(p.id)
     return {}
 
 
