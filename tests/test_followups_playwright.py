@@ -1,0 +1,96 @@
+"""The Diary page shows an entry's follow-ups (as text) and forgets one, in a real
+browser against the real ``dl-app serve``; the settings page offers check-ins, off."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from frontend_helpers import SHOTS, TIMEOUT_MS, Opened, chromium, dl_serve, require_chromium
+from servers.companion import companion_responder
+from servers.openai_compat import OpenAICompatServer
+
+require_chromium()
+
+from playwright.sync_api import Browser, expect  # noqa: E402
+
+T0 = 1_735_700_000_000  # 2025-01-01
+HOSTILE = "<img src=x onerror=alert(1)>考驾照"
+
+
+def memory_file() -> dict[str, Any]:
+    entry = {"uuid": "00000000-0000-4000-8000-000000000001", "title": "准备考试",
+             "summary": "阿明下周五要考驾照。", "startTime": T0, "endTime": T0 + 600_000,
+             "followUps": [{"what": HOSTILE, "when": "2025-01-10"},
+                           {"what": "妹妹来上海", "when": "2025-01-11/2025-01-12",
+                            "askedAt": T0 + 12 * 86_400_000}]}
+    return {"selfName": "小叶子", "userName": "阿明", "memoryAboutSelf": "我是小叶子。",
+            "memoryAboutUser": "", "longTermMemory": [entry], "shortTermMemory": [],
+            "archivedMemory": [], "currentSummary": "", "version": "test"}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_diary_shows_and_forgets_follow_ups(
+    openai_server: OpenAICompatServer, tmp_path: Path, browser: Browser, lang: str
+) -> None:
+    openai_server.default_responder = companion_responder
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "settings.json").write_text(json.dumps({"language": lang}), encoding="utf-8")
+    source = tmp_path / "memory.json"
+    source.write_text(json.dumps(memory_file(), ensure_ascii=False), encoding="utf-8")
+    with dl_serve(data, openai_server.base_url) as url:
+        ctx = browser.new_context(viewport={"width": 1100, "height": 760})
+        ctx.set_default_timeout(TIMEOUT_MS)
+        o = Opened(ctx.new_page())
+        o.goto(url)
+        page = o.page
+        page.click("#nav-memory")
+        page.click("#memory-tab-transfer")
+        page.set_input_files("#import-file", str(source))
+        page.click("#import-btn")
+        page.locator(".modal .btn.primary").click()
+        expect(page.locator("#import-status")).to_contain_text("导入" if lang == "zh" else "Imported")
+        page.click("#memory-tab-diary")
+        item = page.locator("#diary-list .diary-item").first
+        item.locator(".diary-head").click()
+        rows = item.locator(".followup")
+        expect(rows.locator(".followup-what")).to_have_text([HOSTILE, "妹妹来上海"])
+        expect(rows.nth(0).locator(".followup-when")).to_have_text("2025-01-10")
+        asked = "已问起" if lang == "zh" else "asked"
+        expect(rows.nth(1).locator(".followup-when")).to_contain_text(asked)
+        expect(item.locator(".diary-followups")).to_contain_text(
+            "待问的事" if lang == "zh" else "Follow-ups")
+        assert page.locator("#page-memory img").count() == 0  # the user's words stay text
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"diary-followups-{lang}.png"))
+        rows.nth(0).locator(".followup-delete").click()
+        expect(rows.locator(".followup-what")).to_have_text(["妹妹来上海"])
+        o.reload()
+        page.click("#nav-memory")
+        page.click("#memory-tab-diary")
+        item = page.locator("#diary-list .diary-item").first
+        item.locator(".diary-head").click()
+        expect(item.locator(".followup .followup-what")).to_have_text(["妹妹来上海"])
+
+        # Settings: check-ins are offered, and off.
+        page.click("#nav-settings")
+        page.click("#settings-tab-plugins")
+        box = page.locator("#f-plugins-checkins_enabled")
+        expect(box).to_be_visible()
+        expect(box).not_to_be_checked()
+        expect(page.locator("#f-plugins-quiet_start")).to_have_value("23:00")
+        expect(page.locator("#settings-body")).to_contain_text("回访" if lang == "zh" else "Check-ins")
+        page.screenshot(path=str(SHOTS / f"settings-checkins-{lang}.png"))
+        o.check_clean()
+        ctx.close()
