@@ -200,7 +200,8 @@ def test_the_bridge_shows_the_check_in_and_the_diary_its_follow_ups(
     mem.close()
     home.mem = None
     env = {"DL_LLM_BASE_URL": openai_server.base_url, "DL_LLM_MODEL": "qwen-test"}
-    api = Api(root, env=env)
+    events: list[tuple[str, Any]] = []
+    api = Api(root, env=env, emit=lambda name, payload: events.append((name, payload)))
     try:
         (entry,) = api.diary_list()["entries"]
         detail = api.diary_get({"uuid": entry["uuid"]})
@@ -210,6 +211,8 @@ def test_the_bridge_shows_the_check_in_and_the_diary_its_follow_ups(
         assert res["ok"] and res["greeting"] == "考试怎么样？"
         assert res["checkin"]["id"] == follow["id"]
         assert res["checkin"]["title"] == entry["title"]
+        assert ("chat.checkin", {"text": "考试怎么样？", "message_id": res["message_id"],
+                                 "title": entry["title"]}) in events
         assert api.chat_greeting({"checkin_only": True})["greeting"] is None
         (shown,) = api.context_preview()["checkins"]
         assert shown["message_id"] == res["message_id"]

@@ -106,6 +106,9 @@ class FakeTray:
     def refresh(self) -> None:
         self.calls.append("refresh")
 
+    def notify(self, text: str) -> None:
+        self.calls.append(f"notify {text}")
+
 
 def make_desktop(api: Any, tmp_path: Path, **app: Any) -> tuple[Desktop, FakeWebview]:
     web = FakeWebview()
@@ -158,6 +161,18 @@ def test_close_to_tray_hides_instead_of_quitting(api: Api, tmp_path: Path) -> No
     assert main.scripts == ["location.reload()"]
     tray.open_main(desk)
     assert main.scripts == ["location.reload()"]  # only once
+
+
+def test_a_check_in_while_hidden_is_a_notification(api: Api, tmp_path: Path) -> None:
+    desk, web = make_desktop(api, tmp_path, close_to_tray=True)
+    desk.tray = fake = FakeTray()
+    desk.note_event("chat.checkin", {"text": "考试怎么样？"})  # the window is shown: no
+    assert fake.calls == []
+    assert web.windows[0].close_by_user() is False
+    desk.note_event("chat.checkin", {"text": "考试怎么样？"})
+    assert fake.calls == ["notify 考试怎么样？"]
+    tray.open_main(desk)
+    assert web.windows[0].scripts == ["location.reload()"]  # the page shows it too
 
 
 def test_close_without_tray_quits_everything(api: Api, tmp_path: Path) -> None:
@@ -283,6 +298,7 @@ QT_MENU = textwrap.dedent(
     host = Host()
     t = tray.QtTray(host, sys.argv[1])
     t.start()
+    t.notify("考试怎么样？")  # a check-in while hidden: must not fail, from any thread
     out = {"labels": [a.text() for a in t.menu.actions() if not a.isSeparator()],
            "mute_visible": t.actions["mute"].isVisible()}
     for name in ("open", "quick", "pet", "mute", "quit"):

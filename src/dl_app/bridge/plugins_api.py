@@ -42,6 +42,9 @@ def chat_greeting(ctx: Context, p: GreetingParams) -> dict[str, Any]:
         return {"greeting": None}
     source = next(((f, e) for f, e in mem.recent_checkins(1) if f.message_id == message.id),
                   None)
+    if source is not None:  # the desktop shows it as a notification when hidden
+        ctx.emit("chat.checkin", {"text": message.content, "message_id": message.id,
+                                  "title": source[1].title if source[1] else None})
     return {"greeting": message.content, "message_id": message.id,
             "timestamp": message.timestamp,
             "checkin": follow_up(*source) if source is not None else None}

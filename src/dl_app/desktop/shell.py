@@ -168,13 +168,13 @@ class Emitter:
     Thread-safe (one script at a time); a window gets events once its page has loaded
     and until it closes (the main window and the quick-chat window both listen).
     Call it from worker threads (bridge calls run on their own threads), never from
-    the GUI thread: ``evaluate_js`` waits for the GUI thread. ``observer(name)`` sees
-    every event name (the desktop uses it to notice replies while hidden)."""
+    the GUI thread: ``evaluate_js`` waits for the GUI thread. ``observer(name, payload)``
+    sees every event (the desktop uses it to notice replies and check-ins while hidden)."""
 
     def __init__(self) -> None:
         self._windows: list[tuple[Any, threading.Event]] = []
         self._lock = threading.Lock()
-        self.observer: Callable[[str], None] | None = None
+        self.observer: Callable[[str, Any], None] | None = None
 
     def attach(self, window: Any) -> None:
         live = threading.Event()
@@ -193,7 +193,7 @@ class Emitter:
     def __call__(self, name: str, payload: Any = None) -> None:
         if self.observer is not None:
             with contextlib.suppress(Exception):
-                self.observer(name)
+                self.observer(name, payload)
         script = f"window.__dlEmit && window.__dlEmit({json.dumps(name)}, {json.dumps(payload)})"
         with self._lock:
             for window, live in list(self._windows):

@@ -6,7 +6,8 @@ a fake one), so they run the same whatever draws the icon:
     open_main(host)  quick_chat(host)  toggle_pet(host)  toggle_mute(host)  quit_app(host)
 
 Backends behind one small interface (``Tray.start()``, ``Tray.stop()``,
-``Tray.refresh()``):
+``Tray.refresh()``, ``Tray.notify(text)``: a desktop notification, e.g. a check-in
+while the window is hidden):
 
 - Linux: Qt's ``QSystemTrayIcon`` -- the window already runs Qt's event loop. Needs a
   tray host on the desktop (StatusNotifier/XEmbed); ``create_tray`` returns None
@@ -166,6 +167,7 @@ class Tray(Protocol):
     def start(self) -> None: ...
     def stop(self) -> None: ...
     def refresh(self) -> None: ...
+    def notify(self, text: str) -> None: ...
 
 
 class QtTray:
@@ -178,6 +180,7 @@ class QtTray:
 
         class _Relay(QObject):  # carries refresh requests from worker threads
             poke = Signal()
+            message = Signal(str)
 
         self.host = host
         self.text = labels(lang)
@@ -198,6 +201,7 @@ class QtTray:
         self.icon.activated.connect(self._activated)
         self._relay = _Relay()
         self._relay.poke.connect(self._refresh_now)
+        self._relay.message.connect(lambda text: self.icon.showMessage(self.text["tooltip"], text))
         self._reason_click = QSystemTrayIcon.ActivationReason.Trigger
 
     def trigger(self, name: str) -> None:
@@ -230,6 +234,10 @@ class QtTray:
 
     def stop(self) -> None:
         self.icon.hide()
+
+    def notify(self, text: str) -> None:
+        """A notification balloon from the tray icon (any thread)."""
+        self._relay.message.emit(text)
 
 
 class PystrayTray:
@@ -282,6 +290,9 @@ class PystrayTray:
 
     def stop(self) -> None:
         self.icon.stop()
+
+    def notify(self, text: str) -> None:
+        self.icon.notify(text, self.text["tooltip"])  # where the backend can
 
 
 def tray_available(platform: str | None = None) -> bool:

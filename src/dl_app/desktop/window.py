@@ -235,10 +235,15 @@ class Desktop:
         else:
             self.show_main()
 
-    def note_event(self, name: str) -> None:
-        """Called for each Python -> page event (see ``Emitter``)."""
-        if name == "chat.done" and self.main_hidden:
+    def note_event(self, name: str, payload: Any = None) -> None:
+        """Called for each Python -> page event (see ``Emitter``). A check-in while the
+        main window is hidden is also a desktop notification from the tray."""
+        if name in ("chat.done", "chat.checkin") and self.main_hidden:
             self._stale_main = True
+        if name == "chat.checkin" and self.main_hidden and self.tray is not None:
+            text = str((payload or {}).get("text", ""))
+            with contextlib.suppress(Exception):  # a notification is a nicety
+                self.tray.notify(text)
 
     # -- closing -----------------------------------------------------------------
 
