@@ -94,3 +94,38 @@ def test_diary_shows_and_forgets_follow_ups(
         page.screenshot(path=str(SHOTS / f"settings-checkins-{lang}.png"))
         o.check_clean()
         ctx.close()
+
+
+def test_the_chat_opens_with_the_check_in_and_names_its_entry(
+    openai_server: OpenAICompatServer, tmp_path: Path, browser: Browser
+) -> None:
+    """A follow-up noted two days ago is due since midnight: the chat page, when it
+    loads, shows the check-in as the companion's message with the entry it came from."""
+    import time
+
+    from dl_app.adapters.clock import FixedClock
+    from test_checkins import DAY, Home, is_checkin
+
+    data = tmp_path / "data"
+    home = Home(data, openai_server, FixedClock(int(time.time() * 1000) - 2 * DAY, 0))
+    mem = home.open(quiet_start="00:00", quiet_end="00:00")
+    home.say("明天我要考试")
+    mem.close()
+    home.mem = None
+    with dl_serve(data, openai_server.base_url) as url:
+        ctx = browser.new_context(viewport={"width": 1100, "height": 760})
+        ctx.set_default_timeout(TIMEOUT_MS)
+        o = Opened(ctx.new_page())
+        o.goto(url)
+        page = o.page
+        reply = page.locator("#page-chat .msg.assistant")
+        expect(reply.locator(".msg-content")).to_have_text(["考试怎么样？"])
+        expect(reply.locator(".msg-recalled")).to_contain_text("愉快的聊天")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "chat-checkin-zh.png"))
+        o.reload()  # shown once: the history holds it, no second check-in
+        expect(page.locator("#page-chat .msg.assistant .msg-content")).to_have_text(
+            ["考试怎么样？"])
+        assert len([r for r in openai_server.chat_requests if is_checkin(r)]) == 1
+        o.check_clean()
+        ctx.close()
