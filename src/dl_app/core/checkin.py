@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import EmptyReply
 from .followups import DAY_MS, STALE_DAYS, due_ms
 from .models import ConversationState, DiaryEntry, FollowUp, Message, new_id
-from .output_check import HOUSEKEEPING_TEMPLATES, Rejection, check, forbidden, tidy
+from .output_check import HOUSEKEEPING_TEMPLATES, check, forbidden, tidy
 from .ports import ChatRequest
 from .tokens import request_tokens, truncate
 
@@ -155,7 +155,7 @@ def check_in(engine: MemoryEngine, state: ConversationState, follow: FollowUp) -
     if problem is not None:
         reason, detail = problem
         log.warning("The model's check-in was not shown (%s: %s).", reason, detail)
-        engine.keeper.rejected.append(Rejection("checkin", reason, detail, now))
+        engine.keeper.reject("checkin", reason, detail)
         engine.state.mark_asked(follow.id, now, None)
         return None
     message = Message(role="assistant", content=text, timestamp=now, turn_id=new_id())

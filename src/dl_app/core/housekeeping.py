@@ -106,10 +106,14 @@ class Housekeeper:
         reason, detail = problem
         log.warning("The model's %s was not stored (%s: %s); the previous one is kept.",
                     kind, reason, detail)
+        self.reject(kind, reason, detail)
+        return None
+
+    def reject(self, kind: str, reason: str, detail: str) -> None:
+        """List a rejected output (kept across restarts when there are notes)."""
         self.rejected.append(Rejection(kind, reason, detail, self.now()))
         if self.notes is not None:
             self.notes.set_note(REJECTIONS_NOTE, dump_rejections(self.rejected))
-        return None
 
     def _room(self, template: str, max_tokens: int, **values: str) -> int:
         """Tokens left for the one variable part of ``template``."""

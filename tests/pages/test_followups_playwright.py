@@ -1,22 +1,26 @@
-"""The Diary page shows an entry's follow-ups (as text) and forgets one, in a real
-browser against the real ``dl-app serve``; the settings page offers check-ins, off."""
+"""Follow-ups and check-ins on the pages, in a real browser against the real
+``dl-app serve``: the Diary page shows an entry's follow-ups (as text) and forgets
+one; the settings offer check-ins, off; the chat opens with a due check-in and
+names the diary entry it came from."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from frontend_helpers import SHOTS, TIMEOUT_MS, Opened, chromium, dl_serve, require_chromium
-from servers.companion import companion_responder
+from checkin_helpers import DAY, Home, is_checkin
+from dl_app.adapters.clock import FixedClock
+from frontend_helpers import SHOTS, Opened, require_chromium
 from servers.openai_compat import OpenAICompatServer
 
 require_chromium()
 
-from playwright.sync_api import Browser, expect  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 T0 = 1_735_700_000_000  # 2025-01-01
 HOSTILE = "<img src=x onerror=alert(1)>考驾照"
@@ -33,27 +37,16 @@ def memory_file() -> dict[str, Any]:
             "archivedMemory": [], "currentSummary": "", "version": "test"}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_diary_shows_and_forgets_follow_ups(
-    openai_server: OpenAICompatServer, tmp_path: Path, browser: Browser, lang: str
+    serve: Callable[..., Any], open_page: Callable[..., Opened], data_dir: Path, tmp_path: Path,
+    lang: str,
 ) -> None:
-    openai_server.default_responder = companion_responder
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "settings.json").write_text(json.dumps({"language": lang}), encoding="utf-8")
+    (data_dir / "settings.json").write_text(json.dumps({"language": lang}), encoding="utf-8")
     source = tmp_path / "memory.json"
     source.write_text(json.dumps(memory_file(), ensure_ascii=False), encoding="utf-8")
-    with dl_serve(data, openai_server.base_url) as url:
-        ctx = browser.new_context(viewport={"width": 1100, "height": 760})
-        ctx.set_default_timeout(TIMEOUT_MS)
-        o = Opened(ctx.new_page())
-        o.goto(url)
+    with serve() as url:
+        o = open_page(url, height=760)
         page = o.page
         page.click("#nav-memory")
         page.click("#memory-tab-transfer")
@@ -93,30 +86,22 @@ def test_diary_shows_and_forgets_follow_ups(
         expect(page.locator("#settings-body")).to_contain_text("回访" if lang == "zh" else "Check-ins")
         page.screenshot(path=str(SHOTS / f"settings-checkins-{lang}.png"))
         o.check_clean()
-        ctx.close()
 
 
 def test_the_chat_opens_with_the_check_in_and_names_its_entry(
-    openai_server: OpenAICompatServer, tmp_path: Path, browser: Browser
+    serve: Callable[..., Any], open_page: Callable[..., Opened], data_dir: Path,
+    openai_server: OpenAICompatServer,
 ) -> None:
-    """A follow-up noted two days ago is due since midnight: the chat page, when it
-    loads, shows the check-in as the companion's message with the entry it came from."""
-    import time
-
-    from dl_app.adapters.clock import FixedClock
-    from test_checkins import DAY, Home, is_checkin
-
-    data = tmp_path / "data"
-    home = Home(data, openai_server, FixedClock(int(time.time() * 1000) - 2 * DAY, 0))
+    """A follow-up noted two days ago is due since midnight (quiet hours off, so the
+    hour of the run does not matter): the chat page, when it loads, shows the
+    check-in as the companion's message with the entry it came from."""
+    home = Home(data_dir, openai_server, FixedClock(int(time.time() * 1000) - 2 * DAY, 0))
     mem = home.open(quiet_start="00:00", quiet_end="00:00")
     home.say("明天我要考试")
     mem.close()
     home.mem = None
-    with dl_serve(data, openai_server.base_url) as url:
-        ctx = browser.new_context(viewport={"width": 1100, "height": 760})
-        ctx.set_default_timeout(TIMEOUT_MS)
-        o = Opened(ctx.new_page())
-        o.goto(url)
+    with serve() as url:
+        o = open_page(url, height=760)
         page = o.page
         reply = page.locator("#page-chat .msg.assistant")
         expect(reply.locator(".msg-content")).to_have_text(["考试怎么样？"])
@@ -128,4 +113,3 @@ def test_the_chat_opens_with_the_check_in_and_names_its_entry(
             ["考试怎么样？"])
         assert len([r for r in openai_server.chat_requests if is_checkin(r)]) == 1
         o.check_clean()
-        ctx.close()
