@@ -153,3 +153,29 @@ def test_a_broken_follow_ups_field_is_a_located_error(follow_ups: Any, en: str, 
         parse_export(_file(follow_ups), default_profile=DEFAULT)
     assert en in error_text(info.value, "en")
     assert zh in error_text(info.value, "zh")
+
+
+def test_any_follow_ups_value_imports_or_fails_at_its_path() -> None:
+    """Seeded random values in every place of the field: a clean import or an
+    ``ImportFailed`` naming followUps, never another exception."""
+    import random
+
+    rng = random.Random(19)
+    values: list[Any] = [None, True, 0, -1, 1.5, float("nan"), "", "x", "2025-11-28",
+                         "2025-11-28/2025-11-27", "2025-02-30", "\ud800", [], {}, [[]], [{}],
+                         10**40, "2025-11-28/2025-11-30", "考试" * 600]
+    outcomes = {"ok": 0, "failed": 0}
+    for _ in range(400):
+        item: dict[str, Any] = {"what": "考试", "when": "2025-11-28"}
+        for key in rng.sample(["what", "when", "askedAt", "extra"], rng.randint(1, 3)):
+            item[key] = rng.choice(values)
+        shape = rng.choice(["item", "list", "bare"])
+        field = [item] if shape == "item" else rng.choice(values) if shape == "bare" else [
+            item, rng.choice(values)]
+        try:
+            parse_export(_file(field), default_profile=DEFAULT)
+            outcomes["ok"] += 1
+        except ImportFailed as e:
+            assert "followUps" in error_text(e, "en"), error_text(e, "en")
+            outcomes["failed"] += 1
+    assert outcomes["ok"] > 20 and outcomes["failed"] > 20, outcomes
