@@ -292,11 +292,10 @@ class MemoryEngine:
             requests = 0
             sent: list[Attachment] = []  # pictures the companion sends with its reply
             if self.config.recall_mode == "auto" and text:
-                hits = self.recaller.auto_recall(text, exclude)
-                if hits:
-                    exclude.update(h.entry.uuid for h in hits)
-                    new_recalled.extend(h.entry for h in hits)
-                    all_hits.extend(hits)
+                user, hits = self.recaller.auto_recall(user, exclude)  # quotes on ``user``
+                current = [user]
+                new_recalled.extend(h.entry for h in hits)
+                all_hits.extend(hits)
             rounds = 0
             world = self.world_lines(state, current)  # once per turn: same instant
             extra = self._timed(extra)

@@ -254,16 +254,19 @@ class Recaller:
             out.append(msg)
         return out, found
 
-    def auto_recall(self, text: str, exclude: set[str]) -> list[SearchHit]:
+    def auto_recall(self, user: Message, exclude: set[str]) -> tuple[Message, list[SearchHit]]:
         """Entries recalled with each message (no tool call): the evidence search's
         best entries that full text found (what was said, or the diary), not
         recalled before. When full text finds nothing, nothing is embedded."""
+        text = user.content
         skip = sorted(exclude)
         said = self.turns is not None and bool(self.turns.search_text(text, 1, skip))
         if not said and not self.diary.search(text, None, "", k=1, exclude=skip):
-            return []
+            return user, []
         found = self.evidence(text, self.k + len(exclude), 0, skip)
-        return [
+        hits = [
             SearchHit(entry=h.entry, score=h.score, similarity=h.similarity, text_match=True)
             for h in found if h.text_match and h.entry.uuid not in exclude
         ][: self.k]
+        exclude.update(h.entry.uuid for h in hits)
+        return user, hits
