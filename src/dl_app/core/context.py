@@ -10,14 +10,15 @@ messages; unused room goes to the messages. The prompt plus the answer's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..prompts import PromptSet
-from .errors import BudgetError
+from .errors import BudgetError, DLError
 from .models import Attachment, ConversationState, DiaryEntry, Message, Profile
-from .ports import TokenCounter
+from .ports import TokenCounter, TurnRecord
+from .recalled import QuoteLookup, RecalledItem, RecalledWriter, quoted_ids, recalled_items
 from .timefmt import format_date
 from .tokens import (
     IMAGE_TOKENS,
@@ -226,10 +227,12 @@ def memory_lines(
 class ContextBuilder:
     """Builds chat requests within the budget (pure; counts with ``counter``)."""
 
-    def __init__(self, prompts: PromptSet, counter: TokenCounter, budget: Budget) -> None:
+    def __init__(self, prompts: PromptSet, counter: TokenCounter, budget: Budget,
+                 quotes: QuoteLookup | None = None) -> None:
         self.prompts = prompts
         self.counter = counter
         self.budget = budget
+        self.quotes = quotes  # the words of archived messages that recall quoted
 
     # -- sections ---------------------------------------------------------
 
@@ -256,7 +259,7 @@ class ContextBuilder:
         *,
         with_tools: bool,
         world_lines: Sequence[str],
-        recalled: Sequence[DiaryEntry],
+        recalled: Sequence[RecalledItem],
         offset_minutes: int,
     ) -> list[Section]:
         b, p, profile = self.budget, self.prompts, state.profile
@@ -274,29 +277,34 @@ class ContextBuilder:
                 "summary", "section_summary", b.summary_cap, "summary", state.summary,
             ))
         if recalled:
-            out.append(self._recalled(recalled, offset_minutes))
+            out.append(self._recalled(recalled, offset_minutes, profile))
         if world_lines:
             out.append(self._capped(
                 "world", "section_world", b.world_cap, "world", "\n".join(world_lines),
             ))
         return out
 
-    def _recalled(self, recalled: Sequence[DiaryEntry], offset_minutes: int) -> Section:
-        """Newest recall first, whole lines while they fit the cap."""
+    def _recalled(self, recalled: Sequence[RecalledItem], offset_minutes: int,
+                  profile: Profile) -> Section:
+        """Newest recall first, quotes and whole lines while they fit the cap
+        (``recalled.py``)."""
         cap = self.budget.recalled_cap
         frame = self.counter.count(self.prompts.render("section_recalled", memories=""))
-        lines: list[str] = []
-        used = frame
-        per_line = max(32, (cap - frame) // 2)
-        for line in memory_lines(list(reversed(recalled)), self.prompts, offset_minutes):
-            line = truncate(self.counter, line, per_line, self.prompts.label("truncated"))
-            n = self.counter.count(line) + 1
-            if used + n > cap:
-                break
-            lines.append(line)
-            used += n
+        writer = RecalledWriter(self.prompts, self.counter, offset_minutes,
+                                (profile.user_name, profile.self_name))
+        lines, _ = writer.pack(recalled, cap - frame, max(32, (cap - frame) // 2))
         text = self.prompts.render("section_recalled", memories="\n".join(lines)) if lines else ""
         return Section("recalled", text, self.counter.count(text), cap)
+
+    def _quoted(self, messages: Sequence[Message]) -> Mapping[str, TurnRecord]:
+        """The archived messages automatic recall quoted (none if unreadable)."""
+        ids = quoted_ids(messages)
+        if not ids or self.quotes is None:
+            return {}
+        try:
+            return self.quotes(ids)
+        except DLError:  # the entries' summaries stand in for their words
+            return {}
 
     # -- the request ------------------------------------------------------
 
@@ -318,11 +326,13 @@ class ContextBuilder:
         # listed in their own section. First guess: assume the whole history
         # fits; recompute once if it does not.
         sent_start = 0
+        quoted = self._quoted([*history, *current])
         for _ in range(4):  # converges in one or two passes
             visible = {
-                r.uuid for m in [*history[sent_start:], *current] for r in m.recall
+                r.uuid for m in [*history[sent_start:], *current] if m.role == "tool"
+                for r in m.recall
             }
-            recalled = [e for e in state.recalled if e.uuid not in visible]
+            recalled = recalled_items(state.recalled, [*history, *current], quoted, visible)
             sections = self.sections(
                 state, with_tools=bool(tools), world_lines=world_lines,
                 recalled=recalled, offset_minutes=offset_minutes,

@@ -109,7 +109,8 @@ class MemoryEngine:
         self.prompts = prompts
         self.config = config or EngineConfig()
         self.world_extra = world_extra
-        self.builder = ContextBuilder(prompts, counter, self.config.budget)
+        self.builder = ContextBuilder(prompts, counter, self.config.budget,
+                                      quotes=turns.get if turns is not None else None)
         self.keeper = Housekeeper(chat, prompts, counter, self.config.budget, clock.now_ms,
                                   notes=state)
         self.turns = turns

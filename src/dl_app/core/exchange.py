@@ -331,7 +331,7 @@ def _messages_out(messages: Iterable[Message]) -> list[dict[str, Any]]:
             ]
         if m.tool_call_id:
             item["tool_call_id"] = m.tool_call_id
-        if m.recall or m.role == "tool":
+        if m.role == "tool":  # automatic recall's quotes on a user message stay in the app
             item["recall"] = [
                 {"uuid": c.uuid, "similarity": finite(c.similarity), "desc": c.desc}
                 for c in m.recall

@@ -20,6 +20,7 @@ from .errors import ServiceError
 from .evidence import EvidenceHit, Matches, pack, rank_entries, turn_scores
 from .models import Message, Recall, SearchHit, ToolCall
 from .ports import Clock, DiaryStore, Embedder, TokenCounter, TurnIndex, TurnRecord, TurnRef
+from .recalled import RecalledItem, RecalledWriter
 from .timefmt import format_date, format_time
 from .tokens import truncate
 
@@ -122,11 +123,13 @@ class Recaller:
         *,
         embed: bool = True,
         line_cost: int = 0,
+        text_only: bool = False,
     ) -> list[EvidenceHit]:
         """The evidence search: the ``k`` best diary entries for ``query``, each
         with its archived messages that match (and their neighbours), packed
         best-first so their tokens total at most ``budget``. Messages whose ids
-        are in ``exclude`` are never returned. ``embed``: also search by vector."""
+        are in ``exclude`` are never returned. ``embed``: also search by vector;
+        ``text_only``: only entries full text found (in what was said or the diary)."""
         if k <= 0 or self.diary.count() == 0:
             return []
         depth = max(10 * k, 50)
@@ -144,8 +147,8 @@ class Recaller:
         periods = [(sp.start_ms, sp.end_ms) for sp in find_spans(query, now, self._offset())]
         m = Matches(text_hits, sims, turns, entry_text, periods)
         scores = turn_scores(m)
-        ranked = rank_entries(m, scores)[:k]
         text_ids = {r.entry for r, _ in text_hits} | set(entry_text)
+        ranked = [(u, s) for u, s in rank_entries(m, scores) if not text_only or u in text_ids][:k]
         quoted = [u for u, _ in ranked]
         said_in = pool.submit(turns_ix.of_entries, quoted) if turns_ix and quoted else None
         entries = self.diary.get_many(quoted)
@@ -255,18 +258,38 @@ class Recaller:
         return out, found
 
     def auto_recall(self, user: Message, exclude: set[str]) -> tuple[Message, list[SearchHit]]:
-        """Entries recalled with each message (no tool call): the evidence search's
-        best entries that full text found (what was said, or the diary), not
-        recalled before. When full text finds nothing, nothing is embedded."""
+        """Recall with each message (no tool call): the best entries that full
+        text found, each with its messages that match, packed best first into
+        the recalled section's cap (``recalled.py``). ``user`` comes back
+        carrying them (``Message.recall``: entry and message ids). As with the
+        tool, a message quoted before is never quoted again, and an entry
+        recalled before comes back only with messages not quoted yet. When full
+        text finds nothing, nothing is embedded."""
         text = user.content
         skip = sorted(exclude)
         said = self.turns is not None and bool(self.turns.search_text(text, 1, skip))
         if not said and not self.diary.search(text, None, "", k=1, exclude=skip):
             return user, []
-        found = self.evidence(text, self.k + len(exclude), 0, skip)
-        hits = [
-            SearchHit(entry=h.entry, score=h.score, similarity=h.similarity, text_match=True)
-            for h in found if h.text_match and h.entry.uuid not in exclude
-        ][: self.k]
-        exclude.update(h.entry.uuid for h in hits)
-        return user, hits
+        p, cap = self.prompts, self.budget.recalled_cap
+        room = cap - self.counter.count(p.render("section_recalled", memories=""))
+        # Packed for one entry's title line; the section's own packing below
+        # counts every line exactly and leaves out the weakest quotes if need be.
+        found = self.evidence(text, self.k, room - HEAD_TOKENS, skip,
+                              line_cost=LINE_TOKENS, text_only=True)
+        found = [h for h in found if h.evidence or h.entry.uuid not in exclude]
+        # What the section will show of them (exactly: the same packing).
+        best = sorted(found, key=lambda h: -h.score)
+        items = [RecalledItem(h.entry, tuple(ev.turn for ev in sorted(
+            h.evidence, key=lambda ev: (not ev.match, -ev.score, ev.turn.ts)))) for h in best]
+        writer = RecalledWriter(p, self.counter, self._offset(), self.names())
+        _, shown = writer.pack(items, room, max(32, room // 2))
+        if not shown:
+            return user, []
+        sims = {h.entry.uuid: h.similarity for h in found}
+        recall = [Recall(uuid=i.entry.uuid, similarity=round(sims[i.entry.uuid] or 0.0, 4),
+                         messages=[t.id for t in i.quotes]) for i in shown]
+        exclude.update(i for r in recall for i in [r.uuid, *r.messages])
+        kept = {r.uuid for r in recall}
+        hits = [SearchHit(entry=h.entry, score=h.score, similarity=h.similarity, text_match=True)
+                for h in best if h.entry.uuid in kept]
+        return user.model_copy(update={"recall": [*user.recall, *recall]}), hits
