@@ -35,6 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 from dl_app.adapters.clock import FixedClock
+from dl_app.core.context import Budget
 from dl_app.core.engine import MemoryEngine
 from dl_app.core.models import Message
 from dl_app.memory import Memory
@@ -131,9 +132,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("path", type=Path)
     parser.add_argument("--no-summaries", action="store_true", help="empty every summary")
     parser.add_argument("--fts-only", action="store_true", help="no embedder")
+    parser.add_argument("--cap", type=int, default=None,
+                        help="try another recalled-section cap (tokens) instead of the budget's")
     parser.add_argument("--limit-questions", type=int, default=None, help="smoke runs only")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    if args.cap is not None:  # a what-if: every Budget answers this cap
+        Budget.recalled_cap = property(lambda _self: args.cap)  # type: ignore[method-assign,assignment]
     result = run(args.path, summaries=not args.no_summaries, fts_only=args.fts_only,
                  limit=args.limit_questions)
     print(json.dumps(result, indent=2) if args.json else table(result))

@@ -73,6 +73,7 @@ def test_a_question_about_an_earlier_conversation_brings_back_its_words(
         assert talk["fact"] in system  # the words, not a summary of them
         assert DIARY_TEXT not in system  # the entry's summary gave way to its words
         assert [r["uuid"] for r in res["recalled"]] == [entry["uuid"]]
+        assert ok(api.chat_history())["messages"][-1]["recalled"] == res["recalled"]
         fits_budget(openai_server, 3000)
 
         # The inspector shows the same words in the recalled section, within its cap.

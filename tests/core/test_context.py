@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from dl_app import prompts
@@ -9,6 +11,7 @@ from dl_app.adapters.tokenizer import QwenCounter
 from dl_app.core.context import Budget, ContextBuilder, TurnExtra, to_openai, turn_spans
 from dl_app.core.errors import BudgetError
 from dl_app.core.models import ConversationState, DiaryEntry, Message, Profile, Recall, ToolCall
+from dl_app.core.ports import TurnRecord
 from dl_app.core.tokens import message_tokens, request_tokens
 
 COUNTER = QwenCounter()
@@ -207,3 +210,42 @@ def test_english_prompts_render() -> None:
     state = ConversationState(profile=profile(self_name="Leaf", user_name="Ann"))
     plan = builder(lang="en").build(state, current("hello"))
     assert "You are a digital life (a virtual person) named Leaf" in plan.messages[0]["content"]
+
+
+def test_automatic_recall_shows_the_quoted_words_newest_recall_first() -> None:
+    day = 86_400_000
+    old = DiaryEntry(uuid="e-old", title="旧事", summary="旧事的总结。",
+                     start_time=T0 - 9 * day, end_time=T0 - 9 * day)
+    new = DiaryEntry(uuid="e-new", title="提车", summary="用户买了新车。",
+                     start_time=T0 - 2 * day, end_time=T0 - 2 * day)
+    plain = DiaryEntry(uuid="e-plain", title="只有总结", summary="这一条没有对话记录。",
+                       start_time=T0 - 5 * day, end_time=T0 - 5 * day)
+    turns = {
+        "q1": TurnRecord("q1", "e-old", "user", old.start_time, 0, "很久以前的话。" * 80),
+        "q2": TurnRecord("q2", "e-new", "user", new.start_time + 60_000, 1, "车牌号是沪A·53Q71。"),
+        "q3": TurnRecord("q3", "e-new", "assistant", new.start_time, 0, "恭喜提车！"),
+    }
+    history = conversation(2)
+    history[0] = history[0].model_copy(update={"recall": [Recall(uuid="e-old", messages=["q1"])]})
+    asking = current()[0].model_copy(update={"recall": [
+        Recall(uuid="e-new", messages=["q2", "q3"]), Recall(uuid="e-plain")]})
+    state = ConversationState(profile=profile(), messages=history, recalled=[old, new, plain])
+    lookups: list[list[str]] = []
+
+    def quotes(ids: Sequence[str]) -> dict[str, TurnRecord]:
+        lookups.append(list(ids))
+        return {i: turns[i] for i in ids if i in turns}
+
+    b = ContextBuilder(prompts.load("zh"), COUNTER, Budget(total=3000, reply=400), quotes=quotes)
+    plan = b.build(state, [asking])
+    section = next(s for s in plan.sections if s.name == "recalled")
+    text = section.text
+    assert "小明：车牌号是沪A·53Q71。" in text and "小叶子：恭喜提车！" in text
+    assert text.index("恭喜提车") < text.index("车牌号")  # oldest first
+    assert "用户买了新车" not in text  # the summary gives way to the words
+    assert "这一条没有对话记录。" in text  # no words matched: the summary
+    # The older recall's long quote does not fit beside the newest: not cut, left out.
+    assert "旧事" in text and "很久以前的话" not in text
+    assert text.index("旧事") < text.index("只有总结") < text.index("提车")  # entries by date
+    assert section.tokens <= section.cap and plan.request_tokens <= 3000
+    assert lookups == [["q1", "q2", "q3"]]  # read once per request

@@ -22,19 +22,20 @@ def attachments(m: Message) -> list[dict[str, Any]]:
 def history(
     state: ConversationState, find_entry: Callable[[str], DiaryEntry | None]
 ) -> list[dict[str, Any]]:
-    """User messages and replies; tool messages fold into ``recalled`` of the reply
-    (titles of entries recalled earlier come from ``find_entry``)."""
+    """User messages and replies; tool messages (and automatic recall, kept on
+    the user's message) fold into ``recalled`` of the reply (titles of entries
+    recalled earlier come from ``find_entry``)."""
     titles = {e.uuid: e.title for e in state.recalled}
     out: list[dict[str, Any]] = []
     pending: list[dict[str, str]] = []
     for m in state.messages:
+        for r in m.recall:  # a tool's results, or what automatic recall found
+            title = titles.get(r.uuid)
+            if title is None:
+                entry = find_entry(r.uuid)
+                title = entry.title if entry else ""
+            pending.append({"uuid": r.uuid, "title": title})
         if m.role == "tool":
-            for r in m.recall:
-                title = titles.get(r.uuid)
-                if title is None:
-                    entry = find_entry(r.uuid)
-                    title = entry.title if entry else ""
-                pending.append({"uuid": r.uuid, "title": title})
             continue
         if m.role == "assistant" and m.tool_calls:
             continue  # the request for a recall; its results fold into the reply
