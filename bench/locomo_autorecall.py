@@ -35,6 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 from dl_app.adapters.clock import FixedClock
+from dl_app.core import evidence
 from dl_app.core.context import Budget
 from dl_app.core.engine import MemoryEngine
 from dl_app.core.models import Message
@@ -134,11 +135,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fts-only", action="store_true", help="no embedder")
     parser.add_argument("--cap", type=int, default=None,
                         help="try another recalled-section cap (tokens) instead of the budget's")
+    parser.add_argument("--neighbours", type=int, default=None,
+                        help="what-if: turns before and after a match (evidence.NEIGHBOURS)")
+    parser.add_argument("--close-up", type=int, default=None,
+                        help="what-if: best matches whose neighbours come first (evidence.CLOSE_UP)")
     parser.add_argument("--limit-questions", type=int, default=None, help="smoke runs only")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.cap is not None:  # a what-if: every Budget answers this cap
         Budget.recalled_cap = property(lambda _self: args.cap)  # type: ignore[method-assign,assignment]
+    if args.neighbours is not None:
+        evidence.NEIGHBOURS = args.neighbours
+    if args.close_up is not None:
+        evidence.CLOSE_UP = args.close_up
     result = run(args.path, summaries=not args.no_summaries, fts_only=args.fts_only,
                  limit=args.limit_questions)
     print(json.dumps(result, indent=2) if args.json else table(result))

@@ -50,6 +50,7 @@ class EvidenceHit:
     text_match: bool
     similarity: float | None = None
     evidence: list[Evidence] = field(default_factory=list)
+    said: bool = False  # some of its messages matched (quoted or not)
 
 
 @dataclass(frozen=True)

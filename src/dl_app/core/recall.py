@@ -161,6 +161,9 @@ class Recaller:
         count = self.counter.count
         cost = count if not line_cost else (lambda text: count(text) + line_cost)
         hits = pack(chosen, live, context, cost, budget)
+        spoken = {turns[t].entry for t in scores if t in turns}
+        for h in hits:
+            h.said = h.entry.uuid in spoken
         if line_cost:  # the items carry their own count, as the command line shows it
             for h in hits:
                 h.evidence = [replace(ev, tokens=ev.tokens - line_cost) for ev in h.evidence]
@@ -276,13 +279,17 @@ class Recaller:
         # counts every line exactly and leaves out the weakest quotes if need be.
         found = self.evidence(text, self.k, room - HEAD_TOKENS, skip,
                               line_cost=LINE_TOKENS, text_only=True)
-        found = [h for h in found if h.evidence or h.entry.uuid not in exclude]
-        # What the section will show of them (exactly: the same packing).
+        # Entries with quotes, best first; then, after them, the summary of an
+        # entry none of whose messages matched (an entry whose messages matched
+        # but found no room is left out: its title alone tells little).
         best = sorted(found, key=lambda h: -h.score)
         items = [RecalledItem(h.entry, tuple(ev.turn for ev in sorted(
-            h.evidence, key=lambda ev: (not ev.match, -ev.score, ev.turn.ts)))) for h in best]
+            h.evidence, key=lambda ev: (not ev.match, -ev.score, ev.turn.ts))))
+            for h in best if h.evidence]
+        items += [RecalledItem(h.entry) for h in best
+                  if not h.said and h.entry.uuid not in exclude]
         writer = RecalledWriter(p, self.counter, self._offset(), self.names())
-        _, shown = writer.pack(items, room, max(32, room // 2))
+        _, shown = writer.pack(items, room, max(32, room // 2))  # what the section shows
         if not shown:
             return user, []
         sims = {h.entry.uuid: h.similarity for h in found}

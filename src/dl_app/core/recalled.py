@@ -104,7 +104,7 @@ class RecalledWriter:
     def pack(self, items: Sequence[RecalledItem], room: int, summary_cap: int
              ) -> tuple[list[str], list[RecalledItem]]:
         """The lines (each counted with its newline) within ``room`` tokens, and
-        what they show: each item with the quotes that fit."""
+        what they show, in the order of ``items``: each with the quotes that fit."""
         count = self.counter.count
         used = 0
         shown: list[tuple[RecalledItem, str]] = []  # item with what stands for it
@@ -134,9 +134,8 @@ class RecalledWriter:
                     used += n
                     shown.append((RecalledItem(e), line))
                     break
-        shown.sort(key=lambda s: (s[0].entry.start_time, s[0].entry.uuid))
         lines: list[str] = []
-        for item, first in shown:
+        for item, first in sorted(shown, key=lambda s: (s[0].entry.start_time, s[0].entry.uuid)):
             lines.append(first)
             for t in sorted(item.quotes, key=lambda t: (t.ts, t.seq)):
                 lines.append(self.quote(item.entry, t))
