@@ -138,7 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--neighbours", type=int, default=None,
                         help="what-if: turns before and after a match (evidence.NEIGHBOURS)")
     parser.add_argument("--close-up", type=int, default=None,
-                        help="what-if: best matches whose neighbours come first (evidence.CLOSE_UP)")
+                        help="what-if: best matches whose neighbours come first "
+                             "(evidence.CLOSE_UP)")
     parser.add_argument("--limit-questions", type=int, default=None, help="smoke runs only")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
