@@ -50,10 +50,13 @@ def recalled_items(
 ) -> list[RecalledItem]:
     """The entries to show, newest recall first: those quoted by automatic
     recall (with the quotes still in the turn index), then the other recalled
-    entries not in ``hidden`` (their tool results are in the request)."""
+    entries not in ``hidden`` (their tool results are in the request). An
+    entry whose quoted messages are all gone from the index (it was deleted)
+    is left out."""
     entries = {e.uuid: e for e in recalled}
     order: list[str] = []
     quotes: dict[str, list[TurnRecord]] = {}
+    gone: set[str] = set()
     for m in reversed(messages):
         if m.role == "tool":
             continue
@@ -65,10 +68,12 @@ def recalled_items(
                 quotes[r.uuid] = []
             got = quotes[r.uuid]
             got += [turns[i] for i in r.messages if i in turns and turns[i] not in got]
+            gone |= {r.uuid} if r.messages else set()
+    gone -= {u for u, q in quotes.items() if q}
     for e in reversed(recalled):
         if e.uuid not in quotes and e.uuid not in hidden and e.uuid not in order:
             order.append(e.uuid)
-    return [RecalledItem(entries[u], tuple(quotes.get(u, ()))) for u in order]
+    return [RecalledItem(entries[u], tuple(quotes.get(u, ()))) for u in order if u not in gone]
 
 
 class RecalledWriter:
