@@ -150,3 +150,21 @@ def test_the_evidence_bench_imports_and_asks_end_to_end(bench: ModuleType) -> No
     # A search that found nothing would score 0; these questions are answerable.
     assert pooled["ev_b"] > 0.3 and pooled["sess5"] > 0.5
     assert "zh-1" in module.table(result)
+
+
+def test_the_automatic_recall_bench_reads_the_prompt_end_to_end(bench: ModuleType) -> None:
+    """bench/locomo_autorecall.py on the Chinese fixture, full text only, a few
+    questions: the recalled section of the real request quotes the gold turns."""
+    for name in ("locomo_evidence", "locomo_autorecall"):
+        spec = importlib.util.spec_from_file_location(name, ROOT / f"bench/{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    zh = ROOT / "tests" / "data" / "zh_recall.json"
+    result = module.run(zh, summaries=False, fts_only=True, limit=8)
+    pooled = result["all"]
+    assert pooled["n"] == 8 and 0 < pooled["tokens"] <= result["cap"]
+    # Summaries alone would score 0: the words themselves reach the prompt.
+    assert pooled["verbatim"] > 0.3 and pooled["session"] > 0.5
+    assert "zh-1" in module.table(result)
