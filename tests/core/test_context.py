@@ -9,7 +9,7 @@ import pytest
 from dl_app import prompts
 from dl_app.adapters.tokenizer import QwenCounter
 from dl_app.core.context import Budget, ContextBuilder, TurnExtra, to_openai, turn_spans
-from dl_app.core.errors import BudgetError
+from dl_app.core.errors import BudgetError, StoreError
 from dl_app.core.models import ConversationState, DiaryEntry, Message, Profile, Recall, ToolCall
 from dl_app.core.ports import TurnRecord
 from dl_app.core.tokens import message_tokens, request_tokens
@@ -249,3 +249,17 @@ def test_automatic_recall_shows_the_quoted_words_newest_recall_first() -> None:
     assert text.index("旧事") < text.index("只有总结") < text.index("提车")  # entries by date
     assert section.tokens <= section.cap and plan.request_tokens <= 3000
     assert lookups == [["q1", "q2", "q3"]]  # read once per request
+
+
+def test_unreadable_quotes_leave_the_summary_and_a_deleted_entry_leaves_nothing() -> None:
+    entry = DiaryEntry(uuid="e1", title="提车", summary="用户买了新车。", start_time=T0, end_time=T0)
+    asking = current()[0].model_copy(update={"recall": [Recall(uuid="e1", messages=["q1"])]})
+    state = ConversationState(profile=profile(), recalled=[entry])
+
+    def broken(_ids: Sequence[str]) -> dict[str, TurnRecord]:
+        raise StoreError("the index cannot be read")
+
+    for quotes, shown in ((broken, True), (lambda _ids: {}, False)):
+        b = ContextBuilder(prompts.load("zh"), COUNTER, Budget(), quotes=quotes)
+        system = b.build(state, [asking]).messages[0]["content"]
+        assert ("用户买了新车。" in system) is shown and ("提车" in system) is shown

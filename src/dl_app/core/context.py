@@ -296,15 +296,15 @@ class ContextBuilder:
         text = self.prompts.render("section_recalled", memories="\n".join(lines)) if lines else ""
         return Section("recalled", text, self.counter.count(text), cap)
 
-    def _quoted(self, messages: Sequence[Message]) -> Mapping[str, TurnRecord]:
-        """The archived messages automatic recall quoted (none if unreadable)."""
+    def _quoted(self, messages: Sequence[Message]) -> Mapping[str, TurnRecord] | None:
+        """The archived messages automatic recall quoted (None if unreadable)."""
         ids = quoted_ids(messages)
         if not ids or self.quotes is None:
             return {}
         try:
             return self.quotes(ids)
         except DLError:  # the entries' summaries stand in for their words
-            return {}
+            return None
 
     # -- the request ------------------------------------------------------
 

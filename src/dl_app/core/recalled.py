@@ -45,14 +45,14 @@ def quoted_ids(messages: Sequence[Message]) -> list[str]:
 def recalled_items(
     recalled: Sequence[DiaryEntry],
     messages: Sequence[Message],
-    turns: Mapping[str, TurnRecord],
+    turns: Mapping[str, TurnRecord] | None,
     hidden: set[str],
 ) -> list[RecalledItem]:
     """The entries to show, newest recall first: those quoted by automatic
     recall (with the quotes still in the turn index), then the other recalled
     entries not in ``hidden`` (their tool results are in the request). An
     entry whose quoted messages are all gone from the index (it was deleted)
-    is left out."""
+    is left out. ``turns`` None: the index could not be read; summaries only."""
     entries = {e.uuid: e for e in recalled}
     order: list[str] = []
     quotes: dict[str, list[TurnRecord]] = {}
@@ -67,9 +67,10 @@ def recalled_items(
                 order.append(r.uuid)
                 quotes[r.uuid] = []
             got = quotes[r.uuid]
-            got += [turns[i] for i in r.messages if i in turns and turns[i] not in got]
+            said = turns or {}
+            got += [said[i] for i in r.messages if i in said and said[i] not in got]
             gone |= {r.uuid} if r.messages else set()
-    gone -= {u for u, q in quotes.items() if q}
+    gone -= {u for u, q in quotes.items() if q or turns is None}
     for e in reversed(recalled):
         if e.uuid not in quotes and e.uuid not in hidden and e.uuid not in order:
             order.append(e.uuid)
