@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 from bridge_helpers import Events, make_env, ok
+from dl_app.adapters.tokenizer import QwenCounter
 from dl_app.bridge.api import Api
+from dl_app.core.tokens import request_tokens
 from dl_app.settings import SETTINGS_FILE
 from servers.companion import companion_responder, purpose_of
 from servers.openai_compat import ChatReply, OpenAICompatServer
-from test_engine import fits_budget
 
 DIARY_TEXT = "今天我和用户聊了很多"  # what the scripted model writes as the diary
 
@@ -40,6 +41,14 @@ TALK = {
         "again": "I told you my licence plate, right?",
     },
 }
+
+
+def fits_budget(server: OpenAICompatServer, budget: int) -> None:
+    """Every request the model got, counted by the real tokenizer, with its answer."""
+    counter = QwenCounter()
+    sizes = [request_tokens(counter, r.body["messages"], r.body.get("tools"))
+             + r.body["max_tokens"] for r in server.chat_requests]
+    assert sizes and max(sizes) <= budget, sizes
 
 
 def open_api(server: OpenAICompatServer, data_dir: Path, lang: str) -> Api:
