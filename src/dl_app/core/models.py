@@ -66,6 +66,8 @@ class Message(BaseModel):
 
     ``turn_id`` groups a user message with everything answering it (tool calls,
     tool results, the reply): the context window trims whole turns only.
+    ``stopped``: the user stopped the reply while it streamed; the model later
+    sees it with a note saying so.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -80,6 +82,7 @@ class Message(BaseModel):
     recall: list[Recall] = Field(default_factory=list)
     reasoning: str = ""
     attachments: list[Attachment] = Field(default_factory=list)
+    stopped: bool = False  # a reply the user stopped mid-way: kept as what was said
 
 
 class ArchivedMessage(Message):
