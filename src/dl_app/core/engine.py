@@ -50,6 +50,7 @@ from .ports import (
     TurnIndex,
 )
 from .recall import Recaller
+from .rewind import rewound, snapshot
 from .timefmt import format_datetime
 from .tokens import IMAGE_TOKENS
 
@@ -267,6 +268,7 @@ class MemoryEngine:
         image_urls: Mapping[str, str] | None = None,
         documents: Mapping[str, str] | None = None,
         stop: threading.Event | None = None,
+        replace_last: bool = False,
     ) -> TurnResult:
         """Answer one user message. Memory changes only if the turn succeeds.
 
@@ -275,7 +277,9 @@ class MemoryEngine:
         request only: older turns carry the attachments' notes. When ``stop``
         is set the reply's stream is closed (the service stops generating) and
         what it had said is the reply, ``stopped``; if it had said nothing, the
-        turn raises ``Stopped`` and nothing is stored."""
+        turn raises ``Stopped`` and nothing is stored. ``replace_last``: this
+        turn replaces the last one (regenerate, edit): it starts from the
+        conversation as it was before that turn (``rewind.py``)."""
         emit = on_event or (lambda _name, _data: None)
         text = text.strip()
         if not text and not attachments:
@@ -283,7 +287,8 @@ class MemoryEngine:
         with self.lock:
             notices: list[str] = []
             self.recover()
-            if self.is_idle():
+            last = self.state.last_turn() if replace_last else None
+            if not replace_last and self.is_idle():
                 try:
                     emit("consolidating", {})
                     self.consolidate()
@@ -291,8 +296,11 @@ class MemoryEngine:
                     notices.append(f"Could not write the diary yet: {e}")
                     emit("notice", {"text": notices[-1]})
             state = self.state.load()
+            if replace_last:  # the conversation as it was before its last turn
+                state = rewound(state, last)
             kept_before = self.keeper.requests
             turn_id = new_id()
+            before = snapshot(state, turn_id)
             stored, extra, unseen = self._attach(
                 text, attachments, image_urls or {}, documents or {}
             )
@@ -351,7 +359,9 @@ class MemoryEngine:
                 )
                 current.append(reply)
                 break
-            self.state.commit_turn(current, new_recalled)
+            rewind = None if last is None else last.model_copy(  # with this turn's folds
+                update={"summary": state.summary, "folded_count": state.folded_count})
+            self.state.commit_turn(current, new_recalled, before, rewind=rewind)
             self.last_recall = all_hits
             try:
                 self.folder.proactively(plan)

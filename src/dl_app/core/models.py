@@ -186,6 +186,21 @@ class ConversationState(BaseModel):
     recalled: list[DiaryEntry] = Field(default_factory=list)
 
 
+class TurnSnapshot(BaseModel):
+    """The conversation as it was before its last turn (``turn_id``): the
+    summary, the folded position, the recalled entries (uuids, in order) and how
+    many messages there were. Regenerating or editing that turn puts it back
+    exactly, even when the turn folded the conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    turn_id: str
+    summary: str = ""
+    folded_count: int = 0
+    message_count: int = 0
+    recalled: list[str] = Field(default_factory=list)
+
+
 class PendingConsolidation(BaseModel):
     """A diary entry computed but not yet fully written (crash recovery)."""
 
