@@ -140,6 +140,14 @@ class Talking:
         # Nothing was stored and the token factor has risen: once more, shorter.
         return run(on_delta)
 
+    def can_regenerate(self) -> bool:
+        """The conversation has a last turn that ``regenerate``/``edit_last`` can redo."""
+        try:
+            last_user_message(self._app.state.load(), self._app.state.last_turn())
+        except NotFound:
+            return False
+        return True
+
     def attachment(self, att_id: str) -> tuple[Attachment, Path]:
         """An attachment of the current conversation and its file."""
         for m in self._app.state.load().messages:
