@@ -111,3 +111,11 @@ def test_edit_refuses_an_empty_text(bridge: Api) -> None:
     ok(bridge.chat_send({"text": "你好"}))
     res = bridge.chat_edit({"text": ""})
     assert res["ok"] is False and res["error"]["type"] == "InvalidInput"
+
+
+def test_text_fit_says_when_a_message_would_be_cut(bridge: Api) -> None:
+    short = ok(bridge.chat_text_fit({"text": "今天天气不错"}))
+    assert short["cut"] is False and short["as_file_ratio"] == 1.0
+    long = ok(bridge.chat_text_fit({"text": "".join(f"第{i}段：今天去了第{i}个地方。" for i in range(1500))}))
+    assert long["cut"] is True and 0 < long["as_file"] < long["tokens"]
+    assert long["as_file_ratio"] == round(long["as_file"] / long["tokens"], 4)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .adapters.documents import AttachmentStore, convert_document
 from .core.engine import DeltaFn, EventFn, TurnResult
@@ -28,7 +28,13 @@ if TYPE_CHECKING:
     from .core.engine import MemoryEngine
     from .wiring import App
 
-__all__ = ["Talking"]
+__all__ = ["Talking", "TextFit"]
+
+
+class TextFit(NamedTuple):
+    tokens: int  # the text's tokens
+    cut: bool  # sent as a message, the request would cut it (keeping head and tail)
+    as_file: int  # tokens of it the model sees at most when it is an attached text
 
 
 class Talking:
@@ -139,6 +145,16 @@ class Talking:
                 raise
         # Nothing was stored and the token factor has risen: once more, shorter.
         return run(on_delta)
+
+    def text_fit(self, text: str) -> TextFit:
+        """How much of ``text`` the model would see: sent as the next message
+        (whether the request would have to cut it), or attached as a text file
+        (at most the budget's ``document_cap`` of it, the parts most relevant
+        to the message)."""
+        plan = self._engine.preview(text)
+        tokens = self._engine.counter.count(text)
+        cap = self._engine.config.budget.document_cap
+        return TextFit(tokens, plan.current_truncated, min(tokens, cap))
 
     def can_regenerate(self) -> bool:
         """The conversation has a last turn that ``regenerate``/``edit_last`` can redo."""

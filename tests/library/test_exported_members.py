@@ -35,7 +35,7 @@ MEMORY_SURFACE = {
     "lang", "local_backups", "model", "open", "preview_import", "profile",
     "profile_history", "reindex", "restore_local_backup", "restore_profile", "search",
     "search_evidence", "count_tokens", "regenerate", "edit_last",
-    "can_regenerate",
+    "can_regenerate", "text_fit",
     "send", "set_profile", "settings", "show", "snapshot", "timeline",
     "update_diary_entry", "utc_offset_minutes", "weather_status",
 }

@@ -27,6 +27,7 @@ from .params import (
     NoParams,
     PreviewParams,
     RebuildParams,
+    TextParams,
     TurnParams,
 )
 from .registry import Methods
@@ -61,6 +62,13 @@ def chat_regenerate(ctx: Context, p: TurnParams) -> dict[str, Any]:
 def chat_edit(ctx: Context, p: EditParams) -> dict[str, Any]:
     return _turn(ctx, p.turn, lambda mem, delta, event, stop: mem.edit_last(
         p.text, delta, event, stop=stop))
+
+
+@methods.expose(TextParams)
+def chat_text_fit(ctx: Context, p: TextParams) -> dict[str, Any]:
+    fit = ctx.mem().text_fit(p.text)
+    return {"tokens": fit.tokens, "cut": fit.cut, "as_file": fit.as_file,
+            "as_file_ratio": round(fit.as_file / fit.tokens, 4) if fit.tokens else 1.0}
 
 
 @methods.expose(TurnParams, locked=False)
