@@ -21,7 +21,7 @@ from servers.openai_wire import ChatReply
 
 require_chromium()
 
-from playwright.sync_api import Browser, Page, expect  # noqa: E402
+from playwright.sync_api import Browser, Locator, Page, expect  # noqa: E402
 
 LONG_STORY = "从前有一座山，山里有一座庙，庙里有个老和尚在讲故事。" * 30
 TEXT = {
@@ -99,7 +99,7 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
-def last(page: Page, role: str):  # noqa: ANN201 (a Locator)
+def last(page: Page, role: str) -> Locator:
     return page.locator(f".msg.{role}").last
 
 

@@ -106,6 +106,7 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
   list.append(empty);
   // Speech: replies read aloud, Play/Retry on messages, the mic button, voice mode.
   const voice = createChatVoice({ list, composerRow, input, toolbarRight, sendText: (text) => send(text) });
+  sendBtn.after(stopBtn); // Stop stands in Send's place, whatever the voice buttons added
 
   // ---- rendering -----------------------------------------------------------
   function nearBottom() {
