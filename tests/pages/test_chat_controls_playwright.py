@@ -1,27 +1,23 @@
 """The chat's controls in a real browser against the real ``dl-app serve`` (the HTTP
-transport) and the scripted model, in zh and en: stop while a reply streams,
-regenerate the last reply, edit the last message and send it again, and a long
-paste that becomes an attached text.
+transport) and the scripted model (the fixtures of tests/pages/conftest.py), in zh
+and en: stop while a reply streams, regenerate the last reply, edit the last
+message and send it again, and a long paste that becomes an attached text.
 
 Screenshots go to ``$DL_SHOTS_DIR`` (default /tmp/dl-shots).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
-from pathlib import Path
-
 import pytest
 
-from frontend_helpers import SHOTS, TIMEOUT_MS, Opened, chromium, dl_serve, require_chromium
-from servers.companion import companion_responder, purpose_of
+from frontend_helpers import SHOTS, require_chromium
+from servers.companion import purpose_of
 from servers.openai_compat import OpenAICompatServer, last_user_contains
 from servers.openai_wire import ChatReply
 
 require_chromium()
 
-from playwright.sync_api import Browser, Locator, Page, expect  # noqa: E402
+from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
 LONG_STORY = "从前有一座山，山里有一座庙，庙里有个老和尚在讲故事。" * 30
 TEXT = {
@@ -30,43 +26,6 @@ TEXT = {
     "en": {"stopped": "Stopped", "regenerate": "Regenerate", "edit": "Edit", "save": "Save & send",
            "file": "pasted-text.txt", "note": "the model sees only about", "back": "back in the input box"},
 }
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def serve(
-    openai_server: OpenAICompatServer, tmp_path: Path
-) -> Callable[..., AbstractContextManager[str]]:
-    openai_server.default_responder = companion_responder
-    data = tmp_path / "serve-data"
-    data.mkdir()
-
-    def start(**env: str) -> AbstractContextManager[str]:
-        return dl_serve(data, openai_server.base_url, extra_env=env)
-
-    return start
-
-
-@pytest.fixture
-def open_page(browser: Browser) -> Iterator[Callable[[str], Opened]]:
-    contexts = []
-
-    def opener(url: str) -> Opened:
-        ctx = browser.new_context(viewport={"width": 1100, "height": 720})
-        ctx.set_default_timeout(TIMEOUT_MS)
-        contexts.append(ctx)
-        opened = Opened(ctx.new_page())
-        opened.goto(url)
-        return opened
-
-    yield opener
-    for ctx in contexts:
-        ctx.close()
 
 
 def set_lang(page: Page, lang: str) -> None:
