@@ -67,8 +67,9 @@ export function createAttachTray() {
       ...items.map((item, i) =>
         el(
           "span.attach-chip",
-          { dataset: { kind: item.kind } },
+          { dataset: { kind: item.kind }, title: item.note || null },
           el("span", { text: `${item.kind === "image" ? "🖼" : "📄"} ${item.name}` }),
+          item.note ? el("span.attach-note", { text: item.note }) : null,
           el("button.attach-remove", {
             type: "button",
             title: t("attach.remove"),
@@ -112,13 +113,27 @@ export function createAttachTray() {
 
   function take() {
     const out = { images: [], files: [] };
-    for (const { kind, ...rest } of items) (kind === "image" ? out.images : out.files).push(rest);
+    // eslint-disable-next-line no-unused-vars
+    for (const { kind, note, ...rest } of items) (kind === "image" ? out.images : out.files).push(rest);
     items = [];
     render();
     return out;
   }
 
-  return { button, picker, tray, onPaste, take, count: () => items.length, addFiles };
+  /** Add an item made in the page ({kind, name, mime, data_base64, note}), e.g. a long paste. */
+  function put(item) {
+    items.push(item);
+    render();
+  }
+
+  /** Put back what ``take`` returned (a turn stopped before it began). */
+  function restore(taken) {
+    for (const a of taken.images || []) items.push({ kind: "image", ...a });
+    for (const a of taken.files || []) items.push({ kind: "file", ...a });
+    render();
+  }
+
+  return { button, picker, tray, onPaste, take, put, restore, count: () => items.length, addFiles };
 }
 
 /** Pictures and file names under a user message. ``local`` items carry their own
@@ -135,7 +150,7 @@ export function attachmentsNode(list) {
         });
       }
       box.append(img);
-    } else box.append(el("div.msg-file", { text: `📄 ${a.name}` }));
+    } else box.append(el("div.msg-file", { text: `📄 ${a.name}`, title: a.note || null }));
   }
   return box;
 }

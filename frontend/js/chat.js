@@ -6,6 +6,7 @@ import { t, applyStatic, onLangChange, addStrings } from "./i18n.js";
 import { el, clear, confirmDialog, toast, progressBar, errorTitle } from "./ui.js";
 import { createAttachTray, attachmentsNode } from "./attach.js";
 import { createChatVoice } from "./voice/index.js";
+import { newTurnId, stopButton, stoppedTag, placeRedoButtons, editInPlace, attachIfLong, longPasteHandler } from "./chatctl.js";
 
 addStrings({
   zh: { "banner.setup": "设置向导" },
@@ -17,9 +18,10 @@ const SERVICE_ERRORS = new Set(["ServiceUnreachable", "AuthFailed", "ModelNotFou
 const CHECKIN_POLL_MS = 5 * 60 * 1000; // while the page is open: a check-in due? (no model call unless one is)
 
 export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
-  let pending = null; // the turn in flight: {text, userNode, view, done}
+  let pending = null; // the turn in flight: {kind: send/regenerate/edit, text, user, view, done, turnId}
   let busy = false;
   let checkinTimer = null;
+  let canRedo = false; // the last turn can be regenerated or edited (chat_history's can_regenerate)
   let gauge = null;
   let bannerRetry = null;
 
@@ -91,17 +93,20 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
   });
   const attach = createAttachTray();
   input.addEventListener("paste", attach.onPaste);
+  input.addEventListener("paste", longPasteHandler(input, attach)); // a long text becomes an attached text
   const sendBtn = el("button.btn.primary#chat-send", {
     type: "button",
     dataset: { i18n: "chat.send" },
     on: { click: () => send() },
   });
-  const composerRow = el("div.composer-row", {}, attach.button, attach.picker, input, sendBtn);
+  const stopBtn = stopButton(stop); // replaces Send while a reply streams
+  const composerRow = el("div.composer-row", {}, attach.button, attach.picker, input, sendBtn, stopBtn);
   const composer = el("div.composer", {}, attach.tray, composerRow, el("div.composer-hint", { dataset: { i18n: "chat.hint" } }));
   root.append(toolbar, taskArea, banner, list, composer);
   list.append(empty);
   // Speech: replies read aloud, Play/Retry on messages, the mic button, voice mode.
   const voice = createChatVoice({ list, composerRow, input, toolbarRight, sendText: (text) => send(text) });
+  sendBtn.after(stopBtn); // Stop stands in Send's place, whatever the voice buttons added
 
   // ---- rendering -----------------------------------------------------------
   function nearBottom() {
@@ -166,7 +171,8 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
     const recalled = el("div.msg-recalled", { hidden: true });
     const copyBtn = el("button.btn.small.ghost.copy-btn", { type: "button", dataset: { i18n: "chat.copy" } });
     const bubble = el("div.msg-bubble", {}, reasoning, content);
-    const node = el("div.msg.assistant", {}, bubble, el("div.msg-meta", {}, recalled, copyBtn));
+    const stopped = stoppedTag();
+    const node = el("div.msg.assistant", {}, bubble, el("div.msg-meta", {}, stopped, recalled, copyBtn));
     applyStatic(node);
     const view = {
       node,
@@ -192,6 +198,10 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
       appendReasoning(text) {
         view.setReasoning(view.reasoning + text);
       },
+      markStopped() {
+        stopped.hidden = false;
+        node.classList.add("stopped");
+      },
       setRecalled(items, live) {
         const titles = (items || []).map((r) => (typeof r === "string" ? r : r.title)).filter(Boolean);
         recalled.hidden = titles.length === 0;
@@ -215,13 +225,19 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
         view.setReasoning(m.reasoning);
         view.setRecalled(m.recalled);
         view.setAttachments(m.attachments);
+        if (m.stopped) view.markStopped();
         view.node.classList.remove("typing");
         if (m.id !== undefined) view.node.dataset.id = String(m.id);
         list.append(view.node);
       }
     }
     updateEmpty();
+    updateRedo();
     scrollDown(true);
+  }
+
+  function updateRedo() {
+    placeRedoButtons(list, canRedo && !busy, { onRegenerate: () => redo(), onEdit: (node) => editInPlace(node, (text) => redo(text)) });
   }
 
   function renderModelLine() {
@@ -284,6 +300,17 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
     clearBtn.disabled = value;
     root.classList.toggle("busy", value);
     setStatus(value ? "busy" : "idle");
+    const streaming = value && pending !== null;
+    sendBtn.hidden = streaming;
+    stopBtn.hidden = !streaming;
+    stopBtn.disabled = false;
+    updateRedo();
+  }
+
+  function stop() {
+    if (!pending || pending.done) return;
+    stopBtn.disabled = true;
+    call("chat_stop", { turn: pending.turnId });
   }
 
   // ---- sending -------------------------------------------------------------
@@ -299,15 +326,16 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
   }
 
   async function send(retryText, retryAttached) {
-    const text = retryText !== undefined ? retryText : input.value.trim();
+    let text = retryText !== undefined ? retryText : input.value.trim();
     if ((!text && !attach.count() && !retryAttached) || busy) return { ok: false, error: { type: "Busy", message: "" } };
+    if (retryText === undefined && (await attachIfLong(text, attach))) text = ""; // typed too long: attached
+    if (busy) return { ok: false, error: { type: "Busy", message: "" } };
     const attached = retryAttached || attach.take();
     if (retryText === undefined) {
       input.value = "";
       autosize();
     }
     hideBanner();
-    setBusy(true);
     const user = userNode(text, [
       ...attached.images.map((a) => ({ ...a, kind: "image" })),
       ...attached.files.map((a) => ({ ...a, kind: "file" })),
@@ -317,16 +345,46 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
     list.append(user, view.node);
     updateEmpty();
     scrollDown(true);
-    pending = { text, attached, user, view, done: false };
+    pending = { kind: "send", text, attached, user, view, done: false, turnId: newTurnId() };
     const turn = pending;
+    setBusy(true);
     voice.replyStarted(view);
-    const res = await call("chat_send", { text, ...attached });
+    const res = await call("chat_send", { text, ...attached, turn: turn.turnId });
     if (res.ok) finish(turn, res);
     else fail(turn, res.error);
     if (pending === turn) pending = null;
     setBusy(false);
     input.focus();
     return res;
+  }
+
+  /** Regenerate the last reply (``editText`` undefined) or send the last user
+   * message again with ``editText``: the last turn is replaced once the new reply is in. */
+  async function redo(editText) {
+    if (busy) return;
+    const users = list.querySelectorAll(".msg.user");
+    const user = users[users.length - 1];
+    if (!user) return;
+    hideBanner();
+    const old = [];
+    for (let n = user.nextElementSibling; n; n = n.nextElementSibling) if (n.classList.contains("msg")) old.push(n);
+    for (const n of old) n.remove();
+    if (editText !== undefined) user.querySelector(".msg-content").textContent = editText;
+    const view = assistantView();
+    view.setContent("");
+    list.append(view.node);
+    scrollDown(true);
+    const kind = editText === undefined ? "regenerate" : "edit";
+    pending = { kind, text: editText, user, view, done: false, turnId: newTurnId() };
+    const turn = pending;
+    setBusy(true);
+    voice.replyStarted(view);
+    const params = kind === "edit" ? { text: editText, turn: turn.turnId } : { turn: turn.turnId };
+    const res = await call(kind === "edit" ? "chat_edit" : "chat_regenerate", params);
+    if (res.ok) finish(turn, res);
+    else fail(turn, res.error);
+    if (pending === turn) pending = null;
+    setBusy(false);
   }
 
   function finish(turn, res) {
@@ -337,8 +395,10 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
     if (typeof res.reasoning === "string") view.setReasoning(res.reasoning);
     view.setRecalled(res.recalled);
     view.setAttachments(res.reply_attachments);
+    if (res.stopped) view.markStopped();
     view.node.classList.remove("typing");
     if (res.message_id !== undefined) view.node.dataset.id = String(res.message_id);
+    canRedo = true;
     voice.replyDone(view, res);
     for (const notice of res.notices || []) {
       const text = typeof notice === "string" ? notice : notice && notice.message;
@@ -356,7 +416,23 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
     if (turn.done) return;
     turn.done = true;
     voice.replyFailed(turn.view);
+    const stopped = error && error.type === "Stopped"; // before the reply began: nothing was kept
+    if (turn.kind !== "send") {
+      loadHistory(); // the last turn is as it was
+      if (stopped) toast(t("chat.stoppedRedo"));
+      else showBanner(error, () => (hideBanner(), redo(turn.text)));
+      return;
+    }
     turn.view.node.remove();
+    if (stopped) {
+      turn.user.remove();
+      if (!input.value.trim()) input.value = turn.text;
+      attach.restore(turn.attached);
+      autosize();
+      updateEmpty();
+      toast(t("chat.stoppedNothing"));
+      return;
+    }
     turn.user.classList.add("failed");
     turn.user.querySelector(".msg-failed").hidden = false;
     showBanner(error, () => {
@@ -438,6 +514,7 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
       return;
     }
     hideBanner();
+    canRedo = false;
     renderHistory([]);
     toast(t("chat.cleared"));
     refreshGauge();
@@ -457,6 +534,8 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
     if (res.checkin && res.checkin.title) view.setRecalled([res.checkin.title]);
     view.node.classList.remove("typing");
     list.append(view.node);
+    canRedo = false; // a greeting ends the last turn: nothing to redo
+    updateRedo();
     updateEmpty();
     scrollDown(true);
     await refreshGauge();
@@ -467,6 +546,7 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
   async function loadHistory() {
     const res = await call("chat_history");
     if (res.ok) {
+      canRedo = Boolean(res.can_regenerate);
       renderHistory(res.messages);
       greet();
       if (!checkinTimer) checkinTimer = setInterval(() => greet(true), CHECKIN_POLL_MS);

@@ -24,20 +24,18 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from . import __version__, crypto
-from .adapters.documents import AttachmentStore
 from .adapters.llm_local import LocalChatModel
-from .core.engine import DeltaFn, EventFn, TurnResult
-from .core.errors import ContextOverflow, DLError, ImportFailed, NotFound
+from .core.engine import TurnResult
+from .core.errors import DLError, ImportFailed, NotFound
 from .core.evidence import EvidenceHit
 from .core.exchange import load_export_bytes, parse_export, summarize_snapshot, to_export
 from .core.models import (
-    Attachment,
     ConversationState,
     DiaryEntry,
     MemorySnapshot,
@@ -45,12 +43,13 @@ from .core.models import (
     Profile,
     SearchHit,
 )
-from .core.ports import ChatDelta, ChatModel, Clock, Embedder, ProgressFn
+from .core.ports import ChatModel, Clock, Embedder, ProgressFn
 from .core.tokens import tools_tokens
 from .fsutil import atomic_write_text
 from .memory_files import backup_path, list_backups, write_backup
 from .memory_import import StagedImport
 from .memory_presence import PresencePart
+from .memory_talk import Talking
 from .memory_types import (
     ContextPreview,
     DiaryPage,
@@ -77,9 +76,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-class Memory(PresencePart):
-    """One companion's memory in a data dir (greetings, check-ins and follow-ups:
-    ``memory_presence.PresencePart``)."""
+class Memory(Talking, PresencePart):
+    """One companion's memory in a data dir (talking: ``memory_talk.Talking``;
+    greetings, check-ins and follow-ups: ``memory_presence.PresencePart``)."""
 
     def __init__(self, app: App) -> None:
         self._app = app
@@ -129,67 +128,7 @@ class Memory(PresencePart):
     ) -> None:
         self.close()
 
-    # -- talking -------------------------------------------------------------
-
-    def send(
-        self,
-        text: str,
-        on_delta: DeltaFn | None = None,
-        on_event: EventFn | None = None,
-        *,
-        images: Sequence[tuple[str, str, bytes]] = (),
-        files: Sequence[tuple[str, bytes]] = (),
-    ) -> TurnResult:
-        """One turn. ``images`` are ``(name, mime, bytes)``, ``files`` are
-        ``(name, bytes)`` documents. Attachments are checked and converted
-        first (``AttachmentError``: nothing changes), stored in
-        ``<data dir>/attachments/``, and removed again if the turn fails. A
-        request the service refuses as too long is sent once more, shorter."""
-        store = AttachmentStore(self._app.data_dir)
-        saved: list[Attachment] = []
-        urls: dict[str, str] = {}
-        docs: dict[str, str] = {}
-        try:
-            for name, mime, data in images:
-                att = store.save_image(name, mime, data)
-                saved.append(att)
-                urls[att.id] = store.data_url(att)
-            for name, data in files:
-                att, text_of = store.save_document(name, data)
-                saved.append(att)
-                docs[att.id] = text_of
-            shown = False
-
-            def delta(d: ChatDelta) -> None:
-                nonlocal shown
-                shown = True
-                if on_delta is not None:
-                    on_delta(d)
-
-            try:
-                return self._engine.send(
-                    text, on_delta=delta, on_event=on_event, attachments=saved,
-                    image_urls=urls, documents=docs,
-                )
-            except ContextOverflow:
-                if shown:  # part of a reply is on screen: the user sends again
-                    raise
-            # Nothing was stored and the token factor has risen: once more, shorter.
-            return self._engine.send(
-                text, on_delta=on_delta, on_event=on_event, attachments=saved,
-                image_urls=urls, documents=docs,
-            )
-        except BaseException:
-            store.remove(saved)
-            raise
-
-    def attachment(self, att_id: str) -> tuple[Attachment, Path]:
-        """An attachment of the current conversation and its file."""
-        for m in self._app.state.load().messages:
-            for a in m.attachments:
-                if a.id == att_id:
-                    return a, AttachmentStore(self._app.data_dir).file(a)
-        raise NotFound("No such attachment in this conversation.")
+    # -- talking (send, regenerate, edit_last, attachment: memory_talk.py) -----
 
     def consolidate(self, progress: ProgressFn | None = None) -> DiaryEntry | None:
         return self._engine.consolidate(progress)

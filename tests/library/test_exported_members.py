@@ -34,7 +34,8 @@ MEMORY_SURFACE = {
     "find_diary_entry", "greet", "import_bytes", "import_file", "index_status", "is_idle",
     "lang", "local_backups", "model", "open", "preview_import", "profile",
     "profile_history", "reindex", "restore_local_backup", "restore_profile", "search",
-    "search_evidence", "count_tokens",
+    "search_evidence", "count_tokens", "regenerate", "edit_last",
+    "can_regenerate", "text_fit",
     "send", "set_profile", "settings", "show", "snapshot", "timeline",
     "update_diary_entry", "utc_offset_minutes", "weather_status",
 }

@@ -17,7 +17,8 @@ How a chat request is answered, first match wins:
 2. the first route (``route``) whose matcher accepts it;
 3. ``server.default_responder(request)`` (by default ``echo_responder``).
 
-Every request, answered or not, is recorded (``server.requests``).
+Every request, answered or not, is recorded (``server.requests``); a stream the
+client closes before its end is noted in ``cut_streams`` (and ``stream_cut`` is set).
 
 Usage: ``prompt_tokens`` is 10 unless ``prompt_counter`` (text -> tokens, e.g.
 cl100k) is set; then it is the request counted the way OpenAI does, and with
@@ -113,6 +114,9 @@ class OpenAICompatServer:
         self.context_length: int | None = None  # with prompt_counter: refuse longer requests
         self.reject_stream_options = False
         self.errors: list[BaseException] = []  # exceptions raised inside handlers
+        # Streams the client closed before the end: events sent before the cut.
+        self.cut_streams: list[int] = []
+        self.stream_cut = threading.Event()
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._queue: list[_Queued] = []
@@ -463,13 +467,19 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
-        for sent, event in enumerate(stream_events(reply, model, include_usage, prompt)):
-            if reply.break_after is not None and sent >= reply.break_after:
-                self._abort()
-                return
-            if sent:
-                app._sleep(reply.chunk_delay)
-            self._chunk(f"data: {json.dumps(event)}\n\n".encode())
+        sent = 0
+        try:
+            for sent, event in enumerate(stream_events(reply, model, include_usage, prompt)):
+                if reply.break_after is not None and sent >= reply.break_after:
+                    self._abort()
+                    return
+                if sent:
+                    app._sleep(reply.chunk_delay)
+                self._chunk(f"data: {json.dumps(event)}\n\n".encode())
+        except (ConnectionError, TimeoutError):  # the client closed the stream
+            app.cut_streams.append(sent)
+            app.stream_cut.set()
+            raise
         self._chunk(b"data: [DONE]\n\n")
         self._chunk(b"")  # the chunked-encoding terminator
 

@@ -1,6 +1,7 @@
 """The state store in SQLite (stdlib): names, self-concept, profile and their
 history, the current conversation, recalled entries, the archive, the
-pending-consolidation record, and each model's token-count calibration.
+pending-consolidation record, the conversation as it was before its last turn
+(``last_turn``, for regenerating it), and each model's token-count calibration.
 
 Every public method is one transaction (WAL journal, ``synchronous=FULL``), so
 a process killed at any instant leaves the state before or after the call.
@@ -30,6 +31,7 @@ from ..core.models import (
     Message,
     PendingConsolidation,
     Profile,
+    TurnSnapshot,
 )
 from ..core.ports import CalibrationRecord
 from . import followups_sqlite as follow_rows
@@ -231,6 +233,11 @@ class SqliteStateStore:
             ).fetchall()
         return [(at, Profile.model_validate_json(d)) for at, d in rows]
 
+    def last_turn(self) -> TurnSnapshot | None:
+        with self._lock:
+            raw = self._meta(self._db).get("last_turn")
+        return TurnSnapshot.model_validate_json(raw) if raw else None
+
     def pending_consolidation(self) -> PendingConsolidation | None:
         with self._lock:
             raw = self._meta(self._db).get("pending")
@@ -238,8 +245,23 @@ class SqliteStateStore:
 
     # -- writing ---------------------------------------------------------------
 
-    def commit_turn(self, messages: Sequence[Message], recalled: Sequence[DiaryEntry]) -> None:
+    def commit_turn(
+        self,
+        messages: Sequence[Message],
+        recalled: Sequence[DiaryEntry],
+        before: TurnSnapshot | None = None,
+        *,
+        rewind: TurnSnapshot | None = None,
+    ) -> None:
         with self._tx() as db:
+            if rewind is not None:
+                rows = db.execute("SELECT seq FROM messages ORDER BY seq").fetchall()
+                db.executemany("DELETE FROM messages WHERE seq = ?", rows[rewind.message_count :])
+                keep = set(rewind.recalled)
+                gone = [r for r in db.execute("SELECT uuid FROM recalled") if r[0] not in keep]
+                db.executemany("DELETE FROM recalled WHERE uuid = ?", gone)
+                self._set(db, summary=rewind.summary, folded_count=str(rewind.folded_count))
+            self._set(db, last_turn=before.model_dump_json() if before is not None else "")
             db.executemany(
                 "INSERT INTO messages (id, data) VALUES (?, ?)",
                 [(m.id, m.model_dump_json()) for m in messages],
@@ -291,13 +313,13 @@ class SqliteStateStore:
             )
             self._write_profile(db, profile)
             follow_rows.insert(db, pending.follow_ups)
-            self._set(db, summary="", folded_count="0", pending="")
+            self._set(db, summary="", folded_count="0", pending="", last_turn="")
 
     def clear_conversation(self) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM messages")
             db.execute("DELETE FROM recalled")
-            self._set(db, summary="", folded_count="0")
+            self._set(db, summary="", folded_count="0", last_turn="")
 
     def clear_profile_history(self) -> None:
         with self._tx() as db:
@@ -357,6 +379,7 @@ class SqliteStateStore:
             self._set(
                 db, summary=snapshot.current_summary, folded_count=str(folded), pending="",
                 **{follow_rows.WAITING: ""},
+                last_turn="",
             )
 
     # -- notes (core/ports.py Notes) --------------------------------------------

@@ -1,14 +1,18 @@
-"""The chat's bridge methods: history, sending, attachments, ending the
-conversation, the budget gauge, the context inspector, and the diary's index.
+"""The chat's bridge methods: history, sending, stopping, regenerating and
+editing, attachments, ending the conversation, the budget gauge, the context
+inspector, and the diary's index.
 See ``docs/bridge-api.md``."""
 
 from __future__ import annotations
 
 import base64
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from ..adapters.documents import decode_base64
 from ..core.emotion import emotion_of
+from ..core.engine import DeltaFn, EventFn, TurnResult
 from ..core.errors import DLError
 from ..core.ports import ChatDelta
 from ..memory import Memory
@@ -16,7 +20,16 @@ from ..messages import error_text
 from . import views
 from .backup_api import after_diary
 from .context import Context
-from .params import AttachmentParams, ChatParams, NoParams, PreviewParams, RebuildParams
+from .params import (
+    AttachmentParams,
+    ChatParams,
+    EditParams,
+    NoParams,
+    PreviewParams,
+    RebuildParams,
+    TextParams,
+    TurnParams,
+)
 from .registry import Methods
 
 __all__ = ["methods"]
@@ -27,11 +40,48 @@ methods = Methods()
 @methods.expose()
 def chat_history(ctx: Context, _p: NoParams) -> dict[str, Any]:
     mem = ctx.mem()
-    return {"messages": views.history(mem.conversation(), mem.find_diary_entry)}
+    return {"messages": views.history(mem.conversation(), mem.find_diary_entry),
+            "can_regenerate": mem.can_regenerate()}
 
 
 @methods.expose(ChatParams)
 def chat_send(ctx: Context, p: ChatParams) -> dict[str, Any]:
+    images = [(i.name, i.mime, decode_base64(i.name, i.data_base64)) for i in p.images]
+    files = [(f.name, decode_base64(f.name, f.data_base64)) for f in p.files]
+    return _turn(ctx, p.turn, lambda mem, delta, event, stop: mem.send(
+        p.text, on_delta=delta, on_event=event, images=images, files=files, stop=stop))
+
+
+@methods.expose(TurnParams)
+def chat_regenerate(ctx: Context, p: TurnParams) -> dict[str, Any]:
+    return _turn(ctx, p.turn, lambda mem, delta, event, stop: mem.regenerate(
+        delta, event, stop=stop))
+
+
+@methods.expose(EditParams)
+def chat_edit(ctx: Context, p: EditParams) -> dict[str, Any]:
+    return _turn(ctx, p.turn, lambda mem, delta, event, stop: mem.edit_last(
+        p.text, delta, event, stop=stop))
+
+
+@methods.expose(TextParams)
+def chat_text_fit(ctx: Context, p: TextParams) -> dict[str, Any]:
+    fit = ctx.mem().text_fit(p.text)
+    return {"tokens": fit.tokens, "cut": fit.cut, "as_file": fit.as_file,
+            "as_file_ratio": round(fit.as_file / fit.tokens, 4) if fit.tokens else 1.0}
+
+
+@methods.expose(TurnParams, locked=False)
+def chat_stop(ctx: Context, p: TurnParams) -> dict[str, Any]:
+    return {"stopping": ctx.stops.stop(p.turn)}
+
+
+RunTurn = Callable[[Memory, DeltaFn, EventFn, threading.Event], TurnResult]
+
+
+def _turn(ctx: Context, turn: str, run: RunTurn) -> dict[str, Any]:
+    """One turn for the page: deltas and recalls as events, then ``chat.done``
+    (or ``chat.error``); ``chat_stop`` with the same ``turn`` stops it."""
     mem = ctx.mem()
 
     def on_delta(d: ChatDelta) -> None:
@@ -48,16 +98,15 @@ def chat_send(ctx: Context, p: ChatParams) -> dict[str, Any]:
         elif name == "notice":  # ... unless writing it failed
             wrote_diary = False
 
+    stop = ctx.stops.begin(turn)
     try:
-        images = [(i.name, i.mime, decode_base64(i.name, i.data_base64)) for i in p.images]
-        files = [(f.name, decode_base64(f.name, f.data_base64)) for f in p.files]
-        result = mem.send(
-            p.text, on_delta=on_delta, on_event=on_event, images=images, files=files
-        )
+        result = run(mem, on_delta, on_event, stop)
     except DLError as e:
         ctx.emit("chat.error", {"type": type(e).__name__, "message": error_text(e, mem.lang)})
         ctx.service_failed(e)
         raise
+    finally:
+        ctx.stops.end(stop)
     ctx.service_ok(mem.lang)
     if wrote_diary:
         after_diary(ctx, mem)
@@ -72,6 +121,7 @@ def chat_send(ctx: Context, p: ChatParams) -> dict[str, Any]:
         "attachments": views.attachments(result.messages[0]),
         "reply_attachments": views.attachments(result.messages[-1]),
         "images_unseen": result.images_unseen,
+        "stopped": result.stopped,
     }
     ctx.emit("chat.emotion", {"name": emotion_of(result.reply) or "neutral"})
     ctx.emit("chat.done", {"ok": True, **out})

@@ -25,6 +25,7 @@ from ..paths import data_dir as default_data_dir
 from ..settings import Settings
 from ..wiring import resolve_lang
 from .avatar_files import AvatarFiles
+from .stops import Stops
 
 __all__ = ["Context", "EmitFn"]
 
@@ -45,6 +46,7 @@ class Context:
         self.secrets = SecretStore(self.data_dir, self.env)
         self.lock = threading.RLock()  # the memory and the model: one call at a time
         self.page_ready = threading.Event()
+        self.stops = Stops()  # the stop button of the reply in flight (chat_stop)
         # The S3 backup: one upload or restore at a time; the automatic one's thread.
         self.backup_lock = threading.Lock()
         self.auto_thread: threading.Thread | None = None

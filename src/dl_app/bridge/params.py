@@ -65,7 +65,17 @@ class FileParam(NoParams):
     data_base64: str = Field(min_length=1, max_length=MAX_BASE64)
 
 
-class ChatParams(NoParams):
+class TurnParams(NoParams):
+    """``turn``: the page's id for the turn, so ``chat_stop`` can name it."""
+
+    turn: str = Field(default="", max_length=100)
+
+
+class EditParams(TurnParams):
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+class ChatParams(TurnParams):
     # Attachments first: ``text`` may be empty only when there are some.
     images: list[ImageParam] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
     files: list[FileParam] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)

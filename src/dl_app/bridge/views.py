@@ -43,7 +43,7 @@ def history(
         out.append({
             "id": m.id, "role": m.role, "content": m.content, "reasoning": m.reasoning,
             "timestamp": m.timestamp, "recalled": pending if reply else [],
-            "attachments": attachments(m),
+            "attachments": attachments(m), "stopped": m.stopped,
         })
         if reply:
             pending = []

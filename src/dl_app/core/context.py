@@ -166,8 +166,11 @@ def attachment_note(a: Attachment, prompts: PromptSet) -> str:
 
 
 def message_text(m: Message, prompts: PromptSet) -> str:
-    """A message's content followed by its attachments' notes."""
+    """A message's content followed by its attachments' notes (and, for a
+    stopped reply, a note saying the user stopped it)."""
     notes = [attachment_note(a, prompts) for a in m.attachments]
+    if m.stopped:
+        notes.append(prompts.label("reply_stopped"))
     return "\n".join([m.content, *notes]) if notes else m.content
 
 

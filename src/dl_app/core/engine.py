@@ -2,7 +2,10 @@
 
 A turn is all-or-nothing: the user's message, any recall rounds and the reply
 are committed to the state store in one transaction after the reply is
-complete; a failure anywhere leaves memory exactly as it was.
+complete; a failure anywhere leaves memory exactly as it was. A turn the user
+stops (``send(stop=...)``) keeps what the reply had said, marked ``stopped``;
+stopped before any of it arrived, nothing is stored (``Stopped``). Folding is
+``folding.py``; the end of a conversation, ``consolidation.py``.
 
 Turns are one at a time (a lock); callers on other threads wait.
 """
@@ -16,10 +19,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..prompts import PromptSet
-from .context import Budget, ContextBuilder, ContextPlan, TurnExtra, to_openai, turn_spans
+from .consolidation import Consolidator
+from .context import Budget, ContextBuilder, ContextPlan, TurnExtra
 from .documents import fit_documents
-from .errors import BadResponse, DLError
-from .followups import extract as extract_follow_ups
+from .errors import BadResponse, DLError, Stopped, msg
+from .folding import Folder
 from .housekeeping import Housekeeper
 from .indexing import Indexer
 from .models import (
@@ -27,7 +31,6 @@ from .models import (
     ConversationState,
     DiaryEntry,
     Message,
-    PendingConsolidation,
     SearchHit,
     new_id,
 )
@@ -47,8 +50,9 @@ from .ports import (
     TurnIndex,
 )
 from .recall import Recaller
+from .rewind import rewound, snapshot
 from .timefmt import format_datetime
-from .tokens import IMAGE_TOKENS, message_tokens
+from .tokens import IMAGE_TOKENS
 
 HOUR_MS = 3_600_000
 
@@ -81,6 +85,7 @@ class TurnResult:
     plan: ContextPlan | None = None
     notices: list[str] = field(default_factory=list)
     images_unseen: bool = False  # images were attached but the model cannot see them
+    stopped: bool = False  # the user stopped the reply: ``reply`` is what it had said
 
 
 class MemoryEngine:
@@ -113,12 +118,18 @@ class MemoryEngine:
                                       quotes=turns.get if turns is not None else None)
         self.keeper = Housekeeper(chat, prompts, counter, self.config.budget, clock.now_ms,
                                   notes=state)
+        self.folder = Folder(self.keeper, state, counter, prompts, self._offset,
+                             high=self.config.fold_high, low=self.config.fold_low)
         self.turns = turns
         self.indexer = Indexer(diary=diary, turns=turns, state=state, embedder=embedder,
                                clock=clock, names=self._names)
         self.recaller = Recaller(
             embedder=embedder, diary=diary, prompts=prompts, counter=counter, clock=clock,
             budget=self.config.budget, k=self.config.recall_k, turns=turns, names=self._names,
+        )
+        self.ender = Consolidator(
+            keeper=self.keeper, folder=self.folder, state=state, diary=diary,
+            indexer=self.indexer, embedder=embedder, counter=counter, offset=self._offset,
         )
         self.pictures = None
         if images is not None and save_attachment is not None:
@@ -257,12 +268,19 @@ class MemoryEngine:
         attachments: Sequence[Attachment] = (),
         image_urls: Mapping[str, str] | None = None,
         documents: Mapping[str, str] | None = None,
+        stop: threading.Event | None = None,
+        replace_last: bool = False,
     ) -> TurnResult:
         """Answer one user message. Memory changes only if the turn succeeds.
 
         ``attachments`` are stored with the message; ``image_urls`` (attachment
         id to data URL) and ``documents`` (attachment id to text) reach this
-        request only: older turns carry the attachments' notes."""
+        request only: older turns carry the attachments' notes. When ``stop``
+        is set the reply's stream is closed (the service stops generating) and
+        what it had said is the reply, ``stopped``; if it had said nothing, the
+        turn raises ``Stopped`` and nothing is stored. ``replace_last``: this
+        turn replaces the last one (regenerate, edit): it starts from the
+        conversation as it was before that turn (``rewind.py``)."""
         emit = on_event or (lambda _name, _data: None)
         text = text.strip()
         if not text and not attachments:
@@ -270,7 +288,8 @@ class MemoryEngine:
         with self.lock:
             notices: list[str] = []
             self.recover()
-            if self.is_idle():
+            last = self.state.last_turn() if replace_last else None
+            if not replace_last and self.is_idle():
                 try:
                     emit("consolidating", {})
                     self.consolidate()
@@ -278,8 +297,11 @@ class MemoryEngine:
                     notices.append(f"Could not write the diary yet: {e}")
                     emit("notice", {"text": notices[-1]})
             state = self.state.load()
+            if replace_last:  # the conversation as it was before its last turn
+                state = rewound(state, last)
             kept_before = self.keeper.requests
             turn_id = new_id()
+            before = snapshot(state, turn_id)
             stored, extra, unseen = self._attach(
                 text, attachments, image_urls or {}, documents or {}
             )
@@ -305,13 +327,15 @@ class MemoryEngine:
                 plan = self.plan(view, current, rounds, world, extra)
                 if plan.window_start > state.folded_count:
                     # Unsummarised turns would fall out of the window: fold first.
-                    state = self._fold_until_fits(state, plan.window_start)
+                    state = self.folder.until_fits(state, plan.window_start)
                     continue
                 self.last_plan = plan
                 emit("request", {"tokens": plan.request_tokens, "budget": plan.budget.total})
-                result = self._stream(plan, on_delta)
+                result, stopped = self._stream(plan, on_delta, stop)
                 requests += 1
-                if result.tool_calls and plan.tools:
+                if stopped and not result.content.strip():
+                    raise Stopped(msg("chat.stopped"))
+                if result.tool_calls and plan.tools and not stopped:
                     rounds += 1
                     call_msg = Message(
                         role="assistant", content=result.content, reasoning=result.reasoning,
@@ -331,154 +355,65 @@ class MemoryEngine:
                 reply = Message(
                     role="assistant", content=result.content.strip(),
                     reasoning=result.reasoning, timestamp=self.clock.now_ms(), turn_id=turn_id,
-                    attachments=sent,
+                    attachments=sent, stopped=stopped,
                 )
                 current.append(reply)
                 break
-            self.state.commit_turn(current, new_recalled)
+            rewind = None if last is None else last.model_copy(  # with this turn's folds
+                update={"summary": state.summary, "folded_count": state.folded_count})
+            self.state.commit_turn(current, new_recalled, before, rewind=rewind)
             self.last_recall = all_hits
             try:
-                self._fold_proactively(plan)
+                self.folder.proactively(plan)
             except DLError as e:  # the turn stands; folding retries next turn
                 notices.append(f"Could not update the conversation summary: {e}")
             requests += self.keeper.requests - kept_before
             return TurnResult(reply.content, reply.reasoning, current, all_hits, requests,
-                              plan, notices, images_unseen=unseen)
+                              plan, notices, images_unseen=unseen, stopped=stopped)
 
-    def _stream(self, plan: ContextPlan, on_delta: DeltaFn | None) -> ChatResult:
+    def _stream(
+        self, plan: ContextPlan, on_delta: DeltaFn | None, stop: threading.Event | None
+    ) -> tuple[ChatResult, bool]:
+        """The reply, and whether ``stop`` cut it short (then the result holds
+        what had arrived; the stream is closed, which closes its connection)."""
         request = ChatRequest(
             messages=plan.messages, max_tokens=plan.budget.reply, tools=plan.tools,
             temperature=self.config.temperature, purpose="chat",
         )
+        said: dict[str, list[str]] = {"content": [], "reasoning": []}
+        if stop is not None and stop.is_set():
+            return ChatResult(), True
         final: ChatResult | None = None
-        for item in self.chat.stream(request):
-            if isinstance(item, ChatResult):
-                final = item
-            elif on_delta is not None:
-                on_delta(item)
+        stream = self.chat.stream(request)
+        try:
+            for item in stream:
+                if stop is not None and stop.is_set():
+                    return ChatResult("".join(said["content"]), "".join(said["reasoning"])), True
+                if isinstance(item, ChatResult):
+                    final = item
+                else:
+                    said[item.kind].append(item.text)
+                    if on_delta is not None:
+                        on_delta(item)
+        finally:
+            close = getattr(stream, "close", None)
+            if callable(close):
+                close()
         if final is None:
             raise BadResponse("The model's stream ended without a result.")
-        return final
-
-    # -- folding ----------------------------------------------------------
-
-    def _fold_until_fits(self, state: ConversationState, target: int) -> ConversationState:
-        """Fold unsummarised messages until ``folded_count >= target``."""
-        summary, folded = state.summary, state.folded_count
-        while folded < target:
-            summary, taken = self.keeper.fold(
-                summary, state.messages[folded:], state.profile, self._offset()
-            )
-            folded += max(taken, 1)
-        self.state.set_summary(summary, folded)
-        return state.model_copy(update={"summary": summary, "folded_count": folded})
-
-    def _fold_proactively(self, plan: ContextPlan) -> None:
-        """After a turn: if the unsummarised tail nearly fills the room for
-        messages, fold its oldest turns (in as few requests as possible) so the
-        next turns need no folding."""
-        state = self.state.load()
-        tail = state.messages[state.folded_count :]
-        if not tail:
-            return
-        room = plan.history_tokens + plan.current_tokens + (
-            plan.budget.prompt - plan.prompt_tokens
-        )
-        tail_tokens = sum(message_tokens(self.counter, m) for m in to_openai(tail, self.prompts))
-        if tail_tokens <= room * self.config.fold_high:
-            return
-        summary, folded = state.summary, state.folded_count
-        while True:
-            rest = state.messages[folded:]
-            rest_tokens = sum(
-                message_tokens(self.counter, m) for m in to_openai(rest, self.prompts)
-            )
-            if rest_tokens <= room * self.config.fold_low or len(rest) <= 2:
-                break
-            summary, taken = self.keeper.fold(summary, rest, state.profile, self._offset())
-            folded += max(taken, 1)
-            self.state.set_summary(summary, folded)
+        return final, False
 
     # -- end of a conversation -------------------------------------------
 
     def recover(self) -> bool:
         """Finish a consolidation a crash interrupted. True if one was."""
-        pending = self.state.pending_consolidation()
-        if pending is None:
-            return False
-        self._apply(pending)
-        return True
-
-    def _apply(self, pending: PendingConsolidation) -> None:
-        vectors = [pending.vector] if pending.vector is not None else None
-        self.diary.upsert([pending.entry], vectors, pending.embed_model)
-        self.state.finish_consolidation()
-        with contextlib.suppress(DLError):  # derived data: build_missing/reindex add it later
-            self.indexer.index_entry(pending.entry.uuid)
+        return self.ender.recover()
 
     def consolidate(self, progress: ProgressFn | None = None) -> DiaryEntry | None:
-        """End the conversation now: diary entry, title, self-concept, profile.
-
-        Nothing changes unless every model call succeeds; a crash after the
-        results exist is finished by ``recover`` on the next start, without
-        duplicates.
-        """
-        step = progress or (lambda _d, _t: None)
+        """End the conversation now: diary entry, title, self-concept, profile
+        (``consolidation.Consolidator``)."""
         with self.lock:
-            self.recover()
-            state = self.state.load()
-            if not state.messages:
-                return None
-            total = 5
-            step(0, total)
-            # The unsummarised tail must fit the diary request: fold the rest.
-            room = self.keeper.diary_room(state.summary, state.profile)
-            spans = [s for s in turn_spans(state.messages) if s[0] >= state.folded_count]
-            start = len(state.messages)
-            used = 0
-            for s, e in reversed(spans):
-                n = sum(
-                    self.counter.count(line) + 1
-                    for line in self.keeper.transcript(
-                        state.messages[s:e], self._offset(), 10**9
-                    )
-                )
-                if used + n > room:
-                    break
-                used += n
-                start = s
-            if start > state.folded_count:
-                state = self._fold_until_fits(state, start)
-                room = self.keeper.diary_room(state.summary, state.profile)
-            tail = state.messages[state.folded_count :]
-            texts = self.keeper.conclude(state, tail, self._offset(), step)
-            title, diary_text = texts.title, texts.diary
-            entry = DiaryEntry(
-                title=title,
-                summary=diary_text,
-                start_time=min(m.timestamp for m in state.messages),
-                end_time=max(m.timestamp for m in state.messages),
-                source_ids=[m.id for m in state.messages],
-            )
-            vector, model = None, ""
-            if self.embedder is not None:
-                try:
-                    vector = self.embedder.embed_passages([f"{title}\n{diary_text}"])[0]
-                    model = self.embedder.name
-                except DLError:
-                    vector = None  # indexed later by "rebuild index"
-            pending = PendingConsolidation(
-                entry=entry, vector=vector, embed_model=model,
-                memory_about_self=texts.memory_about_self,
-                memory_about_user=texts.memory_about_user,
-                message_ids=[m.id for m in state.messages],
-                follow_ups=[f.model_copy(update={"entry": entry.uuid})
-                            for f in extract_follow_ups(state.messages, self._offset())],
-            )
-            self.state.begin_consolidation(pending)
-            self._apply(pending)
-            step(total, total)
-            return entry
+            return self.ender.consolidate(progress)
 
     def clear_conversation(self) -> None:
         with self.lock:

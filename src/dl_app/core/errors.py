@@ -15,7 +15,8 @@
     ├── NotFound               a diary entry, backup, bucket or object does not exist
     ├── StoreError             local storage failed (disk full, corrupt)
     │   └── DataDirTooNew      the data dir was written by a newer version of the app
-    └── BudgetError            a request cannot be made to fit the token budget
+    ├── BudgetError            a request cannot be made to fit the token budget
+    └── Stopped                the user stopped a reply before any of it arrived
 
 Adapters translate SDK and OS errors into these; the engine never lets a
 failed turn change memory. An error is made from a ``Text`` (a key of the
@@ -32,8 +33,8 @@ from ..messages import FieldPath, Text, msg
 __all__ = [
     "AuthFailed", "BadResponse", "BudgetError", "ContextOverflow", "DLError", "DataDirTooNew",
     "FieldPath", "ImportFailed", "ModelNotFound", "NotFound", "PassphraseRequired",
-    "RateLimited", "ServerFailed", "ServiceError", "ServiceUnreachable", "StoreError", "Text",
-    "msg",
+    "RateLimited", "ServerFailed", "ServiceError", "ServiceUnreachable", "Stopped",
+    "StoreError", "Text", "msg",
 ]
 
 
@@ -124,3 +125,8 @@ class DataDirTooNew(StoreError):
 
 class BudgetError(DLError):
     """A request cannot fit the token budget."""
+
+
+class Stopped(DLError):
+    """The user stopped the reply before any of it arrived: the turn is not
+    stored (a reply stopped later is kept, marked ``stopped``)."""

@@ -66,6 +66,8 @@ class Message(BaseModel):
 
     ``turn_id`` groups a user message with everything answering it (tool calls,
     tool results, the reply): the context window trims whole turns only.
+    ``stopped``: the user stopped the reply while it streamed; the model later
+    sees it with a note saying so.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -80,6 +82,7 @@ class Message(BaseModel):
     recall: list[Recall] = Field(default_factory=list)
     reasoning: str = ""
     attachments: list[Attachment] = Field(default_factory=list)
+    stopped: bool = False  # a reply the user stopped mid-way: kept as what was said
 
 
 class ArchivedMessage(Message):
@@ -181,6 +184,21 @@ class ConversationState(BaseModel):
     folded_count: int = 0
     messages: list[Message] = Field(default_factory=list)
     recalled: list[DiaryEntry] = Field(default_factory=list)
+
+
+class TurnSnapshot(BaseModel):
+    """The conversation as it was before its last turn (``turn_id``): the
+    summary, the folded position, the recalled entries (uuids, in order) and how
+    many messages there were. Regenerating or editing that turn puts it back
+    exactly, even when the turn folded the conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    turn_id: str
+    summary: str = ""
+    folded_count: int = 0
+    message_count: int = 0
+    recalled: list[str] = Field(default_factory=list)
 
 
 class PendingConsolidation(BaseModel):

@@ -23,6 +23,7 @@ from .models import (
     Profile,
     SearchHit,
     ToolCall,
+    TurnSnapshot,
 )
 
 
@@ -320,8 +321,24 @@ class StateStore(Notes, FollowUpStore, Protocol):
 
     def load(self) -> ConversationState: ...
 
-    def commit_turn(self, messages: Sequence[Message], recalled: Sequence[DiaryEntry]) -> None:
-        """Append one finished turn's messages and its newly recalled entries."""
+    def commit_turn(
+        self,
+        messages: Sequence[Message],
+        recalled: Sequence[DiaryEntry],
+        before: TurnSnapshot | None = None,
+        *,
+        rewind: TurnSnapshot | None = None,
+    ) -> None:
+        """Append one finished turn's messages and its newly recalled entries.
+        ``before``: the conversation before this turn, kept as ``last_turn``
+        (None forgets it). ``rewind``: first put the conversation back to that
+        point (the last turn's messages and recalled entries go; summary and
+        folded position as it says), in the same transaction."""
+        ...
+
+    def last_turn(self) -> TurnSnapshot | None:
+        """The conversation before its last turn (None after a greeting, a
+        clear, a consolidation or an import)."""
         ...
 
     def set_summary(self, summary: str, folded_count: int) -> None: ...
