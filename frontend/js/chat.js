@@ -4,9 +4,10 @@
 import { call, on } from "./transport.js";
 import { t, applyStatic, onLangChange, addStrings } from "./i18n.js";
 import { el, clear, confirmDialog, toast, progressBar, errorTitle } from "./ui.js";
-import { createAttachTray, attachmentsNode } from "./attach.js";
+import { createAttachTray } from "./attach.js";
 import { createChatVoice } from "./voice/index.js";
-import { newTurnId, stopButton, stoppedTag, placeRedoButtons, editInPlace, attachIfLong, longPasteHandler } from "./chatctl.js";
+import { userNode, assistantView } from "./chat_messages.js";
+import { newTurnId, stopButton, placeRedoButtons, editInPlace, attachIfLong, longPasteHandler } from "./chatctl.js";
 
 addStrings({
   zh: { "banner.setup": "设置向导" },
@@ -121,106 +122,12 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
     empty.hidden = list.querySelector(".msg") !== null;
   }
 
-  function copyText(text, button) {
-    const done = () => {
-      button.textContent = t("chat.copied");
-      setTimeout(() => (button.textContent = t("chat.copy")), 1500);
-    };
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(text).then(done, () => legacyCopy(text) && done());
-    } else if (legacyCopy(text)) done();
-  }
-
-  function legacyCopy(text) {
-    const area = el("textarea", { style: "position:fixed;left:-9999px" });
-    area.value = text;
-    document.body.append(area);
-    area.select();
-    let ok = false;
-    try {
-      ok = document.execCommand("copy");
-    } catch {
-      ok = false;
-    }
-    area.remove();
-    return ok;
-  }
-
-  function userNode(text, attachments) {
-    const node = el(
-      "div.msg.user",
-      {},
-      el("div.msg-bubble", {}, attachments && attachments.length ? attachmentsNode(attachments) : null,
-        el("div.msg-content", { text })),
-      el("div.msg-meta", {}, el("span.msg-failed", { dataset: { i18n: "chat.failed" }, hidden: true })),
-    );
-    applyStatic(node);
-    return node;
-  }
-
-  /** An assistant message whose parts can be filled as the reply streams in. */
-  function assistantView() {
-    const content = el("div.msg-content");
-    const reasoningText = el("div.reasoning-text");
-    const reasoning = el(
-      "details.reasoning",
-      { hidden: true },
-      el("summary", { dataset: { i18n: "chat.reasoning" } }),
-      reasoningText,
-    );
-    const recalled = el("div.msg-recalled", { hidden: true });
-    const copyBtn = el("button.btn.small.ghost.copy-btn", { type: "button", dataset: { i18n: "chat.copy" } });
-    const bubble = el("div.msg-bubble", {}, reasoning, content);
-    const stopped = stoppedTag();
-    const node = el("div.msg.assistant", {}, bubble, el("div.msg-meta", {}, stopped, recalled, copyBtn));
-    applyStatic(node);
-    const view = {
-      node,
-      setAttachments(list) {
-        if (list && list.length) bubble.append(attachmentsNode(list)); // pictures it sent
-      },
-      content: "",
-      reasoning: "",
-      setContent(text) {
-        view.content = text || "";
-        content.textContent = view.content;
-        node.classList.toggle("typing", !view.content && !view.reasoning);
-      },
-      appendContent(text) {
-        view.setContent(view.content + text);
-      },
-      setReasoning(text) {
-        view.reasoning = text || "";
-        reasoningText.textContent = view.reasoning;
-        reasoning.hidden = !view.reasoning;
-        node.classList.toggle("typing", !view.content && !view.reasoning);
-      },
-      appendReasoning(text) {
-        view.setReasoning(view.reasoning + text);
-      },
-      markStopped() {
-        stopped.hidden = false;
-        node.classList.add("stopped");
-      },
-      setRecalled(items, live) {
-        const titles = (items || []).map((r) => (typeof r === "string" ? r : r.title)).filter(Boolean);
-        recalled.hidden = titles.length === 0;
-        recalled.textContent = titles.length
-          ? t(live ? "chat.recalling" : "chat.recalled", { titles: titles.join("、") })
-          : "";
-      },
-    };
-    copyBtn.addEventListener("click", () => copyText(view.content, copyBtn));
-    voice.decorate(view);
-    return view;
-  }
-
   function renderHistory(messages) {
     for (const node of list.querySelectorAll(".msg")) node.remove();
     for (const m of messages || []) {
       if (m.role === "user") list.append(userNode(m.content, m.attachments));
       else if (m.role === "assistant") {
-        const view = assistantView();
+        const view = assistantView((v) => voice.decorate(v));
         view.setContent(m.content);
         view.setReasoning(m.reasoning);
         view.setRecalled(m.recalled);
@@ -340,7 +247,7 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
       ...attached.images.map((a) => ({ ...a, kind: "image" })),
       ...attached.files.map((a) => ({ ...a, kind: "file" })),
     ]);
-    const view = assistantView();
+    const view = assistantView((v) => voice.decorate(v));
     view.setContent("");
     list.append(user, view.node);
     updateEmpty();
@@ -370,7 +277,7 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
     for (let n = user.nextElementSibling; n; n = n.nextElementSibling) if (n.classList.contains("msg")) old.push(n);
     for (const n of old) n.remove();
     if (editText !== undefined) user.querySelector(".msg-content").textContent = editText;
-    const view = assistantView();
+    const view = assistantView((v) => voice.decorate(v));
     view.setContent("");
     list.append(view.node);
     scrollDown(true);
@@ -528,7 +435,7 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
     if (busy) return;
     const res = await call("chat_greeting", checkinOnly ? { checkin_only: true } : {});
     if (!res.ok || !res.greeting || shown(res.message_id)) return;
-    const view = assistantView();
+    const view = assistantView((v) => voice.decorate(v));
     view.setContent(res.greeting);
     view.node.dataset.id = String(res.message_id);
     if (res.checkin && res.checkin.title) view.setRecalled([res.checkin.title]);

@@ -1,10 +1,11 @@
 // Settings pages generated from settings_get's `fields` (label/help in both languages).
 // Secrets are only ever "set / not set" here; their values go one way, into secret_set.
 
-import { call, on } from "./transport.js";
+import { call } from "./transport.js";
 import { t, pick, getLang, onLangChange, hasKey } from "./i18n.js";
-import { el, clear, confirmDialog, toast, progressBar, errorLine, getPath, setPath } from "./ui.js";
+import { el, clear, toast, errorLine, getPath, setPath } from "./ui.js";
 import { voiceSettingsBox } from "./voice/index.js";
+import { testBox, weatherBox, indexBox } from "./settings_boxes.js";
 
 const SECTIONS = ["llm", "embed", "memory", "appearance", "plugins", "voice", "other"];
 const SKIP = new Set(["schema_version"]);
@@ -134,10 +135,15 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     body.append(form);
     form.append(el("h2.section-title", { text: t(`settings.section.${active}`) }));
     const own = fields().filter((f) => sectionOf(f.path) === active);
+    let keys = 0;
     for (const field of own) {
       form.append(fieldRow(field));
-      if (SECRET_AFTER[field.path]) form.append(secretRow(SECRET_AFTER[field.path]));
+      if (SECRET_AFTER[field.path]) {
+        form.append(secretRow(SECRET_AFTER[field.path]));
+        keys += 1;
+      }
     }
+    if (keys) form.append(storeNote()); // where keys are kept: said once per page
     if (active === "appearance") appendLocalPrefs(form);
     const status = el("span.form-status", { role: "status" });
     if (own.length) {
@@ -145,11 +151,11 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
         el("div.form-actions", {}, el("button.btn.primary", { type: "submit", text: t("settings.save") }), status),
       );
     }
-    if (active === "llm") form.append(testBox("llm"));
+    if (active === "llm") form.append(testBox("llm", inputs));
     if (active === "plugins") form.append(weatherBox());
     if (active === "voice") form.append(voiceSettingsBox({ onUploaded: () => load() }));
     if (active === "embed") {
-      form.append(testBox("embed"));
+      form.append(testBox("embed", inputs));
       form.append(indexBox());
     }
     form._status = status;
@@ -346,8 +352,6 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     });
     const fromEnv = (data.secrets_from_env || []).includes(name);
     const envName = (data.env_names || {})[name];
-    const store = data.secret_store;
-    const note = store && store.note ? pick(store.note) : "";
     return el(
       "div.field.secret",
       { dataset: { secret: name } },
@@ -355,110 +359,15 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
       el("div.field-input.inline", {}, input, saveBtn, delBtn),
       el("div.field-help", { text: t(`secret.${name}.help`) }),
       fromEnv ? el("div.field-help.warn", { text: t("settings.secretFromEnv", { name: envName }) }) : null,
-      note ? el(`div.field-help.${store.secure ? "note" : "warn"}`, { text: (store.secure ? "" : t("secret.insecure")) + note }) : null,
       error,
     );
   }
 
-  // ---- connection test -----------------------------------------------------
-  function testBox(kind) {
-    const out = el("div.test-result", { id: `test-${kind}-result`, role: "status" });
-    const btn = el("button.btn", {
-      type: "button",
-      id: `test-${kind}`,
-      text: t(`test.${kind}`),
-      on: { click: async () => {
-        btn.disabled = true;
-        out.className = "test-result";
-        out.textContent = t("test.running");
-        const params = { kind };
-        for (const key of ["base_url", "model"]) {
-          const row = inputs.get(`${kind}.${key}`);
-          if (row && !row.fromEnv) params[key] = row.input.value.trim();
-        }
-        const res = await call("test_connection", params);
-        btn.disabled = false;
-        const ok = res.ok && res.ok !== false;
-        const message = res.message || (res.error && errorLine(res.error)) || "";
-        out.className = `test-result ${ok ? "ok" : "bad"}`;
-        out.textContent = message;
-        if (ok && Array.isArray(res.models) && res.models.length) {
-          out.append(el("div.muted", { text: t("test.models", { models: res.models.slice(0, 12).join(", ") }) }));
-        }
-      } },
-    });
-    return el("div.test-box", {}, btn, out);
-  }
-
-  // ---- weather status ------------------------------------------------------
-  function weatherBox() {
-    const out = el("div.test-result#weather-status", { role: "status" });
-    const show = async () => {
-      out.className = "test-result";
-      out.textContent = t("test.running");
-      const res = await call("weather_status");
-      const w = (res.ok && res.weather) || null;
-      if (!w) {
-        out.className = "test-result bad";
-        out.textContent = res.error ? errorLine(res.error) : "";
-      } else if (!w.enabled) {
-        out.textContent = t("weather.off");
-      } else if (w.ok && w.line) {
-        out.className = "test-result ok";
-        out.textContent = t("weather.line", { line: w.line });
-      } else {
-        out.className = "test-result bad";
-        out.textContent = t("weather.failed", { error: w.error || "?" });
-      }
-    };
-    const btn = el("button.btn#weather-check", { type: "button", text: t("weather.check"), on: { click: show } });
-    show();
-    return el("div.test-box", {}, btn, out);
-  }
-
-  // ---- index ---------------------------------------------------------------
-  function indexBox() {
-    const status = el("span.index-status#index-status", { text: t("common.loading") });
-    const area = el("div.task-area");
-    const msg = el("div.field-error", { role: "alert" });
-    const refresh = async () => {
-      const res = await call("index_status");
-      if (!res.ok) {
-        status.textContent = errorLine(res.error);
-        return;
-      }
-      status.textContent = t(res.model ? "index.statusModel" : "index.status", res);
-      if (res.problem) status.textContent += ` — ${res.problem}`;
-      status.classList.toggle("warn", res.indexed < res.total || !!res.problem);
-    };
-    const run = async (all) => {
-      if (all && !(await confirmDialog(t("index.confirmAllTitle"), t("index.confirmAll"), t("index.all")))) return;
-      missingBtn.disabled = allBtn.disabled = true;
-      msg.textContent = "";
-      const bar = progressBar(area);
-      bar.update(0, 0, t("index.progress", { done: 0, total: "?" }));
-      const off = on("task.progress", (p) => {
-        if (p && p.task === "index") bar.update(p.done, p.total, t("index.progress", p));
-      });
-      const res = await call("index_rebuild", { all });
-      off();
-      bar.remove();
-      missingBtn.disabled = allBtn.disabled = false;
-      if (res.ok) toast(t("index.done", { indexed: res.indexed }));
-      else msg.textContent = errorLine(res.error);
-      refresh();
-    };
-    const missingBtn = el("button.btn", { type: "button", id: "index-missing", text: t("index.missing"), on: { click: () => run(false) } });
-    const allBtn = el("button.btn", { type: "button", id: "index-all", text: t("index.all"), on: { click: () => run(true) } });
-    refresh();
-    return el(
-      "div.index-box",
-      {},
-      el("h3.subsection-title", { text: t("index.title") }),
-      el("div.index-row", {}, status, missingBtn, allBtn),
-      area,
-      msg,
-    );
+  function storeNote() {
+    const store = data.secret_store;
+    const note = store && store.note ? pick(store.note) : "";
+    if (!note) return "";
+    return el(`div.field-help.store-note.${store.secure ? "note" : "warn"}`, { text: (store.secure ? "" : t("secret.insecure")) + note });
   }
 
   // ---- UI prefs without a settings field (kept in localStorage by app.js) ---

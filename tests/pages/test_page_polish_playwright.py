@@ -204,6 +204,22 @@ def test_toasts_keep_off_the_input_box(serve, open_page) -> None:
         o.check_clean()
 
 
+def test_where_keys_are_kept_is_said_once_per_settings_page(serve, open_page) -> None:
+    with serve() as url:
+        o = open_page(url)
+        page = o.page
+        page.click("#nav-settings")
+        for tab in ("plugins", "voice", "llm"):
+            page.click(f"#settings-tab-{tab}")
+            expect(page.locator(f"#settings-{tab} .field.secret").first).to_be_visible()
+            keys = page.locator(f"#settings-{tab} .field.secret").count()
+            notes = page.locator(f"#settings-{tab} .store-note")
+            expect(notes).to_have_count(1)
+            assert keys >= (2 if tab != "llm" else 1), (tab, keys)
+            assert page.locator(f"#settings-{tab} .field.secret .store-note").count() == 0
+        o.check_clean()
+
+
 @pytest.mark.parametrize(("locale", "lang", "nav"), [("zh-CN", "zh-CN", "聊天"), ("en-US", "en", "Chat")])
 def test_browser_mode_speaks_the_browsers_language(
     serve, open_page, data_dir, locale: str, lang: str, nav: str
