@@ -8,6 +8,7 @@ import { createInspector } from "./inspector.js";
 import { createMemory, MEMORY_TABS } from "./memory.js";
 import { createAvatar } from "./avatar/index.js";
 import { initSetup } from "./setup.js";
+import { publish } from "./bus.js";
 
 addStrings({
   zh: { "theme.toDark": "切换为深色", "theme.toLight": "切换为浅色", "theme.now": "{choice}，当前{shown}" },
@@ -93,6 +94,7 @@ function navigate(target) {
   if (page === "settings") settings.load();
   if (page === "inspector") inspector.load();
   if (page === "chat") chat.focus();
+  publish("page.changed", { page });
 }
 
 function applyInspector() {

@@ -228,6 +228,33 @@ def test_mouth_follows_the_streamed_text_and_the_bubble_shows_the_sentence(
         opened.check_clean()
 
 
+def test_the_bubble_fades_after_the_reply_and_clears_on_a_page_change(
+    serve, open_page, openai_server
+) -> None:
+    """Issue 17, point 4: it kept the last sentence forever, across pages."""
+    openai_server.enqueue(ChatReply(content="好呀。我们明天见！", chunk_size=3, chunk_delay=0.02),
+                          match=is_chat)
+    with serve() as url:
+        opened = open_page(url)
+        page = opened.page
+        settle(page)
+        page.fill("#chat-input", "晚安")
+        page.press("#chat-input", "Enter")
+        page.wait_for_function("dlAvatar.bubbleText !== ''", timeout=30_000)
+        expect(page.locator(".avatar-bubble")).to_be_hidden()  # faded once it was said
+        page.evaluate("""() => new Promise((done) => {
+            let n = 0;
+            const frame = () => (++n >= 60 ? done() : requestAnimationFrame(frame));
+            requestAnimationFrame(frame);
+        })""")  # 60 frames later: still gone
+        assert page.evaluate("dlAvatar.bubbleText") == ""
+        page.evaluate("dlAvatar.bubble('还在吗？')")
+        expect(page.locator(".avatar-bubble")).to_be_visible()
+        page.click("#nav-settings")
+        expect(page.locator(".avatar-bubble")).to_be_hidden()
+        opened.check_clean()
+
+
 def test_fallback_without_webgl_says_why_and_keeps_the_interface(serve, pw, data_dir) -> None:
     b = pw.chromium.launch(executable_path=str(CHROMIUM), args=[*ARGS, "--disable-webgl"])
     try:

@@ -101,7 +101,11 @@ export function createAvatar(area, { pet = false } = {}) {
     const busy = lip.speaking || mouth > 0.01 || Boolean(drag) || now < activeUntil;
     if (busy !== busyNow && renderer.setBusy) renderer.setBusy(busy);
     busyNow = busy;
-    if (!voiceEnabled && reply && !manualBubble) showBubble(sentenceAt(reply, lip.spoken, tag));
+    // The sentence being said, while the reply streams or the mouth still follows it;
+    // afterwards the bubble fades (below) and stays gone.
+    if (!voiceEnabled && reply && !manualBubble && (!replyDone || lip.speaking)) {
+      showBubble(sentenceAt(reply, lip.spoken, tag));
+    }
     if (replyDone && !lip.speaking && !bubbleBox.hidden && !bubbleHide && !manualBubble) {
       bubbleHide = setTimeout(hideBubble, 3500);
     }
@@ -122,6 +126,13 @@ export function createAvatar(area, { pet = false } = {}) {
     bubbleHide = 0;
     manualBubble = false;
     bubbleBox.hidden = true;
+  }
+
+  /** Gone now, and not brought back by a reply that has ended (page or model change). */
+  function clearBubble() {
+    if (bubbleHide) clearTimeout(bubbleHide);
+    hideBubble();
+    if (replyDone) reply = "";
   }
 
   // ---- emotion ----------------------------------------------------------------
@@ -156,6 +167,7 @@ export function createAvatar(area, { pet = false } = {}) {
 
   async function build() {
     const gen = ++building;
+    clearBubble(); // another model says nothing yet
     if (!settings.enabled) {
       if (renderer) renderer.destroy();
       renderer = null;
@@ -347,6 +359,7 @@ export function createAvatar(area, { pet = false } = {}) {
     if (d && d.text) showBubble(stripTag(String(d.text), tag));
   });
   subscribe("voice.idle", () => lip.stopAudio());
+  subscribe("page.changed", () => clearBubble());
   subscribe("voice.enabled", (d) => {
     voiceEnabled = Boolean(d && d.enabled);
   });
