@@ -40,7 +40,7 @@ AT_LINE = re.compile(r"^The file is not (UTF-8 text|valid JSON).* at line \d+, c
 PROBLEM = re.compile(r"^- (?P<path>[^:]+): .+")
 
 
-def assert_located(error: ImportFailed) -> None:
+def assert_located(error: ImportFailed | str) -> None:
     text = str(error)
     assert "Traceback" not in text
     if WHOLE_FILE.match(text) or AT_LINE.match(text):
@@ -112,50 +112,51 @@ def test_hostile_files_never_change_or_break_the_memory(
     assert sum(a for a, _ in seen.values()) >= 10 and sum(r for _, r in seen.values()) >= 50
 
 
-@pytest.mark.parametrize("case", ["surrogate-escape", "empty-role", "nan-time", "utf16-bom",
-                                  "gbk", "binary", "truncated", "deep"])
-def test_the_command_line_refuses_a_hostile_file_and_keeps_the_memory(
-    openai_server: OpenAICompatServer, tmp_path: Path, case: str
+def cli_files(good: dict[str, object]) -> dict[str, bytes]:
+    """A sample of hostile files for the command line: all refused."""
+    bad = json.loads(json.dumps(good))
+    text = json.dumps(good, ensure_ascii=False)
+    return {
+        "surrogate-escape": json.dumps(
+            {**bad, "shortTermMemory": [{"role": "user", "content": "a\ud800b", "timestamp": 5}]}
+        ).encode(),
+        "empty-role": dumps({**bad, "archivedMemory": [{**bad["archivedMemory"][0], "role": ""}]}),
+        "nan-time": dumps({**bad, "longTermMemory": [
+            {**bad["longTermMemory"][0], "startTime": float("nan")}]}),
+        "gbk": text.encode("gbk"),
+        "binary": bytes(range(256)) * 4,
+        "truncated": text.encode()[: len(text) // 2],
+        "deep": b'{"selfName": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    }
+
+
+def test_the_command_line_refuses_hostile_files_and_keeps_the_memory(
+    openai_server: OpenAICompatServer, tmp_path: Path
 ) -> None:
     env = {**os.environ, **env_for(openai_server), "DL_DATA_DIR": str(tmp_path / "data")}
-    good = make_export(2)
-    good_file = tmp_path / "good.json"
-    good_file.write_bytes(dumps(good))
 
     def dl(*args: str) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run([sys.executable, "-m", "dl_app", *args], env=env,
                               capture_output=True, timeout=120)
 
-    assert dl("memory", "import", str(good_file)).returncode == 0
+    good = make_export(2)
+    path = tmp_path / "memory.json"
+    path.write_bytes(dumps(good))
+    assert dl("memory", "import", str(path)).returncode == 0
     before = dl("memory", "export", "-").stdout
-    bad = json.loads(json.dumps(good))
-    text = json.dumps(good, ensure_ascii=False)
-    raw = {
-        "surrogate-escape": lambda: json.dumps(
-            {**bad, "shortTermMemory": [{"role": "user", "content": "a\ud800b", "timestamp": 5}]}
-        ).encode(),
-        "empty-role": lambda: dumps({**bad, "archivedMemory": [
-            {**bad["archivedMemory"][0], "role": ""}]}),
-        "nan-time": lambda: dumps({**bad, "longTermMemory": [
-            {**bad["longTermMemory"][0], "startTime": float("nan")}]}),
-        "utf16-bom": lambda: text.replace("小忆", "小红").encode("utf-16"),
-        "gbk": lambda: text.encode("gbk"),
-        "binary": lambda: bytes(range(256)) * 4,
-        "truncated": lambda: text.encode()[: len(text) // 2],
-        "deep": lambda: b'{"selfName": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
-    }[case]()
-    path = tmp_path / "hostile.json"
-    path.write_bytes(raw)
-    out = dl("memory", "import", str(path))
-    err = out.stderr.decode()
-    assert b"Traceback" not in out.stderr + out.stdout, err
-    if case == "utf16-bom":  # valid memory in another encoding: accepted
-        assert out.returncode == 0, err
-        assert json.loads(dl("memory", "export", "-").stdout)["selfName"] == "小红"
-        return
-    assert out.returncode == 1 and err.startswith("dl-app: "), err
+    for case, raw in cli_files(good).items():
+        path.write_bytes(raw)
+        out = dl("memory", "import", str(path))
+        err = out.stderr.decode()
+        assert b"Traceback" not in out.stderr + out.stdout, (case, err)
+        assert out.returncode == 1 and err.startswith("dl-app: "), (case, err)
+        assert_located(err.removeprefix("dl-app: ").strip())
     assert dl("memory", "export", "-").stdout == before  # byte-identical
-    assert dl("memory", "show").returncode == 0
+    # Valid memory in another encoding (UTF-16 with a BOM) is accepted.
+    path.write_bytes(json.dumps({**good, "selfName": "小红"}, ensure_ascii=False).encode("utf-16"))
+    out = dl("memory", "import", str(path))
+    assert out.returncode == 0, out.stderr.decode()
+    assert json.loads(dl("memory", "export", "-").stdout)["selfName"] == "小红"
 
 
 def test_every_generated_valid_export_is_accepted_by_the_parser() -> None:
