@@ -174,6 +174,9 @@ def _warm_up(env: dict[str, str]) -> None:
     for name in json.loads(said) if said.startswith("[") else []:
         with contextlib.suppress(Exception):  # one that imports only in its own context
             __import__(name)
+    from dl_app.adapters.tokenizer import QwenCounter
+
+    QwenCounter().count("warm")  # its tables take most of an open's time to load
 
 
 def _serve() -> None:
