@@ -302,10 +302,15 @@ def every_point(points: list[int], writes: int) -> list[tuple[str, int]]:
     return [(STRUCTURE, n) for n in points] + [(DATA_WRITES, n) for n in range(1, writes + 1)]
 
 
-def sampled(writes_kept: int, seed: str) -> Choose:
-    """Every structural point and a seeded sample of the data writes."""
+def sampled(writes_kept: int, seed: str, most: int | None = None) -> Choose:
+    """Every structural point (or ``most`` of them, evenly spread from a seeded
+    start) and a seeded sample of the data writes."""
     def choose(points: list[int], writes: int) -> list[tuple[str, int]]:
-        some = random.Random(seed).sample(range(1, writes + 1), min(writes_kept, writes))
+        rng = random.Random(seed)
+        if most is not None and len(points) > most:
+            step, start = len(points) / most, rng.random() * len(points) / most
+            points = [points[int(start + i * step)] for i in range(most)]
+        some = rng.sample(range(1, writes + 1), min(writes_kept, writes))
         return [(STRUCTURE, n) for n in points] + [(DATA_WRITES, n) for n in sorted(some)]
     return choose
 
