@@ -90,7 +90,8 @@ class OpenAICompatServer:
     """The scripted server, running on 127.0.0.1 (free port) in a thread.
 
     ``api_key``: when set, requests without ``Authorization: Bearer <key>``
-    get 401 with ``auth_message`` (``{key}`` in it: the key they gave, as some
+    get 401 with ``auth_message`` (``{key}`` in it: the key they gave, ``{basic}``:
+    base64 of ``user:<key>``, as some
     services echo it). ``check_models``: requests for a model not in ``models`` get 404.
     """
 
@@ -331,7 +332,8 @@ class _Handler(BaseHTTPRequestHandler):
             f"Bearer {app.api_key}"
         ):
             given = request.headers.get("authorization", "").removeprefix("Bearer ")
-            message = app.auth_message.replace("{key}", given)
+            basic = base64.b64encode(f"user:{given}".encode()).decode()
+            message = app.auth_message.replace("{key}", given).replace("{basic}", basic)
             self._json(401, error_body(401, message, "invalid_api_key"))
             return
         route = (request.method, request.path)

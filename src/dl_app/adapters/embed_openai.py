@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 import httpx
 
 from dl_app.core.errors import BadResponse, ServiceError, ServiceUnreachable
+from dl_app.messages import shown_url
 
 from .service_errors import (
     MAX_BACKOFF,
@@ -62,6 +63,7 @@ class OpenAIEmbedder:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self._base_url = base_url.rstrip("/")
+        self._shown = shown_url(self._base_url)  # in messages and logs: no key in it
         self._url = self._base_url + "/embeddings"  # no trailing slash: servers 404 on it
         self._api_key = api_key
         self._model = model
@@ -127,7 +129,7 @@ class OpenAIEmbedder:
         size = len(vectors[0])
         if self._configured is not None and size != self._configured:
             raise BadResponse(
-                f"The embedding service at {self._base_url} returned {size}-dimensional "
+                f"The embedding service at {self._shown} returned {size}-dimensional "
                 f"vectors for model '{self._model}', but {self._configured} are configured. "
                 f"Set the embedding dimensions to {size}, or choose a model that supports "
                 f"{self._configured}."
@@ -162,7 +164,7 @@ class OpenAIEmbedder:
         return vectors
 
     def _bad(self, why: str) -> BadResponse:
-        return BadResponse(f"The embedding service at {self._base_url} answered badly: {why}.")
+        return BadResponse(f"The embedding service at {self._shown} answered badly: {why}.")
 
     def _post(self, body: dict[str, Any]) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
@@ -173,7 +175,7 @@ class OpenAIEmbedder:
                 response = self._client.post(self._url, json=body, headers=headers)
             except httpx.TimeoutException as err:
                 raise ServiceUnreachable(
-                    f"The embedding service at {self._base_url} did not answer within "
+                    f"The embedding service at {self._shown} did not answer within "
                     f"{self._timeout:g} s (timed out). Try again, or raise the timeout."
                 ) from err
             except httpx.TransportError as err:
@@ -189,7 +191,7 @@ class OpenAIEmbedder:
             attempt += 1
             log.warning(
                 "Embedding service %s: %s; retry %d of %d in %.1f s",
-                self._base_url,
+                self._shown,
                 type(error).__name__,
                 attempt,
                 self._max_retries,

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from dl_app.core.errors import BadResponse, ServiceError
+from dl_app.messages import shown_url
 
 from .documents import sniff_picture
 from .service_errors import server_detail, status_error, unreachable
@@ -44,6 +45,7 @@ class OpenAIImageMaker:
         http_client: httpx.Client | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
+        self._shown = shown_url(self._base_url)  # in messages and logs: no key in it
         self._api_key = api_key
         self._model = model
         self._size = size
@@ -72,7 +74,7 @@ class OpenAIImageMaker:
         try:
             return resp.json()
         except ValueError as e:
-            raise BadResponse(f"The {_WHAT} at {self._base_url} did not answer JSON.") from e
+            raise BadResponse(f"The {_WHAT} at {self._shown} did not answer JSON.") from e
 
     def _download(self, url: str) -> bytes:
         try:
@@ -93,7 +95,7 @@ class OpenAIImageMaker:
         data = answer.get("data") if isinstance(answer, dict) else None
         item = data[0] if isinstance(data, list) and data else None
         if not isinstance(item, dict):
-            raise BadResponse(f"The {_WHAT} at {self._base_url} returned no picture.")
+            raise BadResponse(f"The {_WHAT} at {self._shown} returned no picture.")
         if isinstance(item.get("b64_json"), str):
             try:
                 raw = base64.b64decode(item["b64_json"], validate=True)
@@ -102,7 +104,7 @@ class OpenAIImageMaker:
         elif isinstance(item.get("url"), str) and item["url"].startswith(("http://", "https://")):
             raw = self._download(item["url"])
         else:
-            raise BadResponse(f"The {_WHAT} at {self._base_url} returned no picture data.")
+            raise BadResponse(f"The {_WHAT} at {self._shown} returned no picture data.")
         if len(raw) > MAX_IMAGE_BYTES:
             raise BadResponse(f"The {_WHAT} returned a picture larger than 10 MB.")
         mime = sniff_image(raw)

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from dl_app.core.errors import BadResponse, ContextOverflow, ServiceError, ServiceUnreachable
 from dl_app.core.ports import ChatDelta, ChatRequest, ChatResult
+from dl_app.messages import shown_url
 
 from .llm_reply import Reply, ThinkSplitter, sse_events
 from .service_errors import (
@@ -86,6 +87,7 @@ class OpenAIChatModel:
         http_client: httpx2.Client | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
+        self._shown = shown_url(self._base_url)  # in messages and logs: no key in it
         self._api_key = api_key
         self._model = model
         self._timeout = timeout
@@ -156,32 +158,32 @@ class OpenAIChatModel:
             yield from reply.flush()
         except openai.APITimeoutError as err:
             raise ServiceUnreachable(
-                f"The model service at {self._base_url} stopped sending its reply "
+                f"The model service at {self._shown} stopped sending its reply "
                 f"(timed out after {self._timeout:g} s). Try again."
             ) from err
         except openai.APIConnectionError as err:
             raise BadResponse(
-                f"The reply from {self._base_url} broke off mid-way (the connection closed "
+                f"The reply from {self._shown} broke off mid-way (the connection closed "
                 "before the end). Try again."
             ) from err
         except openai.APIError as err:
             detail = server_detail(err.body, self._api_key) or scrub(err.message, self._api_key)
             raise BadResponse(
-                f"The model service at {self._base_url} reported an error mid-reply: {detail}"
+                f"The model service at {self._shown} reported an error mid-reply: {detail}"
             ) from err
         except json.JSONDecodeError as err:
             raise BadResponse(
-                f"The model service at {self._base_url} sent a malformed reply (not JSON)."
+                f"The model service at {self._shown} sent a malformed reply (not JSON)."
             ) from err
         finally:
             response.close()
-        yield reply.result(self._base_url)
+        yield reply.result(self._shown)
 
     def complete(self, request: ChatRequest) -> ChatResult:
         for item in self.stream(request):
             if isinstance(item, ChatResult):
                 return item
-        raise BadResponse(f"The model service at {self._base_url} sent no reply.")
+        raise BadResponse(f"The model service at {self._shown} sent no reply.")
 
     def list_models(self) -> list[str]:
         """Model ids the service offers (``GET /models``); a quick connection test."""
@@ -193,7 +195,7 @@ class OpenAIChatModel:
             raise self._translate(err, model=None) from err
         data = getattr(page, "data", None)
         if not isinstance(data, list):
-            raise BadResponse(f"The service at {self._base_url} sent an unexpected model list.")
+            raise BadResponse(f"The service at {self._shown} sent an unexpected model list.")
         return [str(m.id) for m in data if getattr(m, "id", None)]
 
     # -- internals
@@ -229,7 +231,7 @@ class OpenAIChatModel:
                 )
                 if without_usage:
                     log.info("Model service %s refuses stream_options; not sent again",
-                             self._base_url)
+                             self._shown)
                 self._usage_accepted = self._usage_accepted or self._usage_option
                 return stream
             except openai.BadRequestError as err:
@@ -254,7 +256,7 @@ class OpenAIChatModel:
                 attempt += 1
                 log.warning(
                     "Model service %s: %s; retry %d of %d in %.1f s",
-                    self._base_url,
+                    self._shown,
                     type(err).__name__,
                     attempt,
                     self._max_retries,
@@ -289,7 +291,7 @@ class OpenAIChatModel:
         content_type = http.headers.get("content-type", "").lower()
         if content_type.startswith("text/html"):
             raise BadResponse(
-                f"The service at {self._base_url} answered with a web page, not the API. "
+                f"The service at {self._shown} answered with a web page, not the API. "
                 "Check the address: it usually ends in /v1."
             )
         try:
@@ -306,7 +308,7 @@ class OpenAIChatModel:
         if not isinstance(body, dict) or "choices" not in body:
             detail = server_detail(body, self._api_key)
             raise BadResponse(
-                f"The model service at {self._base_url} sent an unexpected answer"
+                f"The model service at {self._shown} sent an unexpected answer"
                 + (f": {detail}" if detail else ".")
             )
         yield body
@@ -317,7 +319,7 @@ class OpenAIChatModel:
         model = self._model if model == "" else model
         if isinstance(err, openai.APITimeoutError):
             return ServiceUnreachable(
-                f"The model service at {self._base_url} did not answer within "
+                f"The model service at {self._shown} did not answer within "
                 f"{self._timeout:g} s (timed out). It may be busy or still loading the model; "
                 "try again, or raise the timeout."
             )
@@ -337,6 +339,6 @@ class OpenAIChatModel:
                 model=model,
             )
         return BadResponse(
-            f"The model service at {self._base_url} sent an unusable answer: "
+            f"The model service at {self._shown} sent an unusable answer: "
             f"{scrub(str(err), self._api_key)}"
         )

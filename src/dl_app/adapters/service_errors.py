@@ -7,10 +7,11 @@ anything a service echoes back.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Mapping
-from urllib.parse import urlparse
+from urllib.parse import quote, quote_plus, urlparse
 
 from dl_app.core.errors import (
     AuthFailed,
@@ -51,8 +52,32 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
     return value if value >= 0 else None
 
 
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{12,}=*")
+
+
 def scrub(text: str, secret: str) -> str:
-    return text.replace(secret, "***") if len(secret) >= 4 else text
+    """``text`` with ``secret`` masked as ``***``: as it is, JSON-escaped,
+    URL-encoded, and inside base64 (``Basic base64(user:key)`` echoed back)."""
+    if len(secret) < 4:
+        return text
+    forms = {secret, json.dumps(secret)[1:-1], quote(secret, safe=""), quote_plus(secret)}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, "***")
+    key = secret.encode("utf-8", "replace")
+
+    def unbase64(found: re.Match[str]) -> str:
+        token = found[0].rstrip("=")
+        for decode in (base64.b64decode, base64.urlsafe_b64decode):
+            for start in range(4):  # the token may begin inside a base64 quad
+                part = token[start:]
+                try:
+                    if key in decode(part + "=" * (-len(part) % 4)):
+                        return "***"
+                except ValueError:
+                    continue
+        return found[0]
+
+    return _BASE64.sub(unbase64, text)
 
 
 def server_detail(body: object, secret: str) -> str:

@@ -12,7 +12,9 @@ chosen by the value ``n``.
 Values are rendered in the same language: a ``Text`` by its key, a list of them
 one per line, a ``FieldPath`` (a place in an import file) in words
 (``fields.*`` keys: ``longTermMemory[2].startTime`` -> 日记第 3 条的开始时间; in
-English the path stays as written, the names of the file format).
+English the path stays as written, the names of the file format). A value
+named ``url`` (or ``root``, ``base_url``, ``endpoint``) is shown without its
+password or query values (``shown_url``): a key may be written there.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 
 __all__ = [
     "LANGS", "FieldPath", "Text", "catalogue", "error_text", "lang_of", "msg", "render", "say",
+    "shown_url",
 ]
 
 LANGS = ("zh", "en")
@@ -54,6 +57,7 @@ class FieldPath(str):
     """A place in an import file (``longTermMemory[2].startTime``), said in words."""
 
 _FORMATTER = string.Formatter()
+_URL_VALUES = frozenset({"url", "root", "base_url", "endpoint"})  # shown with ``shown_url``
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
@@ -71,7 +75,27 @@ def lang_of(value: str | None) -> str:
     return "zh" if value == "zh" else "en"
 
 
-def _value(value: Any, lang: str) -> Any:
+def shown_url(url: str) -> str:
+    """``url`` as shown to people: a password in it and the values of its query
+    (``?key=...``: some services take the API key there) masked as ``***``."""
+    if "@" not in url and "?" not in url:
+        return url
+    head, _, query = url.partition("?")
+    scheme, sep, rest = head.rpartition("://")
+    auth, at, host = rest.rpartition("@")
+    if at:
+        user = auth.partition(":")[0]
+        head = f"{scheme}{sep}{user}{':***' if ':' in auth else ''}@{host}"
+    if query:
+        pairs = [p.partition("=") for p in query.split("&")]
+        query = "&".join(f"{k}={'***' if v else ''}" if eq else k for k, eq, v in pairs)
+        return f"{head}?{query}"
+    return head
+
+
+def _value(value: Any, lang: str, name: str = "") -> Any:
+    if name in _URL_VALUES and isinstance(value, str):
+        return shown_url(value)
     if isinstance(value, Text):
         return render(value, lang)
     if isinstance(value, FieldPath):
@@ -91,7 +115,7 @@ def render(text: Text | str, lang: str) -> str:
         template = catalogue("en")[text.key]  # KeyError: a key missing everywhere is a bug
     if isinstance(template, Mapping):
         template = template["one" if text.params.get("n") == 1 else "other"]
-    values = {k: _value(v, lang) for k, v in text.params.items()}
+    values = {k: _value(v, lang, k) for k, v in text.params.items()}
     return _FORMATTER.vformat(template, (), values)
 
 
