@@ -12,7 +12,7 @@ finish or roll back what was pending (a staged import, a consolidation), and
 hold exactly the memory from before or after the operation, with the diary
 vectors and the turn index complete and without duplicates (tests/kill_points.py).
 The scripted model server (tests/servers) answers the consolidation and the
-embeddings. Needs Linux and a C compiler. CI runs a sample: tests/test_kill_points.py.
+embeddings. Needs Linux and a C compiler. CI runs a sample: tests/library/test_kill_points.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Hostile import files, generated: for tests/test_import_fuzz.py.
+"""Hostile import files, generated: for tests/library/test_import_fuzz.py.
 
 ``hostile_files()`` is a Hypothesis strategy of ``(kind, bytes)``: a valid
 export (random names, texts, diary entries and messages), then one way of

@@ -1,6 +1,6 @@
 """Kill a memory operation at an exact file-system write, then check the memory.
 
-For tests/test_kill_points.py and bench/kill_every_write.py. ``killpoint.c``
+For tests/library/test_kill_points.py and bench/kill_every_write.py. ``killpoint.c``
 (LD_PRELOAD) counts the writes under the data dir with one counter for the
 whole process and SIGKILLs it on entry to the Nth. ``Killer`` starts one
 Python process with it preloaded and ``dl_app`` imported, which forks a child
