@@ -133,6 +133,7 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
         view.setRecalled(m.recalled);
         view.setAttachments(m.attachments);
         if (m.stopped) view.markStopped();
+        if (m.cut_off) view.markCutOff();
         view.node.classList.remove("typing");
         if (m.id !== undefined) view.node.dataset.id = String(m.id);
         list.append(view.node);
@@ -303,6 +304,7 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
     view.setRecalled(res.recalled);
     view.setAttachments(res.reply_attachments);
     if (res.stopped) view.markStopped();
+    if (res.cut_off) view.markCutOff();
     view.node.classList.remove("typing");
     if (res.message_id !== undefined) view.node.dataset.id = String(res.message_id);
     canRedo = true;
@@ -353,6 +355,11 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
     if (p.kind === "reasoning") pending.view.appendReasoning(p.text || "");
     else pending.view.appendContent(p.text || "");
     scrollDown();
+  });
+  on("chat.withdraw", () => {
+    if (!pending || pending.done) return;
+    pending.view.setContent(""); // the reply broke off: it is asked for again
+    pending.view.setReasoning("");
   });
   on("chat.recall", (p) => {
     if (pending && !pending.done && p) pending.view.setRecalled(p.titles, true);

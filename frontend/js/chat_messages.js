@@ -59,7 +59,10 @@ export function assistantView(decorate) {
   const copyBtn = el("button.btn.small.ghost.copy-btn", { type: "button", dataset: { i18n: "chat.copy" } });
   const bubble = el("div.msg-bubble", {}, reasoning, content);
   const stopped = stoppedTag();
-  const node = el("div.msg.assistant", {}, bubble, el("div.msg-meta", {}, stopped, recalled, copyBtn));
+  const cutOff = el("span.msg-stopped.msg-cut-off", {
+    hidden: true, dataset: { i18n: "chat.cutOffTag", i18nTitle: "chat.cutOffTitle" }, title: t("chat.cutOffTitle"),
+  });
+  const node = el("div.msg.assistant", {}, bubble, el("div.msg-meta", {}, stopped, cutOff, recalled, copyBtn));
   applyStatic(node);
   const view = {
     node,
@@ -88,6 +91,9 @@ export function assistantView(decorate) {
     markStopped() {
       stopped.hidden = false;
       node.classList.add("stopped");
+    },
+    markCutOff() {
+      cutOff.hidden = false;
     },
     setRecalled(items, live) {
       const titles = (items || []).map((r) => (typeof r === "string" ? r : r.title)).filter(Boolean);

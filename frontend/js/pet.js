@@ -157,6 +157,16 @@ async function submit() {
   }
 }
 
+on("chat.withdraw", () => { // the reply broke off and is asked again: start its speech over
+  if (!live || live.closed) return;
+  speaker.stop();
+  live.splitter = new SentenceSplitter();
+  live.queued = [];
+  if (live.track) {
+    live.track = new Track();
+    speaker.play(live.track);
+  }
+});
 on("chat.delta", (p) => {
   if (!live || live.closed || !p || p.kind !== "content") return;
   live.streamed = true;

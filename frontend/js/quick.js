@@ -92,6 +92,10 @@ async function submit(text) {
   input.focus();
 }
 
+on("chat.withdraw", () => {
+  streamed = "";
+  reply.textContent = "";
+});
 on("chat.delta", (p) => {
   if (!pending || !p || p.kind !== "content") return;
   streamed += p.text || "";

@@ -51,6 +51,22 @@ def test_a_message_streams_events_and_lands_in_the_history(api: Api, events: Eve
     assert ok(api.budget_gauge())["used"] > 0
 
 
+def test_a_cut_off_reply_and_a_withdrawn_one_reach_the_page(
+    api: Api, events: Events, openai_server: OpenAICompatServer
+) -> None:
+    openai_server.enqueue(
+        ChatReply(content="话说到一半", chunk_size=1, break_after=3),  # breaks off: withdrawn
+        ChatReply(content="故事要从很久以前说起", finish_reason="length"),
+    )
+    res = ok(api.chat_send({"text": "讲个故事"}))
+    assert res["reply"] == "故事要从很久以前说起" and res["cut_off"] is True
+    names = [name for name, _ in events.items]
+    assert "chat.withdraw" in names
+    assert names.index("chat.withdraw") < len(names) - 1 - names[::-1].index("chat.delta")
+    history = ok(api.chat_history())["messages"]
+    assert history[-1]["cut_off"] is True and history[0]["cut_off"] is False
+
+
 def test_recall_is_announced_and_folded_into_the_reply(
     api: Api, events: Events, openai_server: OpenAICompatServer
 ) -> None:

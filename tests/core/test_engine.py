@@ -107,10 +107,55 @@ def test_a_failed_turn_changes_nothing(mem: Memory, openai_server: OpenAICompatS
     openai_server.enqueue(*[ChatReply.error(500)] * 5)
     with pytest.raises(ServerFailed):
         mem.send("第二句")
-    openai_server.enqueue(ChatReply(content="半句话", chunk_size=1, break_after=3))
+    broken = ChatReply(content="半句话", chunk_size=1, break_after=3)
+    openai_server.enqueue(broken, broken)  # broke off, and broke off again when asked again
     with pytest.raises(BadResponse):
         mem.send("第三句")
     assert mem.conversation() == before
+
+
+def test_a_reply_that_breaks_off_is_withdrawn_and_asked_for_once_more(
+    mem: Memory, openai_server: OpenAICompatServer
+) -> None:
+    """Issue 18: after part of a reply was shown, a break withdraws it and the turn is
+    retried once; what is stored is the second, whole reply."""
+    openai_server.enqueue(
+        ChatReply(content="先说一半然后", chunk_size=1, break_after=4),
+        ChatReply(content="这次完整地说完了。"),
+    )
+    log: list[tuple[str, str]] = []  # deltas and events, in order
+    result = mem.send("你好", on_delta=lambda d: log.append(("delta", d.text)),
+                      on_event=lambda name, _data: log.append(("event", name)))
+    assert result.reply == "这次完整地说完了。"
+    at = log.index(("event", "withdraw"))
+    shown_before = "".join(text for kind, text in log[:at] if kind == "delta")
+    shown_after = "".join(text for kind, text in log[at:] if kind == "delta")
+    assert shown_before and "先说一半然后".startswith(shown_before)  # it had been shown
+    assert shown_after == "这次完整地说完了。"
+    assert [m.content for m in mem.conversation().messages] == ["你好", "这次完整地说完了。"]
+    assert len([r for r in openai_server.chat_requests if r.last_user_text == "你好"]) == 2
+
+
+def test_a_reply_at_its_length_limit_is_kept_and_marked_cut_off(
+    mem: Memory, openai_server: OpenAICompatServer
+) -> None:
+    openai_server.enqueue(ChatReply(content="我想说的是，这件事情要从很久以前", finish_reason="length"))
+    result = mem.send("讲个故事")
+    assert result.reply == "我想说的是，这件事情要从很久以前"
+    last = mem.conversation().messages[-1]
+    assert last.cut_off and not last.stopped
+    mem.send("然后呢？")  # a whole reply is not marked
+    assert not mem.conversation().messages[-1].cut_off
+
+
+def test_a_failure_before_any_output_is_not_withdrawn(
+    mem: Memory, openai_server: OpenAICompatServer
+) -> None:
+    openai_server.enqueue(*[ChatReply.error(500)] * 5)
+    events: list[str] = []
+    with pytest.raises(ServerFailed):
+        mem.send("你好", on_event=lambda name, _data: events.append(name))
+    assert "withdraw" not in events
 
 
 def test_dead_endpoint_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

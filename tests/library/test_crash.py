@@ -87,7 +87,8 @@ def test_a_reply_that_just_stops_fails_the_turn_and_is_not_stored(
     """The stream closes cleanly with neither a finish reason nor [DONE]."""
     event = {"choices": [{"index": 0, "delta": {"content": "半句"}, "finish_reason": None}]}
     cut = f"data: {json.dumps(event)}\n\n".encode()
-    openai_server.enqueue(ChatReply(raw=cut, content_type="text/event-stream"))
+    cut_reply = ChatReply(raw=cut, content_type="text/event-stream")
+    openai_server.enqueue(cut_reply, cut_reply)  # and again when asked once more
     out = run(["chat"], env, stdin="你好\n")
     assert out.returncode == 1 and out.stdout == ""
     assert "broke off" in out.stderr

@@ -377,6 +377,10 @@ export function createAvatar(area, { pet = false } = {}) {
   on("chat.done", () => {
     replyDone = true;
   });
+  on("chat.withdraw", () => {
+    reply = "";
+    lip.resetText();
+  });
   on("chat.error", () => {
     replyDone = true;
     lip.resetText();

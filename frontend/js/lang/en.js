@@ -33,6 +33,8 @@ export default {
   "chat.you": "You",
   "chat.reasoning": "Reasoning",
   "chat.copy": "Copy",
+  "chat.cutOffTag": "Cut off",
+  "chat.cutOffTitle": "This reply reached its length limit and did not finish; a larger token budget (Settings) gives it more room",
   "chat.copied": "Copied",
   "chat.recalled": "Recalled: {titles}",
   "chat.recalling": "Recalling: {titles}",

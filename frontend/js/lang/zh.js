@@ -33,6 +33,8 @@ export default {
   "chat.you": "你",
   "chat.reasoning": "思考过程",
   "chat.copy": "复制",
+  "chat.cutOffTag": "已截断",
+  "chat.cutOffTitle": "这条回复达到了回答的长度上限，后面的话没有说完；可以在设置里调大 token 预算",
   "chat.copied": "已复制",
   "chat.recalled": "回想起：{titles}",
   "chat.recalling": "正在回想：{titles}",

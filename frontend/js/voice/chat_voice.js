@@ -192,6 +192,9 @@ export function createChatVoice({ list, composerRow, input, toolbarRight, sendTe
     }
   }
 
+  on("chat.withdraw", () => {
+    if (live && !live.closed) replyStarted(live.view); // what was said of it is not the reply
+  });
   on("chat.delta", (p) => {
     if (!live || live.closed || !p || p.kind !== "content") return;
     live.streamed = true;

@@ -93,6 +93,8 @@ def _turn(ctx: Context, turn: str, run: RunTurn) -> dict[str, Any]:
         nonlocal wrote_diary
         if name == "recall":
             ctx.emit("chat.recall", {"titles": list(data.get("hits", []))})
+        elif name == "withdraw":  # the reply broke off: what was shown goes, it is asked again
+            ctx.emit("chat.withdraw", {})
         elif name == "consolidating":  # an idle conversation becomes a diary entry
             wrote_diary = True
         elif name == "notice":  # ... unless writing it failed
@@ -122,6 +124,7 @@ def _turn(ctx: Context, turn: str, run: RunTurn) -> dict[str, Any]:
         "reply_attachments": views.attachments(result.messages[-1]),
         "images_unseen": result.images_unseen,
         "stopped": result.stopped,
+        "cut_off": result.messages[-1].cut_off,
     }
     ctx.emit("chat.emotion", {"name": emotion_of(result.reply) or "neutral"})
     ctx.emit("chat.done", {"ok": True, **out})

@@ -44,6 +44,7 @@ def history(
             "id": m.id, "role": m.role, "content": m.content, "reasoning": m.reasoning,
             "timestamp": m.timestamp, "recalled": pending if reply else [],
             "attachments": attachments(m), "stopped": m.stopped,
+            "cut_off": m.cut_off,
         })
         if reply:
             pending = []

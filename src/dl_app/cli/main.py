@@ -180,8 +180,16 @@ def _chat_tty(mem: Memory) -> int:
             sys.stdout.write(d.text)
             sys.stdout.flush()
 
+        def on_event(name: str, _data: dict[str, object]) -> None:
+            nonlocal in_reasoning
+            if name == "withdraw":  # the reply broke off: it is asked for once more
+                print("\x1b[0m", flush=True)
+                in_reasoning = False
+                _err(say("cli.withdrawn"))
+                print(f"{ai} > ", end="", flush=True)
+
         try:
-            result = mem.send(text, on_delta=on_delta)
+            result = mem.send(text, on_delta=on_delta, on_event=on_event)
             print("\x1b[0m" if in_reasoning else "")
             for note in result.notices:
                 _err(note)

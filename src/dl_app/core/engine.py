@@ -22,7 +22,7 @@ from ..prompts import PromptSet
 from .consolidation import Consolidator
 from .context import Budget, ContextBuilder, ContextPlan, TurnExtra
 from .documents import fit_documents
-from .errors import BadResponse, DLError, Stopped, msg
+from .errors import BadResponse, DLError, ServerFailed, Stopped, msg
 from .folding import Folder
 from .housekeeping import Housekeeper
 from .indexing import Indexer
@@ -331,7 +331,7 @@ class MemoryEngine:
                     continue
                 self.last_plan = plan
                 emit("request", {"tokens": plan.request_tokens, "budget": plan.budget.total})
-                result, stopped = self._stream(plan, on_delta, stop)
+                result, stopped = self._stream_or_redo(plan, on_delta, stop, emit)
                 requests += 1
                 if stopped and not result.content.strip():
                     raise Stopped(msg("chat.stopped"))
@@ -356,6 +356,7 @@ class MemoryEngine:
                     role="assistant", content=result.content.strip(),
                     reasoning=result.reasoning, timestamp=self.clock.now_ms(), turn_id=turn_id,
                     attachments=sent, stopped=stopped,
+                    cut_off=result.finish_reason == "length" and not stopped,
                 )
                 current.append(reply)
                 break
@@ -370,6 +371,29 @@ class MemoryEngine:
             requests += self.keeper.requests - kept_before
             return TurnResult(reply.content, reply.reasoning, current, all_hits, requests,
                               plan, notices, images_unseen=unseen, stopped=stopped)
+
+    def _stream_or_redo(
+        self, plan: ContextPlan, on_delta: DeltaFn | None, stop: threading.Event | None,
+        emit: EventFn,
+    ) -> tuple[ChatResult, bool]:
+        """``_stream``; a reply that breaks off after part of it was shown is
+        withdrawn (``withdraw`` event: the page clears it) and asked for once more.
+        Failures before any output were retried by the adapter already."""
+        shown = False
+
+        def seen(delta: ChatDelta) -> None:
+            nonlocal shown
+            shown = True
+            if on_delta is not None:
+                on_delta(delta)
+
+        try:
+            return self._stream(plan, seen, stop)
+        except (BadResponse, ServerFailed):  # not a timeout: a slow server, asked again, is slower
+            if not shown or (stop is not None and stop.is_set()):
+                raise
+        emit("withdraw", {})
+        return self._stream(plan, on_delta, stop)
 
     def _stream(
         self, plan: ContextPlan, on_delta: DeltaFn | None, stop: threading.Event | None

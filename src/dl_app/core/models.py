@@ -83,6 +83,7 @@ class Message(BaseModel):
     reasoning: str = ""
     attachments: list[Attachment] = Field(default_factory=list)
     stopped: bool = False  # a reply the user stopped mid-way: kept as what was said
+    cut_off: bool = False  # a reply that reached its token limit (finish_reason "length")
 
 
 class ArchivedMessage(Message):
