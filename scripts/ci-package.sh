@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Build the Linux package and test it, as CI does (.ci/run calls this after the tests):
+# a build venv from locks/build.txt (.venv-build), the one-folder bundle
+# (build/build.sh), the .deb (installer/linux/build_deb.sh), then
+# build/selftest_bundle.sh: the .deb unpacked into a scratch root and the installed
+# app's `window --selftest` run under Xvfb (first start cold). Prints each step's
+# time, the sizes, the biggest parts of the bundle and the .deb's control fields.
+# Any failed step fails the script.
+#
+#   scripts/ci-package.sh          PYTHON=python3.12 scripts/ci-package.sh
+#   DEB_XZ_LEVEL=6 ...             another xz level (build_deb.sh's default is 1)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-python3}"
+step() { echo "ci-package: $1 in $((SECONDS - t)) s"; t=$SECONDS; }
+t=$SECONDS
+[ -x .venv-build/bin/python ] || "$PY" -m venv .venv-build
+stamp=".venv-build/.installed-build"
+if [ ! -f "$stamp" ] || [ locks/build.txt -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    scripts/pip-locked.sh .venv-build/bin/python locks/build.txt
+    touch "$stamp"
+fi
+step "build venv ready"
+rm -f build/out/digital-life_*.deb
+PYTHON=.venv-build/bin/python nice build/build.sh
+step "bundle built"
+DEB="$(PYTHON=.venv-build/bin/python nice installer/linux/build_deb.sh)"
+step ".deb built (xz -${DEB_XZ_LEVEL:-1})"
+dpkg-deb -f "$DEB" Package Version Architecture Maintainer Installed-Size Depends
+echo "biggest parts of the bundle (MB):"
+(cd build/out/dist/dl-app/_internal && du -sm -- * | sort -rn | sed -n 1,8p | sed 's/^/    /')
+SKIP_BUILD=1 RUNS="${RUNS:-2}" build/selftest_bundle.sh
+step "installed into a scratch root and self-tested"
+echo "ci-package: ${SECONDS} s in all"
