@@ -10,25 +10,27 @@
 #   scripts/ci-package.sh          PYTHON=python3.12 scripts/ci-package.sh
 #   DEB_XZ_LEVEL=6 ...             another xz level (build_deb.sh's default is 1)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+VENV="$ROOT/.venv-build"
 PY="${PYTHON:-python3}"
 step() { echo "ci-package: $1 in $((SECONDS - t)) s"; t=$SECONDS; }
 t=$SECONDS
-[ -x .venv-build/bin/python ] || "$PY" -m venv .venv-build
-stamp=".venv-build/.installed-build"
-if [ ! -f "$stamp" ] || [ locks/build.txt -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    scripts/pip-locked.sh .venv-build/bin/python locks/build.txt
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+stamp="$VENV/.installed-build"
+if [ ! -f "$stamp" ] || [ "$ROOT/locks/build.txt" -nt "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
+    "$ROOT/scripts/pip-locked.sh" "$VENV/bin/python" "$ROOT/locks/build.txt"
     touch "$stamp"
 fi
 step "build venv ready"
-rm -f build/out/digital-life_*.deb
-PYTHON=.venv-build/bin/python nice build/build.sh
+rm -f "$ROOT"/build/out/digital-life_*.deb
+PYTHON="$VENV/bin/python" nice "$ROOT/build/build.sh"
 step "bundle built"
-DEB="$(PYTHON=.venv-build/bin/python nice installer/linux/build_deb.sh)"
+DEB="$(PYTHON="$VENV/bin/python" nice "$ROOT/installer/linux/build_deb.sh")"
 step ".deb built (xz -${DEB_XZ_LEVEL:-1})"
 dpkg-deb -f "$DEB" Package Version Architecture Maintainer Installed-Size Depends
 echo "biggest parts of the bundle (MB):"
-(cd build/out/dist/dl-app/_internal && du -sm -- * | sort -rn | sed -n 1,8p | sed 's/^/    /')
-SKIP_BUILD=1 RUNS="${RUNS:-2}" build/selftest_bundle.sh
+(cd "$ROOT/build/out/dist/dl-app/_internal" && du -sm -- * | sort -rn | sed -n 1,8p | sed 's/^/    /')
+SKIP_BUILD=1 RUNS="${RUNS:-2}" "$ROOT/build/selftest_bundle.sh"
 step "installed into a scratch root and self-tested"
 echo "ci-package: ${SECONDS} s in all"
