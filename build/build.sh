@@ -25,7 +25,9 @@ if [ "$(uname)" = Linux ] && command -v strip >/dev/null; then
   find "$OUT/dist/dl-app" -type f \( -name '*.so*' -o -name 'QtWebEngineProcess' \) \
     -not -path '*.libs/*' -print0 |
     while IFS= read -r -d '' f; do
-      if file -b "$f" | grep -q 'ELF.*not stripped'; then strip --strip-unneeded "$f" || true; fi
+      case "$(file -b "$f")" in  # not `file | grep -q`: SIGPIPE under pipefail
+        *ELF*"not stripped"*) strip --strip-unneeded "$f" || true ;;
+      esac
     done
 fi
 du -sh "$OUT/dist/dl-app"

@@ -15,7 +15,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   "$ROOT/build/build.sh"
   "$ROOT/installer/linux/build_deb.sh" >/dev/null
 fi
-DEB="$(ls -t "$ROOT"/build/out/digital-life_*.deb | head -1)"
+DEB="$(ls -t "$ROOT"/build/out/digital-life_*.deb | sed -n 1p)"
 SCRATCH="$(mktemp -d)"
 LOGS="$(mktemp -d)"
 trap 'rm -rf "$SCRATCH" "$LOGS"' EXIT

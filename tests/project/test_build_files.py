@@ -30,6 +30,7 @@ SCRIPTS = [
     *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "installer/windows").glob("*.iss")),
     "installer/macos/build_dmg.sh",
     "installer/linux/build_deb.sh",
+    "scripts/ci-package.sh",
 ]
 
 # What each parser must find at least (so a parser that finds nothing cannot pass).
@@ -55,6 +56,13 @@ EXPECTED = {
     },
     "build/build.ps1": {"build/icons/make_icons.py", "build/dl-app.spec", "build/out/dist"},
     "build/selftest_bundle.sh": {"build/build.sh", "installer/linux/build_deb.sh"},
+    "scripts/ci-package.sh": {
+        "locks/build.txt",
+        "scripts/pip-locked.sh",
+        "build/build.sh",
+        "installer/linux/build_deb.sh",
+        "build/selftest_bundle.sh",
+    },
     "installer/windows/digital-life.iss": {"build/icons/icon.ico", "build/out/dist/dl-app"},
     "installer/macos/build_dmg.sh": {"src/dl_app/__init__.py", "build/out"},
     "installer/linux/build_deb.sh": {
