@@ -5,7 +5,6 @@ real SQLite and LanceDB; the model is the scripted OpenAI-compatible server."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,24 +19,6 @@ from servers.openai_compat import ChatReply, OpenAICompatServer, ToolCallReply
 T0 = 1_764_000_000_000
 HOUR = 3_600_000
 STOPPED_NOTE = "[用户在这里停止了这条回复]"
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(T0, offset_minutes=480, zone="Asia/Shanghai")
-
-
-@pytest.fixture
-def mem(
-    openai_server: OpenAICompatServer, tmp_path: Path, clock: FixedClock,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Memory]:
-    monkeypatch.setenv("DL_LLM_BASE_URL", openai_server.base_url)
-    monkeypatch.setenv("DL_LLM_MODEL", "qwen-test")
-    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
-    openai_server.default_responder = companion_responder
-    with Memory.open(tmp_path / "data", clock=clock) as m:
-        yield m
 
 
 # -- stop ------------------------------------------------------------------------

@@ -4,7 +4,6 @@ embedder; the model is the scripted OpenAI-compatible server on loopback."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from dl_app.core.errors import BadResponse, DLError, ServerFailed, ServiceUnreac
 from dl_app.core.models import DiaryEntry
 from dl_app.core.tokens import request_tokens
 from dl_app.memory import Memory
-from servers.companion import companion_responder, purpose_of
+from servers.companion import purpose_of
 from servers.openai_compat import ChatReply, OpenAICompatServer, ToolCallReply
 from where import DATA
 
@@ -37,26 +36,6 @@ def fits_budget(server: OpenAICompatServer, budget: int) -> list[int]:
     assert totals, "no requests"
     assert max(totals) <= budget, totals
     return totals
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(T0, offset_minutes=480, zone="Asia/Shanghai")
-
-
-@pytest.fixture
-def mem(
-    openai_server: OpenAICompatServer,
-    tmp_path: Path,
-    clock: FixedClock,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Memory]:
-    monkeypatch.setenv("DL_LLM_BASE_URL", openai_server.base_url)
-    monkeypatch.setenv("DL_LLM_MODEL", "qwen-test")
-    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
-    openai_server.default_responder = companion_responder
-    with Memory.open(tmp_path / "data", clock=clock) as m:
-        yield m
 
 
 def add_diary(mem: Memory, *entries: tuple[str, str, str]) -> None:

@@ -47,11 +47,6 @@ def open_mem(data: Path, server: OpenAICompatServer, clock: FixedClock,
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(T0, offset_minutes=480, zone="Asia/Shanghai")
-
-
-@pytest.fixture
 def mem(openai_server: OpenAICompatServer, tmp_path: Path, clock: FixedClock,
         monkeypatch: pytest.MonkeyPatch) -> Iterator[Memory]:
     with open_mem(tmp_path / "data", openai_server, clock, monkeypatch) as m:

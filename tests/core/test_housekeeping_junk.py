@@ -31,11 +31,6 @@ def purpose_is(purpose: str) -> object:
     return lambda r: purpose_of(r) == purpose
 
 
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(T0, offset_minutes=480, zone="Asia/Shanghai")
-
-
 def open_memory(server: OpenAICompatServer, root: Path, clock: FixedClock,
                 monkeypatch: pytest.MonkeyPatch, budget: int = 3000) -> Memory:
     monkeypatch.setenv("DL_LLM_BASE_URL", server.base_url)
