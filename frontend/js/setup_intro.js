@@ -1,7 +1,8 @@
 // The second step of the first-run setup: name the companion, say what it should
 // call you, and pick how it looks — in one place. Names go to the profile
 // (memory_profile_set), the look to the settings (settings_set avatar.model);
-// both can be changed later (Memory → Profile, Settings → Appearance).
+// both can be changed later (Memory → Profile, Settings → Appearance); and whether
+// it may check in about what the user mentioned (off unless ticked here or in Settings).
 
 import { call } from "./transport.js";
 import { t, addStrings } from "./i18n.js";
@@ -15,6 +16,7 @@ addStrings({
     "intro.userName": "它怎么称呼你",
     "intro.avatar": "它的样子",
     "intro.avatar.svg": "简笔头像",
+    "intro.checkins": "让它在你提到的事情过去之后问问你怎么样了（比如“周五考试”）。关闭时不会为此向模型发送任何内容；以后可在“设置 → 插件”里修改。",
     "intro.done": "开始聊天",
     "intro.skip": "跳过",
   },
@@ -25,6 +27,7 @@ addStrings({
     "intro.userName": "What it calls you",
     "intro.avatar": "How it looks",
     "intro.avatar.svg": "Simple drawing",
+    "intro.checkins": "Let it ask how things went after something you mentioned (\"exam on Friday\"). Off: nothing about it is sent to the model; change it later in Settings → Plugins.",
     "intro.done": "Start chatting",
     "intro.skip": "Skip",
   },
@@ -38,6 +41,9 @@ export async function renderIntro(card, done) {
     call("memory_profile"), call("avatar_models"), call("settings_get"),
   ]);
   const profile = (profileRes.ok && profileRes.profile) || {};
+  const checkinsOn = Boolean(settingsRes.ok && settingsRes.settings && settingsRes.settings.plugins
+    && settingsRes.settings.plugins.checkins_enabled);
+  const checkins = el("input#setup-checkins", { type: "checkbox", checked: checkinsOn });
   const current = (settingsRes.ok && settingsRes.settings && settingsRes.settings.avatar
     && settingsRes.settings.avatar.model) || "haru";
   const models = (modelsRes.ok && modelsRes.models) || [];
@@ -58,6 +64,7 @@ export async function renderIntro(card, done) {
       el("label.setup-field", { for: "setup-self-name" }, el("span.setup-label", { text: t("intro.selfName") }), selfName),
       el("label.setup-field", { for: "setup-user-name" }, el("span.setup-label", { text: t("intro.userName") }), userName)),
     el("fieldset.intro-avatars", { role: "radiogroup" }, el("legend.setup-label", { text: t("intro.avatar") }), ...choices),
+    el("label.intro-checkins", { for: "setup-checkins" }, checkins, el("span", { text: t("intro.checkins") })),
     el("div.setup-row", {}, save, skip), statusNode);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -70,7 +77,10 @@ export async function renderIntro(card, done) {
     save.disabled = skip.disabled = true;
     const results = [];
     if (Object.keys(names).length) results.push(await call("memory_profile_set", { profile: names }));
-    if (picked && picked !== current) results.push(await call("settings_set", { patch: { avatar: { model: picked } } }));
+    const patch = {};
+    if (picked && picked !== current) patch.avatar = { model: picked };
+    if (checkins.checked !== checkinsOn) patch.plugins = { checkins_enabled: checkins.checked };
+    if (Object.keys(patch).length) results.push(await call("settings_set", { patch }));
     const failed = results.find((r) => !r.ok);
     if (!failed) return done();
     save.disabled = skip.disabled = false;

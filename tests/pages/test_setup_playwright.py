@@ -87,6 +87,8 @@ def test_first_run_shows_the_setup_with_ollama_models_and_an_online_service(
         page.fill("#setup-self-name", "阿星")
         page.fill("#setup-user-name", "小林")
         page.click("#setup-avatar-hijiki")
+        expect(page.locator("#setup-checkins")).not_to_be_checked()  # off until ticked
+        page.check("#setup-checkins")
         shot(o, f"setup-intro-{lang}.png")
         page.click("#setup-intro-done")
         expect(page.locator("#setup")).to_have_count(0)
@@ -96,6 +98,8 @@ def test_first_run_shows_the_setup_with_ollama_models_and_an_online_service(
         assert (profile["self_name"], profile["user_name"]) == ("阿星", "小林")
         avatar = json.loads((data_dir / "settings.json").read_text(encoding="utf-8"))["avatar"]
         assert avatar["model"] == "hijiki"
+        saved = json.loads((data_dir / "settings.json").read_text(encoding="utf-8"))
+        assert saved["plugins"]["checkins_enabled"] is True
         expect(page.locator("#model-line")).to_contain_text("test-model")
         expect(page.locator("#model-line")).to_contain_text(service.base_url)
         settings = json.loads((data_dir / "settings.json").read_text(encoding="utf-8"))
