@@ -59,7 +59,7 @@ export function assistantView(decorate) {
   const copyBtn = el("button.btn.small.ghost.copy-btn", { type: "button", dataset: { i18n: "chat.copy" } });
   const bubble = el("div.msg-bubble", {}, reasoning, content);
   const stopped = stoppedTag();
-  const cutOff = el("span.msg-stopped.msg-cut-off", {
+  const cutOff = el("span.msg-cut-off", {
     hidden: true, dataset: { i18n: "chat.cutOffTag", i18nTitle: "chat.cutOffTitle" }, title: t("chat.cutOffTitle"),
   });
   const node = el("div.msg.assistant", {}, bubble, el("div.msg-meta", {}, stopped, cutOff, recalled, copyBtn));

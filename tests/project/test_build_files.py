@@ -20,7 +20,8 @@ import pytest
 
 from where import ROOT
 
-GENERATED = "build/out"
+# What the scripts make: the build's output, and ci-package.sh's build venv.
+GENERATED = ("build/out", ".venv-build")
 
 SCRIPTS = [
     "build/dl-app.spec",
@@ -199,7 +200,7 @@ def references(script: str) -> set[str]:
 
 
 def is_generated(ref: str) -> bool:
-    return ref == GENERATED or ref.startswith(GENERATED + "/")
+    return any(ref == g or ref.startswith(g + "/") for g in GENERATED)
 
 
 def exists(ref: str) -> bool:
@@ -232,11 +233,13 @@ def test_generated_paths_are_recognised_and_nothing_else() -> None:
     assert is_generated("build/out/dist/dl-app")
     assert not is_generated("build/outside")
     assert not is_generated("build/icons/icon.ico")
+    assert is_generated(".venv-build/bin/python") and not is_generated(".venv")
     generated = {r for s in SCRIPTS for r in references(s) if is_generated(r)}
     # The bundle, the notices the build writes and the installers' output folder.
     assert {"build/out/dist/dl-app", "build/out/THIRD_PARTY_NOTICES.txt", "build/out"} <= generated
     # build/out/ is not in the repo: it is ignored, so nothing there can be relied on.
-    assert "build/out/" in (ROOT / ".gitignore").read_text().splitlines()
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert "build/out/" in ignored and any(line.startswith(".venv-build") for line in ignored)
 
 
 def test_a_missing_file_is_reported() -> None:
