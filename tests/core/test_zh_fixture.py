@@ -4,26 +4,19 @@ evidence id a real turn, the questions asked after the last session."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from types import ModuleType
 
 import pytest
 
-from where import ROOT
+from where import ROOT, bench_module
 
 FIXTURE = ROOT / "tests" / "data" / "zh_recall.json"
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("locomo_recall", ROOT / "bench/locomo_recall.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["locomo_recall"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return bench_module("locomo_recall")
 
 
 def test_the_fixture_loads_whole(bench: ModuleType) -> None:

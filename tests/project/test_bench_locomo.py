@@ -9,9 +9,7 @@ shows it does).
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -19,7 +17,7 @@ from typing import Any
 import pytest
 
 from dl_app.core.models import SearchHit
-from where import ROOT
+from where import ROOT, bench_module
 
 MINI = ROOT / "tests" / "data" / "locomo_mini.json"
 
@@ -33,12 +31,7 @@ UNITS = {
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("locomo_recall", ROOT / "bench/locomo_recall.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["locomo_recall"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return bench_module("locomo_recall")
 
 
 def _run_json(bench: ModuleType, capsys: pytest.CaptureFixture[str], *args: str) -> Any:
@@ -136,11 +129,7 @@ def test_a_search_ignoring_the_question_fails_the_checks(
 def test_the_evidence_bench_imports_and_asks_end_to_end(bench: ModuleType) -> None:
     """bench/locomo_evidence.py on the Chinese fixture, full text only, a few
     questions: the export imports, every figure is a share, BM25 is beside it."""
-    spec = importlib.util.spec_from_file_location(
-        "locomo_evidence", ROOT / "bench/locomo_evidence.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = bench_module("locomo_evidence")
     zh = ROOT / "tests" / "data" / "zh_recall.json"
     result = module.run(zh, budget=800, summaries=False, fts_only=True, limit=8)
     pooled = result["all"]["1-4"]
@@ -155,12 +144,8 @@ def test_the_evidence_bench_imports_and_asks_end_to_end(bench: ModuleType) -> No
 def test_the_automatic_recall_bench_reads_the_prompt_end_to_end(bench: ModuleType) -> None:
     """bench/locomo_autorecall.py on the Chinese fixture, full text only, a few
     questions: the recalled section of the real request quotes the gold turns."""
-    for name in ("locomo_evidence", "locomo_autorecall"):
-        spec = importlib.util.spec_from_file_location(name, ROOT / f"bench/{name}.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
+    bench_module("locomo_evidence")  # which the automatic recall bench imports
+    module = bench_module("locomo_autorecall")
     zh = ROOT / "tests" / "data" / "zh_recall.json"
     result = module.run(zh, summaries=False, fts_only=True, limit=8)
     pooled = result["all"]
