@@ -9,6 +9,7 @@ import { createMemory, MEMORY_TABS } from "./memory.js";
 import { createAvatar } from "./avatar/index.js";
 import { initSetup } from "./setup.js";
 import { publish } from "./bus.js";
+import { showTheme } from "./settings_pickers.js";
 
 addStrings({
   zh: { "theme.toDark": "切换为深色", "theme.toLight": "切换为浅色", "theme.now": "{choice}，当前{shown}" },
@@ -18,7 +19,8 @@ addStrings({
 const PAGES = ["chat", "memory", "settings", "inspector"];
 const THEMES = ["system", "light", "dark"]; // "system" is chosen in Settings; the header button flips light/dark
 const THEME_ICONS = { light: "☀", dark: "☾" };
-// Non-secret UI preferences only; used when the settings model has no field for them.
+// Non-secret UI preferences only; used when the settings model has no field for them
+// (the theme is also kept here to paint the first frame before the settings arrive).
 const LS_THEME = "dl.ui.theme";
 const LS_INSPECTOR = "dl.ui.inspector";
 
@@ -60,8 +62,7 @@ function applyTheme() {
   btn.title = `${t("header.theme")}: ${state} — ${t(shown === "dark" ? "theme.toLight" : "theme.toDark")}`;
   btn.setAttribute("aria-label", btn.title);
   btn.setAttribute("aria-pressed", shown === "dark" ? "true" : "false");
-  const select = document.getElementById("pref-theme"); // Settings → Appearance, when shown
-  if (select) select.value = theme;
+  showTheme(theme); // Settings → Appearance, when shown
 }
 
 function nestedPatch(path, value) {
@@ -107,11 +108,12 @@ const prefs = {
   async setTheme(value) {
     theme = THEMES.includes(value) ? value : "system";
     applyTheme();
+    localSet(LS_THEME, theme);
     const path = settings.fieldPath("theme");
     if (path) {
       const res = await call("settings_set", { patch: nestedPatch(path, theme) });
       if (res.ok) settings.applyExternal(res.settings);
-    } else localSet(LS_THEME, theme);
+    }
   },
   getInspector: () => inspectorOn,
   async setInspector(value) {
@@ -137,6 +139,7 @@ function applyInfo() {
   const fromSettings = settings.hasField("theme");
   theme = fromSettings || !localGet(LS_THEME) ? info.theme || "system" : localGet(LS_THEME);
   if (!THEMES.includes(theme)) theme = "system";
+  localSet(LS_THEME, theme);
   const storedInspector = localGet(LS_INSPECTOR);
   inspectorOn = settings.hasField("inspector") || storedInspector === null ? Boolean(info.inspector) : storedInspector === "1";
   applyTheme();
@@ -209,6 +212,7 @@ const memory = createMemory(document.getElementById("page-memory"), {
 
 async function start() {
   setLang(document.documentElement.lang.startsWith("en") ? "en" : "zh");
+  if (THEMES.includes(localGet(LS_THEME))) theme = localGet(LS_THEME);
   applyTheme();
   for (const tab of document.querySelectorAll(".tab")) {
     tab.addEventListener("click", () => navigate(tab.dataset.page));

@@ -6,6 +6,7 @@ import { t, pick, getLang, onLangChange, hasKey } from "./i18n.js";
 import { el, clear, toast, errorLine, getPath, setPath } from "./ui.js";
 import { voiceSettingsBox } from "./voice/index.js";
 import { testBox, weatherBox, indexBox } from "./settings_boxes.js";
+import { specialControl, loadAvatarModels, resetPreview, themeControl, followServices } from "./settings_pickers.js";
 
 const SECTIONS = ["llm", "embed", "memory", "appearance", "plugins", "voice", "other"];
 const SKIP = new Set(["schema_version"]);
@@ -97,9 +98,12 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     return SECTIONS.filter((s) => present.has(s));
   }
 
+  // Only what the user changed and has not saved yet: a value saved elsewhere meanwhile shows.
   function captureDrafts() {
     for (const [path, row] of inputs) {
-      drafts[path] = row.field.kind === "bool" ? row.input.checked : row.input.value;
+      const value = row.field.kind === "bool" ? row.input.checked : row.input.value;
+      if (value !== row.initial) drafts[path] = value;
+      else delete drafts[path];
     }
   }
 
@@ -137,6 +141,10 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     const own = fields().filter((f) => sectionOf(f.path) === active);
     let keys = 0;
     for (const field of own) {
+      if (field.path === "theme") { // applied and stored at once, not by Save
+        form.append(themeControl(field, prefs));
+        continue;
+      }
       form.append(fieldRow(field));
       if (SECRET_AFTER[field.path]) {
         form.append(secretRow(SECRET_AFTER[field.path]));
@@ -153,7 +161,10 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     }
     if (active === "llm") form.append(testBox("llm", inputs));
     if (active === "plugins") form.append(weatherBox());
-    if (active === "voice") form.append(voiceSettingsBox({ onUploaded: () => load() }));
+    if (active === "voice") {
+      followServices(form, inputs);
+      form.append(voiceSettingsBox({ onUploaded: () => load() }));
+    }
     if (active === "embed") {
       form.append(testBox("embed", inputs));
       form.append(indexBox());
@@ -167,7 +178,9 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     const current = getPath(data.settings, field.path);
     const draft = drafts[field.path];
     let input;
-    if (field.kind === "choice") {
+    const special = specialControl(field, id, draft ?? (current === null || current === undefined ? "" : String(current)));
+    if (special) input = special.input;
+    else if (field.kind === "choice") {
       input = el("select", { id, name: field.path });
       const choices = [...field.choices];
       if (nullable(field) && !choices.includes(null)) choices.unshift(null);
@@ -210,7 +223,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
         input.dispatchEvent(new Event("input"));
       } },
     });
-    const label = el("label.field-label", { for: id, text: pick(field.label) || field.path });
+    const label = el("label.field-label", { for: id, id: `${id}-label`, text: pick(field.label) || field.path });
     const fromEnv = (data.env_overrides || []).includes(field.path);
     if (fromEnv) input.disabled = true;
     const envName = (data.env_names || {})[field.path];
@@ -218,13 +231,14 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
       "div.field",
       { dataset: { path: field.path, kind: field.kind } },
       el("div.field-head", {}, label, reset),
-      el("div.field-input", {}, input),
+      el("div.field-input", {}, special ? special.view : input),
       el("div.field-help", { id: `${id}-help`, text: pick(field.help) }),
       fromEnv ? el("div.field-help.warn", { text: t("settings.fromEnv", { name: envName }) }) : null,
       error,
     );
     if (fromEnv) reset.hidden = true;
-    inputs.set(field.path, { field, input, error, row, fromEnv });
+    const initial = field.kind === "bool" ? Boolean(current) : current === null || current === undefined ? "" : String(current);
+    inputs.set(field.path, { field, input, error, row, fromEnv, initial });
     return row;
   }
 
@@ -290,6 +304,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
       return;
     }
     data.settings = res.settings || data.settings;
+    resetPreview(data.settings);
     drafts = {};
     inputs.clear();
     render();
@@ -373,21 +388,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
   // ---- UI prefs without a settings field (kept in localStorage by app.js) ---
   function appendLocalPrefs(form) {
     const paths = fields().map((f) => f.path);
-    if (!paths.some((p) => p.split(".").at(-1) === "theme")) {
-      const select = el("select#pref-theme");
-      for (const v of ["system", "light", "dark"]) select.append(el("option", { value: v, text: t(`theme.${v}`) }));
-      select.value = prefs.getTheme();
-      select.addEventListener("change", () => prefs.setTheme(select.value));
-      form.append(
-        el(
-          "div.field",
-          { dataset: { path: "local.theme" } },
-          el("div.field-head", {}, el("label.field-label", { for: "pref-theme", text: t("appearance.theme") })),
-          el("div.field-input", {}, select),
-          el("div.field-help", { text: t("appearance.themeHelp") }),
-        ),
-      );
-    }
+    if (!paths.some((p) => p.split(".").at(-1) === "theme")) form.append(themeControl(null, prefs));
     if (!paths.some((p) => p.split(".").at(-1) === "inspector")) {
       const box = el("input#pref-inspector", { type: "checkbox" });
       box.checked = prefs.getInspector();
@@ -405,13 +406,14 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
   }
 
   async function load() {
-    const res = await call("settings_get");
+    const [res] = await Promise.all([call("settings_get"), loadAvatarModels()]);
     if (!res.ok) {
       clear(body);
       body.append(el("p.field-error", { text: errorLine(res.error) }));
       return;
     }
     data = res;
+    resetPreview(data.settings);
     drafts = {};
     inputs.clear();
     render();
@@ -428,9 +430,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     applyExternal(settings) {
       if (data) {
         data.settings = settings;
-        drafts = {};
-        inputs.clear();
-        render();
+        render(); // keeps what the user changed and has not saved
       }
     },
     lang: getLang,

@@ -7,6 +7,7 @@
 import { call } from "./transport.js";
 import { t, addStrings } from "./i18n.js";
 import { el, clear, errorLine } from "./ui.js";
+import { avatarChoices } from "./avatar_picker.js";
 
 addStrings({
   zh: {
@@ -33,8 +34,6 @@ addStrings({
   },
 });
 
-const PICTURES = new Set(["haru", "shizuku", "hijiki", "svg"]); // img/avatars/<id>.png
-
 /** Fill `card` with the step; `done()` is called after saving or skipping. */
 export async function renderIntro(card, done) {
   const [profileRes, modelsRes, settingsRes] = await Promise.all([
@@ -50,13 +49,7 @@ export async function renderIntro(card, done) {
   const selfName = el("input#setup-self-name", { type: "text", maxlength: 40, autocomplete: "off", value: profile.self_name || "" });
   const userName = el("input#setup-user-name", { type: "text", maxlength: 40, autocomplete: "off", value: profile.user_name || "" });
   const statusNode = el("div.setup-status", { role: "status" });
-  const choices = models.map((m) => {
-    const input = el("input", { type: "radio", name: "setup-avatar", value: m.id, checked: m.id === current });
-    const picture = PICTURES.has(m.id)
-      ? el("img.intro-avatar-img", { src: `img/avatars/${m.id}.png`, alt: "", width: 96, height: 120 })
-      : el("span.intro-avatar-img.none");
-    return el(`label.intro-avatar#setup-avatar-${m.id}`, {}, input, picture, el("span.intro-avatar-name", { text: m.id === "svg" ? t("intro.avatar.svg") : m.name || m.id }));
-  });
+  const choices = avatarChoices(models, { name: "setup-avatar", current, idPrefix: "setup-avatar" });
   const save = el("button.btn.primary#setup-intro-done", { type: "submit", text: t("intro.done") });
   const skip = el("button.btn.ghost#setup-intro-skip", { type: "button", text: t("intro.skip"), on: { click: () => done() } });
   const form = el("form.intro-form", { novalidate: true },

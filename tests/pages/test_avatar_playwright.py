@@ -369,7 +369,7 @@ def test_settings_page_shows_avatar_fields_and_they_apply(serve, open_page, data
         page.click("#nav-settings")
         page.click("#settings-tab-appearance")
         page.select_option("#f-avatar-background_area", "window")
-        page.fill("#f-avatar-model", "svg")
+        page.click("#f-avatar-model-pick-svg")  # picked by its picture
         page.click("#settings-appearance button[type=submit]")
         page.wait_for_function("dlAvatar.state === 'fallback' && dlAvatar.reason === 'chosen'")
         expect(page.locator(".avatar-note")).to_be_hidden()  # chosen, nothing to explain

@@ -228,15 +228,15 @@ def test_dark_mode_toggle(serve, open_page) -> None:
         # "Follow the system" is a choice in Settings; it follows prefers-color-scheme.
         page.click("#nav-settings")
         page.click("#settings-tab-appearance")
-        expect(page.locator("#pref-theme")).to_have_value("dark")
-        page.select_option("#pref-theme", "system")
+        expect(page.locator("#pref-theme")).to_have_attribute("data-value", "dark")
+        page.click("#pref-theme-system")
         expect(html).to_have_attribute("data-theme", "light")
         page.emulate_media(color_scheme="dark")
         expect(html).to_have_attribute("data-theme", "dark")
         # On a dark system the first click shows light; the Settings choice follows.
         page.click("#theme-toggle")
         expect(html).to_have_attribute("data-theme", "light")
-        expect(page.locator("#pref-theme")).to_have_value("light")
+        expect(page.locator("#pref-theme")).to_have_attribute("data-value", "light")
         o.check_clean()
 
 

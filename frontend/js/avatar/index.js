@@ -387,6 +387,12 @@ export function createAvatar(area, { pet = false } = {}) {
     reply = "";
   });
   on("chat.emotion", (d) => setEmotion(d && d.name));
+  // Settings → Appearance previews its sliders here before they are saved.
+  subscribe("avatar.preview", (d) => {
+    if (!d || drag) return;
+    for (const key of ["offset_x", "offset_y", "scale"]) if (Number.isFinite(d[key])) settings[key] = d[key];
+    if (renderer) renderer.layout(settings);
+  });
   on("settings.changed", async (d) => {
     if (!d || !d.settings || !d.settings.avatar || drag || saving) return; // our own echo
     if (d.settings.avatar.model !== settings.model) await refreshModels();

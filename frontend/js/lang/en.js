@@ -9,6 +9,7 @@ export default {
   "header.theme": "Theme",
   "theme.system": "System",
   "theme.light": "Light",
+  "theme.follow": "Follow system",
   "theme.dark": "Dark",
   "lang.auto": "System",
   "lang.zh": "中文",

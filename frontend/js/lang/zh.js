@@ -9,6 +9,7 @@ export default {
   "header.theme": "主题",
   "theme.system": "跟随系统",
   "theme.light": "浅色",
+  "theme.follow": "跟随系统",
   "theme.dark": "深色",
   "lang.auto": "跟随系统",
   "lang.zh": "中文",

@@ -47,7 +47,7 @@ def app_info(ctx: Context, _p: NoParams) -> dict[str, Any]:
         "version": __version__,
         "lang": mem.lang,
         "ui_lang_setting": s.language,
-        "theme": getattr(ui, "theme", "system"),
+        "theme": s.theme,
         "model": s.llm.model,
         "base_url": s.llm.base_url,
         "data_dir": str(ctx.data_dir),

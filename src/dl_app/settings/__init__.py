@@ -71,6 +71,10 @@ class Settings(BaseModel):
         "提示词与界面语言（自动：跟随系统）。",
         default="auto",
     )
+    theme: Literal["system", "light", "dark"] = _f(
+        "Light, dark, or follow the system.", "浅色、深色，或跟随系统。",
+        default="system", title="Theme || 主题",
+    )
     llm: LLMSettings = _f("Chat model.", "推理服务。", default_factory=LLMSettings)
     embed: EmbedSettings = _f("Embeddings.", "嵌入服务。", default_factory=EmbedSettings)
     memory: MemorySettings = _f("Memory.", "记忆。", default_factory=MemorySettings)
