@@ -63,6 +63,11 @@ def reset(page: Page, path: str) -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_avatar_picked_by_picture_and_sliders_saved(serve, open_page, data_dir, lang) -> None:
+    # An imported model, as the import leaves it (listed by its name; no picture).
+    (data_dir / "avatars" / "u-mine-a1b2c3").mkdir(parents=True)
+    (data_dir / "avatars" / "u-mine-a1b2c3.meta.json").write_text(
+        json.dumps({"name": "Mine", "entry": "mine.model3.json"}), "utf-8"
+    )
     with serve() as url:
         o = open_settings(open_page, url, lang, "appearance")
         page = o.page
@@ -77,6 +82,7 @@ def test_avatar_picked_by_picture_and_sliders_saved(serve, open_page, data_dir, 
         expect(page.locator("#f-avatar-model-pick-svg")).to_contain_text(
             "简笔头像" if lang == "zh" else "Simple drawing"
         )
+        expect(page.locator("#f-avatar-model-pick-u-mine-a1b2c3")).to_have_text(["MMine"])
         expect(page.locator("#f-avatar-model")).to_have_count(1)  # the value, not a text box
         assert page.locator("#f-avatar-model").get_attribute("type") == "hidden"
         page.click("#f-avatar-model-pick-shizuku")

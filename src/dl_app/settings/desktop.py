@@ -19,10 +19,10 @@ class AvatarSettings(BaseModel):
         default=True, title="Show the avatar || 显示形象",
     )
     model: str = _f(
-        "Which avatar: a bundled Live2D model (haru, shizuku, hijiki), the simple built-in "
-        "one (svg) or the id of a model you imported.",
-        "使用哪个形象：内置 Live2D 模型（haru、shizuku、hijiki）、简易内置形象（svg）"
-        "或你导入的模型的编号。",
+        "Which avatar is shown beside the chat: a bundled Live2D model, the simple "
+        "drawing, or one you imported (import it on the avatar's panel, the gear beside it).",
+        "聊天旁显示哪个形象：内置 Live2D 模型、简笔头像，或你导入的模型"
+        "（在形象面板导入，即形象旁的齿轮）。",
         default="haru", pattern=r"^[A-Za-z0-9_-]{1,64}$", title="Model || 模型",
     )
     offset_x: float = _f(
