@@ -153,6 +153,9 @@ export function followServices(form, inputs) {
       const choice = rule && inputs.get(rule[0]);
       if (choice) row.hidden = !rule[1](choice.input.value);
     }
+    // Where keys are kept is said only while a key field is shown.
+    const note = form.querySelector(".store-note");
+    if (note) note.hidden = !form.querySelector(".field.secret:not([hidden])");
   };
   for (const path of [TTS, STT]) {
     const choice = inputs.get(path);

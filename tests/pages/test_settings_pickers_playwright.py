@@ -152,9 +152,14 @@ def test_voice_page_shows_only_the_chosen_services_fields(serve, open_page, data
             assert own <= shown, (provider, shown)
             assert not (all_tts - own) & shown, (provider, shown)
             assert not STT_ONLY & shown and "voice.silence_ms" not in shown, shown
+            # The note on where keys are kept only with a key field to go with it.
+            expect(page.locator("#settings-voice .store-note")).to_be_visible(visible=provider == "openai")
         assert len(shown) <= 9, shown  # was 19 rows for three services at once
         page.select_option("#f-voice-stt_provider", "openai")
         assert STT_ONLY | {"voice.silence_ms"} <= visible_paths(page)
+        page.select_option("#f-voice-tts_provider", "f5")
+        expect(page.locator("#settings-voice .store-note")).to_be_visible()  # the recognition key
+        page.select_option("#f-voice-tts_provider", "openai")
         # The hidden rows keep their values: saving the choice changes only the choice.
         page.click("#settings-voice button[type=submit]")
         expect(page.locator("#settings-voice .form-status")).to_have_text(
@@ -237,4 +242,6 @@ def test_screenshots(serve, open_page, lang) -> None:
                 page.screenshot(path=str(SHOTS / f"settings-sliders-{lang}-{scheme}-{width}.png"))
                 page.click("#settings-tab-voice")
                 page.screenshot(path=str(SHOTS / f"settings-voice-{lang}-{scheme}-{width}.png"))
+                page.locator("#voice-settings-box").scroll_into_view_if_needed()
+                page.screenshot(path=str(SHOTS / f"settings-voice-end-{lang}-{scheme}-{width}.png"))
         o.check_clean()
