@@ -5,16 +5,21 @@
 
 import { call } from "./transport.js";
 import { t } from "./i18n.js";
-import { el } from "./ui.js";
+import { el, errorLine } from "./ui.js";
 import { publish, subscribe } from "./bus.js";
 import { avatarChoices } from "./avatar_picker.js";
+import "./avatar/strings.js"; // the background picture's words
 
 let avatarModels = [];
+let filesBase = ""; // where the data dir's avatar files (backgrounds) are served
 
 /** Ask for the avatar models (bundled, the simple drawing, imported) once per page load of Settings. */
 export async function loadAvatarModels() {
   const res = await call("avatar_models");
-  if (res.ok) avatarModels = res.models || [];
+  if (res.ok) {
+    avatarModels = res.models || [];
+    filesBase = res.files_base || "";
+  }
 }
 
 const SLIDERS = {
@@ -29,7 +34,51 @@ const SLIDERS = {
 export function specialControl(field, id, value) {
   if (field.path === "avatar.model") return modelPicker(field, id, value);
   if (SLIDERS[field.path]) return slider(field, id, value);
+  if (field.path === "avatar.background") return backgroundPicker(field, id, value);
   return null;
+}
+
+function readBase64(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).split(",")[1] || "");
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+// The background picture: shown, replaced by one chosen here (stored at once, in
+// use once saved), or removed.
+function backgroundPicker(field, id, value) {
+  const input = el("input", { id, name: field.path, type: "hidden" });
+  input.value = value;
+  const preview = el("div.bg-preview", { id: `${id}-preview` });
+  const file = el("input", { type: "file", accept: "image/png,image/jpeg,image/webp,image/gif", hidden: true });
+  const choose = el("button.btn.small", { type: "button", id: `${id}-choose`, text: t("avatar.bg.choose"), on: { click: () => file.click() } });
+  const remove = el("button.btn.small.ghost", { type: "button", id: `${id}-remove`, text: t("avatar.bg.clear") });
+  const status = el("span.field-error", { role: "alert" });
+  const show = () => {
+    preview.replaceChildren(input.value && filesBase
+      ? el("img", { src: `${filesBase}backgrounds/${input.value}`, alt: "" })
+      : el("span.muted", { text: t("common.none") }));
+    remove.hidden = !input.value;
+  };
+  const set = (name) => {
+    input.value = name;
+    input.dispatchEvent(new Event("input"));
+  };
+  remove.addEventListener("click", () => set(""));
+  file.addEventListener("change", async () => {
+    const picked = file.files && file.files[0];
+    file.value = "";
+    if (!picked) return;
+    const res = await call("avatar_background", { name: picked.name, data_base64: await readBase64(picked) });
+    status.textContent = res.ok ? "" : errorLine(res.error);
+    if (res.ok) set(res.background);
+  });
+  input.addEventListener("input", show);
+  show();
+  return { input, view: el("div.bg-picker", {}, input, preview, choose, remove, file, status) };
 }
 
 function modelPicker(field, id, value) {

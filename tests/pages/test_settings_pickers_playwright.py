@@ -124,6 +124,33 @@ def test_avatar_picked_by_picture_and_sliders_saved(serve, open_page, data_dir, 
         o.check_clean()
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_background_picture_is_shown_chosen_and_removed(serve, open_page, data_dir, lang) -> None:
+    picture = Path(__file__).resolve().parents[2] / "frontend" / "img" / "avatars" / "svg.png"
+    with serve() as url:
+        o = open_settings(open_page, url, lang, "appearance")
+        page = o.page
+        preview = page.locator("#f-avatar-background-preview")
+        expect(preview).to_have_text("无" if lang == "zh" else "None")
+        expect(page.locator("#f-avatar-background-remove")).to_be_hidden()
+        expect(page.locator("#f-avatar-background-choose")).to_have_text(
+            "选择图片…" if lang == "zh" else "Choose a picture…"
+        )
+        page.set_input_files("[data-path='avatar.background'] input[type=file]", str(picture))
+        img = preview.locator("img")
+        expect(img).to_have_count(1)
+        page.wait_for_function("(i) => i.complete && i.naturalWidth > 0", arg=img.element_handle())
+        page.click("#settings-appearance button[type=submit]")
+        name = wait_saved(page, data_dir, lambda s: s.get("avatar", {}).get("background"))["avatar"]["background"]
+        assert name.startswith("bg-") and name.endswith(".png"), name
+        expect(page.locator("#f-avatar-background-preview img")).to_have_count(1)  # after the re-render
+        page.click("#f-avatar-background-remove")
+        expect(preview).to_have_text("无" if lang == "zh" else "None")
+        page.click("#settings-appearance button[type=submit]")
+        wait_saved(page, data_dir, lambda s: s["avatar"]["background"] == "")
+        o.check_clean()
+
+
 def visible_paths(page: Page) -> set[str]:
     return set(page.eval_on_selector_all(
         "#settings-voice .field",
