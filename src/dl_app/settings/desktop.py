@@ -36,12 +36,12 @@ class AvatarSettings(BaseModel):
         default=0.0, ge=-1.0, le=1.0, title="Vertical offset || 垂直偏移",
     )
     scale: float = _f(
-        "Size of the model (1 = fit the area).", "模型大小（1 = 适应区域）。",
+        "Size of the model (100% fits the area).", "模型大小（100% = 适应区域）。",
         default=1.0, ge=0.2, le=4.0, title="Scale || 缩放",
     )
     background: str = _f(
-        "Background picture (uploaded on the avatar's panel; empty: none).",
-        "背景图片（在形象面板上传；留空则无）。",
+        "A picture behind the avatar or the whole window (where: the next setting).",
+        "形象或整个窗口后面的图片（放在哪里：见下一项）。",
         default="", pattern=r"^(|bg-[A-Za-z0-9_-]{1,64}\.(png|jpg|webp|gif))$",
         title="Background picture || 背景图片",
     )
