@@ -1,6 +1,6 @@
 // Entry point: navigation, theme, language, and wiring of the pages.
 
-import { call, ready, mode } from "./transport.js";
+import { call, on, ready, mode } from "./transport.js";
 import { t, setLang, getLang, onLangChange, addStrings } from "./i18n.js";
 import { createChat } from "./chat.js";
 import { createSettings } from "./settings.js";
@@ -223,6 +223,14 @@ async function start() {
   });
   document.getElementById("lang-select").addEventListener("change", (ev) => switchLang(ev.target.value));
   if (darkQuery) darkQuery.addEventListener("change", applyTheme);
+  on("settings.changed", (d) => { // the theme chosen in another window or tab
+    const next = d && d.settings && d.settings.theme;
+    if (THEMES.includes(next) && next !== theme) {
+      theme = next;
+      localSet(LS_THEME, theme);
+      applyTheme();
+    }
+  });
   onLangChange(() => {
     applyTheme();
     renderFooter();

@@ -261,6 +261,7 @@ async function start() {
   applyLang(document.documentElement.lang.startsWith("en") ? "en" : "zh");
   await ready();
   const info = await call("app_info");
+  on("settings.changed", (d) => d && d.settings && applyTheme(d.settings.theme));
   if (info.ok) {
     applyTheme(info.theme);
     applyLang(info.lang);

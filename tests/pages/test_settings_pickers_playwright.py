@@ -250,6 +250,18 @@ def test_theme_light_dark_or_system_applies_at_once_and_is_kept(serve, open_page
         o.check_clean()
 
 
+def test_theme_chosen_in_one_window_shows_in_another(serve, open_page, data_dir) -> None:
+    with serve() as url:
+        one = open_settings(open_page, url, "en", "appearance", color_scheme="light")
+        other = open_page(url, color_scheme="light")
+        expect(other.page.locator("html")).to_have_attribute("data-theme", "light")
+        one.page.click("#pref-theme-dark")
+        expect(other.page.locator("html")).to_have_attribute("data-theme", "dark")
+        expect(other.page.locator("html")).to_have_attribute("data-theme-choice", "dark")
+        one.check_clean()
+        other.check_clean()
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_screenshots(serve, open_page, lang) -> None:
     """Appearance and Voice at 800×600 and 1280×800, light and dark, to look at."""
