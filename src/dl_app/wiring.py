@@ -8,7 +8,7 @@ from __future__ import annotations
 import locale
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from .adapters.weather_qweather import QWeather
 from .core.calibration import CalibratedCounter, CalibratingChat, Calibration
 from .core.context import Budget
 from .core.engine import EngineConfig, MemoryEngine
+from .core.health import EMBEDDINGS, Health, WatchedEmbedder
 from .core.models import Attachment, Profile
 from .core.ports import ChatModel, Clock, Embedder, ImageMaker, TokenCounter
 from .datadir import check_format
@@ -131,7 +132,8 @@ class App:
     prompts: PromptSet
     engine: MemoryEngine
     state: SqliteStateStore
-    weather: QWeather | None = field(default=None)
+    weather: QWeather | None
+    health: Health
 
     def close(self) -> None:
         self.state.close()
@@ -182,9 +184,13 @@ def build(
         # Lines only when the weather is on and a key is set; a failure is no line.
         return [prompts.label("world_weather", weather=w) for w in weather.lines()]
 
+    health = Health(clock)  # the optional services that are down now (core/health.py)
+    watched = WatchedEmbedder(embedder or make_embedder(settings, env, keys), health)
+    if embedder is None and settings.embed.base_url:  # a service: asked again while down
+        health.watch(EMBEDDINGS, watched.probe)
     engine = MemoryEngine(
         chat=chat,
-        embedder=embedder or make_embedder(settings, env, keys),
+        embedder=watched,
         diary=diary,
         state=state,
         turns=turns,
@@ -196,7 +202,7 @@ def build(
         images=make_images(settings, keys),
         save_attachment=lambda data, mime, name: _save_picture(root, data, mime, name),
     )
-    return App(root, settings, lang, prompts, engine, state, weather)
+    return App(root, settings, lang, prompts, engine, state, weather, health)
 
 
 def _local(chat: ChatModel) -> LocalChatModel | None:

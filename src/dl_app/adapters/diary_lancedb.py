@@ -319,10 +319,14 @@ class LanceDiaryStore:
         text_rows, similar = await asyncio.gather(
             self._fts(terms, depth, where), self._nearest(vectors, query, depth, where)
         )
+        # An entry without a vector yet (the embedder was down) is not ranked
+        # down for it: its full-text rank stands in for the vector rank.
+        lacking = await self._lacking(vectors, [u for u in text_rows if u not in similar])
         scores: dict[str, float] = {}
         for ranking in (text_rows, similar):
             for rank, uuid in enumerate(ranking, start=1):
-                scores[uuid] = scores.get(uuid, 0.0) + 1.0 / (RRF_K + rank)
+                twice = 2 if ranking is text_rows and uuid in lacking else 1
+                scores[uuid] = scores.get(uuid, 0.0) + twice / (RRF_K + rank)
         best = sorted(scores, key=lambda u: (-scores[u], -similar.get(u, -2.0), u))[:k]
         fetched, sims = await asyncio.gather(
             self._afetch([u for u in best if u not in text_rows]),
@@ -377,6 +381,16 @@ class LanceDiaryStore:
         rows = await search.select(["uuid", "_distance"]).limit(depth).to_arrow()
         sims = (1.0 - rows["_distance"].to_numpy()).tolist()
         return dict(zip(rows["uuid"].to_pylist(), sims, strict=True))
+
+    async def _lacking(self, table: Any, uuids: Sequence[str]) -> set[str]:
+        """Which of these entries have no vector in ``table`` (none asked for
+        when it has a vector for every entry)."""
+        if table is None or not uuids:
+            return set()
+        if await table.count_rows() >= await (await self._reader(DIARY)).count_rows():
+            return set()
+        rows = await table.query().where(_sql_in(uuids)).select(["uuid"]).to_arrow()
+        return set(uuids) - set(rows["uuid"].to_pylist())
 
     async def _similarity(self, table: Any, query: np.ndarray, uuids: Sequence[str]) -> Sims:
         if table is None or not uuids:

@@ -350,6 +350,21 @@ class LanceTurnStore:
             table = self._vecs.get((model, dim))
             return 0 if table is None else int(table.count_rows())
 
+    def lacking_vectors(self, ids: Sequence[str], model: str, dim: int) -> set[str]:
+        """Which of these turns have no vector in this space (none asked for
+        while the space has as many vectors as there are turns)."""
+        wanted, have = list(ids), set()
+        with self._reading():
+            table = self._vecs.get((model, dim))
+            if table is None:
+                return set(wanted)
+            if not wanted or table.count_rows() >= self._turns.count_rows():
+                return set()
+            for chunk in _chunks(wanted):
+                rows = table.search().where(_sql_in("id", chunk)).select(["id"]).to_arrow()
+                have.update(rows["id"].to_pylist())
+        return set(wanted) - have
+
     def of_entries(self, entries: Sequence[str]) -> builtins.list[TurnRecord]:
         """Every turn of these entries, in conversation order."""
         out: list[TurnRecord] = []
