@@ -167,7 +167,7 @@ class Memory(Talking, PresencePart):
     def embedding_problem(self) -> DLError | None:
         """Why the embedding service did not answer when the index was last
         looked at (``index_status``, search) or last used; None when it did."""
-        return self._app.health.limited().get(EMBEDDINGS) or self._engine.indexer.problem
+        return self._app.health.limited().get(EMBEDDINGS)
 
     def health(self) -> Health:
         """The optional services that are down now, with why; probed again with

@@ -72,7 +72,10 @@ class ServiceWatch:
         self._unlisten()
 
     def first_check(self) -> None:
-        """Ask every watched service once; if the embedder answers, fill what it lacks."""
+        """Say what was found down before the watch began, ask every watched
+        service once; if the embedder answers, fill what it lacks."""
+        for service, error in self._health.limited().items():
+            self._tell(service, error)
         self._health.probe_all()
         if EMBEDDINGS not in self._health.limited():
             self._fill_due = True
@@ -104,6 +107,9 @@ class ServiceWatch:
         if service == EMBEDDINGS and error is None:
             self._fill_due = True
         self._wake.set()
+        self._tell(service, error)
+
+    def _tell(self, service: str, error: DLError | None) -> None:
         if self._on_change is not None:
             try:
                 self._on_change(service, error)

@@ -186,7 +186,7 @@ def build(
 
     health = Health(clock)  # the optional services that are down now (core/health.py)
     watched = WatchedEmbedder(embedder or make_embedder(settings, env, keys), health)
-    if embedder is None and settings.embed.base_url:  # a service: asked again while down
+    if embedder is not None or settings.embed.base_url:  # not the built-in: can be down
         health.watch(EMBEDDINGS, watched.probe)
     engine = MemoryEngine(
         chat=chat,

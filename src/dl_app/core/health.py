@@ -65,9 +65,14 @@ class Health:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
-    def failed(self, service: str, error: DLError) -> None:
+    def failed(self, service: str, error: DLError, *, probed: bool = False) -> None:
+        """``service`` did not answer. A use of it keeps the probing schedule
+        (only a failed probe pushes the next one further out)."""
         with self._lock:
             before = self._limited.get(service)
+            if before is not None and not probed:
+                before.error = error
+                return
             failures = before.failures + 1 if before is not None else 1
             due = self._clock.now_ms() + int(backoff(failures) * 1000)
             self._limited[service] = Limited(error, failures, due)
@@ -94,7 +99,8 @@ class Health:
             dues = [x.due_ms for s, x in self._limited.items() if s in self._probes]
         if not dues:
             return None
-        return min(max((min(dues) - now) / 1000, 0.0), MAX_DELAY)  # a clock set back: no longer
+        wait = (min(dues) - now) / 1000
+        return 0.0 if wait > MAX_DELAY else max(wait, 0.0)  # a clock set back: ask now
 
     def probe_due(self) -> list[str]:
         """Ask every limited service whose probe is due; returns those that are back."""
@@ -113,7 +119,7 @@ class Health:
         try:
             self._probes[service]()
         except DLError as e:
-            self.failed(service, e)
+            self.failed(service, e, probed=True)
             return False
         self.ok(service)
         return True
