@@ -9,6 +9,7 @@ import { createMemory, MEMORY_TABS } from "./memory.js";
 import { createAvatar } from "./avatar/index.js";
 import { initSetup } from "./setup.js";
 import { publish } from "./bus.js";
+import { createLimits } from "./limits.js";
 
 addStrings({
   zh: { "theme.toDark": "切换为深色", "theme.toLight": "切换为浅色", "theme.now": "{choice}，当前{shown}" },
@@ -192,6 +193,7 @@ const settings = createSettings(document.getElementById("page-settings"), {
   },
 });
 const inspector = createInspector(document.getElementById("page-inspector"));
+const limits = createLimits(document.querySelector(".main")); // services that are down
 createAvatar(document.getElementById("avatar-area"));
 const memory = createMemory(document.getElementById("page-memory"), {
   getInfo: () => info,
@@ -230,6 +232,7 @@ async function start() {
   await settings.load();
   applyInfo();
   await chat.load();
+  limits.load();
   navigate((window.location.hash || "#chat").slice(1));
   // First run: choose a model (also reachable from Settings).
   openSetup = await initSetup({ settingsRoot: document.getElementById("page-settings"), async onApplied() { if (await refreshInfo()) applyInfo(); await settings.load(); chat.refreshGauge(); } });

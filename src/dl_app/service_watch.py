@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from .core.errors import DLError
@@ -36,15 +35,16 @@ class ServiceWatch:
     def __init__(
         self,
         mem: Memory,
-        lock: AbstractContextManager[Any] | None = None,
+        lock: Any = None,
         *,
         on_change: Listener | None = None,
         progress: ProgressFn | None = None,
         on_filled: Callable[[int], None] | None = None,
     ) -> None:
         self._mem = mem
-        # Held while vectors are written, beside the memory's own (the bridge's call lock).
-        self._lock = lock if lock is not None else nullcontext()
+        # Held while vectors are written, beside the memory's own (the bridge's call
+        # lock); anything with ``acquire(timeout=)`` and ``release``.
+        self._lock = lock if lock is not None else threading.Lock()
         self._health = mem.health()
         self._on_change = on_change
         self._progress = progress
@@ -68,7 +68,7 @@ class ServiceWatch:
         self._wake.set()
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=30)
+            thread.join(timeout=5)  # a probe in flight ends on its own after
         self._unlisten()
 
     def first_check(self) -> None:
@@ -92,14 +92,18 @@ class ServiceWatch:
         if not self._fill_due or self._stop.is_set():
             return
         self._fill_due = False
+        while not self._lock.acquire(timeout=0.2):  # the holder may be stopping the watch
+            if self._stop.is_set():
+                return
         try:
-            with self._lock:
-                if self._stop.is_set():
-                    return
-                filled = self._mem.reindex(self._progress)
+            if self._stop.is_set():
+                return
+            filled = self._mem.reindex(self._progress)
         except DLError as e:  # down again (Health heard it) or a store error: next return
             log.warning("Filling in the missing vectors stopped: %s", e)
             return
+        finally:
+            self._lock.release()
         if filled and self._on_filled is not None:
             self._on_filled(filled)
 
