@@ -140,6 +140,14 @@ class Indexer:
             return 0, total
         return self.turns.embedded_count(*space), total
 
+    def _unembedded_turns(self, model: str, dim: int) -> list[TurnRecord]:
+        """The turns without a vector in this space (counted first: reading them
+        all is skipped when every turn has one, as at most starts)."""
+        assert self.turns is not None
+        if self.turns.embedded_count(model, dim) >= self.turns.count():
+            return []
+        return self.turns.unembedded(model, dim)
+
     def reindex(
         self, progress: ProgressFn | None = None, everything: bool = False, batch: int = 32
     ) -> int:
@@ -152,7 +160,7 @@ class Indexer:
         emb = self.embedder
         entries = self.diary.list() if everything else self.diary.unindexed(emb.name,
                                                                            emb.dimensions)
-        turns = [] if self.turns is None else self.turns.unembedded(emb.name, emb.dimensions)
+        turns = [] if self.turns is None else self._unembedded_turns(emb.name, emb.dimensions)
         total = len(entries) + len(turns)
         step = progress or (lambda _d, _t: None)
         step(0, total)
