@@ -9,12 +9,14 @@ import { el, toast } from "./ui.js";
 addStrings({
   zh: {
     "limits.embeddings": "向量服务不可用：回忆暂时只用全文搜索",
+    "limits.weather": "天气服务不可用：回复里暂时没有天气",
     "limits.other": "{service} 暂时不可用，相关功能受限",
     "limits.back.embeddings": "向量服务恢复了，正在补上缺少的向量",
     "limits.filled": "补上了 {n} 个向量",
   },
   en: {
     "limits.embeddings": "Embedding service unreachable: recall uses full-text search for now",
+    "limits.weather": "Weather service unavailable: replies leave the weather out for now",
     "limits.other": "{service} is unavailable for now; what needs it is limited",
     "limits.back.embeddings": "The embedding service is back; filling in the missing vectors",
     "limits.filled": "Filled in {n} vectors",
@@ -27,7 +29,8 @@ export function createLimits(root) {
   root.prepend(box);
   const limited = new Map(); // service -> why (the service's own words, as a tooltip)
 
-  const label = (service) => (service === "embeddings" ? t("limits.embeddings") : t("limits.other", { service }));
+  const KNOWN = ["embeddings", "weather"];
+  const label = (service) => (KNOWN.includes(service) ? t(`limits.${service}`) : t("limits.other", { service }));
 
   function render() {
     box.replaceChildren(

@@ -20,11 +20,12 @@ from typing import TypeVar
 from .errors import DLError
 from .ports import Clock, Embedder
 
-__all__ = ["EMBEDDINGS", "MAX_DELAY", "Health", "Listener", "WatchedEmbedder", "backoff"]
+__all__ = ["EMBEDDINGS", "MAX_DELAY", "WEATHER", "Health", "Listener", "WatchedEmbedder", "backoff"]
 
 FIRST_DELAY = 1.0
 MAX_DELAY = 60.0
 EMBEDDINGS = "embeddings"
+WEATHER = "weather"
 
 T = TypeVar("T")
 Listener = Callable[[str, DLError | None], None]
