@@ -77,7 +77,9 @@ class ServiceWatch:
         for service, error in self._health.limited().items():
             self._tell(service, error)
         self._health.probe_all()
-        if EMBEDDINGS not in self._health.limited():
+        # Only an embedding service fills by itself (the built-in embedder cannot be
+        # down, and what it lacks is for 'reindex': it would hold the CPU for long).
+        if self._health.watched(EMBEDDINGS) and EMBEDDINGS not in self._health.limited():
             self._fill_due = True
         self._fill_if_due()
 
@@ -108,7 +110,7 @@ class ServiceWatch:
             self._on_filled(filled)
 
     def _changed(self, service: str, error: DLError | None) -> None:
-        if service == EMBEDDINGS and error is None:
+        if service == EMBEDDINGS and error is None and self._health.watched(EMBEDDINGS):
             self._fill_due = True
         self._wake.set()
         self._tell(service, error)

@@ -123,6 +123,8 @@ def _access(write: bool) -> Callable[[Method[P, R]], Method[P, R]]:
         @wraps(method)
         def wrapper(self: LanceDiaryStore, *args: P.args, **kwargs: P.kwargs) -> R:
             with translated(self.path), self._lock if write else self._gate.shared():
+                if write:
+                    self._written += 1  # what was known complete may not be now
                 return method(self, *args, **kwargs)
 
         return wrapper  # type: ignore[return-value]  # functools' _Wrapped is that callable
@@ -185,6 +187,8 @@ class LanceDiaryStore:
         self._gate = _Gate()
         self._writes: dict[str, int] = {}
         self._vec_tables: dict[tuple[str, int], Any] = {}  # for writes
+        self._written = 0  # writes so far; ``_complete`` holds since the count it names
+        self._complete: dict[str, int] = {}  # vector tables with a vector for every entry
         self._readers: dict[str, Any] = {}  # async handles by table name, for reads
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, name="diary-read", daemon=True).start()
@@ -321,7 +325,7 @@ class LanceDiaryStore:
         )
         # An entry without a vector yet (the embedder was down) is not ranked
         # down for it: its full-text rank stands in for the vector rank.
-        lacking = await self._lacking(vectors, [u for u in text_rows if u not in similar])
+        lacking = await self._lacking(vectors, space, [u for u in text_rows if u not in similar])
         scores: dict[str, float] = {}
         for ranking in (text_rows, similar):
             for rank, uuid in enumerate(ranking, start=1):
@@ -382,12 +386,16 @@ class LanceDiaryStore:
         sims = (1.0 - rows["_distance"].to_numpy()).tolist()
         return dict(zip(rows["uuid"].to_pylist(), sims, strict=True))
 
-    async def _lacking(self, table: Any, uuids: Sequence[str]) -> set[str]:
+    async def _lacking(self, table: Any, name: str | None, uuids: Sequence[str]) -> set[str]:
         """Which of these entries have no vector in ``table`` (none asked for
-        when it has a vector for every entry)."""
-        if table is None or not uuids:
+        when it has a vector for every entry: counted once after each write)."""
+        if table is None or name is None or not uuids:
+            return set()
+        written = self._written
+        if self._complete.get(name) == written:
             return set()
         if await table.count_rows() >= await (await self._reader(DIARY)).count_rows():
+            self._complete[name] = written
             return set()
         rows = await table.query().where(_sql_in(uuids)).select(["uuid"]).to_arrow()
         return set(uuids) - set(rows["uuid"].to_pylist())

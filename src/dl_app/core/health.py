@@ -61,6 +61,10 @@ class Health:
         """How to ask ``service`` whether it is back (raises ``DLError`` if not)."""
         self._probes[service] = probe
 
+    def watched(self, service: str) -> bool:
+        """Whether ``service`` can be asked again (it is one that can be down)."""
+        return service in self._probes
+
     def listen(self, listener: Listener) -> Callable[[], None]:
         """Hear each change; returns a function that stops listening."""
         self._listeners.append(listener)
