@@ -86,3 +86,40 @@ def test_the_bridge_says_the_embedder_is_down_and_fills_in_once_it_is_back(
         assert status["indexed"] == status["total"] == 1 and status["problem"] == ""
     finally:
         api.close()
+
+
+def test_every_optional_service_down_at_start_leaves_the_app_working(
+    openai_server: OpenAICompatServer, data_dir: Path
+) -> None:
+    # Embeddings, weather, pictures, speech both ways and S3, all at an address
+    # nothing listens on: the app opens, chats and says what each use could not do.
+    dead = "http://127.0.0.1:9"
+    openai_server.default_responder = companion_responder
+    data_dir.mkdir(parents=True)
+    (data_dir / "settings.json").write_text(json.dumps({
+        "embed": {"base_url": f"{dead}/v1", "model": "e"},
+        "plugins": {"weather_enabled": True, "weather_location": "116.41,39.92",
+                    "weather_api_base": dead, "weather_geo_base": dead},
+        "images": {"enabled": True, "base_url": f"{dead}/v1"},
+        "voice": {"tts_enabled": True, "tts_provider": "openai", "openai_tts_url": f"{dead}/v1",
+                  "stt_provider": "openai", "stt_url": f"{dead}/v1"},
+        "backup": {"endpoint": dead, "bucket": "b"},
+    }))
+    env = make_env(openai_server)
+    del env["DL_EMBED_BASE_URL"], env["DL_EMBED_MODEL"]
+    heard = Heard()
+    api = Api(data_dir, env=env, emit=heard)
+    try:
+        ok(api.secret_set({"name": "weather_api_key", "value": "k"}))
+        assert ok(api.app_info())["version"]
+        assert ok(api.chat_send({"text": "你好"}))["reply"]
+        heard.wait("service.health", lambda p: {x["service"] for x in p["limited"]}
+                   == {"embeddings", "weather"})
+        assert {x["service"] for x in ok(api.service_health())["limited"]} == {
+            "embeddings", "weather"}
+        for failed in (api.voice_speak({"text": "你好"}), api.backup_test(),
+                       api.voice_test({"kind": "stt"})):
+            assert failed["ok"] is False and failed["error"]["message"], failed
+        assert ok(api.chat_send({"text": "还在吗？"}))["reply"]
+    finally:
+        api.close()
