@@ -8,7 +8,7 @@ one at a time (pywebview runs each call on its own thread). Python pushes
 events with ``emit(name, payload)``. Secrets never leave Python.
 
 The methods live in the area modules (``chat_api``, ``settings_api``, ``memory_api``,
-``backup_api``, ``plugins_api``, ``avatar_api``, ``voice_api``, ``setup_api``,
+``backup_api``, ``plugins_api``, ``avatar_api``, ``voice_api``, ``setup_api``, ``health_api``,
 ``shell_api``), each
 registered with ``@methods.expose(Params, locked=...)`` (``registry.py``); they get
 the ``Context`` (``context.py``). ``Api`` has one method per registered name.
