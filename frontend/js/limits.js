@@ -13,6 +13,7 @@ addStrings({
     "limits.other": "{service} 暂时不可用，相关功能受限",
     "limits.back.embeddings": "向量服务恢复了，正在补上缺少的向量",
     "limits.filled": "补上了 {n} 个向量",
+    "limits.filling": "正在补上向量：{done}/{total}（完成前回复会稍等）",
   },
   en: {
     "limits.embeddings": "Embedding service unreachable: recall uses full-text search for now",
@@ -20,6 +21,7 @@ addStrings({
     "limits.other": "{service} is unavailable for now; what needs it is limited",
     "limits.back.embeddings": "The embedding service is back; filling in the missing vectors",
     "limits.filled": "Filled in {n} vectors",
+    "limits.filling": "Filling in vectors: {done}/{total} (replies wait until it is done)",
   },
 });
 
@@ -32,12 +34,21 @@ export function createLimits(root) {
   const KNOWN = ["embeddings", "weather"];
   const label = (service) => (KNOWN.includes(service) ? t(`limits.${service}`) : t("limits.other", { service }));
 
+  let filling = null; // {done, total} while the missing vectors are filled in
+
   function render() {
     box.replaceChildren(
       ...[...limited].map(([service, why]) => el("div.limit", { text: label(service), title: why || null, dataset: { service } })),
+      filling ? el("div.limit.filling", { text: t("limits.filling", filling) }) : null,
     );
-    box.hidden = limited.size === 0;
+    box.hidden = limited.size === 0 && !filling;
   }
+
+  on("task.progress", (p) => {
+    if (!p || p.task !== "vectors") return;
+    filling = p.total && p.done < p.total ? { done: p.done, total: p.total } : null;
+    render();
+  });
 
   function show(list) {
     limited.clear();
