@@ -174,11 +174,13 @@ class Memory(Talking, PresencePart):
         backoff and heard of by listeners (``core/health.py``, ``service_watch.py``)."""
         return self._app.health
 
-    def reindex(self, progress: ProgressFn | None = None, *, everything: bool = False) -> int:
+    def reindex(self, progress: ProgressFn | None = None, *, everything: bool = False,
+                limit: int | None = None) -> int:
         """Embed the entries and turns the current embedder has no vector for
-        (``everything``: all entries); returns how many were embedded."""
+        (``everything``: all entries; ``limit``: at most that many now, the rest
+        in later calls); returns how many were embedded."""
         with self._engine.lock:
-            return self._engine.reindex(progress, everything=everything)
+            return self._engine.reindex(progress, everything=everything, limit=limit)
 
     # -- looking ---------------------------------------------------------------
 

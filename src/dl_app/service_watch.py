@@ -5,9 +5,9 @@ every watched service once at start, then waits until the next probe of a
 limited service is due (``core.health.Health``: 1, 2, 4, ... at most 60 s
 apart) and asks it again. When the embedding service is back (a probe, or any
 call that succeeds), it fills in the vectors that diary entries and archived
-turns lack (``Memory.reindex``, under the caller's lock, with progress); until
-then recall uses full-text search, which ranks entries with and without
-vectors alike. Listeners hear each change once: the command line says it on
+turns lack (``Memory.reindex`` in rounds of ``ROUND``, under the caller's
+lock, free between rounds, with progress); until then recall uses full-text
+search, which ranks entries with and without vectors alike. Listeners hear each change once: the command line says it on
 stderr, the bridge sends ``service.health`` to the page.
 
 Tests drive it without its thread: ``tick()`` probes what is due by the
@@ -30,6 +30,8 @@ __all__ = ["ServiceWatch"]
 
 log = logging.getLogger(__name__)
 
+ROUND = 256  # vectors per round of filling in (a few seconds from a remote service)
+
 
 class ServiceWatch:
     def __init__(
@@ -40,8 +42,10 @@ class ServiceWatch:
         on_change: Listener | None = None,
         progress: ProgressFn | None = None,
         on_filled: Callable[[int], None] | None = None,
+        round_size: int = ROUND,
     ) -> None:
         self._mem = mem
+        self._round = round_size
         # Held while vectors are written, beside the memory's own (the bridge's call
         # lock); anything with ``acquire(timeout=)`` and ``release``.
         self._lock = lock if lock is not None else threading.Lock()
@@ -91,23 +95,40 @@ class ServiceWatch:
         return self._health.next_probe()
 
     def _fill_if_due(self) -> None:
+        """Fill in what lacks a vector, ``round_size`` at a time: the lock is free
+        between rounds (a reply waits for one round, not for all of them)."""
         if not self._fill_due or self._stop.is_set():
             return
         self._fill_due = False
-        while not self._lock.acquire(timeout=0.2):  # the holder may be stopping the watch
-            if self._stop.is_set():
-                return
-        try:
-            if self._stop.is_set():
-                return
-            filled = self._mem.reindex(self._progress)
-        except DLError as e:  # down again (Health heard it) or a store error: next return
-            log.warning("Filling in the missing vectors stopped: %s", e)
-            return
-        finally:
-            self._lock.release()
+        filled = 0
+        while True:
+            n = self._fill_round(filled)
+            filled += n or 0
+            if n is None or n < self._round:
+                break
         if filled and self._on_filled is not None:
             self._on_filled(filled)
+
+    def _fill_round(self, before: int) -> int | None:
+        """One round; None when stopped or failed."""
+        while not self._lock.acquire(timeout=0.2):  # the holder may be stopping the watch
+            if self._stop.is_set():
+                return None
+        progress = self._progress
+
+        def step(done: int, total: int) -> None:
+            if progress is not None:
+                progress(before + done, before + total)
+
+        try:
+            if self._stop.is_set():
+                return None
+            return self._mem.reindex(step, limit=self._round)
+        except DLError as e:  # down again (Health heard it) or a store error: next return
+            log.warning("Filling in the missing vectors stopped: %s", e)
+            return None
+        finally:
+            self._lock.release()
 
     def _changed(self, service: str, error: DLError | None) -> None:
         if service == EMBEDDINGS and error is None and self._health.watched(EMBEDDINGS):

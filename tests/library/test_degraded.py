@@ -143,3 +143,37 @@ def test_the_watch_thread_fills_in_without_being_driven(
         assert mem.index_status().indexed == 2
     finally:
         watch.stop()
+
+
+class CountingLock:
+    """A lock that counts how often it was taken (the bridge's call lock's stand-in)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.taken = 0
+
+    def acquire(self, timeout: float = -1) -> bool:
+        got = self._lock.acquire(timeout=timeout)
+        self.taken += got
+        return got
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+def test_vectors_are_filled_in_rounds_with_the_lock_free_between_them(
+    down: tuple[Memory, FixedClock], openai_server: OpenAICompatServer
+) -> None:
+    mem, _clock = down
+    openai_server.embedding_error = None
+    lock, steps, filled = CountingLock(), [], []
+    watch = ServiceWatch(mem, lock, progress=lambda d, t: steps.append((d, t)),
+                         on_filled=filled.append, round_size=2)
+    try:
+        watch.first_check()
+        assert filled == [6] and lock.taken == 4  # 2 + 2 + 2, then a round finding none
+        assert steps[-1] == (6, 6) and all(t == 6 for _, t in steps)  # one count throughout
+        assert mem.index_status().indexed == 2
+        assert mem._engine.indexer.turn_status() == (len(TURNS), len(TURNS))
+    finally:
+        watch.stop()
