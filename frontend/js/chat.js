@@ -2,20 +2,14 @@
 // Model output is plain text: it only ever reaches the DOM through textContent.
 
 import { call, on } from "./transport.js";
-import { t, applyStatic, onLangChange, addStrings } from "./i18n.js";
-import { el, clear, confirmDialog, toast, progressBar, errorTitle } from "./ui.js";
+import { t, applyStatic, onLangChange } from "./i18n.js";
+import { el, clear, confirmDialog, toast, progressBar } from "./ui.js";
 import { createAttachTray } from "./attach.js";
 import { createChatVoice } from "./voice/index.js";
 import { userNode, assistantView } from "./chat_messages.js";
+import { createBanner } from "./chat_banner.js";
 import { newTurnId, stopButton, placeRedoButtons, editInPlace, attachIfLong, longPasteHandler } from "./chatctl.js";
 
-addStrings({
-  zh: { "banner.setup": "设置向导" },
-  en: { "banner.setup": "Setup wizard" },
-});
-
-// Errors of the model service: the banner offers the setup wizard beside Settings.
-const SERVICE_ERRORS = new Set(["ServiceUnreachable", "AuthFailed", "ModelNotFound", "ServerFailed", "BadResponse"]);
 const CHECKIN_POLL_MS = 5 * 60 * 1000; // while the page is open: a check-in due? (no model call unless one is)
 
 export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
@@ -24,7 +18,6 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
   let checkinTimer = null;
   let canRedo = false; // the last turn can be regenerated or edited (chat_history's can_regenerate)
   let gauge = null;
-  let bannerRetry = null;
 
   // ---- static layout -------------------------------------------------------
   const modelLine = el("div.model-line#model-line");
@@ -51,39 +44,9 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
   const toolbarRight = el("div.toolbar-right", {}, consolidateBtn, clearBtn);
   const toolbar = el("div.chat-toolbar", {}, el("div.toolbar-left", {}, modelLine, gaugeBox), toolbarRight);
 
-  const bannerTitle = el("strong.banner-title");
-  const bannerMsg = el("span.banner-msg");
-  const retryBtn = el("button.btn.primary#banner-retry", {
-    type: "button",
-    dataset: { i18n: "banner.retry" },
-    on: { click: () => bannerRetry && bannerRetry() },
-  });
-  const setupBtn = el("button.btn#banner-setup", {
-    type: "button",
-    dataset: { i18n: "banner.setup" },
-    on: { click: () => openSetup && openSetup() },
-  });
-  const banner = el(
-    "div.banner#error-banner",
-    { role: "alert", hidden: true },
-    el("div.banner-text", {}, bannerTitle, bannerMsg),
-    el(
-      "div.banner-actions",
-      {},
-      retryBtn,
-      setupBtn,
-      el("button.btn#banner-settings", {
-        type: "button",
-        dataset: { i18n: "banner.settings" },
-        on: { click: () => navigate("settings") },
-      }),
-      el("button.btn.ghost#banner-dismiss", {
-        type: "button",
-        dataset: { i18n: "banner.dismiss" },
-        on: { click: hideBanner },
-      }),
-    ),
-  );
+  const banner = createBanner({ navigate, openSetup });
+  const showBanner = banner.show;
+  const hideBanner = banner.hide;
 
   const list = el("div.messages#messages", { role: "log", "aria-live": "polite" });
   const empty = el("div.empty#chat-empty", { dataset: { i18n: "chat.empty" } });
@@ -103,7 +66,7 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
   const stopBtn = stopButton(stop); // replaces Send while a reply streams
   const composerRow = el("div.composer-row", {}, attach.button, attach.picker, input, sendBtn, stopBtn);
   const composer = el("div.composer", {}, attach.tray, composerRow, el("div.composer-hint", { dataset: { i18n: "chat.hint" } }));
-  root.append(toolbar, taskArea, banner, list, composer);
+  root.append(toolbar, taskArea, banner.node, list, composer);
   list.append(empty);
   // Speech: replies read aloud, Play/Retry on messages, the mic button, voice mode.
   const voice = createChatVoice({ list, composerRow, input, toolbarRight, sendText: (text) => send(text) });
@@ -182,22 +145,6 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
       gauge = res;
       renderGauge();
     }
-  }
-
-  // ---- banner --------------------------------------------------------------
-  function showBanner(error, retry) {
-    bannerTitle.textContent = errorTitle(error);
-    bannerMsg.textContent = error && error.message ? error.message : "";
-    bannerRetry = retry || null;
-    retryBtn.hidden = !retry;
-    setupBtn.hidden = !openSetup || !SERVICE_ERRORS.has(error && error.type);
-    banner.dataset.type = (error && error.type) || "";
-    banner.hidden = false;
-  }
-
-  function hideBanner() {
-    banner.hidden = true;
-    bannerRetry = null;
   }
 
   // ---- busy state ----------------------------------------------------------
@@ -370,19 +317,6 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
   });
   on("chat.error", (p) => {
     if (pending && p) fail(pending, p);
-  });
-  on("service.status", (p) => {
-    if (!p) return;
-    if (p.ok) {
-      if (!banner.hidden) toast(p.message || t("banner.back"));
-      if (!banner.hidden && !bannerRetry) hideBanner();
-    } else if (banner.hidden) {
-      showBanner({ type: "ServiceUnreachable", message: p.message });
-    }
-  });
-  on("bridge.status", (p) => {
-    if (p && !p.ok && banner.hidden) showBanner({ type: "BridgeUnavailable", message: "" });
-    else if (p && p.ok && banner.dataset.type === "BridgeUnavailable") hideBanner();
   });
 
   // ---- memory buttons ------------------------------------------------------

@@ -63,7 +63,7 @@ class Opened:
     export: bytes
     settings: dict[str, Any] | None
     encrypted: bool
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Text] = field(default_factory=list)
 
 
 def open_blob(raw: bytes, passphrase: str = "") -> Opened:
@@ -188,13 +188,13 @@ class BackupService:
             raw, meta = store.get(key, progress, max_bytes=MAX_OBJECT_BYTES)
         finally:
             store.close()
-        warnings: list[str] = []
+        warnings: list[Text] = []
         expected = meta.get("sha256", "").strip().lower()
         if expected:
             if hashlib.sha256(raw).hexdigest() != expected:
                 raise ImportFailed(msg("backup.damaged", key=key))
         else:
-            warnings.append(f"The backup {key} has no checksum; it could not be verified.")
+            warnings.append(msg("backup.no_checksum", key=key))
         try:
             opened = open_blob(raw, self.secrets.get("backup_passphrase"))
         except PassphraseRequired:

@@ -32,7 +32,7 @@ from typing import Any
 from . import __version__, crypto
 from .adapters.llm_local import LocalChatModel
 from .core.engine import TurnResult
-from .core.errors import DLError, ImportFailed, NotFound
+from .core.errors import DLError, ImportFailed, NotFound, Text, msg
 from .core.evidence import EvidenceHit
 from .core.exchange import load_export_bytes, parse_export, summarize_snapshot, to_export
 from .core.health import EMBEDDINGS, Health
@@ -300,10 +300,7 @@ class Memory(Talking, PresencePart):
             try:
                 self._engine.reindex(progress)
             except DLError as e:  # the import stands; vectors come later
-                warnings.append(
-                    f"Indexing stopped ({e}); full-text search works, and "
-                    "'dl-app memory reindex' finishes the vectors."
-                )
+                warnings.append(msg("import.warn.index_stopped", error=e.text or str(e)))
         return ImportReport(
             entries=len(snap.diary),
             messages=len(snap.conversation),
@@ -371,19 +368,20 @@ class Memory(Talking, PresencePart):
     def archived_messages(self, uuid: str) -> list[Message]:
         return self._app.state.archive_of(uuid)
 
-    def update_diary_entry(self, uuid: str, title: str, summary: str) -> tuple[DiaryEntry, str]:
+    def update_diary_entry(
+        self, uuid: str, title: str, summary: str
+    ) -> tuple[DiaryEntry, Text | None]:
         """Change an entry's title and summary and re-embed it. Returns the entry
-        and a warning ("" when the entry was embedded again)."""
+        and a warning (None when the entry was embedded again)."""
         with self._engine.lock:
             entry = self.diary_entry(uuid).model_copy(update={"title": title, "summary": summary})
-            emb, warning = self._engine.embedder, ""
+            emb, warning = self._engine.embedder, None
             vectors = None
             if emb is not None:
                 try:
                     vectors = emb.embed_passages([f"{title}\n{summary}"])
                 except DLError as e:
-                    warning = (f"The entry was saved but not indexed ({e}); full-text search "
-                               "finds it, and rebuilding the index adds its vector.")
+                    warning = msg("diary.warn.not_indexed", error=e.text or str(e))
             if vectors is not None and emb is not None:
                 self._engine.diary.upsert([entry], vectors, emb.name)
             else:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .core.context import ContextPlan
+from .core.errors import Text
 from .core.models import DiaryEntry, FollowUp, SearchHit
 from .core.output_check import Rejection
 
@@ -20,7 +21,7 @@ class ImportReport:
     messages: int
     archived: int
     backup: Path | None
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Text] = field(default_factory=list)
     preview: dict[str, Any] = field(default_factory=dict)
 
 

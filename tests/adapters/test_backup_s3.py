@@ -334,13 +334,14 @@ def test_cli_backup_backups_and_restore(
     assert cli_main(["memory", "backup"]) == 0
     out = capsys.readouterr()
     key = out.out.strip()
-    assert key.startswith("digital-life/memory-") and "Uploaded" in out.err
+    assert key.startswith("digital-life/memory-") and "已上传" in out.err  # LANG is Chinese
     assert cli_main(["memory", "backups", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert [o["key"] for o in listed] == [key]
     assert cli_main(["memory", "restore", key]) == 0
     out = capsys.readouterr()
-    assert "Restored 4 diary entries" in out.out and "memory-before-import-" in out.out
+    assert f"已从 {key} 恢复 4 篇日记" in out.out and "memory-before-import-" in out.out
+    assert "Restored" not in out.out
     assert cli_main(["memory", "restore", "digital-life/none.json"]) == 1
     assert "没有备份" in capsys.readouterr().err
 

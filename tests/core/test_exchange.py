@@ -29,6 +29,7 @@ from dl_app.core.models import (
     Recall,
     ToolCall,
 )
+from dl_app.messages import render
 from where import DATA
 
 DEFAULT = Profile(
@@ -174,7 +175,7 @@ def test_legacy_v1_3_memo_messages_become_recall_tool_pairs() -> None:
     result = parse(load("original_v1_3.json"))
     snap = result.snapshot
     assert result.source_version == "original-1.0-1.3"
-    assert any("converted 1 legacy recall" in w for w in result.warnings)
+    assert any("converted 1 legacy recall" in str(w) for w in result.warnings)
     roles = [m.role for m in snap.conversation]
     assert roles == ["user", "assistant", "assistant", "tool", "user", "assistant"]
     call_msg, tool_msg = snap.conversation[2], snap.conversation[3]
@@ -303,9 +304,15 @@ def test_empty_names_fall_back_to_defaults_with_warnings() -> None:
     assert result.snapshot.profile == Profile(
         self_name="小叶子", user_name="旅行者", memory_about_self="默认的自我", memory_about_user=""
     )
-    assert [w.split(" ")[0] for w in result.warnings] == [
+    assert [str(w).split(" ")[0] for w in result.warnings] == [
         "selfName", "userName", "memoryAboutSelf"
     ]  # fmt: skip
+    # in Chinese the fields have their names in the page, not the file's keys
+    assert [render(w, "zh") for w in result.warnings] == [
+        "TA 的名字是空的，改用默认值 '小叶子'。",
+        "你的名字是空的，改用默认值 '旅行者'。",
+        "TA 的自我认知是空的，改用默认值 '默认的自我'。",
+    ]
 
 
 def test_orphan_archived_messages_are_kept_with_a_warning() -> None:
@@ -313,9 +320,11 @@ def test_orphan_archived_messages_are_kept_with_a_warning() -> None:
     del data["longTermMemory"][1]
     result = parse(data)
     assert len(result.snapshot.archive) == 6
-    [warning] = result.warnings
-    assert "2 message(s) belong to 1 diary entry not in the file" in warning
+    [text] = result.warnings
+    warning = str(text)
+    assert "2 messages belong to diary entries not in the file (entries: 1" in warning
     assert "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d" in warning
+    assert render(text, "zh").startswith("归档的对话中有 2 条消息属于文件里没有的 1 篇日记")
 
 
 def test_recall_of_missing_entry_is_kept_with_a_warning() -> None:
@@ -323,7 +332,7 @@ def test_recall_of_missing_entry_is_kept_with_a_warning() -> None:
     data["shortTermMemory"][2]["recall"][0]["uuid"] = "gone"
     result = parse(data)
     assert result.snapshot.conversation[2].recall[0].uuid == "gone"
-    assert any("not in the file (e.g. 'gone')" in w for w in result.warnings)
+    assert any("not in the file ('gone')" in str(w) for w in result.warnings)
 
 
 def test_system_messages_are_dropped_with_a_warning() -> None:
@@ -331,7 +340,7 @@ def test_system_messages_are_dropped_with_a_warning() -> None:
     data["shortTermMemory"].insert(0, {"role": "system", "content": "x", "timestamp": 1})
     result = parse(data)
     assert result.snapshot.conversation[0].role == "user"
-    assert any("dropped 1 'system' message" in w for w in result.warnings)
+    assert any("dropped 1 'system' message" in str(w) for w in result.warnings)
 
 
 def test_unknown_fields_are_reported() -> None:
@@ -340,8 +349,9 @@ def test_unknown_fields_are_reported() -> None:
     data["shortTermMemory"][0]["mood"] = "happy"
     data["shortTermMemory"][3]["mood"] = "sad"
     warnings = parse(data).warnings
-    assert "Ignored unknown fields in top level: 'extra' (1×)." in warnings
-    assert "Ignored unknown fields in shortTermMemory: 'mood' (2×)." in warnings
+    assert "Ignored unknown fields in top level: 'extra' (1×)." in map(str, warnings)
+    assert "Ignored unknown fields in shortTermMemory: 'mood' (2×)." in map(str, warnings)
+    assert "忽略了当前对话中不认识的字段：'mood' (2×)。" in [render(w, "zh") for w in warnings]
 
 
 def test_nulls_floats_and_missing_optional_fields_are_accepted() -> None:
@@ -364,7 +374,11 @@ def test_inverted_times_are_kept_with_a_warning() -> None:
     data["longTermMemory"][1]["startTime"] = 1735700000000
     result = parse(data)
     assert result.snapshot.diary[1].start_time == 1735700000000
-    assert any("startTime after endTime (first: longTermMemory[1])" in w for w in result.warnings)
+    [warning] = result.warnings
+    assert str(warning) == (
+        "longTermMemory: 1 entry with startTime after endTime (longTermMemory[1]); kept as it is."
+    )
+    assert render(warning, "zh") == "日记中有 1 篇的开始时间晚于结束时间（第一篇：日记第 2 条），已原样保留。"
 
 
 # --- bad files ------------------------------------------------------------

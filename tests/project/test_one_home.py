@@ -81,7 +81,7 @@ def test_no_other_python_module_holds_a_copy_of_the_variable_table() -> None:
     """A literal (dict, list, tuple, set) naming two or more of the variables is a copy."""
     copies = []
     for path in sorted(SRC.rglob("*.py")):
-        if path == SRC / "settings.py":
+        if path == SRC / "settings" / "__init__.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Dict):

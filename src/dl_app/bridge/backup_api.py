@@ -17,7 +17,7 @@ from .. import settings_io
 from ..backup import BackupService, throttled
 from ..core.errors import DLError
 from ..memory import Memory
-from ..messages import render
+from ..messages import render, say
 from ..settings import Settings
 from .context import Context
 from .memory_api import preview_out, report_out
@@ -80,7 +80,7 @@ def backup_list(ctx: Context, _p: NoParams) -> dict[str, Any]:
 def backup_preview(ctx: Context, p: KeyParams) -> dict[str, Any]:
     opened = _service(ctx).fetch(p.key)
     with ctx.lock:
-        out = preview_out(ctx.mem(), opened.export, opened.encrypted, opened.warnings)
+        out = preview_out(ctx, opened.export, opened.encrypted, opened.warnings)
     return {**out, "settings": opened.settings}
 
 
@@ -90,8 +90,8 @@ def backup_restore(ctx: Context, p: RestoreParams) -> dict[str, Any]:
         opened = _service(ctx).fetch(p.key, throttled(ctx.progress("restore")))
         with ctx.lock:
             report = ctx.mem().import_bytes(opened.export, ctx.progress("import"))
-            out = report_out(report)
-            out["warnings"] = [*opened.warnings, *out["warnings"]]
+            out = report_out(report, ctx.lang())
+            out["warnings"] = [*(render(w, ctx.lang()) for w in opened.warnings), *out["warnings"]]
             if p.apply_settings and opened.settings is not None:
                 out["warnings"] += _apply_backup_settings(ctx, opened.settings)
     return {"report": out}
@@ -106,7 +106,7 @@ def _apply_backup_settings(ctx: Context, saved: dict[str, Any]) -> list[str]:
         settings_io.apply_patch(ctx.data_dir, merged)
     except (ValidationError, DLError) as e:
         detail = invalid(e, "settings") if isinstance(e, ValidationError) else e
-        return [f"The backup's settings were not applied: {detail}"]
+        return [say(ctx.lang(), "backup.settings_not_applied", detail=detail)]
     ctx.reset()
     return []
 

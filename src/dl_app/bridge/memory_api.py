@@ -9,9 +9,11 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from ..backup import open_blob
+from ..core.errors import Text
 from ..core.exchange import MAX_FILE_BYTES
 from ..core.models import DiaryEntry, Message, Profile
 from ..memory import ImportReport, Memory
+from ..messages import render
 from .context import Context
 from .params import InvalidInput, NoParams
 from .registry import Methods
@@ -109,9 +111,10 @@ def entry_out(e: DiaryEntry) -> dict[str, Any]:
             "start_time": e.start_time, "end_time": e.end_time}
 
 
-def report_out(r: ImportReport) -> dict[str, Any]:
+def report_out(r: ImportReport, lang: str) -> dict[str, Any]:
     return {"entries": r.entries, "messages": r.messages, "archived": r.archived,
-            "backup": r.backup.name if r.backup else None, "warnings": list(r.warnings)}
+            "backup": r.backup.name if r.backup else None,
+            "warnings": [render(w, lang) for w in r.warnings]}
 
 
 methods = Methods()
@@ -191,7 +194,7 @@ def diary_get(ctx: Context, p: UuidParams) -> dict[str, Any]:
 @methods.expose(DiaryUpdateParams)
 def diary_update(ctx: Context, p: DiaryUpdateParams) -> dict[str, Any]:
     entry, warning = ctx.mem().update_diary_entry(p.uuid, p.title, p.summary)
-    return {"entry": entry_out(entry), "warnings": [warning] if warning else []}
+    return {"entry": entry_out(entry), "warnings": [render(warning, ctx.lang())] if warning else []}
 
 
 @methods.expose(UuidParams)
@@ -237,24 +240,27 @@ def transfer_export(ctx: Context, p: ExportParams) -> dict[str, Any]:
             "content": data.decode("utf-8"), "encrypted": False}
 
 
-def preview_out(mem: Memory, raw: bytes, encrypted: bool, warnings: list[str]) -> dict[str, Any]:
-    """What importing ``raw`` brings, for ``transfer_preview`` and ``backup_preview``."""
-    preview = mem.preview_import(raw)
+def preview_out(ctx: Context, raw: bytes, encrypted: bool,
+                warnings: list[Text]) -> dict[str, Any]:
+    """What importing ``raw`` brings, for ``transfer_preview`` and ``backup_preview``;
+    warnings in the app's language."""
+    preview = ctx.mem().preview_import(raw)
     more = preview.pop("warnings", [])
-    return {"preview": preview, "warnings": [*warnings, *more], "encrypted": encrypted}
+    shown = [render(w, ctx.lang()) for w in [*warnings, *more]]
+    return {"preview": preview, "warnings": shown, "encrypted": encrypted}
 
 
 @methods.expose(ContentParams)
 def transfer_preview(ctx: Context, p: ContentParams) -> dict[str, Any]:
     opened = open_blob(p.content.encode("utf-8"), p.passphrase or "")
-    return preview_out(ctx.mem(), opened.export, opened.encrypted, opened.warnings)
+    return preview_out(ctx, opened.export, opened.encrypted, opened.warnings)
 
 
 @methods.expose(ContentParams)
 def transfer_import(ctx: Context, p: ContentParams) -> dict[str, Any]:
     opened = open_blob(p.content.encode("utf-8"), p.passphrase or "")
     report = ctx.mem().import_bytes(opened.export, ctx.progress("import"))
-    return {"report": report_out(report)}
+    return {"report": report_out(report, ctx.lang())}
 
 
 @methods.expose()
@@ -265,7 +271,7 @@ def transfer_backups(ctx: Context, _p: NoParams) -> dict[str, Any]:
 @methods.expose(NameParams)
 def transfer_restore_local(ctx: Context, p: NameParams) -> dict[str, Any]:
     report = ctx.mem().restore_local_backup(p.name, ctx.progress("import"))
-    return {"report": report_out(report)}
+    return {"report": report_out(report, ctx.lang())}
 
 
 @methods.expose(PhraseParams)

@@ -45,8 +45,8 @@ def cmd_backup(_args: argparse.Namespace) -> int:
         mem.close()
     obj = service.upload(body, encrypted, throttled(Progress(say("cli.uploading")), 10))
     print(obj.key)
-    print(f"Uploaded {obj.size} bytes{' (encrypted)' if encrypted else ''}; "
-          f"sha256 {obj.sha256}", file=sys.stderr)
+    print(say("cli.uploaded", size=obj.size, sha256=obj.sha256,
+              encrypted=say("cli.uploaded_encrypted") if encrypted else ""), file=sys.stderr)
     return 0
 
 
@@ -60,10 +60,10 @@ def cmd_backups(args: argparse.Namespace) -> int:
         print(json.dumps([o.as_dict(with_sha=False) for o in objects], indent=2))
         return 0
     if not objects:
-        print("No backups in the bucket yet.", file=sys.stderr)
+        print(say("cli.no_backups"), file=sys.stderr)
     for o in objects:
-        lock = "  (encrypted)" if o.encrypted else ""
-        print(f"{o.key}  {o.size} bytes{lock}")
+        lock = " " + say("cli.uploaded_encrypted") if o.encrypted else ""
+        print(say("cli.backup_line", key=o.key, size=o.size, lock=lock))
     return 0
 
 
@@ -76,11 +76,11 @@ def cmd_restore(args: argparse.Namespace) -> int:
     finally:
         mem.close()
     for w in [*opened.warnings, *report.warnings]:
-        print(f"dl-app: warning: {w}", file=sys.stderr)
-    print(f"Restored {report.entries} diary entries, {report.messages} current messages, "
-          f"{report.archived} archived messages from {args.key}.")
+        print("dl-app: " + say("cli.warning", warning=w), file=sys.stderr)
+    print(say("cli.restored", key=args.key, entries=report.entries, messages=report.messages,
+              archived=report.archived))
     if report.backup:
-        print(f"The memory it replaced is saved in {report.backup}")
+        print(say("cli.replaced_saved", path=report.backup))
     return 0
 
 

@@ -61,10 +61,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ImportFailed, Text, msg
-from .exchange_followups import follow_ups_out, read_follow_ups
-from .exchange_reader import (
-    ID_NAMESPACE,
+from .errors import FieldPath, ImportFailed, Text, msg
+from .exchange_checks import (
     MAX_FILE_BYTES,
     MAX_ID_CHARS,
     MAX_ITEMS,
@@ -72,13 +70,12 @@ from .exchange_reader import (
     MAX_PROBLEMS,
     MAX_TEXT_CHARS,
     MAX_VECTOR_DIM,
-    TOP_KEYS,
-    Reader,
     describe,
     finite,
-    next_turn,
     short,
 )
+from .exchange_followups import follow_ups_out, read_follow_ups
+from .exchange_reader import ID_NAMESPACE, TOP_KEYS, Reader, next_turn
 from .models import ArchivedMessage, DiaryEntry, FollowUp, MemorySnapshot, Message, Profile
 
 __all__ = [
@@ -105,7 +102,7 @@ class ImportResult:
     """A parsed file: the memory, what the user should know, where it came from."""
 
     snapshot: MemorySnapshot
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Text] = field(default_factory=list)
     source_version: str = "original"
 
 
@@ -177,7 +174,7 @@ def parse_export(
     defaults = (dp.self_name, dp.user_name, dp.memory_about_self)
     for key, value, default in zip(TOP_KEYS[:3], given, defaults, strict=True):
         if not value.strip():
-            r.warn(f"{key} is empty; using the default {short(default)}.")
+            r.warn(msg("import.warn.default_name", field=FieldPath(key), default=short(default)))
     profile = Profile(
         self_name=names[0] if names[0].strip() else defaults[0],
         user_name=names[1] if names[1].strip() else defaults[1],

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from .errors import msg
-from .exchange_reader import MAX_NAME_CHARS, Reader, derive_id, describe
+from .exchange_checks import MAX_NAME_CHARS, describe
+from .exchange_reader import Reader, derive_id
 from .followups import parse_when
 from .models import FollowUp
 

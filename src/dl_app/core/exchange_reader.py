@@ -13,18 +13,17 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from .errors import FieldPath, Text, msg
+from .exchange_checks import (
+    MAX_ID_CHARS,
+    MAX_RECALLS,
+    MAX_TOOL_CALLS,
+    MAX_VECTOR_DIM,
+    Checks,
+    describe,
+    short,
+)
 from .models import ArchivedMessage, DiaryEntry, Message, Recall, Role, ToolCall
 
-MAX_FILE_BYTES = 512 * 1024 * 1024
-MAX_ITEMS = 1_000_000  # per list
-MAX_TEXT_CHARS = 1_000_000  # per text field
-MAX_NAME_CHARS = 1_000
-MAX_ID_CHARS = 256
-MAX_VECTOR_DIM = 65_536
-MAX_TOOL_CALLS = 64  # per message
-MAX_RECALLS = 1_000  # per message
-MAX_PROBLEMS = 10  # listed in one ImportFailed
-MAX_TIMESTAMP_MS = 8_640_000_000_000_000  # the largest JavaScript Date
 ID_NAMESPACE = _uuid.UUID("f561b53c-ff9b-51be-955f-61fab7926816")
 
 TOP_KEYS = (
@@ -48,10 +47,6 @@ _ARCHIVED_KEYS = _MESSAGE_KEYS | {"belongTo"}
 _ROLES = ("user", "assistant", "tool", "system")
 
 
-def finite(x: float) -> float:
-    return float(x) if math.isfinite(x) else 0.0
-
-
 def next_turn(given: str, role: str, msg_id: str, current: str) -> str:
     """The turn of a message: its own, or a user message starts one, or the current one."""
     if given:
@@ -59,32 +54,6 @@ def next_turn(given: str, role: str, msg_id: str, current: str) -> str:
     if role == "user" or not current:
         return msg_id
     return current
-
-
-def describe(value: Any) -> Text:
-    """A value in JSON words, short, for error messages."""
-    if value is None:
-        return msg("json.null")
-    if isinstance(value, bool):
-        return msg("json.boolean", value=str(value).lower())
-    if isinstance(value, int):
-        return msg("json.number", value=value) if abs(value) < 10**30 else msg("json.huge")
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return msg("json.number", value=repr(value))
-        word = "NaN" if math.isnan(value) else ("-" if value < 0 else "") + "Infinity"
-        return msg("json.word", value=word)
-    if isinstance(value, str):
-        return msg("json.string", value=short(value))
-    if isinstance(value, list):
-        return msg("json.array", n=len(value))
-    if isinstance(value, dict):
-        return msg("json.object")
-    return msg("json.word", value=type(value).__name__)
-
-
-def short(text: str, limit: int = 40) -> str:
-    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 def derive_id(key: str) -> str:
@@ -108,7 +77,7 @@ class Msg:
     belong_to: str
 
 
-class Reader:
+class Reader(Checks):
     """Validates field by field; collects problems, warnings and what it saw.
 
     Getters always return a value of the right type (a placeholder after a
@@ -117,10 +86,7 @@ class Reader:
     """
 
     def __init__(self, max_items: int) -> None:
-        self.max_items = max_items
-        self.problems: list[Text] = []
-        self.problem_count = 0
-        self.warnings: list[str] = []
+        super().__init__(max_items)
         self.unknown: dict[str, dict[str, int]] = {}
         self.dropped_system: dict[str, int] = {}
         self.converted: dict[str, int] = {}
@@ -128,117 +94,28 @@ class Reader:
         self.saw_legacy = False
         self.seen_ids: dict[str, str] = {}  # message id -> where first seen
 
-    # problems and warnings
-
-    def fail(self, path: str, what: Text) -> None:
-        self.problem_count += 1
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(msg("import.problem", path=FieldPath(path), what=what))
-
-    def warn(self, text: str) -> None:
-        self.warnings.append(text)
-
-    def report(self) -> Text:
-        n = self.problem_count
-        more = n - len(self.problems)
-        lines = [*self.problems, *([msg("import.more", n=more)] if more else [])]
-        return msg("import.invalid", n=n, problems=lines)
-
     def note_unknown(self, where: str, obj: dict[str, Any], known: frozenset[str]) -> None:
         if obj.keys() <= known:
             return
         for key in obj:
             if key not in known:
                 seen = self.unknown.setdefault(where, {})
-                name = key if len(seen) < 10 or key in seen else "(other fields)"
+                name = key if len(seen) < 10 or key in seen else "…"
                 seen[name] = seen.get(name, 0) + 1
 
-    def final_warnings(self) -> list[str]:
+    def final_warnings(self) -> list[Text]:
         out = list(self.warnings)
         for where, count in self.converted.items():
-            out.append(
-                f"{where}: converted {count} legacy recall message(s) (memo: true) "
-                "into memory-recall tool messages."
-            )
+            out.append(msg("import.warn.converted", where=FieldPath(where), n=count))
         for where, count in self.dropped_system.items():
-            out.append(
-                f"{where}: dropped {count} 'system' message(s); this app keeps only user, "
-                "assistant and tool messages."
-            )
+            out.append(msg("import.warn.dropped_system", where=FieldPath(where), n=count))
         for where, keys in self.unknown.items():
             listed = ", ".join(f"{short(k)} ({n}×)" for k, n in keys.items())
-            out.append(f"Ignored unknown fields in {where}: {listed}.")
+            if where == "top level":
+                out.append(msg("import.warn.unknown_top", listed=listed))
+            else:
+                out.append(msg("import.warn.unknown", where=FieldPath(where), listed=listed))
         return out
-
-    # typed getters
-
-    def text(
-        self,
-        obj: dict[str, Any],
-        key: str,
-        path: str,
-        *,
-        limit: int = MAX_TEXT_CHARS,
-        nonempty: bool = False,
-        need: bool = True,
-    ) -> str:
-        """``obj[key]`` as a string; absent or null is "" unless ``need``."""
-        value = obj.get(key)
-        if value is None:
-            if need:
-                self.fail(path, msg("import.null_string" if key in obj else "import.no_string"))
-            return ""
-        return self.string(value, path, limit=limit, nonempty=nonempty)
-
-    def string(self, value: Any, path: str, *, limit: int, nonempty: bool = False) -> str:
-        if not isinstance(value, str):
-            self.fail(path, msg("import.not_string", got=describe(value)))
-            return ""
-        if nonempty and not value:
-            self.fail(path, msg("import.empty_string"))
-        if len(value) > limit:
-            self.fail(path, msg("import.too_long", n=len(value), limit=limit))
-            return ""
-        return str(value)
-
-    def millis(self, obj: dict[str, Any], key: str, path: str) -> int:
-        if key not in obj:
-            self.fail(path, msg("import.no_millis"))
-            return 0
-        value = obj[key]
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.fail(path, msg("import.not_millis", got=describe(value)))
-            return 0
-        if not math.isfinite(value) or not 0 <= value <= MAX_TIMESTAMP_MS:
-            self.fail(path, msg("import.millis_range", max=MAX_TIMESTAMP_MS, got=describe(value)))
-            return 0
-        return round(value)
-
-    def number(self, value: Any, path: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.fail(path, msg("import.not_number", got=describe(value)))
-            return 0.0
-        if not math.isfinite(value):
-            self.fail(path, msg("import.not_finite", got=describe(value)))
-            return 0.0
-        return float(value)
-
-    def array(self, value: Any, path: str, limit: int, what: str) -> list[Any]:
-        """``what``: the items, a ``import.of.*`` key."""
-        if not isinstance(value, list):
-            self.fail(path, msg("import.not_array", of=msg(f"import.of.{what}"),
-                                got=describe(value)))
-            return []
-        if len(value) > limit:
-            self.fail(path, msg("import.too_many", n=len(value), limit=limit))
-            return []
-        return value
-
-    def top_list(self, data: dict[str, Any], key: str, what: str) -> list[Any]:
-        if key not in data:
-            self.fail(key, msg("import.no_array", of=msg(f"import.of.{what}")))
-            return []
-        return self.array(data[key], key, self.max_items, what)
 
     # diary
 
@@ -285,10 +162,7 @@ class Reader:
                 )
             )
         if inverted:
-            self.warn(
-                f"longTermMemory: {len(inverted)} entry(ies) with startTime after endTime "
-                f"(first: {inverted[0]}); kept as they are."
-            )
+            self.warn(msg("import.warn.inverted", n=len(inverted), first=FieldPath(inverted[0])))
         return entries, vectors
 
     def vector(self, value: Any, path: str) -> list[float]:
@@ -478,16 +352,10 @@ class Reader:
         ]
         if orphans:
             groups = list(dict.fromkeys(m.belong_to for m in orphans))
-            self.warn(
-                f"archivedMemory: {len(orphans)} message(s) belong to {len(groups)} diary "
-                f"entr{'ies' if len(groups) > 1 else 'y'} not in the file (e.g. belongTo "
-                f"{short(groups[0])}); they are kept."
-            )
+            self.warn(msg("import.warn.orphans", n=len(orphans), entries=len(groups),
+                          example=short(groups[0])))
         missing = [
             c.uuid for m in (*conversation, *archive) for c in m.recall if c.uuid not in known
         ]
         if missing:
-            self.warn(
-                f"{len(missing)} recalled memor{'ies refer' if len(missing) > 1 else 'y refers'} "
-                f"to diary entries not in the file (e.g. {short(missing[0])}); kept as they are."
-            )
+            self.warn(msg("import.warn.missing_recalls", n=len(missing), example=short(missing[0])))
