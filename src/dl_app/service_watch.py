@@ -7,8 +7,9 @@ apart) and asks it again. When the embedding service is back (a probe, or any
 call that succeeds), it fills in the vectors that diary entries and archived
 turns lack (``Memory.reindex`` in rounds of ``ROUND``, under the caller's
 lock, free between rounds, with progress); until then recall uses full-text
-search, which ranks entries with and without vectors alike. Listeners hear each change once: the command line says it on
-stderr, the bridge sends ``service.health`` to the page.
+search, which ranks entries with and without vectors alike. Listeners hear
+each change once: the command line says it on stderr, the bridge sends
+``service.health`` to the page.
 
 Tests drive it without its thread: ``tick()`` probes what is due by the
 memory's clock and fills what the return made possible.
