@@ -23,6 +23,7 @@ from dl_app.adapters.embed_openai import OpenAIEmbedder
 from dl_app.core.errors import DLError
 from dl_app.core.health import EMBEDDINGS
 from dl_app.memory import Memory
+from dl_app.messages import render
 from dl_app.service_watch import ServiceWatch
 from servers.openai_compat import OpenAICompatServer
 
@@ -62,7 +63,7 @@ def down(openai_server: OpenAICompatServer, tmp_path: Path,
     raw = json.dumps(export(), ensure_ascii=False).encode()
     with Memory.open(tmp_path / "data", embedder=embedder, clock=clock) as mem:
         report = mem.import_bytes(raw)
-        assert any("full-text search works" in w for w in report.warnings)
+        assert any("full-text search works" in render(w, "en") for w in report.warnings)
         yield mem, clock
 
 
