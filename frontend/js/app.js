@@ -210,7 +210,9 @@ const memory = createMemory(document.getElementById("page-memory"), {
 });
 
 async function start() {
-  setLang(document.documentElement.lang.startsWith("en") ? "en" : "zh");
+  // Before app_info: the browser's language, so "starting" reads right at once.
+  setLang(browserLang() || (document.documentElement.lang.startsWith("en") ? "en" : "zh"));
+  document.getElementById("lang-select").value = getLang();
   applyTheme();
   for (const tab of document.querySelectorAll(".tab")) {
     tab.addEventListener("click", () => navigate(tab.dataset.page));
@@ -232,6 +234,7 @@ async function start() {
   await settings.load();
   applyInfo();
   await chat.load();
+  document.getElementById("boot-loading").remove();
   limits.load();
   navigate((window.location.hash || "#chat").slice(1));
   // First run: choose a model (also reachable from Settings).
