@@ -4,6 +4,7 @@
 // 'beforeModelUpdate' hook: after motions and physics, before the core update.
 
 import { loadLive2D } from "./loader.js";
+import { guardPose } from "./pose.js";
 
 // Standard parameter ids (Cubism 3/4, then Cubism 2) -> value, per emotion. Applied on
 // top of whatever the model's motions do; ids a model lacks are skipped.
@@ -116,6 +117,7 @@ export async function createLive2D(host, opts) {
   const core = im.coreModel;
   const isC2 = typeof core.setParamFloat === "function";
   const map = buildMap(im, opts.mapUrl ? await fetchJson(opts.mapUrl) : null);
+  const pose = guardPose(im); // one arm variant at a time (pose.js)
 
   // Cubism 3/4 list their parameter ids; Cubism 2 ignores unknown ones (no filter needed).
   const known = new Set(isC2 ? [] : (core.getModel && core.getModel().parameters.ids) || []);
@@ -219,11 +221,12 @@ export async function createLive2D(host, opts) {
     info() {
       return {
         cubism: isC2 ? 2 : 4, expressions: expressionNames(im), groups: map.groups, mouthIds,
-        software, fps: app.ticker.maxFPS,
+        software, fps: app.ticker.maxFPS, poseGroups: pose.groups.length,
       };
     },
     destroy() {
       resize.disconnect();
+      pose.remove();
       app.destroy(true, { children: true });
     },
   };
