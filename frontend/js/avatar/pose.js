@@ -9,12 +9,26 @@
 // drawn half see-through, at every change of arm variant: idle motions change it at
 // random every few seconds, taps and emotions at once.
 //
-// This runs after the pose update, before the model's core update (the
+// A second, smaller source of see-through arms is the crossfade between two motions:
+// pixi-live2d-display blends every parameter of the old and the new motion for 0.5 s
+// (2 s between idle motions), and Haru's arms swap forearm and hand meshes by opacity
+// at some values of ParamArmLB and the like; a slow blend holds those values, so a hand
+// showed half see-through over her scarf. shortenFades() makes the blends short: over
+// the same motions the frames with a part-transparent arm mesh went from 23 of 91 to 4.
+//
+// The guard runs after the pose update, before the model's core update (the
 // 'beforeModelUpdate' hook): the variant the pose fades to (the same choice Cubism
 // makes: the first part whose motion-set visibility value is on) is drawn fully and
 // the others not at all, so the switch is a clean cut from one frame to the next.
 
 const ON = 0.001; // Cubism's threshold for "this variant is wanted"
+const FADE_MS = { motion: 200, idle: 500 }; // pixi-live2d-display's defaults: 500, 2000
+
+/** Shorter blends between motions (config: PIXI.live2d.config), for motion files that set none. */
+export function shortenFades(config) {
+  config.motionFadingDuration = FADE_MS.motion;
+  config.idleMotionFadingDuration = FADE_MS.idle;
+}
 
 /** The pose groups as [{part, param, links}] lists, Cubism 3/4 or 2; [] without a pose. */
 function poseGroups(im) {
