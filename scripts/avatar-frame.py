@@ -27,7 +27,12 @@ MODELS = {"haru": "haru", "shizuku": "shizuku", "hijiki": "hijiki"}
 CAPTURE = """() => new Promise((resolve) => {
   const proto = PIXI.live2d.Live2DModel.prototype;
   const render = proto._render;
-  proto._render = function (r) { window.__l2d = this; proto._render = render; resolve(); return render.call(this, r); };
+  proto._render = function (r) {
+    window.__l2d = this;
+    proto._render = render;
+    resolve();
+    return render.call(this, r);
+  };
 })"""
 
 SWEEP = """async () => {
@@ -44,7 +49,9 @@ SWEEP = """async () => {
     now += 1000 / 30;
     im.update(1000 / 30, now);
     const b = drawnBox(im);
-    if (b) box = box ? [Math.min(box[0], b[0]), Math.min(box[1], b[1]), Math.max(box[2], b[2]), Math.max(box[3], b[3])] : b;
+    if (!b) return;
+    box = box ? [Math.min(box[0], b[0]), Math.min(box[1], b[1]),
+                 Math.max(box[2], b[2]), Math.max(box[3], b[3])] : b;
   };
   for (const [g, i] of [...order, ...order.slice().reverse()]) {
     await im.motionManager.startMotion(g, i, PIXI.live2d.MotionPriority.FORCE);

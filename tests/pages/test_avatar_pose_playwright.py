@@ -9,11 +9,10 @@ drawn meshes against the panel's canvas.
 
 from __future__ import annotations
 
+import itertools
 import json
 
-import pytest
-
-from frontend_helpers import SHOTS, require_chromium, settle
+from frontend_helpers import require_chromium, settle
 from where import FRONTEND
 
 require_chromium()
@@ -83,7 +82,7 @@ def test_an_arm_variant_change_never_draws_both_pairs_of_arms(serve, open_page) 
     # four times at least (so it cannot pass by never changing pose).
     for g in range(len(GROUPS)):
         shown = [max(range(len(f[g])), key=lambda i, f=f: f[g][i]) for f in frames]
-        changes = sum(1 for a, b in zip(shown, shown[1:]) if a != b)
+        changes = sum(1 for a, b in itertools.pairwise(shown) if a != b)
         assert changes >= 4, (GROUPS[g], changes)
     # At no drawn frame are two variants of a group visible at once.
     ghosts = [
