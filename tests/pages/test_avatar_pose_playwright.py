@@ -146,3 +146,47 @@ def test_arm_meshes_are_seldom_drawn_half_transparent_while_motions_change(
     # Measured over these motions: 11 to 23 of about 90 frames with pixi-live2d-display's
     # 0.5 s / 2 s blends, 3 or 4 with the short ones.
     assert half <= len(frames) * 0.08, (half, len(frames))
+
+
+# A second Haru, never drawn, guarded before her first update and stepped by hand.
+UNDRAWN = """async ([url, ids]) => {
+  const { guardPose, shortenFades } = await import("/js/avatar/pose.js");
+  shortenFades(PIXI.live2d.config);
+  const m = await PIXI.live2d.Live2DModel.from(url, { autoInteract: false, autoUpdate: false });
+  const im = m.internalModel, core = im.coreModel;
+  const guard = guardPose(im);
+  const frames = [];
+  let now = performance.now();
+  for (const index of [0, 1, 0, 1, 0]) {
+    await im.motionManager.startMotion("Use", index, PIXI.live2d.MotionPriority.FORCE);
+    for (let n = 0; n < 15; n++) {
+      now += 100;
+      im.update(100, now);
+      frames.push(ids.map((g) => g.map((id) => core.getPartOpacityById(id))));
+    }
+  }
+  const groups = guard.groups.length;
+  m.destroy();
+  return { frames, groups };
+}"""
+
+
+def test_the_guard_holds_when_installed_before_the_models_first_update(
+    serve, open_page
+) -> None:
+    """The Cubism pose finds its parts in its own first update; a guard that read them
+    earlier held only zeros (in the app that happened when the model's avatar.json
+    arrived before its first frame, about one page load in six)."""
+    with serve() as url:
+        opened = open_page(url, width=1280, height=800)
+        page = opened.page
+        settle(page)
+        got = page.evaluate(UNDRAWN, ["models/haru/haru_greeter_t03.model3.json", GROUPS])
+        opened.check_clean()
+    assert got["groups"] == len(GROUPS)
+    frames = got["frames"]
+    shown = [max(range(len(f[0])), key=f[0].__getitem__) for f in frames]
+    changes = sum(1 for a, b in itertools.pairwise(shown) if a != b)
+    assert changes >= 4, changes
+    ghosts = [n for n, f in enumerate(frames) for g in f if sorted(g)[-2] > 0.05]
+    assert not ghosts, (len(ghosts), len(frames))

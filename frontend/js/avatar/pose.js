@@ -62,15 +62,20 @@ function coreAccess(core) {
 }
 
 /**
- * Install the guard on a pixi-live2d-display internal model. Returns the part ids per
- * group (for info and tests) and a function that removes the guard.
+ * Install the guard on a pixi-live2d-display internal model. The groups are read inside
+ * the first update: the Cubism pose looks its part indexes up in its own first update
+ * (until then they are all 0), and the model may be drawn before or after this is
+ * called (read eagerly, the guard did nothing in about one page load in six).
+ * Returns {groups (part indexes), remove()}.
  */
 export function guardPose(im) {
-  const groups = poseGroups(im).filter((g) => g.length > 1 && g.every((m) => m.part >= 0));
-  if (!groups.length) return { groups: [], remove() {} };
-  const core = im.coreModel;
-  const access = coreAccess(core);
+  const access = coreAccess(im.coreModel);
+  let groups = null;
   const apply = () => {
+    if (!groups) {
+      if (!im.pose) return;
+      groups = poseGroups(im).filter((g) => g.length > 1 && g.every((m) => m.part >= 0));
+    }
     for (const group of groups) {
       const want = Math.max(0, group.findIndex((m) => m.param >= 0 && access.value(m.param) > ON));
       group.forEach((m, i) => {
@@ -82,7 +87,9 @@ export function guardPose(im) {
   };
   im.on("beforeModelUpdate", apply);
   return {
-    groups: groups.map((g) => g.map((m) => m.part)),
+    get groups() {
+      return (groups || []).map((g) => g.map((m) => m.part));
+    },
     remove: () => im.off("beforeModelUpdate", apply),
   };
 }
