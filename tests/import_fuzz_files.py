@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import strategies as st
@@ -33,16 +34,28 @@ ENCODINGS = ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8-sig", "gbk", "
              "latin-1", "cp1252"]
 
 
+def _day(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).date().isoformat()
+
+
 @st.composite
 def exports(draw: st.DrawFn) -> dict[str, Any]:
-    """A valid export: 0-3 diary entries with 0-3 archived messages each, 0-4
-    messages of the current conversation, random text everywhere."""
+    """A valid export: 0-3 diary entries with 0-3 archived messages each (and
+    0-2 follow-ups for some), 0-4 messages of the current conversation, random
+    text everywhere."""
     diary, archive = [], []
     for i in range(draw(st.integers(0, 3))):
         uuid = f"00000000-0000-4000-8000-{i:012d}"
         start = T0 + i * DAY
-        diary.append({"uuid": uuid, "title": draw(TEXT), "summary": draw(TEXT),
-                      "startTime": start, "endTime": start + 3_600_000})
+        entry = {"uuid": uuid, "title": draw(TEXT), "summary": draw(TEXT),
+                 "startTime": start, "endTime": start + 3_600_000}
+        if draw(st.booleans()):  # the optional follow-ups (issue 19)
+            entry["followUps"] = [
+                {"what": draw(NAMES), "when": _day(start + (k + 1) * DAY),
+                 **({"askedAt": start + 2 * DAY} if draw(st.booleans()) else {})}
+                for k in range(draw(st.integers(0, 2)))
+            ]
+        diary.append(entry)
         for j in range(draw(st.integers(0, 3))):
             archive.append({"role": ("user", "assistant")[j % 2], "content": draw(TEXT),
                             "timestamp": start + j * 1000, "belongTo": uuid})

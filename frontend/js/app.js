@@ -10,6 +10,7 @@ import { createAvatar } from "./avatar/index.js";
 import { initSetup } from "./setup.js";
 import { publish } from "./bus.js";
 import { showTheme } from "./settings_pickers.js";
+import { createLimits } from "./limits.js";
 
 addStrings({
   zh: { "theme.toDark": "切换为深色", "theme.toLight": "切换为浅色", "theme.now": "{choice}，当前{shown}" },
@@ -195,6 +196,7 @@ const settings = createSettings(document.getElementById("page-settings"), {
   },
 });
 const inspector = createInspector(document.getElementById("page-inspector"));
+const limits = createLimits(document.querySelector(".main")); // services that are down
 createAvatar(document.getElementById("avatar-area"));
 const memory = createMemory(document.getElementById("page-memory"), {
   getInfo: () => info,
@@ -211,7 +213,9 @@ const memory = createMemory(document.getElementById("page-memory"), {
 });
 
 async function start() {
-  setLang(document.documentElement.lang.startsWith("en") ? "en" : "zh");
+  // Before app_info: the browser's language, so "starting" reads right at once.
+  setLang(browserLang() || (document.documentElement.lang.startsWith("en") ? "en" : "zh"));
+  document.getElementById("lang-select").value = getLang();
   if (THEMES.includes(localGet(LS_THEME))) theme = localGet(LS_THEME);
   applyTheme();
   for (const tab of document.querySelectorAll(".tab")) {
@@ -242,6 +246,8 @@ async function start() {
   await settings.load();
   applyInfo();
   await chat.load();
+  document.getElementById("boot-loading").remove();
+  limits.load();
   navigate((window.location.hash || "#chat").slice(1));
   // First run: choose a model (also reachable from Settings).
   openSetup = await initSetup({ settingsRoot: document.getElementById("page-settings"), async onApplied() { if (await refreshInfo()) applyInfo(); await settings.load(); chat.refreshGauge(); } });

@@ -35,6 +35,7 @@ from .core.engine import TurnResult
 from .core.errors import DLError, ImportFailed, NotFound, Text, msg
 from .core.evidence import EvidenceHit
 from .core.exchange import load_export_bytes, parse_export, summarize_snapshot, to_export
+from .core.health import EMBEDDINGS, Health
 from .core.models import (
     ConversationState,
     DiaryEntry,
@@ -165,13 +166,21 @@ class Memory(Talking, PresencePart):
 
     def embedding_problem(self) -> DLError | None:
         """Why the embedding service did not answer when the index was last
-        looked at (``index_status``, search); None when it did."""
-        return self._engine.indexer.problem
+        looked at (``index_status``, search) or last used; None when it did."""
+        return self._app.health.limited().get(EMBEDDINGS)
 
-    def reindex(self, progress: ProgressFn | None = None, *, everything: bool = False) -> int:
-        """Embed the entries the current embedder has no vector for (``everything``:
-        all of them); returns how many were embedded."""
-        return self._engine.reindex(progress, everything=everything)
+    def health(self) -> Health:
+        """The optional services that are down now, with why; probed again with
+        backoff and heard of by listeners (``core/health.py``, ``service_watch.py``)."""
+        return self._app.health
+
+    def reindex(self, progress: ProgressFn | None = None, *, everything: bool = False,
+                limit: int | None = None) -> int:
+        """Embed the entries and turns the current embedder has no vector for
+        (``everything``: all entries; ``limit``: at most that many now, the rest
+        in later calls); returns how many were embedded."""
+        with self._engine.lock:
+            return self._engine.reindex(progress, everything=everything, limit=limit)
 
     # -- looking ---------------------------------------------------------------
 

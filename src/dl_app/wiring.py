@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import locale
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,8 @@ from .adapters.weather_qweather import QWeather
 from .core.calibration import CalibratedCounter, CalibratingChat, Calibration
 from .core.context import Budget
 from .core.engine import EngineConfig, MemoryEngine
+from .core.errors import ServiceUnreachable
+from .core.health import EMBEDDINGS, WEATHER, Health, WatchedEmbedder
 from .core.models import Attachment, Profile
 from .core.ports import ChatModel, Clock, Embedder, ImageMaker, TokenCounter
 from .datadir import check_format
@@ -131,7 +133,8 @@ class App:
     prompts: PromptSet
     engine: MemoryEngine
     state: SqliteStateStore
-    weather: QWeather | None = field(default=None)
+    weather: QWeather | None
+    health: Health
 
     def close(self) -> None:
         self.state.close()
@@ -176,15 +179,23 @@ def build(
     if local is None:  # a service: its own token counts correct ours
         chat, counter = _calibrated(chat, counter, state, settings, config.budget.total)
     clock = clock or SystemClock()
+    health = Health(clock)  # the optional services that are down now (core/health.py)
     weather = make_weather(settings, lang, clock, keys)
+
+    report_weather = _watch_weather(weather, health)
 
     def world_extra() -> list[str]:
         # Lines only when the weather is on and a key is set; a failure is no line.
-        return [prompts.label("world_weather", weather=w) for w in weather.lines()]
+        lines = weather.lines()
+        report_weather()
+        return [prompts.label("world_weather", weather=w) for w in lines]
 
+    watched = WatchedEmbedder(embedder or make_embedder(settings, env, keys), health)
+    if embedder is not None or settings.embed.base_url:  # not the built-in: can be down
+        health.watch(EMBEDDINGS, watched.probe)
     engine = MemoryEngine(
         chat=chat,
-        embedder=embedder or make_embedder(settings, env, keys),
+        embedder=watched,
         diary=diary,
         state=state,
         turns=turns,
@@ -196,7 +207,7 @@ def build(
         images=make_images(settings, keys),
         save_attachment=lambda data, mime, name: _save_picture(root, data, mime, name),
     )
-    return App(root, settings, lang, prompts, engine, state, weather)
+    return App(root, settings, lang, prompts, engine, state, weather, health)
 
 
 def _local(chat: ChatModel) -> LocalChatModel | None:
@@ -245,6 +256,28 @@ def make_weather(settings: Settings, lang: Lang, clock: Clock, keys: SecretStore
         geo_base=p.weather_geo_base,
         enabled=p.weather_enabled,
     )
+
+
+def _watch_weather(weather: QWeather, health: Health) -> Callable[[], None]:
+    """Let ``health`` ask the weather again while it fails (when it is on); returns
+    what tells ``health`` how the weather's last use went."""
+
+    def report() -> None:
+        if weather.active:
+            error = weather.status()["error"]
+            if error:
+                health.failed(WEATHER, ServiceUnreachable(error))
+            else:
+                health.ok(WEATHER)
+
+    def probe() -> None:
+        weather.refresh()
+        if weather.current() is None:
+            raise ServiceUnreachable(weather.status()["error"] or "")
+
+    if weather.active:
+        health.watch(WEATHER, probe)
+    return report
 
 
 def make_images(settings: Settings, keys: SecretStore) -> ImageMaker | None:

@@ -18,7 +18,9 @@ from dl_app.adapters.clock import FixedClock
 from dl_app.adapters.secrets import SecretStore
 from dl_app.adapters.weather_qweather import CACHE_MS, QWeather, format_line
 from dl_app.bridge import Api
+from dl_app.core.health import WEATHER
 from dl_app.memory import Memory
+from dl_app.service_watch import ServiceWatch
 from servers.companion import companion_responder
 from servers.openai_compat import OpenAICompatServer
 
@@ -212,6 +214,35 @@ def test_a_weather_failure_never_blocks_chatting(
         assert "Invalid key" in st["error"] and st["checked_at"]
     finally:
         api.close()
+
+
+def test_a_weather_service_down_at_start_is_asked_again_and_comes_back(
+    qw: QWeatherServer, openai_server: OpenAICompatServer, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Issue 18, degraded not dead: limited while it fails, asked again with backoff
+    # (the settable clock drives it), its line back in the prompt once it answers.
+    data = tmp_path / "data"
+    _setup(data, qw, openai_server, monkeypatch)
+    qw.mode = "500"
+    clock = FixedClock(T0, 480)
+    with Memory.open(data, clock=clock) as mem:
+        heard: list[tuple[str, bool]] = []
+        watch = ServiceWatch(mem, on_change=lambda s, e: heard.append((s, e is None)))
+        try:
+            watch.first_check()
+            assert heard == [(WEATHER, False)] and "500" in str(watch.limited()[WEATHER])
+            mem.send("你好")  # chatting goes on without the weather
+            assert "天气" not in openai_server.chat_requests[-1].system_text
+            qw.mode = "ok"
+            asked = len(qw.requests)
+            assert watch.tick() == 1.0 and len(qw.requests) == asked  # not due yet
+            clock.advance(1000)
+            assert watch.tick() is None and heard == [(WEATHER, False), (WEATHER, True)]
+            mem.send("今天天气怎么样？")
+            assert "天气：" + format_line(NOW, "zh") in openai_server.chat_requests[-1].system_text
+        finally:
+            watch.stop()
 
 
 def test_weather_status_when_off(tmp_path: Path, openai_server: OpenAICompatServer) -> None:

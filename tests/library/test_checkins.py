@@ -167,6 +167,10 @@ def test_the_bridge_shows_the_check_in_and_the_diary_its_follow_ups(
         assert ("chat.checkin", {"text": "考试怎么样？", "message_id": res["message_id"],
                                  "title": entry["title"]}) in events
         assert api.chat_greeting({"checkin_only": True})["greeting"] is None
+        # a reloaded history still names the diary entry the check-in came from
+        *_, last = api.chat_history()["messages"]
+        assert (last["id"], last["content"]) == (res["message_id"], "考试怎么样？")
+        assert last["recalled"] == [{"uuid": entry["uuid"], "title": entry["title"]}]
         (shown,) = api.context_preview()["checkins"]
         assert shown["message_id"] == res["message_id"]
         assert api.diary_follow_up_delete({"id": follow["id"]}) == {"ok": True}

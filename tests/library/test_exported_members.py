@@ -29,7 +29,7 @@ EXPORTED = [
 MEMORY_SURFACE = {
     "archived_messages", "attachment", "clear_conversation", "close", "consolidate",
     "context_preview", "conversation", "data_dir", "delete_all", "delete_diary_entry",
-    "delete_follow_up", "diary_entry", "diary_page", "embedding_problem", "follow_ups",
+    "delete_follow_up", "diary_entry", "diary_page", "embedding_problem", "follow_ups", "health",
     "recent_checkins", "export", "export_bytes", "export_dict",
     "find_diary_entry", "greet", "import_bytes", "import_file", "index_status", "is_idle",
     "lang", "local_backups", "model", "open", "preview_import", "profile",

@@ -168,9 +168,15 @@ def test_every_generated_valid_export_is_accepted_by_the_parser() -> None:
     @given(exports())
     def check(data: dict[str, object]) -> None:
         try:
-            parse_export(load_export_bytes(dumps(data)), default_profile=Profile(
+            result = parse_export(load_export_bytes(dumps(data)), default_profile=Profile(
                 self_name="A", user_name="B", memory_about_self="", memory_about_user=""))
         except DLError as e:  # pragma: no cover - a failure message
             pytest.fail(f"valid export refused: {e}")
+        follow = [f for e in data["longTermMemory"] for f in e.get("followUps", [])]  # type: ignore[attr-defined]
+        assert len(result.snapshot.follow_ups) == len(follow)
+        drawn[0] += len(follow)
+
+    drawn = [0]
 
     check()
+    assert drawn[0] >= 10  # follow-ups are in the generated files (so in the hostile ones)

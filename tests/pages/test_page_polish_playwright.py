@@ -240,6 +240,37 @@ def test_browser_mode_speaks_the_browsers_language(
         o.check_clean()
 
 
+@pytest.mark.parametrize(("locale", "starting"), [("zh-CN", "正在启动…"), ("en-US", "Starting…")])
+def test_a_loading_state_shows_until_the_engine_answers(
+    serve, browser, locale: str, starting: str
+) -> None:
+    """The window shows its frame at once and the page says it is starting while
+    the engine opens (issue 17): app_info is held back by the test until it has
+    seen the loading state, then released."""
+    held: list = []
+    holding = [True]
+    with serve() as url:
+        ctx = browser.new_context(locale=locale, viewport={"width": 900, "height": 640})
+        try:
+            page = ctx.new_page()
+            page.route("**/api/call/app_info",
+                       lambda route: held.append(route) if holding else route.continue_())
+            page.goto(url)
+            loading = page.locator("#boot-loading")
+            expect(loading).to_be_visible()
+            expect(loading).to_have_text(starting)
+            assert page.evaluate("document.documentElement.dataset.ready") is None
+            shot(page, f"boot-loading-{locale}")
+            holding.clear()
+            for route in held:
+                route.continue_()
+            page.wait_for_selector("html[data-ready='1']", timeout=90_000)
+            expect(loading).to_have_count(0)
+            expect(page.locator("#chat-input")).to_be_visible()
+        finally:
+            ctx.close()
+
+
 def test_service_down_banner_offers_the_setup_wizard(openai_server, data_dir, open_page) -> None:
     openai_server.default_responder = companion_responder
     dead = f"http://127.0.0.1:{free_port()}/v1"

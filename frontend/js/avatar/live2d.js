@@ -4,6 +4,8 @@
 // 'beforeModelUpdate' hook: after motions and physics, before the core update.
 
 import { loadLive2D } from "./loader.js";
+import { guardPose, shortenFades } from "./pose.js";
+import { contentBox, fitFrame } from "./frame.js";
 
 // Standard parameter ids (Cubism 3/4, then Cubism 2) -> value, per emotion. Applied on
 // top of whatever the model's motions do; ids a model lacks are skipped.
@@ -81,6 +83,7 @@ export async function createLive2D(host, opts) {
   const PIXI = await loadLive2D();
   const { Live2DModel, MotionPriority } = PIXI.live2d;
   Live2DModel.registerTicker(PIXI.Ticker);
+  shortenFades(PIXI.live2d.config); // pose.js: arms are not blended half-way for long
   const canvas = document.createElement("canvas");
   canvas.className = "avatar-canvas";
   host.append(canvas);
@@ -116,6 +119,7 @@ export async function createLive2D(host, opts) {
   const core = im.coreModel;
   const isC2 = typeof core.setParamFloat === "function";
   const map = buildMap(im, opts.mapUrl ? await fetchJson(opts.mapUrl) : null);
+  const pose = guardPose(im); // one arm variant at a time (pose.js)
 
   // Cubism 3/4 list their parameter ids; Cubism 2 ignores unknown ones (no filter needed).
   const known = new Set(isC2 ? [] : (core.getModel && core.getModel().parameters.ids) || []);
@@ -141,8 +145,13 @@ export async function createLive2D(host, opts) {
     lastMouth = getParam(mouthIds[0]); // read back from the model: what this frame draws
   });
 
+  // Framed from what the model draws (frame.js); the old zoom/anchor fit if that fails.
   const layoutOpts = { zoom: 1, anchorY: 0.5, y: 0.5, ...(map.layout || {}) };
-  model.anchor.set(0.5, layoutOpts.anchorY);
+  let box = null; // measured at the first update, once the pose has chosen its parts
+  im.once("beforeModelUpdate", () => {
+    box = contentBox(im, (layoutOpts.frame || {}).box);
+    layout();
+  });
   const natural = { w: im.width || model.width, h: im.height || model.height };
   let place = { offset_x: 0, offset_y: 0, scale: 1 };
 
@@ -150,6 +159,13 @@ export async function createLive2D(host, opts) {
     place = { ...place, ...next };
     const W = host.clientWidth || 1;
     const H = host.clientHeight || 1;
+    model.anchor.set(box ? 0 : 0.5, box ? 0 : layoutOpts.anchorY);
+    if (box) {
+      const fit = fitFrame(box, W, H, layoutOpts.frame, place);
+      model.scale.set(fit.scale);
+      model.position.set(fit.x, fit.y);
+      return;
+    }
     const fit = Math.min(W / natural.w, H / natural.h) * layoutOpts.zoom * place.scale;
     model.scale.set(fit);
     model.position.set(W / 2 + place.offset_x * W, H * layoutOpts.y + place.offset_y * H);
@@ -219,11 +235,12 @@ export async function createLive2D(host, opts) {
     info() {
       return {
         cubism: isC2 ? 2 : 4, expressions: expressionNames(im), groups: map.groups, mouthIds,
-        software, fps: app.ticker.maxFPS,
+        software, fps: app.ticker.maxFPS, poseGroups: pose.groups.length, box,
       };
     },
     destroy() {
       resize.disconnect();
+      pose.remove();
       app.destroy(true, { children: true });
     },
   };

@@ -2,6 +2,7 @@
 
 export default {
   "app.title": "Digital Life",
+  "app.starting": "Starting…",
   "nav.chat": "Chat",
   "nav.settings": "Settings",
   "nav.inspector": "Inspector",

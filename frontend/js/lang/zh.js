@@ -2,6 +2,7 @@
 
 export default {
   "app.title": "数字生命",
+  "app.starting": "正在启动…",
   "nav.chat": "聊天",
   "nav.settings": "设置",
   "nav.inspector": "上下文检查器",

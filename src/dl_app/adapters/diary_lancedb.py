@@ -123,6 +123,8 @@ def _access(write: bool) -> Callable[[Method[P, R]], Method[P, R]]:
         @wraps(method)
         def wrapper(self: LanceDiaryStore, *args: P.args, **kwargs: P.kwargs) -> R:
             with translated(self.path), self._lock if write else self._gate.shared():
+                if write:
+                    self._written += 1  # what was known complete may not be now
                 return method(self, *args, **kwargs)
 
         return wrapper  # type: ignore[return-value]  # functools' _Wrapped is that callable
@@ -185,6 +187,8 @@ class LanceDiaryStore:
         self._gate = _Gate()
         self._writes: dict[str, int] = {}
         self._vec_tables: dict[tuple[str, int], Any] = {}  # for writes
+        self._written = 0  # writes so far; ``_complete`` holds since the count it names
+        self._complete: dict[str, int] = {}  # vector tables with a vector for every entry
         self._readers: dict[str, Any] = {}  # async handles by table name, for reads
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, name="diary-read", daemon=True).start()
@@ -319,10 +323,14 @@ class LanceDiaryStore:
         text_rows, similar = await asyncio.gather(
             self._fts(terms, depth, where), self._nearest(vectors, query, depth, where)
         )
+        # An entry without a vector yet (the embedder was down) is not ranked
+        # down for it: its full-text rank stands in for the vector rank.
+        lacking = await self._lacking(vectors, space, [u for u in text_rows if u not in similar])
         scores: dict[str, float] = {}
         for ranking in (text_rows, similar):
             for rank, uuid in enumerate(ranking, start=1):
-                scores[uuid] = scores.get(uuid, 0.0) + 1.0 / (RRF_K + rank)
+                twice = 2 if ranking is text_rows and uuid in lacking else 1
+                scores[uuid] = scores.get(uuid, 0.0) + twice / (RRF_K + rank)
         best = sorted(scores, key=lambda u: (-scores[u], -similar.get(u, -2.0), u))[:k]
         fetched, sims = await asyncio.gather(
             self._afetch([u for u in best if u not in text_rows]),
@@ -377,6 +385,20 @@ class LanceDiaryStore:
         rows = await search.select(["uuid", "_distance"]).limit(depth).to_arrow()
         sims = (1.0 - rows["_distance"].to_numpy()).tolist()
         return dict(zip(rows["uuid"].to_pylist(), sims, strict=True))
+
+    async def _lacking(self, table: Any, name: str | None, uuids: Sequence[str]) -> set[str]:
+        """Which of these entries have no vector in ``table`` (none asked for
+        when it has a vector for every entry: counted once after each write)."""
+        if table is None or name is None or not uuids:
+            return set()
+        written = self._written
+        if self._complete.get(name) == written:
+            return set()
+        if await table.count_rows() >= await (await self._reader(DIARY)).count_rows():
+            self._complete[name] = written
+            return set()
+        rows = await table.query().where(_sql_in(uuids)).select(["uuid"]).to_arrow()
+        return set(uuids) - set(rows["uuid"].to_pylist())
 
     async def _similarity(self, table: Any, query: np.ndarray, uuids: Sequence[str]) -> Sims:
         if table is None or not uuids:

@@ -116,6 +116,8 @@ class LanceTurnStore:
         self._pending: dict[str, int] = {}  # table name -> rows written since its last fold
         self._trained: dict[str, int] = {}  # vector table name -> rows when its index was trained
         self._vecs: dict[tuple[str, int], Any] = {}
+        self._added = 0  # turns added so far; ``_complete`` holds since the count it names
+        self._complete: dict[tuple[str, int], int] = {}  # spaces with every turn's vector
         with translated(self.path):
             self.path.mkdir(parents=True, exist_ok=True)
             self._db = lancedb.connect(str(self.path))
@@ -195,6 +197,7 @@ class LanceTurnStore:
             return
         rows = [{**t.__dict__, "fts_text": fts_terms(k)} for t, k in zip(turns, keys, strict=True)]
         with self._lock, translated(self.path):
+            self._added += 1
             old = self.refs([t.id for t in turns])
             moved = [t.id for t in turns
                      if t.id in old and old[t.id] != TurnRef(t.id, t.entry, t.ts)]
@@ -301,6 +304,7 @@ class LanceTurnStore:
 
     def clear(self) -> None:
         with self._lock, translated(self.path):
+            self._added += 1
             self._turns.delete("true")
             with self._gate.exclusive():
                 for key in list(self._vecs):
@@ -349,6 +353,24 @@ class LanceTurnStore:
         with self._reading():
             table = self._vecs.get((model, dim))
             return 0 if table is None else int(table.count_rows())
+
+    def lacking_vectors(self, ids: Sequence[str], model: str, dim: int) -> set[str]:
+        """Which of these turns have no vector in this space (none asked for
+        while the space has as many vectors as there are turns)."""
+        wanted, have, added = list(ids), set(), self._added
+        if not wanted or self._complete.get((model, dim)) == added:
+            return set()
+        with self._reading():
+            table = self._vecs.get((model, dim))
+            if table is None:
+                return set(wanted)
+            if table.count_rows() >= self._turns.count_rows():  # counted once after adding
+                self._complete[(model, dim)] = added
+                return set()
+            for chunk in _chunks(wanted):
+                rows = table.search().where(_sql_in("id", chunk)).select(["id"]).to_arrow()
+                have.update(rows["id"].to_pylist())
+        return set(wanted) - have
 
     def of_entries(self, entries: Sequence[str]) -> builtins.list[TurnRecord]:
         """Every turn of these entries, in conversation order."""

@@ -130,6 +130,11 @@ class QWeather:
             self._line, self._error, self._checked_at = line, error, now
             return line
 
+    def refresh(self) -> None:
+        """Forget the cached line or failure: the next ``current`` asks the service."""
+        with self._lock:
+            self._checked_at = None
+
     def lines(self) -> list[str]:
         line = self.current()
         return [line] if line else []

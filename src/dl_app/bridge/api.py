@@ -8,7 +8,7 @@ one at a time (pywebview runs each call on its own thread). Python pushes
 events with ``emit(name, payload)``. Secrets never leave Python.
 
 The methods live in the area modules (``chat_api``, ``settings_api``, ``memory_api``,
-``backup_api``, ``plugins_api``, ``avatar_api``, ``voice_api``, ``setup_api``,
+``backup_api``, ``plugins_api``, ``avatar_api``, ``voice_api``, ``setup_api``, ``health_api``,
 ``shell_api``), each
 registered with ``@methods.expose(Params, locked=...)`` (``registry.py``); they get
 the ``Context`` (``context.py``). ``Api`` has one method per registered name.
@@ -25,6 +25,7 @@ from . import (
     avatar_api,
     backup_api,
     chat_api,
+    health_api,
     memory_api,
     plugins_api,
     settings_api,
@@ -45,7 +46,7 @@ __all__ = ["API_METHODS", "METHODS", "Api", "InvalidInput"]
 METHODS: dict[str, BridgeMethod] = collect([
     settings_api.methods, chat_api.methods, memory_api.methods, backup_api.methods,
     plugins_api.methods, avatar_api.methods, voice_api.methods, setup_api.methods,
-    shell_api.methods,
+    shell_api.methods, health_api.methods,
 ])
 API_METHODS: tuple[str, ...] = tuple(METHODS)
 
@@ -63,6 +64,8 @@ class Api:
         emit: EmitFn | None = None,
     ) -> None:
         self._ctx = Context(data_dir, env, emit)
+        ctx = self._ctx
+        ctx.on_open = lambda mem: health_api.start_watch(ctx, mem)
 
     def close(self) -> None:
         """Close the memory (for the app shell and the server; not exposed to JS)."""

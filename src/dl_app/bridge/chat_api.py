@@ -35,12 +35,16 @@ from .registry import Methods
 __all__ = ["methods"]
 
 methods = Methods()
+# The latest check-ins whose diary entry a reloaded history names (at most two a
+# day: a month of them).
+CHECKINS_SHOWN = 60
 
 
 @methods.expose()
 def chat_history(ctx: Context, _p: NoParams) -> dict[str, Any]:
     mem = ctx.mem()
-    return {"messages": views.history(mem.conversation(), mem.find_diary_entry),
+    checkins = {f.message_id: e for f, e in mem.recent_checkins(CHECKINS_SHOWN)}
+    return {"messages": views.history(mem.conversation(), mem.find_diary_entry, checkins),
             "can_regenerate": mem.can_regenerate()}
 
 

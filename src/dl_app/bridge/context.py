@@ -58,17 +58,25 @@ class Context:
         self._avatar_files: AvatarFiles | None = None
         self._files_lock = threading.Lock()
         self.shell: Any = None  # the desktop app's windows (shell_api); None in a browser
+        # What starts with the memory: the services' watch (Api sets health_api.start_watch).
+        self.on_open: Callable[[Memory], Any] | None = None
+        self.watch: Any = None  # what on_open returned, while the memory is open
 
     def mem(self) -> Memory:
         """The open memory (opened on first use). Call with the lock held."""
         if self._memory is None:
             self._memory = Memory.open(self.data_dir, env=self.env)
+            if self.on_open is not None:
+                self.watch = self.on_open(self._memory)
         return self._memory
 
     def reset(self) -> None:
         """Close the memory; the next call reopens it with fresh settings and keys."""
         with self.lock:
             mem, self._memory = self._memory, None
+            watch, self.watch = self.watch, None
+            if watch is not None:
+                watch.stop()
             if mem is not None:
                 mem.close(clients=True)
 

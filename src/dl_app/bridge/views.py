@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..core.models import ConversationState, DiaryEntry, FollowUp, Message
@@ -20,11 +20,15 @@ def attachments(m: Message) -> list[dict[str, Any]]:
 
 
 def history(
-    state: ConversationState, find_entry: Callable[[str], DiaryEntry | None]
+    state: ConversationState,
+    find_entry: Callable[[str], DiaryEntry | None],
+    checkins: Mapping[str, DiaryEntry | None] | None = None,
 ) -> list[dict[str, Any]]:
     """User messages and replies; tool messages (and automatic recall, kept on
     the user's message) fold into ``recalled`` of the reply (titles of entries
-    recalled earlier come from ``find_entry``)."""
+    recalled earlier come from ``find_entry``). ``checkins``: message id -> the
+    diary entry a check-in came from, shown as what that message recalled."""
+    checkins = checkins or {}
     titles = {e.uuid: e.title for e in state.recalled}
     out: list[dict[str, Any]] = []
     pending: list[dict[str, str]] = []
@@ -40,6 +44,9 @@ def history(
         if m.role == "assistant" and m.tool_calls:
             continue  # the request for a recall; its results fold into the reply
         reply = m.role == "assistant"
+        source = checkins.get(m.id)
+        if reply and not pending and source is not None:
+            pending = [{"uuid": source.uuid, "title": source.title}]
         out.append({
             "id": m.id, "role": m.role, "content": m.content, "reasoning": m.reasoning,
             "timestamp": m.timestamp, "recalled": pending if reply else [],

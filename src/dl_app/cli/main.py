@@ -91,8 +91,10 @@ def cmd_chat(_args: argparse.Namespace) -> int:
             except DLError as e:
                 _err(say("cli.diary_later", error=e))
         indexed, total, _model = mem.index_status()
-        if (problem := mem.embedding_problem()) is not None:
-            _err(say("cli.embed_down", problem=problem))
+        from .limits import Limits
+
+        limits = Limits(_err)
+        if limits.said_down(mem):  # recall is full text until the embedder is back
             indexed = total = 0
         if indexed < total:
             if sys.stdin.isatty():
@@ -104,9 +106,11 @@ def cmd_chat(_args: argparse.Namespace) -> int:
                     _err(say("cli.index_failed", error=e))
             else:
                 _err(say("cli.lacking_vectors", n=total - indexed))
-        if sys.stdin.isatty():
-            return _chat_tty(mem)
-        return _chat_lines(mem)
+        watch = limits.watch(mem)  # probes with backoff, fills vectors once it is back
+        try:
+            return _chat_tty(mem) if sys.stdin.isatty() else _chat_lines(mem)
+        finally:
+            watch.stop()
     finally:
         mem.close()
 

@@ -449,6 +449,7 @@ class MemoryEngine:
         """(entries with a vector from the current embedder, all entries)."""
         return self.indexer.status()
 
-    def reindex(self, progress: ProgressFn | None = None, everything: bool = False) -> int:
+    def reindex(self, progress: ProgressFn | None = None, everything: bool = False,
+                limit: int | None = None) -> int:
         """Build what the indexes lack (turns' full text, missing vectors)."""
-        return self.indexer.reindex(progress, everything)
+        return self.indexer.reindex(progress, everything, limit=limit)

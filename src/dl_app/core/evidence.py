@@ -7,8 +7,10 @@ How the rankings are fused (chosen by ``bench/locomo_recall.py`` on conv-26):
 - A turn's score is its full-text (BM25) score relative to the best one, plus
   ``VECTOR_WEIGHT`` times its vector similarity rescaled within the vector
   results, so the vector ranking breaks ties and finds paraphrases without
-  pulling strong text matches down; a turn the query's period covers gets
-  ``TIME_BOOST`` more (a boost, never a filter).
+  pulling strong text matches down. A turn without a vector yet (the
+  embedding service was down) counts its relative text score as its rescaled
+  similarity, so it is not ranked down meanwhile. A turn the query's period
+  covers gets ``TIME_BOOST`` more (a boost, never a filter).
 - An entry's score is its best turn, plus a share of its next best ones, plus
   the full-text match of its title and summary.
 - Evidence is packed best-first across the top entries: matching turns, then
@@ -19,7 +21,7 @@ How the rankings are fused (chosen by ``bench/locomo_recall.py`` on conv-26):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .models import DiaryEntry
@@ -62,6 +64,7 @@ class Matches:
     turns: Mapping[str, TurnRef]  # every turn named above
     entry_text: Sequence[str]  # entry uuids by full-text rank, best first
     periods: Sequence[tuple[int, int]] = ()  # [start, end) ms the query speaks of
+    unembedded: Collection[str] = frozenset()  # matched turns without a vector yet
 
 
 def turn_scores(m: Matches) -> dict[str, float]:
@@ -76,6 +79,9 @@ def turn_scores(m: Matches) -> dict[str, float]:
         for tid, sim in m.turn_vector.items():
             scaled = (sim - lo) / span if span > 1e-9 else 1.0
             scores[tid] = scores.get(tid, 0.0) + VECTOR_WEIGHT * scaled
+        for tid in m.unembedded:  # not ranked down for a vector it cannot have yet:
+            if tid in scores and tid not in m.turn_vector:  # its text stands in
+                scores[tid] += VECTOR_WEIGHT * scores[tid]
     for tid in scores:
         turn = m.turns.get(tid)
         if turn is not None and any(a <= turn.ts < b for a, b in m.periods):

@@ -140,20 +140,34 @@ class Indexer:
             return 0, total
         return self.turns.embedded_count(*space), total
 
+    def _unembedded_turns(self, model: str, dim: int) -> list[TurnRecord]:
+        """The turns without a vector in this space (counted first: reading them
+        all is skipped when every turn has one, as at most starts)."""
+        assert self.turns is not None
+        if self.turns.embedded_count(model, dim) >= self.turns.count():
+            return []
+        return self.turns.unembedded(model, dim)
+
     def reindex(
-        self, progress: ProgressFn | None = None, everything: bool = False, batch: int = 32
+        self, progress: ProgressFn | None = None, everything: bool = False, batch: int = 32,
+        *, limit: int | None = None,
     ) -> int:
         """Build what the indexes lack: the turns' full text, then the vectors of
         entries and turns missing one from the current embedder (``everything``:
-        all entries again). Returns how many entries and turns were embedded."""
+        all entries again). ``limit``: embed at most that many now, entries first
+        (progress still counts all that lack one; call again for the rest).
+        Returns how many entries and turns were embedded."""
         self.build_missing()
         if self.embedder is None:
             return 0
         emb = self.embedder
         entries = self.diary.list() if everything else self.diary.unindexed(emb.name,
                                                                            emb.dimensions)
-        turns = [] if self.turns is None else self.turns.unembedded(emb.name, emb.dimensions)
+        turns = [] if self.turns is None else self._unembedded_turns(emb.name, emb.dimensions)
         total = len(entries) + len(turns)
+        if limit is not None and not everything:
+            entries = entries[:limit]
+            turns = turns[: max(limit - len(entries), 0)]
         step = progress or (lambda _d, _t: None)
         step(0, total)
         for i in range(0, len(entries), batch):
@@ -170,7 +184,7 @@ class Indexer:
                     vectors = emb.embed_passages([r.text for r in part])
                     self.turns.set_vectors([r.id for r in part], vectors, emb.name)
                     step(len(entries) + min(i + batch * 2, len(turns)), total)
-        return total
+        return len(entries) + len(turns)
 
 
 def _records_of(archive: Sequence[ArchivedMessage], wanted: set[str]) -> list[TurnRecord]:

@@ -214,6 +214,10 @@ class TurnIndex(Protocol):
 
     def embedded_count(self, model: str, dim: int) -> int: ...
 
+    def lacking_vectors(self, ids: Sequence[str], model: str, dim: int) -> set[str]:
+        """Which of these turns have no vector in this space (not embedded yet)."""
+        ...
+
     def of_entries(self, entries: Sequence[str]) -> list[TurnRecord]:
         """Every turn of these entries, in conversation order."""
         ...

@@ -106,6 +106,15 @@ class Recaller:
             return []
         return self.turns.search_vector(vector, self.embedder.name, depth, exclude)
 
+    def _lacking(self, ids: list[str]) -> set[str]:
+        """Which of these turns have no vector from the embedder yet."""
+        if self.turns is None or self.embedder is None or not ids:
+            return set()
+        try:
+            return self.turns.lacking_vectors(ids, self.embedder.name, self.embedder.dimensions)
+        except ServiceError:
+            return set()
+
     def _query_vector(self, query: str) -> list[float] | None:
         if self.embedder is None or not query.strip():
             return None
@@ -145,7 +154,8 @@ class Recaller:
         turns: dict[str, TurnRef] = {r.id: r for r, _ in [*nearest, *text_hits]}
         now = self.clock.now_ms()
         periods = [(sp.start_ms, sp.end_ms) for sp in find_spans(query, now, self._offset())]
-        m = Matches(text_hits, sims, turns, entry_text, periods)
+        m = Matches(text_hits, sims, turns, entry_text, periods,
+                    self._lacking([r.id for r, _ in text_hits if r.id not in sims]) if sims else ())
         scores = turn_scores(m)
         text_ids = {r.entry for r, _ in text_hits} | set(entry_text)
         ranked = [(u, s) for u, s in rank_entries(m, scores) if not text_only or u in text_ids][:k]
