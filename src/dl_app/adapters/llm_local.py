@@ -31,6 +31,7 @@ from dl_app.messages import Text
 
 from .demo_model import DemoModel, DemoUnavailable, locate, runtime_problem
 from .llm_openai import ThinkSplitter
+from .tiny_chat import CHAT_STOPS, Probe, with_examples
 
 __all__ = ["LocalChatModel", "LocalCounter", "RequestLog", "default_threads"]
 
@@ -39,9 +40,10 @@ log = logging.getLogger(__name__)
 CONTEXT_MARGIN = 64  # tokens of context beyond the budget (template slack)
 MIN_ANSWER = 16  # fewer tokens left for the answer: refuse the request
 # Sampling for a tiny model: a little randomness, and no loops.
-DEFAULT_TEMPERATURE = 0.7
-TOP_P = 0.8
-REPEAT_PENALTY = 1.1
+DEFAULT_TEMPERATURE = 0.8
+TOP_P = 0.9
+REPEAT_PENALTY = 1.15
+RESAMPLES = 2  # a chat reply that starts as a copy is sampled again, twice at most
 
 
 def default_threads() -> int:
@@ -65,6 +67,8 @@ class RequestLog:
     first_token_s: float | None = None  # from the call to the first piece of text
     total_s: float = 0.0
     finish_reason: str | None = None
+    resampled: int = 0  # chat replies sampled again (they started as a copy)
+    started: float = field(default_factory=time.perf_counter, repr=False)
 
 
 class LocalChatModel:
@@ -207,7 +211,9 @@ class LocalChatModel:
     def _stream(self, request: ChatRequest) -> Iterator[ChatDelta | ChatResult]:
         started = time.perf_counter()
         llm = self._load()
-        prompt = self._formatter(messages=plain_messages(request.messages))
+        chat = request.purpose == "chat"
+        messages = plain_messages(request.messages)
+        prompt = self._formatter(messages=with_examples(messages) if chat else messages)
         ids = llm.tokenize(prompt.prompt.encode("utf-8"), add_bos=not prompt.added_special,
                            special=True)
         max_tokens = min(request.max_tokens, self._budget - len(ids))
@@ -219,39 +225,35 @@ class LocalChatModel:
                 f"the token budget of {self._budget}."
             )
         temperature = DEFAULT_TEMPERATURE if request.temperature is None else request.temperature
-        splitter = ThinkSplitter()
+        stop = [*(prompt.stop or []), *(CHAT_STOPS if chat else [])]
+        probe = Probe(messages) if chat else None
         content: list[str] = []
         reasoning: list[str] = []
-        began = False
         try:
-            chunks = llm.create_completion(
-                ids,
-                max_tokens=max_tokens,
-                temperature=temperature,
-                top_p=TOP_P,
-                repeat_penalty=REPEAT_PENALTY,
-                stop=prompt.stop or None,
-                stream=True,
-            )
-            for chunk in chunks:
-                choice = chunk["choices"][0]
-                text = choice.get("text") or ""
-                entry.completion_tokens += 1 if text else 0
-                if choice.get("finish_reason"):
-                    entry.finish_reason = str(choice["finish_reason"])
-                for delta in splitter.feed(text):
-                    if delta.kind == "content" and not began:
-                        delta = ChatDelta("content", delta.text.lstrip())
-                        if not delta.text:
-                            continue
-                        began = True
-                    if entry.first_token_s is None:
-                        entry.first_token_s = time.perf_counter() - started
+            for attempt in range(RESAMPLES + 1):
+                judge = probe if attempt < RESAMPLES else None
+                held: list[ChatDelta] = []
+                content, reasoning = [], []
+                copied = False
+                for delta in self._generate(llm, ids, max_tokens, temperature, stop, attempt,
+                                            entry):
                     (content if delta.kind == "content" else reasoning).append(delta.text)
-                    yield delta
-            for delta in splitter.flush():
-                (content if delta.kind == "content" else reasoning).append(delta.text)
-                yield delta
+                    if judge is None:
+                        yield delta
+                        continue
+                    held.append(delta)
+                    if judge.ready("".join(content)):
+                        copied = judge.copies("".join(content))
+                        if copied:
+                            break
+                        yield from held
+                        held, judge = [], None
+                if judge is not None and not copied:
+                    copied = judge.copies("".join(content))
+                if not copied:
+                    yield from held
+                    break
+                entry.resampled += 1
         except (RuntimeError, ValueError) as e:
             raise BadResponse(f"The demo model failed while answering: {e}") from e
         finally:
@@ -266,6 +268,40 @@ class LocalChatModel:
                 )
             raise EmptyReply("The demo model sent an empty reply.")
         yield ChatResult(text, "".join(reasoning).strip(), [], entry.finish_reason)
+
+
+    def _generate(self, llm: Any, ids: list[int], max_tokens: int, temperature: float,
+                  stop: list[str], attempt: int, entry: RequestLog) -> Iterator[ChatDelta]:
+        """One sampling of the reply (``attempt`` > 0: another seed, a little warmer),
+        leading whitespace dropped."""
+        seed = (self._seed if self._seed is not None else 0xD1) + attempt
+        chunks = llm.create_completion(
+            ids, max_tokens=max_tokens, temperature=temperature + 0.1 * attempt, top_p=TOP_P,
+            repeat_penalty=REPEAT_PENALTY, stop=stop or None, stream=True, seed=seed,
+        )
+        splitter = ThinkSplitter()
+        began = False
+        try:
+            for chunk in chunks:
+                choice = chunk["choices"][0]
+                text = choice.get("text") or ""
+                entry.completion_tokens += 1 if text else 0
+                if choice.get("finish_reason"):
+                    entry.finish_reason = str(choice["finish_reason"])
+                for delta in splitter.feed(text):
+                    if delta.kind == "content" and not began:
+                        delta = ChatDelta("content", delta.text.lstrip())
+                        if not delta.text:
+                            continue
+                        began = True
+                    if entry.first_token_s is None:
+                        entry.first_token_s = time.perf_counter() - entry.started
+                    yield delta
+            yield from splitter.flush()
+        finally:
+            close = getattr(chunks, "close", None)
+            if callable(close):
+                close()
 
 
 class LocalCounter:
