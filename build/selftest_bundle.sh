@@ -6,6 +6,7 @@
 #   build/selftest_bundle.sh               build, package, install, selftest
 #   SKIP_BUILD=1 build/selftest_bundle.sh  use the newest build/out/*.deb
 #   RUNS=3                                 selftest starts (default 3)
+#   DEB_MAX_MB=N                           fail when the .deb is over N MB (MiB)
 #
 # Not part of the test suite (a build takes minutes); CI runs it in build.yml.
 set -euo pipefail
@@ -38,6 +39,14 @@ echo ".deb (xz):          $(mb "$(stat -c %s "$DEB")")"
 echo "installed (/opt):   $(mb "$(du -sb "$SCRATCH/opt/digital-life" | cut -f1)")"
 if [ -d "$ROOT/build/out/dist/dl-app" ]; then
   echo "bundle (build/out): $(mb "$(du -sb "$ROOT/build/out/dist/dl-app" | cut -f1)")"
+fi
+# The size limit (MiB, as printed above): growth fails here, not at the next person
+# who measures. Measured 316.7 with Live2D and without the demo model; issue 14 aims
+# at 250 (the README says what each part costs).
+DEB_MAX_MB="${DEB_MAX_MB:-325}"
+if [ "$(stat -c %s "$DEB")" -gt $((DEB_MAX_MB * 1048576)) ]; then
+  echo "FAIL: the .deb is $(mb "$(stat -c %s "$DEB")"), over the limit of $DEB_MAX_MB MB" >&2
+  exit 1
 fi
 
 # One X server for all runs, so its start is not counted as the app's.

@@ -7,6 +7,8 @@ Each check prints one line (``selfcheck: <part>: ok ...`` or ``... FAILED: why``
 
 from __future__ import annotations
 
+import json
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -23,6 +25,41 @@ def _frontend(_root: Path) -> str:
         raise RuntimeError(f"missing in {front}: {', '.join(missing)}")
     files = sum(1 for p in front.rglob("*") if p.is_file())
     return f"{front} ({files} files)"
+
+
+_RUNTIME = re.compile(r'"(vendor/[\w.-]+\.js)"')
+
+
+def live2d_files(front: Path) -> tuple[list[str], list[str]]:
+    """The Live2D files the avatar needs under ``front``: the runtimes the avatar
+    loader names (js/avatar/loader.js), and each bundled model's JSON, its moc and
+    textures, and its avatar.json map. Returns (needed, missing), relative paths."""
+    from ..avatar_store import BUNDLED, _entry_kind, _referenced
+
+    loader = front / "js" / "avatar" / "loader.js"
+    needed = ["js/avatar/loader.js"]
+    if loader.is_file():
+        needed += _RUNTIME.findall(loader.read_text(encoding="utf-8"))
+    for model in BUNDLED:
+        if not model["url"]:
+            continue  # the SVG avatar is drawn by the page
+        needed += [model["url"], model["map"]]
+        entry = front / model["url"]
+        kind = _entry_kind(entry.name)
+        if entry.is_file() and kind:
+            spec = json.loads(entry.read_text(encoding="utf-8"))
+            base = Path(model["url"]).parent
+            needed += [(base / ref).as_posix() for ref in _referenced(kind, spec)]
+    return needed, [n for n in needed if not (front / n).is_file()]
+
+
+def _live2d(_root: Path) -> str:
+    needed, missing = live2d_files(frontend_dir())
+    if len(needed) < 8:  # the loader and three models at least: a parse that found nothing
+        raise RuntimeError(f"only {len(needed)} Live2D files named: {', '.join(needed)}")
+    if missing:
+        raise RuntimeError(f"missing: {', '.join(missing)}")
+    return f"{len(needed)} files (runtimes, models, textures) present"
 
 
 def _engine(root: Path) -> str:
@@ -82,6 +119,7 @@ def _backup(_root: Path) -> str:
 
 CHECKS: tuple[tuple[str, Callable[[Path], str]], ...] = (
     ("frontend", _frontend),
+    ("live2d", _live2d),
     ("engine", _engine),
     ("embedder", _embedder),
     ("tokenizer", _tokenizer),

@@ -1,0 +1,39 @@
+"""The selftest's Live2D check: the runtimes and bundled models a bundle must ship."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from dl_app.desktop.selfcheck import live2d_files
+from dl_app.paths import frontend_dir
+
+
+def _copy_front(tmp_path: Path) -> Path:
+    front = tmp_path / "frontend"
+    shutil.copytree(frontend_dir(), front)
+    return front
+
+
+def test_the_repo_frontend_has_every_live2d_file() -> None:
+    needed, missing = live2d_files(frontend_dir())
+    assert missing == []
+    assert "vendor/live2dcubismcore.min.js" in needed
+    assert "models/haru/haru_greeter_t03.moc3" in needed
+    assert any(n.startswith("models/shizuku/") and n.endswith(".png") for n in needed)
+
+
+def test_a_missing_texture_or_runtime_is_named(tmp_path: Path) -> None:
+    front = _copy_front(tmp_path)
+    (front / "models/haru/haru_greeter_t03.2048/texture_01.png").unlink()
+    (front / "vendor/pixi6.min.js").unlink()
+    _needed, missing = live2d_files(front)
+    assert missing == ["vendor/pixi6.min.js", "models/haru/haru_greeter_t03.2048/texture_01.png"]
+
+
+def test_a_missing_loader_leaves_the_runtimes_unnamed(tmp_path: Path) -> None:
+    front = _copy_front(tmp_path)
+    (front / "js/avatar/loader.js").unlink()
+    needed, missing = live2d_files(front)
+    assert missing == ["js/avatar/loader.js"]
+    assert not any(n.startswith("vendor/") for n in needed)
