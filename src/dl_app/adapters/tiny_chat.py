@@ -80,11 +80,15 @@ class Probe:
         return len(_norm(text)) >= PROBE_CHARS
 
     def copies(self, text: str) -> bool:
-        """Whether the reply starts as a copy of the user's message or of an earlier reply."""
+        """Whether the reply starts as a copy of the user's message or of an earlier
+        reply: close to its start, or six of its first ten letters in one piece of it."""
         start = _norm(text)[:PROBE_CHARS]
         if len(start) < 4:
             return False
-        return any(
-            difflib.SequenceMatcher(None, start, other[: len(start)]).ratio() >= SIMILAR
-            for other in (self.user, *self.earlier) if other
-        )
+        for other in (self.user, *self.earlier):
+            if not other:
+                continue
+            same = difflib.SequenceMatcher(None, start, other, autojunk=False)
+            if same.ratio() >= SIMILAR or same.find_longest_match().size >= len(start) * 0.6:
+                return True  # its start is theirs, or a long piece of it from anywhere
+        return False
