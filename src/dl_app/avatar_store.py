@@ -26,6 +26,7 @@ from typing import Any
 
 from .adapters.documents import IMAGE_TYPES, sniff_picture
 from .core.errors import DLError
+from .messages import catalogue, say
 from .fsutil import atomic_write_bytes, atomic_write_text
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MAX_TOTAL_BYTES",
     "AvatarImportError",
+    "bundled_name",
     "ImportFile",
     "import_model",
     "list_user_models",
@@ -61,6 +63,15 @@ BUNDLED: tuple[dict[str, str], ...] = (
      "cubism": "2", "map": "models/hijiki/avatar.json"},
     {"id": "svg", "name": "Simple (built-in)", "url": "", "cubism": "", "map": ""},
 )
+
+
+
+def bundled_name(model: dict[str, str], lang: str) -> str:
+    """A bundled model's name for people: the catalogue's ``avatar.<id>`` in ``lang``
+    (the drawn avatar), else its own name (Haru, Shizuku, Hijiki)."""
+    key = f"avatar.{model['id']}"
+    return say(lang, key) if key in catalogue("en") else model["name"]
+
 
 _ID = re.compile(r"^u-[a-z0-9-]{1,40}-[a-f0-9]{6}$")
 _DRIVE = re.compile(r"^[A-Za-z]:")

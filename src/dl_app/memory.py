@@ -50,6 +50,7 @@ from .memory_files import backup_path, list_backups, write_backup
 from .memory_import import StagedImport
 from .memory_presence import PresencePart
 from .memory_talk import Talking
+from .messages import os_reason
 from .memory_types import (
     ContextPreview,
     DiaryPage,
@@ -305,7 +306,7 @@ class Memory(Talking, PresencePart):
         try:
             raw = Path(path).read_bytes()
         except OSError as e:
-            raise ImportFailed(f"Cannot read {path}: {e.strerror or e}") from e
+            raise ImportFailed(msg("store.cannot_read", path=str(path), error=os_reason(e))) from e
         return self.import_bytes(raw, progress)
 
     def local_backups(self) -> list[dict[str, Any]]:
@@ -332,12 +333,12 @@ class Memory(Talking, PresencePart):
                 with self._engine.lock:
                     self._app.state.set_profile(profile)
                 return profile
-        raise NotFound("That earlier version of the names and profile is not in the history.")
+        raise NotFound(msg("memory.no_snapshot"))
 
     def diary_entry(self, uuid: str) -> DiaryEntry:
         entry = self.find_diary_entry(uuid)
         if entry is None:
-            raise NotFound("There is no such diary entry (it may have been deleted).")
+            raise NotFound(msg("memory.no_entry"))
         return entry
 
     def find_diary_entry(self, uuid: str) -> DiaryEntry | None:
@@ -383,7 +384,7 @@ class Memory(Talking, PresencePart):
         """Remove an entry, its vectors and the archived conversation it came from."""
         with self._engine.lock:
             if not self._engine.diary.delete(uuid):
-                raise NotFound("There is no such diary entry (it may have been deleted).")
+                raise NotFound(msg("memory.no_entry"))
             if self._engine.turns is not None:
                 self._engine.turns.delete_entries([uuid])
             self._app.state.delete_archived(uuid)

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from dl_app.core.errors import BadResponse, ServiceUnreachable
+from dl_app.core.errors import BadResponse, ServiceUnreachable, msg
 
 from .tts import request_audio, sniff_audio
 
@@ -35,15 +35,12 @@ class RecordingError(ValueError):
 def check_recording(audio: bytes) -> str:
     """The recording's MIME type from its bytes; ``RecordingError`` if unusable."""
     if not audio:
-        raise RecordingError("The recording is empty: nothing was captured from the microphone.")
+        raise RecordingError(msg("voice.recording_empty"))
     if len(audio) > MAX_RECORDING_BYTES:
-        raise RecordingError("The recording is longer than the 25 MB a transcription takes.")
+        raise RecordingError(msg("voice.recording_too_long"))
     mime = sniff_audio(audio)
     if mime is None:
-        raise RecordingError(
-            "The recording is not in an audio format the app knows (WAV, WebM, Ogg, MP3, "
-            "MP4, FLAC)."
-        )
+        raise RecordingError(msg("voice.recording_format"))
     return mime
 
 

@@ -49,7 +49,8 @@ class BackgroundParams(NoParams):
 
 @methods.expose(locked=False)
 def avatar_models(ctx: Context, _p: NoParams) -> dict[str, Any]:
-    bundled = [{**m, "kind": "bundled"} for m in avatar_store.BUNDLED]
+    bundled = [{**m, "name": avatar_store.bundled_name(m, ctx.lang()), "kind": "bundled"}
+               for m in avatar_store.BUNDLED]
     return {
         "models": bundled + avatar_store.list_user_models(ctx.data_dir),
         "files_base": ctx.avatar_files().url_base(),

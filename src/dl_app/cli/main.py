@@ -346,6 +346,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from ..messages import os_reason
     from ..server import serve
 
     try:
@@ -354,8 +355,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         _err(str(e))
         return EXIT_ERROR
     except OSError as e:
-        _err(f"cannot serve on 127.0.0.1:{args.port}: {e.strerror or e}")
+        _err(say("cli.cannot_serve", port=args.port, error=os_reason(e)))
         return EXIT_ERROR
+
+
+def _port(value: str) -> int:
+    if value.isdigit() and int(value) <= 65535:
+        return int(value)
+    raise argparse.ArgumentTypeError(say("cli.bad_port", value=value))
 
 
 PET_HELP = "the desktop pet: only the avatar, on top (switches a running app over)"
@@ -408,7 +415,7 @@ def parser() -> argparse.ArgumentParser:
 
     add_commands(msub)
     serve = sub.add_parser("serve", help="the app in a browser (127.0.0.1 only)")
-    serve.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
+    serve.add_argument("--port", type=_port, default=0, help="port (default 0: a free one)")
     serve.add_argument("--no-browser", action="store_true", help="only print the address")
     serve.add_argument("--frontend", type=Path, default=None, help=argparse.SUPPRESS)
     serve.set_defaults(fn=cmd_serve)

@@ -19,6 +19,7 @@ password or query values (``shown_url``): a key may be written there.
 
 from __future__ import annotations
 
+import errno
 import json
 import re
 import string
@@ -29,8 +30,8 @@ from importlib import resources
 from typing import Any
 
 __all__ = [
-    "LANGS", "FieldPath", "Text", "catalogue", "error_text", "lang_of", "msg", "render", "say",
-    "shown_url",
+    "LANGS", "FieldPath", "Text", "catalogue", "error_text", "lang_of", "msg", "os_reason",
+    "render", "say", "shown_url",
 ]
 
 LANGS = ("zh", "en")
@@ -129,6 +130,23 @@ def error_text(error: BaseException, lang: str) -> str:
     if isinstance(text, Text):
         return render(text, lang)
     return str(error)
+
+
+_OS_REASONS = {
+    errno.ENOENT: "os.not_found", errno.EACCES: "os.denied", errno.EPERM: "os.denied",
+    errno.ENOSPC: "os.disk_full", errno.EROFS: "os.read_only", errno.EISDIR: "os.is_folder",
+    errno.ENOTDIR: "os.not_folder",
+}
+
+
+def os_reason(error: BaseException) -> Text | str:
+    """Why a file could not be read or written, in words: the common OS errors
+    (missing, permission, disk full, ...) from the catalogue; others as the OS says."""
+    if isinstance(error, OSError) and error.errno in _OS_REASONS:
+        return Text(_OS_REASONS[error.errno])
+    if isinstance(error, json.JSONDecodeError):
+        return Text("os.not_json", {"line": error.lineno, "col": error.colno})
+    return getattr(error, "strerror", None) or str(error)
 
 
 def _path(path: str, lang: str) -> str:
