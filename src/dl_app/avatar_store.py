@@ -26,8 +26,8 @@ from typing import Any
 
 from .adapters.documents import IMAGE_TYPES, sniff_picture
 from .core.errors import DLError
-from .messages import catalogue, say
 from .fsutil import atomic_write_bytes, atomic_write_text
+from .messages import catalogue, say
 
 __all__ = [
     "BUNDLED",
@@ -35,8 +35,8 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MAX_TOTAL_BYTES",
     "AvatarImportError",
-    "bundled_name",
     "ImportFile",
+    "bundled_name",
     "import_model",
     "list_user_models",
     "remove_model",

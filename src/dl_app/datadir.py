@@ -18,8 +18,8 @@ from pathlib import Path
 
 from . import __version__
 from .core.errors import DataDirTooNew, StoreError, msg
-from .messages import os_reason
 from .fsutil import atomic_write_text
+from .messages import os_reason
 
 __all__ = ["FILE", "FORMAT", "check_format"]
 

@@ -50,7 +50,6 @@ from .memory_files import backup_path, list_backups, write_backup
 from .memory_import import StagedImport
 from .memory_presence import PresencePart
 from .memory_talk import Talking
-from .messages import os_reason
 from .memory_types import (
     ContextPreview,
     DiaryPage,
@@ -58,6 +57,7 @@ from .memory_types import (
     IndexStatus,
     ModelInfo,
 )
+from .messages import os_reason
 from .settings import Settings
 from .wiring import App, build, default_profile
 

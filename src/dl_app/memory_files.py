@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from .core.errors import NotFound, StoreError, msg
-from .messages import os_reason
 from .fsutil import atomic_write_text
+from .messages import os_reason
 
 __all__ = ["BACKUPS", "PENDING_IMPORT", "backup_path", "list_backups", "write_backup"]
 

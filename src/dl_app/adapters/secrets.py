@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from dl_app.core.errors import StoreError, msg
-from dl_app.messages import os_reason
 from dl_app.fsutil import atomic_write_bytes
+from dl_app.messages import os_reason
 from dl_app.settings import ENV_SECRETS
 
 __all__ = [
@@ -302,7 +302,8 @@ class _ObfuscatedFile:
         except FileNotFoundError:
             pass
         except OSError as e:
-            raise StoreError(msg("store.cannot_read", path=str(self.key_path), error=os_reason(e))) from e
+            why = os_reason(e)
+            raise StoreError(msg("store.cannot_read", path=str(self.key_path), error=why)) from e
         if not create:
             return None
         key = _random.token_bytes(32)

@@ -22,7 +22,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..core.errors import StoreError, msg
-from ..messages import os_reason
 from ..core.models import (
     ArchivedMessage,
     ConversationState,
@@ -35,6 +34,7 @@ from ..core.models import (
     TurnSnapshot,
 )
 from ..core.ports import CalibrationRecord
+from ..messages import os_reason
 from . import followups_sqlite as follow_rows
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,8 @@ class SqliteStateStore:
                     raise
                 self._db.execute("COMMIT")
             except sqlite3.OperationalError as e:
-                raise StoreError(msg("store.db_save", path=str(self.path), error=os_reason(e))) from e
+                why = os_reason(e)
+                raise StoreError(msg("store.db_save", path=str(self.path), error=why)) from e
 
     def _migrate(self) -> None:
         self._db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)")

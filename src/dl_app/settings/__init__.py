@@ -24,8 +24,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..core.errors import DLError, msg
-from ..messages import os_reason
 from ..fsutil import atomic_write_text
+from ..messages import os_reason
 from .desktop import AppSettings, AvatarSettings, VoiceSettings
 from .field import _f
 from .services import (
