@@ -32,7 +32,7 @@ from typing import Any
 from . import __version__, crypto
 from .adapters.llm_local import LocalChatModel
 from .core.engine import TurnResult
-from .core.errors import DLError, ImportFailed, NotFound, Text, msg
+from .core.errors import DLError, ImportFailed, NotFound, StoreError, Text, msg
 from .core.evidence import EvidenceHit
 from .core.exchange import load_export_bytes, parse_export, summarize_snapshot, to_export
 from .core.models import (
@@ -256,9 +256,11 @@ class Memory(Talking, PresencePart):
         return to_export(self.snapshot(), version=__version__)
 
     def export(self, path: str | Path) -> None:
-        atomic_write_text(
-            Path(path), json.dumps(self.export_dict(), ensure_ascii=False, indent=2)
-        )
+        text = json.dumps(self.export_dict(), ensure_ascii=False, indent=2)
+        try:
+            atomic_write_text(Path(path), text)
+        except OSError as e:
+            raise StoreError(msg("store.cannot_write", path=str(path), error=os_reason(e))) from e
 
     def export_bytes(self, passphrase: str | None = None) -> bytes:
         """The export as UTF-8 JSON, or encrypted with ``passphrase`` (see ``crypto``)."""

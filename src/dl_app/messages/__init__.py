@@ -136,6 +136,7 @@ _OS_REASONS = {
     errno.ENOENT: "os.not_found", errno.EACCES: "os.denied", errno.EPERM: "os.denied",
     errno.ENOSPC: "os.disk_full", errno.EROFS: "os.read_only", errno.EISDIR: "os.is_folder",
     errno.ENOTDIR: "os.not_folder",
+    errno.EEXIST: "os.exists",
 }
 
 
