@@ -189,7 +189,8 @@ class OpenAIEmbedder:
             if delay is None:
                 raise error from cause
             attempt += 1
-            log.warning(
+            # A log line, not news for the user: the final failure is said.
+            log.info(
                 "Embedding service %s: %s; retry %d of %d in %.1f s",
                 self._shown,
                 type(error).__name__,

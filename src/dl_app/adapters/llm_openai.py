@@ -254,7 +254,8 @@ class OpenAIChatModel:
                     self._usage_option = self._usage_option or without_usage
                     raise self._translate(err) from err
                 attempt += 1
-                log.warning(
+                # A log line, not news for the user: the final failure is said.
+                log.info(
                     "Model service %s: %s; retry %d of %d in %.1f s",
                     self._shown,
                     type(err).__name__,

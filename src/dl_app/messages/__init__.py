@@ -9,8 +9,8 @@ chosen by the value ``n``.
     error_text(err, "zh")   # the words for people, in the app's language
     say("zh", "cli.progress", task="diary", done=3, total=5)
 
-Values are rendered in the same language: a ``Text`` by its key, a list of them
-one per line, a ``FieldPath`` (a place in an import file) in words
+Values are rendered in the same language: a ``Text`` by its key, an error by its
+``Text`` (``error_text``), a list of them one per line, a ``FieldPath`` (a place in an import file) in words
 (``fields.*`` keys: ``longTermMemory[2].startTime`` -> 日记第 3 条的开始时间; in
 English the path stays as written, the names of the file format). A value
 named ``url`` (or ``root``, ``base_url``, ``endpoint``) is shown without its
@@ -99,6 +99,8 @@ def _value(value: Any, lang: str, name: str = "") -> Any:
         return shown_url(value)
     if isinstance(value, Text):
         return render(value, lang)
+    if isinstance(value, BaseException):  # an error as a value: its words in ``lang``
+        return error_text(value, lang)
     if isinstance(value, FieldPath):
         return _path(value, lang)
     if isinstance(value, list | tuple):
