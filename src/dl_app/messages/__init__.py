@@ -10,7 +10,8 @@ chosen by the value ``n``.
     say("zh", "cli.progress", task="diary", done=3, total=5)
 
 Values are rendered in the same language: a ``Text`` by its key, an error by its
-``Text`` (``error_text``), a list of them one per line, a ``FieldPath`` (a place in an import file) in words
+``Text`` (``error_text``), a list of them one per line, a ``FieldPath`` (a place
+in an import file) in words
 (``fields.*`` keys: ``longTermMemory[2].startTime`` -> 日记第 3 条的开始时间; in
 English the path stays as written, the names of the file format). A value
 named ``url`` (or ``root``, ``base_url``, ``endpoint``) is shown without its
