@@ -123,6 +123,16 @@ def test_models_list_bundled_and_imported(api: Api, data_dir: Path) -> None:
     assert [m["id"] for m in ok(api.avatar_models())["models"]] == ids
 
 
+def test_the_drawn_avatar_is_named_in_the_apps_language(api: Api) -> None:
+    def names() -> dict[str, str]:
+        return {m["id"]: m["name"] for m in ok(api.avatar_models())["models"]}
+
+    ok(api.settings_set({"patch": {"language": "zh"}}))
+    assert names()["svg"] == "简笔头像（内置）" and names()["haru"] == "Haru"
+    ok(api.settings_set({"patch": {"language": "en"}}))
+    assert names()["svg"] == "Simple (built-in)"
+
+
 @pytest.mark.parametrize(
     ("files", "message"),
     [
