@@ -1,6 +1,7 @@
 """The terminal's errors in Chinese (LANG=zh_CN.UTF-8): unreadable files, broken
 settings, a data dir from a newer app, an export that cannot be written, cloud
-backup not set up, a model that breaks off or answers nothing, a bad port. Each
+backup not set up, a bad search, a window without a display, a model that
+breaks off or answers nothing, a bad port. Each
 says what happened in Chinese; a Latin word outside the allow-list (formats,
 addresses, paths and file names, ``dl-app`` commands, what the OS or a service
 said word for word) fails the test."""
@@ -78,6 +79,17 @@ def test_file_and_settings_errors_are_said_in_chinese(zh_env: dict[str, str],
     assert "「llm.colour」：没有这项设置" in invalid.stderr
     runs.append(invalid)
     settings.unlink()
+
+    bad_k = dl("memory", "search", "泰山", "-k", "0", env=zh_env)
+    assert bad_k.returncode == 2 and "「-k」至少是 1" in bad_k.stderr
+    runs.append(bad_k)
+
+    no_display = {k: v for k, v in zh_env.items()
+                  if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    window = dl("window", env=no_display)
+    assert window.returncode == 1
+    assert "窗口在这里打不开：没有显示器" in window.stderr and "dl-app chat" in window.stderr
+    runs.append(window)
 
     (data / "format.json").write_text('{"format": 99, "written_by": "9.9"}', encoding="utf-8")
     too_new = dl("memory", "show", env=zh_env)

@@ -215,8 +215,10 @@ def cmd_window(args: argparse.Namespace) -> int:
             pet=getattr(args, "pet", False) or getattr(args, "pet_mode", False),
         )
     except ShellUnavailable as e:
-        _err(f"the window cannot open here: {e}")
-        _err("use `dl-app chat` (terminal) or `dl-app serve` (browser) instead")
+        from ..messages import render
+
+        _err(say("cli.window_cannot_open", why=render(e.args[0], cli_lang()) if e.args else ""))
+        _err(say("cli.window_instead"))
         return EXIT_ERROR
 
 
@@ -286,7 +288,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from ..core.timefmt import format_date, format_datetime
 
     if args.k < 1 or (args.budget is not None and args.budget < 0):
-        print("-k must be at least 1 and --budget at least 0.", file=sys.stderr)
+        print(say("cli.bad_search_args"), file=sys.stderr)
         return 2
     mem = _open()
     try:
