@@ -27,6 +27,7 @@ from typing import Any
 from .adapters.documents import IMAGE_TYPES, sniff_picture
 from .core.errors import DLError
 from .fsutil import atomic_write_bytes, atomic_write_text
+from .messages import catalogue, msg, os_reason, say
 
 __all__ = [
     "BUNDLED",
@@ -35,6 +36,7 @@ __all__ = [
     "MAX_TOTAL_BYTES",
     "AvatarImportError",
     "ImportFile",
+    "bundled_name",
     "import_model",
     "list_user_models",
     "remove_model",
@@ -62,6 +64,15 @@ BUNDLED: tuple[dict[str, str], ...] = (
     {"id": "svg", "name": "Simple (built-in)", "url": "", "cubism": "", "map": ""},
 )
 
+
+
+def bundled_name(model: dict[str, str], lang: str) -> str:
+    """A bundled model's name for people: the catalogue's ``avatar.<id>`` in ``lang``
+    (the drawn avatar), else its own name (Haru, Shizuku, Hijiki)."""
+    key = f"avatar.{model['id']}"
+    return say(lang, key) if key in catalogue("en") else model["name"]
+
+
 _ID = re.compile(r"^u-[a-z0-9-]{1,40}-[a-f0-9]{6}$")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -79,10 +90,10 @@ class ImportFile:
 def _clean_path(raw: str) -> PurePosixPath | None:
     """The relative path, or None for files to skip (hidden). Raises on traversal."""
     if "\x00" in raw or "\\" in raw or raw.startswith("/") or _DRIVE.match(raw):
-        raise AvatarImportError(f"{raw!r}: only paths inside the folder are allowed.")
+        raise AvatarImportError(msg("avatar.outside", path=raw))
     parts = raw.split("/")
     if any(p in ("..", ".") for p in parts) or any(not p for p in parts):
-        raise AvatarImportError(f"{raw!r}: only paths inside the folder are allowed.")
+        raise AvatarImportError(msg("avatar.outside", path=raw))
     if any(p.startswith(".") for p in parts):
         return None
     return PurePosixPath(raw)
@@ -111,11 +122,11 @@ def _referenced(cubism: str, spec: dict[str, Any]) -> list[str]:
     if cubism == "3":
         refs = spec.get("FileReferences")
         if not isinstance(refs, dict) or not isinstance(refs.get("Moc"), str):
-            raise AvatarImportError("The model3.json has no FileReferences.Moc.")
+            raise AvatarImportError(msg("avatar.no_moc3"))
         textures = refs.get("Textures") or []
         return [refs["Moc"], *[t for t in textures if isinstance(t, str)]]
     if not isinstance(spec.get("model"), str):
-        raise AvatarImportError("The model.json names no \"model\" (.moc) file.")
+        raise AvatarImportError(msg("avatar.no_moc2"))
     textures = spec.get("textures") or []
     return [spec["model"], *[t for t in textures if isinstance(t, str)]]
 
@@ -149,9 +160,9 @@ def _slug(name: str) -> str:
 def import_model(data_dir: Path, name: str, files: list[ImportFile]) -> dict[str, Any]:
     """Check and store a model folder; returns its listing entry plus ``skipped``."""
     if not files:
-        raise AvatarImportError("The folder is empty.")
+        raise AvatarImportError(msg("avatar.empty_folder"))
     if len(files) > MAX_FILES:
-        raise AvatarImportError(f"Too many files ({len(files)}; at most {MAX_FILES}).")
+        raise AvatarImportError(msg("avatar.too_many", n=len(files), limit=MAX_FILES))
     kept: list[tuple[PurePosixPath, bytes]] = []
     skipped: list[str] = []
     for f in files:
@@ -160,49 +171,40 @@ def import_model(data_dir: Path, name: str, files: list[ImportFile]) -> dict[str
             skipped.append(f.path)
             continue
         if len(f.data) > MAX_FILE_BYTES:
-            raise AvatarImportError(
-                f"{f.path}: too large ({len(f.data) // 1_000_000} MB; "
-                f"at most {MAX_FILE_BYTES // 1_000_000} MB a file)."
-            )
+            raise AvatarImportError(msg(
+                "avatar.file_too_large", path=f.path, mb=len(f.data) // 1_000_000,
+                limit=MAX_FILE_BYTES // 1_000_000))
         kept.append((path, f.data))
     total = sum(len(d) for _, d in kept)
     if total > MAX_TOTAL_BYTES:
-        raise AvatarImportError(
-            f"The model is too large ({total // 1_000_000} MB; "
-            f"at most {MAX_TOTAL_BYTES // 1_000_000} MB)."
-        )
+        raise AvatarImportError(msg("avatar.too_large", mb=total // 1_000_000,
+                                    limit=MAX_TOTAL_BYTES // 1_000_000))
     paths = _strip_common_root([p for p, _ in kept])
     by_path = {str(p): d for p, (_, d) in zip(paths, kept, strict=True)}
     if len(by_path) != len(kept):
-        raise AvatarImportError("The folder names the same file twice.")
+        raise AvatarImportError(msg("avatar.twice"))
     entries = sorted(
         (p for p in by_path if _entry_kind(PurePosixPath(p).name)),
         key=lambda p: (p.count("/"), p),
     )
     if not entries:
-        raise AvatarImportError(
-            "No model file found: the folder needs a Cubism 2 model.json (or *.model.json) "
-            "or a Cubism 3/4 *.model3.json."
-        )
+        raise AvatarImportError(msg("avatar.no_entry"))
     entry = entries[0]
     cubism = _entry_kind(PurePosixPath(entry).name) or "2"
     try:
         spec = json.loads(by_path[entry].decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as e:
-        raise AvatarImportError(f"{entry} is not valid JSON: {e}") from e
+        raise AvatarImportError(msg("avatar.bad_json", path=entry, error=str(e))) from e
     if not isinstance(spec, dict):
-        raise AvatarImportError(f"{entry} must hold a JSON object.")
+        raise AvatarImportError(msg("avatar.not_object", path=entry))
     outside = _outside_refs(spec)
     if outside is not None:
-        raise AvatarImportError(
-            f"{entry} points outside its folder ({outside[:80]!r}); only files inside "
-            "the folder are allowed."
-        )
+        raise AvatarImportError(msg("avatar.points_outside", path=entry, ref=outside[:80]))
     base = PurePosixPath(entry).parent
     for ref in _referenced(cubism, spec):
         target = _clean_path(str(base / ref)) if not ref.startswith("/") else None
         if target is None or str(target) not in by_path:
-            raise AvatarImportError(f"{entry} needs {ref!r}, which is not in the folder.")
+            raise AvatarImportError(msg("avatar.needs", path=entry, ref=ref))
     model_id = f"u-{_slug(name)}-{secrets.token_hex(3)}"
     root = Path(data_dir) / "avatars"
     tmp = root / f".tmp-{model_id}"
@@ -214,7 +216,7 @@ def import_model(data_dir: Path, name: str, files: list[ImportFile]) -> dict[str
         tmp.rename(root / model_id)
     except OSError as e:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise AvatarImportError(f"Cannot store the model: {e}") from e
+        raise AvatarImportError(msg("avatar.cannot_store", error=os_reason(e))) from e
     meta = {"name": name.strip()[:80] or model_id, "entry": entry,
             "cubism": "4" if cubism == "3" else "2", "imported_at": int(time.time())}
     atomic_write_text(root / f"{model_id}.meta.json", json.dumps(meta, ensure_ascii=False))
@@ -245,10 +247,10 @@ def list_user_models(data_dir: Path) -> list[dict[str, Any]]:
 
 def remove_model(data_dir: Path, model_id: str) -> None:
     if not _ID.match(model_id):
-        raise AvatarImportError(f"No imported model {model_id!r}.")
+        raise AvatarImportError(msg("avatar.no_model", id=model_id))
     root = Path(data_dir) / "avatars"
     if not (root / model_id).is_dir():
-        raise AvatarImportError(f"No imported model {model_id!r}.")
+        raise AvatarImportError(msg("avatar.no_model", id=model_id))
     shutil.rmtree(root / model_id)
     (root / f"{model_id}.meta.json").unlink(missing_ok=True)
 
@@ -257,14 +259,14 @@ def save_background(data_dir: Path, data: bytes) -> str:
     """Store a background picture (PNG, JPEG, WebP or GIF by its bytes); returns its
     file name for the settings (``bg-<hash>.<ext>``)."""
     if not data:
-        raise AvatarImportError("The picture is empty.")
+        raise AvatarImportError(msg("avatar.picture_empty"))
     if len(data) > MAX_BACKGROUND_BYTES:
         raise AvatarImportError(
-            f"The picture is too large (at most {MAX_BACKGROUND_BYTES // 1_000_000} MB)."
+            msg("avatar.picture_too_large", limit=MAX_BACKGROUND_BYTES // 1_000_000)
         )
     ext = IMAGE_TYPES.get(sniff_picture(data) or "")
     if ext is None:
-        raise AvatarImportError("Not a picture: PNG, JPEG, WebP or GIF only.")
+        raise AvatarImportError(msg("avatar.not_picture"))
     name = f"bg-{hashlib.sha256(data).hexdigest()[:16]}.{ext}"
     path = Path(data_dir) / "backgrounds" / name
     if not path.exists():

@@ -17,8 +17,9 @@ import logging
 from pathlib import Path
 
 from . import __version__
-from .core.errors import DataDirTooNew, StoreError
+from .core.errors import DataDirTooNew, StoreError, msg
 from .fsutil import atomic_write_text
+from .messages import os_reason
 
 __all__ = ["FILE", "FORMAT", "check_format"]
 
@@ -34,7 +35,7 @@ def _read(path: Path) -> tuple[int, str] | None:
     except FileNotFoundError:
         return None
     except OSError as e:
-        raise StoreError(f"Cannot read {path}: {e.strerror or e}") from e
+        raise StoreError(msg("store.cannot_read", path=str(path), error=os_reason(e))) from e
     try:
         data = json.loads(raw)
         return int(data["format"]), str(data.get("written_by", ""))
@@ -51,16 +52,13 @@ def check_format(root: Path) -> None:
     found = _read(path)
     if found is not None and found[0] > FORMAT:
         number, by = found
-        raise DataDirTooNew(
-            f"The memory in {root} was written by a newer Digital Life"
-            f"{f' ({by})' if by else ''} in storage format {number}; this version "
-            f"({__version__}) reads formats up to {FORMAT}. Update Digital Life to open "
-            "it; nothing was changed."
-        )
+        raise DataDirTooNew(msg(
+            "store.too_new", root=str(root), by=msg("store.too_new_by", by=by) if by else "",
+            number=number, version=__version__, max=FORMAT))
     if found is None or found[0] != FORMAT:
         try:
             atomic_write_text(
                 path, json.dumps({"format": FORMAT, "written_by": __version__}) + "\n"
             )
         except OSError as e:
-            raise StoreError(f"Cannot write {path}: {e.strerror or e}") from e
+            raise StoreError(msg("store.cannot_write", path=str(path), error=os_reason(e))) from e

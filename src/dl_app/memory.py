@@ -32,7 +32,7 @@ from typing import Any
 from . import __version__, crypto
 from .adapters.llm_local import LocalChatModel
 from .core.engine import TurnResult
-from .core.errors import DLError, ImportFailed, NotFound, Text, msg
+from .core.errors import DLError, ImportFailed, NotFound, StoreError, Text, msg
 from .core.evidence import EvidenceHit
 from .core.exchange import load_export_bytes, parse_export, summarize_snapshot, to_export
 from .core.health import EMBEDDINGS, Health
@@ -58,6 +58,7 @@ from .memory_types import (
     IndexStatus,
     ModelInfo,
 )
+from .messages import os_reason
 from .settings import Settings
 from .wiring import App, build, default_profile
 
@@ -264,9 +265,11 @@ class Memory(Talking, PresencePart):
         return to_export(self.snapshot(), version=__version__)
 
     def export(self, path: str | Path) -> None:
-        atomic_write_text(
-            Path(path), json.dumps(self.export_dict(), ensure_ascii=False, indent=2)
-        )
+        text = json.dumps(self.export_dict(), ensure_ascii=False, indent=2)
+        try:
+            atomic_write_text(Path(path), text)
+        except OSError as e:
+            raise StoreError(msg("store.cannot_write", path=str(path), error=os_reason(e))) from e
 
     def export_bytes(self, passphrase: str | None = None) -> bytes:
         """The export as UTF-8 JSON, or encrypted with ``passphrase`` (see ``crypto``)."""
@@ -314,7 +317,7 @@ class Memory(Talking, PresencePart):
         try:
             raw = Path(path).read_bytes()
         except OSError as e:
-            raise ImportFailed(f"Cannot read {path}: {e.strerror or e}") from e
+            raise ImportFailed(msg("store.cannot_read", path=str(path), error=os_reason(e))) from e
         return self.import_bytes(raw, progress)
 
     def local_backups(self) -> list[dict[str, Any]]:
@@ -341,12 +344,12 @@ class Memory(Talking, PresencePart):
                 with self._engine.lock:
                     self._app.state.set_profile(profile)
                 return profile
-        raise NotFound("That earlier version of the names and profile is not in the history.")
+        raise NotFound(msg("memory.no_snapshot"))
 
     def diary_entry(self, uuid: str) -> DiaryEntry:
         entry = self.find_diary_entry(uuid)
         if entry is None:
-            raise NotFound("There is no such diary entry (it may have been deleted).")
+            raise NotFound(msg("memory.no_entry"))
         return entry
 
     def find_diary_entry(self, uuid: str) -> DiaryEntry | None:
@@ -392,7 +395,7 @@ class Memory(Talking, PresencePart):
         """Remove an entry, its vectors and the archived conversation it came from."""
         with self._engine.lock:
             if not self._engine.diary.delete(uuid):
-                raise NotFound("There is no such diary entry (it may have been deleted).")
+                raise NotFound(msg("memory.no_entry"))
             if self._engine.turns is not None:
                 self._engine.turns.delete_entries([uuid])
             self._app.state.delete_archived(uuid)

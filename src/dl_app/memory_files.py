@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .core.errors import NotFound, StoreError
+from .core.errors import NotFound, StoreError, msg
 from .fsutil import atomic_write_text
+from .messages import os_reason
 
 __all__ = ["BACKUPS", "PENDING_IMPORT", "backup_path", "list_backups", "write_backup"]
 
@@ -40,7 +41,7 @@ def backup_path(data_dir: Path, name: str) -> Path:
     """The backup file called ``name``; ``NotFound`` for any other name."""
     path = data_dir / BACKUPS / name
     if not _BACKUP_NAME.fullmatch(name) or not path.is_file():
-        raise NotFound(f"There is no local backup named {name!r}.")
+        raise NotFound(msg("memory.no_local_backup", name=name))
     return path
 
 
@@ -56,5 +57,5 @@ def write_backup(data_dir: Path, export: dict[str, Any], reason: str) -> Path:
     try:
         atomic_write_text(path, json.dumps(export, ensure_ascii=False, indent=2))
     except OSError as e:
-        raise StoreError(f"Could not write the backup {path}: {e}; nothing was changed.") from e
+        raise StoreError(msg("store.backup_write", path=str(path), error=os_reason(e))) from e
     return path

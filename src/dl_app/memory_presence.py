@@ -7,7 +7,7 @@ from __future__ import annotations
 from .core import greeting
 from .core.checkin import CheckinRules, recent
 from .core.engine import MemoryEngine
-from .core.errors import NotFound
+from .core.errors import NotFound, msg
 from .core.models import DiaryEntry, FollowUp, Message
 from .settings import Settings
 from .wiring import App
@@ -47,7 +47,7 @@ class PresencePart:
     def delete_follow_up(self, follow_id: str) -> None:
         with self._engine.lock:
             if not self._app.state.delete_follow_up(follow_id):
-                raise NotFound("There is no such follow-up (it may have been deleted).")
+                raise NotFound(msg("memory.no_follow_up"))
 
     def recent_checkins(self, n: int = 5) -> list[tuple[FollowUp, DiaryEntry | None]]:
         """The latest check-ins shown, newest first, each with the entry it came from."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .adapters.documents import AttachmentStore, convert_document
 from .core.engine import DeltaFn, EventFn, TurnResult
-from .core.errors import ContextOverflow, NotFound
+from .core.errors import ContextOverflow, NotFound, msg
 from .core.models import Attachment
 from .core.ports import ChatDelta
 from .core.rewind import last_user_message
@@ -170,4 +170,4 @@ class Talking:
             for a in m.attachments:
                 if a.id == att_id:
                     return a, AttachmentStore(self._app.data_dir).file(a)
-        raise NotFound("No such attachment in this conversation.")
+        raise NotFound(msg("memory.no_attachment"))

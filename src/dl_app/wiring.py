@@ -22,7 +22,7 @@ from .adapters.weather_qweather import QWeather
 from .core.calibration import CalibratedCounter, CalibratingChat, Calibration
 from .core.context import Budget
 from .core.engine import EngineConfig, MemoryEngine
-from .core.errors import ServiceUnreachable
+from .core.errors import ServiceUnreachable, msg
 from .core.health import EMBEDDINGS, WEATHER, Health, WatchedEmbedder
 from .core.models import Attachment, Profile
 from .core.ports import ChatModel, Clock, Embedder, ImageMaker, TokenCounter
@@ -76,7 +76,7 @@ def llm_provider(settings: Settings, env: Mapping[str, str] | None = None) -> st
     if forced in (DEMO, "openai"):
         return forced
     if forced:
-        raise SettingsError(f"{PROVIDER_VARIABLE} must be 'demo' or 'openai', not {forced!r}.")
+        raise SettingsError(msg("settings.provider", var=PROVIDER_VARIABLE, value=forced))
     if env.get(ENV_SETTINGS["llm.base_url"]) or env.get(ENV_SETTINGS["llm.model"]):
         return "openai"
     return settings.llm.provider or "openai"

@@ -142,8 +142,8 @@ def test_city_name_is_looked_up_once(qw: QWeatherServer) -> None:
 
 @pytest.mark.parametrize(
     ("mode", "why"),
-    [("500", "HTTP 500"), ("401", "Invalid key"), ("slow", "did not answer"),
-     ("garbage", "not valid JSON")],
+    [("500", "HTTP 500"), ("401", "Invalid key"), ("slow", "秒内没有回应"),
+     ("garbage", "不是有效的 JSON")],
 )
 def test_failures_leave_the_line_out_and_say_why(
     qw: QWeatherServer, mode: str, why: str
@@ -162,7 +162,7 @@ def test_off_or_without_key_makes_no_request(qw: QWeatherServer) -> None:
     off = QWeather(key="k", location="1,2", lang="zh", clock=clock, base=qw.base, enabled=False)
     assert off.lines() == [] and off.status()["enabled"] is False
     no_key = provider(qw, clock, key="")
-    assert no_key.lines() == [] and "key" in no_key.status()["error"]
+    assert no_key.lines() == [] and "API 密钥" in no_key.status()["error"]  # in its language (zh)
     assert qw.requests == []
 
 

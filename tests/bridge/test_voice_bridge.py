@@ -72,13 +72,13 @@ def test_reference_upload_then_speak_with_f5(api: Api, vs: VoiceServer, data_dir
 def test_bad_inputs_are_clear(api: Api, vs: VoiceServer) -> None:
     configure(api, vs)
     bad = api.voice_reference_upload({"name": "x.wav", "data_base64": b64(b"not audio at all")})
-    assert bad["error"]["type"] == "InvalidInput" and "not an audio file" in bad["error"]["message"]
+    assert bad["error"]["type"] == "InvalidInput" and "不是应用认识的音频文件" in bad["error"]["message"]
     long = api.voice_reference_upload({"name": "x.wav", "data_base64": b64(tone_wav(31, rate=8000))})
-    assert "31 s long" in long["error"]["message"]
-    assert api.voice_speak({"text": "😀 👍"})["error"]["message"] == "There is nothing to read aloud in this text."
+    assert "有 31 秒长" in long["error"]["message"]  # in the app's language (zh)
+    assert api.voice_speak({"text": "😀 👍"})["error"]["message"] == "这段文字里没有可以朗读的内容。"
     assert api.voice_transcribe({"audio_b64": "%%%"})["error"]["type"] == "InvalidInput"
     empty = api.voice_transcribe({"audio_b64": ""})
-    assert "empty" in empty["error"]["message"]
+    assert "录音是空的" in empty["error"]["message"]
 
 
 def test_speak_failure_is_a_service_error(api: Api, vs: VoiceServer) -> None:

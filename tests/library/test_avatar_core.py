@@ -123,31 +123,41 @@ def test_models_list_bundled_and_imported(api: Api, data_dir: Path) -> None:
     assert [m["id"] for m in ok(api.avatar_models())["models"]] == ids
 
 
+def test_the_drawn_avatar_is_named_in_the_apps_language(api: Api) -> None:
+    def names() -> dict[str, str]:
+        return {m["id"]: m["name"] for m in ok(api.avatar_models())["models"]}
+
+    ok(api.settings_set({"patch": {"language": "zh"}}))
+    assert names()["svg"] == "简笔头像（内置）" and names()["haru"] == "Haru"
+    ok(api.settings_set({"patch": {"language": "en"}}))
+    assert names()["svg"] == "Simple (built-in)"
+
+
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        ([{"path": "M/../../evil.json", "data_base64": b64(b"{}")}], "inside the folder"),
-        ([{"path": "/etc/passwd.json", "data_base64": b64(b"{}")}], "inside the folder"),
-        ([{"path": "C:/x/model.json", "data_base64": b64(b"{}")}], "inside the folder"),
-        ([{"path": "M/readme.txt", "data_base64": b64(b"hi")}], "No model file"),
-        ([{"path": "M/x.model3.json", "data_base64": b64(b"{not json")}], "not valid JSON"),
+        ([{"path": "M/../../evil.json", "data_base64": b64(b"{}")}], "文件夹里面"),
+        ([{"path": "/etc/passwd.json", "data_base64": b64(b"{}")}], "文件夹里面"),
+        ([{"path": "C:/x/model.json", "data_base64": b64(b"{}")}], "文件夹里面"),
+        ([{"path": "M/readme.txt", "data_base64": b64(b"hi")}], "没有找到模型文件"),
+        ([{"path": "M/x.model3.json", "data_base64": b64(b"{not json")}], "不是有效的 JSON"),
         (
             [{"path": "M/x.model3.json",
               "data_base64": b64(json.dumps({"FileReferences": {"Moc": "x.moc3"}}).encode())}],
-            "not in the folder",
+            "但文件夹里没有",
         ),
         (
             [{"path": "M/model.json",
               "data_base64": b64(json.dumps({"model": "../../outside.moc"}).encode())}],
-            "inside the folder",
+            "文件夹里面",
         ),
         (
             [{"path": "M/model.json", "data_base64": b64(json.dumps(
                 {"model": "a.moc", "motions": {"idle": [{"file": "https://tracker.example/m"}]}}
             ).encode())}, {"path": "M/a.moc", "data_base64": b64(b"moc")}],
-            "points outside its folder",
+            "指向了文件夹外面",
         ),
-        ([], "empty"),
+        ([], "文件夹是空的"),
     ],
 )
 def test_hostile_or_broken_imports_are_refused(
@@ -155,7 +165,7 @@ def test_hostile_or_broken_imports_are_refused(
 ) -> None:
     res = api.avatar_import({"name": "bad", "files": files})
     assert res["ok"] is False
-    assert message in res["error"]["message"]
+    assert message in res["error"]["message"]  # in the app's language (zh)
     avatars = data_dir / "avatars"
     assert not avatars.exists() or not any(avatars.iterdir())  # nothing left behind
     assert not (data_dir.parent / "evil.json").exists()
@@ -167,7 +177,7 @@ def test_a_huge_import_is_refused_with_its_limit(api: Api, data_dir: Path) -> No
         {"path": "M/model.json", "data_base64": b64(b'{"model": "a.moc"}')},
         {"path": "M/a.moc", "data_base64": big},
     ]})
-    assert res["ok"] is False and "too large" in res["error"]["message"]
+    assert res["ok"] is False and "太大了" in res["error"]["message"]
     assert not (data_dir / "avatars").exists() or not any((data_dir / "avatars").iterdir())
 
 
@@ -177,7 +187,7 @@ def test_background_is_magic_checked_and_stored_in_the_data_dir(api: Api, data_d
     assert (data_dir / "backgrounds" / res["background"]).read_bytes() == PNG
     ok(api.settings_set({"patch": {"avatar": {"background": res["background"]}}}))
     fake = api.avatar_background({"name": "x.png", "data_base64": b64(b"<svg onload=alert(1)>")})
-    assert fake["ok"] is False and "Not a picture" in fake["error"]["message"]
+    assert fake["ok"] is False and "这不是图片" in fake["error"]["message"]
 
 
 # -- serving the files ---------------------------------------------------------

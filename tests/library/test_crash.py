@@ -91,7 +91,7 @@ def test_a_reply_that_just_stops_fails_the_turn_and_is_not_stored(
     openai_server.enqueue(cut_reply, cut_reply)  # and again when asked once more
     out = run(["chat"], env, stdin="你好\n")
     assert out.returncode == 1 and out.stdout == ""
-    assert "broke off" in out.stderr
+    assert "回复中途断了" in out.stderr  # the terminal speaks Chinese (LANG=zh_CN.UTF-8)
     assert show(env)["conversationMessages"] == 0
 
 

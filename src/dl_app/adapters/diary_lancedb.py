@@ -31,7 +31,7 @@ import pyarrow as pa
 from lancedb.index import IvfSq
 from lancedb.query import ColumnOrdering
 
-from ..core.errors import StoreError
+from ..core.errors import StoreError, msg
 from ..core.models import DiaryEntry, SearchHit
 from .diary_tables import (
     DIARY,
@@ -113,7 +113,7 @@ def translated(path: Path) -> Iterator[None]:
     except _BadArgument:
         raise
     except _ERRORS as exc:
-        raise StoreError(f"The diary store at {path} failed: {exc}") from exc
+        raise StoreError(msg("store.diary_failed", path=str(path), error=str(exc))) from exc
 
 
 def _access(write: bool) -> Callable[[Method[P, R]], Method[P, R]]:

@@ -28,7 +28,7 @@ from typing import Any
 import pyarrow as pa
 from lancedb.index import FTS, BTree
 
-from ..core.errors import StoreError
+from ..core.errors import StoreError, msg
 
 __all__ = [
     "DIARY",
@@ -160,15 +160,14 @@ def _check(table: Any, path: Path, kind: bytes, columns: Iterable[str]) -> None:
     """Refuse foreign tables and newer schema versions."""
     meta, where = table.schema.metadata or {}, f"Table {table.name!r} in {path}"
     if meta.get(KIND_KEY) != kind or not meta.get(VERSION_KEY, b"").isdigit():
-        raise StoreError(f"{where} is not a Digital Life {kind.decode()} table")
+        raise StoreError(msg("store.diary_damaged", path=str(path),
+                             detail=f"{where} is not a Digital Life {kind.decode()} table"))
     if (version := int(meta[VERSION_KEY])) > SCHEMA_VERSION:
-        raise StoreError(
-            f"The diary at {path} was written by a newer version of the app "
-            f"(table {table.name!r} has schema {version}; this version reads up to "
-            f"{SCHEMA_VERSION}). Update the app to open it."
-        )
+        raise StoreError(msg("store.diary_newer", path=str(path), table=table.name,
+                             version=version, max=SCHEMA_VERSION))
     if missing := set(columns) - set(table.schema.names):
-        raise StoreError(f"{where} lacks columns {sorted(missing)}")
+        raise StoreError(msg("store.diary_damaged", path=str(path),
+                             detail=f"{where} lacks columns {sorted(missing)}"))
 
 
 def _ensure_index(table: Any, column: str, config: Any) -> None:

@@ -12,7 +12,7 @@ import base64
 import uuid
 from pathlib import Path
 
-from ..core.errors import DLError
+from ..core.errors import DLError, msg
 from ..core.models import Attachment
 
 __all__ = [
@@ -57,22 +57,20 @@ class AttachmentError(DLError):
 
 def _check_size(name: str, data: bytes) -> None:
     if not data:
-        raise AttachmentError(f"{name} is empty.")
+        raise AttachmentError(msg("attach.empty", name=name))
     if len(data) > MAX_BYTES:
-        raise AttachmentError(
-            f"{name} is too large ({len(data) / 1e6:.1f} MB); the limit is "
-            f"{MAX_BYTES // (1024 * 1024)} MB."
-        )
+        raise AttachmentError(msg("attach.too_large", name=name, mb=len(data) / 1e6,
+                                  limit=MAX_BYTES // (1024 * 1024)))
 
 
 def _check_image(name: str, mime: str, data: bytes) -> None:
     if mime not in IMAGE_TYPES:
         raise AttachmentError(
-            f"{name}: images must be PNG, JPEG, WebP or GIF (this one is {mime or 'unknown'})."
+            msg("attach.image_type", name=name, mime=mime or msg("attach.unknown_type"))
         )
     _check_size(name, data)
     if sniff_picture(data) != mime:
-        raise AttachmentError(f"{name} is not a valid {IMAGE_TYPES[mime].upper()} image.")
+        raise AttachmentError(msg("attach.bad_image", name=name, kind=IMAGE_TYPES[mime].upper()))
 
 
 def convert_document(path: Path, name: str | None = None) -> str:
@@ -94,12 +92,9 @@ def convert_document(path: Path, name: str | None = None) -> str:
             text = MarkItDown(enable_plugins=False).convert(str(path)).text_content or ""
     except Exception as e:  # markitdown raises many kinds; all mean "unreadable"
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise AttachmentError(
-            f"Could not read {label}: the file is damaged or not a supported document "
-            f"({reason[:200]})."
-        ) from e
+        raise AttachmentError(msg("attach.unreadable", name=label, reason=reason[:200])) from e
     if not text.strip():
-        raise AttachmentError(f"{label} has no text that could be read.")
+        raise AttachmentError(msg("attach.no_text", name=label))
     return text
 
 
@@ -107,7 +102,7 @@ def decode_base64(name: str, data: str) -> bytes:
     try:
         return base64.b64decode(data, validate=True)
     except ValueError as e:
-        raise AttachmentError(f"{name}: the data is not valid base64.") from e
+        raise AttachmentError(msg("attach.bad_base64", name=name)) from e
 
 
 class AttachmentStore:
@@ -133,9 +128,7 @@ class AttachmentStore:
         """Store a document and return it with its text; nothing stays on error."""
         ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
         if ext not in DOCUMENT_TYPES:
-            raise AttachmentError(
-                f"{name}: documents must be PDF, Word (.docx), Markdown, text or HTML."
-            )
+            raise AttachmentError(msg("attach.doc_type", name=name))
         _check_size(name, data)
         att_id = str(uuid.uuid4())
         path = self._write(att_id, ext, data)
@@ -161,5 +154,5 @@ class AttachmentStore:
         folder = (self.root / FOLDER).resolve()
         path = (self.root / att.path).resolve()
         if path.parent != folder or not path.is_file():
-            raise AttachmentError(f"The file of {att.name} is missing.")
+            raise AttachmentError(msg("attach.missing", name=att.name))
         return path

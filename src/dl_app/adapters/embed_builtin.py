@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import ServiceError
+from ..core.errors import ServiceError, msg
 
 __all__ = ["BuiltinEmbedder"]
 
@@ -103,7 +103,7 @@ class BuiltinEmbedder:
             try:
                 vectors = model.query(texts) if query else model.passage(texts)
             except (RuntimeError, OSError, UnicodeError) as exc:
-                raise ServiceError(f"The built-in embedding model failed: {exc}") from exc
+                raise ServiceError(msg("embed.builtin_failed", error=str(exc))) from exc
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), DIMENSIONS)
 
     def _load(self) -> Any:
@@ -120,11 +120,9 @@ class BuiltinEmbedder:
 
                 model = E5(num_threads=self._num_threads)
         except (ImportError, OSError, RuntimeError, ValueError) as exc:
-            raise ServiceError(f"The built-in embedding model could not be loaded: {exc}") from exc
+            raise ServiceError(msg("embed.builtin_load", error=str(exc))) from exc
         if model.dim != DIMENSIONS:
-            raise ServiceError(
-                f"The built-in embedding model has {model.dim} dimensions, expected {DIMENSIONS}."
-            )
+            raise ServiceError(msg("embed.builtin_dims", dims=model.dim, expected=DIMENSIONS))
         self._set_threads = _thread_control(model)
         return model
 

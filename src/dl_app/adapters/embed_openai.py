@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from dl_app.core.errors import BadResponse, ServiceError, ServiceUnreachable
+from dl_app.core.errors import BadResponse, ServiceError, ServiceUnreachable, msg
 from dl_app.messages import shown_url
 
 from .service_errors import (
@@ -128,12 +128,8 @@ class OpenAIEmbedder:
         vectors = self._vectors(payload, len(texts))
         size = len(vectors[0])
         if self._configured is not None and size != self._configured:
-            raise BadResponse(
-                f"The embedding service at {self._shown} returned {size}-dimensional "
-                f"vectors for model '{self._model}', but {self._configured} are configured. "
-                f"Set the embedding dimensions to {size}, or choose a model that supports "
-                f"{self._configured}."
-            )
+            raise BadResponse(msg("embed.dims_mismatch", url=self._shown, size=size,
+                                  model=self._model, configured=self._configured))
         if self._learned is not None and size != self._learned:
             raise self._bad(f"its vectors changed size from {self._learned} to {size}")
         self._learned = size
@@ -175,8 +171,7 @@ class OpenAIEmbedder:
                 response = self._client.post(self._url, json=body, headers=headers)
             except httpx.TimeoutException as err:
                 raise ServiceUnreachable(
-                    f"The embedding service at {self._shown} did not answer within "
-                    f"{self._timeout:g} s (timed out). Try again, or raise the timeout."
+                    msg("embed.timeout", url=self._shown, seconds=self._timeout)
                 ) from err
             except httpx.TransportError as err:
                 error: ServiceError = unreachable(self._base_url, err, _WHAT)
@@ -189,7 +184,8 @@ class OpenAIEmbedder:
             if delay is None:
                 raise error from cause
             attempt += 1
-            log.warning(
+            # A log line, not news for the user: the final failure is said.
+            log.info(
                 "Embedding service %s: %s; retry %d of %d in %.1f s",
                 self._shown,
                 type(error).__name__,

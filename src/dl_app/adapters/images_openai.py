@@ -13,11 +13,11 @@ from typing import Any
 
 import httpx
 
-from dl_app.core.errors import BadResponse, ServiceError
+from dl_app.core.errors import BadResponse, ServiceError, msg
 from dl_app.messages import shown_url
 
 from .documents import sniff_picture
-from .service_errors import server_detail, status_error, unreachable
+from .service_errors import server_detail, status_error, unreachable, what_text
 
 __all__ = ["OpenAIImageMaker", "sniff_image"]
 
@@ -74,7 +74,7 @@ class OpenAIImageMaker:
         try:
             return resp.json()
         except ValueError as e:
-            raise BadResponse(f"The {_WHAT} at {self._shown} did not answer JSON.") from e
+            raise BadResponse(msg("image.not_json", what=what_text(_WHAT), url=self._shown)) from e
 
     def _download(self, url: str) -> bytes:
         try:
@@ -82,7 +82,7 @@ class OpenAIImageMaker:
         except httpx.HTTPError as e:
             raise unreachable(url, e, "picture download") from e
         if resp.status_code != 200:
-            raise ServiceError(f"Could not download the picture ({resp.status_code}).")
+            raise ServiceError(msg("image.download_failed", status=resp.status_code))
         return resp.content
 
     def make(self, prompt: str) -> tuple[bytes, str]:
@@ -95,21 +95,21 @@ class OpenAIImageMaker:
         data = answer.get("data") if isinstance(answer, dict) else None
         item = data[0] if isinstance(data, list) and data else None
         if not isinstance(item, dict):
-            raise BadResponse(f"The {_WHAT} at {self._shown} returned no picture.")
+            raise BadResponse(msg("image.none", what=what_text(_WHAT), url=self._shown))
         if isinstance(item.get("b64_json"), str):
             try:
                 raw = base64.b64decode(item["b64_json"], validate=True)
             except (binascii.Error, ValueError) as e:
-                raise BadResponse(f"The {_WHAT} returned a picture that is not base64.") from e
+                raise BadResponse(msg("image.not_base64", what=what_text(_WHAT))) from e
         elif isinstance(item.get("url"), str) and item["url"].startswith(("http://", "https://")):
             raw = self._download(item["url"])
         else:
-            raise BadResponse(f"The {_WHAT} at {self._shown} returned no picture data.")
+            raise BadResponse(msg("image.no_data", what=what_text(_WHAT), url=self._shown))
         if len(raw) > MAX_IMAGE_BYTES:
-            raise BadResponse(f"The {_WHAT} returned a picture larger than 10 MB.")
+            raise BadResponse(msg("image.too_large", what=what_text(_WHAT)))
         mime = sniff_image(raw)
         if mime is None:
-            raise BadResponse(f"The {_WHAT} returned something that is not a PNG, JPEG or WebP.")
+            raise BadResponse(msg("image.not_picture", what=what_text(_WHAT)))
         return raw, mime
 
     def close(self) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 
 from dl_app.core.errors import BadResponse, EmptyReply, ModelNotFound
 from dl_app.core.ports import ChatDelta, ChatRequest, ChatResult
-from dl_app.messages import Text
+from dl_app.messages import Text, msg
 
 from .demo_model import DemoModel, DemoUnavailable, locate, runtime_problem
 from .llm_openai import ThinkSplitter
@@ -143,7 +143,7 @@ class LocalChatModel:
     def _load_now(self) -> Any:
         problem = self.problem()
         if problem is not None:
-            raise ModelNotFound(f"The demo model is unavailable: {problem}")
+            raise ModelNotFound(msg("setup.demo_unavailable", problem=problem))
         assert self._model is not None
         started = time.perf_counter()
         try:
@@ -161,9 +161,7 @@ class LocalChatModel:
             )
             template = llm.metadata.get("tokenizer.chat_template")
             if not template:
-                raise ModelNotFound(
-                    f"The demo model {self._model.name} has no chat template in its file."
-                )
+                raise ModelNotFound(msg("demo.no_template", name=self._model.name))
             self._formatter = Jinja2ChatFormatter(
                 template=template,
                 eos_token=_token_text(llm, llm.token_eos()),
@@ -173,7 +171,7 @@ class LocalChatModel:
             raise
         except Exception as e:  # a damaged file or a broken build: say so, plainly
             raise ModelNotFound(
-                f"The demo model is unavailable: {self._model.name} failed to load ({e})."
+                msg("demo.load_failed", name=self._model.name, error=str(e))
             ) from e
         self._llm = llm
         self.load_s = time.perf_counter() - started
@@ -206,7 +204,7 @@ class LocalChatModel:
         for item in self.stream(request):
             if isinstance(item, ChatResult):
                 return item
-        raise BadResponse("The demo model sent no reply.")
+        raise BadResponse(msg("demo.no_reply"))
 
     def _stream(self, request: ChatRequest) -> Iterator[ChatDelta | ChatResult]:
         started = time.perf_counter()
@@ -220,10 +218,7 @@ class LocalChatModel:
         entry = RequestLog(request.purpose, len(ids), max_tokens, list(request.messages),
                            request.tools, request.max_tokens)
         if max_tokens < MIN_ANSWER:
-            raise BadResponse(
-                f"The request ({len(ids)} prompt tokens) leaves no room for an answer in "
-                f"the token budget of {self._budget}."
-            )
+            raise BadResponse(msg("demo.no_room", n=len(ids), budget=self._budget))
         temperature = DEFAULT_TEMPERATURE if request.temperature is None else request.temperature
         stop = [*(prompt.stop or []), *(CHAT_STOPS if chat else [])]
         probe = Probe(messages) if chat else None
@@ -255,18 +250,15 @@ class LocalChatModel:
                     break
                 entry.resampled += 1
         except (RuntimeError, ValueError) as e:
-            raise BadResponse(f"The demo model failed while answering: {e}") from e
+            raise BadResponse(msg("demo.failed", error=str(e))) from e
         finally:
             entry.total_s = time.perf_counter() - started
             self.requests.append(entry)
         text = "".join(content).strip()
         if not text:
             if entry.finish_reason == "length":
-                raise BadResponse(
-                    "The demo model used its whole answer budget without replying "
-                    "(finish_reason: length)."
-                )
-            raise EmptyReply("The demo model sent an empty reply.")
+                raise BadResponse(msg("demo.budget_spent"))
+            raise EmptyReply(msg("demo.empty_reply"))
         yield ChatResult(text, "".join(reasoning).strip(), [], entry.finish_reason)
 
 

@@ -35,7 +35,13 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from dl_app.core.errors import BadResponse, ContextOverflow, ServiceError, ServiceUnreachable
+from dl_app.core.errors import (
+    BadResponse,
+    ContextOverflow,
+    ServiceError,
+    ServiceUnreachable,
+    msg,
+)
 from dl_app.core.ports import ChatDelta, ChatRequest, ChatResult
 from dl_app.messages import shown_url
 
@@ -158,23 +164,17 @@ class OpenAIChatModel:
             yield from reply.flush()
         except openai.APITimeoutError as err:
             raise ServiceUnreachable(
-                f"The model service at {self._shown} stopped sending its reply "
-                f"(timed out after {self._timeout:g} s). Try again."
+                msg("model.timed_out", url=self._shown, seconds=self._timeout)
             ) from err
         except openai.APIConnectionError as err:
-            raise BadResponse(
-                f"The reply from {self._shown} broke off mid-way (the connection closed "
-                "before the end). Try again."
-            ) from err
+            raise BadResponse(msg("model.connection_closed", url=self._shown)) from err
         except openai.APIError as err:
             detail = server_detail(err.body, self._api_key) or scrub(err.message, self._api_key)
             raise BadResponse(
-                f"The model service at {self._shown} reported an error mid-reply: {detail}"
+                msg("model.error_mid_reply", url=self._shown, detail=detail)
             ) from err
         except json.JSONDecodeError as err:
-            raise BadResponse(
-                f"The model service at {self._shown} sent a malformed reply (not JSON)."
-            ) from err
+            raise BadResponse(msg("model.not_json", url=self._shown)) from err
         finally:
             response.close()
         yield reply.result(self._shown)
@@ -183,7 +183,7 @@ class OpenAIChatModel:
         for item in self.stream(request):
             if isinstance(item, ChatResult):
                 return item
-        raise BadResponse(f"The model service at {self._shown} sent no reply.")
+        raise BadResponse(msg("model.no_reply", url=self._shown))
 
     def list_models(self) -> list[str]:
         """Model ids the service offers (``GET /models``); a quick connection test."""
@@ -195,7 +195,7 @@ class OpenAIChatModel:
             raise self._translate(err, model=None) from err
         data = getattr(page, "data", None)
         if not isinstance(data, list):
-            raise BadResponse(f"The service at {self._shown} sent an unexpected model list.")
+            raise BadResponse(msg("model.bad_list", url=self._shown))
         return [str(m.id) for m in data if getattr(m, "id", None)]
 
     # -- internals
@@ -254,7 +254,8 @@ class OpenAIChatModel:
                     self._usage_option = self._usage_option or without_usage
                     raise self._translate(err) from err
                 attempt += 1
-                log.warning(
+                # A log line, not news for the user: the final failure is said.
+                log.info(
                     "Model service %s: %s; retry %d of %d in %.1f s",
                     self._shown,
                     type(err).__name__,
@@ -290,10 +291,7 @@ class OpenAIChatModel:
         http = response.response
         content_type = http.headers.get("content-type", "").lower()
         if content_type.startswith("text/html"):
-            raise BadResponse(
-                f"The service at {self._shown} answered with a web page, not the API. "
-                "Check the address: it usually ends in /v1."
-            )
+            raise BadResponse(msg("model.web_page", url=self._shown))
         try:
             if not content_type.startswith("application/json"):
                 yield from sse_events(http, reply)
@@ -307,10 +305,8 @@ class OpenAIChatModel:
         body = json.loads(raw)
         if not isinstance(body, dict) or "choices" not in body:
             detail = server_detail(body, self._api_key)
-            raise BadResponse(
-                f"The model service at {self._shown} sent an unexpected answer"
-                + (f": {detail}" if detail else ".")
-            )
+            raise BadResponse(msg("model.unexpected_said", url=self._shown, detail=detail)
+                              if detail else msg("model.unexpected", url=self._shown))
         yield body
 
     def _translate(self, err: openai.OpenAIError, *, model: str | None = "") -> ServiceError:

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from dl_app.core.errors import BadResponse, EmptyReply
+from dl_app.core.errors import BadResponse, EmptyReply, msg
 from dl_app.core.models import ToolCall
 from dl_app.core.ports import ChatDelta, ChatResult, Usage
 
@@ -215,20 +215,16 @@ class Reply:
 
     def result(self, base_url: str) -> ChatResult:
         if self.finish_reason is None and not self.done:
-            raise BadResponse(
-                f"The reply from {base_url} broke off mid-way (the stream ended without "
-                "saying it was finished). Try again."
-            )
+            raise BadResponse(msg("model.broke_off", url=base_url))
         content = "".join(self.content).strip()
         reasoning = "".join(self.reasoning).strip()
         calls = self._tools.result()
         if not content and not calls:
             if self.finish_reason == "length":
-                spent = " on reasoning" if reasoning else ""
-                raise BadResponse(
-                    f"The model used its whole answer budget{spent} without replying "
-                    "(finish_reason: length). Raise the answer token budget."
-                )
-            why = f" (finish_reason: {self.finish_reason})" if self.finish_reason else ""
-            raise EmptyReply(f"The model service at {base_url} sent an empty reply{why}.")
+                raise BadResponse(msg("model.budget_spent_thinking" if reasoning
+                                      else "model.budget_spent"))
+            if self.finish_reason:
+                raise EmptyReply(msg("model.empty_reply_why", url=base_url,
+                                     reason=self.finish_reason))
+            raise EmptyReply(msg("model.empty_reply", url=base_url))
         return ChatResult(content, reasoning, calls, self.finish_reason, self.usage)

@@ -99,7 +99,7 @@ class S3Store:
         try:
             self._client = session.client("s3", endpoint_url=endpoint or None, config=config)
         except ValueError as e:  # e.g. an endpoint that is not a URL
-            raise ServiceUnreachable(f"The backup endpoint {endpoint!r} is not usable: {e}") from e
+            raise ServiceUnreachable(msg("s3.bad_endpoint", endpoint=endpoint, error=str(e))) from e
         self._transfer = TransferConfig(
             multipart_threshold=part_size, multipart_chunksize=part_size,
             max_concurrency=2, use_threads=True,

@@ -35,8 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dl_app.core.errors import StoreError
+from dl_app.core.errors import StoreError, msg
 from dl_app.fsutil import atomic_write_bytes
+from dl_app.messages import os_reason
 from dl_app.settings import ENV_SECRETS
 
 __all__ = [
@@ -82,18 +83,18 @@ class StoreInfo:
 
 def check_name(name: str) -> None:
     if name not in SECRET_NAMES:
-        raise StoreError(f"Unknown secret '{name}' (known: {', '.join(SECRET_NAMES)}).")
+        raise StoreError(msg("secret.unknown", name=name, known=", ".join(SECRET_NAMES)))
 
 
 def clean_value(value: str) -> str:
     """A pasted key without surrounding whitespace; refuses control characters."""
     value = value.strip()
     if not value:
-        raise StoreError("The key is empty.")
+        raise StoreError(msg("secret.empty"))
     if len(value) > MAX_SECRET_CHARS:
-        raise StoreError(f"The key is longer than {MAX_SECRET_CHARS} characters.")
+        raise StoreError(msg("secret.too_long", limit=MAX_SECRET_CHARS))
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise StoreError("The key contains line breaks or control characters.")
+        raise StoreError(msg("secret.control"))
     return value
 
 
@@ -285,7 +286,7 @@ class _ObfuscatedFile:
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as e:
-            raise StoreError(f"Cannot read the key file {self.path}: {e}") from e
+            raise StoreError(msg("store.key_file", path=str(self.path), error=os_reason(e))) from e
         values = raw.get("values") if isinstance(raw, dict) else None
         return dict(values) if isinstance(values, dict) else {}
 
@@ -301,7 +302,8 @@ class _ObfuscatedFile:
         except FileNotFoundError:
             pass
         except OSError as e:
-            raise StoreError(f"Cannot read {self.key_path}: {e}") from e
+            why = os_reason(e)
+            raise StoreError(msg("store.cannot_read", path=str(self.key_path), error=why)) from e
         if not create:
             return None
         key = _random.token_bytes(32)
@@ -315,7 +317,7 @@ def _write_private(path: Path, data: bytes) -> None:
         atomic_write_bytes(path, data)
         os.chmod(path, 0o600)
     except OSError as e:
-        raise StoreError(f"Cannot write {path}: {e}") from e
+        raise StoreError(msg("store.cannot_write", path=str(path), error=os_reason(e))) from e
 
 
 def _stream(key: bytes, nonce: bytes, length: int) -> bytes:

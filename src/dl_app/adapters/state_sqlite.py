@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..core.errors import StoreError
+from ..core.errors import StoreError, msg
 from ..core.models import (
     ArchivedMessage,
     ConversationState,
@@ -34,6 +34,7 @@ from ..core.models import (
     TurnSnapshot,
 )
 from ..core.ports import CalibrationRecord
+from ..messages import os_reason
 from . import followups_sqlite as follow_rows
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class SqliteStateStore:
             follow_rows.create(self._db)
             self._keep_first_names()
         except sqlite3.DatabaseError as e:
-            raise StoreError(f"Cannot open the memory database {self.path}: {e}") from e
+            raise StoreError(msg("store.db_open", path=str(self.path), error=str(e))) from e
 
     def _keep_first_names(self) -> None:
         """Names and persona are data: the defaults of the language at first start
@@ -127,17 +128,16 @@ class SqliteStateStore:
                     raise
                 self._db.execute("COMMIT")
             except sqlite3.OperationalError as e:
-                raise StoreError(f"Could not save memory ({self.path}): {e}") from e
+                why = os_reason(e)
+                raise StoreError(msg("store.db_save", path=str(self.path), error=why)) from e
 
     def _migrate(self) -> None:
         self._db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)")
         done = {r[0] for r in self._db.execute("SELECT name FROM migrations")}
         known = {name for name, _ in MIGRATIONS}
         if done - known:
-            raise StoreError(
-                f"The memory database {self.path} was written by a newer version of "
-                f"Digital Life ({', '.join(sorted(done - known))}); update the app."
-            )
+            raise StoreError(msg("store.db_newer", path=str(self.path),
+                                 names=", ".join(sorted(done - known))))
         for name, fn in MIGRATIONS:
             if name not in done:
                 with self._tx() as db:

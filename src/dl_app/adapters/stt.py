@@ -15,8 +15,9 @@ from typing import Any
 
 import httpx
 
-from dl_app.core.errors import BadResponse, ServiceUnreachable
+from dl_app.core.errors import BadResponse, ServiceUnreachable, msg
 
+from .service_errors import what_text
 from .tts import request_audio, sniff_audio
 
 __all__ = ["OpenAITranscriber", "RecordingError"]
@@ -35,15 +36,12 @@ class RecordingError(ValueError):
 def check_recording(audio: bytes) -> str:
     """The recording's MIME type from its bytes; ``RecordingError`` if unusable."""
     if not audio:
-        raise RecordingError("The recording is empty: nothing was captured from the microphone.")
+        raise RecordingError(msg("voice.recording_empty"))
     if len(audio) > MAX_RECORDING_BYTES:
-        raise RecordingError("The recording is longer than the 25 MB a transcription takes.")
+        raise RecordingError(msg("voice.recording_too_long"))
     mime = sniff_audio(audio)
     if mime is None:
-        raise RecordingError(
-            "The recording is not in an audio format the app knows (WAV, WebM, Ogg, MP3, "
-            "MP4, FLAC)."
-        )
+        raise RecordingError(msg("voice.recording_format"))
     return mime
 
 
@@ -65,10 +63,7 @@ class OpenAITranscriber:
     def transcribe(self, audio: bytes, mime: str, language: str) -> str:
         sniffed = check_recording(audio)
         if not self.base_url:
-            raise ServiceUnreachable(
-                "No address is set for the transcription service (Settings → Voice), e.g. "
-                "http://127.0.0.1:8000/v1 for a local whisper server."
-            )
+            raise ServiceUnreachable(msg("voice.stt_no_address"))
         name = f"speech.{_EXTENSIONS.get(sniffed, 'wav')}"
         data = {"model": self._model, "response_format": "json"}
         if language:
@@ -88,7 +83,7 @@ class OpenAITranscriber:
             return str(body["text"]).strip()
         if body is None and "text/plain" in resp.headers.get("content-type", ""):
             return resp.text.strip()  # response_format ignored: plain text
-        raise BadResponse(f"The {self.what} at {url} answered without a transcription text.")
+        raise BadResponse(msg("voice.no_transcription", what=what_text(self.what), url=url))
 
     def close(self) -> None:
         self._client.close()

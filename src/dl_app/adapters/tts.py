@@ -28,9 +28,15 @@ from typing import Any
 
 import httpx
 
-from dl_app.core.errors import BadResponse, ModelNotFound, ServiceError, ServiceUnreachable
+from dl_app.core.errors import (
+    BadResponse,
+    ModelNotFound,
+    ServiceError,
+    ServiceUnreachable,
+    msg,
+)
 
-from .service_errors import server_detail, status_error, unreachable
+from .service_errors import server_detail, status_error, unreachable, what_text
 
 __all__ = [
     "F5Synth",
@@ -90,15 +96,14 @@ def request_audio(
     """POST, mapping connection failures and error statuses to errors."""
     if not url.startswith(("http://", "https://")):
         raise ServiceUnreachable(
-            f"The {what} address '{url}' must start with http:// or https://"
-            + (f" (for example {default_url})." if default_url else ".")
+            msg("voice.bad_scheme_example", what=what_text(what), url=url, example=default_url)
+            if default_url else msg("voice.bad_scheme", what=what_text(what), url=url)
         )
     try:
         resp = client.post(url, **kwargs)
     except httpx.TimeoutException as e:
         raise ServiceUnreachable(
-            f"The {what} at {url} did not answer within {timeout:g} seconds. Is it "
-            "running and not overloaded? (Speech on a CPU can be slow.)"
+            msg("voice.timeout", what=what_text(what), url=url, seconds=timeout)
         ) from e
     except httpx.HTTPError as e:
         raise unreachable(url, e, what) from e
@@ -108,9 +113,11 @@ def request_audio(
         except ValueError:
             detail = server_detail(resp.text, secret)
         if resp.status_code == 404 and model is None:
-            said = f" The service said: {detail}" if detail else ""
-            hint = f" (default: {default_url})" if default_url else ""
-            raise ModelNotFound(f"Nothing found at {url} (404). Check the address{hint}.{said}")
+            said = msg("service.said", detail=detail) if detail else ""
+            raise ModelNotFound(
+                msg("voice.nothing_found_default", url=url, default=default_url, said=said)
+                if default_url else msg("voice.nothing_found", url=url, said=said)
+            )
         raise status_error(resp.status_code, detail, what=what, base_url=url, model=model)
     return resp
 
@@ -118,15 +125,14 @@ def request_audio(
 def _audio_of(resp: httpx.Response, what: str, url: str) -> tuple[bytes, str]:
     data = resp.content
     if not data:
-        raise BadResponse(f"The {what} at {url} answered with no audio (an empty body).")
+        raise BadResponse(msg("voice.no_audio", what=what_text(what), url=url))
     if len(data) > MAX_AUDIO_BYTES:
-        raise BadResponse(f"The {what} at {url} answered more than 25 MB of audio.")
+        raise BadResponse(msg("voice.audio_too_large", what=what_text(what), url=url))
     mime = sniff_audio(data)
     if mime is None:
         kind = resp.headers.get("content-type", "unknown").split(";")[0]
         raise BadResponse(
-            f"The {what} at {url} answered something that is not audio ({kind}, "
-            f"{len(data)} bytes). Check that the address points at the speech API."
+            msg("voice.not_audio", what=what_text(what), url=url, kind=kind, size=len(data))
         )
     return data, mime
 
@@ -178,10 +184,7 @@ class F5Synth(_Base):
     def synthesize(self, text: str) -> tuple[bytes, str]:
         _need_text(text)
         if self._reference is None:
-            raise ServiceError(
-                "F5-TTS needs a reference voice clip (a few seconds of speech) and its "
-                "text: upload one in Settings → Voice."
-            )
+            raise ServiceError(msg("voice.f5_reference"))
         clip, name, ref_text = self._reference
         mime = sniff_audio(clip) or "audio/wav"
         resp = request_audio(
@@ -235,10 +238,7 @@ class OpenAISynth(_Base):
 
     def synthesize(self, text: str) -> tuple[bytes, str]:
         if not self.url:
-            raise ServiceUnreachable(
-                "No address is set for the OpenAI-compatible speech service "
-                "(Settings → Voice), e.g. https://api.openai.com/v1."
-            )
+            raise ServiceUnreachable(msg("voice.tts_no_address"))
         body = {"model": self._model, "input": _need_text(text), "voice": self._voice,
                 "response_format": self._format}
         url = self.url + "/audio/speech"

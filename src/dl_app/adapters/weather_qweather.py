@@ -13,7 +13,9 @@ import re
 import threading
 from typing import TYPE_CHECKING, Any
 
+from ..core.errors import Text, msg
 from ..core.ports import Clock
+from ..messages import render, say
 
 if TYPE_CHECKING:
     import httpx
@@ -31,7 +33,7 @@ _LONLAT = re.compile(r"^\s*(-?\d{1,3}(?:\.\d+)?)\s*,\s*(-?\d{1,2}(?:\.\d+)?)\s*$
 
 
 class WeatherError(Exception):
-    """The weather could not be fetched; the message says why."""
+    """The weather could not be fetched; its ``Text`` (``args[0]``) says why."""
 
 
 def _v(now: dict[str, Any], key: str) -> str:
@@ -100,7 +102,7 @@ class QWeather:
         self._lock = threading.Lock()
         self._place: tuple[str, str] | None = None  # ("lon,lat", display name)
         self._line: str | None = None
-        self._error: str | None = None
+        self._error: Text | str | None = None
         self._checked_at: int | None = None
 
     @property
@@ -124,9 +126,9 @@ class QWeather:
             try:
                 line, error = self._fetch(), None
             except WeatherError as e:
-                line, error = None, str(e)
+                line, error = None, e.args[0]
             except Exception as e:  # never let the weather break a turn
-                line, error = None, f"{type(e).__name__}: {e}"
+                line, error = None, msg("weather.failed", error=f"{type(e).__name__}: {e}")
             self._line, self._error, self._checked_at = line, error, now
             return line
 
@@ -146,13 +148,14 @@ class QWeather:
                     "checked_at": None}
         if not self.key:
             return {"enabled": True, "ok": False, "line": None,
-                    "error": "No QWeather API key is set.", "checked_at": None}
+                    "error": say(self.lang, "weather.no_key"), "checked_at": None}
         if not self.location:
             return {"enabled": True, "ok": False, "line": None,
-                    "error": "No location is set.", "checked_at": None}
+                    "error": say(self.lang, "weather.no_location"), "checked_at": None}
         line = self.current()
         return {"enabled": True, "ok": line is not None, "line": line,
-                "error": self._error, "checked_at": self._checked_at}
+                "error": None if self._error is None else render(self._error, self.lang),
+                "checked_at": self._checked_at}
 
     # -- requests -----------------------------------------------------------
 
@@ -163,21 +166,21 @@ class QWeather:
             with httpx.Client(timeout=self.timeout, trust_env=False) as client:
                 response = client.get(url, params=params)
         except httpx.TimeoutException as e:
-            raise WeatherError(f"QWeather did not answer in {self.timeout:g} s.") from e
+            raise WeatherError(msg("weather.timeout", seconds=self.timeout)) from e
         except httpx.HTTPError as e:
-            raise WeatherError(f"Cannot reach QWeather: {e}") from e
+            raise WeatherError(msg("weather.unreachable", error=str(e))) from e
         if response.status_code != 200:
-            raise WeatherError(f"QWeather refused the request: {_problem(response)}")
+            raise WeatherError(msg("weather.refused", detail=_problem(response)))
         try:
             body = response.json()
         except ValueError as e:
-            raise WeatherError("QWeather's answer is not valid JSON.") from e
+            raise WeatherError(msg("weather.not_json")) from e
         if not isinstance(body, dict):
-            raise WeatherError("QWeather's answer is not a JSON object.")
+            raise WeatherError(msg("weather.not_object"))
         code = str(body.get("code", "200"))
         if code != "200":
-            hint = " (check the QWeather API key)" if code in ("401", "402", "403") else ""
-            raise WeatherError(f"QWeather answered with code {code}{hint}.")
+            key = "weather.code_key" if code in ("401", "402", "403") else "weather.code"
+            raise WeatherError(msg(key, code=code))
         return body
 
     def _resolve(self) -> tuple[str, str]:
@@ -193,11 +196,11 @@ class QWeather:
         )
         found = body.get("location")
         if not isinstance(found, list) or not found or not isinstance(found[0], dict):
-            raise WeatherError(f"QWeather knows no place named {self.location!r}.")
+            raise WeatherError(msg("weather.no_place", place=self.location))
         city = found[0]
         lon, lat = city.get("lon"), city.get("lat")
         if lon is None or lat is None:
-            raise WeatherError("QWeather's city lookup gave no coordinates.")
+            raise WeatherError(msg("weather.no_coordinates"))
         self._place = (f"{lon},{lat}", str(city.get("name") or self.location))
         return self._place
 
@@ -209,5 +212,5 @@ class QWeather:
         )
         now = body.get("now")
         if not isinstance(now, dict) or "temp" not in now:
-            raise WeatherError("QWeather's answer has no current weather.")
+            raise WeatherError(msg("weather.no_current"))
         return format_line(now, self.lang, name)

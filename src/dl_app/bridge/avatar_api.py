@@ -13,6 +13,7 @@ from pydantic import Field
 from .. import avatar_store
 from ..adapters.documents import decode_base64
 from ..core.emotion import TAG_PATTERN
+from ..core.errors import msg
 from ..notices import third_party_notices
 from .context import Context
 from .params import NoParams
@@ -49,7 +50,8 @@ class BackgroundParams(NoParams):
 
 @methods.expose(locked=False)
 def avatar_models(ctx: Context, _p: NoParams) -> dict[str, Any]:
-    bundled = [{**m, "kind": "bundled"} for m in avatar_store.BUNDLED]
+    bundled = [{**m, "name": avatar_store.bundled_name(m, ctx.lang()), "kind": "bundled"}
+               for m in avatar_store.BUNDLED]
     return {
         "models": bundled + avatar_store.list_user_models(ctx.data_dir),
         "files_base": ctx.avatar_files().url_base(),
@@ -67,10 +69,8 @@ def avatar_models(ctx: Context, _p: NoParams) -> dict[str, Any]:
 def avatar_import(ctx: Context, p: ImportParams) -> dict[str, Any]:
     total = sum(len(f.data_base64) for f in p.files)
     if total > _MAX_B64_TOTAL:
-        raise avatar_store.AvatarImportError(
-            f"The model is too large (at most "
-            f"{avatar_store.MAX_TOTAL_BYTES // 1_000_000} MB)."
-        )
+        raise avatar_store.AvatarImportError(msg(
+            "avatar.too_large_upload", limit=avatar_store.MAX_TOTAL_BYTES // 1_000_000))
     files = [
         avatar_store.ImportFile(f.path, decode_base64(f.path, f.data_base64))
         for f in p.files

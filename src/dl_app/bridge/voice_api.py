@@ -22,7 +22,7 @@ from pydantic import Field
 from .. import settings_io
 from ..adapters.stt import OpenAITranscriber, RecordingError
 from ..adapters.tts import audio_duration, make_synth, sniff_audio
-from ..core.errors import ServiceError
+from ..core.errors import ServiceError, msg
 from ..core.speech import speakable, speech_weight
 from ..fsutil import atomic_write_bytes
 from ..settings import VoiceSettings
@@ -79,7 +79,7 @@ def _b64(data: str, what: str) -> bytes:
     try:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as e:
-        raise InvalidInput(f"The {what} is not valid base64.") from e
+        raise InvalidInput(msg(what)) from e
 
 
 # -- helpers
@@ -143,39 +143,35 @@ def voice_config(ctx: Context, _p: NoParams) -> dict[str, Any]:
 def voice_speak(ctx: Context, p: SpeakParams) -> dict[str, Any]:
     text = speakable(p.text)
     if not speech_weight(text):
-        raise InvalidInput("There is nothing to read aloud in this text.")
+        raise InvalidInput(msg("voice.nothing_to_read"))
     v, _lang = _voice(ctx)
     return {"text": text, **_synthesize(ctx, v, text)}
 
 
 @methods.expose(TranscribeParams, locked=False)
 def voice_transcribe(ctx: Context, p: TranscribeParams) -> dict[str, Any]:
-    audio = _b64(p.audio_b64, "recording")
+    audio = _b64(p.audio_b64, "voice.recording_base64")
     v, lang = _voice(ctx)
     language = (p.language or lang).split("-")[0].lower()
     try:
         with _transcriber(ctx, v) as stt:
             text = stt.transcribe(audio, p.mime, language)
     except RecordingError as e:
-        raise InvalidInput(str(e)) from e
+        raise InvalidInput(e.args[0]) from e
     return {"text": text, "language": language}
 
 
 @methods.expose(ReferenceParams)
 def voice_reference_upload(ctx: Context, p: ReferenceParams) -> dict[str, Any]:
-    clip = _b64(p.data_base64, "voice clip")
+    clip = _b64(p.data_base64, "voice.clip_base64")
     if len(clip) > MAX_CLIP_BYTES:
-        raise InvalidInput("The voice clip is larger than 10 MB; a few seconds are enough.")
+        raise InvalidInput(msg("voice.clip_too_large"))
     mime = sniff_audio(clip)
     if mime is None:
-        raise InvalidInput(
-            f"{p.name}: not an audio file the app knows (use WAV, MP3, FLAC or Ogg)."
-        )
+        raise InvalidInput(msg("voice.clip_format", name=p.name))
     seconds = audio_duration(clip)
     if seconds is not None and seconds > MAX_CLIP_SECONDS:
-        raise InvalidInput(
-            f"The voice clip is {seconds:.0f} s long; use one under 15 s (at most 30 s)."
-        )
+        raise InvalidInput(msg("voice.clip_too_long", seconds=seconds))
     ext = mime.split("/")[1].replace("mpeg", "mp3")
     stem = re.sub(r"[^\w.-]+", "_", Path(p.name).stem)[:60] or "reference"
     name = f"{stem}.{ext}"

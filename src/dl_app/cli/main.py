@@ -219,8 +219,10 @@ def cmd_window(args: argparse.Namespace) -> int:
             pet=getattr(args, "pet", False) or getattr(args, "pet_mode", False),
         )
     except ShellUnavailable as e:
-        _err(f"the window cannot open here: {e}")
-        _err("use `dl-app chat` (terminal) or `dl-app serve` (browser) instead")
+        from ..messages import render
+
+        _err(say("cli.window_cannot_open", why=render(e.args[0], cli_lang()) if e.args else ""))
+        _err(say("cli.window_instead"))
         return EXIT_ERROR
 
 
@@ -290,7 +292,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from ..core.timefmt import format_date, format_datetime
 
     if args.k < 1 or (args.budget is not None and args.budget < 0):
-        print("-k must be at least 1 and --budget at least 0.", file=sys.stderr)
+        print(say("cli.bad_search_args"), file=sys.stderr)
         return 2
     mem = _open()
     try:
@@ -350,6 +352,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from ..messages import os_reason
     from ..server import serve
 
     try:
@@ -358,8 +361,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         _err(str(e))
         return EXIT_ERROR
     except OSError as e:
-        _err(f"cannot serve on 127.0.0.1:{args.port}: {e.strerror or e}")
+        _err(say("cli.cannot_serve", port=args.port, error=os_reason(e)))
         return EXIT_ERROR
+
+
+def _port(value: str) -> int:
+    if value.isdigit() and int(value) <= 65535:
+        return int(value)
+    raise argparse.ArgumentTypeError(say("cli.bad_port", value=value))
 
 
 PET_HELP = "the desktop pet: only the avatar, on top (switches a running app over)"
@@ -412,7 +421,7 @@ def parser() -> argparse.ArgumentParser:
 
     add_commands(msub)
     serve = sub.add_parser("serve", help="the app in a browser (127.0.0.1 only)")
-    serve.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
+    serve.add_argument("--port", type=_port, default=0, help="port (default 0: a free one)")
     serve.add_argument("--no-browser", action="store_true", help="only print the address")
     serve.add_argument("--frontend", type=Path, default=None, help=argparse.SUPPRESS)
     serve.set_defaults(fn=cmd_serve)

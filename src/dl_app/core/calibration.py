@@ -35,7 +35,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import BadResponse, ContextOverflow, DLError
+from .errors import BadResponse, ContextOverflow, DLError, msg
 from .ports import (
     CalibrationRecord,
     CalibrationStore,
@@ -230,7 +230,7 @@ class CalibratingChat:
         for item in self.stream(request):
             if isinstance(item, ChatResult):
                 return item
-        raise BadResponse("The model's stream ended without a result.")
+        raise BadResponse(msg("chat.stream_ended"))
 
     def close(self) -> None:
         """Close the wrapped model's connections, if it has any."""

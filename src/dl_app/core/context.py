@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..prompts import PromptSet
-from .errors import BudgetError, DLError
+from .errors import BudgetError, DLError, msg
 from .models import Attachment, ConversationState, DiaryEntry, Message, Profile
 from .ports import TokenCounter, TurnRecord
 from .recalled import QuoteLookup, RecalledItem, RecalledWriter, quoted_ids, recalled_items
@@ -376,10 +376,8 @@ class ContextBuilder:
             prompt_tokens=prompt_tokens, current_truncated=truncated, dropped_turns=dropped,
         )
         if plan.request_tokens > self.budget.total:
-            raise BudgetError(
-                f"The request needs {plan.request_tokens} tokens but the budget is "
-                f"{self.budget.total}. Raise the token budget in settings."
-            )
+            raise BudgetError(msg("budget.request", need=plan.request_tokens,
+                                  budget=self.budget.total))
         return plan
 
     def _fit_current(
@@ -401,10 +399,7 @@ class ContextBuilder:
         others = total - message_tokens(self.counter, msgs[0])
         limit = room - others - 4
         if not user or limit < 16:
-            raise BudgetError(
-                f"This message cannot fit the token budget ({self.budget.total}). "
-                "Raise the budget in settings or send a shorter message."
-            )
+            raise BudgetError(msg("budget.message", budget=self.budget.total))
         marker = self.prompts.label("truncated")
         msgs[0] = {
             **msgs[0],

@@ -284,7 +284,7 @@ class MemoryEngine:
         emit = on_event or (lambda _name, _data: None)
         text = text.strip()
         if not text and not attachments:
-            raise DLError("Empty message.")
+            raise DLError(msg("chat.empty_message"))
         with self.lock:
             notices: list[str] = []
             self.recover()
@@ -351,7 +351,7 @@ class MemoryEngine:
                     emit("recall", {"hits": [h.entry.title for h in hits]})
                     continue
                 if not result.content.strip():
-                    raise BadResponse("The model returned an empty reply.")
+                    raise BadResponse(msg("chat.empty_reply"))
                 reply = Message(
                     role="assistant", content=result.content.strip(),
                     reasoning=result.reasoning, timestamp=self.clock.now_ms(), turn_id=turn_id,
@@ -424,7 +424,7 @@ class MemoryEngine:
             if callable(close):
                 close()
         if final is None:
-            raise BadResponse("The model's stream ended without a result.")
+            raise BadResponse(msg("chat.stream_ended"))
         return final, False
 
     # -- end of a conversation -------------------------------------------

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import checkin
-from .errors import BadResponse
+from .errors import BadResponse, msg
 from .models import ConversationState, DiaryEntry, Message, new_id
 from .ports import ChatRequest
 from .tokens import request_tokens, truncate
@@ -119,7 +119,7 @@ def greet(
         request = build_request(engine, state, latest[0] if latest else None, now - seen)
         text = engine.chat.complete(request).content.strip()
         if not text:
-            raise BadResponse("The model returned an empty greeting.")
+            raise BadResponse(msg("chat.empty_greeting"))
         message = Message(
             role="assistant", content=text, timestamp=engine.clock.now_ms(), turn_id=new_id()
         )

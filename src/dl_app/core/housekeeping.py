@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 
 from ..prompts import PromptSet
 from .context import Budget, turn_spans
-from .errors import BudgetError, EmptyReply
+from .errors import BudgetError, EmptyReply, msg
 from .models import ConversationState, Message, Profile
 from .output_check import Rejection, check, dump_rejections, forbidden, load_rejections, tidy
 from .ports import ChatModel, ChatRequest, Notes, ProgressFn, TokenCounter
@@ -80,10 +80,8 @@ class Housekeeper:
         messages = [{"role": "user", "content": prompt}]
         need = request_tokens(self.counter, messages) + max_tokens
         if need > self.budget.total:
-            raise BudgetError(
-                f"The {purpose} request needs {need} tokens, over the budget of "
-                f"{self.budget.total}."
-            )
+            raise BudgetError(msg("budget.housekeeping", purpose=purpose, need=need,
+                                  budget=self.budget.total))
         self.requests += 1
         try:
             result = self.chat.complete(
@@ -168,7 +166,7 @@ class Housekeeper:
             **names,
         )
         if room < 64:
-            raise BudgetError("The token budget is too small to update the summary.")
+            raise BudgetError(msg("budget.summary"))
         lines: list[str] = []
         used = taken = 0
         for start, end in turn_spans(messages):

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core.errors import msg
 from ..paths import data_dir, frontend_dir, icons_dir
 
 if TYPE_CHECKING:
@@ -137,9 +138,9 @@ def preflight(environ: MutableMapping[str, str] | None = None) -> None:
     if platform != "xcb":
         return  # offscreen, vnc, eglfs...: Qt needs no display server
     if not display:
-        raise ShellUnavailable("no display (DISPLAY is not set)")
+        raise ShellUnavailable(msg("shell.no_display"))
     if not _x_display_reachable(display):
-        raise ShellUnavailable(f"cannot connect to the X display {display!r}")
+        raise ShellUnavailable(msg("shell.x_unreachable", display=display))
     _check_xcb_plugin()
 
 
@@ -339,10 +340,11 @@ def run(
         claimed = single.claim(root, on_command, handlers)
         if claimed is None:
             if single.notify(root, "pet" if pet else "focus"):
-                what = "switched it to the desktop pet" if pet else "brought it to the front"
-                _say(f"dl-app: Digital Life is already running; {what}")
+                from ..cli.progress import say
+
+                _say("dl-app: " + say("shell.already_pet" if pet else "shell.already_front"))
                 return 0
-            raise ShellUnavailable(f"another dl-app holds {root} but does not answer")
+            raise ShellUnavailable(msg("shell.not_answering", root=str(root)))
     try:
         settings = load_settings(root)
         app_settings, language = settings.app, settings.language

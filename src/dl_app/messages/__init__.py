@@ -9,8 +9,9 @@ chosen by the value ``n``.
     error_text(err, "zh")   # the words for people, in the app's language
     say("zh", "cli.progress", task="diary", done=3, total=5)
 
-Values are rendered in the same language: a ``Text`` by its key, a list of them
-one per line, a ``FieldPath`` (a place in an import file) in words
+Values are rendered in the same language: a ``Text`` by its key, an error by its
+``Text`` (``error_text``), a list of them one per line, a ``FieldPath`` (a place
+in an import file) in words
 (``fields.*`` keys: ``longTermMemory[2].startTime`` -> 日记第 3 条的开始时间; in
 English the path stays as written, the names of the file format). A value
 named ``url`` (or ``root``, ``base_url``, ``endpoint``) is shown without its
@@ -19,6 +20,7 @@ password or query values (``shown_url``): a key may be written there.
 
 from __future__ import annotations
 
+import errno
 import json
 import re
 import string
@@ -29,8 +31,8 @@ from importlib import resources
 from typing import Any
 
 __all__ = [
-    "LANGS", "FieldPath", "Text", "catalogue", "error_text", "lang_of", "msg", "render", "say",
-    "shown_url",
+    "LANGS", "FieldPath", "Text", "catalogue", "error_text", "lang_of", "msg", "os_reason",
+    "render", "say", "shown_url",
 ]
 
 LANGS = ("zh", "en")
@@ -98,6 +100,8 @@ def _value(value: Any, lang: str, name: str = "") -> Any:
         return shown_url(value)
     if isinstance(value, Text):
         return render(value, lang)
+    if isinstance(value, BaseException):  # an error as a value: its words in ``lang``
+        return error_text(value, lang)
     if isinstance(value, FieldPath):
         return _path(value, lang)
     if isinstance(value, list | tuple):
@@ -129,6 +133,24 @@ def error_text(error: BaseException, lang: str) -> str:
     if isinstance(text, Text):
         return render(text, lang)
     return str(error)
+
+
+_OS_REASONS = {
+    errno.ENOENT: "os.not_found", errno.EACCES: "os.denied", errno.EPERM: "os.denied",
+    errno.ENOSPC: "os.disk_full", errno.EROFS: "os.read_only", errno.EISDIR: "os.is_folder",
+    errno.ENOTDIR: "os.not_folder",
+    errno.EEXIST: "os.exists",
+}
+
+
+def os_reason(error: BaseException) -> Text | str:
+    """Why a file could not be read or written, in words: the common OS errors
+    (missing, permission, disk full, ...) from the catalogue; others as the OS says."""
+    if isinstance(error, OSError) and error.errno in _OS_REASONS:
+        return Text(_OS_REASONS[error.errno])
+    if isinstance(error, json.JSONDecodeError):
+        return Text("os.not_json", {"line": error.lineno, "col": error.colno})
+    return getattr(error, "strerror", None) or str(error)
 
 
 def _path(path: str, lang: str) -> str:

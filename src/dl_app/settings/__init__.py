@@ -23,8 +23,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..core.errors import DLError
+from ..core.errors import DLError, msg
 from ..fsutil import atomic_write_text
+from ..messages import os_reason
 from .desktop import AppSettings, AvatarSettings, VoiceSettings
 from .field import _f
 from .services import (
@@ -135,9 +136,9 @@ def read_settings_file(data_dir: Path) -> dict[str, Any]:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise SettingsError(f"Cannot read settings file {path}: {e}") from e
+        raise SettingsError(msg("settings.cannot_read", path=str(path), error=os_reason(e))) from e
     if not isinstance(raw, dict):
-        raise SettingsError(f"Settings file {path} must hold a JSON object.")
+        raise SettingsError(msg("settings.not_object", path=str(path)))
     return raw
 
 
@@ -152,15 +153,15 @@ def load_settings(data_dir: Path, env: Mapping[str, str] | None = None) -> Setti
             section, key = setting.split(".")
             raw.setdefault(section, {})
             if not isinstance(raw[section], dict):
-                raise SettingsError(f"Settings file {path}: '{section}' must be an object.")
+                raise SettingsError(msg("settings.section", path=str(path), section=section))
             raw[section][key] = value
     try:
         return Settings.model_validate(raw)
     except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
-        )
-        raise SettingsError(f"Invalid settings ({path} or DL_* variables): {problems}") from e
+        from .problems import problems_text
+
+        problems = problems_text(e.errors())
+        raise SettingsError(msg("settings.invalid", path=str(path), problems=problems)) from e
 
 
 def save_settings(data_dir: Path, settings: Settings) -> None:
