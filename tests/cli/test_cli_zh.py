@@ -6,10 +6,8 @@ names, ``dl-app`` commands, the user's own data) fails the test."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-import pytest
 from test_cli import diary_file, dl
 
 from lang_check import latin_words
@@ -20,15 +18,6 @@ def test_the_checker_finds_english() -> None:
     assert latin_words("已导出到 /tmp/x/memory.json，见 http://127.0.0.1:9/v1 和 dl-app memory reindex") == []
     assert latin_words("Writing the diary：3/5") == ["Writing", "the", "diary"]
     assert latin_words("TA 的名字（selfName）", data=["小叶子"]) == ["selfName"]
-
-
-@pytest.fixture
-def zh_env(tmp_path: Path) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANGUAGE")}
-    e["LANG"] = "zh_CN.UTF-8"
-    e["DL_DATA_DIR"] = str(tmp_path / "data")
-    e["DL_LLM_BASE_URL"] = "http://127.0.0.1:9/v1"  # nothing listens: no model needed here
-    return e
 
 
 def test_the_terminal_speaks_chinese(zh_env: dict[str, str], tmp_path: Path) -> None:

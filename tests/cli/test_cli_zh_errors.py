@@ -9,25 +9,14 @@ said word for word) fails the test."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
-import pytest
 from test_cli import dl
 
 from lang_check import latin_words
 from servers.openai_compat import OpenAICompatServer
 from servers.openai_wire import ChatReply
-
-
-@pytest.fixture
-def zh_env(tmp_path: Path) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANGUAGE")}
-    e["LANG"] = "zh_CN.UTF-8"
-    e["DL_DATA_DIR"] = str(tmp_path / "data")
-    e["DL_LLM_BASE_URL"] = "http://127.0.0.1:9/v1"  # nothing listens: no model needed here
-    return e
 
 
 def _said(run: object, *data: str) -> list[str]:
