@@ -118,7 +118,7 @@ class ServiceWatch:
         progress = self._progress
 
         def step(done: int, total: int) -> None:
-            if progress is not None:
+            if progress is not None and total:  # nothing lacked a vector: nothing to show
                 progress(before + done, before + total)
 
         try:
