@@ -146,13 +146,15 @@ class Memory(Talking, PresencePart):
     def search(self, query: str, k: int = 5) -> list[SearchHit]:
         return self._engine.search(query, k)
 
-    def search_evidence(self, query: str, k: int = 5, budget: int | None = None
-                        ) -> list[EvidenceHit]:
+    def search_evidence(self, query: str, k: int = 5, budget: int | None = None, *,
+                        text_only: bool = False) -> list[EvidenceHit]:
         """The evidence search: the ``k`` best diary entries, each with the
         archived messages that match ``query`` (and their neighbours), whose
-        tokens total at most ``budget`` (default: the recall cap of the budget)."""
+        tokens total at most ``budget`` (default: the recall cap of the budget).
+        ``text_only``: only entries whose words (said, title or summary) match;
+        the vector ranking still orders them."""
         cap = self._engine.config.budget.tool_result_cap if budget is None else budget
-        return self._engine.recaller.evidence(query, k, max(cap, 0))
+        return self._engine.recaller.evidence(query, k, max(cap, 0), text_only=text_only)
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` by the app's counter for the configured model."""
