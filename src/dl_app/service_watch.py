@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .core.errors import DLError
-from .core.health import EMBEDDINGS, Listener
+from .core.health import EMBEDDINGS, Health, Listener
 from .core.ports import ProgressFn
 from .memory import Memory
 
@@ -59,6 +59,10 @@ class ServiceWatch:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._unlisten = self._health.listen(self._changed)
+
+    @property
+    def health(self) -> Health:
+        return self._health
 
     def limited(self) -> dict[str, DLError]:
         return self._health.limited()
