@@ -4,7 +4,9 @@ An optional service (embeddings, weather, speech, S3, pictures) that fails
 does not stop the app: it is marked limited with why, and probed again after
 1, 2, 4, ... seconds, at most ``MAX_DELAY`` apart, until it answers. Every use
 of the service counts too: a failure marks it limited, a success marks it back
-(``WatchedEmbedder`` reports the embedder's calls). Listeners hear each change
+(``WatchedEmbedder`` reports the embedder's calls, ``WatchedImages`` the
+pictures'; ``Health.used`` takes any other use, where only an ``outage``
+counts: a wrong key is not one). Listeners hear each change
 once (limited with the error, back with None); what runs the probes and what
 follows a recovery (filling in missing vectors) lives outside the domain
 (``dl_app.service_watch``). Times come from the ``Clock`` port.
