@@ -7,6 +7,7 @@ it back. Real parts: the bridge ``Api``, the scripted chat and speech servers
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from dl_app.bridge import Api
 from servers.companion import companion_responder
 from servers.gate_proxy import GateProxy
 from servers.openai_compat import OpenAICompatServer
-from servers.voice_servers import VoiceServer
+from servers.voice_servers import VoiceServer, tone_wav
 
 
 class Heard:
@@ -88,11 +89,15 @@ def test_speech_down_during_use_is_said_and_back_when_it_answers(
             tts = next(x for x in said["limited"] if x["service"] == "tts")
             assert "503" in tts["message"] and "语音" in tts["message"]  # the app's language
             assert "tts" in {x["service"] for x in ok(api.service_health())["limited"]}
+            clip = base64.b64encode(tone_wav(1.0)).decode()
+            failed = api.voice_transcribe({"audio_b64": clip, "mime": "audio/wav"})
+            assert failed["ok"] is False
+            heard.limited(lambda s: s == {"tts", "stt"})  # the microphone's service too
             heard.clear()
-            vs.down = None  # back: the next probe (within a second or two) finds it
-            back = heard.limited(lambda s: "tts" not in s)
-            assert back["service"] in ("tts", "stt") and back["ok"] is True
+            vs.down = None  # back: the next probes (within a few seconds) find them
+            heard.limited(lambda s: s == set())
             assert ok(api.voice_speak({"text": "你好"}))["audio_b64"]
+            assert ok(api.voice_transcribe({"audio_b64": clip, "mime": "audio/wav"}))["text"]
         finally:
             api.close()
 
