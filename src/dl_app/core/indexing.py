@@ -214,7 +214,6 @@ class Indexer:
                     step(len(entries) + min(i + batch * 2, len(turns)), total)
         return len(entries) + len(turns)
 
-
     def plan_fill(self, limit: int) -> Fill | None:
         """What lacks a vector from the current embedder, at most ``limit`` of it
         (entries first); None without an embedder. Call under the memory's lock."""
