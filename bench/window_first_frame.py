@@ -20,6 +20,7 @@ Times are from the launch of the process. Printed beside the load average.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import select
 import shutil
@@ -64,11 +65,12 @@ def colours(display: str, keep: Path | None = None) -> int:
     return 65 if found is None else len(found)
 
 
-def one_run(display: str, timeout: float, shots: Path | None) -> dict[str, float]:
+def one_run(display: str, timeout: float, shots: Path | None, theme: str) -> dict[str, float]:
     env = {**os.environ, "DISPLAY": display, "DL_LLM_BASE_URL": "http://127.0.0.1:9/v1",
            "QT_QPA_PLATFORM": "xcb"}
     with tempfile.TemporaryDirectory(prefix="dl-frame-") as tmp:
         env["DL_DATA_DIR"] = tmp
+        (Path(tmp) / "settings.json").write_text(json.dumps({"theme": theme}), encoding="utf-8")
         dl_app = shutil.which("dl-app", path=str(Path(sys.executable).parent)) or "dl-app"
         t0 = time.monotonic()
         proc = subprocess.Popen([dl_app, "window", "--selftest", "--timeout", str(int(timeout))],
@@ -96,6 +98,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=60)
+    parser.add_argument("--theme", choices=["system", "light", "dark"], default="system")
     parser.add_argument("--shots", type=Path,
                         help="save the grabs at frame (0.png) and painted (1.png) here")
     args = parser.parse_args()
@@ -103,7 +106,7 @@ def main() -> None:
     try:
         rows = []
         for i in range(args.runs):
-            got = one_run(display, args.timeout, args.shots)
+            got = one_run(display, args.timeout, args.shots, args.theme)
             rows.append(got)
             load = os.getloadavg()[0]
             print(f"run {i + 1}: " + ", ".join(f"{k} {v:.2f} s" for k, v in got.items())

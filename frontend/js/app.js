@@ -216,7 +216,11 @@ async function start() {
   // Before app_info: the browser's language, so "starting" reads right at once.
   setLang(browserLang() || (document.documentElement.lang.startsWith("en") ? "en" : "zh"));
   document.getElementById("lang-select").value = getLang();
-  if (THEMES.includes(localGet(LS_THEME))) theme = localGet(LS_THEME);
+  // The desktop window names the chosen theme in the address (?theme=dark): the
+  // loading state is drawn in it before the settings arrive.
+  const asked = new URLSearchParams(window.location.search).get("theme");
+  if (THEMES.includes(asked)) theme = asked;
+  else if (THEMES.includes(localGet(LS_THEME))) theme = localGet(LS_THEME);
   applyTheme();
   for (const tab of document.querySelectorAll(".tab")) {
     tab.addEventListener("click", () => navigate(tab.dataset.page));

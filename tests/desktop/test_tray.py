@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -28,7 +29,7 @@ from dl_app.bridge import Api
 from dl_app.desktop import tray
 from dl_app.desktop.autostart import Autostart
 from dl_app.desktop.shell import Emitter
-from dl_app.desktop.window import Desktop
+from dl_app.desktop.window import BACKGROUND, Desktop
 from dl_app.paths import frontend_dir
 from dl_app.settings import AppSettings
 
@@ -39,6 +40,7 @@ class FakeEvents:
         self.closing = Event(window, True)  # as pywebview: handlers run in line
         self.closed = Event(window)
         self.moved = Event(window)
+        self.before_show = Event(window, True)
 
 
 class FakeWindow:
@@ -128,6 +130,23 @@ def test_open_shows_and_raises_the_main_window(api: Api, tmp_path: Path) -> None
     tray.open_main(desk)
     assert main.calls == ["show", "restore"]
     assert main.scripts == []
+
+
+def test_windows_open_on_the_page_background_of_the_theme(api: Api, tmp_path: Path) -> None:
+    """Before the page paints, a window shows the page's own background (no white
+    flash in a dark theme): the colours are ``--bg`` of frontend/css/app.css."""
+    css = (frontend_dir() / "css" / "app.css").read_text(encoding="utf-8")
+    bgs = re.findall(r"--bg:\s*(#[0-9a-fA-F]{6})", css)
+    assert bgs[:2] == [BACKGROUND["light"], BACKGROUND["dark"]]
+    for theme, colour in (("dark", bgs[1]), ("light", bgs[0]), ("system", bgs[0])):
+        web = FakeWebview()
+        desk = Desktop(web, api, Emitter(), frontend_dir(), app_settings=AppSettings(),
+                       lang="en", theme=theme)
+        desk.create_main("Digital Life", (1100, 720), (800, 600))
+        tray.quick_chat(desk)
+        assert [w.kwargs["background_color"] for w in web.windows] == [colour, colour]
+        query = "" if theme == "system" else f"?theme={theme}"  # the page's loading state
+        assert web.windows[0].kwargs["url"].endswith("index.html" + query)
 
 
 def test_quick_chat_opens_one_always_on_top_window(api: Api, tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ from ..paths import frontend_dir
 
 def _frontend(_root: Path) -> str:
     front = frontend_dir()
-    needed = ("index.html", "quick.html", "js/boot.js", "js/app.js", "js/pet.js", "js/quick.js")
+    needed = ("index.html", "quick.html", "js/early.js", "js/boot.js", "js/app.js", "js/pet.js",
+              "js/quick.js")
     missing = [n for n in needed if not (front / n).is_file()]
     if missing:
         raise RuntimeError(f"missing in {front}: {', '.join(missing)}")

@@ -347,9 +347,9 @@ def run(
             raise ShellUnavailable(msg("shell.not_answering", root=str(root)))
     try:
         settings = load_settings(root)
-        app_settings, language = settings.app, settings.language
+        app_settings, language, theme = settings.app, settings.language, settings.theme
     except SettingsError:  # the page shows the settings error; the window still opens
-        app_settings, language = AppSettings(), "auto"
+        app_settings, language, theme = AppSettings(), "auto", "system"
 
     import webview
 
@@ -380,7 +380,7 @@ def run(
 
     desktop = Desktop(
         webview, api, emit, frontend, app_settings=app_settings,
-        lang=resolve_lang(language), autostart=autostart.Autostart(),
+        lang=resolve_lang(language), theme=theme, autostart=autostart.Autostart(),
         save_app=lambda patch: apply_patch(root, {"app": patch}),
     )
     attach = getattr(api, "attach_shell", None)

@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 QUICK_TITLE = {"zh": "快速聊天 · 数字生命", "en": "Quick chat · Digital Life"}
 QUICK_SIZE = (380, 300)
 QUICK_MIN = (300, 220)
+# The surface a window shows before its page paints: the page's own background
+# (``--bg`` in frontend/css/app.css, light and dark; a test keeps them equal), so
+# the first frame is not a white flash in a dark theme.
+BACKGROUND = {"light": "#f5f6f8", "dark": "#15171c"}
 SAVE_PLACE_AFTER = 0.8  # seconds after the pet stops moving
 
 
@@ -45,6 +49,7 @@ class Desktop:
         *,
         app_settings: AppSettings,
         lang: str,
+        theme: str = "system",
         autostart: Any = None,
         save_app: Callable[[dict[str, Any]], object] | None = None,
     ) -> None:
@@ -54,6 +59,11 @@ class Desktop:
         self.frontend = frontend
         self.app_settings = app_settings
         self.lang = lang
+        # "system" cannot be known before Qt runs: light, as most systems are.
+        self.background = BACKGROUND["dark" if theme == "dark" else "light"]
+        # The page learns the chosen theme from its address, so its loading state is
+        # drawn in it (settings come later, with the engine).
+        self.page_query = f"?theme={theme}" if theme in BACKGROUND else ""
         self.autostart = autostart
         self.main: Any = None
         self.quick: Any = None
@@ -74,21 +84,34 @@ class Desktop:
                     *, hidden: bool = False) -> Any:
         window = self.webview.create_window(
             title,
-            url=str(self.frontend / "index.html"),
+            url=str(self.frontend / "index.html") + self.page_query,
             js_api=self.api,
             width=size[0],
             height=size[1],
             min_size=min_size,
             hidden=hidden,
+            background_color=self.background,
         )
         if window is None:
             return None
         self.main = window
         self.main_hidden = hidden
+        window.events.before_show += self._page_background
         self.emitter.attach(window)
         window.events.closing += self._on_main_closing
         window.events.closed += self._on_main_closed
         return window
+
+    def _page_background(self, window: Any) -> None:
+        """Qt: its web view paints white until the page does, whatever the window's
+        ``background_color`` (which the other platforms' web views take)."""
+        page = getattr(getattr(getattr(window, "native", None), "webview", None), "page", None)
+        if not callable(page):
+            return
+        with contextlib.suppress(Exception):  # a Qt without it keeps the white
+            from qtpy.QtGui import QColor
+
+            page().setBackgroundColor(QColor(self.background))
 
     def show_main(self) -> None:
         if self.main is None or self.quitting:
@@ -128,6 +151,7 @@ class Desktop:
             x=x,
             y=y,
             on_top=True,
+            background_color=self.background,
         )
         if window is None:
             return
