@@ -60,11 +60,26 @@ function applyLang(lang) {
   if (!pending) showReply(lastReply);
 }
 
-function applyTheme(choice) {
-  const dark =
-    choice === "dark" ||
-    (choice !== "light" && window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches);
+// The theme setting ("system", "light", "dark"), followed live: a change in the
+// settings (any window) and, for "system", the system's own switch.
+let themeChoice = "system";
+let langChoice = "";
+const darkQuery = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+
+function applyTheme(choice = themeChoice) {
+  themeChoice = choice || "system";
+  const dark = themeChoice === "dark" || (themeChoice !== "light" && darkQuery && darkQuery.matches);
   document.documentElement.dataset.theme = dark ? "dark" : "light";
+}
+
+async function followSettings(settings) {
+  if (!settings) return;
+  if (settings.theme && settings.theme !== themeChoice) applyTheme(settings.theme);
+  if (settings.language && settings.language !== langChoice) {
+    langChoice = settings.language; // "auto" is the system's language: the bridge knows it
+    const info = await call("app_info");
+    if (info.ok) applyLang(info.lang);
+  }
 }
 
 async function submit(text) {
@@ -138,10 +153,13 @@ async function start() {
     submit();
   });
   applyLang(document.documentElement.lang.startsWith("en") ? "en" : "zh");
+  if (darkQuery) darkQuery.addEventListener("change", () => applyTheme());
   await ready();
+  on("settings.changed", (d) => followSettings(d && d.settings));
   const info = await call("app_info");
   if (info.ok) {
     $("quick-name").textContent = info.self_name || "";
+    langChoice = info.ui_lang_setting || "";
     applyTheme(info.theme);
     applyLang(info.lang);
   }

@@ -163,7 +163,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     if (active === "plugins") form.append(weatherBox());
     if (active === "voice") {
       followServices(form, inputs);
-      form.append(voiceSettingsBox({ onUploaded: () => load() }));
+      form.append(voiceSettingsBox());
     }
     if (active === "embed") {
       form.append(testBox("embed", inputs));

@@ -1,5 +1,6 @@
 // Settings controls for values a person sees rather than types: the avatar picked
-// by its picture, its size and place on sliders (previewed on the avatar beside
+// by its picture, files chosen rather than named (the background picture, the
+// voice's reference clip), its size and place on sliders (previewed on the avatar beside
 // the page before saving), the theme as Light / Dark / Follow the system, and the
 // voice page showing only the fields of the services chosen.
 
@@ -9,6 +10,7 @@ import { el, errorLine } from "./ui.js";
 import { publish, subscribe } from "./bus.js";
 import { avatarChoices } from "./avatar_picker.js";
 import "./avatar/strings.js"; // the background picture's words
+import "./voice/strings.js"; // the reference clip's
 
 let avatarModels = [];
 let filesBase = ""; // where the data dir's avatar files (backgrounds) are served
@@ -34,7 +36,7 @@ const SLIDERS = {
 export function specialControl(field, id, value) {
   if (field.path === "avatar.model") return modelPicker(field, id, value);
   if (SLIDERS[field.path]) return slider(field, id, value);
-  if (field.path === "avatar.background") return backgroundPicker(field, id, value);
+  if (FILES[field.path]) return filePicker(field, id, value);
   return null;
 }
 
@@ -47,38 +49,73 @@ function readBase64(file) {
   });
 }
 
-// The background picture: shown, replaced by one chosen here (stored at once, in
-// use once saved), or removed.
-function backgroundPicker(field, id, value) {
+// A file kept in the data dir, chosen here: shown, replaced by one chosen here
+// (stored at once through the bridge, in use once saved), or removed.
+const FILES = {
+  // the avatar's background picture (its preview) — saved under backgrounds/
+  "avatar.background": {
+    accept: "image/png,image/jpeg,image/webp,image/gif",
+    preview: "div.bg-preview",
+    choose: "avatar.bg.choose",
+    remove: "avatar.bg.clear",
+    async upload(name, data) {
+      const res = await call("avatar_background", { name, data_base64: data });
+      return res.ok ? { name: res.background } : res;
+    },
+    show: (name) => (name && filesBase
+      ? el("img", { src: `${filesBase}backgrounds/${name}`, alt: "" })
+      : el("span.muted", { text: t("common.none") })),
+  },
+  // the voice's reference clip (its file name) — saved in the voice folder
+  "voice.reference_file": {
+    accept: "audio/*,.wav,.mp3,.flac,.ogg",
+    preview: "div.file-preview",
+    choose: "voice.settings.choose",
+    remove: "voice.settings.remove",
+    async upload(name, data) {
+      const res = await call("voice_reference_upload", { name, data_base64: data });
+      return res.ok ? { name: res.reference.name, note: t("voice.settings.textHint") } : res;
+    },
+    show: (name) => (name
+      ? el("span.file-name", { text: name, title: name })
+      : el("span.muted", { text: t("voice.settings.none") })),
+  },
+};
+
+function filePicker(field, id, value) {
+  const spec = FILES[field.path];
   const input = el("input", { id, name: field.path, type: "hidden" });
   input.value = value;
-  const preview = el("div.bg-preview", { id: `${id}-preview` });
-  const file = el("input", { type: "file", accept: "image/png,image/jpeg,image/webp,image/gif", hidden: true });
-  const choose = el("button.btn.small", { type: "button", id: `${id}-choose`, text: t("avatar.bg.choose"), on: { click: () => file.click() } });
-  const remove = el("button.btn.small.ghost", { type: "button", id: `${id}-remove`, text: t("avatar.bg.clear") });
-  const status = el("span.field-error", { role: "alert" });
+  const preview = el(spec.preview, { id: `${id}-preview` });
+  const file = el("input", { type: "file", id: `${id}-file`, accept: spec.accept, hidden: true });
+  const choose = el("button.btn.small", { type: "button", id: `${id}-choose`, text: t(spec.choose), on: { click: () => file.click() } });
+  const remove = el("button.btn.small.ghost", { type: "button", id: `${id}-remove`, text: t(spec.remove) });
+  const status = el("span.field-error", { id: `${id}-upload-error`, role: "alert" });
+  const note = el("span.field-note.muted", { id: `${id}-note`, role: "status" });
   const show = () => {
-    preview.replaceChildren(input.value && filesBase
-      ? el("img", { src: `${filesBase}backgrounds/${input.value}`, alt: "" })
-      : el("span.muted", { text: t("common.none") }));
+    preview.replaceChildren(spec.show(input.value));
     remove.hidden = !input.value;
   };
   const set = (name) => {
     input.value = name;
     input.dispatchEvent(new Event("input"));
   };
-  remove.addEventListener("click", () => set(""));
+  remove.addEventListener("click", () => {
+    note.textContent = "";
+    set("");
+  });
   file.addEventListener("change", async () => {
     const picked = file.files && file.files[0];
     file.value = "";
     if (!picked) return;
-    const res = await call("avatar_background", { name: picked.name, data_base64: await readBase64(picked) });
-    status.textContent = res.ok ? "" : errorLine(res.error);
-    if (res.ok) set(res.background);
+    const res = await spec.upload(picked.name, await readBase64(picked));
+    status.textContent = res.name ? "" : errorLine(res.error);
+    note.textContent = (res.name && res.note) || "";
+    if (res.name) set(res.name);
   });
   input.addEventListener("input", show);
   show();
-  return { input, view: el("div.bg-picker", {}, input, preview, choose, remove, file, status) };
+  return { input, view: el("div.bg-picker.file-picker", {}, input, preview, choose, remove, file, status, note) };
 }
 
 function modelPicker(field, id, value) {

@@ -7,8 +7,8 @@
 Every request must carry ``Host: 127.0.0.1:<port>`` or ``localhost:<port>``,
 and a present ``Origin`` must be ``http://`` one of those (403 otherwise: DNS
 rebinding and cross-site requests); ``/api/*`` needs the per-launch token
-(401). ``index.html`` gets ``<meta name="dl-transport" content="http">``,
-which turns the page's HTTP transport on. Secrets never reach the page.
+(401). The pages (``index.html``, ``quick.html``) get ``<meta name="dl-transport"
+content="http">``, which turns the page's HTTP transport on. Secrets never reach the page.
 """
 
 from __future__ import annotations
@@ -251,7 +251,7 @@ class _Handler(BaseHTTPRequestHandler):
         kind = _TYPES.get(target.suffix.lower()) or (
             mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         )
-        if target.name == "index.html":
+        if target.suffix.lower() == ".html":
             self._send(200, _inject_meta(target.read_bytes()), kind, head=head)
             return
         self._file(target, kind, head=head)

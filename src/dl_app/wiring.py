@@ -5,7 +5,6 @@ Only this module knows which adapter implements which port.
 
 from __future__ import annotations
 
-import locale
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from .core.health import EMBEDDINGS, WEATHER, Health, WatchedEmbedder
 from .core.models import Attachment, Profile
 from .core.ports import ChatModel, Clock, Embedder, ImageMaker, TokenCounter
 from .datadir import check_format
+from .messages import locale_lang
 from .paths import data_dir as default_data_dir
 from .prompts import Lang, PromptSet
 from .service_probes import watch_pictures
@@ -40,16 +40,7 @@ def resolve_lang(setting: str, env: Mapping[str, str] | None = None) -> Lang:
     """``zh`` or ``en``: the setting, or the system locale (zh for zh_*)."""
     if setting in ("zh", "en"):
         return setting  # type: ignore[return-value]
-    env = os.environ if env is None else env
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
-        value = env.get(var, "")
-        if value:
-            return "zh" if value.lower().startswith("zh") else "en"
-    try:
-        code = locale.getlocale()[0] or ""
-    except ValueError:
-        code = ""
-    return "zh" if code.lower().startswith("zh") else "en"
+    return locale_lang(env)  # type: ignore[return-value]
 
 
 def default_profile(p: PromptSet) -> Profile:

@@ -218,6 +218,7 @@ def test_app_info_describes_the_app(api: Api, data_dir: Path) -> None:
 def test_bad_parameters_are_invalid_input(
     api: Api, method: str, params: Any, fragment: str
 ) -> None:
+    ok(api.settings_set({"patch": {"language": "en"}}))  # zh: test_bridge_invalid_lang.py
     res = getattr(api, method)(params)
     assert res["ok"] is False and res["error"]["type"] == "InvalidInput"
     assert fragment in res["error"]["message"]

@@ -15,7 +15,8 @@ from pydantic import (
 
 from ..adapters.secrets import SECRET_NAMES
 from ..core.errors import DLError, Text
-from ..messages import error_text, say
+from ..messages import error_text, render, say
+from .problems import custom, problems, summary
 
 __all__ = [
     "AttachmentParams",
@@ -41,7 +42,7 @@ MAX_ATTACHMENTS = 4  # images, and documents, per message
 class InvalidInput(DLError):
     """Bad parameters from the page; ``fields`` lists ``{path, message}``."""
 
-    def __init__(self, message: str | Text, fields: list[dict[str, str]] | None = None) -> None:
+    def __init__(self, message: str | Text, fields: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.fields = fields or []
 
@@ -85,7 +86,7 @@ class ChatParams(TurnParams):
     @classmethod
     def _not_blank(cls, value: str, info: ValidationInfo) -> str:
         if not value.strip() and not info.data.get("images") and not info.data.get("files"):
-            raise ValueError("the message is empty")
+            raise custom("empty_message", "the message is empty")
         return value
 
 
@@ -100,7 +101,7 @@ class TextParams(NoParams):
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("the message is empty")
+            raise custom("empty_message", "the message is empty")
         return value
 
 
@@ -119,7 +120,8 @@ class SecretNameParams(NoParams):
     @classmethod
     def _known(cls, value: str) -> str:
         if value not in SECRET_NAMES:
-            raise ValueError(f"unknown secret; expected one of {', '.join(SECRET_NAMES)}")
+            raise custom("unknown_secret", "unknown secret; expected one of {expected}",
+                         expected=", ".join(SECRET_NAMES))
         return value
 
 
@@ -137,20 +139,10 @@ class RebuildParams(NoParams):
     everything: bool = Field(False, alias="all")
 
 
-def _problems(error: ValidationError, prefix: str = "") -> list[dict[str, str]]:
-    return [
-        {
-            "path": prefix + ".".join(str(p) for p in e["loc"]),
-            "message": e["msg"].removeprefix("Value error, "),
-        }
-        for e in error.errors()
-    ]
-
-
 def invalid(error: ValidationError, what: str, prefix: str = "") -> InvalidInput:
-    fields = _problems(error, prefix)
-    text = "; ".join(f"{f['path'] or what}: {f['message']}" for f in fields)
-    return InvalidInput(f"Invalid {what}: {text}", fields)
+    """``error`` as ``InvalidInput`` in words (``what``: ``settings`` or ``parameters``)."""
+    fields = problems(error, what, prefix)
+    return InvalidInput(summary(fields, what), fields)
 
 
 def failure(error: BaseException, lang: str = "en") -> dict[str, Any]:
@@ -158,7 +150,7 @@ def failure(error: BaseException, lang: str = "en") -> dict[str, Any]:
     if isinstance(error, DLError):
         body: dict[str, Any] = {"type": type(error).__name__, "message": error_text(error, lang)}
         if isinstance(error, InvalidInput) and error.fields:
-            body["fields"] = error.fields
+            body["fields"] = [{**f, "message": render(f["message"], lang)} for f in error.fields]
     else:
         body = {"type": "InternalError", "message": say(lang, "error.internal", error=error)}
     return {"ok": False, "error": body}

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
-from ..core.errors import DLError
+from ..core.errors import DLError, msg
 from .params import InvalidInput, NoParams, failure, invalid
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def call(ctx: Context, method: BridgeMethod, params: Any) -> dict[str, Any]:
     """Run ``method`` for the page: never raises, always a JSON dict with ``ok``."""
     try:
         if params is not None and not isinstance(params, dict):
-            raise InvalidInput("The parameters must be a JSON object.")
+            raise InvalidInput(msg("bridge.not_object"))
         try:
             parsed = method.params.model_validate(params or {})
         except ValidationError as e:

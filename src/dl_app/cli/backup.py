@@ -86,12 +86,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def add_commands(msub: Any) -> None:
     """Register the commands on the ``memory`` subparsers."""
-    msub.add_parser("backup", help="upload a backup to the S3 bucket now").set_defaults(
-        fn=cmd_backup
-    )
-    lst = msub.add_parser("backups", help="list the backups in the S3 bucket")
-    lst.add_argument("--json", action="store_true", help="one JSON array")
+    msub.add_parser("backup", help=say("cli.help.backup")).set_defaults(fn=cmd_backup)
+    lst = msub.add_parser("backups", help=say("cli.help.backups"))
+    lst.add_argument("--json", action="store_true", help=say("cli.help.json_array"))
     lst.set_defaults(fn=cmd_backups)
-    res = msub.add_parser("restore", help="replace memory with a backup from the bucket")
-    res.add_argument("key", help="the object key (see 'dl-app memory backups')")
+    res = msub.add_parser("restore", help=say("cli.help.restore"))
+    res.add_argument("key", metavar=say("cli.arg.key"), help=say("cli.help.restore_key"))
     res.set_defaults(fn=cmd_restore)

@@ -371,58 +371,57 @@ def _port(value: str) -> int:
     raise argparse.ArgumentTypeError(say("cli.bad_port", value=value))
 
 
-PET_HELP = "the desktop pet: only the avatar, on top (switches a running app over)"
-
-
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="dl-app", description="Digital Life (数字生命)")
+    """The command line, its help in the terminal's language (``cli/args.py``)."""
+    from .args import Parser
+
+    ap = Parser(prog="dl-app", description=say("cli.help.app"),
+                names={"command": say("cli.arg.command")})
     ap.add_argument("--version", action="version", version=f"dl-app {__version__}")
     # Its own dest: a subcommand's default would overwrite it (``dl-app --pet window``).
-    ap.add_argument("--pet", action="store_true", dest="pet_mode", help=PET_HELP)
+    ap.add_argument("--pet", action="store_true", dest="pet_mode", help=say("cli.help.pet"))
     sub = ap.add_subparsers(dest="command")
-    win = sub.add_parser("window", help="the desktop window (the default)")
-    win.add_argument(
-        "--selftest", action="store_true", help="close once the page reports ready; exit 0"
-    )
-    win.add_argument(
-        "--timeout", type=float, default=60.0, help="--selftest: seconds to wait (default 60)"
-    )
-    win.add_argument(
-        "--tray", action="store_true", help="start hidden in the tray (start on login)"
-    )
-    win.add_argument("--pet", action="store_true", help=PET_HELP)
+    win = sub.add_parser("window", help=say("cli.help.window"))
+    win.add_argument("--selftest", action="store_true", help=say("cli.help.selftest"))
+    win.add_argument("--timeout", type=float, default=60.0, metavar=say("cli.arg.seconds"),
+                     help=say("cli.help.timeout"))
+    win.add_argument("--tray", action="store_true", help=say("cli.help.tray"))
+    win.add_argument("--pet", action="store_true", help=say("cli.help.pet"))
     win.set_defaults(fn=cmd_window)
-    sub.add_parser("chat", help="talk in the terminal").set_defaults(fn=cmd_chat)
-    mem = sub.add_parser("memory", help="look at and move memory")
+    sub.add_parser("chat", help=say("cli.help.chat")).set_defaults(fn=cmd_chat)
+    mem = sub.add_parser("memory", help=say("cli.help.memory"),
+                         names={"memory_command": say("cli.arg.command")})
     msub = mem.add_subparsers(dest="memory_command", required=True)
-    show = msub.add_parser("show", help="names, self-concept, profile, counts, summary")
-    show.add_argument("--json", action="store_true", help="one JSON object")
+    show = msub.add_parser("show", help=say("cli.help.show"))
+    show.add_argument("--json", action="store_true", help=say("cli.help.json_object"))
     show.set_defaults(fn=cmd_show)
-    msub.add_parser("consolidate", help="end the conversation now").set_defaults(
+    msub.add_parser("consolidate", help=say("cli.help.consolidate")).set_defaults(
         fn=cmd_consolidate
     )
-    exp = msub.add_parser("export", help="write memory as JSON (PATH or - for stdout)")
-    exp.add_argument("path")
+    exp = msub.add_parser("export", help=say("cli.help.export"))
+    exp.add_argument("path", metavar=say("cli.arg.path"))
     exp.set_defaults(fn=cmd_export)
-    imp = msub.add_parser("import", help="replace memory from a JSON export")
-    imp.add_argument("path")
+    imp = msub.add_parser("import", help=say("cli.help.import"))
+    imp.add_argument("path", metavar=say("cli.arg.path"))
     imp.set_defaults(fn=cmd_import)
-    search = msub.add_parser("search", help="search the diary as recall does")
-    search.add_argument("query")
-    search.add_argument("-k", type=int, default=5, help="how many entries (default 5)")
-    search.add_argument("--budget", type=int, default=None, metavar="TOKENS",
-                        help="most tokens of quoted messages in all (default: the recall cap)")
-    search.add_argument("--json", action="store_true", help="one JSON array")
+    search = msub.add_parser("search", help=say("cli.help.search"))
+    search.add_argument("query", metavar=say("cli.arg.query"))
+    search.add_argument("-k", type=int, default=5, metavar=say("cli.arg.k"),
+                        help=say("cli.help.k"))
+    search.add_argument("--budget", type=int, default=None, metavar=say("cli.arg.tokens"),
+                        help=say("cli.help.budget"))
+    search.add_argument("--json", action="store_true", help=say("cli.help.json_array"))
     search.set_defaults(fn=cmd_search)
-    reindex = msub.add_parser("reindex", help="embed entries missing vectors")
-    reindex.add_argument("--all", action="store_true", help="re-embed every entry")
+    reindex = msub.add_parser("reindex", help=say("cli.help.reindex"))
+    reindex.add_argument("--all", action="store_true", help=say("cli.help.reindex_all"))
     reindex.set_defaults(fn=cmd_reindex)
     from .backup import add_commands
 
     add_commands(msub)
-    serve = sub.add_parser("serve", help="the app in a browser (127.0.0.1 only)")
-    serve.add_argument("--port", type=_port, default=0, help="port (default 0: a free one)")
-    serve.add_argument("--no-browser", action="store_true", help="only print the address")
+    serve = sub.add_parser("serve", help=say("cli.help.serve"))
+    serve.add_argument("--port", type=_port, default=0, metavar=say("cli.arg.port"),
+                       help=say("cli.help.port"))
+    serve.add_argument("--no-browser", action="store_true", help=say("cli.help.no_browser"))
     serve.add_argument("--frontend", type=Path, default=None, help=argparse.SUPPRESS)
     serve.set_defaults(fn=cmd_serve)
     return ap

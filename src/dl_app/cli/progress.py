@@ -7,15 +7,13 @@ import os
 import sys
 from typing import Any, TextIO
 
-from ..messages import msg, render
+from ..messages import locale_lang, msg, render
 
 __all__ = ["Progress", "cli_lang", "say"]
 
 
 def cli_lang() -> str:
-    from ..wiring import resolve_lang
-
-    return resolve_lang("auto", os.environ)
+    return locale_lang(os.environ)  # not through wiring: the parser asks it, remote.py stays light
 
 
 def say(key: str, /, **params: Any) -> str:

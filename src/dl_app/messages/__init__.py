@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import errno
 import json
+import locale
+import os
 import re
 import string
 from collections.abc import Mapping
@@ -31,7 +33,8 @@ from importlib import resources
 from typing import Any
 
 __all__ = [
-    "LANGS", "FieldPath", "Text", "catalogue", "error_text", "lang_of", "msg", "os_reason",
+    "LANGS", "FieldPath", "Text", "catalogue", "error_text", "lang_of", "locale_lang", "msg",
+    "os_reason",
     "render", "say", "shown_url",
 ]
 
@@ -75,6 +78,22 @@ def catalogue(lang: str) -> dict[str, Any]:
 
 def lang_of(value: str | None) -> str:
     return "zh" if value == "zh" else "en"
+
+
+def locale_lang(env: Mapping[str, str] | None = None) -> str:
+    """The language of the system locale: ``zh`` for zh_*, else ``en``
+    (LC_ALL, LC_MESSAGES, LANG, LANGUAGE, then Python's locale). Light: the
+    command line asks it before it imports anything else."""
+    env = os.environ if env is None else env
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        value = env.get(var, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    try:
+        code = locale.getlocale()[0] or ""
+    except ValueError:
+        code = ""
+    return "zh" if code.lower().startswith("zh") else "en"
 
 
 def shown_url(url: str) -> str:

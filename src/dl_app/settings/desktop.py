@@ -96,9 +96,10 @@ class VoiceSettings(BaseModel):
         title="Voice || 音色",
     )
     reference_file: str = _f(
-        "Reference voice clip for F5-TTS and Fish Speech (uploaded below; kept in the "
-        "data dir's voice folder).",
-        "F5-TTS 与 Fish Speech 的参考音频（在下方上传，保存在数据目录的「voice」文件夹）。",
+        "Reference voice clip for F5-TTS and Fish Speech: a few seconds of speech (WAV, "
+        "MP3, FLAC or Ogg, at most 30 s), kept in the data dir's voice folder.",
+        "F5-TTS 与 Fish Speech 的参考音频：几秒钟的说话录音（WAV、MP3、FLAC 或 Ogg，"
+        "最长 30 秒），保存在数据目录的「voice」文件夹。",
         default="", max_length=200,
         title="Reference clip || 参考音频",
     )
