@@ -31,6 +31,7 @@ import pyarrow as pa
 from lancedb.index import IvfSq
 from lancedb.query import ColumnOrdering
 
+from ..core.cjk import RUN
 from ..core.errors import StoreError, msg
 from ..core.models import DiaryEntry, SearchHit
 from .diary_tables import (
@@ -54,8 +55,7 @@ NEWEST_FIRST = [
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
 IN_CHUNK = 500  # uuids per "uuid IN (...)" filter
 KEEP_VERSIONS = timedelta(seconds=1)  # older table versions are deleted by optimize
-_CJK = "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-_CJK_RUN = re.compile(f"[{_CJK}\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f]+")
+_CJK_RUN = re.compile(f"[{RUN}]+")
 _ERRORS = (OSError, RuntimeError, ValueError, pa.ArrowException)
 
 P = ParamSpec("P")
