@@ -1,5 +1,6 @@
-"""What a tiny local model needs to converse (measured with the demo model:
-``docs``' demo-model notes, ``bench/demo_converse.py``).
+"""What a tiny local model needs to converse (measured with the demo model: the
+notes in ``../shared/reference/demo-model.md``, beside the repository, and
+``bench/demo_converse.py``).
 
 A 0.5B model given only the system prompt and the conversation tends to repeat
 the user's message back, and once one echo is in the history every later reply
