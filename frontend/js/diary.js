@@ -17,6 +17,7 @@ export function createDiary(root, { getInfo, onChanged }) {
   let total = 0;
   let mode = "list"; // "list" | "search"
   let query = "";
+  let meaning = false; // the search shows entries close in meaning too (second step)
   let loadedOnce = false;
   const views = new Map(); // uuid -> item view
   let listSeq = 0; // answers of older list/search calls are dropped
@@ -44,6 +45,8 @@ export function createDiary(root, { getInfo, onChanged }) {
   } } });
   const count = el("div.list-count#diary-count", { role: "status" });
   const list = el("ol.diary-list#diary-list");
+  // A search finds what contains the words; by meaning is a second step the user asks for.
+  const meaningBtn = el("button.btn.ghost#diary-meaning", { type: "button", dataset: { i18n: "diary.byMeaning" }, hidden: true, on: { click: () => runSearch(true) } });
   const more = el("button.btn#diary-more", { type: "button", dataset: { i18n: "diary.more" }, hidden: true, on: { click: () => loadList(true) } });
   const listCard = el(
     "section.card#diary-list-card",
@@ -52,6 +55,7 @@ export function createDiary(root, { getInfo, onChanged }) {
     el("div.search-row", {}, search, searchBtn, clearBtn),
     count,
     list,
+    meaningBtn,
     more,
   );
 
@@ -67,7 +71,7 @@ export function createDiary(root, { getInfo, onChanged }) {
   }
 
   function renderCount() {
-    if (mode === "search") count.textContent = t("diary.hits", { n: entries.length, query });
+    if (mode === "search") count.textContent = t(meaning ? "diary.hitsMeaning" : "diary.hits", { n: entries.length, query });
     else count.textContent = t("diary.count", { n: total });
   }
 
@@ -99,7 +103,9 @@ export function createDiary(root, { getInfo, onChanged }) {
       match.textContent = quote ? String(quote.text) : ""; // model and user text: never HTML
       if (mode === "search" && typeof e.score === "number") {
         score.textContent = t("diary.score", { score: e.score.toFixed(2) });
-        tag.hidden = true;
+        tag.hidden = e.text_match !== false; // found by meaning only: said so
+        tag.className = "tag near-meaning";
+        tag.textContent = t("diary.nearMeaning");
       } else {
         score.textContent = "";
         tag.hidden = typeof e.indexed !== "boolean";
@@ -222,10 +228,12 @@ export function createDiary(root, { getInfo, onChanged }) {
       views.set(e.uuid, view);
       list.append(view.node);
     }
-    if (!entries.length) list.append(el("li.muted.list-empty", { text: t(mode === "search" ? "diary.noHits" : "diary.empty") }));
+    const none = mode !== "search" ? "diary.empty" : meaning ? "diary.noHits" : "diary.noWords";
+    if (!entries.length) list.append(el("li.muted.list-empty", { text: t(none) }));
     renderCount();
     more.hidden = mode !== "list" || entries.length >= total;
     clearBtn.hidden = mode !== "search";
+    meaningBtn.hidden = mode !== "search" || meaning;
   }
 
   async function loadList(append = false) {
@@ -248,15 +256,15 @@ export function createDiary(root, { getInfo, onChanged }) {
     renderEntries(append);
   }
 
-  async function runSearch() {
-    const q = search.value.trim();
+  async function runSearch(byMeaning = false) {
+    const q = byMeaning ? query : search.value.trim();
     if (!q) {
       loadList();
       return;
     }
     const seq = ++listSeq;
     searchBtn.disabled = true;
-    const res = await call("diary_search", { query: q, k: 20 });
+    const res = await call("diary_search", { query: q, k: 20, meaning: byMeaning });
     searchBtn.disabled = false;
     if (seq !== listSeq) return;
     if (!res.ok) {
@@ -266,6 +274,7 @@ export function createDiary(root, { getInfo, onChanged }) {
     error.hide();
     mode = "search";
     query = q;
+    meaning = byMeaning;
     entries = Array.isArray(res.hits) ? res.hits : [];
     renderEntries(false);
   }

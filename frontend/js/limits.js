@@ -10,6 +10,10 @@ addStrings({
   zh: {
     "limits.embeddings": "向量服务不可用：回忆暂时只用全文搜索",
     "limits.weather": "天气服务不可用：回复里暂时没有天气",
+    "limits.tts": "语音朗读暂时不可用：回复先只显示文字",
+    "limits.stt": "语音识别服务暂时不可用：请先打字输入",
+    "limits.pictures": "图片服务暂时不可用：现在不能画图",
+    "limits.s3": "S3 备份暂时连不上：现在不能备份或恢复",
     "limits.other": "{service} 暂时不可用，相关功能受限",
     "limits.back.embeddings": "向量服务恢复了，正在补上缺少的向量",
     "limits.filled": "补上了 {n} 个向量",
@@ -18,6 +22,10 @@ addStrings({
   en: {
     "limits.embeddings": "Embedding service unreachable: recall uses full-text search for now",
     "limits.weather": "Weather service unavailable: replies leave the weather out for now",
+    "limits.tts": "Speech service unavailable: replies are not read aloud for now",
+    "limits.stt": "Transcription service unavailable: please type for now",
+    "limits.pictures": "Image service unavailable: no pictures can be drawn for now",
+    "limits.s3": "S3 backup unreachable: backups and restores cannot run for now",
     "limits.other": "{service} is unavailable for now; what needs it is limited",
     "limits.back.embeddings": "The embedding service is back; filling in the missing vectors",
     "limits.filled": "Filled in {n} vectors",
@@ -31,7 +39,7 @@ export function createLimits(root) {
   root.prepend(box);
   const limited = new Map(); // service -> why (the service's own words, as a tooltip)
 
-  const KNOWN = ["embeddings", "weather"];
+  const KNOWN = ["embeddings", "weather", "tts", "stt", "pictures", "s3"];
   const label = (service) => (KNOWN.includes(service) ? t(`limits.${service}`) : t("limits.other", { service }));
 
   let filling = null; // {done, total} while the missing vectors are filled in

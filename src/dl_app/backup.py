@@ -136,6 +136,14 @@ class BackupService:
             store.close()
         return msg("backup.connected", bucket=repr(self.settings.bucket))
 
+    def probe(self) -> None:
+        """Ask the bucket's service once, briefly (what the health watch calls)."""
+        store = self.store()
+        try:
+            store.probe()
+        finally:
+            store.close()
+
     # -- upload --------------------------------------------------------------
 
     def make_body(self, export: dict[str, Any], settings: Settings) -> tuple[bytes, bool]:

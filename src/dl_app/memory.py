@@ -36,6 +36,7 @@ from .core.errors import DLError, ImportFailed, NotFound, StoreError, Text, msg
 from .core.evidence import EvidenceHit
 from .core.exchange import load_export_bytes, parse_export, summarize_snapshot, to_export
 from .core.health import EMBEDDINGS, Health
+from .core.indexing import Fill
 from .core.models import (
     ConversationState,
     DiaryEntry,
@@ -146,13 +147,15 @@ class Memory(Talking, PresencePart):
     def search(self, query: str, k: int = 5) -> list[SearchHit]:
         return self._engine.search(query, k)
 
-    def search_evidence(self, query: str, k: int = 5, budget: int | None = None
-                        ) -> list[EvidenceHit]:
+    def search_evidence(self, query: str, k: int = 5, budget: int | None = None, *,
+                        text_only: bool = False) -> list[EvidenceHit]:
         """The evidence search: the ``k`` best diary entries, each with the
         archived messages that match ``query`` (and their neighbours), whose
-        tokens total at most ``budget`` (default: the recall cap of the budget)."""
+        tokens total at most ``budget`` (default: the recall cap of the budget).
+        ``text_only``: only entries whose words (said, title or summary) match;
+        the vector ranking still orders them."""
         cap = self._engine.config.budget.tool_result_cap if budget is None else budget
-        return self._engine.recaller.evidence(query, k, max(cap, 0))
+        return self._engine.recaller.evidence(query, k, max(cap, 0), text_only=text_only)
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` by the app's counter for the configured model."""
@@ -182,6 +185,20 @@ class Memory(Talking, PresencePart):
         in later calls); returns how many were embedded."""
         with self._engine.lock:
             return self._engine.reindex(progress, everything=everything, limit=limit)
+
+    def plan_fill(self, limit: int) -> Fill | None:
+        """What lacks a vector now, at most ``limit`` of it; then ``embed_fill``
+        (no lock held while the embedder works) and ``write_fill``."""
+        with self._engine.lock:
+            return self._engine.indexer.plan_fill(limit)
+
+    def embed_fill(self, fill: Fill, progress: ProgressFn | None = None) -> list[list[float]]:
+        return self._engine.indexer.embed_fill(fill, progress)
+
+    def write_fill(self, fill: Fill, vectors: list[list[float]]) -> int:
+        """Write what still fits (an entry edited meanwhile is left for the next round)."""
+        with self._engine.lock:
+            return self._engine.indexer.write_fill(fill, vectors)
 
     # -- looking ---------------------------------------------------------------
 

@@ -5,11 +5,12 @@ every watched service once at start, then waits until the next probe of a
 limited service is due (``core.health.Health``: 1, 2, 4, ... at most 60 s
 apart) and asks it again. When the embedding service is back (a probe, or any
 call that succeeds), it fills in the vectors that diary entries and archived
-turns lack (``Memory.reindex`` in rounds of ``ROUND``, under the caller's
-lock, free between rounds, with progress); until then recall uses full-text
-search, which ranks entries with and without vectors alike. Listeners hear
-each change once: the command line says it on stderr, the bridge sends
-``service.health`` to the page.
+turns lack, in rounds of ``ROUND`` with progress: each round reads what lacks
+a vector under the caller's lock, embeds it without the lock, and writes what
+still fits under it again (``Memory.plan_fill``, ``embed_fill``, ``write_fill``).
+Until then recall uses full-text search, which ranks entries with and without
+vectors alike. Listeners hear each change once: the command line says it on
+stderr, the bridge sends ``service.health`` to the page.
 
 Tests drive it without its thread: ``tick()`` probes what is due by the
 memory's clock and fills what the return made possible.
@@ -19,11 +20,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .core.errors import DLError
-from .core.health import EMBEDDINGS, Listener
+from .core.health import EMBEDDINGS, Health, Listener
 from .core.ports import ProgressFn
 from .memory import Memory
 
@@ -32,6 +34,7 @@ __all__ = ["ServiceWatch"]
 log = logging.getLogger(__name__)
 
 ROUND = 256  # vectors per round of filling in (a few seconds from a remote service)
+MAX_AGAIN = 3  # rounds read afresh when what they embedded changed meanwhile
 
 
 class ServiceWatch:
@@ -59,6 +62,10 @@ class ServiceWatch:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._unlisten = self._health.listen(self._changed)
+
+    @property
+    def health(self) -> Health:
+        return self._health
 
     def limited(self) -> dict[str, DLError]:
         return self._health.limited()
@@ -96,38 +103,59 @@ class ServiceWatch:
         return self._health.next_probe()
 
     def _fill_if_due(self) -> None:
-        """Fill in what lacks a vector, ``round_size`` at a time: the lock is free
-        between rounds (a reply waits for one round, not for all of them)."""
+        """Fill in what lacks a vector, ``round_size`` at a time. Each round reads
+        what lacks one under the lock, asks the embedder without it, and writes
+        under it again: a reply waits for a write, never for the service."""
         if not self._fill_due or self._stop.is_set():
             return
         self._fill_due = False
-        filled = 0
+        filled = again = 0
         while True:
-            n = self._fill_round(filled)
-            filled += n or 0
-            if n is None or n < self._round:
+            got = self._fill_round(filled)
+            if got is None:
+                break
+            planned, written = got
+            filled += written
+            if written < planned:  # some changed meanwhile: read them afresh
+                if again >= MAX_AGAIN:
+                    break
+                again += 1
+            elif planned < self._round:
                 break
         if filled and self._on_filled is not None:
             self._on_filled(filled)
 
-    def _fill_round(self, before: int) -> int | None:
-        """One round; None when stopped or failed."""
-        while not self._lock.acquire(timeout=0.2):  # the holder may be stopping the watch
-            if self._stop.is_set():
-                return None
-        progress = self._progress
-
-        def step(done: int, total: int) -> None:
-            if progress is not None and total:  # nothing lacked a vector: nothing to show
-                progress(before + done, before + total)
-
+    def _fill_round(self, before: int) -> tuple[int, int] | None:
+        """One round: (how many lacked a vector, how many were written); None when
+        stopped or failed."""
         try:
-            if self._stop.is_set():
+            with self._locked() as go:
+                fill = self._mem.plan_fill(self._round) if go else None
+            if fill is None or fill.size == 0:
                 return None
-            return self._mem.reindex(step, limit=self._round)
+            progress = self._progress
+
+            def step(done: int, _total: int) -> None:
+                if progress is not None:
+                    progress(before + done, before + fill.total)
+
+            step(0, fill.size)
+            vectors = self._mem.embed_fill(fill, step)
+            with self._locked() as go:
+                return (fill.size, self._mem.write_fill(fill, vectors)) if go else None
         except DLError as e:  # down again (Health heard it) or a store error: next return
             log.warning("Filling in the missing vectors stopped: %s", e)
             return None
+
+    @contextmanager
+    def _locked(self) -> Iterator[bool]:
+        """The caller's lock; yields False when the watch is stopping meanwhile."""
+        while not self._lock.acquire(timeout=0.2):  # the holder may be stopping the watch
+            if self._stop.is_set():
+                yield False
+                return
+        try:
+            yield not self._stop.is_set()
         finally:
             self._lock.release()
 

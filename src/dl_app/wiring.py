@@ -29,6 +29,7 @@ from .core.ports import ChatModel, Clock, Embedder, ImageMaker, TokenCounter
 from .datadir import check_format
 from .paths import data_dir as default_data_dir
 from .prompts import Lang, PromptSet
+from .service_probes import watch_pictures
 from .settings import ENV_SETTINGS, PROVIDER_VARIABLE, Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -204,7 +205,7 @@ def build(
         prompts=prompts,
         config=config,
         world_extra=world_extra,
-        images=make_images(settings, keys),
+        images=watch_pictures(make_images(settings, keys), health),
         save_attachment=lambda data, mime, name: _save_picture(root, data, mime, name),
     )
     return App(root, settings, lang, prompts, engine, state, weather, health)

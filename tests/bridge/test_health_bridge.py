@@ -110,13 +110,15 @@ def test_every_optional_service_down_at_start_leaves_the_app_working(
     heard = Heard()
     api = Api(data_dir, env=env, emit=heard)
     try:
-        ok(api.secret_set({"name": "weather_api_key", "value": "k"}))
+        for name in ("weather_api_key", "s3_access_key", "s3_secret_key"):
+            ok(api.secret_set({"name": name, "value": "k"}))
         assert ok(api.app_info())["version"]
         assert ok(api.chat_send({"text": "你好"}))["reply"]
-        heard.wait("service.health", lambda p: {x["service"] for x in p["limited"]}
-                   == {"embeddings", "weather"})
-        assert {x["service"] for x in ok(api.service_health())["limited"]} == {
-            "embeddings", "weather"}
+        every = {"embeddings", "weather", "pictures", "tts", "stt", "s3"}
+        heard.wait("service.health", lambda p: {x["service"] for x in p["limited"]} == every)
+        limited = ok(api.service_health())["limited"]
+        assert {x["service"] for x in limited} == every
+        assert all(x["message"] for x in limited)
         for failed in (api.voice_speak({"text": "你好"}), api.backup_test(),
                        api.voice_test({"kind": "stt"})):
             assert failed["ok"] is False and failed["error"]["message"], failed

@@ -74,6 +74,12 @@ def test_diary_list_search_get_and_timeline(filled: Api) -> None:
     assert hits[0]["title"] == "话题3的日记" and hits[0]["text_match"] is True
     assert {"score", "similarity", "summary", "start_time", "end_time"} <= set(hits[0])
     failed(filled.diary_search({"query": "x", "k": 51}), "InvalidInput")
+    # Words no entry contains find nothing (the vector ranking alone would
+    # always find something); the search by meaning is the page's second step.
+    assert ok(filled.diary_search({"query": "zqxj wvut"}))["hits"] == []
+    near = ok(filled.diary_search({"query": "zqxj wvut", "meaning": True}))
+    assert near["meaning"] is True and near["hits"]
+    assert not any(h["text_match"] for h in near["hits"])
 
     got = ok(filled.diary_get({"uuid": hits[0]["uuid"]}))
     assert got["entry"]["summary"].startswith("话题3：")

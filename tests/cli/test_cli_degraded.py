@@ -1,7 +1,9 @@
 """``dl-app chat`` with the embedding service down (issue 18, item 6): it
 starts, says once on stderr that recall is full text only for now, asks the
 service again with backoff while the conversation goes on, and when it is back
-says so and fills in the vectors the diary and its conversations lack.
+says so and fills in the vectors the diary and its conversations lack. The
+image service (the model's picture tool) down at start is said once too, and
+once when it is back.
 
 Real parts: ``dl-app`` as a process, the scripted OpenAI-compatible server for
 the chat and the embeddings (``embedding_error`` takes the embeddings down)."""
@@ -96,3 +98,40 @@ def test_chat_starts_with_the_embedder_down_and_fills_vectors_when_it_is_back(
     shown = subprocess.run([sys.executable, "-m", "dl_app", "memory", "show", "--json"],
                            env=env, capture_output=True, text=True, timeout=300)
     assert json.loads(shown.stdout)["indexedCount"] == 1
+
+
+def test_chat_says_once_that_pictures_are_down_and_once_that_they_are_back(
+    tmp_path: Path, openai_server: OpenAICompatServer
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANGUAGE")}
+    data = tmp_path / "data"
+    data.mkdir()
+    env.update(LANG="C.UTF-8", DL_DATA_DIR=str(data), DL_LLM_BASE_URL=openai_server.base_url)
+    with OpenAICompatServer() as pics:
+        pics.down = 503  # down from the start
+        (data / "settings.json").write_text(json.dumps(
+            {"images": {"enabled": True, "base_url": pics.base_url, "model": "img"}}))
+        chat = subprocess.Popen([sys.executable, "-m", "dl_app", "chat"], env=env, text=True,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        try:
+            assert chat.stdin is not None and chat.stdout is not None
+            said: list[str] = []
+            errors = lines_of(chat.stderr)
+            chat.stdin.write("hello\n")
+            chat.stdin.flush()
+            assert chat.stdout.readline() == "I hear you: hello\n"  # it started and answers
+            wait_for(errors, said, "cannot draw pictures for now")
+            assert "503" in said[-1]  # with why
+            pics.down = None  # back: the next probe (1, 2, 4 ... s) finds it
+            wait_for(errors, said, "The image service is back")
+            chat.stdin.close()
+            assert chat.wait(timeout=120) == 0
+            said += list(errors.queue)
+        finally:
+            if chat.poll() is None:
+                chat.kill()
+    text = "".join(said)
+    assert text.count("cannot draw pictures for now") == 1  # said once, not per probe
+    assert text.count("The image service is back") == 1
+    assert "speech" not in text.lower() and "S3" not in text  # not set up: nothing said

@@ -9,8 +9,17 @@ from collections.abc import Sequence
 import pytest
 
 from dl_app.adapters.clock import FixedClock
-from dl_app.core.errors import DLError, ServiceUnreachable
-from dl_app.core.health import EMBEDDINGS, MAX_DELAY, Health, WatchedEmbedder, backoff
+from dl_app.core.errors import AuthFailed, DLError, ServerFailed, ServiceUnreachable
+from dl_app.core.health import (
+    EMBEDDINGS,
+    MAX_DELAY,
+    PICTURES,
+    TTS,
+    Health,
+    WatchedEmbedder,
+    WatchedImages,
+    backoff,
+)
 
 T0 = 1_700_000_000_000
 
@@ -102,3 +111,41 @@ def test_a_clock_set_back_makes_the_probe_due_at_once() -> None:
     calls = inner.calls
     health.probe_due()
     assert inner.calls == calls + 1
+
+
+def test_a_use_counts_only_for_a_watched_service_and_only_an_outage_limits_it() -> None:
+    health = Health(FixedClock(T0))
+    heard: list[tuple[str, bool]] = []
+    health.listen(lambda s, e: heard.append((s, e is None)))
+    health.used(TTS, ServerFailed("503"))  # not set up (not watched): nothing
+    assert health.limited() == {} and heard == []
+    health.watch(TTS, lambda: None)
+    health.used(TTS, AuthFailed("key rejected"))  # the user's to fix, not an outage
+    assert health.limited() == {}
+    health.used(TTS, ServerFailed("503"))
+    health.used(TTS, ServiceUnreachable("refused"))
+    assert list(health.limited()) == [TTS] and heard == [(TTS, False)]
+    assert health.next_probe() == 1.0  # uses keep the schedule of the first failure
+    health.used(TTS, None)
+    assert health.limited() == {} and heard == [(TTS, False), (TTS, True)]
+
+
+def test_watched_images_report_each_picture() -> None:
+    class Maker:
+        down = True
+
+        def make(self, prompt: str) -> tuple[bytes, str]:
+            if self.down:
+                raise ServerFailed("503")
+            return b"png", "image/png"
+
+    health = Health(FixedClock(T0))
+    inner = Maker()
+    maker = WatchedImages(inner, health)
+    health.watch(PICTURES, maker.probe)
+    with pytest.raises(ServerFailed):
+        maker.make("a cat")
+    assert list(health.limited()) == [PICTURES]
+    inner.down = False
+    assert maker.make("a cat") == (b"png", "image/png")
+    assert health.limited() == {}

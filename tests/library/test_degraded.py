@@ -172,9 +172,50 @@ def test_vectors_are_filled_in_rounds_with_the_lock_free_between_them(
                          on_filled=filled.append, round_size=2)
     try:
         watch.first_check()
-        assert filled == [6] and lock.taken == 4  # 2 + 2 + 2, then a round finding none
+        # Each round of 2 takes the lock twice (to read, to write), then one finds none.
+        assert filled == [6] and lock.taken == 3 * 2 + 1
         assert steps[-1] == (6, 6) and all(t == 6 for _, t in steps)  # one count throughout
         assert mem.index_status().indexed == 2
         assert mem._engine.indexer.turn_status() == (len(TURNS), len(TURNS))
+    finally:
+        watch.stop()
+
+
+def test_the_embedder_is_asked_without_the_lock_and_an_entry_edited_meanwhile_keeps_its_edit(
+    down: tuple[Memory, FixedClock], openai_server: OpenAICompatServer
+) -> None:
+    mem, _clock = down
+    openai_server.embedding_error = None
+    lock = CountingLock()
+    seen: list[tuple[bool, bool]] = []  # (call lock free, memory lock free) per request
+
+    def meanwhile(texts: list[str]) -> None:
+        if not any("用户买了新车" in t for t in texts) or seen:
+            return  # only the fill's first request (the edit below embeds too)
+        free = lock._lock.acquire(timeout=5)
+        if free:
+            lock._lock.release()
+        engine_free = mem._engine.lock.acquire(timeout=5)
+        if engine_free:
+            mem._engine.lock.release()
+        seen.append((free, engine_free))
+        # A reply could run now; here the user edits the entry being embedded.
+        if engine_free:  # (else it would wait for the fill, which waits for this answer)
+            mem.update_diary_entry("e-car", "提车", "用户买了一辆白色的新车。")
+
+    openai_server.on_embedding = meanwhile
+    filled: list[int] = []
+    watch = ServiceWatch(mem, lock, on_filled=filled.append)
+    try:
+        watch.first_check()
+        assert seen == [(True, True)]  # neither lock was held while the service worked
+        entry = mem.diary_entry("e-car")
+        assert entry.summary == "用户买了一辆白色的新车。"  # the edit stands
+        assert mem.index_status().indexed == 2 and mem.diary_page().unindexed == set()
+        assert mem._engine.indexer.turn_status() == (len(TURNS), len(TURNS))
+        # The edit embedded e-car itself; the fill wrote the other entry and the turns.
+        assert filled == [1 + len(TURNS)]
+        hits = mem.search("白色的新车", k=1)
+        assert [h.entry.uuid for h in hits] == ["e-car"]
     finally:
         watch.stop()

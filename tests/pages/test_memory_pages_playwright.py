@@ -313,6 +313,29 @@ def test_import_then_diary_search_open_edit_delete_and_timeline(
         page.click("#diary-search-clear")
         expect(page.locator("#diary-list .diary-match:visible")).to_have_count(0)
         expect_titles(page, TITLES_NEWEST_FIRST)
+        # Words no entry contains find nothing; by meaning is the user's second step.
+        page.fill("#diary-search", "zqxj wvut")
+        page.press("#diary-search", "Enter")
+        expect(page.locator("#diary-list .list-empty")).to_have_text(
+            "没有日记包含这些词。可以按意思再找找。")
+        page.click("#diary-meaning")
+        expect(page.locator("#diary-count")).to_contain_text("意思相近")
+        expect(page.locator("#diary-list .tag.near-meaning:visible")).to_have_count(
+            len(TITLES_NEWEST_FIRST))
+        expect(page.locator("#diary-meaning")).to_be_hidden()
+        page.screenshot(path=str(SHOTS / "diary-search-meaning-zh.png"))
+        set_lang(page, "en")
+        page.press("#diary-search", "Enter")
+        expect(page.locator("#diary-list .list-empty")).to_have_text(
+            "No diary entry contains these words. You can search by meaning.")
+        page.click("#diary-meaning")
+        expect(page.locator("#diary-count")).to_contain_text("close in meaning")
+        expect(page.locator("#diary-list .tag.near-meaning:visible").first).to_have_text(
+            "close in meaning")
+        page.screenshot(path=str(SHOTS / "diary-search-meaning-en.png"))
+        set_lang(page, "zh")
+        page.click("#diary-search-clear")
+        expect(page.locator("#diary-list .tag.near-meaning:visible")).to_have_count(0)
 
         # Open one: its summary, span and archived conversation.
         item = page.locator("#diary-list .diary-item").nth(1)

@@ -111,6 +111,10 @@ class OpenAICompatServer:
         self.default_responder: Responder = echo_responder
         self.embedding_error: int | None = None  # every embedding request fails with it
         self.image_error: int | None = None  # every image request fails with it
+        self.down: int | None = None  # every request fails with it (the host is down)
+        # Called with each embedding request's texts before it is answered (in the
+        # server's thread: a test sees what the client holds meanwhile).
+        self.on_embedding: Callable[[list[str]], None] | None = None
         self.prompt_counter: Callable[[str], int] | None = None
         self.context_length: int | None = None  # with prompt_counter: refuse longer requests
         self.reject_stream_options = False
@@ -328,6 +332,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the client went away (e.g. it timed out)
 
     def _answer(self, app: OpenAICompatServer, request: RecordedRequest) -> None:
+        if app.down is not None:
+            self._json(app.down, error_body(app.down, "The service is down (scripted).", None))
+            return
         if app.api_key is not None and request.headers.get("authorization") != (
             f"Bearer {app.api_key}"
         ):
@@ -402,6 +409,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         inputs = body.get("input")
         texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
+        if app.on_embedding is not None:
+            app.on_embedding([str(t) for t in texts])
         dims = reply.dimensions or int(body.get("dimensions") or app.embed_dimensions)
         texts = texts[: max(0, len(texts) - reply.drop)]
         data = [

@@ -7,7 +7,9 @@
 
 Speech answers are real WAV files: a tone of ``speech_seconds`` (per request;
 ``tts_seconds_for(text)`` may pick it by text). ``tts_errors`` is a FIFO of
-statuses to answer instead (e.g. ``[500]``); ``tts_delay`` delays answers.
+statuses to answer instead (e.g. ``[500]``); ``tts_delay`` delays answers;
+``down`` answers every request (GET too) with that status: an outage. ``GET``
+of ``/v1/models`` or ``/v1/health`` answers 200 (what health probes ask).
 
 Transcriptions are NOT recognition: the server measures the received WAV
 (length, and how much of it is louder than a threshold: "voiced") and, when
@@ -109,6 +111,7 @@ class VoiceServer:
         self.phrases: list[str] = ["hello digital life"]
         self.min_voiced = 0.3
         self.api_key: str | None = None  # when set, OpenAI routes need it
+        self.down: int | None = None  # every request (GET too) answers this (an outage)
         self.requests: list[Recorded] = []
         self.errors: list[BaseException] = []
         self._lock = threading.Lock()
@@ -153,14 +156,15 @@ class VoiceServer:
 
     # -- inspection
 
-    def of(self, path: str) -> list[Recorded]:
+    def of(self, path: str, method: str = "POST") -> list[Recorded]:
         with self._lock:
-            return [r for r in self.requests if r.path == path]
+            return [r for r in self.requests if r.path == path and r.method == method]
 
     @property
     def tts_requests(self) -> list[Recorded]:
         with self._lock:
-            return [r for r in self.requests if r.path in ("/api", "/v1/tts", "/v1/audio/speech")]
+            return [r for r in self.requests
+                    if r.method == "POST" and r.path in ("/api", "/v1/tts", "/v1/audio/speech")]
 
     @property
     def stt_requests(self) -> list[Recorded]:
@@ -205,8 +209,23 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def do_GET(self) -> None:  # what health probes ask: /v1/models, /v1/health, the base
+        app = self.server_app
+        app._record(Recorded(time.time(), "GET", self.path,
+                             {k.lower(): v for k, v in self.headers.items()}))
+        if app.down is not None:
+            self._json(app.down, {"detail": "the service is down (scripted)"})
+        elif self.path in ("/v1/models", "/v1/health"):
+            self._json(200, {"object": "list", "data": [], "status": "ok"})
+        else:
+            self._json(405 if self.path == "/api" else 404, {"detail": "Method Not Allowed"})
+
     def do_POST(self) -> None:
         app = self.server_app
+        if app.down is not None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self._json(app.down, {"detail": "the service is down (scripted)"})
+            return
         try:
             self._post(app)
         except (ConnectionError, TimeoutError):

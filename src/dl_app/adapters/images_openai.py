@@ -17,7 +17,7 @@ from dl_app.core.errors import BadResponse, ServiceError, msg
 from dl_app.messages import shown_url
 
 from .documents import sniff_picture
-from .service_errors import server_detail, status_error, unreachable, what_text
+from .service_errors import probe_http, server_detail, status_error, unreachable, what_text
 
 __all__ = ["OpenAIImageMaker", "sniff_image"]
 
@@ -111,6 +111,11 @@ class OpenAIImageMaker:
         if mime is None:
             raise BadResponse(msg("image.not_picture", what=what_text(_WHAT)))
         return raw, mime
+
+    def probe(self) -> None:
+        """Whether the service answers at all (``GET /models``; see ``probe_http``)."""
+        probe_http(self._client, self._base_url + "/models", what=_WHAT, secret=self._api_key,
+                   headers=self._headers())
 
     def close(self) -> None:
         self._client.close()

@@ -116,6 +116,11 @@ class S3Store:
             self._client.head_bucket(Bucket=self.bucket)
             self._client.list_objects_v2(Bucket=self.bucket, MaxKeys=1)
 
+    def probe(self) -> None:
+        """Whether the bucket's service answers (one ``head_bucket``)."""
+        with self._translated("check"):
+            self._client.head_bucket(Bucket=self.bucket)
+
     def exists(self, key: str) -> bool:
         try:
             self.head(key)

@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from urllib.parse import quote, quote_plus, urlparse
 
+import httpx
+
 from dl_app.core.errors import (
     AuthFailed,
     ContextOverflow,
@@ -26,7 +28,9 @@ from dl_app.core.errors import (
 )
 
 __all__ = [
+    "PROBE_TIMEOUT",
     "context_overflow",
+    "probe_http",
     "retry_after",
     "retryable",
     "scrub",
@@ -250,3 +254,21 @@ def context_overflow(
         prompt=prompt,
         requested=_number(detail, _REQUESTED),
     )
+
+
+PROBE_TIMEOUT = 5.0  # seconds a probe of an optional service waits (health checks)
+
+
+def probe_http(client: httpx.Client, url: str, *, what: str, secret: str = "",
+               headers: dict[str, str] | None = None, timeout: float = PROBE_TIMEOUT) -> None:
+    """Whether the HTTP service at ``url`` answers at all: ``GET url``. A connection
+    that fails or times out raises ``ServiceUnreachable``, a 5xx ``ServerFailed``;
+    any other answer (even 401 or 404) means it is there (a wrong key or path is
+    not an outage: using the service says that)."""
+    try:
+        resp = client.get(url, headers=headers or {}, timeout=timeout)
+    except httpx.HTTPError as e:
+        raise unreachable(url, e, what) from e
+    if resp.status_code >= 500:
+        raise status_error(resp.status_code, server_detail(resp.text, secret), what=what,
+                           base_url=url, model=None)

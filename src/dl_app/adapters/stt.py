@@ -17,7 +17,7 @@ import httpx
 
 from dl_app.core.errors import BadResponse, ServiceUnreachable, msg
 
-from .service_errors import what_text
+from .service_errors import probe_http, what_text
 from .tts import request_audio, sniff_audio
 
 __all__ = ["OpenAITranscriber", "RecordingError"]
@@ -84,6 +84,14 @@ class OpenAITranscriber:
         if body is None and "text/plain" in resp.headers.get("content-type", ""):
             return resp.text.strip()  # response_format ignored: plain text
         raise BadResponse(msg("voice.no_transcription", what=what_text(self.what), url=url))
+
+    def probe(self) -> None:
+        """Whether the service answers at all (``GET /models``; see ``probe_http``)."""
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ServiceUnreachable(msg("voice.stt_no_address"))
+        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        probe_http(self._client, self.base_url + "/models", what=self.what,
+                   secret=self._api_key, headers=headers)
 
     def close(self) -> None:
         self._client.close()

@@ -36,7 +36,7 @@ from dl_app.core.errors import (
     msg,
 )
 
-from .service_errors import server_detail, status_error, unreachable, what_text
+from .service_errors import probe_http, server_detail, status_error, unreachable, what_text
 
 __all__ = [
     "F5Synth",
@@ -159,6 +159,17 @@ class _Base:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
 
+    def probe_url(self) -> str:
+        return self.url
+
+    def probe(self) -> None:
+        """Whether the service answers at all (a short GET; see ``probe_http``)."""
+        if not self.url.startswith(("http://", "https://")):
+            raise ServiceUnreachable(
+                msg("voice.bad_scheme", what=what_text(self.what), url=self.url))
+        probe_http(self._client, self.probe_url(), what=self.what, secret=self._api_key,
+                   headers=self._headers())
+
     def close(self) -> None:
         self._client.close()
 
@@ -206,6 +217,9 @@ class FishSynth(_Base):
         super().__init__(url, **kw)
         self._reference = reference
 
+    def probe_url(self) -> str:
+        return self.url + "/v1/health"
+
     def synthesize(self, text: str) -> tuple[bytes, str]:
         body: dict[str, Any] = {
             "text": _need_text(text), "format": "wav", "use_memory_cache": "on",
@@ -235,6 +249,9 @@ class OpenAISynth(_Base):
         self._model = model
         self._voice = voice
         self._format = response_format
+
+    def probe_url(self) -> str:
+        return self.url + "/models"
 
     def synthesize(self, text: str) -> tuple[bytes, str]:
         if not self.url:

@@ -16,10 +16,12 @@ from pydantic import Field, ValidationError
 from .. import settings_io
 from ..backup import BackupService, throttled
 from ..core.errors import DLError
+from ..core.health import S3
 from ..memory import Memory
 from ..messages import render, say
 from ..settings import Settings
 from .context import Context
+from .health_api import used
 from .memory_api import preview_out, report_out
 from .params import NoParams, failure, invalid
 from .registry import Methods
@@ -48,7 +50,8 @@ def _service(ctx: Context, settings: Settings | None = None) -> BackupService:
 @methods.expose(locked=False)
 def backup_test(ctx: Context, _p: NoParams) -> dict[str, Any]:
     try:
-        message = _service(ctx).test()
+        with used(ctx, S3):
+            message = _service(ctx).test()
     except DLError as e:
         said = failure(e, ctx.lang())
         return {**said, "message": said["error"]["message"]}
@@ -67,18 +70,22 @@ def _upload(ctx: Context) -> dict[str, Any]:
             settings = ctx.settings()
             service = _service(ctx, settings)
             body, encrypted = service.make_body(mem.export_dict(), settings)
-        obj = service.upload(body, encrypted, throttled(ctx.progress("backup")))
+        with used(ctx, S3):
+            obj = service.upload(body, encrypted, throttled(ctx.progress("backup")))
     return {"object": obj.as_dict()}
 
 
 @methods.expose(locked=False)
 def backup_list(ctx: Context, _p: NoParams) -> dict[str, Any]:
-    return {"objects": [o.as_dict(with_sha=False) for o in _service(ctx).list()]}
+    with used(ctx, S3):
+        found = _service(ctx).list()
+    return {"objects": [o.as_dict(with_sha=False) for o in found]}
 
 
 @methods.expose(KeyParams, locked=False)
 def backup_preview(ctx: Context, p: KeyParams) -> dict[str, Any]:
-    opened = _service(ctx).fetch(p.key)
+    with used(ctx, S3):
+        opened = _service(ctx).fetch(p.key)
     with ctx.lock:
         out = preview_out(ctx, opened.export, opened.encrypted, opened.warnings)
     return {**out, "settings": opened.settings}
@@ -87,7 +94,8 @@ def backup_preview(ctx: Context, p: KeyParams) -> dict[str, Any]:
 @methods.expose(RestoreParams, locked=False)
 def backup_restore(ctx: Context, p: RestoreParams) -> dict[str, Any]:
     with ctx.backup_lock:
-        opened = _service(ctx).fetch(p.key, throttled(ctx.progress("restore")))
+        with used(ctx, S3):
+            opened = _service(ctx).fetch(p.key, throttled(ctx.progress("restore")))
         with ctx.lock:
             report = ctx.mem().import_bytes(opened.export, ctx.progress("import"))
             out = report_out(report, ctx.lang())

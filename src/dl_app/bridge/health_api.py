@@ -9,15 +9,19 @@ page asks when it loads). The page words the notice in its own language.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from ..core.errors import DLError
 from ..memory import Memory
 from ..messages import error_text
+from ..service_probes import report, watch_desktop
 from ..service_watch import ServiceWatch
 from .context import Context
 from .params import NoParams
 from .registry import Methods
+
+log = logging.getLogger(__name__)
 
 methods = Methods()
 
@@ -34,10 +38,21 @@ def start_watch(ctx: Context, mem: Memory) -> ServiceWatch:
     def changed(service: str, error: DLError | None) -> None:
         tell(service, error is None)
 
+    try:  # speech and the backup bucket too, those that are set up
+        watch_desktop(mem.health(), ctx.settings(), ctx.secrets)
+    except Exception:  # a broken settings file: the memory's own services only
+        log.exception("watching the page's services failed")
     watch = ServiceWatch(mem, ctx.lock, on_change=changed, progress=ctx.progress("vectors"),
                          on_filled=lambda n: tell("embeddings", True, filled=n))
     tell("", True)
     return watch.start()
+
+
+def used(ctx: Context, service: str) -> Any:
+    """``with used(ctx, TTS): ...``: how one use of a page's service went counts
+    for its health (an outage marks it limited, a success back)."""
+    watch = ctx.watch
+    return report(watch.health if watch is not None else None, service)
 
 
 def limited_now(watch: ServiceWatch | None, lang: str) -> list[dict[str, str]]:

@@ -64,6 +64,9 @@ SEARCH_QUOTE_TOKENS = 2000  # messages quoted by a Diary page search, all hits t
 class SearchParams(NoParams):
     query: str = Field(min_length=1, max_length=10_000)
     k: int = Field(10, ge=1, le=50)
+    # False: entries whose words match (a search box finds what contains the
+    # words); True: also entries close in meaning only (the page's second step).
+    meaning: bool = False
 
 
 class UuidParams(NoParams):
@@ -166,9 +169,13 @@ def diary_list(ctx: Context, p: PageParams) -> dict[str, Any]:
 @methods.expose(SearchParams)
 def diary_search(ctx: Context, p: SearchParams) -> dict[str, Any]:
     """The recall search, each hit with the messages of its conversation that
-    matched, best first (the page shows the first under the entry)."""
-    hits = ctx.mem().search_evidence(p.query, k=p.k, budget=SEARCH_QUOTE_TOKENS)
-    return {"hits": [
+    matched, best first (the page shows the first under the entry). Without
+    ``meaning`` only entries whose words match: a nonsense query finds nothing
+    (the vector ranking alone always finds something), and the page offers the
+    search by meaning as a second step."""
+    hits = ctx.mem().search_evidence(p.query, k=p.k, budget=SEARCH_QUOTE_TOKENS,
+                                     text_only=not p.meaning)
+    return {"meaning": p.meaning, "hits": [
         {**entry_out(h.entry), "score": h.score, "similarity": h.similarity,
          "text_match": h.text_match,
          "evidence": [{"id": ev.turn.id, "role": ev.turn.role, "text": ev.turn.text,

@@ -23,11 +23,13 @@ from .. import settings_io
 from ..adapters.stt import OpenAITranscriber, RecordingError
 from ..adapters.tts import audio_duration, make_synth, sniff_audio
 from ..core.errors import ServiceError, msg
+from ..core.health import STT, TTS
 from ..core.speech import speakable, speech_weight
 from ..fsutil import atomic_write_bytes
 from ..settings import VoiceSettings
 from ..wiring import resolve_lang
 from .context import Context
+from .health_api import used
 from .params import InvalidInput, NoParams
 from .registry import Methods
 
@@ -110,8 +112,8 @@ def _reference_info(ctx: Context, v: VoiceSettings) -> dict[str, Any] | None:
 
 
 def _synthesize(ctx: Context, v: VoiceSettings, text: str) -> dict[str, Any]:
-    with make_synth(v, ctx.secrets.get("tts_api_key"), _reference(ctx, v),
-                    timeout=TTS_TIMEOUT) as synth:
+    with used(ctx, TTS), make_synth(v, ctx.secrets.get("tts_api_key"), _reference(ctx, v),
+                                    timeout=TTS_TIMEOUT) as synth:
         audio, mime = synth.synthesize(text)
     return {"audio_b64": base64.b64encode(audio).decode("ascii"), "mime": mime,
             "seconds": audio_duration(audio)}
@@ -154,7 +156,7 @@ def voice_transcribe(ctx: Context, p: TranscribeParams) -> dict[str, Any]:
     v, lang = _voice(ctx)
     language = (p.language or lang).split("-")[0].lower()
     try:
-        with _transcriber(ctx, v) as stt:
+        with used(ctx, STT), _transcriber(ctx, v) as stt:
             text = stt.transcribe(audio, p.mime, language)
     except RecordingError as e:
         raise InvalidInput(e.args[0]) from e
@@ -200,7 +202,7 @@ def voice_test(ctx: Context, p: VoiceTestParams) -> dict[str, Any]:
             length = f" ({secs:.1f} s)" if secs else ""
             return {"message": f"OK: the speech service answered {out['mime']}{length}.",
                     **out}
-        with _transcriber(ctx, v) as stt:
+        with used(ctx, STT), _transcriber(ctx, v) as stt:
             text = stt.transcribe(silent_wav(), "audio/wav", lang)
         return {"message": f"OK: the transcription service answered ({text!r} for "
                            "half a second of silence)."}

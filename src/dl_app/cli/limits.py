@@ -1,6 +1,7 @@
-"""What ``dl-app chat`` says on stderr of a service that is down: once when it
-is found down, once when it is back, and how many missing vectors were filled
-in after (``service_watch.ServiceWatch`` probes and fills in the background)."""
+"""What ``dl-app chat`` says on stderr of a service that is down (the embedder,
+the image service): once when it is found down, once when it is back, and how
+many missing vectors were filled in after (``service_watch.ServiceWatch``
+probes and fills in the background)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ import threading
 from collections.abc import Callable
 
 from ..core.errors import DLError
-from ..core.health import EMBEDDINGS
+from ..core.health import EMBEDDINGS, PICTURES
 from ..memory import Memory
 from ..service_watch import ServiceWatch
 from .progress import say
 
 __all__ = ["Limits"]
+
+# What the terminal says of each service it uses (down, back); the others it does not use.
+_SAID = {EMBEDDINGS: ("cli.embed_down", "cli.embed_back"),
+         PICTURES: ("cli.pictures_down", "cli.pictures_back")}
 
 
 class Limits:
@@ -23,15 +28,16 @@ class Limits:
         self._lock = threading.Lock()
 
     def changed(self, service: str, error: DLError | None) -> None:
-        if service != EMBEDDINGS:  # the terminal uses no other optional service
+        if service not in _SAID:  # the terminal uses no other optional service
             return
+        down, back = _SAID[service]
         with self._lock:
             if error is not None and service not in self._said:
                 self._said.add(service)
-                self._err(say("cli.embed_down", problem=error))
+                self._err(say(down, problem=error))
             elif error is None and service in self._said:
                 self._said.discard(service)
-                self._err(say("cli.embed_back"))
+                self._err(say(back))
 
     def filled(self, n: int) -> None:
         self._err(say("cli.vectors_filled", n=n))

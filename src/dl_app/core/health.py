@@ -4,7 +4,9 @@ An optional service (embeddings, weather, speech, S3, pictures) that fails
 does not stop the app: it is marked limited with why, and probed again after
 1, 2, 4, ... seconds, at most ``MAX_DELAY`` apart, until it answers. Every use
 of the service counts too: a failure marks it limited, a success marks it back
-(``WatchedEmbedder`` reports the embedder's calls). Listeners hear each change
+(``WatchedEmbedder`` reports the embedder's calls, ``WatchedImages`` the
+pictures'; ``Health.used`` takes any other use, where only an ``outage``
+counts: a wrong key is not one). Listeners hear each change
 once (limited with the error, back with None); what runs the probes and what
 follows a recovery (filling in missing vectors) lives outside the domain
 (``dl_app.service_watch``). Times come from the ``Clock`` port.
@@ -17,18 +19,31 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from .errors import DLError
-from .ports import Clock, Embedder
+from .errors import DLError, ServerFailed, ServiceUnreachable
+from .ports import Clock, Embedder, ImageMaker
 
-__all__ = ["EMBEDDINGS", "MAX_DELAY", "WEATHER", "Health", "Listener", "WatchedEmbedder", "backoff"]
+__all__ = [
+    "EMBEDDINGS", "MAX_DELAY", "PICTURES", "S3", "STT", "TTS", "WEATHER", "Health", "Listener",
+    "WatchedEmbedder", "WatchedImages", "backoff", "outage",
+]
 
 FIRST_DELAY = 1.0
 MAX_DELAY = 60.0
 EMBEDDINGS = "embeddings"
 WEATHER = "weather"
+TTS = "tts"  # reading replies aloud
+STT = "stt"  # a transcription service for the microphone
+PICTURES = "pictures"  # the image service the model draws with
+S3 = "s3"  # the bucket of the backups
 
 T = TypeVar("T")
 Listener = Callable[[str, DLError | None], None]
+
+
+def outage(error: DLError) -> bool:
+    """Whether ``error`` says the service is not there (unreachable, timed out, a
+    5xx): a wrong key or a refused request is the user's to fix, not an outage."""
+    return isinstance(error, ServiceUnreachable | ServerFailed)
 
 
 def backoff(failures: int) -> float:
@@ -91,6 +106,16 @@ class Health:
             was = self._limited.pop(service, None)
         if was is not None:
             self._tell(service, None)
+
+    def used(self, service: str, error: DLError | None) -> None:
+        """How a use of a watched ``service`` went (None: it answered). Only an
+        outage marks it limited; other failures say nothing of whether it is there."""
+        if service not in self._probes:  # not set up, or not one that can be down
+            return
+        if error is None:
+            self.ok(service)
+        elif outage(error):
+            self.failed(service, error)
 
     def limited(self) -> dict[str, DLError]:
         """The services limited now, with why."""
@@ -177,3 +202,31 @@ class WatchedEmbedder:
             raise
         self._health.ok(self._service)
         return out
+
+
+class WatchedImages:
+    """An ``ImageMaker`` that reports each picture's outcome to ``Health``."""
+
+    def __init__(self, inner: ImageMaker, health: Health, service: str = PICTURES) -> None:
+        self.inner = inner
+        self._health = health
+        self._service = service
+
+    def make(self, prompt: str) -> tuple[bytes, str]:
+        try:
+            out = self.inner.make(prompt)
+        except DLError as e:
+            self._health.used(self._service, e)
+            raise
+        self._health.used(self._service, None)
+        return out
+
+    def probe(self) -> None:
+        probe = getattr(self.inner, "probe", None)
+        if callable(probe):
+            probe()
+
+    def close(self) -> None:
+        close = getattr(self.inner, "close", None)
+        if callable(close):
+            close()

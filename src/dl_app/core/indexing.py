@@ -11,10 +11,11 @@ missing (an older data dir, a crash between two writes) are added again by
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from .dates import date_terms
 from .errors import DLError
-from .models import ArchivedMessage, Message
+from .models import ArchivedMessage, DiaryEntry, Message
 from .ports import (
     Clock,
     DiaryStore,
@@ -44,6 +45,33 @@ def index_key(rec: TurnRecord, speaker: str, offset_minutes: int) -> str:
     dates = " ".join(format_date(rec.ts, offset_minutes, lang) for lang in ("zh", "en"))
     extra = date_terms(rec.text, rec.ts, offset_minutes)
     return f"{speaker}: {rec.text}\n{dates} {extra}".rstrip()
+
+
+@dataclass
+class Fill:
+    """One round of filling in missing vectors, in three steps so that the slow
+    one holds no lock: ``Indexer.plan_fill`` reads what lacks a vector (under the
+    memory's lock), ``embed_fill`` asks the embedder (without it), ``write_fill``
+    writes what still fits (under it again: an entry edited or deleted meanwhile,
+    or a turn gone or already embedded, is left alone)."""
+
+    model: str
+    dimensions: int
+    entries: list[DiaryEntry]
+    turns: list[TurnRecord]
+    total: int  # all that lacked a vector when planned (this round and later ones)
+
+    @property
+    def size(self) -> int:
+        return len(self.entries) + len(self.turns)
+
+    def texts(self) -> list[str]:
+        return [entry_text(e) for e in self.entries] + [r.text for r in self.turns]
+
+
+def entry_text(e: DiaryEntry) -> str:
+    """What an entry's vector is made of."""
+    return f"{e.title}\n{e.summary}"
 
 
 class Indexer:
@@ -169,7 +197,7 @@ class Indexer:
         step(0, total)
         for i in range(0, len(entries), batch):
             chunk = entries[i : i + batch]
-            vectors = emb.embed_passages([f"{e.title}\n{e.summary}" for e in chunk])
+            vectors = emb.embed_passages([entry_text(e) for e in chunk])
             self.diary.upsert(chunk, vectors, emb.name)
             step(min(i + batch, len(entries)), total)
         if entries:
@@ -182,6 +210,59 @@ class Indexer:
                     self.turns.set_vectors([r.id for r in part], vectors, emb.name)
                     step(len(entries) + min(i + batch * 2, len(turns)), total)
         return len(entries) + len(turns)
+
+    def plan_fill(self, limit: int) -> Fill | None:
+        """What lacks a vector from the current embedder, at most ``limit`` of it
+        (entries first); None without an embedder. Call under the memory's lock."""
+        self.build_missing()
+        if self.embedder is None:
+            return None
+        name, dim = self.embedder.name, self.embedder.dimensions
+        entries = self.diary.unindexed(name, dim)
+        turns = [] if self.turns is None else self._unembedded_turns(name, dim)
+        total = len(entries) + len(turns)
+        entries = entries[:limit]
+        turns = turns[: max(limit - len(entries), 0)]
+        return Fill(name, dim, entries, turns, total)
+
+    def embed_fill(self, fill: Fill, progress: ProgressFn | None = None,
+                   batch: int = 64) -> list[list[float]]:
+        """The vectors of ``fill``'s texts (no lock needed: only the embedder is asked)."""
+        assert self.embedder is not None
+        texts = fill.texts()
+        vectors: list[list[float]] = []
+        for i in range(0, len(texts), batch):
+            vectors += self.embedder.embed_passages(texts[i : i + batch])
+            if progress is not None:
+                progress(len(vectors), len(texts))
+        return vectors
+
+    def write_fill(self, fill: Fill, vectors: Sequence[Sequence[float]]) -> int:
+        """Write the vectors of ``fill`` that still fit; returns how many. Call under
+        the memory's lock."""
+        emb = self.embedder
+        if emb is None or (emb.name, emb.dimensions) != (fill.model, fill.dimensions):
+            return 0  # another embedder now: its own round will come
+        n = len(fill.entries)
+        fresh = self.diary.get_many([e.uuid for e in fill.entries])
+        keep = [(fresh[e.uuid], v) for e, v in zip(fill.entries, vectors[:n], strict=True)
+                if e.uuid in fresh and entry_text(fresh[e.uuid]) == entry_text(e)]
+        if keep:
+            self.diary.upsert([e for e, _ in keep], [v for _, v in keep], fill.model)
+            self.diary.optimize()
+        written = len(keep)
+        if self.turns is not None and fill.turns:
+            ids = [r.id for r in fill.turns]
+            now = self.turns.get(ids)
+            lacking = self.turns.lacking_vectors(ids, fill.model, fill.dimensions)
+            fits = [(r.id, v) for r, v in zip(fill.turns, vectors[n:], strict=True)
+                    if r.id in lacking and r.id in now and now[r.id].text == r.text]
+            if fits:
+                with self.turns.bulk():
+                    self.turns.set_vectors([i for i, _ in fits], [v for _, v in fits],
+                                           fill.model)
+            written += len(fits)
+        return written
 
 
 def _records_of(archive: Sequence[ArchivedMessage], wanted: set[str]) -> list[TurnRecord]:
