@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from dl_app.adapters import demo_model
+from dl_app.core.cjk import ideograph_count
 from dl_app.core.ports import ChatDelta
 from dl_app.memory import Memory
 
@@ -58,7 +59,6 @@ SCRIPTS = {
 }
 
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
@@ -82,7 +82,7 @@ def verdict(reply: str, user: str, lang: str, instructions: set[str]) -> str:
     a, b = _PUNCT.sub("", text.lower()), _PUNCT.sub("", user.lower())
     if difflib.SequenceMatcher(None, a, b).ratio() >= 0.5:
         return "echo"
-    cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text))
+    cjk, latin = ideograph_count(text), len(_LATIN.findall(text))
     if lang == "zh" and cjk < (cjk + latin) / 2:
         return "language"
     if lang == "en" and cjk:

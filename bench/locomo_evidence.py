@@ -46,6 +46,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 from dl_app.adapters.clock import FixedClock
+from dl_app.core.cjk import HAN
 from dl_app.memory import Memory
 from locomo_recall import (
     CATEGORIES,
@@ -57,7 +58,7 @@ from locomo_recall import (
 )
 
 MINUTE = 60_000
-_WORD = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]", re.I)
+_WORD = re.compile(f"[a-z0-9]+|[{HAN}]", re.I)
 
 
 def _raw_samples(path: Path) -> list[dict[str, Any]]:

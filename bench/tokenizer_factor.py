@@ -26,11 +26,12 @@ from pathlib import Path
 import tiktoken
 
 from dl_app.adapters.tokenizer import OTHER_FACTOR, QwenCounter, cjk_chars, estimate_unknown
+from dl_app.core.cjk import WIDE
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPTS = ROOT / "src" / "dl_app" / "prompts"
 ZH_CONVERSATION = ROOT / "tests" / "data" / "zh_conversation.json"
-_CJK_RUN = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+")
+_CJK_RUN = re.compile(f"[{WIDE}]+")  # what cjk_chars counts
 
 
 def prompt_texts(lang: str) -> list[str]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
+from dl_app.core.cjk import has_ideograph
 from dl_app.core.dates import date_terms
 from dl_app.core.indexing import index_key
 from dl_app.core.models import DiaryEntry
@@ -47,7 +47,6 @@ SPAN = 10 * 365 * DAY
 EN_NAMES = ["Caroline", "Melanie", "Jon", "Gina", "Priya", "Mateo", "Yuki", "Olga", "Samir",
             "Leila", "Tom", "Ana", "Kofi", "Ingrid", "Ravi", "Chloe"]
 ZH_NAMES = ["林晓", "小叶子", "王芳", "张伟", "李娜", "陈杰", "刘洋", "赵敏", "周婷", "吴磊"]
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass
@@ -75,7 +74,7 @@ def sources(data: Path | None) -> tuple[list[Source], list[str]]:
                 turns = [(_speaker(t), t) for _, t in s.turns]
                 speakers = list(dict.fromkeys(sp for sp, _ in turns if sp))
                 text = "".join(t for _, t in turns)
-                out.append(Source(s.summary, turns, speakers, bool(_CJK.search(text))))
+                out.append(Source(s.summary, turns, speakers, has_ideograph(text)))
             questions += [q.text for q in conv.questions]
     chat = json.loads((TESTS_DATA / "zh_conversation.json").read_text(encoding="utf-8"))
     turns = [(who, pair[role]) for pair in chat["turns"]
@@ -156,7 +155,7 @@ def questions_renamed(srcs: Sequence[Source], questions: Sequence[str], n: int,
         q = rng.choice(questions)
         for sp in speakers:
             if sp in q:
-                q = q.replace(sp, rng.choice(ZH_NAMES if _CJK.search(sp) else EN_NAMES))
+                q = q.replace(sp, rng.choice(ZH_NAMES if has_ideograph(sp) else EN_NAMES))
         out.append(q)
     return out
 

@@ -1,13 +1,14 @@
 // Memory → Diary: entries newest first (diary_list, paged), hybrid search (diary_search),
-// one entry with its archived conversation (diary_get), edit (diary_update), delete
-// (diary_delete), its follow-ups (shown by diary_get; diary_follow_up_delete), and the
-// drawn timeline of conversations (diary_timeline).
+// one entry with its archived conversation (diary_get), delete (diary_delete); the open
+// entry's parts, edit and follow-ups included, are in diary_entry.js; the timeline card
+// of conversations (diary_timeline) is timeline_card.js.
 
 import { call } from "./transport.js";
 import { t, onLangChange } from "./i18n.js";
 import { el, clear, confirmDialog, toast } from "./ui.js";
 import { errorBox, errorText, fmtTime, fmtSpan, fmtDuration } from "./memutil.js";
-import { drawTimeline } from "./timeline.js";
+import { archivedMessages, editForm, followUpList } from "./diary_entry.js";
+import { createTimelineCard } from "./timeline_card.js";
 
 const PAGE = 50;
 
@@ -17,25 +18,13 @@ export function createDiary(root, { getInfo, onChanged }) {
   let mode = "list"; // "list" | "search"
   let query = "";
   let meaning = false; // the search shows entries close in meaning too (second step)
-  let conversations = [];
   let loadedOnce = false;
   const views = new Map(); // uuid -> item view
   let listSeq = 0; // answers of older list/search calls are dropped
-  let timelineSeq = 0;
 
   const error = errorBox("diary-error");
 
-  // ---- timeline ----------------------------------------------------------
-  const timelineBox = el("div.timeline#diary-timeline");
-  const pickLine = el("div.timeline-pick#timeline-pick", { role: "status" });
-  const timelineCard = el(
-    "section.card#diary-timeline-card",
-    {},
-    el("h2.card-title", { dataset: { i18n: "diary.timeline" } }),
-    el("p.field-help", { dataset: { i18n: "diary.timelineHelp" } }),
-    timelineBox,
-    pickLine,
-  );
+  const timeline = createTimelineCard((c) => openFromTimeline(c));
 
   // ---- search + list -----------------------------------------------------
   const search = el("input#diary-search", {
@@ -70,7 +59,7 @@ export function createDiary(root, { getInfo, onChanged }) {
     more,
   );
 
-  root.append(error.node, timelineCard, listCard);
+  root.append(error.node, timeline.card, listCard);
 
   function names() {
     const info = getInfo() || {};
@@ -163,11 +152,14 @@ export function createDiary(root, { getInfo, onChanged }) {
       el("button.btn.small.danger.diary-delete", { type: "button", text: t("diary.delete"), on: { click: () => remove(view, itemError) } }),
     );
     const hits = new Set(mode === "search" && Array.isArray(e.evidence) ? e.evidence.map((q) => q.id) : []);
-    const box = archived(msgs, hits);
+    const box = archivedMessages(msgs, hits, names());
     view.body.append(
       el("div.diary-span", {}, el("span.muted", { text: `${t("diary.span")}: ` }), fmtSpan(e.start_time, e.end_time), el("span.muted", { text: ` · ${fmtDuration(e.start_time, e.end_time)}` })),
       el("div.diary-summary", { text: e.summary || "" }),
-      followUps(view, itemError),
+      followUpList((view.detail && view.detail.follow_ups) || [], itemError, (id) => {
+        view.detail.follow_ups = view.detail.follow_ups.filter((x) => x.id !== id);
+        renderBody(view);
+      }),
       actions,
       itemError,
       box,
@@ -177,108 +169,24 @@ export function createDiary(root, { getInfo, onChanged }) {
     if (first) first.scrollIntoView({ block: "center" });
   }
 
-  // What the user said would happen, noted with this entry; each can be forgotten.
-  function followUps(view, itemError) {
-    const items = (view.detail && view.detail.follow_ups) || [];
-    const box = el("div.diary-followups", { hidden: !items.length });
-    if (!items.length) return box;
-    const ul = el("ul.followup-list");
-    for (const f of items) {
-      const meta = f.asked_at ? ` · ${t("diary.followUpAsked", { time: fmtTime(f.asked_at) })}` : "";
-      const forget = el("button.btn.small.ghost.followup-delete", { type: "button", text: t("diary.followUpForget") });
-      forget.addEventListener("click", async () => {
-        forget.disabled = true;
-        const res = await call("diary_follow_up_delete", { id: f.id });
-        if (!res.ok) {
-          forget.disabled = false;
-          itemError.textContent = errorText(res.error);
-          return;
-        }
-        view.detail.follow_ups = items.filter((x) => x.id !== f.id);
-        renderBody(view);
-        toast(t("diary.followUpForgotten"));
-      });
-      ul.append(el("li.followup", { dataset: { id: String(f.id) } },
-        el("span.followup-what", { text: String(f.what) }), // the user's words: never HTML
-        el("span.followup-when.muted", { text: ` ${String(f.when)}${meta}` }),
-        forget));
-    }
-    box.append(el("div.muted", { text: t("diary.followUps"), title: t("diary.followUpsHelp") }), ul);
-    return box;
-  }
-
-  function archived(msgs, hits = new Set()) {
-    const who = names();
-    const box = el("details.archived", { open: msgs.length > 0 && (msgs.length <= 30 || hits.size > 0) });
-    box.append(el("summary", { text: t("diary.archived", { n: msgs.length }) }));
-    if (!msgs.length) {
-      box.append(el("p.muted", { text: t("diary.noArchived") }));
-      return box;
-    }
-    const ol = el("ol.arch-list");
-    for (const m of msgs) {
-      const role = m.role === "user" ? "user" : m.role === "assistant" ? "assistant" : "tool";
-      const content = m.content ?? "";
-      if (role === "assistant" && !String(content).trim()) continue; // a recall request
-      const label = role === "user" ? who.user : role === "assistant" ? who.self : t("diary.recallNote");
-      ol.append(
-        el(
-          `li.arch-msg.${role}${hits.has(m.id) ? ".hit" : ""}`,
-          { dataset: { id: String(m.id ?? "") } },
-          el("div.arch-meta", {}, el("span.arch-role", { text: label }), el("span.arch-time", { text: fmtTime(m.timestamp) })),
-          el("div.arch-content", { text: String(content) }),
-        ),
-      );
-    }
-    box.append(ol);
-    return box;
-  }
-
   function startEdit(view) {
     view.editing = true;
     clear(view.body);
-    const title = el("input.diary-edit-title", { type: "text", maxlength: "200", "aria-label": t("diary.editTitle") });
-    title.value = view.entry.title || "";
-    const summary = el("textarea.diary-edit-summary.mem-text", { rows: 6, "aria-label": t("diary.editSummary") });
-    summary.value = view.entry.summary || "";
-    const itemError = el("div.field-error.diary-item-error", { role: "alert" });
-    const save = el("button.btn.primary.small.diary-save", { type: "button", text: t("diary.save") });
-    const cancel = el("button.btn.small.diary-cancel", { type: "button", text: t("common.cancel") });
-    save.addEventListener("click", async () => {
-      itemError.textContent = "";
-      if (!title.value.trim() || !summary.value.trim()) {
-        itemError.textContent = t("diary.titleRequired");
-        return;
-      }
-      save.disabled = true;
-      const res = await call("diary_update", { uuid: view.entry.uuid, title: title.value.trim(), summary: summary.value });
-      save.disabled = false;
-      if (!res.ok) {
-        itemError.textContent = errorText(res.error); // the typed text stays in the fields
-        return;
-      }
-      view.entry = { ...view.entry, ...(res.entry || { title: title.value.trim(), summary: summary.value }) };
-      view.editing = false;
-      view.paint();
-      renderBody(view);
-      toast(t("diary.saved"));
-      // Saved, but e.g. the embedder failed: full-text search finds it; the vector comes later.
-      for (const w of res.warnings || []) toast(String(w), "warn");
-      loadTimeline();
+    const form = editForm(view.entry, {
+      onSaved: (changed) => {
+        view.entry = { ...view.entry, ...changed };
+        view.editing = false;
+        view.paint();
+        renderBody(view);
+        timeline.load();
+      },
+      onCancel: () => {
+        view.editing = false;
+        renderBody(view);
+      },
     });
-    cancel.addEventListener("click", () => {
-      view.editing = false;
-      renderBody(view);
-    });
-    view.body.append(
-      el("label.field-label", { text: t("diary.editTitle") }),
-      title,
-      el("label.field-label", { text: t("diary.editSummary") }),
-      summary,
-      itemError,
-      el("div.card-actions", {}, save, cancel),
-    );
-    title.focus();
+    view.body.append(...form.nodes);
+    form.focus();
   }
 
   async function remove(view, itemError) {
@@ -299,7 +207,7 @@ export function createDiary(root, { getInfo, onChanged }) {
     total = Math.max(0, total - 1);
     renderCount();
     toast(t("diary.deleted"));
-    loadTimeline();
+    timeline.load();
     onChanged();
   }
 
@@ -371,45 +279,18 @@ export function createDiary(root, { getInfo, onChanged }) {
     renderEntries(false);
   }
 
-  async function loadTimeline() {
-    const seq = ++timelineSeq;
-    const res = await call("diary_timeline");
-    if (seq !== timelineSeq) return;
-    if (!res.ok) {
-      clear(timelineBox);
-      timelineBox.append(el("div.field-error", { role: "alert", text: errorText(res.error) }));
-      return;
+  // The conversation picked on the timeline, opened in the list.
+  async function openFromTimeline(c) {
+    let view = views.get(c.uuid);
+    if (!view) {
+      // Not on the loaded page(s): show it on its own at the top of the list.
+      view = itemView({ uuid: c.uuid, title: c.title, start_time: c.start_time, end_time: c.end_time });
+      views.set(c.uuid, view);
+      list.prepend(view.node);
     }
-    conversations = Array.isArray(res.conversations) ? res.conversations : [];
-    paintTimeline();
-  }
-
-  function paintTimeline() {
-    drawTimeline(timelineBox, conversations, (c) => openFromTimeline(c));
-  }
-
-  let picked = null; // the conversation chosen on the timeline (redrawn on a language change)
-  function openFromTimeline(c) {
-    picked = c;
-    clear(pickLine);
-    const openBtn = el("button.btn.small#timeline-open", { type: "button", text: t("diary.open") });
-    pickLine.append(
-      el("strong", { text: c.title || t("diary.untitled") }),
-      el("span.muted", { text: ` · ${fmtSpan(c.start_time, c.end_time)} · ${fmtDuration(c.start_time, c.end_time)} · ${t("diary.messages", { n: Number(c.messages) || 0 })} ` }),
-      openBtn,
-    );
-    openBtn.addEventListener("click", async () => {
-      let view = views.get(c.uuid);
-      if (!view) {
-        // Not on the loaded page(s): show it on its own at the top of the list.
-        view = itemView({ uuid: c.uuid, title: c.title, start_time: c.start_time, end_time: c.end_time });
-        views.set(c.uuid, view);
-        list.prepend(view.node);
-      }
-      if (!view.open) await toggle(view);
-      view.node.scrollIntoView({ block: "nearest" });
-      view.head.focus();
-    });
+    if (!view.open) await toggle(view);
+    view.node.scrollIntoView({ block: "nearest" });
+    view.head.focus();
   }
 
   /** Reload list and timeline. */
@@ -419,18 +300,7 @@ export function createDiary(root, { getInfo, onChanged }) {
     if (mode === "search" && loadedOnce && !force) await runSearch();
     else await loadList();
     loadedOnce = true;
-    await loadTimeline();
-  }
-
-  let lastWidth = 0;
-  if (window.ResizeObserver) {
-    new ResizeObserver(() => {
-      const w = timelineBox.clientWidth;
-      if (w && Math.abs(w - lastWidth) > 8) {
-        lastWidth = w;
-        paintTimeline();
-      }
-    }).observe(timelineBox);
+    await timeline.load();
   }
 
   onLangChange(() => {
@@ -441,8 +311,7 @@ export function createDiary(root, { getInfo, onChanged }) {
     }
     renderCount();
     if (!entries.length) renderEntries(false);
-    paintTimeline();
-    if (picked) openFromTimeline(picked);
+    timeline.relabel();
   });
 
   return { load, renderTitle };

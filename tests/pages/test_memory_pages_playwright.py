@@ -290,6 +290,12 @@ def test_import_then_diary_search_open_edit_delete_and_timeline(
         marks.nth(1).click()
         expect(page.locator("#timeline-pick")).to_contain_text("最喜欢的咖啡")
         expect(page.locator("#timeline-pick")).to_contain_text("2 条消息")
+        # A language change names the picked conversation again, in the new language.
+        set_lang(page, "en")
+        expect(page.locator("#timeline-pick")).to_contain_text("2 messages")
+        expect(page.locator("#diary-count")).to_have_text("3 diary entries")
+        set_lang(page, "zh")
+        expect(page.locator("#timeline-pick")).to_contain_text("2 条消息")
 
         # Search finds the right entry.
         page.fill("#diary-search", "佘山")

@@ -161,3 +161,21 @@ def test_no_python_sentence_splitter() -> None:
     assert not {"SentenceSplitter", "split_sentences"} & defined
     cases = json.loads((ROOT / "tests" / "data" / "speech_cases.json").read_text("utf-8"))
     assert cases["split"] and cases["stream"]
+
+
+# -- the CJK ranges live in core/cjk.py -------------------------------------------------
+
+
+def test_no_other_python_module_spells_a_cjk_range() -> None:
+    """A range that starts or ends in the CJK blocks, escaped or as characters
+    ("\\u4e00-\\u9fff", "一-鿿"), belongs in ``core/cjk.py``."""
+    cjk_char = r"(?:\\u(?:2e8|30|31|34|4d|4e|9f|ac|d7|f9|fa|fe|ff)[0-9a-f]{1,2}|[\u2e80-\uffef])"
+    spelled = re.compile(rf"{cjk_char}-{cjk_char}|\\u4e00|\\u3400", re.I)
+    files = [*sorted(SRC.rglob("*.py")), *sorted((ROOT / "bench").glob("*.py"))]
+    hits = [
+        f"{path.relative_to(ROOT)}: {m.group(0)}"
+        for path in files
+        if path != SRC / "core" / "cjk.py"
+        for m in spelled.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert hits == []

@@ -5,21 +5,18 @@ FTS on ``fts_text``). Each embedding space (model name + dimension) has its own
 table ``vec_<hash>`` of ``uuid`` and ``vector``, named in its schema metadata,
 so spaces never mix; it gets an IVF_SQ (cosine) index once it is large. The
 tables' schemas, and opening them after an interrupted write, are in
-``diary_tables``.
-LanceDB does not segment Chinese, so ``fts_text`` spells each CJK run as its
-characters and overlapping bigrams (the classic CJK analyzer); Latin text goes
-to LanceDB's "simple" tokenizer (lower case, folding, stemming, stop words). No
-transactions: writes are ordered so a crash leaves at worst unindexed entries.
+``diary_tables``; the column ``fts_text`` (CJK runs spelled as characters and
+bigrams) is written by the module ``fts_text``; the read/write gate and the
+errors are ``lance_access``'s. No transactions: writes are ordered so a crash
+leaves at worst unindexed entries.
 """
 
 from __future__ import annotations
 
 import asyncio
 import builtins  # the store's list() method hides list in its class body
-import re
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import timedelta
 from functools import wraps
 from pathlib import Path
@@ -31,7 +28,6 @@ import pyarrow as pa
 from lancedb.index import IvfSq
 from lancedb.query import ColumnOrdering
 
-from ..core.errors import StoreError, msg
 from ..core.models import DiaryEntry, SearchHit
 from .diary_tables import (
     DIARY,
@@ -43,6 +39,8 @@ from .diary_tables import (
     table_names,
     vec_table_name,
 )
+from .fts_text import fts_document, fts_query, fts_terms
+from .lance_access import BadArgument, Gate, translated
 
 __all__ = ["LanceDiaryStore", "fts_document", "fts_query", "fts_terms", "translated"]
 
@@ -54,37 +52,12 @@ NEWEST_FIRST = [
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
 IN_CHUNK = 500  # uuids per "uuid IN (...)" filter
 KEEP_VERSIONS = timedelta(seconds=1)  # older table versions are deleted by optimize
-_CJK = "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-_CJK_RUN = re.compile(f"[{_CJK}\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f]+")
-_ERRORS = (OSError, RuntimeError, ValueError, pa.ArrowException)
 
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
 Method = Callable[Concatenate["LanceDiaryStore", P], R]
 Sims = dict[str, float]  # uuid -> cosine similarity
-
-
-def _cjk_terms(run: str, *, query: bool) -> str:
-    if len(run) == 1:
-        return f" {run} "
-    bigrams = [run[i : i + 2] for i in range(len(run) - 1)]
-    return " " + " ".join(bigrams if query else [*run, *bigrams]) + " "
-
-
-def fts_terms(text: str) -> str:
-    """A text as the full-text index sees it (CJK runs as characters and bigrams)."""
-    return _CJK_RUN.sub(lambda m: _cjk_terms(m[0], query=False), text)
-
-
-def fts_document(title: str, summary: str) -> str:
-    """The text the full-text index sees for an entry."""
-    return fts_terms(f"{title}\n{summary}")
-
-
-def fts_query(text: str) -> str:
-    """A search text rewritten into the terms ``fts_document`` indexes."""
-    return _CJK_RUN.sub(lambda m: _cjk_terms(m[0], query=True), text).strip()
 
 
 def _sql_in(uuids: Iterable[str]) -> str:
@@ -102,20 +75,6 @@ def _entries(table: pa.Table) -> list[DiaryEntry]:
     return [DiaryEntry(**{**row, "source_ids": row["source_ids"] or []}) for row in rows]
 
 
-class _BadArgument(ValueError): ...  # a caller's mistake: a ValueError, not a StoreError
-
-
-@contextmanager
-def translated(path: Path) -> Iterator[None]:
-    """Turn LanceDB, Arrow and OS failures into ``StoreError``."""
-    try:
-        yield
-    except _BadArgument:
-        raise
-    except _ERRORS as exc:
-        raise StoreError(msg("store.diary_failed", path=str(path), error=str(exc))) from exc
-
-
 def _access(write: bool) -> Callable[[Method[P, R]], Method[P, R]]:
     """Decorator: writes one at a time, reads shared; errors translated."""
 
@@ -130,37 +89,6 @@ def _access(write: bool) -> Callable[[Method[P, R]], Method[P, R]]:
         return wrapper  # type: ignore[return-value]  # functools' _Wrapped is that callable
 
     return decorate
-
-
-class _Gate:
-    """Many readers at once, or one writer deleting files under them."""
-
-    def __init__(self) -> None:
-        self._cond, self._readers, self._closed = threading.Condition(), 0, False
-
-    @contextmanager
-    def shared(self) -> Iterator[None]:
-        with self._cond:
-            self._cond.wait_for(lambda: not self._closed)
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._readers -= 1
-                self._cond.notify_all()
-
-    @contextmanager
-    def exclusive(self) -> Iterator[None]:
-        with self._cond:  # writers come one at a time (the store's lock)
-            self._closed = True
-            self._cond.wait_for(lambda: self._readers == 0)
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._closed = False
-                self._cond.notify_all()
 
 
 class LanceDiaryStore:
@@ -184,7 +112,7 @@ class LanceDiaryStore:
         self._optimize_unindexed = optimize_unindexed
         self._optimize_writes = optimize_writes
         self._lock = threading.RLock()
-        self._gate = _Gate()
+        self._gate = Gate()
         self._writes: dict[str, int] = {}
         self._vec_tables: dict[tuple[str, int], Any] = {}  # for writes
         self._written = 0  # writes so far; ``_complete`` holds since the count it names
@@ -467,11 +395,11 @@ def _check_vectors(
 ) -> np.ndarray:
     """The vectors as a (len(entries), dim) float32 matrix, or ValueError."""
     if not model or len(vectors) != len(entries):
-        raise _BadArgument(f"upsert needs embed_model and one vector per entry: {model!r}")
+        raise BadArgument(f"upsert needs embed_model and one vector per entry: {model!r}")
     try:
         matrix = np.asarray(vectors, dtype=np.float32)
     except ValueError as exc:
-        raise _BadArgument("vectors must all have one dimension") from exc
+        raise BadArgument("vectors must all have one dimension") from exc
     if entries and (matrix.ndim != 2 or not matrix.shape[1] or not np.isfinite(matrix).all()):
-        raise _BadArgument("vectors must be non-empty lists of finite numbers")
+        raise BadArgument("vectors must be non-empty lists of finite numbers")
     return matrix

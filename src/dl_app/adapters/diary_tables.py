@@ -29,6 +29,7 @@ import pyarrow as pa
 from lancedb.index import FTS, BTree
 
 from ..core.errors import StoreError, msg
+from .lance_access import LANCE_ERRORS
 
 __all__ = [
     "DIARY",
@@ -48,7 +49,6 @@ KIND_KEY, VERSION_KEY = b"dl.kind", b"dl.schema_version"
 MODEL_KEY, DIM_KEY = b"dl.embed_model", b"dl.dimensions"
 DIARY, VEC_PREFIX = "diary", "vec_"
 SET_ASIDE = ".set-aside"  # suffix of the folder beside the diary dir
-_OPEN_ERRORS = (OSError, RuntimeError, ValueError, pa.ArrowException)
 
 
 def _meta(kind: bytes, **extra: str) -> dict[bytes, bytes]:
@@ -102,7 +102,7 @@ def open_vectors(db: Any, path: Path, name: str) -> tuple[tuple[str, int], Any] 
     be opened and was moved aside (its entries then count as unindexed)."""
     try:
         table = _open(db, path, name)
-    except _OPEN_ERRORS as exc:
+    except LANCE_ERRORS as exc:
         _set_aside(path, name, f"it cannot be opened ({exc}); reindexing rebuilds its vectors")
         return None
     if table is None:
@@ -131,7 +131,7 @@ def _open(db: Any, path: Path, name: str) -> Any | None:
     """Open a table; None when its creation was interrupted (then moved aside)."""
     try:
         return db.open_table(name)
-    except _OPEN_ERRORS:
+    except LANCE_ERRORS:
         if _committed(path / f"{name}.lance"):
             raise
     # Another live process may be creating it right now; moving it is still safe:

@@ -68,7 +68,6 @@ class RequestLog:
     total_s: float = 0.0
     finish_reason: str | None = None
     resampled: int = 0  # chat replies sampled again (they started as a copy)
-    started: float = field(default_factory=time.perf_counter, repr=False)
 
 
 class LocalChatModel:
@@ -231,7 +230,7 @@ class LocalChatModel:
                 content, reasoning = [], []
                 copied = False
                 for delta in self._generate(llm, ids, max_tokens, temperature, stop, attempt,
-                                            entry):
+                                            entry, started):
                     (content if delta.kind == "content" else reasoning).append(delta.text)
                     if judge is None:
                         yield delta
@@ -263,9 +262,10 @@ class LocalChatModel:
 
 
     def _generate(self, llm: Any, ids: list[int], max_tokens: int, temperature: float,
-                  stop: list[str], attempt: int, entry: RequestLog) -> Iterator[ChatDelta]:
+                  stop: list[str], attempt: int, entry: RequestLog,
+                  started: float) -> Iterator[ChatDelta]:
         """One sampling of the reply (``attempt`` > 0: another seed, a little warmer),
-        leading whitespace dropped."""
+        leading whitespace dropped; ``started``: when the call began (perf_counter)."""
         seed = (self._seed if self._seed is not None else 0xD1) + attempt
         chunks = llm.create_completion(
             ids, max_tokens=max_tokens, temperature=temperature + 0.1 * attempt, top_p=TOP_P,
@@ -287,7 +287,7 @@ class LocalChatModel:
                             continue
                         began = True
                     if entry.first_token_s is None:
-                        entry.first_token_s = time.perf_counter() - entry.started
+                        entry.first_token_s = time.perf_counter() - started
                     yield delta
             yield from splitter.flush()
         finally:

@@ -5,9 +5,8 @@ pending-consolidation record, the conversation as it was before its last turn
 
 Every public method is one transaction (WAL journal, ``synchronous=FULL``), so
 a process killed at any instant leaves the state before or after the call.
-Schema changes are an ordered list of migrations recorded in the database.
-The calibration table is not one: it is created if missing, so an older app
-still opens the database (it ignores the table).
+The schema and its migrations: ``state_schema``; the tables created if missing:
+``calibration_sqlite``, ``followups_sqlite``.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,48 +34,11 @@ from ..core.models import (
 )
 from ..core.ports import CalibrationRecord
 from ..messages import os_reason
+from . import calibration_sqlite as calibration_rows
 from . import followups_sqlite as follow_rows
+from . import state_schema as schema
 
 log = logging.getLogger(__name__)
-
-
-def _script(db: sqlite3.Connection, sql: str) -> None:
-    """Run several statements inside the current transaction (``executescript``
-    would commit it)."""
-    for statement in sql.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-def _m001_initial(db: sqlite3.Connection) -> None:
-    _script(
-        db,
-        """
-        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                               id TEXT UNIQUE NOT NULL, data TEXT NOT NULL);
-        CREATE TABLE recalled (seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                               uuid TEXT UNIQUE NOT NULL, data TEXT NOT NULL);
-        CREATE TABLE archive (seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                              conv INTEGER NOT NULL, belong_to TEXT NOT NULL,
-                              ts INTEGER NOT NULL, data TEXT NOT NULL);
-        CREATE INDEX archive_conv ON archive (conv);
-        CREATE INDEX archive_belong ON archive (belong_to);
-        CREATE TABLE profile_history (seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                                      at INTEGER NOT NULL, data TEXT NOT NULL);
-        """
-    )
-
-
-MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
-    ("m001_initial", _m001_initial),
-]
-
-_CALIBRATION = """CREATE TABLE IF NOT EXISTS calibration (
-    address TEXT NOT NULL, model TEXT NOT NULL, ratios TEXT NOT NULL, floor REAL NOT NULL,
-    updated INTEGER NOT NULL, PRIMARY KEY (address, model))"""
-
-_PROFILE_KEYS = ("self_name", "user_name", "memory_about_self", "memory_about_user")
 
 
 class SqliteStateStore:
@@ -92,7 +54,7 @@ class SqliteStateStore:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA secure_delete=ON")  # deleted text is overwritten
             self._migrate()
-            self._db.execute(_CALIBRATION)
+            calibration_rows.create(self._db)
             follow_rows.create(self._db)
             self._keep_first_names()
         except sqlite3.DatabaseError as e:
@@ -132,17 +94,10 @@ class SqliteStateStore:
                 raise StoreError(msg("store.db_save", path=str(self.path), error=why)) from e
 
     def _migrate(self) -> None:
-        self._db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)")
-        done = {r[0] for r in self._db.execute("SELECT name FROM migrations")}
-        known = {name for name, _ in MIGRATIONS}
-        if done - known:
-            raise StoreError(msg("store.db_newer", path=str(self.path),
-                                 names=", ".join(sorted(done - known))))
-        for name, fn in MIGRATIONS:
-            if name not in done:
-                with self._tx() as db:
-                    fn(db)
-                    db.execute("INSERT INTO migrations (name) VALUES (?)", (name,))
+        for name, fn in schema.to_run(self._db, self.path):
+            with self._tx() as db:
+                fn(db)
+                schema.record(db, name)
 
     def _meta(self, db: sqlite3.Connection) -> dict[str, str]:
         return dict(db.execute("SELECT key, value FROM meta").fetchall())
@@ -425,24 +380,8 @@ class SqliteStateStore:
 
     def load_calibration(self, address: str, model: str) -> CalibrationRecord | None:
         with self._lock:
-            row = self._db.execute(
-                "SELECT ratios, floor FROM calibration WHERE address = ? AND model = ?",
-                (address, model),
-            ).fetchone()
-        if row is None:
-            return None
-        try:
-            ratios = tuple(float(r) for r in json.loads(row[0]))
-        except (ValueError, TypeError):
-            ratios = ()  # damaged: learned again
-        return CalibrationRecord(ratios, float(row[1]))
+            return calibration_rows.load(self._db, address, model)
 
     def save_calibration(self, address: str, model: str, record: CalibrationRecord) -> None:
         with self._tx() as db:
-            db.execute(
-                "INSERT INTO calibration (address, model, ratios, floor, updated) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (address, model) DO UPDATE SET "
-                "ratios = excluded.ratios, floor = excluded.floor, updated = excluded.updated",
-                (address, model, json.dumps(list(record.ratios)), record.floor,
-                 int(time.time() * 1000)),
-            )
+            calibration_rows.save(db, address, model, record)

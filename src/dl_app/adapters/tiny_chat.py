@@ -1,5 +1,6 @@
-"""What a tiny local model needs to converse (measured with the demo model:
-``docs``' demo-model notes, ``bench/demo_converse.py``).
+"""What a tiny local model needs to converse (measured with the demo model: the
+notes in ``../shared/reference/demo-model.md``, beside the repository, and
+``bench/demo_converse.py``).
 
 A 0.5B model given only the system prompt and the conversation tends to repeat
 the user's message back, and once one echo is in the history every later reply
@@ -22,6 +23,8 @@ import difflib
 import re
 from typing import Any
 
+from ..core.cjk import ideograph_count, match_key
+
 __all__ = ["CHAT_STOPS", "PROBE_CHARS", "Probe", "language_of", "with_examples"]
 
 EXAMPLES = {
@@ -38,14 +41,12 @@ CHAT_STOPS = ["\n\n", "\n用户", "\n我：", "用户：", "\nUser:", "\nuser:",
 PROBE_CHARS = 10  # letters (punctuation and spaces left out) held back to judge a reply
 SIMILAR = 0.7  # a reply's start this close to the user's message (or an earlier reply)
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
-_NORM = re.compile(r"[\W_]+", re.UNICODE)
 
 
 def language_of(text: str) -> str:
     """"zh" when at least a third of the letters are Chinese, else "en"."""
-    cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text))
+    cjk, latin = ideograph_count(text), len(_LATIN.findall(text))
     return "zh" if cjk and cjk * 3 >= cjk + latin else "en"
 
 
@@ -62,7 +63,7 @@ def with_examples(messages: list[dict[str, str]]) -> list[dict[str, str]]:
 
 
 def _norm(text: str) -> str:
-    return _NORM.sub("", text.lower())
+    return match_key(text)
 
 
 class Probe:

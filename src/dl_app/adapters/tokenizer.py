@@ -19,14 +19,14 @@ import re
 import threading
 from typing import Any
 
+from ..core.cjk import WIDE
 from ..core.ports import TokenCounter
 from ..core.tokens import HeuristicCounter
 
 _QWEN_ENCODING = "qwen2.5-72b-instruct"
 OTHER_FACTOR = 1.1
 CJK_EXTRA = 0.8
-# CJK ideographs and radicals, kana, CJK punctuation, full-width forms.
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+_CJK = re.compile(f"[{WIDE}]")  # ideographs, radicals, kana, CJK punctuation, full-width forms
 
 
 class QwenCounter:

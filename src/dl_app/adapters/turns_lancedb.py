@@ -43,8 +43,9 @@ from lancedb.index import FTS, BTree, IvfSq
 
 from ..core.errors import StoreError
 from ..core.ports import TurnRecord, TurnRef
-from .diary_lancedb import _Gate, fts_query, fts_terms, translated
 from .diary_tables import _committed, _set_aside, table_names
+from .fts_text import fts_query, fts_terms
+from .lance_access import Gate, translated
 
 __all__ = ["LanceTurnStore"]
 
@@ -111,7 +112,7 @@ class LanceTurnStore:
         self.path = Path(path)
         self._ann_min_rows = ann_min_rows
         self._lock = threading.RLock()
-        self._gate = _Gate()
+        self._gate = Gate()
         self._bulk = 0  # depth of nested bulk() blocks
         self._pending: dict[str, int] = {}  # table name -> rows written since its last fold
         self._trained: dict[str, int] = {}  # vector table name -> rows when its index was trained

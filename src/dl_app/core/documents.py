@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..prompts import PromptSet
+from .cjk import WIDE_FROM
 from .errors import DLError
 from .ports import Embedder, TokenCounter
 from .tokens import truncate
@@ -69,7 +70,7 @@ def split_chunks(text: str, counter: TokenCounter, max_tokens: int = CHUNK_TOKEN
 def _terms(text: str) -> list[str]:
     out: list[str] = []
     for word in _WORD.findall(text.lower()):
-        if word[0] >= "\u2e80":  # CJK run: character pairs
+        if word[0] >= WIDE_FROM:  # CJK run: character pairs
             out.extend(word[i : i + 2] for i in range(max(1, len(word) - 1)))
         elif len(word) > 1:
             out.append(word)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from .cjk import UNIFIED, has_ideograph
+
 __all__ = ["EMOTIONS", "TAG_PATTERN", "emotion_of", "infer_emotion", "split_tag"]
 
 EMOTIONS = ("joy", "sad", "angry", "surprised", "shy", "neutral")
@@ -30,7 +32,7 @@ _TAG_WORDS: dict[str, str] = {
 # A leading tag: one bracketed word. Written so that JavaScript's RegExp reads it the
 # same way: the page gets it from the bridge (``avatar_models``' ``emotion_tag``) and
 # strips any such tag from the bubble's text.
-TAG_PATTERN = r"^\s*[\[【(（]\s*([A-Za-z\u4e00-\u9fff]{1,12})\s*[\]】)）]\s*"
+TAG_PATTERN = rf"^\s*[\[【(（]\s*([A-Za-z{UNIFIED}]{{1,12}})\s*[\]】)）]\s*"
 _TAG = re.compile(TAG_PATTERN)
 
 _EMOJI: dict[str, str] = {
@@ -67,8 +69,6 @@ _WORDS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-
 
 def split_tag(text: str) -> tuple[str | None, str]:
     """``("joy", "Hello!")`` for ``"[joy] Hello!"``; ``(None, text)`` when there is no
@@ -83,7 +83,7 @@ def split_tag(text: str) -> tuple[str | None, str]:
 
 
 def _word_hits(low: str, word: str) -> int:
-    if _CJK.search(word) or not word[0].isalnum() or not word[-1].isalnum():
+    if has_ideograph(word) or not word[0].isalnum() or not word[-1].isalnum():
         return low.count(word)
     return len(re.findall(rf"(?<![a-z]){re.escape(word)}(?![a-z])", low))
 

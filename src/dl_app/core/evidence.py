@@ -20,10 +20,10 @@ How the rankings are fused (chosen by ``bench/locomo_recall.py`` on conv-26):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from .cjk import match_key
 from .models import DiaryEntry
 from .ports import TurnRecord, TurnRef
 
@@ -33,8 +33,6 @@ SECOND_TURN_SHARE = 0.3
 TIME_BOOST = 0.3
 NEIGHBOURS = 2  # turns before and after a match added when they fit
 CLOSE_UP = 3  # the best matches whose neighbours come before weaker matches
-
-_NORM = re.compile(r"[\W_]+", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -109,7 +107,7 @@ def _entry_score(best_first: Sequence[float]) -> float:
 
 
 def dedupe_key(text: str) -> str:
-    return _NORM.sub("", text).lower()
+    return match_key(text)
 
 
 def pack(

@@ -22,6 +22,7 @@ import re
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from .cjk import ideograph_count
 from .dates import find_spans, local_date
 from .dates_calc import CLAUSE_END
 from .models import FollowUp, Message
@@ -37,7 +38,6 @@ STALE_DAYS = 3
 MAX_WHAT_CHARS = 120
 DAY_MS = 86_400_000
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _WORDS = re.compile(r"[A-Za-z]{2,}")
 # Left over around the expression: prepositions and joiners, not the plan.
 _EDGE_EN = re.compile(r"^(?:on|in|at|by|this|next|until|and|so|but)\b\s*|\s*\b(?:on|in|at|by|"
@@ -95,7 +95,7 @@ def _what(text: str, start: int, stop: int) -> str:
 def _is_plan(what: str) -> bool:
     if _FAREWELL.match(what):
         return False
-    return len(_CJK.findall(what)) >= 2 or len(_WORDS.findall(what)) >= 2
+    return ideograph_count(what) >= 2 or len(_WORDS.findall(what)) >= 2
 
 
 def extract(messages: Sequence[Message], offset_minutes: int) -> list[FollowUp]:

@@ -91,7 +91,6 @@ class Indexer:
         self.embedder = embedder
         self.clock = clock
         self.names = names
-        self.problem: DLError | None = None  # why the embedder last failed to answer
 
     def _keys(self, records: Sequence[TurnRecord]) -> list[str]:
         user, companion = self.names()
@@ -140,16 +139,14 @@ class Indexer:
 
     def space(self) -> tuple[str, int] | None:
         """The current embedder's space (name, dimensions); None without one, or
-        when a service that must be asked for its dimensions does not answer."""
+        when a service that must be asked for its dimensions does not answer (why:
+        ``Health``, which the wired embedder reports to)."""
         if self.embedder is None:
             return None
         try:
-            space = self.embedder.name, self.embedder.dimensions
-        except DLError as e:
-            self.problem = e
+            return self.embedder.name, self.embedder.dimensions
+        except DLError:
             return None
-        self.problem = None
-        return space
 
     def status(self) -> tuple[int, int]:
         """(entries with a vector from the current embedder, all entries); none

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from ..prompts import PromptSet
+from .cjk import ideograph_count
 from .ports import TokenCounter
 
 __all__ = [
@@ -54,7 +55,6 @@ CJK_WHOLE = 6  # a shorter instruction clause (between punctuation) echoed whole
 WORD_RUN = 5  # words of an English instruction repeated verbatim
 WORD_WHOLE = 4
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[a-z0-9']+")
 _VAR = re.compile(r"\$(?:[_a-zA-Z]\w*|\{[_a-zA-Z]\w*\})", re.ASCII)
 # Clause boundaries in the prompts: punctuation, quotes, brackets, list numbers.
@@ -179,7 +179,7 @@ def _placeholder(label: str) -> str:
     """A placeholder as matched: its words, or with its brackets when short."""
     inner = label.strip("…. ")
     bare = inner.strip("()（）")
-    long = len(_CJK.findall(bare)) >= CJK_WHOLE or len(_words(bare)) >= 3
+    long = ideograph_count(bare) >= CJK_WHOLE or len(_words(bare)) >= 3
     return _norm(bare if long else inner)
 
 
@@ -191,7 +191,7 @@ def _add_clause(
     word_clauses: set[tuple[str, ...]],
 ) -> None:
     text = _norm(piece)
-    if len(_CJK.findall(text)) >= CJK_WHOLE:
+    if ideograph_count(text) >= CJK_WHOLE:
         if len(text) >= CJK_RUN:
             cjk_runs.update(text[i : i + CJK_RUN] for i in range(len(text) - CJK_RUN + 1))
         else:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 
+from .cjk import LETTERS
+
 __all__ = ["speakable", "speech_weight"]
 
 _FENCE = re.compile(r"```.*?(?:```|\Z)", re.S)
@@ -47,9 +49,8 @@ _EMOJI = re.compile(
 _SPACES = re.compile(r"[ \t\u3000]+")
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+(?=[。！？，、；：!?,.;:…”」』）)])")
 _BLANK_LINES = re.compile(r"\s*\n\s*")
-_CJK_RANGES = r"\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_SPEAKABLE_CHAR = re.compile(rf"[0-9A-Za-z\u00c0-\u024f\u0400-\u04ff{_CJK_RANGES}]")
-_CJK = re.compile(rf"[{_CJK_RANGES}]")
+_SPEAKABLE_CHAR = re.compile(rf"[0-9A-Za-z\u00c0-\u024f\u0400-\u04ff{LETTERS}]")
+_CJK = re.compile(f"[{LETTERS}]")
 
 
 def speakable(text: str) -> str:

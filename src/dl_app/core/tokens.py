@@ -16,6 +16,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from .cjk import WIDE_FROM
 from .ports import TokenCounter
 
 MESSAGE_OVERHEAD = 4
@@ -116,6 +117,6 @@ class HeuristicCounter:
     biased high. Used only when no real tokenizer can be loaded."""
 
     def count(self, text: str) -> int:
-        cjk = sum(1 for ch in text if ord(ch) > 0x2E80)
+        cjk = sum(1 for ch in text if ch >= WIDE_FROM)
         other = len(text) - cjk
         return cjk + (other + 2) // 3
