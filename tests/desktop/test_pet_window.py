@@ -28,6 +28,7 @@ from dl_app.bridge import Api
 from dl_app.cli.main import main as cli_main
 from dl_app.desktop import instance, tray
 from dl_app.desktop.pet import PET_SIZE, place, prefer_x11
+from dl_app.settings_io import apply_patch
 from servers.openai_compat import OpenAICompatServer
 
 __all__ = ["xvfb"]  # the fixture, imported for the test below
@@ -122,6 +123,9 @@ def test_the_place_is_saved_after_a_move_and_used_next_time(
         pet.events.moved.set(x, 200)
     assert saved.wait(10)
     assert (saved_app(data_dir)["pet_x"], saved_app(data_dir)["pet_y"]) == (300, 200)
+    # The fake screen has no name: it is known by its geometry.
+    assert saved_app(data_dir)["pet_screen"] == "1280x800+0+0"
+    assert saved_app(data_dir)["pet_places"] == [{"screen": "1280x800+0+0", "x": 300, "y": 200}]
     desk.quit()
     again, web2 = make_desktop(api, tmp_path, **saved_app(data_dir))
     again.set_pet(True)
@@ -300,6 +304,28 @@ def test_pet_starts_with_the_pet_flags_under_xvfb(
 
 
 @needs_display
+def test_the_pet_comes_back_inside_the_screen_under_xvfb(
+    xvfb: str, openai_server: OpenAICompatServer, tmp_path: Path
+) -> None:
+    """Left far out on a monitor that is gone: the pet opens inside Xvfb's 1280 x 800
+    screen (Qt's real screen list)."""
+    env = app_env(xvfb, openai_server, "en_US.UTF-8")
+    data_dir = Path(env["DL_DATA_DIR"])
+    apply_patch(data_dir, {"app": {"pet_screen": "HDMI-9",
+                                   "pet_places": [{"screen": "HDMI-9", "x": 3000, "y": 2000}]}})
+    log = tmp_path / "stderr.log"
+    proc, lines = _start(["--pet"], env, log)
+    seen: list[str] = []
+    try:
+        _wait_ready(proc, lines, log, seen)
+        pet = _created(seen)[-1]
+        assert pet["url"].endswith("index.html#pet")
+        assert (pet["x"], pet["y"]) == (1280 - PET_SIZE[0], 800 - PET_SIZE[1])
+    finally:
+        _stop(proc)
+
+
+@needs_display
 def test_the_running_app_switches_to_the_pet_under_xvfb(
     xvfb: str, openai_server: OpenAICompatServer, tmp_path: Path
 ) -> None:
@@ -423,6 +449,11 @@ def test_a_drag_moves_the_pet_the_place_is_saved_and_quit_ends_the_app(
                         break
                 time.sleep(0.2)
             assert place_now == (600, 150)
+            deadline = time.monotonic() + 10  # Qt names Xvfb's one screen "screen"
+            while saved_app(data_dir).get("pet_screen") != "screen":
+                assert time.monotonic() < deadline, saved_app(data_dir)
+                time.sleep(0.1)
+            assert saved_app(data_dir)["pet_places"] == [{"screen": "screen", "x": 600, "y": 150}]
             # The menu's "quit": the bridge call closes every window and the app ends.
             assert proc.poll() is None
             tools.evaluate("window.pywebview.api.app_quit(); 1")

@@ -8,7 +8,8 @@ pywebview's ``easy_drag`` stays off: on Qt (pywebview 6.2) it installs an event 
 on the whole application, and a frameless window made with it while the app runs
 crashed the process here (segmentation fault, under Xvfb).
 :class:`~dl_app.desktop.window.Desktop` opens and closes it (``set_pet``) and saves
-where it was left (``app.pet_x``/``app.pet_y``).
+where it was left on each screen (``pet_place.py``: ``app.pet_places``, ``app.pet_screen``;
+``app.pet_x``/``app.pet_y`` from before, used while there are no places per screen).
 
 What the platforms give (said in the ``app.pet`` setting's help and in
 ``docs/desktop-pet.md``): transparency needs a compositor on Linux (Qt draws black
@@ -23,11 +24,12 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
+from .pet_place import MARGIN
+from .pet_place import PET as PET_SIZE
+
 __all__ = ["PET_SIZE", "PET_TITLE", "pet_window_args", "place", "prefer_x11"]
 
 PET_TITLE = {"zh": "桌宠 · 数字生命", "en": "Pet · Digital Life"}
-PET_SIZE = (320, 440)
-MARGIN = (24, 64)  # from the screen's right and bottom edges (clear of a task bar)
 
 
 def _rects(screens: Any) -> list[tuple[int, int, int, int]]:

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from ..settings import AppSettings
-from .pet import pet_window_args, place
+from .pet import PET_SIZE, pet_window_args, place
+from .pet_place import choose, remember, screens_of
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ class Desktop:
         screens: Any = ()
         with contextlib.suppress(Exception):
             screens = self.webview.screens
-        where = place(self.app_settings.pet_x, self.app_settings.pet_y, screens)
+        where = self._pet_place(screens)
         title, kwargs = pet_window_args(self.frontend, self.api, self.lang, where)
         window = self.webview.create_window(title, **kwargs)
         if window is None:
@@ -180,6 +181,29 @@ class Desktop:
         self.emitter.attach(window)
         window.events.closing += self._on_pet_closing
         window.events.moved += self._on_pet_moved
+
+    def _places(self) -> dict[str, list[int]]:
+        return {p.screen: [p.x, p.y] for p in self.app_settings.pet_places}
+
+    def _pet_place(self, raw_screens: Any) -> tuple[int | None, int | None]:
+        """Where the pet opens: its place on the screen where it was last
+        (``pet_place.choose``); settings from before places per screen: ``pet.place``."""
+        app = self.app_settings
+        if not app.pet_places:
+            return place(app.pet_x, app.pet_y, raw_screens)
+        chosen = choose(self._places(), app.pet_screen, screens_of(raw_screens), PET_SIZE)
+        return chosen if chosen is not None else (None, None)
+
+    def _save_pet_place(self, x: int, y: int) -> None:
+        patch: dict[str, Any] = {"pet_x": x, "pet_y": y}
+        screens: Any = ()
+        with contextlib.suppress(Exception):
+            screens = self.webview.screens
+        places, key = remember(self._places(), x, y, screens_of(screens), PET_SIZE)
+        if key is not None:
+            patch["pet_screen"] = key
+            patch["pet_places"] = [{"screen": k, "x": v[0], "y": v[1]} for k, v in places.items()]
+        self._remember(patch)
 
     def _on_pet_closing(self) -> bool | None:
         if self.quitting:
@@ -194,13 +218,15 @@ class Desktop:
         if self._place_timer is not None:
             self._place_timer.cancel()
         self._place_timer = threading.Timer(
-            SAVE_PLACE_AFTER, self._remember, args=({"pet_x": int(x), "pet_y": int(y)},)
+            SAVE_PLACE_AFTER, self._save_pet_place, args=(int(x), int(y))
         )
         self._place_timer.daemon = True
         self._place_timer.start()
 
     def _remember(self, patch: dict[str, Any]) -> None:
-        self.app_settings = self.app_settings.model_copy(update=patch)
+        self.app_settings = AppSettings.model_validate(
+            {**self.app_settings.model_dump(), **patch}
+        )
         try:
             self._save_app(patch)
         except Exception:

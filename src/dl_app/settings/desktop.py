@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from .field import _f
 
@@ -136,6 +136,16 @@ class VoiceSettings(BaseModel):
     )
 
 
+class PetPlace(BaseModel):
+    """Where the desktop pet was left on one screen (relative to its top-left corner)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    screen: str = Field(min_length=1, max_length=200)
+    x: int
+    y: int
+
+
 class AppSettings(BaseModel):
     """The desktop app: tray icon, closing to the tray, starting on login, the desktop pet."""
 
@@ -176,4 +186,14 @@ class AppSettings(BaseModel):
         "Where the pet was left on the screen (top edge, pixels; empty: bottom right).",
         "桌宠上次在屏幕上的位置（上边缘，像素；空：右下角）。",
         default=None, title="Pet position y || 桌宠位置 y",
+    )
+    pet_screen: str | None = _f(
+        "The screen the pet was on last (its name, or its size and place).",
+        "桌宠上次所在的屏幕（名称，或尺寸和位置）。",
+        default=None, max_length=200, title="Pet screen || 桌宠所在屏幕",
+    )
+    pet_places: list[PetPlace] = _f(
+        "Where the pet was left on each screen (at most 8 screens).",
+        "桌宠在每个屏幕上的位置（最多 8 个屏幕）。",
+        default_factory=list, max_length=8, title="Pet places || 桌宠位置",
     )
