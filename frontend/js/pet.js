@@ -15,6 +15,7 @@ import { createAvatar } from "./avatar/index.js";
 import { Track, createSpeaker } from "./voice/speaker.js";
 import { SentenceSplitter } from "./voice/speech.js";
 import { getConfig } from "./voice/config.js";
+import { watchShape } from "./pet_shape.js";
 
 addStrings({
   zh: {
@@ -67,7 +68,7 @@ const menu = el("div#pet-menu.pet-menu", { role: "menu", hidden: true }, ...MENU
 const root = el("div#pet.pet", {}, area, form, note, menu);
 document.body.prepend(root);
 
-createAvatar(area, { pet: true });
+const avatar = createAvatar(area, { pet: true });
 // A drag on the avatar moves the window: pywebview's drag region (its own script calls
 // the window's move; desktop/pet.py says why not easy_drag).
 area.querySelector(".avatar-stage")?.classList.add("pywebview-drag-region");
@@ -267,6 +268,10 @@ async function start() {
     applyLang(info.lang);
   }
   await readMute();
+  // Clicks beside what is drawn go to the desktop where that can be done (pet_shape.js;
+  // in the browser the first call says so and it stops).
+  const parts = () => [area.querySelector(".avatar-bubble"), area.querySelector(".avatar-note"), form, note, menu];
+  watchShape(root, parts, () => (avatar && avatar.box ? avatar.box() : null));
   document.documentElement.dataset.ready = "1";
   call("page_ready");
 }

@@ -34,6 +34,9 @@ from servers.openai_compat import OpenAICompatServer
 __all__ = ["xvfb"]  # the fixture, imported for the test below
 
 PET_FLAGS = {"frameless": True, "easy_drag": False, "on_top": True, "transparent": True}
+# Xvfb has no compositor: the pet is opaque, with the panel's background (pet_desktop.py).
+XVFB_FLAGS = {**PET_FLAGS, "transparent": False}
+XVFB_URL = "index.html?bg=panel#pet"
 
 
 def saved_app(data_dir: Path) -> dict[str, Any]:
@@ -291,9 +294,9 @@ def test_pet_starts_with_the_pet_flags_under_xvfb(
         _wait_ready(proc, lines, log, seen)  # the pet's page called page_ready
         main, pet = _created(seen)
         assert main["url"].endswith("index.html") and main["hidden"] is True
-        for flag, value in PET_FLAGS.items():
+        for flag, value in XVFB_FLAGS.items():
             assert pet[flag] is value, (flag, pet)
-        assert pet["url"].endswith("index.html#pet") and pet["title"] == "桌宠 · 数字生命"
+        assert pet["url"].endswith(XVFB_URL) and pet["title"] == "桌宠 · 数字生命"
         if argv == ["--pet"]:  # to look at: Xvfb has no compositor, so no transparency
             SHOTS = Path(os.environ.get("DL_PET_SHOTS", "/tmp/shots-pet"))
             SHOTS.mkdir(parents=True, exist_ok=True)
@@ -319,7 +322,7 @@ def test_the_pet_comes_back_inside_the_screen_under_xvfb(
     try:
         _wait_ready(proc, lines, log, seen)
         pet = _created(seen)[-1]
-        assert pet["url"].endswith("index.html#pet")
+        assert pet["url"].endswith(XVFB_URL)
         assert (pet["x"], pet["y"]) == (1280 - PET_SIZE[0], 800 - PET_SIZE[1])
     finally:
         _stop(proc)
@@ -344,9 +347,9 @@ def test_the_running_app_switches_to_the_pet_under_xvfb(
         assert "switched it to the desktop pet" in out.stdout
         assert _lines_until(lines, proc, lambda s: "#pet" in s, 30, seen), "".join(seen)
         pet = _created(seen)[-1]
-        for flag, value in PET_FLAGS.items():
+        for flag, value in XVFB_FLAGS.items():
             assert pet[flag] is value, (flag, pet)
-        assert pet["url"].endswith("index.html#pet") and pet["title"] == "Pet · Digital Life"
+        assert pet["url"].endswith(XVFB_URL) and pet["title"] == "Pet · Digital Life"
         deadline = time.monotonic() + 10
         while not (data_dir / "settings.json").exists() and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -429,9 +432,10 @@ def test_a_drag_moves_the_pet_the_place_is_saved_and_quit_ends_the_app(
                 assert time.monotonic() < deadline, "no menu after a right click"
                 time.sleep(0.1)
             tools.evaluate("document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape'})); 1")
-            assert tools.evaluate("getComputedStyle(document.body).backgroundColor") == (
-                "rgba(0, 0, 0, 0)"
-            )
+            # No compositor: the panel's background, not a black one (pet_desktop.py).
+            assert tools.evaluate("document.documentElement.classList.contains('pet-panel')")
+            assert tools.evaluate("getComputedStyle(document.body).backgroundColor") in (
+                "rgb(255, 255, 255)", "rgb(30, 33, 40)")
             tools.evaluate(
                 "(() => { const stage = document.querySelector('.avatar-stage.pywebview-drag-region');"
                 " const at = (type, sx, sy, target) => target.dispatchEvent(new MouseEvent(type,"

@@ -212,6 +212,12 @@ export async function createLive2D(host, opts) {
       const y = clientY - rect.top;
       return x >= b.x && x <= b.x + b.width && y >= b.y && y <= b.y + b.height;
     },
+    /** Where the model draws, in client coordinates (the pet's input shape). */
+    box() {
+      const r = canvas.getBoundingClientRect();
+      const b = model.getBounds();
+      return { left: r.left + b.x, top: r.top + b.y, width: b.width, height: b.height };
+    },
     setEmotion(name) {
       overlay = OVERLAYS[name] || {};
       overlayFrom = performance.now();

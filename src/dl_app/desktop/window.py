@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import types
 from collections.abc import Callable
@@ -23,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from ..settings import AppSettings
+from . import x11
 from .pet import PET_SIZE, pet_window_args, place
+from .pet_desktop import PetDesktop, detect, notes
 from .pet_place import choose, remember, screens_of
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,7 @@ class Desktop:
         lang: str,
         autostart: Any = None,
         save_app: Callable[[dict[str, Any]], object] | None = None,
+        pet_desktop: PetDesktop | None = None,
     ) -> None:
         self.webview = webview
         self.api = api
@@ -61,6 +65,7 @@ class Desktop:
         self.tray: Any = None
         self.pet: Any = None
         self.pet_shown = False
+        self._pet_desktop = pet_desktop  # what the pet can do here; found out when asked
         # Saves a patch of the ``app`` group (settings.json); default: through the bridge.
         self._save_app = save_app or self._save_app_through_api
         self._place_timer: threading.Timer | None = None
@@ -172,7 +177,8 @@ class Desktop:
         with contextlib.suppress(Exception):
             screens = self.webview.screens
         where = self._pet_place(screens)
-        title, kwargs = pet_window_args(self.frontend, self.api, self.lang, where)
+        panel = self.pet_desktop().transparent is False  # no compositor: no see-through
+        title, kwargs = pet_window_args(self.frontend, self.api, self.lang, where, panel=panel)
         window = self.webview.create_window(title, **kwargs)
         if window is None:
             self.pet_shown = False
@@ -181,6 +187,32 @@ class Desktop:
         self.emitter.attach(window)
         window.events.closing += self._on_pet_closing
         window.events.moved += self._on_pet_moved
+
+    def pet_desktop(self) -> PetDesktop:
+        """What the pet can do on this desktop (``pet_desktop.py``), found out once."""
+        if self._pet_desktop is None:
+            qt = _qt_platform()
+            compositor = None
+            if qt != "wayland" and os.environ.get("DISPLAY"):
+                compositor = x11.compositor_running()
+            self._pet_desktop = detect(os.environ, qt, compositor=compositor)
+        return self._pet_desktop
+
+    def pet_notes(self) -> dict[str, str]:
+        """The settings page's words on what the pet can do here (``settings_get``)."""
+        return notes(self.pet_desktop())
+
+    def set_pet_shape(self, rects: list[tuple[int, int, int, int]]) -> bool:
+        """Clicks on the pet's window land only inside ``rects`` (window pixels); the
+        rest goes to the desktop. False where the platform does not allow it."""
+        if not self.pet_desktop().click_through or self.pet is None:
+            return False
+        native = getattr(self.pet, "native", None)
+        try:
+            window_id = int(native.winId()) if native is not None else 0
+        except Exception:
+            return False
+        return x11.set_input_shape(window_id, rects)
 
     def _places(self) -> dict[str, list[int]]:
         return {p.screen: [p.x, p.y] for p in self.app_settings.pet_places}
@@ -339,3 +371,14 @@ class Desktop:
             return result
 
         self.api.settings_set = types.MethodType(settings_set, self.api)
+
+
+def _qt_platform() -> str:
+    """The Qt platform plugin in use (``xcb``, ``wayland``), "" without a Qt app."""
+    try:
+        from qtpy.QtGui import QGuiApplication
+    except Exception:
+        return ""
+    if QGuiApplication.instance() is None:
+        return ""
+    return str(QGuiApplication.platformName())

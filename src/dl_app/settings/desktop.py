@@ -170,11 +170,13 @@ class AppSettings(BaseModel):
         "Desktop pet: only the avatar and its speech bubble, in a frameless window that "
         "stays on top (tray menu, right-click menu, or `dl-app --pet`). The background is "
         "transparent where the system allows it (on Linux it needs a compositor; Wayland "
-        "lets no app stay on top or choose its place, so the app uses X11 there); clicks "
-        "on the transparent part do not pass through to the desktop.",
+        "lets no app stay on top or choose its place, so the app uses X11 there), and clicks "
+        "beside the avatar pass through to the desktop where the system allows it; the "
+        "desktop app says below what this desktop allows.",
         "桌宠：只显示形象和对话气泡，置顶的无边框窗口（托盘菜单、右键菜单或 `dl-app --pet`）。"
         "系统允许时背景透明（Linux 需要窗口合成器；Wayland 不允许应用置顶或自选位置，因此在"
-        "那里使用 X11）；点击透明部分不会穿透到桌面。",
+        "那里使用 X11），系统允许时点击形象以外的地方会穿透到桌面；桌面应用会在下方说明这个"
+        "桌面支持哪些。",
         default=False, title="Desktop pet || 桌宠模式",
     )
     pet_x: int | None = _f(
