@@ -271,7 +271,7 @@ def test_app_settings_are_described_in_both_languages(api: Api) -> None:
         assert fields[path]["help"]["zh"] and fields[path]["help"]["en"]
     assert res["settings"]["app"] == {
         "tray_enabled": True, "close_to_tray": False, "start_on_login": False,
-        "pet": False, "pet_x": None, "pet_y": None,
+        "pet": False, "pet_x": None, "pet_y": None, "pet_screen": None, "pet_places": [],
     }
 
 

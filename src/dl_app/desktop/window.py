@@ -212,7 +212,9 @@ class Desktop:
             window_id = int(native.winId()) if native is not None else 0
         except Exception:
             return False
-        return x11.set_input_shape(window_id, rects)
+        # No compositor: the opaque window is cut to the same shape (not see-through).
+        bounding = self.pet_desktop().transparent is False
+        return x11.set_input_shape(window_id, rects, bounding=bounding)
 
     def _places(self) -> dict[str, list[int]]:
         return {p.screen: [p.x, p.y] for p in self.app_settings.pet_places}

@@ -21,11 +21,12 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-__all__ = ["compositor_running", "input_shape", "set_input_shape"]
+__all__ = ["SHAPE_BOUNDING", "SHAPE_INPUT", "compositor_running", "input_shape", "set_input_shape"]
 
 log = logging.getLogger(__name__)
 
-SHAPE_INPUT = 2  # ShapeInput (shape.h)
+SHAPE_BOUNDING = 0  # ShapeBounding (shape.h): what the window covers
+SHAPE_INPUT = 2  # ShapeInput: where it takes clicks
 SHAPE_SET = 0  # ShapeSet
 UNSORTED = 0
 MAX_RECTS = 32
@@ -112,9 +113,11 @@ def compositor_running(display: str | None = None) -> bool | None:
 
 
 def set_input_shape(window: int, rects: Sequence[tuple[int, int, int, int]],
-                    display: str | None = None) -> bool:
+                    display: str | None = None, *, bounding: bool = False) -> bool:
     """Clicks on the X window land only inside ``rects`` (window pixels: x, y, width,
-    height); elsewhere they go to what is below. True when the server took it."""
+    height); elsewhere they go to what is below. ``bounding``: the window is also cut
+    to them (where no compositor makes the rest see-through, the window would still
+    cover the desktop there). True when the server took it."""
     shown = [r for r in rects[:MAX_RECTS] if r[2] > 0 and r[3] > 0]
     if not window or not shown:
         return False
@@ -128,20 +131,23 @@ def set_input_shape(window: int, rects: Sequence[tuple[int, int, int, int]],
         array = (_XRectangle * len(shown))(*[
             _XRectangle(max(-32768, min(x, 32767)), max(-32768, min(y, 32767)),
                         min(w, 65535), min(h, 65535)) for x, y, w, h in shown])
-        xext.XShapeCombineRectangles(dpy, window, SHAPE_INPUT, 0, 0, array, len(shown),
-                                     SHAPE_SET, UNSORTED)
+        for kind in (SHAPE_INPUT, SHAPE_BOUNDING) if bounding else (SHAPE_INPUT,):
+            xext.XShapeCombineRectangles(dpy, window, kind, 0, 0, array, len(shown),
+                                         SHAPE_SET, UNSORTED)
         x11.XSync(dpy, 0)
         return not _errors
 
 
-def input_shape(window: int, display: str | None = None) -> list[tuple[int, int, int, int]] | None:
-    """The X window's input shape as rectangles (None when it cannot be read)."""
+def input_shape(window: int, display: str | None = None, *, kind: int = SHAPE_INPUT
+                ) -> list[tuple[int, int, int, int]] | None:
+    """The X window's input shape (or ``kind``: ``SHAPE_BOUNDING``) as rectangles
+    (None when it cannot be read)."""
     with _display(display) as opened:
         if opened is None:
             return None
         x11, xext, dpy = opened
         count, ordering = ctypes.c_int(), ctypes.c_int()
-        got = xext.XShapeGetRectangles(dpy, window, SHAPE_INPUT, ctypes.byref(count),
+        got = xext.XShapeGetRectangles(dpy, window, kind, ctypes.byref(count),
                                        ctypes.byref(ordering))
         x11.XSync(dpy, 0)
         if _errors:
