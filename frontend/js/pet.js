@@ -271,7 +271,13 @@ async function start() {
   // Clicks beside what is drawn go to the desktop where that can be done (pet_shape.js;
   // in the browser the first call says so and it stops).
   const parts = () => [area.querySelector(".avatar-bubble"), area.querySelector(".avatar-note"), form, note, menu];
-  watchShape(root, parts, () => (avatar && avatar.box ? avatar.box() : null));
+  watchShape(root, parts, (cell) => {
+    if (!avatar) return null;
+    const rows = avatar.silhouette ? avatar.silhouette(cell) : null; // Live2D: as drawn
+    if (rows) return rows;
+    const r = avatar.box ? avatar.box() : null; // the SVG face: its box
+    return r ? [[r.left, r.top, r.width, r.height]] : null;
+  });
   document.documentElement.dataset.ready = "1";
   call("page_ready");
 }
