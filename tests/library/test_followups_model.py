@@ -146,3 +146,12 @@ def test_items_must_be_ahead_near_short_and_in_the_users_words() -> None:
         assert found == [], what
     assert len(check_answer(json.dumps([{"what": "去北京出差", "when": "2025-11-27"}] * 30),
                             [said("过两天我要去北京出差", T0 - DAY)], 480)[0]) == 10
+
+
+def test_a_long_line_is_cut_to_fit_the_budget(home: Home, openai_server: OpenAICompatServer) -> None:
+    answer(openai_server, "[]")
+    home.open("zh")
+    home.say("过两天我要去北京出差，" + "路上要准备很多东西，" * 300)
+    [prompt] = asked(openai_server)
+    assert "过两天我要去北京出差" in prompt and "…" in prompt
+    assert prompt.count("路上要准备很多东西") < 40  # cut to one short line, not 300 clauses
