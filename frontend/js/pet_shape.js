@@ -75,7 +75,7 @@ export function watchShape(root, parts, avatar) {
     if (key === last) return;
     last = key;
     call("pet_shape", { rects, scale: window.devicePixelRatio || 1 }).then((res) => {
-      if (res.ok && res.done === false) stopped = true; // the browser, or not on this desktop
+      if (res.ok && res.done === false) stop(); // the browser, or not on this desktop
       else if (!res.ok) last = ""; // try again with the next change
     });
   }
@@ -87,10 +87,19 @@ export function watchShape(root, parts, avatar) {
     }
   }
 
-  new MutationObserver(soon).observe(root, {
+  const observer = new MutationObserver(soon);
+  observer.observe(root, {
     subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["hidden", "style", "class"],
   });
   window.addEventListener("resize", soon);
-  setInterval(soon, EVERY_MS);
+  const timer = setInterval(soon, EVERY_MS);
+
+  function stop() {
+    stopped = true;
+    observer.disconnect();
+    window.removeEventListener("resize", soon);
+    clearInterval(timer);
+  }
+
   soon();
 }
