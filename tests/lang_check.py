@@ -17,7 +17,7 @@ ALLOWED = {
     "hijiki", "Haru", "Shizuku", "Hijiki", "Apache", "MIT", "BSD", "Esc", "Enter", "Shift",
     "Ctrl", "Cmd", "ID", "AI", "URL", "UI", "http", "https", "PDF", "Word", "Markdown", "HTML",
     "AWS", "MinIO", "Cubism", "SDK", "Inc", "alloy", "builtin", "Linux", "Wayland", "X11",
-    "Windows", "macOS", "GIF", "WebM", "MP4", "base64",
+    "Windows", "macOS", "GIF", "WebM", "MP4", "base64", "XWayland", "picom",
 }
 _KEEP = [
     re.compile(r"https?://\S+"),  # addresses

@@ -5,6 +5,9 @@
 (function early() {
   const params = new URLSearchParams(window.location.search);
   const root = document.documentElement;
-  if (params.get("pet") === "1" || window.location.hash === "#pet") root.classList.add("pet-mode");
-  else if (params.get("theme") === "dark" || params.get("theme") === "light") root.dataset.theme = params.get("theme");
+  if (params.get("pet") === "1" || window.location.hash === "#pet") {
+    root.classList.add("pet-mode");
+    // No compositor: the panel's background instead of transparent (desktop/pet_desktop.py).
+    if (params.get("bg") === "panel") root.classList.add("pet-panel");
+  } else if (params.get("theme") === "dark" || params.get("theme") === "light") root.dataset.theme = params.get("theme");
 })();

@@ -15,6 +15,7 @@ import { createAvatar } from "./avatar/index.js";
 import { Track, createSpeaker } from "./voice/speaker.js";
 import { SentenceSplitter } from "./voice/speech.js";
 import { getConfig } from "./voice/config.js";
+import { watchShape } from "./pet_shape.js";
 
 addStrings({
   zh: {
@@ -67,7 +68,7 @@ const menu = el("div#pet-menu.pet-menu", { role: "menu", hidden: true }, ...MENU
 const root = el("div#pet.pet", {}, area, form, note, menu);
 document.body.prepend(root);
 
-createAvatar(area, { pet: true });
+const avatar = createAvatar(area, { pet: true });
 // A drag on the avatar moves the window: pywebview's drag region (its own script calls
 // the window's move; desktop/pet.py says why not easy_drag).
 area.querySelector(".avatar-stage")?.classList.add("pywebview-drag-region");
@@ -267,6 +268,16 @@ async function start() {
     applyLang(info.lang);
   }
   await readMute();
+  // Clicks beside what is drawn go to the desktop where that can be done (pet_shape.js;
+  // in the browser the first call says so and it stops).
+  const parts = () => [area.querySelector(".avatar-bubble"), area.querySelector(".avatar-note"), form, note, menu];
+  watchShape(root, parts, (cell) => {
+    if (!avatar) return null;
+    const rows = avatar.silhouette ? avatar.silhouette(cell) : null; // Live2D: as drawn
+    if (rows) return rows;
+    const r = avatar.box ? avatar.box() : null; // the SVG face: its box
+    return r ? [[r.left, r.top, r.width, r.height]] : null;
+  });
   document.documentElement.dataset.ready = "1";
   call("page_ready");
 }

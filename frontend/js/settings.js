@@ -234,12 +234,19 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
       el("div.field-input", {}, special ? special.view : input),
       el("div.field-help", { id: `${id}-help`, text: pick(field.help) }),
       fromEnv ? el("div.field-help.warn", { text: t("settings.fromEnv", { name: envName }) }) : null,
+      ...fieldNotes(field.path),
       error,
     );
     if (fromEnv) reset.hidden = true;
     const initial = field.kind === "bool" ? Boolean(current) : current === null || current === undefined ? "" : String(current);
     inputs.set(field.path, { field, input, error, row, fromEnv, initial });
     return row;
+  }
+
+  /** The desktop's notes on a field (settings_get's field_notes: what the pet can do here). */
+  function fieldNotes(path) {
+    const text = pick((data.field_notes || {})[path] || null) || "";
+    return text.split("\n").filter(Boolean).map((line) => el("div.field-help.field-note", { text: line }));
   }
 
   function readValue(row) {

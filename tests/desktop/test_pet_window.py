@@ -28,11 +28,15 @@ from dl_app.bridge import Api
 from dl_app.cli.main import main as cli_main
 from dl_app.desktop import instance, tray
 from dl_app.desktop.pet import PET_SIZE, place, prefer_x11
+from dl_app.settings_io import apply_patch
 from servers.openai_compat import OpenAICompatServer
 
 __all__ = ["xvfb"]  # the fixture, imported for the test below
 
 PET_FLAGS = {"frameless": True, "easy_drag": False, "on_top": True, "transparent": True}
+# Xvfb has no compositor: the pet is opaque, with the panel's background (pet_desktop.py).
+XVFB_FLAGS = {**PET_FLAGS, "transparent": False}
+XVFB_URL = "index.html?bg=panel#pet"
 
 
 def saved_app(data_dir: Path) -> dict[str, Any]:
@@ -122,6 +126,9 @@ def test_the_place_is_saved_after_a_move_and_used_next_time(
         pet.events.moved.set(x, 200)
     assert saved.wait(10)
     assert (saved_app(data_dir)["pet_x"], saved_app(data_dir)["pet_y"]) == (300, 200)
+    # The fake screen has no name: it is known by its geometry.
+    assert saved_app(data_dir)["pet_screen"] == "1280x800+0+0"
+    assert saved_app(data_dir)["pet_places"] == [{"screen": "1280x800+0+0", "x": 300, "y": 200}]
     desk.quit()
     again, web2 = make_desktop(api, tmp_path, **saved_app(data_dir))
     again.set_pet(True)
@@ -287,14 +294,36 @@ def test_pet_starts_with_the_pet_flags_under_xvfb(
         _wait_ready(proc, lines, log, seen)  # the pet's page called page_ready
         main, pet = _created(seen)
         assert main["url"].endswith("index.html") and main["hidden"] is True
-        for flag, value in PET_FLAGS.items():
+        for flag, value in XVFB_FLAGS.items():
             assert pet[flag] is value, (flag, pet)
-        assert pet["url"].endswith("index.html#pet") and pet["title"] == "桌宠 · 数字生命"
+        assert pet["url"].endswith(XVFB_URL) and pet["title"] == "桌宠 · 数字生命"
         if argv == ["--pet"]:  # to look at: Xvfb has no compositor, so no transparency
             SHOTS = Path(os.environ.get("DL_PET_SHOTS", "/tmp/shots-pet"))
             SHOTS.mkdir(parents=True, exist_ok=True)
             grab_screen(xvfb, SHOTS / "xvfb-pet-zh.png")
         assert proc.poll() is None
+    finally:
+        _stop(proc)
+
+
+@needs_display
+def test_the_pet_comes_back_inside_the_screen_under_xvfb(
+    xvfb: str, openai_server: OpenAICompatServer, tmp_path: Path
+) -> None:
+    """Left far out on a monitor that is gone: the pet opens inside Xvfb's 1280 x 800
+    screen (Qt's real screen list)."""
+    env = app_env(xvfb, openai_server, "en_US.UTF-8")
+    data_dir = Path(env["DL_DATA_DIR"])
+    apply_patch(data_dir, {"app": {"pet_screen": "HDMI-9",
+                                   "pet_places": [{"screen": "HDMI-9", "x": 3000, "y": 2000}]}})
+    log = tmp_path / "stderr.log"
+    proc, lines = _start(["--pet"], env, log)
+    seen: list[str] = []
+    try:
+        _wait_ready(proc, lines, log, seen)
+        pet = _created(seen)[-1]
+        assert pet["url"].endswith(XVFB_URL)
+        assert (pet["x"], pet["y"]) == (1280 - PET_SIZE[0], 800 - PET_SIZE[1])
     finally:
         _stop(proc)
 
@@ -318,9 +347,9 @@ def test_the_running_app_switches_to_the_pet_under_xvfb(
         assert "switched it to the desktop pet" in out.stdout
         assert _lines_until(lines, proc, lambda s: "#pet" in s, 30, seen), "".join(seen)
         pet = _created(seen)[-1]
-        for flag, value in PET_FLAGS.items():
+        for flag, value in XVFB_FLAGS.items():
             assert pet[flag] is value, (flag, pet)
-        assert pet["url"].endswith("index.html#pet") and pet["title"] == "Pet · Digital Life"
+        assert pet["url"].endswith(XVFB_URL) and pet["title"] == "Pet · Digital Life"
         deadline = time.monotonic() + 10
         while not (data_dir / "settings.json").exists() and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -403,9 +432,10 @@ def test_a_drag_moves_the_pet_the_place_is_saved_and_quit_ends_the_app(
                 assert time.monotonic() < deadline, "no menu after a right click"
                 time.sleep(0.1)
             tools.evaluate("document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape'})); 1")
-            assert tools.evaluate("getComputedStyle(document.body).backgroundColor") == (
-                "rgba(0, 0, 0, 0)"
-            )
+            # No compositor: the panel's background, not a black one (pet_desktop.py).
+            assert tools.evaluate("document.documentElement.classList.contains('pet-panel')")
+            assert tools.evaluate("getComputedStyle(document.body).backgroundColor") in (
+                "rgb(255, 255, 255)", "rgb(30, 33, 40)")
             tools.evaluate(
                 "(() => { const stage = document.querySelector('.avatar-stage.pywebview-drag-region');"
                 " const at = (type, sx, sy, target) => target.dispatchEvent(new MouseEvent(type,"
@@ -423,6 +453,11 @@ def test_a_drag_moves_the_pet_the_place_is_saved_and_quit_ends_the_app(
                         break
                 time.sleep(0.2)
             assert place_now == (600, 150)
+            deadline = time.monotonic() + 10  # Qt names Xvfb's one screen "screen"
+            while saved_app(data_dir).get("pet_screen") != "screen":
+                assert time.monotonic() < deadline, saved_app(data_dir)
+                time.sleep(0.1)
+            assert saved_app(data_dir)["pet_places"] == [{"screen": "screen", "x": 600, "y": 150}]
             # The menu's "quit": the bridge call closes every window and the app ends.
             assert proc.poll() is None
             tools.evaluate("window.pywebview.api.app_quit(); 1")

@@ -28,6 +28,7 @@ from webview.event import Event
 from dl_app.bridge import Api
 from dl_app.desktop import tray
 from dl_app.desktop.autostart import Autostart
+from dl_app.desktop.pet_desktop import PetDesktop
 from dl_app.desktop.shell import Emitter
 from dl_app.desktop.window import BACKGROUND, Desktop
 from dl_app.paths import frontend_dir
@@ -112,12 +113,18 @@ class FakeTray:
         self.calls.append(f"notify {text}")
 
 
-def make_desktop(api: Any, tmp_path: Path, **app: Any) -> tuple[Desktop, FakeWebview]:
+# An X11 desktop with a compositor: the fake desktop does not ask the real display.
+COMPOSITED = PetDesktop("linux", False, "xcb", True, True)
+
+
+def make_desktop(api: Any, tmp_path: Path, *, pet_desktop: PetDesktop = COMPOSITED,
+                 **app: Any) -> tuple[Desktop, FakeWebview]:
     web = FakeWebview()
     desk = Desktop(
         web, api, Emitter(), frontend_dir(), app_settings=AppSettings(**app), lang="zh",
         autostart=Autostart(platform="linux", env={"HOME": str(tmp_path / "home")},
                             command=["/opt/digital-life/dl-app", "window", "--tray"]),
+        pet_desktop=pet_desktop,
     )
     desk.create_main("数字生命", (1100, 720), (800, 600))
     return desk, web
@@ -283,7 +290,7 @@ def test_app_settings_are_described_in_both_languages(api: Api) -> None:
         assert fields[path]["help"]["zh"] and fields[path]["help"]["en"]
     assert res["settings"]["app"] == {
         "tray_enabled": True, "close_to_tray": False, "start_on_login": False,
-        "pet": False, "pet_x": None, "pet_y": None,
+        "pet": False, "pet_x": None, "pet_y": None, "pet_screen": None, "pet_places": [],
     }
 
 

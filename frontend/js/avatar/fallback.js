@@ -130,6 +130,7 @@ export function createFallback(host, { getMouth }) {
       const r = root.getBoundingClientRect();
       return clientX >= r.left && clientX <= r.right && clientY >= r.top && clientY <= r.bottom;
     },
+    box: () => root.getBoundingClientRect(), // where it draws, for the pet's input shape
     setEmotion(name) {
       faceTarget = FACES[name] || FACES.neutral;
       return name in FACES;

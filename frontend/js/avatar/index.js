@@ -468,6 +468,8 @@ export function createAvatar(area, { pet = false } = {}) {
     tap: (x, y) => tap(x, y),
     mouthParam: () => (renderer ? renderer.mouthParam() : 0),
     info: () => (renderer ? renderer.info() : null),
+    box: () => (renderer && renderer.box ? renderer.box() : null), // where it draws (client px)
+    silhouette: (cell) => (renderer && renderer.silhouette ? renderer.silhouette(cell) : null),
     get bubbleText() {
       return bubbleBox.hidden ? "" : bubbleText.textContent;
     },

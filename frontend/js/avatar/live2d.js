@@ -85,6 +85,7 @@ export async function createLive2D(host, opts) {
   Live2DModel.registerTicker(PIXI.Ticker);
   shortenFades(PIXI.live2d.config); // pose.js: arms are not blended half-way for long
   const canvas = document.createElement("canvas");
+  const small = document.createElement("canvas"); // silhouette(): the canvas, shrunk
   canvas.className = "avatar-canvas";
   host.append(canvas);
   let app;
@@ -211,6 +212,39 @@ export async function createLive2D(host, opts) {
       const x = clientX - rect.left;
       const y = clientY - rect.top;
       return x >= b.x && x <= b.x + b.width && y >= b.y && y <= b.y + b.height;
+    },
+    /** Where the model draws, in client coordinates (the pet's input shape). */
+    box() {
+      const r = canvas.getBoundingClientRect();
+      const b = model.getBounds();
+      return { left: r.left + b.x, top: r.top + b.y, width: b.width, height: b.height };
+    },
+    /** Where the model draws, row by row: [[left, top, width, height], ...] in client
+     * px, one span of opaque pixels per `cell`-high row (the pet's input shape). */
+    silhouette(cell = 12) {
+      const r = canvas.getBoundingClientRect();
+      if (!canvas.width || !canvas.height || !r.width || !r.height) return []; // not laid out
+      const cols = Math.max(1, Math.ceil(r.width / cell));
+      const rows = Math.max(1, Math.ceil(r.height / cell));
+      small.width = cols;
+      small.height = rows;
+      const g = small.getContext("2d", { willReadFrequently: true });
+      g.clearRect(0, 0, cols, rows);
+      g.drawImage(canvas, 0, 0, cols, rows); // averaged: a thin part still shows a little
+      const alpha = g.getImageData(0, 0, cols, rows).data;
+      const out = [];
+      for (let y = 0; y < rows; y++) {
+        let first = -1;
+        let last = -1;
+        for (let x = 0; x < cols; x++) {
+          if (alpha[(y * cols + x) * 4 + 3] > 8) {
+            if (first < 0) first = x;
+            last = x;
+          }
+        }
+        if (first >= 0) out.push([r.left + first * cell, r.top + y * cell, (last - first + 1) * cell, cell]);
+      }
+      return out;
     },
     setEmotion(name) {
       overlay = OVERLAYS[name] || {};

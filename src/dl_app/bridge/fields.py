@@ -66,8 +66,8 @@ _LABELS: dict[str, tuple[str, str]] = {
 }
 
 # Not shown on the settings page: the format's version, and where the desktop pet was
-# left (saved by the desktop when the pet stops moving).
-_HIDDEN = {"schema_version", "app.pet_x", "app.pet_y"}
+# left, per screen (saved by the desktop when the pet stops moving).
+_HIDDEN = {"schema_version", "app.pet_x", "app.pet_y", "app.pet_screen", "app.pet_places"}
 
 def split_text(text: str | None) -> dict[str, str]:
     """``"English || 中文"`` -> ``{"en": ..., "zh": ...}`` (one language: both)."""

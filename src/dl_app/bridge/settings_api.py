@@ -29,6 +29,7 @@ from .params import (
 )
 from .registry import Methods
 from .setup_api import model_info
+from .shell_api import shell_notes
 
 __all__ = ["TEST_TIMEOUT", "methods"]
 
@@ -95,6 +96,7 @@ def settings_get(ctx: Context, _p: NoParams) -> dict[str, Any]:
         "secrets": ctx.secrets.status(),
         "secrets_from_env": [n for n in SECRET_NAMES if ctx.secrets.from_env(n)],
         "secret_store": ctx.secrets.info().as_dict(),
+        "field_notes": shell_notes(ctx),  # the desktop's: what the pet can do here
     }
 
 

@@ -1,5 +1,6 @@
 """The end of a conversation: it becomes a diary entry, and the self-concept
-and the user profile are updated from it.
+and the user profile are updated from it; the follow-ups in it are noted (rules,
+then the model for what they could not date while check-ins are on).
 
 Nothing changes unless every model call succeeds. The results are first written
 as a pending record (``StateStore.begin_consolidation``), then applied; a crash
@@ -16,6 +17,7 @@ from .context import turn_spans
 from .errors import DLError
 from .folding import Folder
 from .followups import extract as extract_follow_ups
+from .followups_model import ask as ask_follow_ups
 from .housekeeping import Housekeeper
 from .indexing import Indexer
 from .models import DiaryEntry, PendingConsolidation
@@ -36,6 +38,7 @@ class Consolidator:
         embedder: Embedder | None,
         counter: TokenCounter,
         offset: Callable[[], int],
+        model_follow_ups: bool = False,
     ) -> None:
         self.keeper = keeper
         self.folder = folder
@@ -45,6 +48,8 @@ class Consolidator:
         self.embedder = embedder
         self.counter = counter
         self.offset = offset
+        # Check-ins on: the model is asked about plans the rules could not date.
+        self.model_follow_ups = model_follow_ups
 
     def recover(self) -> bool:
         """Finish a consolidation a crash interrupted. True if one was."""
@@ -103,13 +108,15 @@ class Consolidator:
                 model = self.embedder.name
             except DLError:
                 vector = None  # indexed later by "rebuild index"
+        follow_ups = extract_follow_ups(state.messages, self.offset())
+        if self.model_follow_ups:
+            follow_ups += ask_follow_ups(self.keeper, state.messages, follow_ups, self.offset())
         pending = PendingConsolidation(
             entry=entry, vector=vector, embed_model=model,
             memory_about_self=texts.memory_about_self,
             memory_about_user=texts.memory_about_user,
             message_ids=[m.id for m in state.messages],
-            follow_ups=[f.model_copy(update={"entry": entry.uuid})
-                        for f in extract_follow_ups(state.messages, self.offset())],
+            follow_ups=[f.model_copy(update={"entry": entry.uuid}) for f in follow_ups],
         )
         self.state.begin_consolidation(pending)
         self._apply(pending)

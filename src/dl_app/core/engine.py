@@ -73,6 +73,7 @@ class EngineConfig:
     fold_high: float = 0.85
     fold_low: float = 0.5
     vision: bool = False  # the chat model accepts image_url parts
+    followups_model: bool = False  # check-ins on: the model dates what rules cannot
 
 
 @dataclass
@@ -130,6 +131,7 @@ class MemoryEngine:
         self.ender = Consolidator(
             keeper=self.keeper, folder=self.folder, state=state, diary=diary,
             indexer=self.indexer, embedder=embedder, counter=counter, offset=self._offset,
+            model_follow_ups=self.config.followups_model,
         )
         self.pictures = None
         if images is not None and save_attachment is not None:

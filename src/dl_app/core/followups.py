@@ -29,7 +29,7 @@ from .models import FollowUp, Message
 
 __all__ = [
     "HORIZON_DAYS", "MAX_DAYS_SPAN", "MAX_WHAT_CHARS", "STALE_DAYS", "due_ms", "extract",
-    "parse_when", "when_text",
+    "is_plan", "parse_when", "when_text",
 ]
 
 MAX_DAYS_SPAN = 7
@@ -92,7 +92,8 @@ def _what(text: str, start: int, stop: int) -> str:
     return what[:MAX_WHAT_CHARS].rstrip()
 
 
-def _is_plan(what: str) -> bool:
+def is_plan(what: str) -> bool:
+    """A plan, not a goodbye, with at least two Chinese characters or two words."""
     if _FAREWELL.match(what):
         return False
     return ideograph_count(what) >= 2 or len(_WORDS.findall(what)) >= 2
@@ -117,7 +118,7 @@ def extract(messages: Sequence[Message], offset_minutes: int) -> list[FollowUp]:
                 continue
             what = _what(m.content, start, start + len(span.text))
             when = when_text(first, last)
-            if _is_plan(what) and (what, when) not in seen:
+            if is_plan(what) and (what, when) not in seen:
                 seen.add((what, when))
                 out.append(FollowUp(what=what, when=when))
     return out

@@ -8,13 +8,15 @@ pywebview's ``easy_drag`` stays off: on Qt (pywebview 6.2) it installs an event 
 on the whole application, and a frameless window made with it while the app runs
 crashed the process here (segmentation fault, under Xvfb).
 :class:`~dl_app.desktop.window.Desktop` opens and closes it (``set_pet``) and saves
-where it was left (``app.pet_x``/``app.pet_y``).
+where it was left on each screen (``pet_place.py``: ``app.pet_places``, ``app.pet_screen``;
+``app.pet_x``/``app.pet_y`` from before, used while there are no places per screen).
 
-What the platforms give (said in the ``app.pet`` setting's help and in
-``docs/desktop-pet.md``): transparency needs a compositor on Linux (Qt draws black
-where there is none); clicks on the transparent part do not pass through to the
-desktop (pywebview has no input-shape call); on Wayland apps cannot stay on top or pick
-their place, so the pet asks Qt for X11 (XWayland) there (``prefer_x11``).
+What the platforms give (``pet_desktop.py`` finds it out and says it in settings;
+``docs/desktop-pet.md``): transparency needs a compositor on Linux (without one the pet
+is opaque, with the panel's background: ``panel``); clicks beside what the page draws
+pass through to the desktop on X11 (the window's input shape, ``x11.py``), not elsewhere
+(pywebview has no input-shape call); on Wayland apps cannot stay on top or pick their
+place, so the pet asks Qt for X11 (XWayland) there (``prefer_x11``).
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
+from .pet_place import MARGIN
+from .pet_place import PET as PET_SIZE
+
 __all__ = ["PET_SIZE", "PET_TITLE", "pet_window_args", "place", "prefer_x11"]
 
 PET_TITLE = {"zh": "桌宠 · 数字生命", "en": "Pet · Digital Life"}
-PET_SIZE = (320, 440)
-MARGIN = (24, 64)  # from the screen's right and bottom edges (clear of a task bar)
 
 
 def _rects(screens: Any) -> list[tuple[int, int, int, int]]:
@@ -58,12 +61,15 @@ def place(x: int | None, y: int | None, screens: Any) -> tuple[int | None, int |
 
 
 def pet_window_args(
-    frontend: Path, api: Any, lang: str, position: tuple[int | None, int | None]
+    frontend: Path, api: Any, lang: str, position: tuple[int | None, int | None],
+    *, panel: bool = False,
 ) -> tuple[str, dict[str, Any]]:
-    """``(title, kwargs)`` for ``webview.create_window``."""
+    """``(title, kwargs)`` for ``webview.create_window``. ``panel``: no compositor
+    runs (``pet_desktop.py``), so the pet is an opaque window with the panel's
+    background (``?bg=panel``) instead of a black one."""
     x, y = position
     return PET_TITLE.get(lang, PET_TITLE["en"]), {
-        "url": str(frontend / "index.html") + "#pet",
+        "url": str(frontend / "index.html") + ("?bg=panel#pet" if panel else "#pet"),
         "js_api": api,
         "width": PET_SIZE[0],
         "height": PET_SIZE[1],
@@ -72,7 +78,7 @@ def pet_window_args(
         "frameless": True,
         "easy_drag": False,  # see above: the page's drag region moves it
         "on_top": True,
-        "transparent": True,
+        "transparent": not panel,
         "shadow": False,
         "resizable": False,
     }

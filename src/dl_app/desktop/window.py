@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import types
 from collections.abc import Callable
@@ -23,7 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from ..settings import AppSettings
-from .pet import pet_window_args, place
+from . import x11
+from .pet import PET_SIZE, pet_window_args, place
+from .pet_desktop import PetDesktop, detect, notes
+from .pet_place import choose, remember, screens_of
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,7 @@ class Desktop:
         theme: str = "system",
         autostart: Any = None,
         save_app: Callable[[dict[str, Any]], object] | None = None,
+        pet_desktop: PetDesktop | None = None,
     ) -> None:
         self.webview = webview
         self.api = api
@@ -70,6 +75,7 @@ class Desktop:
         self.tray: Any = None
         self.pet: Any = None
         self.pet_shown = False
+        self._pet_desktop = pet_desktop  # what the pet can do here; found out when asked
         # Saves a patch of the ``app`` group (settings.json); default: through the bridge.
         self._save_app = save_app or self._save_app_through_api
         self._place_timer: threading.Timer | None = None
@@ -194,8 +200,9 @@ class Desktop:
         screens: Any = ()
         with contextlib.suppress(Exception):
             screens = self.webview.screens
-        where = place(self.app_settings.pet_x, self.app_settings.pet_y, screens)
-        title, kwargs = pet_window_args(self.frontend, self.api, self.lang, where)
+        where = self._pet_place(screens)
+        panel = self.pet_desktop().transparent is False  # no compositor: no see-through
+        title, kwargs = pet_window_args(self.frontend, self.api, self.lang, where, panel=panel)
         window = self.webview.create_window(title, **kwargs)
         if window is None:
             self.pet_shown = False
@@ -204,6 +211,57 @@ class Desktop:
         self.emitter.attach(window)
         window.events.closing += self._on_pet_closing
         window.events.moved += self._on_pet_moved
+
+    def pet_desktop(self) -> PetDesktop:
+        """What the pet can do on this desktop (``pet_desktop.py``), found out once."""
+        if self._pet_desktop is None:
+            qt = _qt_platform()
+            compositor = None
+            if qt != "wayland" and os.environ.get("DISPLAY"):
+                compositor = x11.compositor_running()
+            self._pet_desktop = detect(os.environ, qt, compositor=compositor)
+        return self._pet_desktop
+
+    def pet_notes(self) -> dict[str, str]:
+        """The settings page's words on what the pet can do here (``settings_get``)."""
+        return notes(self.pet_desktop())
+
+    def set_pet_shape(self, rects: list[tuple[int, int, int, int]]) -> bool:
+        """Clicks on the pet's window land only inside ``rects`` (window pixels); the
+        rest goes to the desktop. False where the platform does not allow it."""
+        if not self.pet_desktop().click_through or self.pet is None:
+            return False
+        native = getattr(self.pet, "native", None)
+        try:
+            window_id = int(native.winId()) if native is not None else 0
+        except Exception:
+            return False
+        # No compositor: the opaque window is cut to the same shape (not see-through).
+        bounding = self.pet_desktop().transparent is False
+        return x11.set_input_shape(window_id, rects, bounding=bounding)
+
+    def _places(self) -> dict[str, list[int]]:
+        return {p.screen: [p.x, p.y] for p in self.app_settings.pet_places}
+
+    def _pet_place(self, raw_screens: Any) -> tuple[int | None, int | None]:
+        """Where the pet opens: its place on the screen where it was last
+        (``pet_place.choose``); settings from before places per screen: ``pet.place``."""
+        app = self.app_settings
+        if not app.pet_places:
+            return place(app.pet_x, app.pet_y, raw_screens)
+        chosen = choose(self._places(), app.pet_screen, screens_of(raw_screens), PET_SIZE)
+        return chosen if chosen is not None else (None, None)
+
+    def _save_pet_place(self, x: int, y: int) -> None:
+        patch: dict[str, Any] = {"pet_x": x, "pet_y": y}
+        screens: Any = ()
+        with contextlib.suppress(Exception):
+            screens = self.webview.screens
+        places, key = remember(self._places(), x, y, screens_of(screens), PET_SIZE)
+        if key is not None:
+            patch["pet_screen"] = key
+            patch["pet_places"] = [{"screen": k, "x": v[0], "y": v[1]} for k, v in places.items()]
+        self._remember(patch)
 
     def _on_pet_closing(self) -> bool | None:
         if self.quitting:
@@ -218,13 +276,15 @@ class Desktop:
         if self._place_timer is not None:
             self._place_timer.cancel()
         self._place_timer = threading.Timer(
-            SAVE_PLACE_AFTER, self._remember, args=({"pet_x": int(x), "pet_y": int(y)},)
+            SAVE_PLACE_AFTER, self._save_pet_place, args=(int(x), int(y))
         )
         self._place_timer.daemon = True
         self._place_timer.start()
 
     def _remember(self, patch: dict[str, Any]) -> None:
-        self.app_settings = self.app_settings.model_copy(update=patch)
+        self.app_settings = AppSettings.model_validate(
+            {**self.app_settings.model_dump(), **patch}
+        )
         try:
             self._save_app(patch)
         except Exception:
@@ -337,3 +397,14 @@ class Desktop:
             return result
 
         self.api.settings_set = types.MethodType(settings_set, self.api)
+
+
+def _qt_platform() -> str:
+    """The Qt platform plugin in use (``xcb``, ``wayland``), "" without a Qt app."""
+    try:
+        from qtpy.QtGui import QGuiApplication
+    except Exception:
+        return ""
+    if QGuiApplication.instance() is None:
+        return ""
+    return str(QGuiApplication.platformName())

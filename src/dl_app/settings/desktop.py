@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from .field import _f
 
@@ -137,6 +137,16 @@ class VoiceSettings(BaseModel):
     )
 
 
+class PetPlace(BaseModel):
+    """Where the desktop pet was left on one screen (relative to its top-left corner)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    screen: str = Field(min_length=1, max_length=200)
+    x: int
+    y: int
+
+
 class AppSettings(BaseModel):
     """The desktop app: tray icon, closing to the tray, starting on login, the desktop pet."""
 
@@ -161,11 +171,13 @@ class AppSettings(BaseModel):
         "Desktop pet: only the avatar and its speech bubble, in a frameless window that "
         "stays on top (tray menu, right-click menu, or `dl-app --pet`). The background is "
         "transparent where the system allows it (on Linux it needs a compositor; Wayland "
-        "lets no app stay on top or choose its place, so the app uses X11 there); clicks "
-        "on the transparent part do not pass through to the desktop.",
+        "lets no app stay on top or choose its place, so the app uses X11 there), and clicks "
+        "beside the avatar pass through to the desktop where the system allows it; the "
+        "desktop app says below what this desktop allows.",
         "桌宠：只显示形象和对话气泡，置顶的无边框窗口（托盘菜单、右键菜单或 `dl-app --pet`）。"
         "系统允许时背景透明（Linux 需要窗口合成器；Wayland 不允许应用置顶或自选位置，因此在"
-        "那里使用 X11）；点击透明部分不会穿透到桌面。",
+        "那里使用 X11），系统允许时点击形象以外的地方会穿透到桌面；桌面应用会在下方说明这个"
+        "桌面支持哪些。",
         default=False, title="Desktop pet || 桌宠模式",
     )
     pet_x: int | None = _f(
@@ -177,4 +189,14 @@ class AppSettings(BaseModel):
         "Where the pet was left on the screen (top edge, pixels; empty: bottom right).",
         "桌宠上次在屏幕上的位置（上边缘，像素；空：右下角）。",
         default=None, title="Pet position y || 桌宠位置 y",
+    )
+    pet_screen: str | None = _f(
+        "The screen the pet was on last (its name, or its size and place).",
+        "桌宠上次所在的屏幕（名称，或尺寸和位置）。",
+        default=None, max_length=200, title="Pet screen || 桌宠所在屏幕",
+    )
+    pet_places: list[PetPlace] = _f(
+        "Where the pet was left on each screen (at most 8 screens).",
+        "桌宠在每个屏幕上的位置（最多 8 个屏幕）。",
+        default_factory=list, max_length=8, title="Pet places || 桌宠位置",
     )
