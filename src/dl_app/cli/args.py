@@ -20,6 +20,7 @@ import sys
 import unicodedata
 from typing import Any, NoReturn
 
+from ..core.cjk import WIDE_FROM
 from .progress import say
 
 __all__ = ["Formatter", "Parser", "translate_error"]
@@ -101,7 +102,7 @@ def _wide(text: str) -> int:
 def _lines(text: str, width: int) -> list[str]:
     """``text`` in lines of at most ``width`` columns (CJK characters count two)."""
     lines, line = [], ""
-    for token in re.findall(r"\s+|[^\s\u2e80-\uffff]+|.", text.strip()):
+    for token in re.findall(rf"\s+|[^\s{WIDE_FROM}-\uffff]+|.", text.strip()):
         if line and len(line) + _wide(line) + len(token) + _wide(token) > width:
             lines.append(line.rstrip())
             line = ""

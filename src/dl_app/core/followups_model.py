@@ -21,6 +21,7 @@ import logging
 import re
 from collections.abc import Sequence
 
+from .cjk import IDEOGRAPHS
 from .dates import local_date
 from .errors import DLError
 from .followups import HORIZON_DAYS, MAX_DAYS_SPAN, MAX_WHAT_CHARS, extract, is_plan, parse_when
@@ -46,7 +47,7 @@ FUTURE = re.compile(
     r"end of (?:the|this|next) (?:week|month)|this (?:weekend|week|month))\b|\w'll\b",
     re.I,
 )
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_IDEOGRAPH = re.compile(f"[{IDEOGRAPHS}]")
 _WORD = re.compile(r"[a-z]{3,}")
 
 
@@ -64,7 +65,7 @@ def unresolved(messages: Sequence[Message], offset_minutes: int) -> list[Message
 def _grounded(what: str, said: str) -> bool:
     """``what`` uses the user's words: two Chinese characters in a row, or a word of
     three letters or more, that the user wrote."""
-    chars = "".join(_CJK.findall(what))
+    chars = "".join(_IDEOGRAPH.findall(what))
     if any(chars[i:i + 2] in said for i in range(len(chars) - 1)):
         return True
     lower = said.lower()
