@@ -245,7 +245,7 @@ def test_bad_parameters_are_refused(api: Api) -> None:
 def test_delete_all_needs_the_exact_phrase_and_backs_up_first(filled: Api) -> None:
     before = snapshot(filled)
     err = failed(filled.memory_delete_all({"phrase": "delete all memories"}), "InvalidInput")
-    assert "删除所有记忆" in err["message"]  # the UI language here is Chinese
+    assert "请准确输入：删除所有记忆" in err["message"]  # the UI language here is Chinese
     failed(filled.memory_delete_all({}), "InvalidInput")
     assert snapshot(filled) == before
 

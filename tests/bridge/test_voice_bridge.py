@@ -112,10 +112,12 @@ def test_voice_test_both_ways(api: Api, vs: VoiceServer) -> None:
     configure(api, vs, tts_provider="openai")
     ok(api.secret_set({"name": "tts_api_key", "value": "sk-tts-7777"}))
     tts = ok(api.voice_test({"kind": "tts"}))
-    assert tts["message"].startswith("OK") and tts["mime"] == "audio/wav"
+    # In the UI language (Chinese here): "可以用：语音合成服务返回了 audio/wav（… 秒）。"
+    assert tts["message"].startswith("可以用：") and tts["mime"] == "audio/wav"
+    assert "audio/wav" in tts["message"]
     assert vs.of("/v1/audio/speech")[0].headers["authorization"] == "Bearer sk-tts-7777"
     stt = ok(api.voice_test({"kind": "stt"}))
-    assert "OK" in stt["message"]
+    assert stt["message"].startswith("可以用：") and "半秒静音" in stt["message"]
     configure(api, vs, tts_provider="f5")  # no clip uploaded
     failed = api.voice_test({"kind": "tts"})
     assert failed["ok"] is False and "reference voice clip" in failed["message"]

@@ -13,7 +13,7 @@ from ..core.errors import Text
 from ..core.exchange import MAX_FILE_BYTES
 from ..core.models import DiaryEntry, Message, Profile
 from ..memory import ImportReport, Memory
-from ..messages import render
+from ..messages import render, say
 from .context import Context
 from .params import InvalidInput, NoParams
 from .registry import Methods
@@ -286,7 +286,7 @@ def memory_delete_all(ctx: Context, p: PhraseParams) -> dict[str, Any]:
     mem = ctx.mem()
     expected = DELETE_PHRASES[mem.lang]
     if p.phrase.strip() != expected:
-        message = f"To delete all memories, type exactly: {expected}"
+        message = say(ctx.lang(), "bridge.delete_phrase", phrase=expected)
         raise InvalidInput(message, [{"path": "phrase", "message": message}])
     backup = mem.delete_all()
     return {"backup": backup.name if backup else None}

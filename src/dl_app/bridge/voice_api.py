@@ -26,6 +26,7 @@ from ..core.errors import ServiceError, msg
 from ..core.health import STT, TTS
 from ..core.speech import speakable, speech_weight
 from ..fsutil import atomic_write_bytes
+from ..messages import say
 from ..settings import VoiceSettings
 from ..wiring import resolve_lang
 from .context import Context
@@ -199,13 +200,11 @@ def voice_test(ctx: Context, p: VoiceTestParams) -> dict[str, Any]:
         if p.kind == "tts":
             out = _synthesize(ctx, v, _TEST_TEXT[lang])
             secs = out["seconds"]
-            length = f" ({secs:.1f} s)" if secs else ""
-            return {"message": f"OK: the speech service answered {out['mime']}{length}.",
-                    **out}
+            key = "voice.test_tts_ok_seconds" if secs else "voice.test_tts_ok"
+            return {"message": say(ctx.lang(), key, mime=out["mime"], seconds=secs or 0), **out}
         with used(ctx, STT), _transcriber(ctx, v) as stt:
             text = stt.transcribe(silent_wav(), "audio/wav", lang)
-        return {"message": f"OK: the transcription service answered ({text!r} for "
-                           "half a second of silence)."}
+        return {"message": say(ctx.lang(), "voice.test_stt_ok", text=repr(text))}
     except ServiceError as e:
         return {"ok": False, "error": {"type": type(e).__name__, "message": str(e)},
                 "message": str(e)}
