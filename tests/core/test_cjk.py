@@ -18,7 +18,7 @@ from dl_app.adapters.tiny_chat import language_of
 from dl_app.core import cjk
 from dl_app.core.emotion import _WORDS, TAG_PATTERN, infer_emotion
 from dl_app.core.evidence import dedupe_key
-from dl_app.core.followups import _is_plan
+from dl_app.core.followups import is_plan
 from dl_app.core.speech import speech_weight
 from dl_app.core.tokens import HeuristicCounter
 
@@ -118,7 +118,7 @@ def test_the_classes_by_character(ch: str, ideograph: bool, letter: bool, wide: 
 
 def test_the_callers_see_the_classes() -> None:
     assert language_of("豈豈 ok") == "zh"  # compatibility ideographs now count as Chinese
-    assert _is_plan("𠀀𠀀") and not _is_plan("ab")
+    assert is_plan("𠀀𠀀") and not is_plan("ab")
     assert speech_weight("中a") == 3 and speech_weight("𠀀") == 2
     assert HeuristicCounter().count("中文") == 2
 
