@@ -267,17 +267,23 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA, help="locomo-dev.json")
     parser.add_argument("--root", type=Path, default=None,
                         help="where the stores go (default: a temp dir, deleted)")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="turns mode: build the stores here once and reuse them after")
+    parser.add_argument("--results", type=Path, default=None,
+                        help="turns mode: add each search's entries and evidence ids to this "
+                        "file, and compare them with runs under other labels")
+    parser.add_argument("--label", default="run", help="with --results: this run's name")
     parser.add_argument("--profile", action="store_true", help="time every store call")
     args = parser.parse_args()
     if args.turns:
         from turn_latency import run_turns
 
-        root = args.root or Path(tempfile.mkdtemp(prefix="dl_bench_turns_"))
+        root = args.keep or args.root or Path(tempfile.mkdtemp(prefix="dl_bench_turns_"))
         try:
             for n in [int(s) for s in args.turns.split(",") if s]:
                 run_turns(n, args, root / f"turns_{n}")
         finally:
-            if args.root is None:
+            if args.root is None and args.keep is None:
                 shutil.rmtree(root, ignore_errors=True)
         return
     sizes = [int(s) for s in args.sizes.split(",") if s]
