@@ -201,3 +201,15 @@ def test_a_turn_moved_to_another_entry_loses_its_stale_vector(store: LanceTurnSt
     assert [r.id for r in store.unembedded(MODEL, 8)] == ["t3"]
     assert all(r.entry == "e0" for r, _ in store.search_vector(np.ones(8), MODEL, 10))
 
+
+
+@pytest.mark.parametrize("excluded", [3, 12])  # fewer than the depth: dropped afterwards; more
+def test_excluded_turns_never_come_back_and_the_rest_keep_their_order(
+        store: LanceTurnStore, excluded: int) -> None:
+    store.add(*turns(0, 80))
+    full = store.search_text("lighthouse violin 灯塔", 80)
+    skip = [r.id for r, _ in full[:excluded]]
+    got = store.search_text("lighthouse violin 灯塔", 10, skip)
+    assert len(got) == 10 and not {r.id for r, _ in got} & set(skip)
+    rest = [(r.id, s) for r, s in full if r.id not in skip]
+    assert [s for _, s in got] == [s for _, s in rest[:10]]  # the next best, same scores

@@ -396,13 +396,19 @@ class LanceTurnStore:
         terms = fts_query(text)
         if not terms or depth <= 0:
             return []
+        # A few excluded ids are dropped afterwards (a filter makes the query
+        # about twice as slow); many are filtered in the query.
+        after = len(exclude) <= depth
         with self._reading():
             query = self._turns.search(terms, query_type="fts", fts_columns="fts_text")
-            if exclude:
+            if exclude and not after:
                 query = query.where(f"NOT ({_sql_in('id', exclude)})", prefilter=True)
-            rows = query.select([*REF_COLUMNS, "_score"]).limit(depth).to_arrow()
+            limit = depth + len(exclude) if after else depth
+            rows = query.select([*REF_COLUMNS, "_score"]).limit(limit).to_arrow()
         scores = rows["_score"].to_pylist() if rows.num_rows else []
-        return list(zip(_refs(rows), scores, strict=True))
+        skip = set(exclude) if after else set()
+        found = [(r, s) for r, s in zip(_refs(rows), scores, strict=True) if r.id not in skip]
+        return found[:depth]
 
     def search_vector(self, vector: Sequence[float], model: str, depth: int,
                       exclude: Sequence[str] = ()) -> builtins.list[tuple[TurnRef, float]]:
