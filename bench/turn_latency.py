@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import time
 from collections import defaultdict
@@ -216,19 +217,22 @@ def run_turns(n: int, args: argparse.Namespace, path: Path) -> None:
     lat: dict[str, list[float]] = {name: [] for name in cases}
     items: dict[str, list[int]] = {name: [] for name in cases}
     found: dict[str, list[Any]] = {name: [] for name in cases}
+    cpu: dict[str, list[float]] = {name: [] for name in cases}  # every thread's, LanceDB's too
     for q in texts:  # interleaved, so that load spikes hit both alike
         exclude = [f"{e}-0000-4000-8000-{n:012x}-{prng.randrange(20)}"
                    for e in prng.sample(all_ids, 3)]
         for name, fn in cases.items():
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             hits = fn(q, exclude)
             lat[name].append(time.perf_counter() - t)
+            cpu[name].append(time.process_time() - c)
             items[name].append(sum(len(h.evidence) for h in hits))
             found[name].append([[h.entry.uuid, round(h.score, 6), [ev.turn.id for ev in h.evidence]]
                                 for h in hits])
     for name in cases:
-        print(f"  {name:9s} {pct(lat[name])}   ({len(texts)} queries, k={K}, budget {BUDGET}; "
-              f"{np.mean(items[name]):.1f} evidence items)")
+        print(f"  {name:9s} {pct(lat[name])}   CPU {1000 * np.mean(cpu[name]):5.2f} ms   "
+              f"({len(texts)} queries, k={K}, budget {BUDGET}; "
+              f"{np.mean(items[name]):.1f} evidence items; load {os.getloadavg()[0]:.1f})")
     if args.results:
         print(f"  {same_results(args.results, n, args.label, found)}")
     if args.profile:

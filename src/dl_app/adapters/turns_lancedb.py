@@ -25,11 +25,12 @@ doubled since it was trained, so its partitions grow with it.
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import hashlib
 import threading
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -92,6 +93,10 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[start : start + IN_CHUNK]
 
 
+def _where(clause: str, columns: Sequence[str]) -> Callable[[Any], Any]:
+    return lambda table: table.query().where(clause).select(list(columns))
+
+
 def _records(rows: pa.Table) -> builtins.list[TurnRecord]:
     return [TurnRecord(**{c: r[c] for c in COLUMNS}) for r in rows.select(COLUMNS).to_pylist()]
 
@@ -109,7 +114,9 @@ def _unindexed(table: Any) -> int:
 class LanceTurnStore:
     """``TurnIndex`` on the diary's LanceDB directory. Writes are serialized by
     one lock, reads run concurrently (a fold waits for them before it deletes
-    old files)."""
+    old files). The searches and ``of_entries`` go through LanceDB's async API
+    on a thread of their own: one round trip each (the sync API makes six),
+    each on the table's latest version."""
 
     def __init__(self, path: str | Path, *, ann_min_rows: int = 8192) -> None:
         self.path = Path(path)
@@ -123,9 +130,14 @@ class LanceTurnStore:
         self._vecs: dict[tuple[str, int], Any] = {}
         self._added = 0  # turns added so far; ``_complete`` holds since the count it names
         self._complete: dict[tuple[str, int], int] = {}  # spaces with every turn's vector
+        self._readers: dict[str, Any] = {}  # async handles by table name, for the searches
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._loop.run_forever, name="turns-read", daemon=True).start()
         with translated(self.path):
             self.path.mkdir(parents=True, exist_ok=True)
             self._db = lancedb.connect(str(self.path))
+            fresh = lancedb.connect_async(str(self.path), read_consistency_interval=timedelta(0))
+            self._adb = asyncio.run_coroutine_threadsafe(fresh, self._loop).result()
             names = table_names(self._db)
             self._turns = self._open_turns(TURNS in names)
             for name in names:
@@ -315,6 +327,7 @@ class LanceTurnStore:
             self._added += 1
             self._turns.delete("true")
             with self._gate.exclusive():
+                self._readers.clear()
                 for key in list(self._vecs):
                     table = self._vecs.pop(key)
                     self._pending.pop(table.name, None)
@@ -338,6 +351,15 @@ class LanceTurnStore:
     def _reading(self) -> Iterator[None]:
         with translated(self.path), self._gate.shared():
             yield
+
+    def _read(self, table: str, query: Callable[[Any], Any]) -> pa.Table:
+        """``query(async handle of table)``, run to an Arrow table in one round trip."""
+        async def run() -> pa.Table:
+            if table not in self._readers:
+                self._readers[table] = await self._adb.open_table(table)
+            return await query(self._readers[table]).to_arrow()
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result()
 
     def count(self) -> int:
         with self._reading():
@@ -386,8 +408,7 @@ class LanceTurnStore:
         out: list[TurnRecord] = []
         with self._reading():
             for chunk in _chunks(list(entries)):
-                query = self._turns.search().where(_sql_in("entry", chunk)).select(COLUMNS)
-                out += _records(query.to_arrow())
+                out += _records(self._read(TURNS, _where(_sql_in("entry", chunk), COLUMNS)))
         return sorted(out, key=lambda r: (r.entry, r.seq))
 
     def search_text(self, text: str, depth: int, exclude: Sequence[str] = ()
@@ -399,12 +420,16 @@ class LanceTurnStore:
         # A few excluded ids are dropped afterwards (a filter makes the query
         # about twice as slow); many are filtered in the query.
         after = len(exclude) <= depth
+        limit = depth + len(exclude) if after else depth
+
+        def query(table: Any) -> Any:
+            found = table.query().nearest_to_text(terms, columns="fts_text")
+            if exclude and not after:  # prefiltered, as LanceDB does by default
+                found = found.where(f"NOT ({_sql_in('id', exclude)})")
+            return found.select([*REF_COLUMNS, "_score"]).limit(limit)
+
         with self._reading():
-            query = self._turns.search(terms, query_type="fts", fts_columns="fts_text")
-            if exclude and not after:
-                query = query.where(f"NOT ({_sql_in('id', exclude)})", prefilter=True)
-            limit = depth + len(exclude) if after else depth
-            rows = query.select([*REF_COLUMNS, "_score"]).limit(limit).to_arrow()
+            rows = self._read(TURNS, query)
         scores = rows["_score"].to_pylist() if rows.num_rows else []
         skip = set(exclude) if after else set()
         found = [(r, s) for r, s in zip(_refs(rows), scores, strict=True) if r.id not in skip]
@@ -420,9 +445,10 @@ class LanceTurnStore:
                 return []
             # Excluded ids are dropped afterwards: a filter on a table without an
             # id index would read every id (it doubles the query's time).
-            search = table.search(query, vector_column_name="vector").distance_type("cosine")
-            search = search.nprobes(self._nprobes(table)).select([*REF_COLUMNS, "_distance"])
-            rows = search.limit(depth + len(exclude)).to_arrow()
+            probes, columns = self._nprobes(table), [*REF_COLUMNS, "_distance"]
+            rows = self._read(table.name, lambda t: t.query().nearest_to(query).column("vector")
+                              .distance_type("cosine").nprobes(probes).select(columns)
+                              .limit(depth + len(exclude)))
         sims = (1.0 - rows["_distance"].to_numpy()).tolist()
         skip = set(exclude)
         found = [(r, s) for r, s in zip(_refs(rows), sims, strict=True) if r.id not in skip]
@@ -455,4 +481,5 @@ class LanceTurnStore:
         return out
 
     def close(self) -> None:
-        """Nothing to stop (no background thread); present for symmetry."""
+        """Stop the read thread (the store must not be used afterwards)."""
+        self._loop.call_soon_threadsafe(self._loop.stop)
