@@ -166,27 +166,32 @@ def build(n: int, args: argparse.Namespace, path: Path, embedder: BuiltinEmbedde
 
 
 def same_results(path: Path, n: int, label: str, found: dict[str, list[Any]]) -> str:
-    """This run's entries and evidence ids added to ``path`` under ``label``,
-    and compared with the runs under other labels. The replicated corpus has
-    many equal scores, and LanceDB returns ties in no fixed order: a search
-    counts as the same when it equals that search in some other-labelled run."""
+    """This run's entries (with scores) and evidence ids added to ``path`` under
+    ``label``, and compared with every earlier run. The replicated corpus has
+    many equal scores and LanceDB returns ties in no fixed order, so the share
+    of searches with the same scores (to 1e-4) is given beside that with the
+    same ids, and runs of the same code (same label) show how much ties move."""
     stored = json.loads(path.read_text()) if path.exists() else {}
     runs = stored.setdefault(str(n), {})
-    others = {k: v for k, v in runs.items() if k != label}
-    runs.setdefault(label, []).append({name: [_ids(h) for h in v] for name, v in found.items()})
-    path.write_text(json.dumps(stored))
     parts = []
-    for other, old in others.items():
+    for other, old in runs.items():
         for name, now in found.items():
-            same = sum(any(_ids(hits) == run[name][i] for run in old)
-                       for i, hits in enumerate(now))
-            parts.append(f"{name} {same}/{len(now)}")
-        parts[-2] = f"same as a '{other}' run ({len(old)} runs): {parts[-2]}"
+            ids = sum(any(_ids(h) == run[name][i][0] for run in old) for i, h in enumerate(now))
+            sc = sum(any(_scores(h) == run[name][i][1] for run in old) for i, h in enumerate(now))
+            parts.append(f"{name} ids {ids}/{len(now)}, scores {sc}/{len(now)}")
+        parts[-2] = f"\n    same as a '{other}' run ({len(old)}): {parts[-2]}"
+    runs.setdefault(label, []).append(
+        {name: [[_ids(h), _scores(h)] for h in v] for name, v in found.items()})
+    path.write_text(json.dumps(stored))
     return "; ".join(parts) or f"results written to {path} as '{label}'"
 
 
 def _ids(hits: list[Any]) -> list[Any]:
     return [[u, ev] for u, _, ev in hits]
+
+
+def _scores(hits: list[Any]) -> list[float]:
+    return [round(s, 4) for _, s, _ in hits]
 
 
 def run_turns(n: int, args: argparse.Namespace, path: Path) -> None:

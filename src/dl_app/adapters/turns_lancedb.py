@@ -53,10 +53,10 @@ TURNS, TVEC_PREFIX = "turns", "tvec_"
 COLUMNS = ["id", "entry", "role", "ts", "seq", "text"]
 REF_COLUMNS = ["id", "entry", "ts"]
 IN_CHUNK = 500
-# The vector index has a partition per PARTITION_ROWS vectors (LanceDB's default
-# makes about 20 at 200k, so a search read nearly all of them); a search reads
-# one partition in PROBE_SHARE, at least NPROBES: at 200k turns 20 of 97,
-# recall@50 vs exact 0.955 (all 20 of the default's: 0.958), half the time.
+# The vector index has a partition per PARTITION_ROWS vectors (LanceDB's default,
+# 8192, made 24 at 200k turns, so a search with 20 probes read nearly all; set as
+# the target size, since ``optimize`` merges partitions back towards it); a
+# search reads one partition in PROBE_SHARE, at least NPROBES.
 PARTITION_ROWS, PROBE_SHARE, NPROBES = 2048, 5, 20
 KEEP_VERSIONS = timedelta(seconds=1)  # a fold deletes older table versions
 _KIND, _MODEL, _DIM = b"dl.kind", b"dl.embed_model", b"dl.dimensions"
@@ -295,9 +295,8 @@ class LanceTurnStore:
                 ann = [i for i in table.list_indices() if i.columns == ["vector"]]
                 trained = self._trained[table.name] = ann[0].num_indexed_rows if ann else 0
             if rows >= 2 * trained:  # none yet, or the table has doubled: train again
-                parts = max(1, rows // PARTITION_ROWS)
-                table.create_index("vector", replace=True,
-                                   config=IvfSq(distance_type="cosine", num_partitions=parts))
+                ivf = IvfSq(distance_type="cosine", target_partition_size=PARTITION_ROWS)
+                table.create_index("vector", config=ivf, replace=True)
                 self._trained[table.name] = rows
                 self._probes.pop(table.name, None)
         with warnings.catch_warnings():
