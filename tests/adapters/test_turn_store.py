@@ -201,3 +201,31 @@ def test_a_turn_moved_to_another_entry_loses_its_stale_vector(store: LanceTurnSt
     assert [r.id for r in store.unembedded(MODEL, 8)] == ["t3"]
     assert all(r.entry == "e0" for r, _ in store.search_vector(np.ones(8), MODEL, 10))
 
+
+
+@pytest.mark.parametrize("excluded", [3, 12])  # fewer than the depth: dropped afterwards; more
+def test_excluded_turns_never_come_back_and_the_rest_keep_their_order(
+        store: LanceTurnStore, excluded: int) -> None:
+    store.add(*turns(0, 80))
+    full = store.search_text("lighthouse violin 灯塔", 80)
+    skip = [r.id for r, _ in full[:excluded]]
+    got = store.search_text("lighthouse violin 灯塔", 10, skip)
+    assert len(got) == 10 and not {r.id for r, _ in got} & set(skip)
+    rest = [(r.id, s) for r, s in full if r.id not in skip]
+    assert [s for _, s in got] == [s for _, s in rest[:10]]  # the next best, same scores
+
+
+def test_the_searches_see_every_write_at_once(store: LanceTurnStore) -> None:
+    rng = np.random.default_rng(4)
+    before, after = rng.standard_normal((10, 8)), rng.standard_normal((12, 8))
+    store.add(*turns(0, 10))
+    store.set_vectors([f"t{i}" for i in range(10)], before, MODEL)
+    assert store.search_vector(before[4], MODEL, 1)[0][0].id == "t4"
+    assert [r.id for r in store.of_entries(["e0"])] == [f"t{i}" for i in range(10)]
+    store.clear()  # the vector table is dropped, then made again
+    assert store.search_text("number 4", 5) == [] and store.of_entries(["e0"]) == []
+    store.add(*turns(0, 12))
+    store.set_vectors([f"t{i}" for i in range(12)], after, MODEL)
+    assert store.search_vector(after[11], MODEL, 1)[0][0].id == "t11"
+    assert [r.id for r in store.of_entries(["e1"])] == ["t10", "t11"]
+    assert store.search_text("number 11", 1)[0][0].id == "t11"

@@ -25,11 +25,12 @@ doubled since it was trained, so its partitions grow with it.
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import hashlib
 import threading
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -53,7 +54,11 @@ TURNS, TVEC_PREFIX = "turns", "tvec_"
 COLUMNS = ["id", "entry", "role", "ts", "seq", "text"]
 REF_COLUMNS = ["id", "entry", "ts"]
 IN_CHUNK = 500
-NPROBES = 20  # IVF partitions searched (of about sqrt(rows)): recall@50 0.97 at 200k turns
+# The vector index has a partition per PARTITION_ROWS vectors (LanceDB's default,
+# 8192, made 24 at 200k turns, so a search with 20 probes read nearly all; set as
+# the target size, since ``optimize`` merges partitions back towards it); a
+# search reads one partition in PROBE_SHARE, at least NPROBES.
+PARTITION_ROWS, PROBE_SHARE, NPROBES = 2048, 5, 20
 KEEP_VERSIONS = timedelta(seconds=1)  # a fold deletes older table versions
 _KIND, _MODEL, _DIM = b"dl.kind", b"dl.embed_model", b"dl.dimensions"
 
@@ -89,6 +94,10 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[start : start + IN_CHUNK]
 
 
+def _where(clause: str, columns: Sequence[str]) -> Callable[[Any], Any]:
+    return lambda table: table.query().where(clause).select(list(columns))
+
+
 def _records(rows: pa.Table) -> builtins.list[TurnRecord]:
     return [TurnRecord(**{c: r[c] for c in COLUMNS}) for r in rows.select(COLUMNS).to_pylist()]
 
@@ -106,7 +115,9 @@ def _unindexed(table: Any) -> int:
 class LanceTurnStore:
     """``TurnIndex`` on the diary's LanceDB directory. Writes are serialized by
     one lock, reads run concurrently (a fold waits for them before it deletes
-    old files)."""
+    old files). The searches and ``of_entries`` go through LanceDB's async API
+    on a thread of their own: one round trip each (the sync API makes six),
+    each on the table's latest version."""
 
     def __init__(self, path: str | Path, *, ann_min_rows: int = 8192) -> None:
         self.path = Path(path)
@@ -116,12 +127,18 @@ class LanceTurnStore:
         self._bulk = 0  # depth of nested bulk() blocks
         self._pending: dict[str, int] = {}  # table name -> rows written since its last fold
         self._trained: dict[str, int] = {}  # vector table name -> rows when its index was trained
+        self._probes: dict[str, int] = {}  # vector table name -> partitions a search reads
         self._vecs: dict[tuple[str, int], Any] = {}
         self._added = 0  # turns added so far; ``_complete`` holds since the count it names
         self._complete: dict[tuple[str, int], int] = {}  # spaces with every turn's vector
+        self._readers: dict[str, Any] = {}  # async handles by table name, for the searches
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._loop.run_forever, name="turns-read", daemon=True).start()
         with translated(self.path):
             self.path.mkdir(parents=True, exist_ok=True)
             self._db = lancedb.connect(str(self.path))
+            fresh = lancedb.connect_async(str(self.path), read_consistency_interval=timedelta(0))
+            self._adb = asyncio.run_coroutine_threadsafe(fresh, self._loop).result()
             names = table_names(self._db)
             self._turns = self._open_turns(TURNS in names)
             for name in names:
@@ -279,8 +296,10 @@ class LanceTurnStore:
                 ann = [i for i in table.list_indices() if i.columns == ["vector"]]
                 trained = self._trained[table.name] = ann[0].num_indexed_rows if ann else 0
             if rows >= 2 * trained:  # none yet, or the table has doubled: train again
-                table.create_index("vector", config=IvfSq(distance_type="cosine"), replace=True)
+                ivf = IvfSq(distance_type="cosine", target_partition_size=PARTITION_ROWS)
+                table.create_index("vector", config=ivf, replace=True)
                 self._trained[table.name] = rows
+                self._probes.pop(table.name, None)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "optimize.cleanup_older_than", UserWarning)
             table.optimize()
@@ -308,10 +327,12 @@ class LanceTurnStore:
             self._added += 1
             self._turns.delete("true")
             with self._gate.exclusive():
+                self._readers.clear()
                 for key in list(self._vecs):
                     table = self._vecs.pop(key)
                     self._pending.pop(table.name, None)
                     self._trained.pop(table.name, None)
+                    self._probes.pop(table.name, None)
                     self._db.drop_table(_vec_name(*key))
             self._compact()
 
@@ -330,6 +351,15 @@ class LanceTurnStore:
     def _reading(self) -> Iterator[None]:
         with translated(self.path), self._gate.shared():
             yield
+
+    def _read(self, table: str, query: Callable[[Any], Any]) -> pa.Table:
+        """``query(async handle of table)``, run to an Arrow table in one round trip."""
+        async def run() -> pa.Table:
+            if table not in self._readers:
+                self._readers[table] = await self._adb.open_table(table)
+            return await query(self._readers[table]).to_arrow()
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result()
 
     def count(self) -> int:
         with self._reading():
@@ -378,8 +408,7 @@ class LanceTurnStore:
         out: list[TurnRecord] = []
         with self._reading():
             for chunk in _chunks(list(entries)):
-                query = self._turns.search().where(_sql_in("entry", chunk)).select(COLUMNS)
-                out += _records(query.to_arrow())
+                out += _records(self._read(TURNS, _where(_sql_in("entry", chunk), COLUMNS)))
         return sorted(out, key=lambda r: (r.entry, r.seq))
 
     def search_text(self, text: str, depth: int, exclude: Sequence[str] = ()
@@ -388,13 +417,23 @@ class LanceTurnStore:
         terms = fts_query(text)
         if not terms or depth <= 0:
             return []
+        # A few excluded ids are dropped afterwards (a filter makes the query
+        # about twice as slow); many are filtered in the query.
+        after = len(exclude) <= depth
+        limit = depth + len(exclude) if after else depth
+
+        def query(table: Any) -> Any:
+            found = table.query().nearest_to_text(terms, columns="fts_text")
+            if exclude and not after:  # prefiltered, as LanceDB does by default
+                found = found.where(f"NOT ({_sql_in('id', exclude)})")
+            return found.select([*REF_COLUMNS, "_score"]).limit(limit)
+
         with self._reading():
-            query = self._turns.search(terms, query_type="fts", fts_columns="fts_text")
-            if exclude:
-                query = query.where(f"NOT ({_sql_in('id', exclude)})", prefilter=True)
-            rows = query.select([*REF_COLUMNS, "_score"]).limit(depth).to_arrow()
+            rows = self._read(TURNS, query)
         scores = rows["_score"].to_pylist() if rows.num_rows else []
-        return list(zip(_refs(rows), scores, strict=True))
+        skip = set(exclude) if after else set()
+        found = [(r, s) for r, s in zip(_refs(rows), scores, strict=True) if r.id not in skip]
+        return found[:depth]
 
     def search_vector(self, vector: Sequence[float], model: str, depth: int,
                       exclude: Sequence[str] = ()) -> builtins.list[tuple[TurnRef, float]]:
@@ -406,13 +445,23 @@ class LanceTurnStore:
                 return []
             # Excluded ids are dropped afterwards: a filter on a table without an
             # id index would read every id (it doubles the query's time).
-            search = table.search(query, vector_column_name="vector").distance_type("cosine")
-            search = search.nprobes(NPROBES).select([*REF_COLUMNS, "_distance"])
-            rows = search.limit(depth + len(exclude)).to_arrow()
+            probes, columns = self._nprobes(table), [*REF_COLUMNS, "_distance"]
+            rows = self._read(table.name, lambda t: t.query().nearest_to(query).column("vector")
+                              .distance_type("cosine").nprobes(probes).select(columns)
+                              .limit(depth + len(exclude)))
         sims = (1.0 - rows["_distance"].to_numpy()).tolist()
         skip = set(exclude)
         found = [(r, s) for r, s in zip(_refs(rows), sims, strict=True) if r.id not in skip]
         return found[:depth]
+
+    def _nprobes(self, table: Any) -> int:
+        """Partitions a vector search reads: a share of those its index was
+        trained with (known once per table)."""
+        if table.name not in self._probes:
+            ann = [i for i in table.list_indices() if i.columns == ["vector"]]
+            trained = self._trained.get(table.name) or (ann[0].num_indexed_rows if ann else 0)
+            self._probes[table.name] = max(NPROBES, trained // (PARTITION_ROWS * PROBE_SHARE))
+        return self._probes[table.name]
 
     def refs(self, ids: Sequence[str]) -> dict[str, TurnRef]:
         """Where these turns are (entry, time), without their text."""
@@ -432,4 +481,5 @@ class LanceTurnStore:
         return out
 
     def close(self) -> None:
-        """Nothing to stop (no background thread); present for symmetry."""
+        """Stop the read thread (the store must not be used afterwards)."""
+        self._loop.call_soon_threadsafe(self._loop.stop)
