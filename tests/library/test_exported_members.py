@@ -36,6 +36,9 @@ MEMORY_SURFACE = {
     "profile_history", "reindex", "restore_local_backup", "restore_profile", "search",
     "search_evidence", "count_tokens", "regenerate", "edit_last",
     "can_regenerate", "text_fit",
+    # Filling in missing vectors in rounds, the embedder asked without the caller's
+    # lock (service_watch.py): plan under it, embed, write under it again.
+    "plan_fill", "embed_fill", "write_fill",
     "send", "set_profile", "settings", "show", "snapshot", "timeline",
     "update_diary_entry", "utc_offset_minutes", "weather_status",
 }
