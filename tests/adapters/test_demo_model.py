@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from dl_app.adapters import demo_model
+from dl_app.adapters.clock import FixedClock
 from dl_app.adapters.llm_local import LocalChatModel, LocalCounter, RequestLog, plain_messages
 from dl_app.adapters.tiny_chat import with_examples
 from dl_app.core.tokens import request_tokens
@@ -30,6 +31,8 @@ if _problem is not None:
 
 BUDGET = 1500  # the smallest budget the settings allow: requests really fill it
 REPLY = 96
+CONVERSATION_AT = 1_778_241_600_000  # 2026-05-08 20:00 in UTC+8
+MINUTE = 60_000
 
 
 def _check_budget(requests: list[RequestLog], counter: LocalCounter) -> None:
@@ -62,12 +65,15 @@ def talk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Memory, lis
         "llm": {"provider": "demo"},
         "memory": {"token_budget": BUDGET, "reply_tokens": REPLY},
     }), encoding="utf-8")
-    mem = Memory.open(root, env={"LANG": "zh_CN.UTF-8"})
+    # A fixed clock: the prompt carries the time, so with the model's fixed seed the
+    # replies are the same on every run (the real clock made them vary by the minute).
+    clock = FixedClock(CONVERSATION_AT, 480)
+    mem = Memory.open(root, env={"LANG": "zh_CN.UTF-8"}, clock=clock)
     assert isinstance(mem._engine.chat, LocalChatModel)
-    replies = [
-        mem.send(text).reply
-        for text in ("你好！我叫小林。", "我家的猫叫咪咪，它今天打翻了水杯。", "咪咪是一只橘猫，三岁了。")
-    ]
+    replies = []
+    for text in ("你好！我叫小林。", "我家的猫叫咪咪，它今天打翻了水杯。", "咪咪是一只橘猫，三岁了。"):
+        replies.append(mem.send(text).reply)
+        clock.advance(MINUTE)
     yield mem, replies
     mem.close()
 
