@@ -4,8 +4,8 @@
 // bg=panel, where the desktop cannot show through: desktop/pet_desktop.py — or drew
 // a theme the address names).
 
-const params = new URLSearchParams(window.location.search);
-const pet = params.get("pet") === "1" || window.location.hash === "#pet";
+// early.js decided it from the address (one place reads ?pet=1 / #pet).
+const pet = document.documentElement.classList.contains("pet-mode");
 
 if (pet) {
   import("./pet.js");
