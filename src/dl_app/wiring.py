@@ -168,6 +168,7 @@ def build(
         vision=settings.llm.vision,
         # Nothing goes to a model for check-ins unless they are on; not the demo model.
         followups_model=settings.plugins.checkins_enabled and local is None,
+        memory_updates=local is None,
     )
     counter = _counter(chat, local, settings)
     if local is None:  # a service: its own token counts correct ours

@@ -123,11 +123,15 @@ def test_the_demo_model_writes_a_diary_entry_that_is_recalled_later(
     mem, _ = talk
     chat = mem._engine.chat
     assert isinstance(chat, LocalChatModel)
-    before = len(chat.requests)
+    before, profile = len(chat.requests), mem.profile()
     entry = mem.consolidate()
     assert entry is not None and entry.title.strip() and entry.summary.strip()
     assert mem.conversation().messages == []
     purposes = {r.purpose for r in chat.requests[before:]}
+    # The demo model is not asked to rewrite the self-concept and profile (it
+    # copied the conversation into both, bench/demo_converse.py --consolidate).
+    assert not purposes & {"self_update", "profile_update"}, purposes
+    assert mem.profile() == profile
     # A diary the check rejected is built from the user's lines, titled by rule.
     rejected = [r.kind for r in mem.context_preview().rejected]
     assert "diary" in purposes and ("title" in purposes) == ("diary" not in rejected)

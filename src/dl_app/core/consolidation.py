@@ -39,6 +39,7 @@ class Consolidator:
         counter: TokenCounter,
         offset: Callable[[], int],
         model_follow_ups: bool = False,
+        memory_updates: bool = True,
     ) -> None:
         self.keeper = keeper
         self.folder = folder
@@ -50,6 +51,8 @@ class Consolidator:
         self.offset = offset
         # Check-ins on: the model is asked about plans the rules could not date.
         self.model_follow_ups = model_follow_ups
+        # Off: the diary and its title only; the self-concept and profile stay.
+        self.memory_updates = memory_updates
 
     def recover(self) -> bool:
         """Finish a consolidation a crash interrupted. True if one was."""
@@ -92,7 +95,8 @@ class Consolidator:
         if start > state.folded_count:
             state = self.folder.until_fits(state, start)
         tail = state.messages[state.folded_count :]
-        texts = self.keeper.conclude(state, tail, self.offset(), step)
+        texts = self.keeper.conclude(state, tail, self.offset(), step,
+                                     memories=self.memory_updates)
         title, diary_text = texts.title, texts.diary
         entry = DiaryEntry(
             title=title,

@@ -74,6 +74,9 @@ class EngineConfig:
     fold_low: float = 0.5
     vision: bool = False  # the chat model accepts image_url parts
     followups_model: bool = False  # check-ins on: the model dates what rules cannot
+    # The model rewrites the self-concept and the profile when a conversation ends
+    # (not the demo model: a 0.5B model copied the conversation into both).
+    memory_updates: bool = True
 
 
 @dataclass
@@ -132,6 +135,7 @@ class MemoryEngine:
             keeper=self.keeper, folder=self.folder, state=state, diary=diary,
             indexer=self.indexer, embedder=embedder, counter=counter, offset=self._offset,
             model_follow_ups=self.config.followups_model,
+            memory_updates=self.config.memory_updates,
         )
         self.pictures = None
         if images is not None and save_attachment is not None:

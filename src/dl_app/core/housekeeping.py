@@ -250,11 +250,14 @@ class Housekeeper:
         tail: Sequence[Message],
         offset_minutes: int,
         step: ProgressFn,
+        *,
+        memories: bool = True,
     ) -> EndTexts:
         """The diary entry, its title and the updated self-concept and profile.
         A rejected diary is replaced by the user's own lines (``plain_diary``)
         and the memories are then left as they were; a rejected title or memory
-        keeps the old one."""
+        keeps the old one. ``memories`` False: the self-concept and profile are
+        not asked for (the demo model) and stay as they were."""
         profile, total = state.profile, 5
         diary = self.diary(state.summary, tail, profile, offset_minutes)
         step(1, total)
@@ -268,9 +271,12 @@ class Housekeeper:
             )
         title = self.title(diary) or self.plain_title(state.messages, profile)
         step(2, total)
-        about_self = self.update_memory("self", profile.memory_about_self, diary)
+        about_self = about_user = None
+        if memories:
+            about_self = self.update_memory("self", profile.memory_about_self, diary)
         step(3, total)
-        about_user = self.update_memory("user", profile.memory_about_user, diary)
+        if memories:
+            about_user = self.update_memory("user", profile.memory_about_user, diary)
         step(4, total)
         return EndTexts(diary, title, about_self or profile.memory_about_self,
                         about_user or profile.memory_about_user)
