@@ -169,6 +169,8 @@ def build(
         # Nothing goes to a model for check-ins unless they are on; not the demo model.
         followups_model=settings.plugins.checkins_enabled and local is None,
         memory_updates=local is None,
+        placeholder_names=tuple(prompt_files.load(lang).label("default_user_name")
+                                for lang in ("zh", "en")),
     )
     counter = _counter(chat, local, settings)
     if local is None:  # a service: its own token counts correct ours

@@ -16,7 +16,7 @@ from ..core.engine import DeltaFn, EventFn, TurnResult
 from ..core.errors import DLError
 from ..core.ports import ChatDelta
 from ..memory import Memory
-from ..messages import error_text
+from ..messages import error_text, render
 from . import views
 from .backup_api import after_diary
 from .context import Context
@@ -122,7 +122,8 @@ def _turn(ctx: Context, turn: str, run: RunTurn) -> dict[str, Any]:
         "message_id": result.messages[-1].id,
         "recalled": [{"uuid": h.entry.uuid, "title": h.entry.title} for h in result.recalled],
         "gauge": _gauge_or_none(mem),
-        "notices": list(result.notices),
+        "notices": [render(n, mem.lang) for n in result.notices],
+        "named": result.named,
         "user_message_id": result.messages[0].id,
         "attachments": views.attachments(result.messages[0]),
         "reply_attachments": views.attachments(result.messages[-1]),

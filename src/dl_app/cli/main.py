@@ -37,6 +37,7 @@ from . import remote
 from .progress import Progress, cli_lang, say
 
 if TYPE_CHECKING:
+    from ..core.engine import TurnResult
     from ..core.ports import ChatDelta
     from ..memory import Memory
 
@@ -56,6 +57,14 @@ def _open(env: Mapping[str, str] | None = None) -> Memory:
 
 def _err(message: str) -> None:
     print(f"dl-app: {message}", file=sys.stderr)
+
+
+def _notes(result: TurnResult) -> None:
+    """What a turn has to tell besides its reply, on stderr."""
+    from ..messages import render
+
+    for note in result.notices:
+        _err(render(note, cli_lang()))
 
 
 def _fail(error: DLError) -> None:
@@ -129,8 +138,7 @@ def _chat_lines(mem: Memory) -> int:
             failed = True
             continue
         print(result.reply, flush=True)
-        for note in result.notices:
-            _err(note)
+        _notes(result)
     return EXIT_ERROR if failed else 0
 
 
@@ -195,8 +203,7 @@ def _chat_tty(mem: Memory) -> int:
         try:
             result = mem.send(text, on_delta=on_delta, on_event=on_event)
             print("\x1b[0m" if in_reasoning else "")
-            for note in result.notices:
-                _err(note)
+            _notes(result)
         except DLError as e:
             print("\x1b[0m" if in_reasoning else "")
             _fail(e)

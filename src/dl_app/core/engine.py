@@ -22,10 +22,11 @@ from ..prompts import PromptSet
 from .consolidation import Consolidator
 from .context import Budget, ContextBuilder, ContextPlan, TurnExtra
 from .documents import fit_documents
-from .errors import BadResponse, DLError, ServerFailed, Stopped, msg
+from .errors import BadResponse, DLError, ServerFailed, Stopped, Text, msg
 from .folding import Folder
 from .housekeeping import Housekeeper
 from .indexing import Indexer
+from .introductions import learned_name
 from .models import (
     Attachment,
     ConversationState,
@@ -77,6 +78,9 @@ class EngineConfig:
     # The model rewrites the self-concept and the profile when a conversation ends
     # (not the demo model: a 0.5B model copied the conversation into both).
     memory_updates: bool = True
+    # The user's names of a first start (setup skipped): a name the user gives in
+    # chat replaces them (``introductions.py``).
+    placeholder_names: tuple[str, ...] = ()
 
 
 @dataclass
@@ -87,9 +91,10 @@ class TurnResult:
     recalled: list[SearchHit] = field(default_factory=list)
     requests: int = 0
     plan: ContextPlan | None = None
-    notices: list[str] = field(default_factory=list)
+    notices: list[Text] = field(default_factory=list)  # for the user: rendered by the caller
     images_unseen: bool = False  # images were attached but the model cannot see them
     stopped: bool = False  # the user stopped the reply: ``reply`` is what it had said
+    named: str = ""  # the user said their name in this message: now their name
 
 
 class MemoryEngine:
@@ -292,7 +297,7 @@ class MemoryEngine:
         if not text and not attachments:
             raise DLError(msg("chat.empty_message"))
         with self.lock:
-            notices: list[str] = []
+            notices: list[Text] = []
             self.recover()
             last = self.state.last_turn() if replace_last else None
             if not replace_last and self.is_idle():
@@ -300,11 +305,16 @@ class MemoryEngine:
                     emit("consolidating", {})
                     self.consolidate()
                 except DLError as e:  # keep chatting; the diary is written later
-                    notices.append(f"Could not write the diary yet: {e}")
+                    notices.append(msg("chat.diary_later", error=e))
                     emit("notice", {"text": notices[-1]})
             state = self.state.load()
             if replace_last:  # the conversation as it was before its last turn
                 state = rewound(state, last)
+            named = learned_name(text, state.profile.user_name, state.profile.self_name,
+                                 self.config.placeholder_names)
+            if named:  # this reply already calls them by it
+                state = state.model_copy(update={
+                    "profile": state.profile.model_copy(update={"user_name": named})})
             kept_before = self.keeper.requests
             turn_id = new_id()
             before = snapshot(state, turn_id)
@@ -369,14 +379,19 @@ class MemoryEngine:
             rewind = None if last is None else last.model_copy(  # with this turn's folds
                 update={"summary": state.summary, "folded_count": state.folded_count})
             self.state.commit_turn(current, new_recalled, before, rewind=rewind)
+            if named:  # the old name goes to the profile's history
+                self.state.set_profile(self.state.load().profile.model_copy(
+                    update={"user_name": named}))
+                notices.append(msg("chat.named", name=named))
             self.last_recall = all_hits
             try:
                 self.folder.proactively(plan)
             except DLError as e:  # the turn stands; folding retries next turn
-                notices.append(f"Could not update the conversation summary: {e}")
+                notices.append(msg("chat.summary_later", error=e))
             requests += self.keeper.requests - kept_before
             return TurnResult(reply.content, reply.reasoning, current, all_hits, requests,
-                              plan, notices, images_unseen=unseen, stopped=stopped)
+                              plan, notices, images_unseen=unseen, stopped=stopped,
+                              named=named or "")
 
     def _stream_or_redo(
         self, plan: ContextPlan, on_delta: DeltaFn | None, stop: threading.Event | None,
