@@ -187,3 +187,22 @@ def test_a_long_paste_becomes_an_attached_text(
         expect(last(page, "user").locator(".msg-file")).to_contain_text(words["file"])
         expect(page.locator("#chat-send")).to_be_enabled()
         o.check_clean()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_name_the_user_gives_is_taken_and_said(serve, open_page, lang: str) -> None:
+    """Setup skipped (the placeholder name): "I'm Maya" makes Maya the user's name,
+    and a toast in the page's language says so."""
+    said, name, words = {"zh": ("你好！我叫小林。", "小林", "以后就叫你小林"),
+                         "en": ("Hi! I'm Maya. Long day.", "Maya", "I'll call you Maya")}[lang]
+    with serve() as url:
+        o = open_page(url)
+        page = o.page
+        set_lang(page, lang)
+        send(page, said)
+        expect(page.locator(".toast").last).to_contain_text(words)
+        shot(page, f"chat-named-{lang}")
+        profile = page.evaluate(
+            "async () => (await (await import('/js/transport.js')).call('memory_profile')).profile")
+        assert profile["user_name"] == name
+        o.check_clean()
