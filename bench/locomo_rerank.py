@@ -10,7 +10,8 @@ with stores that answer from memory, and only a query the cache lacks goes to
 LanceDB. Figures: session R@5 and evidence R at ``--budget`` per category,
 pooled over 1-4, per conversation; they equal ``locomo_evidence.py``'s.
 
-``--no-summaries`` empties the summaries (its own data dir). The scoring is
+``--no-summaries`` empties the summaries, ``--fts-only`` runs without an
+embedder (each its own data dir). The scoring is
 what the code says; to compare variants, change ``core/evidence.py`` (or set
 its constants with ``--set NAME=VALUE``) and run again.
 """
@@ -30,7 +31,7 @@ from dl_app.adapters.clock import FixedClock
 from dl_app.core import evidence as ev_mod
 from dl_app.memory import Memory
 from locomo_evidence import _raw_samples, _recall, _session, build_export
-from locomo_recall import CATEGORIES, HEADLINE, load, parse_date
+from locomo_recall import CATEGORIES, HEADLINE, _NoEmbedder, load, parse_date
 
 
 class Cached:
@@ -61,15 +62,21 @@ def _freeze(x: Any) -> Any:
     return x
 
 
-def open_conv(path: Path, index: int, dirs: Path, summaries: bool) -> tuple[Memory, Any, dict]:
+def _home(dirs: Path, sample_id: str, summaries: bool, fts_only: bool) -> Path:
+    return dirs / f"{sample_id}-{'s' if summaries else 'ns'}{'-fts' if fts_only else ''}"
+
+
+def open_conv(path: Path, index: int, dirs: Path, summaries: bool, fts_only: bool = False
+              ) -> tuple[Memory, Any, dict[str, int]]:
     sample = _raw_samples(path)[index]
     conv = load(path)[index]
     export, sessions = build_export(sample, summaries)
-    home = dirs / f"{conv.sample_id}-{'s' if summaries else 'ns'}"
+    home = _home(dirs, conv.sample_id, summaries, fts_only)
     asked = parse_date(str(sample.get("asked_at") or ""))
     clock = FixedClock(asked, 0) if asked else None
     fresh = not (home / "data").exists()
-    mem = Memory.open(home / "data", env={"LANG": "en_US.UTF-8"}, clock=clock)
+    mem = Memory.open(home / "data", env={"LANG": "en_US.UTF-8"}, clock=clock,
+                      embedder=_NoEmbedder() if fts_only else None)
     if fresh:
         home.mkdir(parents=True, exist_ok=True)
         file = home / "export.json"
@@ -78,12 +85,13 @@ def open_conv(path: Path, index: int, dirs: Path, summaries: bool) -> tuple[Memo
     return mem, conv, sessions
 
 
-def run(paths: Sequence[Path], dirs: Path, budget: int, summaries: bool) -> dict[str, Any]:
+def run(paths: Sequence[Path], dirs: Path, budget: int, summaries: bool, *,
+        fts_only: bool = False, limit: int | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for path in paths:
         for index in range(len(_raw_samples(path))):
-            mem, conv, sessions = open_conv(path, index, dirs, summaries)
-            store = dirs / f"{conv.sample_id}-{'s' if summaries else 'ns'}" / "cache.pickle"
+            mem, conv, sessions = open_conv(path, index, dirs, summaries, fts_only)
+            store = _home(dirs, conv.sample_id, summaries, fts_only) / "cache.pickle"
             cache: dict[Any, Any] = pickle.loads(store.read_bytes()) if store.exists() else {}
             size = len(cache)
             rec = mem._engine.recaller
@@ -93,7 +101,7 @@ def run(paths: Sequence[Path], dirs: Path, budget: int, summaries: bool) -> dict
             rec.embedder = Cached(real[2], cache, "embedder") if real[2] else None
             rows: dict[int, list[dict[str, float]]] = {c: [] for c in CATEGORIES}
             try:
-                for q in conv.questions:
+                for q in conv.questions[:limit]:
                     hits = mem.search_evidence(q.text, k=5, budget=budget)
                     ids = {e.turn.id for h in hits for e in h.evidence}
                     gold_s = {_session(t) for t in q.gold}
@@ -133,13 +141,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dirs", type=Path, default=Path("/tmp/locomo-rerank"))
     parser.add_argument("--budget", type=int, default=800)
     parser.add_argument("--no-summaries", action="store_true")
+    parser.add_argument("--fts-only", action="store_true")
     parser.add_argument("--set", action="append", default=[], help="NAME=VALUE in core/evidence")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     for item in args.set:
         name, value = item.split("=", 1)
         setattr(ev_mod, name, type(getattr(ev_mod, name))(value))
-    result = run(args.paths, args.dirs, args.budget, not args.no_summaries)
+    result = run(args.paths, args.dirs, args.budget, not args.no_summaries,
+                 fts_only=args.fts_only)
     print(json.dumps(result, indent=2) if args.json else table(result))
     return 0
 
