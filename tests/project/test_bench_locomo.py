@@ -153,3 +153,20 @@ def test_the_automatic_recall_bench_reads_the_prompt_end_to_end(bench: ModuleTyp
     # Summaries alone would score 0: the words themselves reach the prompt.
     assert pooled["verbatim"] > 0.3 and pooled["session"] > 0.5
     assert "zh-1" in module.table(result)
+
+
+def test_the_rerank_harness_gives_the_evidence_bench_figures(tmp_path: Path) -> None:
+    """bench/locomo_rerank.py (the stores' answers cached, the app's search run
+    on them) on the Chinese fixture, full text only, a few questions: the same
+    figures as bench/locomo_evidence.py, live and again from its cache."""
+    evidence = bench_module("locomo_evidence")
+    module = bench_module("locomo_rerank")
+    zh = ROOT / "tests" / "data" / "zh_recall.json"
+    want = evidence.run(zh, budget=300, summaries=True, fts_only=True, limit=12)["all"]
+    live = module.run([zh], tmp_path, 300, True, fts_only=True, limit=12)["zh-1"]
+    assert list(tmp_path.glob("*/cache.pickle"))
+    cached = module.run([zh], tmp_path, 300, True, fts_only=True, limit=12)["zh-1"]
+    for cat, figs in want.items():
+        assert live[cat]["sess5"] == cached[cat]["sess5"] == figs["sess5"], cat
+        assert live[cat]["ev"] == cached[cat]["ev"] == figs["ev_b"], cat
+    assert 0 < want["1-4"]["ev_b"] < 1  # a budget small enough to miss some

@@ -20,6 +20,7 @@ from .errors import ServiceError
 from .evidence import EvidenceHit, Matches, pack, rank_entries, turn_scores
 from .models import Message, Recall, SearchHit, ToolCall
 from .ports import Clock, DiaryStore, Embedder, TokenCounter, TurnIndex, TurnRecord, TurnRef
+from .query_text import text_query
 from .recalled import RecalledItem, RecalledWriter
 from .timefmt import format_date, format_time
 from .tokens import truncate
@@ -145,9 +146,10 @@ class Recaller:
         turns_ix = self.turns
         # The stores' searches run at once (each waits on LanceDB, not on Python).
         pool = self._workers()
-        said = pool.submit(turns_ix.search_text, query, depth, exclude) if turns_ix else None
+        words = text_query(query, self.names())  # the vector and the dates see ``query``
+        said = pool.submit(turns_ix.search_text, words, depth, exclude) if turns_ix else None
         near = pool.submit(self._nearest, query, depth, exclude) if embed and turns_ix else None
-        entry_text = self.diary.search_text(query, max(4 * k, 20))
+        entry_text = self.diary.search_text(words, max(4 * k, 20))
         text_hits = said.result() if said is not None else []
         nearest = near.result() if near is not None else []
         sims = {r.id: s for r, s in nearest}
