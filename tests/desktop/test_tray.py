@@ -307,8 +307,10 @@ QT_MENU = textwrap.dedent(
         def __init__(self):
             self.calls = []
             self.muted = False
+            self.gets = 0
             self.api = self
         def settings_get(self, _p=None):
+            self.gets += 1
             voice = {"tts_enabled": not self.muted}
             return {"ok": True, "settings": {"voice": voice} if sys.argv[2] == "voice" else {}}
         def settings_set(self, p):
@@ -323,7 +325,12 @@ QT_MENU = textwrap.dedent(
 
     host = Host()
     t = tray.QtTray(host, sys.argv[1])
-    t.start()
+    t.start()  # reads the mute state on a worker thread, then shows or hides the item
+    deadline = time.time() + 10
+    while time.time() < deadline and (host.gets < 1 or any(
+            th.name == "dl-tray-refresh" for th in threading.enumerate())):
+        app.processEvents(); time.sleep(0.02)
+    app.processEvents()  # the refresh's poke, queued before its thread ended
     t.notify("考试怎么样？")  # a check-in while hidden: must not fail, from any thread
     out = {"labels": [a.text() for a in t.menu.actions() if not a.isSeparator()],
            "mute_visible": t.actions["mute"].isVisible()}

@@ -21,6 +21,7 @@ since pywebview's window calls wait for the GUI thread.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import threading
@@ -227,10 +228,12 @@ class QtTray:
     _pet_state = False
 
     def start(self) -> None:
-        self._mute_state = muted(self.host)
+        """Show the icon now; the mute item appears once the bridge answers (read on a
+        worker thread: the GUI thread never waits for the bridge, which may be loading)."""
         self._pet_state = bool(self.host.pet_on())
         self._refresh_now()
         self.icon.show()
+        threading.Thread(target=self.refresh, name="dl-tray-refresh", daemon=True).start()
 
     def stop(self) -> None:
         self.icon.hide()
@@ -281,8 +284,14 @@ class PystrayTray:
         self._muted = muted(self.host)
         self.icon.update_menu()
 
-    def start(self) -> None:
+    def _first_refresh(self) -> None:
         self._muted = muted(self.host)
+        with contextlib.suppress(Exception):  # a backend not running yet reads it later
+            self.icon.update_menu()
+
+    def start(self) -> None:
+        # The mute state on a worker thread: the bridge may still be loading.
+        threading.Thread(target=self._first_refresh, name="dl-tray-refresh", daemon=True).start()
         if sys.platform == "darwin":
             self.icon.run_detached()  # pywebview's Cocoa loop drives it
         else:

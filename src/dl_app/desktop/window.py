@@ -381,9 +381,11 @@ class Desktop:
             threading.Thread(target=self.set_pet, args=(app.pet,), name="dl-pet",
                              daemon=True).start()
 
-    def watch_settings(self) -> None:
-        """Re-apply the ``app`` group after each successful ``settings_set``."""
-        original = self.api.settings_set
+    def watch_settings(self, api: Any = None) -> None:
+        """Re-apply the ``app`` group after each successful ``settings_set`` of ``api``
+        (default: the window's ``js_api``; the shell passes the bridge it is building)."""
+        api = self.api if api is None else api
+        original = api.settings_set
         desktop = self
 
         def settings_set(_self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -396,7 +398,7 @@ class Desktop:
                     log.exception("applying the app settings failed")
             return result
 
-        self.api.settings_set = types.MethodType(settings_set, self.api)
+        api.settings_set = types.MethodType(settings_set, api)
 
 
 def _qt_platform() -> str:
