@@ -218,6 +218,7 @@ async function start() {
   const root = document.documentElement;
   setLang(root.dataset.bootLang || browserLang() || (root.lang.startsWith("en") ? "en" : "zh"));
   delete root.dataset.bootLang; // the translated loading text takes over (app.css)
+  for (const el of document.querySelectorAll(".boot-en")) el.remove();
   document.getElementById("lang-select").value = getLang();
   // The desktop window names the chosen theme in the address (?theme=dark): the
   // loading state is drawn in it before the settings arrive.
