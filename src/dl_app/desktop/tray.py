@@ -219,7 +219,11 @@ class QtTray:
         self.actions["pet"].setChecked(self._pet_state)
 
     def refresh(self) -> None:
-        """Re-read the mute and pet states (any thread)."""
+        """Re-read the mute and pet states (any thread; from the GUI thread, e.g. the pet
+        turned on at start, on a worker thread: the bridge may still be loading)."""
+        if threading.current_thread() is threading.main_thread():
+            threading.Thread(target=self.refresh, name="dl-tray-refresh", daemon=True).start()
+            return
         self._mute_state = muted(self.host)
         self._pet_state = bool(self.host.pet_on())
         self._relay.poke.emit()
@@ -233,7 +237,7 @@ class QtTray:
         self._pet_state = bool(self.host.pet_on())
         self._refresh_now()
         self.icon.show()
-        threading.Thread(target=self.refresh, name="dl-tray-refresh", daemon=True).start()
+        self.refresh()  # on a worker thread (this is the GUI thread)
 
     def stop(self) -> None:
         self.icon.hide()
@@ -281,6 +285,9 @@ class PystrayTray:
         run_action(self.host, name, after=self.refresh if name in ("pet", "mute") else None)
 
     def refresh(self) -> None:
+        if threading.current_thread() is threading.main_thread():  # the bridge may load
+            threading.Thread(target=self.refresh, name="dl-tray-refresh", daemon=True).start()
+            return
         self._muted = muted(self.host)
         self.icon.update_menu()
 
