@@ -7,8 +7,9 @@ times, and grabs the screen every 20 ms (Pillow's XCB grab) to find:
 
 - frame: the first grab with the window on the screen (Xvfb has no window
   manager: the root is black until the window is mapped);
-- painted: the first grab where the window holds more than two colours (the
-  page's loading state or the page itself, not a blank white or dark surface);
+- painted: the first grab where the window holds more than two colours (a
+  loading state, the native one of ``desktop/loading.py`` or the page's, or the
+  page itself; not a blank white or dark surface);
 - ready: when the app prints ``Window ready`` (the page has its engine and
   history; the figure ``build/selftest_bundle.sh`` reports for the package).
 

@@ -213,8 +213,12 @@ const memory = createMemory(document.getElementById("page-memory"), {
 });
 
 async function start() {
-  // Before app_info: the browser's language, so "starting" reads right at once.
-  setLang(browserLang() || (document.documentElement.lang.startsWith("en") ? "en" : "zh"));
+  // Before app_info: the language the desktop named (?lang=, early.js), else the
+  // browser's, so "starting" reads right at once.
+  const root = document.documentElement;
+  setLang(root.dataset.bootLang || browserLang() || (root.lang.startsWith("en") ? "en" : "zh"));
+  delete root.dataset.bootLang; // the translated loading text takes over (app.css)
+  for (const el of document.querySelectorAll(".boot-en")) el.remove();
   document.getElementById("lang-select").value = getLang();
   // The desktop window names the chosen theme in the address (?theme=dark): the
   // loading state is drawn in it before the settings arrive.

@@ -293,7 +293,7 @@ def test_pet_starts_with_the_pet_flags_under_xvfb(
     try:
         _wait_ready(proc, lines, log, seen)  # the pet's page called page_ready
         main, pet = _created(seen)
-        assert main["url"].endswith("index.html") and main["hidden"] is True
+        assert main["url"].endswith("index.html?lang=zh") and main["hidden"] is True
         for flag, value in XVFB_FLAGS.items():
             assert pet[flag] is value, (flag, pet)
         assert pet["url"].endswith(XVFB_URL) and pet["title"] == "桌宠 · 数字生命"
@@ -339,7 +339,7 @@ def test_the_running_app_switches_to_the_pet_under_xvfb(
     seen: list[str] = []
     try:
         _wait_ready(proc, lines, log, seen)
-        assert [c["url"].rsplit("/", 1)[-1] for c in _created(seen)] == ["index.html"]
+        assert [c["url"].rsplit("/", 1)[-1] for c in _created(seen)] == ["index.html?lang=en"]
         # A second start with --pet switches the running app over and exits.
         out = subprocess.run([*DL_APP, "window", "--pet"], env=env, capture_output=True,
                              text=True, timeout=120)

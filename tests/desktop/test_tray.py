@@ -28,6 +28,7 @@ from webview.event import Event
 from dl_app.bridge import Api
 from dl_app.desktop import tray
 from dl_app.desktop.autostart import Autostart
+from dl_app.desktop.loading import COLOURS
 from dl_app.desktop.pet_desktop import PetDesktop
 from dl_app.desktop.shell import Emitter
 from dl_app.desktop.window import BACKGROUND, Desktop
@@ -133,7 +134,7 @@ def make_desktop(api: Any, tmp_path: Path, *, pet_desktop: PetDesktop = COMPOSIT
 def test_open_shows_and_raises_the_main_window(api: Api, tmp_path: Path) -> None:
     desk, web = make_desktop(api, tmp_path)
     main = web.windows[0]
-    assert main.kwargs["url"].endswith("index.html") and main.kwargs["js_api"] is api
+    assert main.kwargs["url"].endswith("index.html?lang=zh") and main.kwargs["js_api"] is api
     tray.open_main(desk)
     assert main.calls == ["show", "restore"]
     assert main.scripts == []
@@ -145,6 +146,9 @@ def test_windows_open_on_the_page_background_of_the_theme(api: Api, tmp_path: Pa
     css = (frontend_dir() / "css" / "app.css").read_text(encoding="utf-8")
     bgs = re.findall(r"--bg:\s*(#[0-9a-fA-F]{6})", css)
     assert bgs[:2] == [BACKGROUND["light"], BACKGROUND["dark"]]
+    for name in ("muted", "border", "accent"):  # the native loading state's (loading.py)
+        found = re.findall(rf"--{name}:\s*(#[0-9a-fA-F]{{6}})", css)
+        assert found[:2] == [COLOURS["light"][name], COLOURS["dark"][name]], name
     for theme, colour in (("dark", bgs[1]), ("light", bgs[0]), ("system", bgs[0])):
         web = FakeWebview()
         desk = Desktop(web, api, Emitter(), frontend_dir(), app_settings=AppSettings(),
@@ -152,7 +156,8 @@ def test_windows_open_on_the_page_background_of_the_theme(api: Api, tmp_path: Pa
         desk.create_main("Digital Life", (1100, 720), (800, 600))
         tray.quick_chat(desk)
         assert [w.kwargs["background_color"] for w in web.windows] == [colour, colour]
-        query = "" if theme == "system" else f"?theme={theme}"  # the page's loading state
+        # the page's loading state, in the theme and language
+        query = "?lang=en" if theme == "system" else f"?theme={theme}&lang=en"
         assert web.windows[0].kwargs["url"].endswith("index.html" + query)
 
 
@@ -307,8 +312,10 @@ QT_MENU = textwrap.dedent(
         def __init__(self):
             self.calls = []
             self.muted = False
+            self.gets = 0
             self.api = self
         def settings_get(self, _p=None):
+            self.gets += 1
             voice = {"tts_enabled": not self.muted}
             return {"ok": True, "settings": {"voice": voice} if sys.argv[2] == "voice" else {}}
         def settings_set(self, p):
@@ -323,7 +330,12 @@ QT_MENU = textwrap.dedent(
 
     host = Host()
     t = tray.QtTray(host, sys.argv[1])
-    t.start()
+    t.start()  # reads the mute state on a worker thread, then shows or hides the item
+    deadline = time.time() + 10
+    while time.time() < deadline and (host.gets < 1 or any(
+            th.name == "dl-tray-refresh" for th in threading.enumerate())):
+        app.processEvents(); time.sleep(0.02)
+    app.processEvents()  # the refresh's poke, queued before its thread ended
     t.notify("考试怎么样？")  # a check-in while hidden: must not fail, from any thread
     out = {"labels": [a.text() for a in t.menu.actions() if not a.isSeparator()],
            "mute_visible": t.actions["mute"].isVisible()}

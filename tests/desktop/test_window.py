@@ -232,6 +232,38 @@ def test_selftest_exits_once_ready(xvfb: str, openai_server: OpenAICompatServer)
     assert "Window ready in" in out.stdout
 
 
+# The bridge (engine, adapters) is built on a thread while the window opens: this
+# factory waits until the window is on screen; a start that built the bridge first
+# would never show it (issue 17: a frame within 1 s).
+_SHOWN_FIRST = r"""
+import sys, time
+import webview
+from dl_app.bridge.api import Api
+from dl_app.desktop import shell
+
+def factory(emit):
+    deadline = time.monotonic() + 30
+    while not webview.windows and time.monotonic() < deadline:
+        time.sleep(0.01)
+    shown = bool(webview.windows) and webview.windows[0].events.shown.wait(30)
+    print("shown before the bridge" if shown else "no window without the bridge", flush=True)
+    return Api(emit=emit)
+
+sys.exit(shell.run(selftest=True, timeout=60, api_factory=factory))
+"""
+
+
+@needs_display
+def test_the_window_shows_before_the_bridge_exists(
+    xvfb: str, openai_server: OpenAICompatServer
+) -> None:
+    env = app_env(xvfb, openai_server, "en_US.UTF-8")
+    out = subprocess.run([sys.executable, "-c", _SHOWN_FIRST], env=env,
+                         capture_output=True, text=True, timeout=180)
+    assert "shown before the bridge" in out.stdout, out.stdout + out.stderr[-3000:]
+    assert out.returncode == 0 and "Window ready in" in out.stdout, out.stderr[-3000:]
+
+
 def test_no_display_says_what_to_use_instead() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.pop("QT_QPA_PLATFORM", None)

@@ -273,6 +273,41 @@ def test_a_loading_state_shows_until_the_engine_answers(
             ctx.close()
 
 
+@pytest.mark.parametrize(("lang", "theme", "starting"),
+                         [("en", "dark", "Starting…"), ("zh", "light", "正在启动…")])
+def test_the_first_paint_is_the_loading_state_the_desktop_named(
+    serve, browser, lang: str, theme: str, starting: str
+) -> None:
+    """What the desktop window's first page frame shows, before any module runs (app.js
+    held back): the loading state in the language and theme of the address (early.js,
+    app.css), in a browser of the other language; then the mark the desktop waits for
+    to remove its native loading state (desktop/loading.py)."""
+    held: list = []
+    with serve() as url:
+        other = "zh-CN" if lang == "en" else "en-US"
+        ctx = browser.new_context(locale=other, viewport={"width": 1100, "height": 720})
+        try:
+            page = ctx.new_page()
+            page.route("**/js/app.js", lambda route: held.append(route))
+            base, _, token = url.partition("?")
+            page.goto(f"{base}?theme={theme}&lang={lang}&{token}")
+            loading = page.locator("#boot-loading")
+            expect(loading).to_be_visible()
+            assert loading.inner_text().strip() == starting
+            expect(page.locator("html")).to_have_attribute("data-painted", "1")
+            expect(page.locator("html")).to_have_attribute("data-theme", theme)
+            nav = page.locator("#nav-chat")  # its words are Chinese until app.js runs
+            expect(nav).to_be_visible() if lang == "zh" else expect(nav).to_be_hidden()
+            shot(page, f"boot-first-paint-{lang}-{theme}")
+            for route in held:
+                route.continue_()
+            expect(loading).to_have_text(starting)  # app.js took over, same words
+            expect(nav).to_have_text("Chat" if lang == "en" else "聊天")
+            expect(nav).to_be_visible()
+        finally:
+            ctx.close()
+
+
 def test_service_down_banner_offers_the_setup_wizard(openai_server, data_dir, open_page) -> None:
     openai_server.default_responder = companion_responder
     dead = f"http://127.0.0.1:{free_port()}/v1"

@@ -256,16 +256,6 @@ def _qt_app() -> Any:
     return app
 
 
-def _pet_remembered() -> bool:
-    """Whether the settings say the pet was out when the app last ran."""
-    from ..settings import load_settings
-
-    try:
-        return bool(load_settings(data_dir()).app.pet)
-    except Exception:
-        return False
-
-
 def app_handlers(
     cli: Callable[[Sequence[str]], int], api_of: Callable[[], Any]
 ) -> dict[str, Handler]:
@@ -311,7 +301,9 @@ def run(
     Raises :class:`ShellUnavailable` when the window cannot open here."""
     started = time.monotonic()
     gui = prepare_env()
-    if gui == "qt" and (pet or _pet_remembered()) and not selftest:
+    root = data_dir()
+    app_settings, language, theme = _read_settings(root)
+    if gui == "qt" and (pet or app_settings.pet) and not selftest:
         from .pet import prefer_x11
 
         prefer_x11(os.environ)  # Wayland: on top and in place only through XWayland
@@ -321,12 +313,11 @@ def run(
     except FileNotFoundError as e:
         raise ShellUnavailable(str(e)) from e
 
-    from ..settings import AppSettings, SettingsError, load_settings
-    from ..wiring import resolve_lang
+    from ..messages import locale_lang
     from . import instance as single
+    from .late_api import LateApi, build_in_background
     from .window import Desktop
 
-    root = data_dir()
     desktop_ref: list[Desktop] = []
     api_ref: list[Any] = []
     claimed = None
@@ -345,49 +336,65 @@ def run(
                 _say("dl-app: " + say("shell.already_pet" if pet else "shell.already_front"))
                 return 0
             raise ShellUnavailable(msg("shell.not_answering", root=str(root)))
-    try:
-        settings = load_settings(root)
-        app_settings, language, theme = settings.app, settings.language, settings.theme
-    except SettingsError:  # the page shows the settings error; the window still opens
-        app_settings, language, theme = AppSettings(), "auto", "system"
 
     import webview
 
     if gui == "qt":
         _qt_app()
     emit = Emitter()
-    if api_factory is None:
-        from ..bridge.api import Api
-
-        def api_factory(emit_fn: Callable[[str, Any], None]) -> Any:
-            return Api(emit=emit_fn)
-
-    api = api_factory(emit)
-    api_ref.append(api)
     ready = threading.Event()
+    outcome = {"code": 0}
 
     def on_ready() -> None:
         if not ready.is_set():
             ready.set()
             _say(f"{READY_LINE} in {time.monotonic() - started:.1f} s")
 
-    watch_ready(api, on_ready)
-    prewarm = getattr(api, "app_info", None)
-    if callable(prewarm):  # open the engine while Qt WebEngine starts, not after
-        threading.Thread(target=prewarm, name="dl-prewarm", daemon=True).start()
+    # The window shows before the bridge (the engine and its adapters) is imported: the
+    # page gets ``late`` as its API, which waits for the real one (``late_api.py``).
+    late = LateApi()
+    desktop_made = threading.Event()
+
+    def make_api() -> Any:
+        if api_factory is None:
+            from ..bridge.api import Api
+
+            api = Api(emit=emit)
+        else:
+            api = api_factory(emit)
+        watch_ready(api, on_ready)
+        desktop_made.wait()
+        attach = getattr(api, "attach_shell", None)
+        if callable(attach):
+            attach(desktop_ref[0])  # the pet's menu: window_show, pet_set, app_quit
+        desktop_ref[0].watch_settings(api)
+        api_ref.append(api)
+        return api
+
+    def prewarm(api: Any) -> None:
+        warm = getattr(api, "app_info", None)
+        if callable(warm):  # open the engine while the page loads, not after it asks
+            warm()
+
+    def bridge_failed(error: BaseException) -> None:
+        outcome["code"] = 1
+        _say(f"dl-app: the bridge could not be loaded: {error}", sys.stderr)
+        desktop_made.wait()
+        desktop_ref[0].quit()
+
+    build_in_background(late, make_api, then=prewarm, on_error=bridge_failed)
     from ..settings_io import apply_patch
     from . import autostart, tray
 
     desktop = Desktop(
-        webview, api, emit, frontend, app_settings=app_settings,
-        lang=resolve_lang(language), theme=theme, autostart=autostart.Autostart(),
+        webview, late, emit, frontend, app_settings=app_settings,
+        lang=language if language in ("zh", "en") else locale_lang(), theme=theme,
+        autostart=autostart.Autostart(),
         save_app=lambda patch: apply_patch(root, {"app": patch}),
     )
-    attach = getattr(api, "attach_shell", None)
-    if callable(attach):
-        attach(desktop)  # the pet's menu: window_show, pet_set, app_quit
     pet = (pet or app_settings.pet) and not selftest
     desktop_ref.append(desktop)
+    desktop_made.set()
     emit.observer = desktop.note_event
     has_tray = desktop.start_tray(tray.create_tray)
     window = desktop.create_main(TITLE, SIZE, MIN_SIZE, hidden=(in_tray and has_tray) or pet)
@@ -395,16 +402,14 @@ def run(
         raise ShellUnavailable("pywebview did not create the window")
     if pet:
         desktop.set_pet(True)
-    desktop.watch_settings()
     if app_settings.start_on_login and not selftest:
         with contextlib.suppress(OSError):
             desktop.autostart.enable()  # refresh the entry (the app may have moved)
-    outcome = {"code": 0}
 
     def selftest_driver() -> None:
         if ready.wait(timeout):
             time.sleep(hold)
-        else:
+        elif outcome["code"] == 0:
             outcome["code"] = 1
             _say(f"dl-app: the page did not report ready within {timeout:g} s", sys.stderr)
         guard = threading.Timer(15.0, os._exit, args=(2,))  # destroy() must not hang CI
@@ -419,12 +424,7 @@ def run(
     except webview.WebViewException as e:
         raise ShellUnavailable(str(e)) from e
     finally:
-        close = getattr(api, "close", None)
-        if callable(close):
-            try:
-                close()
-            except Exception:
-                log.exception("closing the bridge failed")
+        _close_bridge(late)
         if claimed is not None:
             claimed.close()
     if selftest:
@@ -435,3 +435,29 @@ def run(
             outcome["code"] = 1
     _exit_watchdog(outcome["code"])
     return outcome["code"]
+
+
+def _read_settings(root: Path) -> tuple[Any, str, str]:
+    """The ``app`` group, language and theme; the defaults when the settings cannot be
+    read (the page shows the settings error; the window still opens)."""
+    from ..settings import AppSettings, SettingsError, load_settings
+
+    try:
+        settings = load_settings(root)
+        return settings.app, settings.language, settings.theme
+    except SettingsError:
+        return AppSettings(), "auto", "system"
+
+
+def _close_bridge(late: Any) -> None:
+    """Close the memory when the window has closed (waits for a bridge still loading)."""
+    try:
+        api = late.real(timeout=30.0)
+    except Exception:  # never built, or still loading after 30 s
+        return
+    close = getattr(api, "close", None)
+    if callable(close):
+        try:
+            close()
+        except Exception:
+            log.exception("closing the bridge failed")

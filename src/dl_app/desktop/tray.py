@@ -21,6 +21,7 @@ since pywebview's window calls wait for the GUI thread.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import threading
@@ -218,7 +219,11 @@ class QtTray:
         self.actions["pet"].setChecked(self._pet_state)
 
     def refresh(self) -> None:
-        """Re-read the mute and pet states (any thread)."""
+        """Re-read the mute and pet states (any thread; from the GUI thread, e.g. the pet
+        turned on at start, on a worker thread: the bridge may still be loading)."""
+        if threading.current_thread() is threading.main_thread():
+            threading.Thread(target=self.refresh, name="dl-tray-refresh", daemon=True).start()
+            return
         self._mute_state = muted(self.host)
         self._pet_state = bool(self.host.pet_on())
         self._relay.poke.emit()
@@ -227,10 +232,12 @@ class QtTray:
     _pet_state = False
 
     def start(self) -> None:
-        self._mute_state = muted(self.host)
+        """Show the icon now; the mute item appears once the bridge answers (read on a
+        worker thread: the GUI thread never waits for the bridge, which may be loading)."""
         self._pet_state = bool(self.host.pet_on())
         self._refresh_now()
         self.icon.show()
+        self.refresh()  # on a worker thread (this is the GUI thread)
 
     def stop(self) -> None:
         self.icon.hide()
@@ -278,11 +285,20 @@ class PystrayTray:
         run_action(self.host, name, after=self.refresh if name in ("pet", "mute") else None)
 
     def refresh(self) -> None:
+        if threading.current_thread() is threading.main_thread():  # the bridge may load
+            threading.Thread(target=self.refresh, name="dl-tray-refresh", daemon=True).start()
+            return
         self._muted = muted(self.host)
         self.icon.update_menu()
 
-    def start(self) -> None:
+    def _first_refresh(self) -> None:
         self._muted = muted(self.host)
+        with contextlib.suppress(Exception):  # a backend not running yet reads it later
+            self.icon.update_menu()
+
+    def start(self) -> None:
+        # The mute state on a worker thread: the bridge may still be loading.
+        threading.Thread(target=self._first_refresh, name="dl-tray-refresh", daemon=True).start()
         if sys.platform == "darwin":
             self.icon.run_detached()  # pywebview's Cocoa loop drives it
         else:

@@ -23,8 +23,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..messages import msg as text
+from ..messages import render
 from ..settings import AppSettings
 from . import x11
+from .loading import COLOURS, cover
 from .pet import PET_SIZE, pet_window_args, place
 from .pet_desktop import PetDesktop, detect, notes
 from .pet_place import choose, remember, screens_of
@@ -37,7 +40,7 @@ QUICK_MIN = (300, 220)
 # The surface a window shows before its page paints: the page's own background
 # (``--bg`` in frontend/css/app.css, light and dark; a test keeps them equal), so
 # the first frame is not a white flash in a dark theme.
-BACKGROUND = {"light": "#f5f6f8", "dark": "#15171c"}
+BACKGROUND = {theme: colours["bg"] for theme, colours in COLOURS.items()}
 SAVE_PLACE_AFTER = 0.8  # seconds after the pet stops moving
 
 
@@ -66,9 +69,10 @@ class Desktop:
         self.lang = lang
         # "system" cannot be known before Qt runs: light, as most systems are.
         self.background = BACKGROUND["dark" if theme == "dark" else "light"]
-        # The page learns the chosen theme from its address, so its loading state is
-        # drawn in it (settings come later, with the engine).
-        self.page_query = f"?theme={theme}" if theme in BACKGROUND else ""
+        self.theme = "dark" if theme == "dark" else "light"
+        # The page learns the chosen theme and the language from its address, so its
+        # loading state is drawn in them (settings come later, with the engine).
+        self.page_query = (f"?theme={theme}&" if theme in BACKGROUND else "?") + f"lang={lang}"
         self.autostart = autostart
         self.main: Any = None
         self.quick: Any = None
@@ -110,7 +114,8 @@ class Desktop:
 
     def _page_background(self, window: Any) -> None:
         """Qt: its web view paints white until the page does, whatever the window's
-        ``background_color`` (which the other platforms' web views take)."""
+        ``background_color`` (which the other platforms' web views take); and the
+        loading state is drawn natively until the page draws its own (``loading.py``)."""
         page = getattr(getattr(getattr(window, "native", None), "webview", None), "page", None)
         if not callable(page):
             return
@@ -118,6 +123,7 @@ class Desktop:
             from qtpy.QtGui import QColor
 
             page().setBackgroundColor(QColor(self.background))
+        cover(window, self.theme, render(text("shell.starting"), self.lang))
 
     def show_main(self) -> None:
         if self.main is None or self.quitting:
@@ -381,9 +387,11 @@ class Desktop:
             threading.Thread(target=self.set_pet, args=(app.pet,), name="dl-pet",
                              daemon=True).start()
 
-    def watch_settings(self) -> None:
-        """Re-apply the ``app`` group after each successful ``settings_set``."""
-        original = self.api.settings_set
+    def watch_settings(self, api: Any = None) -> None:
+        """Re-apply the ``app`` group after each successful ``settings_set`` of ``api``
+        (default: the window's ``js_api``; the shell passes the bridge it is building)."""
+        api = self.api if api is None else api
+        original = api.settings_set
         desktop = self
 
         def settings_set(_self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -396,7 +404,7 @@ class Desktop:
                     log.exception("applying the app settings failed")
             return result
 
-        self.api.settings_set = types.MethodType(settings_set, self.api)
+        api.settings_set = types.MethodType(settings_set, api)
 
 
 def _qt_platform() -> str:
