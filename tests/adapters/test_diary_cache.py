@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dl_app.adapters.diary_cache import EntryCache, changed, row_of
 from dl_app.adapters.diary_lancedb import LanceDiaryStore
 from dl_app.core.models import DiaryEntry
 
@@ -101,3 +102,16 @@ def test_a_changed_result_does_not_change_the_copy(store: LanceDiaryStore) -> No
     got.title = "changed by a caller"
     got.source_ids.append("x")
     assert store.get("a") == entry("a", "original")
+
+
+def test_a_load_that_a_write_overtook_is_not_kept() -> None:
+    """A read that loaded the table before a write finished offers its rows
+    after the write made the copy newer: the copy keeps the write's version."""
+    cache = EntryCache()
+    cache.offer(3, {"a": row_of(entry("a", "old"))})
+    rows = cache.begin(3)
+    assert rows is not None
+    cache.commit(5, changed(rows, upserted=[entry("a", "new")]))
+    cache.offer(4, {"a": row_of(entry("a", "old"))})  # loaded at version 4, offered late
+    assert cache.rows(4) is None and cache.rows(5) == {"a": row_of(entry("a", "new"))}
+    assert cache.begin(6) is None and cache.count() is None  # stale before a write: dropped
