@@ -1,4 +1,4 @@
-"""Do two versions of the turn index answer alike? Run on a store kept by
+"""Do two versions of the turn index (and the diary store) answer alike? Run on a store kept by
 ``search_latency.py --turns N --keep DIR`` once per version (``--label``):
 each run's answers go to ``--results``, compared with every earlier run.
 
@@ -9,7 +9,8 @@ Per question (the bench's, three times, each excluding 3 other turns as recall d
 matches (depth 50) as their scores, and the ids of those above the lowest
 score (LanceDB returns equal scores in no fixed order, and the replicated
 corpus has many); the nearest turns (ids and similarities to 1e-5); every
-turn of their entries (``of_entries``, ids and text).
+turn of their entries (``of_entries``, ids and text). Then the diary store's:
+every entry by ``get_many`` (all fields), ``count``, and the first page of ``list``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+from dl_app.adapters.diary_lancedb import LanceDiaryStore
 from dl_app.adapters.turns_lancedb import LanceTurnStore
 
 DEPTH = 50
@@ -44,6 +46,15 @@ def answers(store: LanceTurnStore, qvec: dict[str, list[float]], model: str) -> 
     return out
 
 
+def diary_answers(store: LanceDiaryStore, uuids: list[str]) -> dict[str, Any]:
+    found = store.get_many(uuids)
+    return {
+        "diary entries": [found[u].model_dump() if u in found else None for u in uuids],
+        "diary count": store.count(),
+        "diary list": [e.uuid for e in store.list(0, 20)],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("store", type=Path, help="a kept store (with its kept.json)")
@@ -52,13 +63,19 @@ def main() -> None:
     parser.add_argument("--model", default="builtin:multilingual-e5-small-q4")
     args = parser.parse_args()
     qvec = json.loads((args.store / "kept.json").read_text())["qvec"]
-    now = answers(LanceTurnStore(args.store), qvec, args.model)
+    turns = LanceTurnStore(args.store)
+    now = answers(turns, qvec, args.model)
+    # every entry the turn index names, and some that do not exist
+    uuids = [*sorted(turns.entries()), "no-such-entry", "another-missing"]
+    diary = diary_answers(LanceDiaryStore(args.store), uuids)
     runs = json.loads(args.results.read_text()) if args.results.exists() else {}
     for label, old in runs.items():
         for part in now[0]:
-            same = sum(a[part] == b[part] for a, b in zip(now, old, strict=True))
+            same = sum(a[part] == b[part] for a, b in zip(now, old["turns"], strict=True))
             print(f"{part:22s} same as '{label}': {same}/{len(now)}")
-    runs[args.label] = now
+        for part, value in diary.items():
+            print(f"{part:22s} same as '{label}': {value == old['diary'][part]}")
+    runs[args.label] = {"turns": now, "diary": diary}
     args.results.write_text(json.dumps(runs))
 
 

@@ -17,6 +17,7 @@ import asyncio
 import builtins  # the store's list() method hides list in its class body
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import wraps
 from pathlib import Path
@@ -29,6 +30,7 @@ from lancedb.index import IvfSq
 from lancedb.query import ColumnOrdering
 
 from ..core.models import DiaryEntry, SearchHit
+from .diary_cache import ENTRY_COLUMNS, EntryCache, Row, Rows, changed, entry_of, rows_of
 from .diary_tables import (
     DIARY,
     VEC_PREFIX,
@@ -44,7 +46,6 @@ from .lance_access import BadArgument, Gate, translated
 
 __all__ = ["LanceDiaryStore", "fts_document", "fts_query", "fts_terms", "translated"]
 
-ENTRY_COLUMNS = ["uuid", "title", "summary", "start_time", "end_time", "source_ids"]
 NEWEST_FIRST = [
     ColumnOrdering(column_name="end_time", ascending=False),
     ColumnOrdering(column_name="uuid", ascending=True),
@@ -118,6 +119,7 @@ class LanceDiaryStore:
         self._written = 0  # writes so far; ``_complete`` holds since the count it names
         self._complete: dict[str, int] = {}  # vector tables with a vector for every entry
         self._readers: dict[str, Any] = {}  # async handles by table name, for reads
+        self._cache = EntryCache()  # every entry's fields, for the reads (diary_cache)
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, name="diary-read", daemon=True).start()
         with translated(self.path):
@@ -145,13 +147,16 @@ class LanceDiaryStore:
             return
         batch = [entries[i] for i in order]
         space = None if matrix is None else (embed_model, matrix.shape[1])
-        changed = self._changed_text(batch)
+        new_text = self._changed_text(batch)
         for key, table in list(self._vec_tables.items()):
-            if changed and key != space:
-                self._delete_uuids(table, changed)
+            if new_text and key != space:
+                self._delete_uuids(table, new_text)
         rows = [{**e.model_dump(), "fts_text": fts_document(e.title, e.summary)} for e in batch]
-        self._merge(self._diary, pa.Table.from_pylist(rows, schema=diary_schema()))
-        self._maintain(self._diary)
+        with self._rewriting() as cached:
+            self._merge(self._diary, pa.Table.from_pylist(rows, schema=diary_schema()))
+            self._maintain(self._diary)
+            if cached is not None:
+                changed(cached, upserted=batch)
         if matrix is not None and space is not None:
             table = self._vec_tables.get(space) or self._new_vec_table(space)
             flat = pa.array(matrix[order].ravel(), type=pa.float32())
@@ -166,8 +171,11 @@ class LanceDiaryStore:
             return False
         for table in self._vec_tables.values():
             self._delete_uuids(table, [uuid])
-        self._diary.delete(_sql_in([uuid]))
-        self._maintain(self._diary)
+        with self._rewriting() as cached:
+            self._diary.delete(_sql_in([uuid]))
+            self._maintain(self._diary)
+            if cached is not None:
+                changed(cached, deleted=[uuid])
         return True
 
     @_access(write=True)
@@ -178,13 +186,17 @@ class LanceDiaryStore:
             for key in list(self._vec_tables):
                 del self._vec_tables[key]
                 self._db.drop_table(vec_table_name(*key))
-        self._diary.delete("true")
-        self._maintain(self._diary, force=True)
+        with self._rewriting() as cached:
+            self._diary.delete("true")
+            self._maintain(self._diary, force=True)
+            if cached is not None:
+                cached.clear()
 
     @_access(write=True)
     def optimize(self) -> None:
         """Fold new rows into every index and compact now (writes do it too)."""
-        self._maintain(self._diary, force=True)
+        with self._rewriting():  # the entries stay as they are, at a new version
+            self._maintain(self._diary, force=True)
         for table in self._vec_tables.values():
             self._maintain(table, vector=True, force=True)
 
@@ -207,7 +219,10 @@ class LanceDiaryStore:
 
     @_access(write=False)
     def count(self) -> int:
-        return int(self._diary.count_rows())
+        """As of the last read or write (this store's LanceDB handle for writes
+        does not look for other processes' writes either)."""
+        cached = self._cache.count()
+        return int(self._diary.count_rows()) if cached is None else cached
 
     @_access(write=False)
     def first_start_time(self) -> int | None:
@@ -341,12 +356,43 @@ class LanceDiaryStore:
         return self._run(self._afetch(uuids))
 
     async def _afetch(self, uuids: Sequence[str]) -> dict[str, DiaryEntry]:
-        found: dict[str, DiaryEntry] = {}
-        for chunk in _chunks(uuids):
-            query = (await self._reader(DIARY)).query().where(_sql_in(chunk))
-            rows = await query.select(ENTRY_COLUMNS).to_arrow()
-            found.update((e.uuid, e) for e in _entries(rows))
-        return found
+        if not uuids:
+            return {}
+        rows = await self._rows()
+        return {u: entry_of(rows[u]) for u in uuids if u in rows}
+
+    async def _rows(self) -> Rows:
+        """Every entry's fields at the table's latest version: the copy in
+        memory if it is of that version, else the whole table read again."""
+        reader = await self._reader(DIARY)
+        version = await reader.version()
+        rows = self._cache.rows(version)
+        if rows is None:
+            loaded: dict[str, Row] = rows_of(await reader.query().select(ENTRY_COLUMNS).to_arrow())
+            if await reader.version() == version:  # nobody wrote meanwhile
+                self._cache.offer(version, loaded)
+            rows = loaded
+        return rows
+
+    def _latest(self) -> int:
+        async def latest() -> int:
+            return int(await (await self._reader(DIARY)).version())
+
+        return self._run(latest())
+
+    @contextmanager
+    def _rewriting(self) -> Iterator[dict[str, Row] | None]:
+        """Around a write of the diary table: the cached rows to change as the
+        table changes (None when the copy is not of the latest version), kept
+        as the copy at the version the write made; dropped if the write fails."""
+        cached = self._cache.begin(self._latest())
+        try:
+            yield cached
+        except BaseException:
+            self._cache.drop()
+            raise
+        if cached is not None:
+            self._cache.commit(self._diary.version, cached)
 
     def _changed_text(self, batch: Sequence[DiaryEntry]) -> builtins.list[str]:
         """Uuids of stored entries whose title or summary the batch changes."""

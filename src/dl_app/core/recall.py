@@ -144,14 +144,22 @@ class Recaller:
             return []
         depth = max(10 * k, 50)
         turns_ix = self.turns
-        # The stores' searches run at once (each waits on LanceDB, not on Python).
+        # The stores' searches run at once (each waits on LanceDB, not on Python),
+        # the slowest (embedding and nearest turns, else the turns' full text) on
+        # this thread: its answer then wakes no other thread on the way back.
         pool = self._workers()
         words = text_query(query, self.names())  # the vector and the dates see ``query``
-        said = pool.submit(turns_ix.search_text, words, depth, exclude) if turns_ix else None
-        near = pool.submit(self._nearest, query, depth, exclude) if embed and turns_ix else None
-        entry_text = self.diary.search_text(words, max(4 * k, 20))
-        text_hits = said.result() if said is not None else []
-        nearest = near.result() if near is not None else []
+        entry_f = pool.submit(self.diary.search_text, words, max(4 * k, 20))
+        vector = embed and turns_ix is not None
+        said = None
+        if vector and turns_ix is not None:
+            said = pool.submit(turns_ix.search_text, words, depth, exclude)
+        nearest = self._nearest(query, depth, exclude) if vector else []
+        if said is not None:
+            text_hits = said.result()
+        else:
+            text_hits = turns_ix.search_text(words, depth, exclude) if turns_ix else []
+        entry_text = entry_f.result()
         sims = {r.id: s for r, s in nearest}
         turns: dict[str, TurnRef] = {r.id: r for r, _ in [*nearest, *text_hits]}
         now = self.clock.now_ms()
@@ -162,11 +170,12 @@ class Recaller:
         text_ids = {r.entry for r, _ in text_hits} | set(entry_text)
         ranked = [(u, s) for u, s in rank_entries(m, scores) if not text_only or u in text_ids][:k]
         quoted = [u for u, _ in ranked]
-        said_in = pool.submit(turns_ix.of_entries, quoted) if turns_ix and quoted else None
-        entries = self.diary.get_many(quoted)
+        fields = pool.submit(self.diary.get_many, quoted)  # in memory (diary_cache.py)
+        said_in = turns_ix.of_entries(quoted) if turns_ix and quoted else []
+        entries = fields.result()
         chosen = [(entries[u], s, u in text_ids) for u, s in ranked if u in entries]
         context: dict[str, list[TurnRecord]] = {}
-        for rec in said_in.result() if said_in is not None else []:
+        for rec in said_in:
             if rec.id not in exclude and rec.entry in entries:
                 context.setdefault(rec.entry, []).append(rec)
         live = {t: s for t, s in scores.items() if t not in exclude}
