@@ -12,6 +12,10 @@
 #   1 MiB in the big native libraries. dpkg-deb cannot set the dictionary, so the .deb
 #   is put together here (ar: debian-binary, control.tar.xz, data.tar.xz, as dpkg-deb
 #   does) and checked with dpkg-deb afterwards. Unpacking needs about 32 MiB of memory.
+#   DEB_XZ_BCJ, default "--x86": xz's branch filter before LZMA2 (call addresses made
+#   relative, so repeated calls match); most of the bytes are x86-64 code. On pyarrow +
+#   onnxruntime (124 MB, one thread): 34.4 MB in 21 CPU s without, 31.6 MB in 18 s with.
+#   DEB_XZ_BCJ= (empty) turns it off.
 #   The Maintainer field otherwise comes from pyproject.toml ([project] maintainers,
 #   else authors): "name <email>", or the name alone when no email is given there.
 #
@@ -82,7 +86,7 @@ TAR=(tar --sort=name --owner=0 --group=0 --numeric-owner --format=gnu)
 echo "2.0" > "$PARTS/debian-binary"
 "${TAR[@]}" -C "$STAGE/DEBIAN" -cf - . | xz -9 > "$PARTS/control.tar.xz"
 "${TAR[@]}" -C "$STAGE" --exclude=./DEBIAN -cf - . |
-  xz -T2 --lzma2="${DEB_XZ:-preset=1,dict=32MiB}" > "$PARTS/data.tar.xz"
+  xz -T2 ${DEB_XZ_BCJ---x86} --lzma2="${DEB_XZ:-preset=1,dict=32MiB}" > "$PARTS/data.tar.xz"
 rm -f "$DEB"
 (cd "$PARTS" && ar rcD "$DEB" debian-binary control.tar.xz data.tar.xz)
 dpkg-deb --info "$DEB" >/dev/null  # a .deb dpkg reads, or fail here
