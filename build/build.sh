@@ -12,6 +12,9 @@ PYTHON="${PYTHON:-python3}"
 OUT="$ROOT/build/out"
 "$PYTHON" "$ROOT/build/icons/make_icons.py" >/dev/null
 export QT_API=pyside6
+# The Python modules in the executable's archive (PYZ) stored, not zlib-compressed: the
+# .deb's xz packs plain bytecode far better than zlib output (PyInstaller's own knob).
+export PYINSTALLER_ZLIB_COMPRESSION_LEVEL="${PYINSTALLER_ZLIB_COMPRESSION_LEVEL:-0}"
 # The licence of everything the bundle ships (About shows it) and its SBOM.
 mkdir -p "$OUT"
 "$PYTHON" -m dl_app.notices > "$OUT/THIRD_PARTY_NOTICES.txt"

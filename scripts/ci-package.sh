@@ -8,7 +8,7 @@
 # Any failed step fails the script.
 #
 #   scripts/ci-package.sh          PYTHON=python3.12 scripts/ci-package.sh
-#   DEB_XZ=preset=6,dict=64MiB ... other xz options for data.tar.xz (build_deb.sh)
+#   DEB_XZ=preset=1,dict=32MiB ... other xz options for data.tar.xz (build_deb.sh)
 #   DEB_MAX_MB=340 ...             the .deb's size limit (selftest_bundle.sh checks it)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -28,7 +28,7 @@ rm -f "$ROOT"/build/out/digital-life_*.deb
 PYTHON="$VENV/bin/python" nice "$ROOT/build/build.sh"
 step "bundle built"
 DEB="$(PYTHON="$VENV/bin/python" nice "$ROOT/installer/linux/build_deb.sh")"
-step ".deb built (xz ${DEB_XZ:-preset=1,dict=32MiB})"
+step ".deb built (xz ${DEB_XZ_BCJ---x86} ${DEB_XZ:-preset=6,dict=32MiB})"
 dpkg-deb -f "$DEB" Package Version Architecture Maintainer Installed-Size Depends
 echo "biggest parts of the bundle (MB):"
 (cd "$ROOT/build/out/dist/dl-app/_internal" && du -sm -- * | sort -rn | sed -n 1,8p | sed 's/^/    /')
