@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from dl_app.adapters.clock import FixedClock
 from dl_app.core import evidence as ev_mod
 from dl_app.memory import Memory
-from locomo_evidence import _raw_samples, _recall, _session, build_export
-from locomo_recall import CATEGORIES, HEADLINE, _NoEmbedder, load, parse_date
+from locomo_evidence import _pool, _raw_samples, _recall, _session, build_export
+from locomo_recall import CATEGORIES, _NoEmbedder, load, parse_date
 
 
 class Cached:
@@ -113,17 +113,7 @@ def run(paths: Sequence[Path], dirs: Path, budget: int, summaries: bool, *,
                 mem.close()
             if len(cache) != size:
                 store.write_bytes(pickle.dumps(cache))
-            out[conv.sample_id] = pool(rows)
-    return out
-
-
-def pool(rows: dict[int, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
-    out: dict[str, dict[str, float]] = {}
-    groups = {str(c): rows[c] for c in CATEGORIES}
-    groups["1-4"] = [r for c in HEADLINE for r in rows[c]]
-    for name, rs in groups.items():
-        if rs:
-            out[name] = {"n": len(rs), **{k: sum(r[k] for r in rs) / len(rs) for k in rs[0]}}
+            out[conv.sample_id] = _pool(rows)
     return out
 
 
