@@ -229,3 +229,23 @@ def test_the_searches_see_every_write_at_once(store: LanceTurnStore) -> None:
     assert store.search_vector(after[11], MODEL, 1)[0][0].id == "t11"
     assert [r.id for r in store.of_entries(["e1"])] == ["t10", "t11"]
     assert store.search_text("number 11", 1)[0][0].id == "t11"
+
+
+def test_the_building_process_and_a_reopened_one_read_as_many_partitions(
+        tmp_path: Path) -> None:
+    # A partition per 4 vectors, a search reads one in 5 (one per 20 indexed
+    # rows): the index trained at 70 rows and extended to 100 by a delta holds
+    # 100 rows in both processes, so both read 5 partitions (the building one
+    # read 3, counted from the rows at training).
+    rng = np.random.default_rng(4)
+    built = LanceTurnStore(tmp_path / "d", ann_min_rows=64, partition_rows=4, min_probes=1)
+    built.add(*turns(0, 100))
+    built.set_vectors([f"t{i}" for i in range(70)], rng.standard_normal((70, 8)), MODEL)
+    query = rng.standard_normal(8)
+    built.search_vector(query, MODEL, 5)
+    built.set_vectors([f"t{i}" for i in range(70, 100)], rng.standard_normal((30, 8)), MODEL)
+    found = built.search_vector(query, MODEL, 5)
+    reopened = LanceTurnStore(tmp_path / "d", ann_min_rows=64, partition_rows=4, min_probes=1)
+    assert reopened.search_vector(query, MODEL, 5) == found
+    name = vec_table(built.path)
+    assert built._probes[name] == reopened._probes[name] == 5

@@ -119,9 +119,11 @@ class LanceTurnStore:
     on a thread of their own: one round trip each (the sync API makes six),
     each on the table's latest version."""
 
-    def __init__(self, path: str | Path, *, ann_min_rows: int = 8192) -> None:
+    def __init__(self, path: str | Path, *, ann_min_rows: int = 8192,
+                 partition_rows: int = PARTITION_ROWS, min_probes: int = NPROBES) -> None:
         self.path = Path(path)
         self._ann_min_rows = ann_min_rows
+        self._partition_rows, self._min_probes = partition_rows, min_probes
         self._lock = threading.RLock()
         self._gate = Gate()
         self._bulk = 0  # depth of nested bulk() blocks
@@ -296,16 +298,16 @@ class LanceTurnStore:
                 ann = [i for i in table.list_indices() if i.columns == ["vector"]]
                 trained = self._trained[table.name] = ann[0].num_indexed_rows if ann else 0
             if rows >= 2 * trained:  # none yet, or the table has doubled: train again
-                ivf = IvfSq(distance_type="cosine", target_partition_size=PARTITION_ROWS)
+                ivf = IvfSq(distance_type="cosine", target_partition_size=self._partition_rows)
                 table.create_index("vector", config=ivf, replace=True)
                 self._trained[table.name] = rows
-                self._probes.pop(table.name, None)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "optimize.cleanup_older_than", UserWarning)
             table.optimize()
             with self._gate.exclusive():  # no read may use the files deleted now
                 table.optimize(cleanup_older_than=KEEP_VERSIONS)
         self._pending[table.name] = 0
+        self._probes.pop(table.name, None)  # its index holds other rows now
 
     def delete_entries(self, entries: Sequence[str]) -> int:
         """Remove the turns of these diary entries and their vectors, and the
@@ -455,12 +457,14 @@ class LanceTurnStore:
         return found[:depth]
 
     def _nprobes(self, table: Any) -> int:
-        """Partitions a vector search reads: a share of those its index was
-        trained with (known once per table)."""
+        """Partitions a vector search reads: a share of the rows its index holds
+        now (asked once per table and fold), so the process that built the
+        index and one that reopened it read alike."""
         if table.name not in self._probes:
             ann = [i for i in table.list_indices() if i.columns == ["vector"]]
-            trained = self._trained.get(table.name) or (ann[0].num_indexed_rows if ann else 0)
-            self._probes[table.name] = max(NPROBES, trained // (PARTITION_ROWS * PROBE_SHARE))
+            indexed = ann[0].num_indexed_rows if ann else 0
+            share = indexed // (self._partition_rows * PROBE_SHARE)
+            self._probes[table.name] = max(self._min_probes, share)
         return self._probes[table.name]
 
     def refs(self, ids: Sequence[str]) -> dict[str, TurnRef]:
