@@ -4,10 +4,13 @@ render in either language, and every settings label has Chinese words of its own
 
 from __future__ import annotations
 
+import json
 import string
+from pathlib import Path
 
 import pytest
 
+import dl_app.messages
 from dl_app.adapters.service_errors import status_error, unreachable
 from dl_app.bridge.fields import describe_settings
 from dl_app.core.errors import FieldPath, ServiceUnreachable, msg
@@ -30,6 +33,22 @@ def test_both_languages_have_the_same_keys_and_values_to_fill() -> None:
         wanted = set().union(*(_fields(t) for t in _texts(en[key])))
         for text in _texts(zh[key]):
             assert _fields(text) <= wanted | {"n", "i"}, key
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_key_is_written_twice(lang: str) -> None:
+    # json keeps the last of two equal keys silently: a second sentence added
+    # under a key in use would replace the first everywhere.
+    twice: list[str] = []
+
+    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
+        keys = [k for k, _v in items]
+        twice.extend(sorted({k for k in keys if keys.count(k) > 1}))
+        return dict(items)
+
+    path = Path(dl_app.messages.__file__).with_name(f"{lang}.json")
+    json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=pairs)
+    assert twice == []
 
 
 def test_the_chinese_has_no_english_words_and_the_english_no_chinese() -> None:

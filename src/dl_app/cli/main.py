@@ -27,187 +27,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..core.errors import DLError
 from . import remote
+from .chat import cmd_chat
+from .common import EXIT_ERROR, err, fail, open_memory
 from .progress import Progress, cli_lang, say
-
-if TYPE_CHECKING:
-    from ..core.engine import TurnResult
-    from ..core.ports import ChatDelta
-    from ..memory import Memory
-
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-
-
-def _open(env: Mapping[str, str] | None = None) -> Memory:
-    """The memory of the data dir; in the running app answering a command, its own."""
-    mem = remote.borrowed()
-    if mem is not None:
-        return mem
-    from ..memory import Memory
-
-    return Memory.open(env=env)
-
-
-def _err(message: str) -> None:
-    print(f"dl-app: {message}", file=sys.stderr)
-
-
-def _notes(result: TurnResult) -> None:
-    """What a turn has to tell besides its reply, on stderr."""
-    from ..messages import render
-
-    for note in result.notices:
-        _err(render(note, cli_lang()))
-
-
-def _fail(error: DLError) -> None:
-    from ..messages import error_text
-
-    _err(error_text(error, cli_lang()))
-
-
-# -- chat -------------------------------------------------------------------
-
-
-def cmd_chat(_args: argparse.Namespace) -> int:
-    from .setup import SetupCancelled, prepare
-
-    try:  # first run: choose a model (asks on a terminal; the demo model in a pipe)
-        env = prepare(sys.stdin.isatty())
-    except SetupCancelled as e:
-        _err(str(e))
-        return EXIT_ERROR
-    mem = _open(env)
-    try:
-        if not mem.model().demo:  # ollama cuts what is over its context, silently
-            from ..connection import budget_warning
-
-            s = mem.settings
-            warning = budget_warning(s.llm.base_url, s.llm.model, s.memory.token_budget,
-                                     mem.lang)
-            if warning:
-                _err(warning)
-        if mem.is_idle():
-            try:
-                mem.consolidate(Progress(say("cli.writing_diary")))
-            except DLError as e:
-                _err(say("cli.diary_later", error=e))
-        indexed, total, _model = mem.index_status()
-        from .limits import Limits
-
-        limits = Limits(_err)
-        if limits.said_down(mem):  # recall is full text until the embedder is back
-            indexed = total = 0
-        if indexed < total:
-            if sys.stdin.isatty():
-                try:  # the embedder changed or an import was interrupted
-                    mem.reindex(Progress(say("cli.indexing_diary")))
-                except KeyboardInterrupt:
-                    _err(say("cli.index_paused"))
-                except DLError as e:
-                    _err(say("cli.index_failed", error=e))
-            else:
-                _err(say("cli.lacking_vectors", n=total - indexed))
-        watch = limits.watch(mem)  # probes with backoff, fills vectors once it is back
-        try:
-            return _chat_tty(mem) if sys.stdin.isatty() else _chat_lines(mem)
-        finally:
-            watch.stop()
-    finally:
-        mem.close()
-
-
-def _chat_lines(mem: Memory) -> int:
-    """stdin is not a terminal: one message per line, each reply in full."""
-    failed = False
-    for line in sys.stdin:
-        text = line.strip()
-        if not text:
-            continue
-        try:
-            result = mem.send(text)
-        except DLError as e:
-            _fail(e)
-            failed = True
-            continue
-        print(result.reply, flush=True)
-        _notes(result)
-    return EXIT_ERROR if failed else 0
-
-
-def _chat_tty(mem: Memory) -> int:
-    zh = mem.lang == "zh"
-    profile = mem.profile()
-    me, ai = profile.user_name, profile.self_name
-    from .setup import model_label
-
-    model = model_label(mem)
-    hint = (
-        f"和{ai}聊天（模型：{model}）。/consolidate 写日记，/clear 清除对话，/quit 退出。"
-        if zh
-        else f"Chatting with {ai} (model: {model}). /consolidate writes the diary, "
-        "/clear discards the conversation, /quit leaves."
-    )
-    print(hint)
-    while True:
-        try:
-            text = input(f"{me} > ").strip()
-        except (EOFError, KeyboardInterrupt):
-            print()
-            return 0
-        if not text:
-            continue
-        if text in ("/quit", "/exit"):
-            return 0
-        if text == "/consolidate":
-            try:
-                entry = mem.consolidate(Progress(say("cli.diary")))
-                empty = "（没有可写的对话）" if zh else "(nothing to write)"
-                print(entry.title if entry else empty)
-            except DLError as e:
-                _fail(e)
-            continue
-        if text == "/clear":
-            mem.clear_conversation()
-            continue
-        print(f"{ai} > ", end="", flush=True)
-        in_reasoning = False
-
-        def on_delta(d: ChatDelta) -> None:
-            nonlocal in_reasoning
-            if d.kind == "reasoning":
-                if not in_reasoning:
-                    sys.stdout.write("\x1b[2m")
-                    in_reasoning = True
-            elif in_reasoning:
-                sys.stdout.write("\x1b[0m\n")
-                in_reasoning = False
-            sys.stdout.write(d.text)
-            sys.stdout.flush()
-
-        def on_event(name: str, _data: dict[str, object]) -> None:
-            nonlocal in_reasoning
-            if name == "withdraw":  # the reply broke off: it is asked for once more
-                print("\x1b[0m", flush=True)
-                in_reasoning = False
-                _err(say("cli.withdrawn"))
-                print(f"{ai} > ", end="", flush=True)
-
-        try:
-            result = mem.send(text, on_delta=on_delta, on_event=on_event)
-            print("\x1b[0m" if in_reasoning else "")
-            _notes(result)
-        except DLError as e:
-            print("\x1b[0m" if in_reasoning else "")
-            _fail(e)
-
 
 # -- window -----------------------------------------------------------------
 
@@ -228,8 +56,8 @@ def cmd_window(args: argparse.Namespace) -> int:
     except ShellUnavailable as e:
         from ..messages import render
 
-        _err(say("cli.window_cannot_open", why=render(e.args[0], cli_lang()) if e.args else ""))
-        _err(say("cli.window_instead"))
+        err(say("cli.window_cannot_open", why=render(e.args[0], cli_lang()) if e.args else ""))
+        err(say("cli.window_instead"))
         return EXIT_ERROR
 
 
@@ -237,7 +65,7 @@ def cmd_window(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    mem = _open()
+    mem = open_memory()
     try:
         info = mem.show()
     finally:
@@ -253,7 +81,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_consolidate(_args: argparse.Namespace) -> int:
-    mem = _open()
+    mem = open_memory()
     try:
         entry = mem.consolidate(Progress(say("cli.writing_diary")))
     finally:
@@ -266,7 +94,7 @@ def cmd_consolidate(_args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    mem = _open()
+    mem = open_memory()
     try:
         if args.path == "-":
             json.dump(mem.export_dict(), sys.stdout, ensure_ascii=False, indent=2)
@@ -280,13 +108,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    mem = _open()
+    mem = open_memory()
     try:
         report = mem.import_file(args.path, Progress(say("cli.indexing_diary")))
     finally:
         mem.close()
     for w in report.warnings:
-        _err(say("cli.warning", warning=w))
+        err(say("cli.warning", warning=w))
     p = report.preview
     print(say("cli.imported", entries=report.entries, messages=report.messages,
               archived=report.archived, self_name=p["self_name"], user_name=p["user_name"]))
@@ -301,7 +129,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.k < 1 or (args.budget is not None and args.budget < 0):
         print(say("cli.bad_search_args"), file=sys.stderr)
         return 2
-    mem = _open()
+    mem = open_memory()
     try:
         hits = mem.search_evidence(args.query, k=args.k, budget=args.budget)
         lang = mem.lang
@@ -346,7 +174,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
-    mem = _open()
+    mem = open_memory()
     try:
         n = mem.reindex(Progress(say("cli.indexing")), everything=args.all)
     finally:
@@ -365,10 +193,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         return serve(port=args.port, open_browser=not args.no_browser, frontend=args.frontend)
     except FileNotFoundError as e:
-        _err(str(e))
+        err(str(e))
         return EXIT_ERROR
     except OSError as e:
-        _err(say("cli.cannot_serve", port=args.port, error=os_reason(e)))
+        err(say("cli.cannot_serve", port=args.port, error=os_reason(e)))
         return EXIT_ERROR
 
 
@@ -444,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return answered
         return int(fn(args))
     except DLError as e:
-        _fail(e)
+        fail(e)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
