@@ -20,7 +20,7 @@ from .errors import ServiceError
 from .evidence import EvidenceHit, Matches, pack, rank_entries, turn_scores
 from .models import Message, Recall, SearchHit, ToolCall
 from .ports import Clock, DiaryStore, Embedder, TokenCounter, TurnIndex, TurnRecord, TurnRef
-from .query_text import text_query
+from .query_text import named_speaker, text_query
 from .recalled import RecalledItem, RecalledWriter
 from .timefmt import format_date, format_time
 from .tokens import truncate
@@ -148,7 +148,9 @@ class Recaller:
         # the slowest (embedding and nearest turns, else the turns' full text) on
         # this thread: its answer then wakes no other thread on the way back.
         pool = self._workers()
-        words = text_query(query, self.names())  # the vector and the dates see ``query``
+        names = self.names()
+        words = text_query(query, names)  # the vector and the dates see ``query``
+        named = named_speaker(query, names)
         entry_f = pool.submit(self.diary.search_text, words, max(4 * k, 20))
         vector = embed and turns_ix is not None
         said = None
@@ -181,7 +183,8 @@ class Recaller:
         live = {t: s for t, s in scores.items() if t not in exclude}
         count = self.counter.count
         cost = count if not line_cost else (lambda text: count(text) + line_cost)
-        hits = pack(chosen, live, context, cost, budget)
+        hits = pack(chosen, live, context, cost, budget,
+                    ("user", "assistant")[named] if named is not None else "")
         spoken = {turns[t].entry for t in scores if t in turns}
         for h in hits:
             h.said = h.entry.uuid in spoken
