@@ -134,7 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--budget", type=int, default=800)
     parser.add_argument("--no-summaries", action="store_true")
     parser.add_argument("--fts-only", action="store_true")
-    parser.add_argument("--set", action="append", default=[], help="NAME=VALUE in core/evidence, MODULE.NAME=VALUE in another core module")
+    parser.add_argument("--set", action="append", default=[],
+                        help="NAME=VALUE in core/evidence, MODULE.NAME=VALUE elsewhere in core")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     for item in args.set:

@@ -56,11 +56,13 @@ def text_query(question: str, speakers: Iterable[str] = ()) -> str:
 def named_speaker(question: str, speakers: Sequence[str]) -> int | None:
     """The index of the one speaker whose name the question holds (a whole
     word, any case; a Chinese name anywhere), None for neither or both."""
-    named = [i for i, name in enumerate(speakers) if name.strip() and _names(question, name.strip())]
+    named = [i for i, name in enumerate(speakers)
+             if name.strip() and _names(question, name.strip())]
     return named[0] if len(named) == 1 else None
 
 
 def _names(question: str, name: str) -> bool:
     if not re.search(r"[A-Za-z0-9]", name):
         return name in question
-    return re.search(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])", question, re.I) is not None
+    word = rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])"
+    return re.search(word, question, re.I) is not None
