@@ -16,8 +16,9 @@ How the rankings are fused (chosen by ``bench/locomo_recall.py`` on conv-26):
 - Evidence is packed best-first across the top entries: matching turns, then
   their neighbours while they fit. When the question names one of the two
   speakers, that speaker's matching turns pack as if they scored
-  ``SPEAKER_SHARE`` more (the entries' ranking is left as it was: the boost
-  there gained nothing that held). Near-identical turns count once; an item
+  ``SPEAKER_SHARE`` more (``recall.py`` asks it only beside the vector
+  ranking; the entries' ranking is left as it was: a boost there gained
+  nothing that held). Near-identical turns count once; an item
   that does not fit is skipped, never cut.
 """
 

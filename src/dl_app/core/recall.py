@@ -186,8 +186,11 @@ class Recaller:
         live = {t: s for t, s in scores.items() if t not in exclude}
         count = self.counter.count
         cost = count if not line_cost else (lambda text: count(text) + line_cost)
-        hits = pack(chosen, live, context, cost, budget,
-                    ("user", "assistant")[named] if named is not None else "")
+        # Only beside the vector ranking: full text alone already favours the named
+        # speaker (the name is in each of their messages' index key), and there
+        # the head start cost LoCoMo evidence (README, "Recall, measured").
+        speaker = ("user", "assistant")[named] if named is not None and sims else ""
+        hits = pack(chosen, live, context, cost, budget, speaker)
         spoken = {turns[t].entry for t in scores if t in turns}
         for h in hits:
             h.said = h.entry.uuid in spoken
