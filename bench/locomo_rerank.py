@@ -13,12 +13,14 @@ pooled over 1-4, per conversation; they equal ``locomo_evidence.py``'s.
 ``--no-summaries`` empties the summaries, ``--fts-only`` runs without an
 embedder (each its own data dir). The scoring is
 what the code says; to compare variants, change ``core/evidence.py`` (or set
-its constants with ``--set NAME=VALUE``) and run again.
+its constants with ``--set NAME=VALUE``, another core module's with
+``--set recall.NAME=VALUE``) and run again.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import pickle
 import sys
@@ -132,12 +134,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--budget", type=int, default=800)
     parser.add_argument("--no-summaries", action="store_true")
     parser.add_argument("--fts-only", action="store_true")
-    parser.add_argument("--set", action="append", default=[], help="NAME=VALUE in core/evidence")
+    parser.add_argument("--set", action="append", default=[],
+                        help="NAME=VALUE in core/evidence, MODULE.NAME=VALUE elsewhere in core")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     for item in args.set:
         name, value = item.split("=", 1)
-        setattr(ev_mod, name, type(getattr(ev_mod, name))(value))
+        module, _, name = name.rpartition(".")
+        mod = importlib.import_module(f"dl_app.core.{module}") if module else ev_mod
+        setattr(mod, name, type(getattr(mod, name))(value))
     result = run(args.paths, args.dirs, args.budget, not args.no_summaries,
                  fts_only=args.fts_only)
     print(json.dumps(result, indent=2) if args.json else table(result))

@@ -14,7 +14,11 @@ How the rankings are fused (chosen by ``bench/locomo_recall.py`` on conv-26):
 - An entry's score is its best turn, plus a share of its next best ones, plus
   the full-text match of its title and summary.
 - Evidence is packed best-first across the top entries: matching turns, then
-  their neighbours while they fit. Near-identical turns count once; an item
+  their neighbours while they fit. When the question names one of the two
+  speakers, that speaker's matching turns pack as if they scored
+  ``SPEAKER_SHARE`` more (``recall.py`` asks it only beside the vector
+  ranking; the entries' ranking is left as it was: a boost there gained
+  nothing that held). Near-identical turns count once; an item
   that does not fit is skipped, never cut.
 """
 
@@ -31,6 +35,7 @@ VECTOR_WEIGHT = 0.5
 ENTRY_TEXT_WEIGHT = 0.5
 SECOND_TURN_SHARE = 0.3
 TIME_BOOST = 0.3
+SPEAKER_SHARE = 0.2  # packing's head start for the named speaker's matches
 NEIGHBOURS = 2  # turns before and after a match added when they fit
 CLOSE_UP = 3  # the best matches whose neighbours come before weaker matches
 
@@ -116,17 +121,26 @@ def pack(
     context: Mapping[str, Sequence[TurnRecord]],
     count: Callable[[str], int],
     budget: int,
+    speaker: str = "",
 ) -> list[EvidenceHit]:
     """The hits with their evidence: the matched turns of the given entries,
     best first, then their neighbours, while the sum of tokens stays within
-    ``budget``. ``context`` holds each entry's turns in order. Each hit's
-    evidence comes out in time order."""
+    ``budget``. ``context`` holds each entry's turns in order. ``speaker``:
+    the role ("user" or "assistant") whose speaker the query names, whose
+    matches come first by ``SPEAKER_SHARE``. Each hit's evidence comes out
+    in time order."""
     hits = [EvidenceHit(e, s, t) for e, s, t in ranked]
     by_entry = {h.entry.uuid: h for h in hits}
     positions = {r.id: (e, i) for e, turns in context.items() for i, r in enumerate(turns)}
+
+    def order(tid: str) -> float:
+        entry, i = positions[tid]
+        return scores[tid] + (SPEAKER_SHARE if speaker and context[entry][i].role == speaker
+                              else 0.0)
+
     matched = sorted(
         (tid for tid in scores if tid in positions and positions[tid][0] in by_entry),
-        key=lambda tid: -scores[tid],
+        key=lambda tid: -order(tid),
     )
     chosen: dict[str, Evidence] = {}
     seen: set[str] = set()
