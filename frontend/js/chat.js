@@ -402,7 +402,9 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
       hideBanner();
       loadHistory();
     });
-    await refreshGauge();
+    // Not awaited: the gauge counts the line of when they first met, which waits for
+    // the diary (it opens after the chat shows); the history is usable without it.
+    refreshGauge();
   }
 
   function retranslate() {

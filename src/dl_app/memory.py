@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -78,21 +78,22 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+StoresOpened = Callable[[BaseException | None], None]
+
 
 class Memory(Talking, PresencePart):
     """One companion's memory in a data dir (talking: ``memory_talk.Talking``;
     greetings, check-ins and follow-ups: ``memory_presence.PresencePart``)."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, *, stores_later: StoresOpened | None = None) -> None:
         self._app = app
         self._engine = app.engine
         self._staged = StagedImport(app.data_dir, self._replace, self._defaults)
-        self._staged.recover()
-        self._engine.recover()
-        try:  # an older data dir, or a crash between two writes: add the turns' text
-            self._engine.indexer.build_missing()
-        except DLError as e:
-            log.warning("The turn index could not be completed now: %s", e)
+        app.stores.after_open = self._recover
+        if stores_later is not None and not self._recovery_pending():
+            app.stores.open_in_background(stores_later)
+        else:  # a recovery rewrites the conversation: before anyone reads it
+            app.stores.open()
 
     @classmethod
     def open(
@@ -103,9 +104,34 @@ class Memory(Talking, PresencePart):
         chat: ChatModel | None = None,
         embedder: Embedder | None = None,
         clock: Clock | None = None,
+        stores_later: StoresOpened | None = None,
     ) -> Memory:
+        """The memory of ``data_dir``. ``stores_later``: return before the diary and the
+        turn index are open (their opening imports LanceDB); they open on a thread, and
+        whatever needs them waits; then ``stores_later(None)`` or ``stores_later(error)``
+        (``error`` is also raised to every use of the stores). Without it they are open
+        when this returns (their error raised here)."""
         root = Path(data_dir) if data_dir is not None else None
-        return cls(build(root, env, chat=chat, embedder=embedder, clock=clock))
+        return cls(build(root, env, chat=chat, embedder=embedder, clock=clock),
+                   stores_later=stores_later)
+
+    def _recovery_pending(self) -> bool:
+        """An import or a consolidation a crash interrupted waits to be finished."""
+        return self._staged.path.exists() or self._app.state.pending_consolidation() is not None
+
+    def _recover(self) -> None:
+        """What runs once the stores are open, before anyone else uses them."""
+        self._staged.recover()
+        self._engine.recover()
+        try:  # an older data dir, or a crash between two writes: add the turns' text
+            self._engine.indexer.build_missing()
+        except DLError as e:
+            log.warning("The turn index could not be completed now: %s", e)
+
+    def stores_error(self) -> BaseException | None:
+        """Why the diary and the turn index could not be opened (None: they are open,
+        or still opening)."""
+        return self._app.stores.error()
 
     def close(self, *, clients: bool = False) -> None:
         """Close the stores; ``clients``: also the chat and embedding clients (the app

@@ -25,6 +25,7 @@ from ..paths import data_dir as default_data_dir
 from ..settings import Settings
 from ..wiring import resolve_lang
 from .avatar_files import AvatarFiles
+from .params import failure
 from .stops import Stops
 
 __all__ = ["Context", "EmitFn"]
@@ -54,6 +55,7 @@ class Context:
         self.backup_timeout = 30.0
         self._emit_fn = emit
         self._memory: Memory | None = None
+        self._stores_failed = False  # the last opening of the stores failed: open them now
         self._service_down = False
         self._avatar_files: AvatarFiles | None = None
         self._files_lock = threading.Lock()
@@ -63,22 +65,39 @@ class Context:
         self.watch: Any = None  # what on_open returned, while the memory is open
 
     def mem(self) -> Memory:
-        """The open memory (opened on first use). Call with the lock held."""
+        """The open memory (opened on first use). Call with the lock held.
+
+        The diary and the turn index open on a thread (the chat shows without them);
+        what uses them waits. If that opening failed, the memory is closed and opened
+        again here, the stores too, so that this call reports the error (and the page
+        hears of it at once: ``memory.status``)."""
+        if self._memory is not None and self._memory.stores_error() is not None:
+            self._drop()
+            self._stores_failed = True
         if self._memory is None:
-            self._memory = Memory.open(self.data_dir, env=self.env)
+            later = None if self._stores_failed else self._stores_opened
+            self._memory = Memory.open(self.data_dir, env=self.env, stores_later=later)
+            self._stores_failed = False
             if self.on_open is not None:
                 self.watch = self.on_open(self._memory)
         return self._memory
 
+    def _stores_opened(self, error: BaseException | None) -> None:
+        if error is not None:  # what the page would have heard when the memory opened
+            self.emit("memory.status", failure(error, self.lang()))
+
     def reset(self) -> None:
         """Close the memory; the next call reopens it with fresh settings and keys."""
         with self.lock:
-            mem, self._memory = self._memory, None
-            watch, self.watch = self.watch, None
-            if watch is not None:
-                watch.stop()
-            if mem is not None:
-                mem.close(clients=True)
+            self._drop()
+
+    def _drop(self) -> None:
+        mem, self._memory = self._memory, None
+        watch, self.watch = self.watch, None
+        if watch is not None:
+            watch.stop()
+        if mem is not None:
+            mem.close(clients=True)
 
     def settings(self) -> Settings:
         """The settings in force now (the file plus ``DL_*`` overrides)."""
