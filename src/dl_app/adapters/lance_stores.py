@@ -44,9 +44,9 @@ def open_lance(path: Path) -> tuple[DiaryStore, TurnIndex]:
 class LanceStores:
     """The diary and the turn index of ``path``, opened once (``opener``: how)."""
 
-    def __init__(self, path: Path, opener: Opener = open_lance) -> None:
+    def __init__(self, path: Path, opener: Opener | None = None) -> None:
         self.path = path
-        self._opener = opener
+        self._opener = opener or open_lance
         self._lock = threading.RLock()  # held while opening: the opener's own uses pass
         self._done = threading.Event()
         self._stores: tuple[DiaryStore, TurnIndex] | None = None
