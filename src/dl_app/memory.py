@@ -85,15 +85,13 @@ class Memory(Talking, PresencePart):
     """One companion's memory in a data dir (talking: ``memory_talk.Talking``;
     greetings, check-ins and follow-ups: ``memory_presence.PresencePart``)."""
 
-    def __init__(self, app: App, *, stores_later: StoresOpened | None = None) -> None:
+    def __init__(self, app: App, *, stores_later: bool = False) -> None:
         self._app = app
         self._engine = app.engine
         self._staged = StagedImport(app.data_dir, self._replace, self._defaults)
         app.stores.after_open = self._recover
-        if stores_later is not None and not self._recovery_pending():
-            app.stores.open_in_background(stores_later)
-        else:  # a recovery rewrites the conversation: before anyone reads it
-            app.stores.open()
+        if not stores_later or self._recovery_pending():
+            app.stores.open()  # a recovery rewrites the conversation: before it is read
 
     @classmethod
     def open(
@@ -104,16 +102,19 @@ class Memory(Talking, PresencePart):
         chat: ChatModel | None = None,
         embedder: Embedder | None = None,
         clock: Clock | None = None,
-        stores_later: StoresOpened | None = None,
+        stores_later: bool = False,
     ) -> Memory:
-        """The memory of ``data_dir``. ``stores_later``: return before the diary and the
-        turn index are open (their opening imports LanceDB); they open on a thread, and
-        whatever needs them waits; then ``stores_later(None)`` or ``stores_later(error)``
-        (``error`` is also raised to every use of the stores). Without it they are open
-        when this returns (their error raised here)."""
+        """The memory of ``data_dir``, its diary and turn index open (their error raised
+        here). ``stores_later``: not open yet (opening them imports LanceDB); they open on
+        first use, or on a thread after ``open_stores_in_background``; their users wait."""
         root = Path(data_dir) if data_dir is not None else None
         return cls(build(root, env, chat=chat, embedder=embedder, clock=clock),
                    stores_later=stores_later)
+
+    def open_stores_in_background(self, then: StoresOpened | None = None) -> None:
+        """Open the diary and the turn index on a thread (if nobody has begun to); then
+        ``then(None)``, or ``then(error)`` (also raised to every use of them)."""
+        self._app.stores.open_in_background(then)
 
     def _recovery_pending(self) -> bool:
         """An import or a consolidation a crash interrupted waits to be finished."""

@@ -131,6 +131,7 @@ class App:
     stores: LanceStores  # the diary and the turn index: opened by ``Memory`` (now or later)
 
     def close(self) -> None:
+        self.stores.close()
         self.state.close()
 
 

@@ -94,18 +94,31 @@ def test_the_first_use_opens_them_when_nobody_began(tmp_path: Path) -> None:
     stores.diary.upsert([entry("b")])
     assert stores.diary.count() == 1 and held.runs == 1
     assert (tmp_path / "diary.lance").is_dir()
+    stores.open_in_background()  # begun already: no second opening
+    stores.close()
+    assert stores.diary.count() == 1 and held.runs == 1
+
+
+def test_closed_stores_begin_no_opening_on_a_thread(tmp_path: Path) -> None:
+    held = HeldOpening()
+    held.release()
+    stores = LanceStores(tmp_path / "diary.lance", held)
+    stores.close()
+    stores.open_in_background()
+    assert not held.entered.wait(0.2) and held.runs == 0
 
 
 def test_the_openings_error_reaches_every_use_and_whoever_waits(tmp_path: Path) -> None:
     held = HeldOpening(StoreError("diary.lance is damaged"))
     told: list[BaseException | None] = []
+    heard = threading.Event()
     stores = LanceStores(tmp_path / "diary.lance", held)
-    opening = stores.open_in_background(told.append)
+    stores.open_in_background(lambda error: (told.append(error), heard.set()))
     assert held.entered.wait(WAIT)
     waiting, out = in_thread(stores.turns.count)
     held.release()
     waiting.join(WAIT)
-    opening.join(WAIT)
+    assert heard.wait(WAIT)
     assert isinstance(out["error"], StoreError)
     for use in (stores.diary.count, lambda: stores.diary.list(0, 5), stores.open):
         with pytest.raises(StoreError, match="damaged"):

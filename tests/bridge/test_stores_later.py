@@ -32,7 +32,7 @@ from servers.openai_compat import ChatReply, OpenAICompatServer
 WAIT = 60  # s: only a hang reaches it
 FACT = "我的新车车牌号是沪A·53Q71，白色的。"
 # What the page awaits on its start, in its order, up to page_ready (app.js start());
-# it also asks for the greeting and the gauge without waiting for them (chat.js).
+# then it asks for the greeting and the gauge (chat.js), which wait for the stores.
 PAGE_START = ["app_info", "settings_get", "chat_history", "setup_status", "service_health",
               "page_ready"]
 
@@ -108,13 +108,9 @@ def page_start(api: Api, held: HeldOpening) -> dict[str, dict[str, Any]]:
     """The page's start while the stores' opening is held: every answer."""
     held.entered.clear()
     held.released.clear()
-    later = [threading.Thread(target=getattr(api, n), daemon=True)
-             for n in ("chat_greeting", "budget_gauge")]
-    start = call_all(api, PAGE_START[:3])
-    for thread in later:  # the page asks for them after the history, without waiting
-        thread.start()
-    start.update(call_all(api, PAGE_START[3:]))
-    assert held.entered.is_set() and not held.released.is_set()  # opening, held
+    start = call_all(api, PAGE_START)
+    assert held.entered.wait(WAIT)  # page_ready began the opening, on a thread
+    assert not held.released.is_set()
     for result in start.values():
         ok(result)
     assert start["app_info"]["data_dir"] == str(held.path)
@@ -133,12 +129,16 @@ def test_the_page_starts_before_the_stores_open_and_a_message_sent_then_recalls(
         assert page_start(api, held)["chat_history"]["messages"] == []
         asked = len(openai_server.chat_requests)
         sent: dict[str, Any] = {}
-        sender = threading.Thread(
-            target=lambda: sent.update(api.chat_send({"text": question})), daemon=True)
-        sender.start()
+        later = [threading.Thread(target=getattr(api, n), daemon=True)
+                 for n in ("chat_greeting", "budget_gauge")]
+        later.append(threading.Thread(
+            target=lambda: sent.update(api.chat_send({"text": question})), daemon=True))
+        for thread in later:
+            thread.start()
         held.release()
-        sender.join(WAIT)
-        assert not sender.is_alive()
+        for thread in later:
+            thread.join(WAIT)
+            assert not thread.is_alive()
         recalled = ok(sent)["recalled"]
         assert [r["uuid"] for r in recalled] == [uuid]
         chats = [r for r in openai_server.chat_requests[asked:] if purpose_of(r) == "chat"]

@@ -12,7 +12,7 @@ An error in opening (``StoreError``, as the stores raise it) is raised to every 
 
     stores = LanceStores(root / "diary.lance")
     engine = MemoryEngine(diary=stores.diary, turns=stores.turns, ...)
-    stores.open_in_background(then=lambda error: ...)   # or: stores.open() here
+    stores.open_in_background(then=lambda error: ...)   # or the first use opens them
 """
 
 from __future__ import annotations
@@ -49,6 +49,9 @@ class LanceStores:
         self._opener = opener or open_lance
         self._lock = threading.RLock()  # held while opening: the opener's own uses pass
         self._done = threading.Event()
+        self._begun_lock = threading.Lock()
+        self._begun = False  # an opening has begun (here or on a thread)
+        self._closed = False
         self._stores: tuple[DiaryStore, TurnIndex] | None = None
         self._error: BaseException | None = None
         self.after_open: Callable[[], None] | None = None
@@ -58,6 +61,8 @@ class LanceStores:
     def open(self) -> tuple[DiaryStore, TurnIndex]:
         """The open stores: opened here if nobody has begun to, else once the opening
         has finished; raises the opening's error (every time)."""
+        with self._begun_lock:
+            self._begun = True
         if not self._done.is_set():
             with self._lock:
                 if self._stores is None and self._error is None:
@@ -69,8 +74,13 @@ class LanceStores:
 
     def open_in_background(
         self, then: Callable[[BaseException | None], None] | None = None
-    ) -> threading.Thread:
-        """Open the stores on a thread; then ``then(None)``, or ``then(error)``."""
+    ) -> None:
+        """Open the stores on a thread, unless an opening has begun (or they were
+        closed); then ``then(None)``, or ``then(error)``."""
+        with self._begun_lock:
+            if self._begun or self._closed:
+                return
+            self._begun = True
 
         def run() -> None:
             try:
@@ -83,9 +93,12 @@ class LanceStores:
             if then is not None:
                 then(error)
 
-        thread = threading.Thread(target=run, name="dl-stores-open", daemon=True)
-        thread.start()
-        return thread
+        threading.Thread(target=run, name="dl-stores-open", daemon=True).start()
+
+    def close(self) -> None:
+        """No opening begins after this (the memory was closed)."""
+        with self._begun_lock:
+            self._closed = True
 
     def is_open(self) -> bool:
         return self._done.is_set() and self._error is None

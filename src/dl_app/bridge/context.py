@@ -67,20 +67,30 @@ class Context:
     def mem(self) -> Memory:
         """The open memory (opened on first use). Call with the lock held.
 
-        The diary and the turn index open on a thread (the chat shows without them);
-        what uses them waits. If that opening failed, the memory is closed and opened
-        again here, the stores too, so that this call reports the error (and the page
-        hears of it at once: ``memory.status``)."""
+        Its diary and turn index open once the page is ready (``page_ready``: the chat
+        shows without them), or when first used; what uses them waits. If their opening
+        failed, the memory is opened again here, the stores too, so that this call
+        reports the error (the page heard of it at once: ``memory.status``)."""
         if self._memory is not None and self._memory.stores_error() is not None:
             self._drop()
             self._stores_failed = True
         if self._memory is None:
-            later = None if self._stores_failed else self._stores_opened
-            self._memory = Memory.open(self.data_dir, env=self.env, stores_later=later)
+            self._memory = Memory.open(self.data_dir, env=self.env,
+                                       stores_later=not self._stores_failed)
             self._stores_failed = False
             if self.on_open is not None:
                 self.watch = self.on_open(self._memory)
+            if self.page_ready.is_set():
+                self._memory.open_stores_in_background(self._stores_opened)
         return self._memory
+
+    def ready(self) -> None:
+        """The page is ready: open the memory's stores now (not under the lock: the page
+        does not wait for a call in progress)."""
+        self.page_ready.set()
+        memory = self._memory
+        if memory is not None:
+            memory.open_stores_in_background(self._stores_opened)
 
     def _stores_opened(self, error: BaseException | None) -> None:
         if error is not None:  # what the page would have heard when the memory opened
