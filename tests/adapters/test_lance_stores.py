@@ -99,13 +99,25 @@ def test_the_first_use_opens_them_when_nobody_began(tmp_path: Path) -> None:
     assert stores.diary.count() == 1 and held.runs == 1
 
 
-def test_closed_stores_begin_no_opening_on_a_thread(tmp_path: Path) -> None:
+def test_closed_stores_begin_no_opening_and_closing_waits_for_one_under_way(
+    tmp_path: Path,
+) -> None:
     held = HeldOpening()
     held.release()
     stores = LanceStores(tmp_path / "diary.lance", held)
     stores.close()
     stores.open_in_background()
     assert not held.entered.wait(0.2) and held.runs == 0
+
+    held = HeldOpening()
+    stores = LanceStores(tmp_path / "diary.lance", held)
+    stores.open_in_background()
+    assert held.entered.wait(WAIT)
+    closing, out = in_thread(lambda: (stores.close(), held.released.is_set())[1])
+    assert not held.released.wait(0.2)
+    held.release()
+    closing.join(WAIT)
+    assert out["value"] is True and stores.is_open()  # close returned after the opening
 
 
 def test_the_openings_error_reaches_every_use_and_whoever_waits(tmp_path: Path) -> None:

@@ -96,9 +96,13 @@ class LanceStores:
         threading.Thread(target=run, name="dl-stores-open", daemon=True).start()
 
     def close(self) -> None:
-        """No opening begins after this (the memory was closed)."""
+        """No opening begins after this (the memory was closed); one under way is
+        waited for, so that nothing works on the directory once this returns."""
         with self._begun_lock:
             self._closed = True
+            begun = self._begun
+        if begun:
+            self._done.wait()
 
     def is_open(self) -> bool:
         return self._done.is_set() and self._error is None
