@@ -111,6 +111,11 @@ class Memory(Talking, PresencePart):
         return cls(build(root, env, chat=chat, embedder=embedder, clock=clock),
                    stores_later=stores_later)
 
+    def open_stores(self) -> None:
+        """Open the diary and the turn index here, or wait for the opening under way;
+        raises its error (for work that must not wait for them under a lock)."""
+        self._app.stores.open()
+
     def open_stores_in_background(self, then: StoresOpened | None = None) -> None:
         """Open the diary and the turn index on a thread (if nobody has begun to); then
         ``then(None)``, or ``then(error)`` (also raised to every use of them)."""
