@@ -51,6 +51,7 @@ class LanceStores:
         self._done = threading.Event()
         self._begun_lock = threading.Lock()
         self._begun = False  # an opening has begun (here or on a thread)
+        self._background = False  # open_in_background was called
         self._closed = False
         self._stores: tuple[DiaryStore, TurnIndex] | None = None
         self._error: BaseException | None = None
@@ -75,12 +76,13 @@ class LanceStores:
     def open_in_background(
         self, then: Callable[[BaseException | None], None] | None = None
     ) -> None:
-        """Open the stores on a thread, unless an opening has begun (or they were
-        closed); then ``then(None)``, or ``then(error)``."""
+        """Open the stores on a thread (or wait there for the opening under way, or
+        done), then ``then(None)`` or ``then(error)``; once (later calls, and calls
+        after ``close``, do nothing)."""
         with self._begun_lock:
-            if self._begun or self._closed:
+            if self._background or self._closed:
                 return
-            self._begun = True
+            self._background = self._begun = True
 
         def run() -> None:
             try:
