@@ -43,7 +43,8 @@ GRAB_EVERY = 0.02
 def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
     r, w = os.pipe()
     xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        ["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x800x24", "-nolisten", "tcp",
+         "-noreset"],  # no reset when the last client leaves (a grab then fails)
         pass_fds=(w,), stderr=subprocess.DEVNULL)
     os.close(w)
     number = b""
