@@ -22,19 +22,16 @@ finished the next time the memory is opened.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import __version__, crypto
 from .adapters.llm_local import LocalChatModel
 from .core.engine import TurnResult
-from .core.errors import DLError, ImportFailed, NotFound, StoreError, Text, msg
+from .core.errors import DLError, NotFound, Text, msg
 from .core.evidence import EvidenceHit
-from .core.exchange import load_export_bytes, parse_export, summarize_snapshot, to_export
 from .core.health import EMBEDDINGS, Health
 from .core.indexing import Fill
 from .core.models import (
@@ -47,9 +44,8 @@ from .core.models import (
 )
 from .core.ports import ChatModel, Clock, Embedder, ProgressFn
 from .core.tokens import tools_tokens
-from .fsutil import atomic_write_text
-from .memory_files import backup_path, list_backups, write_backup
 from .memory_import import StagedImport
+from .memory_moving import MovingPart
 from .memory_presence import PresencePart
 from .memory_talk import Talking
 from .memory_types import (
@@ -59,9 +55,8 @@ from .memory_types import (
     IndexStatus,
     ModelInfo,
 )
-from .messages import os_reason
 from .settings import Settings
-from .wiring import App, build, default_profile
+from .wiring import App, build
 
 __all__ = [
     "ContextPreview",
@@ -81,9 +76,10 @@ log = logging.getLogger(__name__)
 StoresOpened = Callable[[BaseException | None], None]
 
 
-class Memory(Talking, PresencePart):
+class Memory(Talking, PresencePart, MovingPart):
     """One companion's memory in a data dir (talking: ``memory_talk.Talking``;
-    greetings, check-ins and follow-ups: ``memory_presence.PresencePart``)."""
+    greetings, check-ins and follow-ups: ``memory_presence.PresencePart``; export,
+    import and backups: ``memory_moving.MovingPart``)."""
 
     def __init__(self, app: App, *, stores_later: bool = False) -> None:
         self._app = app
@@ -308,75 +304,6 @@ class Memory(Talking, PresencePart):
             "model": self._app.settings.llm.model,
         }
 
-    # -- moving ------------------------------------------------------------------
-
-    def export_dict(self) -> dict[str, Any]:
-        return to_export(self.snapshot(), version=__version__)
-
-    def export(self, path: str | Path) -> None:
-        text = json.dumps(self.export_dict(), ensure_ascii=False, indent=2)
-        try:
-            atomic_write_text(Path(path), text)
-        except OSError as e:
-            raise StoreError(msg("store.cannot_write", path=str(path), error=os_reason(e))) from e
-
-    def export_bytes(self, passphrase: str | None = None) -> bytes:
-        """The export as UTF-8 JSON, or encrypted with ``passphrase`` (see ``crypto``)."""
-        text = json.dumps(self.export_dict(), ensure_ascii=False, indent=2).encode("utf-8")
-        return crypto.encrypt(text, passphrase) if passphrase else text
-
-    def preview_import(self, raw: bytes, *, passphrase: str | None = None) -> dict[str, Any]:
-        """What importing ``raw`` would bring (names, counts), with warnings."""
-        result = parse_export(load_export_bytes(_plain(raw, passphrase)),
-                              default_profile=self._defaults())
-        return {**summarize_snapshot(result.snapshot), "warnings": result.warnings}
-
-    def import_bytes(
-        self, raw: bytes, progress: ProgressFn | None = None, *, passphrase: str | None = None
-    ) -> ImportReport:
-        """Validate the file (decrypted with ``passphrase`` if given and it is
-        encrypted), back up the current memory, replace it, then index the new
-        diary entries (with progress).
-
-        The replacement is complete before indexing starts: entries are found
-        by full-text search at once, and by vector search as they are embedded.
-        An interrupted indexing is resumed by ``reindex`` (nothing is lost).
-        """
-        raw = _plain(raw, passphrase)
-        result = parse_export(load_export_bytes(raw), default_profile=self._defaults())
-        snap = result.snapshot
-        with self._engine.lock:
-            backup = self._backup()
-            self._staged.run(snap, backup)
-            warnings = list(result.warnings)
-            try:
-                self._engine.reindex(progress)
-            except DLError as e:  # the import stands; vectors come later
-                warnings.append(msg("import.warn.index_stopped", error=e.text or str(e)))
-        return ImportReport(
-            entries=len(snap.diary),
-            messages=len(snap.conversation),
-            archived=len(snap.archive),
-            backup=backup,
-            warnings=warnings,
-            preview=summarize_snapshot(snap),
-        )
-
-    def import_file(self, path: str | Path, progress: ProgressFn | None = None) -> ImportReport:
-        try:
-            raw = Path(path).read_bytes()
-        except OSError as e:
-            raise ImportFailed(msg("store.cannot_read", path=str(path), error=os_reason(e))) from e
-        return self.import_bytes(raw, progress)
-
-    def local_backups(self) -> list[dict[str, Any]]:
-        """The backups made before imports and deletions, newest first."""
-        return list_backups(self._app.data_dir)
-
-    def restore_local_backup(self, name: str, progress: ProgressFn | None = None) -> ImportReport:
-        """Import a file of ``local_backups`` by name (the current memory is backed up first)."""
-        return self.import_file(backup_path(self._app.data_dir, name), progress)
-
     # -- editing -----------------------------------------------------------------
 
     def set_profile(self, **changes: str) -> Profile:
@@ -463,16 +390,6 @@ class Memory(Talking, PresencePart):
 
     # -- internals -------------------------------------------------------------
 
-    def _defaults(self) -> Any:
-        return default_profile(self._app.prompts)
-
-    def _backup(self, reason: str = "before-import") -> Path | None:
-        snap = self.snapshot()
-        empty = not (snap.diary or snap.conversation or snap.archive or snap.current_summary)
-        if empty and snap.profile == self._defaults():
-            return None
-        return write_backup(self._app.data_dir, to_export(snap, version=__version__), reason)
-
     def _replace(self, snap: MemorySnapshot) -> None:
         """Put ``snap`` in place of the whole memory (``StagedImport`` makes it safe)."""
         diary = self._engine.diary
@@ -485,8 +402,3 @@ class Memory(Talking, PresencePart):
         self._app.state.replace_all(snap)
         self._engine.keeper.rejected.clear()
         self._engine.indexer.build_missing()
-
-
-def _plain(raw: bytes, passphrase: str | None) -> bytes:
-    """``raw`` decrypted when a passphrase is given and it is encrypted."""
-    return crypto.decrypt(raw, passphrase) if passphrase and crypto.is_encrypted(raw) else raw

@@ -73,6 +73,10 @@ def _watch(widget: Any, page: Any) -> None:
         state["gone"] = True
         timer.stop()
         with contextlib.suppress(RuntimeError):  # already deleted with its window
+            # The window stops sending its events to the cover first: a resize or
+            # a child event delivered while Qt deletes it reached a Python object
+            # without its C++ half ("Internal C++ object (Cover) already deleted").
+            widget.parentWidget().removeEventFilter(widget)
             widget.hide()
             widget.deleteLater()
 
