@@ -34,7 +34,8 @@ GAP = 10  # .boot-loading gap
 FONT_PX = 15  # .boot-loading font-size
 POLL_MS = 30  # how often the page is asked whether it has painted
 GIVE_UP_MS = 10_000  # after loadFinished: a page that never says so is shown anyway
-PAINTED = "document.documentElement.dataset.painted || ''"
+# Asked from the start: before the page exists there is no documentElement.
+PAINTED = "(document.documentElement && document.documentElement.dataset.painted) || ''"
 
 
 def text_centre(width: int, height: int) -> tuple[float, float]:
