@@ -33,5 +33,20 @@ if [ "$(uname)" = Linux ] && command -v strip >/dev/null; then
       esac
     done
 fi
+# pyarrow's substrait library (4.3 MB; 1.2 MiB of the .deb): every pyarrow module and
+# library lists it as needed, yet none but pyarrow._substrait (left out by the spec) uses
+# a symbol of it (nm: none of their undefined symbols is defined there), so the entry
+# goes (build/drop_needed.py) and so does the library. The selftest's engine check
+# loads pyarrow through LanceDB.
+INTERNAL="$OUT/dist/dl-app/_internal"
+if [ "$(uname)" = Linux ]; then
+  for lib in "$INTERNAL"/pyarrow/libarrow_substrait.so.*; do
+    [ -f "$lib" ] || continue
+    name="$(basename "$lib")"
+    find "$INTERNAL/pyarrow" -type f -name '*.so*' -print0 |
+      xargs -0 "$PYTHON" "$ROOT/build/drop_needed.py" "$name" >/dev/null
+    rm -f "$lib" "$INTERNAL/$name" "$INTERNAL"/pyarrow/_substrait.*.so
+  done
+fi
 du -sh "$OUT/dist/dl-app"
 echo "bundle: $OUT/dist/dl-app/dl-app"

@@ -37,3 +37,18 @@ def test_a_missing_loader_leaves_the_runtimes_unnamed(tmp_path: Path) -> None:
     needed, missing = live2d_files(front)
     assert missing == ["js/avatar/loader.js"]
     assert not any(n.startswith("vendor/") for n in needed)
+
+
+def test_the_documents_check_reads_every_attachment_type(tmp_path: Path) -> None:
+    # The selftest's own PDF and Word samples are files the converters read (the bundle
+    # leaves out Pillow, pdfium and magika, and this is how it proves it does not miss them).
+    from dl_app.desktop import selfcheck
+
+    assert selfcheck._documents(tmp_path) == "markitdown (HTML, Markdown, text, PDF, Word)"
+    pdf, docx = tmp_path / "a.pdf", tmp_path / "a.docx"
+    pdf.write_bytes(selfcheck._pdf("Invoice 4711"))
+    docx.write_bytes(selfcheck._docx("Minutes 数字生命"))
+    from dl_app.adapters.documents import convert_document
+
+    assert "Invoice 4711" in convert_document(pdf)
+    assert "Minutes 数字生命" in convert_document(docx)

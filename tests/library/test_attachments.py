@@ -172,6 +172,12 @@ def write_html(path: Path) -> None:
     )
 
 
+GBK_HTML = (
+    "<html><body><h1>数字生命的日记</h1><p>它会记住你说过的话，也会记住你没说完的话。"
+    "今天下雨，我们聊了很久。</p></body></html>"
+)
+
+
 @pytest.mark.parametrize(
     ("name", "make", "expected", "absent"),
     [
@@ -183,12 +189,26 @@ def write_html(path: Path) -> None:
          ["milk"], []),
         ("d.txt", lambda p: p.write_text("plain words 你好", encoding="utf-8"), ["你好"], []),
         ("e.html", write_html, ["Title here", "bold"], ["<p>"]),
+        # Not UTF-8 (GBK): still read right, with the charset guessed as MarkItDown does.
+        ("f.html", lambda p: p.write_bytes(GBK_HTML.encode("gbk")), ["数字生命的日记", "记住"],
+         ["<p>"]),
+        ("g.txt", lambda p: p.write_bytes("今天的会议记录：预算通过了，下周再谈。".encode("gbk")),
+         ["预算通过了"], []),
     ],
-    ids=["word", "pdf", "markdown", "text", "html"],
+    ids=["word", "pdf", "markdown", "text", "html", "html-gbk", "text-gbk"],
 )
 def test_documents_convert_to_text(
-    tmp_path: Path, name: str, make, expected: list[str], absent: list[str]
+    tmp_path: Path, name: str, make, expected: list[str], absent: list[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Each format's own converter, never magika's file sniffing: the installed app
+    # ships a stand-in magika that cannot be built (build/stubs/magika).
+    import magika
+
+    def no_magika(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("magika was built")
+
+    monkeypatch.setattr(magika.Magika, "__init__", no_magika)
     path = tmp_path / name
     make(path)
     # A refused file names the converter's own reason (AttachmentError carries it), so

@@ -9,8 +9,11 @@ raises ``AttachmentError`` and leaves no file behind.
 from __future__ import annotations
 
 import base64
+import codecs
+import io
 import uuid
 from pathlib import Path
+from typing import Any
 
 from ..core.errors import DLError, msg
 from ..core.models import Attachment
@@ -78,24 +81,47 @@ def convert_document(path: Path, name: str | None = None) -> str:
     label = name or path.name
     ext = path.suffix.lower()
     try:
-        from markitdown import MarkItDown, StreamInfo
-        from markitdown.converters import DocxConverter, PdfConverter
+        from markitdown import StreamInfo
 
-        if ext in (".pdf", ".docx"):
-            # The format's own converter: MarkItDown.convert would fall back to
-            # reading a damaged file as plain text.
-            converter = PdfConverter() if ext == ".pdf" else DocxConverter()
-            info = StreamInfo(extension=ext, mimetype=DOCUMENT_TYPES[ext[1:]])
-            with path.open("rb") as stream:
-                text = converter.convert(stream, info).text_content or ""
-        else:
-            text = MarkItDown(enable_plugins=False).convert(str(path)).text_content or ""
+        # The format's own converter, chosen by the extension, never MarkItDown.convert:
+        # it would read a damaged PDF or Word file as plain text, and it sniffs every
+        # file with magika (an ONNX model), which the installed app does not ship
+        # (build/stubs/magika). Text and HTML get their charset guessed as MarkItDown
+        # guesses it (charset_normalizer), else HTML would be read as UTF-8.
+        data = path.read_bytes()
+        charset = _charset(data) if ext not in (".pdf", ".docx") else None
+        info = StreamInfo(extension=ext, mimetype=DOCUMENT_TYPES.get(ext[1:]), charset=charset)
+        text = _converter(ext).convert(io.BytesIO(data), info).text_content or ""
     except Exception as e:  # markitdown raises many kinds; all mean "unreadable"
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise AttachmentError(msg("attach.unreadable", name=label, reason=reason[:200])) from e
     if not text.strip():
         raise AttachmentError(msg("attach.no_text", name=label))
     return text
+
+
+def _converter(ext: str) -> Any:
+    from markitdown.converters import (
+        DocxConverter,
+        HtmlConverter,
+        PdfConverter,
+        PlainTextConverter,
+    )
+
+    if ext == ".pdf":
+        return PdfConverter()
+    if ext == ".docx":
+        return DocxConverter()
+    if ext in (".html", ".htm"):
+        return HtmlConverter()
+    return PlainTextConverter()  # .md, .markdown, .txt (Markdown stays as written)
+
+
+def _charset(data: bytes) -> str | None:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    return codecs.lookup(best.encoding).name if best is not None else None
 
 
 def decode_base64(name: str, data: str) -> bytes:

@@ -7,10 +7,12 @@ Each check prints one line (``selfcheck: <part>: ok ...`` or ``... FAILED: why``
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -94,17 +96,72 @@ def _tokenizer(_root: Path) -> str:
     return f"qwen tokenizer ({n} tokens in the sample)"
 
 
+def _pdf(line: str) -> bytes:
+    """A one-page PDF showing ``line`` (ASCII), with a correct cross-reference table."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({line}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (i, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _docx(line: str) -> bytes:
+    """A Word document with one paragraph: the three parts a reader needs."""
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml",
+                   '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                   '<Default Extension="rels" ContentType="application/'
+                   'vnd.openxmlformats-package.relationships+xml"/>'
+                   '<Default Extension="xml" ContentType="application/xml"/>'
+                   '<Override PartName="/word/document.xml" ContentType="application/'
+                   'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+                   "</Types>")
+        z.writestr("_rels/.rels",
+                   '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                   'relationships"><Relationship Id="rId1" Type="http://schemas.'
+                   'openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+                   'Target="word/document.xml"/></Relationships>')
+        z.writestr("word/document.xml",
+                   f'<w:document xmlns:w="{w}"><w:body><w:p><w:r><w:t>{line}</w:t></w:r>'
+                   "</w:p></w:body></w:document>")
+    return buf.getvalue()
+
+
 def _documents(_root: Path) -> str:
+    """Every document type attachments accept, through the bundle's converters."""
     from ..adapters.documents import convert_document
 
+    samples = {
+        "sample.html": "<html><body><h1>Hello</h1><p>数字生命</p></body></html>".encode(),
+        "sample.md": "# Hello\n\n数字生命\n".encode(),
+        "sample.txt": "Hello 数字生命".encode(),
+        "sample.pdf": _pdf("Hello from a PDF"),
+        "sample.docx": _docx("Hello 数字生命"),
+    }
     with tempfile.TemporaryDirectory() as tmp:
-        page = Path(tmp) / "sample.html"
-        page.write_text("<html><body><h1>Hello</h1><p>数字生命</p></body></html>",
-                        encoding="utf-8")
-        text = convert_document(page)
-    if "Hello" not in text:
-        raise RuntimeError(f"unexpected text {text[:80]!r}")
-    return "markitdown (HTML)"
+        for name, data in samples.items():
+            path = Path(tmp) / name
+            path.write_bytes(data)
+            text = convert_document(path)
+            if "Hello" not in text:
+                raise RuntimeError(f"{name}: unexpected text {text[:80]!r}")
+    return "markitdown (HTML, Markdown, text, PDF, Word)"
 
 
 def _backup(_root: Path) -> str:
