@@ -43,7 +43,12 @@ def test_the_picker_cards_follow_the_theme(serve: Any, open_page: Any, lang: str
     with serve() as url:
         o = open_page(url, lang=lang, color_scheme=scheme)
         page = o.page
-        page.select_option("#lang-select", lang)
+        # The choice is saved, then the settings form is drawn again with it
+        # (``switchLang``: settings_set, then app_info): a picture found before
+        # that is gone from the page by the time it is looked at.
+        with page.expect_response(lambda r: r.url.endswith("/api/call/app_info")), \
+                page.expect_response(lambda r: r.url.endswith("/api/call/settings_set")):
+            page.select_option("#lang-select", lang)
         page.click("#nav-settings")
         page.click("#settings-tab-appearance")
         expect(page.locator("html")).to_have_attribute("data-theme", scheme)
