@@ -74,9 +74,9 @@ def _watch(widget: Any, page: Any) -> None:
         state["gone"] = True
         timer.stop()
         with contextlib.suppress(RuntimeError):  # already deleted with its window
-            # The window stops sending its events to the cover first: a resize or
-            # a child event delivered while Qt deletes it reached a Python object
-            # without its C++ half ("Internal C++ object (Cover) already deleted").
+            # The window stops sending its events to the cover first, so none can
+            # reach it while Qt deletes it (an intermittent "Internal C++ object
+            # (Cover) already deleted" was seen once; not reproduced since).
             widget.parentWidget().removeEventFilter(widget)
             widget.hide()
             widget.deleteLater()
