@@ -86,9 +86,10 @@ def make_chat(
 
         return LocalChatModel(settings.memory.token_budget)
     s = settings.llm
+    keys = _secrets(env, secrets)
     return OpenAIChatModel(
         base_url=s.base_url,
-        api_key=_secrets(env, secrets).get("llm_api_key"),
+        api_key=lambda: keys.get("llm_api_key"),  # read on the first request, not here
         model=s.model,
         timeout=s.timeout_s,
         max_retries=s.max_retries,

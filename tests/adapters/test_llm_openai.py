@@ -303,6 +303,30 @@ def test_401_is_auth_failed_and_the_key_never_shows(openai_server: OpenAICompatS
     assert openai_server.chat_requests[0].headers["authorization"] == f"Bearer {secret}"
 
 
+def test_a_key_given_as_a_function_is_read_once_at_the_first_request(
+    openai_server: OpenAICompatServer,
+) -> None:
+    """``wiring`` passes the stored key so: building the model (every ``dl-app
+    memory`` command builds one) opens no keyring."""
+    secret = "sk-read-late-456"
+    reads: list[str] = []
+
+    def key() -> str:
+        reads.append(secret)
+        return secret
+
+    openai_server.enqueue(ChatReply.error(401, f"Incorrect API key provided: {secret}"), "Hi.")
+    model = OpenAIChatModel(openai_server.base_url, key, "test-model", timeout=2.0)
+    assert reads == []
+    with pytest.raises(AuthFailed) as caught:
+        model.complete(REQUEST)
+    assert secret not in str(caught.value)  # a key read late is kept out of messages too
+    assert model.complete(REQUEST).content == "Hi."
+    assert reads == [secret]
+    sent = {r.headers["authorization"] for r in openai_server.chat_requests}
+    assert sent == {f"Bearer {secret}"}
+
+
 def test_a_real_key_check() -> None:
     with OpenAICompatServer(api_key="sk-the-right-one") as server:
         with pytest.raises(AuthFailed):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -189,3 +190,34 @@ def test_chat_starts_when_the_embedding_service_is_down(
     assert out.stdout == "I hear you: hello\n"
     assert "Cannot reach the embedding service" in out.stderr
     assert "full-text search only for now" in out.stderr
+
+
+
+OPEN = """
+import gc, json
+from dl_app.cli.common import open_memory
+from dl_app.core.errors import StoreError
+try:
+    open_memory().close()
+except StoreError:
+    print("StoreError")
+print(json.dumps(gc.isenabled()))
+"""
+
+
+def test_opening_the_memory_leaves_the_cycle_collector_on(env: dict[str, str]) -> None:
+    """``open_memory`` keeps Python's cycle collector off while it opens the data dir
+    (``cli/common.py``): it is on again afterwards, also when the open fails, and a
+    store that cannot open is still said on stderr with exit code 1."""
+    done = subprocess.run([sys.executable, "-c", OPEN], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.stdout.split() == ["true"], done.stderr
+    store = Path(env["DL_DATA_DIR"]) / "diary.lance"
+    shutil.rmtree(store)
+    store.write_text("not a store", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", OPEN], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.stdout.split() == ["StoreError", "true"], done.stderr
+    search = dl("memory", "search", "x", "--json", env=env)
+    assert search.returncode == 1 and search.stdout == ""
+    assert search.stderr.startswith(f"dl-app: The diary store at {store} failed:")

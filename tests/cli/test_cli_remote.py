@@ -10,6 +10,7 @@ the data dir itself. Speed itself is measured in ``bench/cli_start.py``.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -96,6 +97,19 @@ def test_memory_commands_import_only_what_they_use(env: dict[str, str]) -> None:
         assert code == 0 and json.loads(out)
         assert "lancedb" in loaded  # no app runs: the command opened the data dir itself
         assert set(HEAVY).isdisjoint(loaded), sorted(set(HEAVY) & loaded)
+
+
+def test_a_search_with_the_built_in_embedder_opens_no_keyring(tmp_path: Path) -> None:
+    """No key is needed to search: the chat model's key is read on its first request,
+    and neither the keyring nor an HTTP client is loaded (0.1-0.2 s of a search)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DL_")}
+    env.update(DL_DATA_DIR=str(tmp_path / "data"), LANG="en_US.UTF-8",
+               DL_LLM_BASE_URL="http://127.0.0.1:9/v1", DL_LLM_MODEL="qwen-test")
+    with Memory.open(tmp_path / "data", env=env) as mem:  # the built-in embedder
+        mem.import_bytes(export_text(3).encode())
+    code, out, loaded = probe("memory", "search", "话题2", "--json", env=env)
+    assert code == 0 and json.loads(out)[0]["title"] == "话题2的日记"
+    assert {"keyring", "httpx"}.isdisjoint(loaded), sorted({"keyring", "httpx"} & loaded)
 
 
 def test_the_running_app_answers_with_the_same_output(env: dict[str, str]) -> None:

@@ -23,7 +23,8 @@ stream starts, with exponential backoff; the SDK's own retries are off.
 SDK errors become ``dl_app.core.errors`` errors whose text tells the user what
 to do. The API key never appears in messages or logs. The SDK is imported when the
 first request is made, not when the model is built (``dl-app memory`` commands
-build one and never call it).
+build one and never call it); so is the API key when it is given as a function
+(``wiring`` passes one: a search does not open the OS keyring).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from dl_app.core.errors import (
@@ -82,7 +83,7 @@ class OpenAIChatModel:
     def __init__(
         self,
         base_url: str,
-        api_key: str,
+        api_key: str | Callable[[], str],
         model: str,
         *,
         timeout: float = 120.0,
@@ -94,7 +95,7 @@ class OpenAIChatModel:
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._shown = shown_url(self._base_url)  # in messages and logs: no key in it
-        self._api_key = api_key
+        self._key: str | Callable[[], str] = api_key  # a function: read on first use
         self._model = model
         self._timeout = timeout
         self._max_retries = max_retries
@@ -106,6 +107,12 @@ class OpenAIChatModel:
         self._connect_timeout = min(connect_timeout, timeout)
         self._http_client = http_client
         self._sdk_client: openai.OpenAI | None = None
+
+    @property
+    def _api_key(self) -> str:
+        if callable(self._key):
+            self._key = self._key()
+        return self._key
 
     @property
     def _client(self) -> openai.OpenAI:

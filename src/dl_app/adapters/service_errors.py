@@ -11,9 +11,8 @@ import base64
 import json
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import quote, quote_plus, urlparse
-
-import httpx
 
 from dl_app.core.errors import (
     AuthFailed,
@@ -26,6 +25,9 @@ from dl_app.core.errors import (
     Text,
     msg,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "PROBE_TIMEOUT",
@@ -265,6 +267,8 @@ def probe_http(client: httpx.Client, url: str, *, what: str, secret: str = "",
     that fails or times out raises ``ServiceUnreachable``, a 5xx ``ServerFailed``;
     any other answer (even 401 or 404) means it is there (a wrong key or path is
     not an outage: using the service says that)."""
+    import httpx  # here: the modules that only translate errors need no HTTP client
+
     try:
         resp = client.get(url, headers=headers or {}, timeout=timeout)
     except httpx.HTTPError as e:

@@ -3,6 +3,7 @@ how it reports an error."""
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -22,9 +23,20 @@ def open_memory(env: Mapping[str, str] | None = None) -> Memory:
     mem = remote.borrowed()
     if mem is not None:
         return mem
-    from ..memory import Memory
+    # Opening builds some 180,000 objects that live as long as the process
+    # (LanceDB's import alone builds hundreds of pydantic validators): the cycle
+    # collector would walk them again and again for nothing (a tenth of a search).
+    # It waits until the memory is open, and leaves what was built out of later walks.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        from ..memory import Memory
 
-    return Memory.open(env=env)
+        return Memory.open(env=env)
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
 
 
 def err(message: str) -> None:
