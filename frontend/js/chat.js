@@ -391,18 +391,28 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
 
   const shown = (id) => [...list.querySelectorAll("[data-id]")].some((n) => n.dataset.id === String(id));
 
+  // The greeting and the gauge wait for the diary (when they first met is in every
+  // request), which opens once the page is ready: until ``started()``, only the history.
+  let started = false;
+
   async function loadHistory() {
     const res = await call("chat_history");
     if (res.ok) {
       canRedo = Boolean(res.can_regenerate);
       renderHistory(res.messages);
-      greet();
-      if (!checkinTimer) checkinTimer = setInterval(() => greet(true), CHECKIN_POLL_MS);
+      if (started) greet();
     } else showBanner(res.error, () => {
       hideBanner();
       loadHistory();
     });
-    await refreshGauge();
+    if (started) await refreshGauge();
+  }
+
+  function start() {
+    started = true;
+    greet();
+    if (!checkinTimer) checkinTimer = setInterval(() => greet(true), CHECKIN_POLL_MS);
+    refreshGauge();
   }
 
   function retranslate() {
@@ -417,6 +427,8 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
       retranslate();
       await loadHistory();
     },
+    /** The page is ready: the greeting, the check-ins and the gauge. */
+    started: start,
     renderModelLine,
     refreshGauge,
     focus: () => input.focus(),

@@ -129,6 +129,8 @@ class ServiceWatch:
         """One round: (how many lacked a vector, how many were written); None when
         stopped or failed."""
         try:
+            # Not under the lock: the page's calls do not wait while the stores open.
+            self._mem.open_stores()
             with self._locked() as go:
                 fill = self._mem.plan_fill(self._round) if go else None
             if fill is None or fill.size == 0:
