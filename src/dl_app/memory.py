@@ -130,14 +130,19 @@ class Memory(Talking, PresencePart, MovingPart):
         except DLError as e:
             log.warning("The turn index could not be completed now: %s", e)
 
+    def stores_opened(self, timeout: float) -> bool:
+        """Whether the diary's stores have opened (or failed to) within ``timeout`` s."""
+        return self._app.stores.wait(timeout)
+
     def stores_error(self) -> BaseException | None:
         """Why the diary and the turn index could not be opened (None: they are open,
         or still opening)."""
         return self._app.stores.error()
 
-    def close(self, *, clients: bool = False) -> None:
+    def close(self, *, clients: bool = False, wait: bool = False) -> None:
         """Close the stores; ``clients``: also the chat and embedding clients (the app
-        does, before it reopens the memory with new settings or keys)."""
+        does, before it reopens the memory with new settings or keys); ``wait``: also
+        for an opening of the diary's stores under way (``lance_stores.py``)."""
         if clients:
             for part in (self._engine.chat, self._engine.embedder):
                 close = getattr(part, "close", None)
@@ -146,7 +151,7 @@ class Memory(Talking, PresencePart, MovingPart):
                         close()
                     except Exception:
                         log.exception("closing an adapter failed")
-        self._app.close()
+        self._app.close(wait=wait)
 
     def __enter__(self) -> Memory:
         return self

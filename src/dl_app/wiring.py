@@ -130,8 +130,9 @@ class App:
     health: Health
     stores: LanceStores  # the diary and the turn index: opened by ``Memory`` (now or later)
 
-    def close(self) -> None:
-        self.stores.close()
+    def close(self, *, wait: bool = False) -> None:
+        """``wait``: also for an opening of the stores under way (else it ends alone)."""
+        self.stores.close(wait=wait)
         self.state.close()
 
 

@@ -99,9 +99,7 @@ def test_the_first_use_opens_them_when_nobody_began(tmp_path: Path) -> None:
     assert stores.diary.count() == 1 and held.runs == 1
 
 
-def test_closed_stores_begin_no_opening_and_closing_waits_for_one_under_way(
-    tmp_path: Path,
-) -> None:
+def test_closed_stores_begin_no_opening(tmp_path: Path) -> None:
     held = HeldOpening()
     held.release()
     stores = LanceStores(tmp_path / "diary.lance", held)
@@ -109,15 +107,66 @@ def test_closed_stores_begin_no_opening_and_closing_waits_for_one_under_way(
     stores.open_in_background()
     assert not held.entered.wait(0.2) and held.runs == 0
 
+
+def test_closing_leaves_an_opening_under_way_which_drops_what_it_opened(tmp_path: Path) -> None:
+    # The app closes its memory at every change of settings, under the lock the page's
+    # calls wait on: that close must not wait for LanceDB's opening (seconds on a busy
+    # machine). The abandoned opening does not recover anything nor tell its listeners;
+    # the next memory's opening of the same directory waits for it to end.
+    held = HeldOpening()
+    stores = LanceStores(tmp_path / "diary.lance", held)
+    ran: list[str] = []
+    stores.after_open = lambda: ran.append("after_open")
+    told: list[BaseException | None] = []
+    stores.open_in_background(told.append)
+    assert held.entered.wait(WAIT)
+    stores.close()  # returns while the opening is held
+    assert not stores.wait(0) and not held.released.is_set()
+
+    nxt = HeldOpening()
+    nxt.release()
+    again = LanceStores(tmp_path / "diary.lance", nxt)
+    again.open_in_background()
+    assert not nxt.entered.wait(0.3)  # waits for the abandoned opening of the directory
+    held.release()
+    assert stores.wait(WAIT) and again.wait(WAIT)
+    assert nxt.runs == 1 and again.is_open() and again.diary.count() == 0
+    assert ran == [] and told == []  # nothing recovered, nobody told
+    with pytest.raises(StoreError, match="closed"):
+        stores.diary.count()
+
+
+def test_closing_waits_when_asked_or_when_the_opening_writes(tmp_path: Path) -> None:
     held = HeldOpening()
     stores = LanceStores(tmp_path / "diary.lance", held)
     stores.open_in_background()
     assert held.entered.wait(WAIT)
-    closing, out = in_thread(lambda: (stores.close(), held.released.is_set())[1])
+    closing, out = in_thread(lambda: (stores.close(wait=True), held.released.is_set())[1])
     assert not held.released.wait(0.2)
     held.release()
     closing.join(WAIT)
-    assert out["value"] is True and stores.is_open()  # close returned after the opening
+    assert out["value"] is True and stores.wait(0)  # close returned after the opening
+    assert not stores.is_open()  # which dropped what it opened
+
+    writing, go_on = threading.Event(), threading.Event()
+    held = HeldOpening()
+    held.release()
+    stores = LanceStores(tmp_path / "diary.lance", held)
+
+    def after_open() -> None:  # the memory's recovery: it writes
+        writing.set()
+        assert go_on.wait(WAIT)
+        stores.diary.upsert([entry("r")])
+
+    stores.after_open = after_open
+    stores.open_in_background()
+    assert writing.wait(WAIT)
+    closed = threading.Event()
+    closing, _ = in_thread(lambda: (stores.close(), closed.set()))
+    assert not closed.wait(0.3)  # waits for the recovery's write
+    go_on.set()
+    closing.join(WAIT)
+    assert closed.is_set() and stores.is_open() and stores.diary.count() == 1
 
 
 def test_the_openings_error_reaches_every_use_and_whoever_waits(tmp_path: Path) -> None:

@@ -184,3 +184,38 @@ def test_an_opening_that_fails_is_reported_at_once_and_by_the_next_call(
         assert len(events.named("memory.status")) == 1
     finally:
         api.close()
+
+
+def test_changes_of_settings_while_the_stores_open_do_not_wait_for_them(
+    openai_server: OpenAICompatServer, data_dir: Path, held: HeldOpening
+) -> None:
+    # The app closes its memory at every change of settings, under the lock every page
+    # call waits on. Closing waited for LanceDB's opening under way: each change in a
+    # row (theme, language, voice...) waited seconds on a busy machine.
+    held.path = data_dir
+    api = Api(data_dir, env=make_env(openai_server), emit=Events())
+    try:
+        page_start(api, held)  # the opening begun by page_ready is held
+        changed: list[dict[str, Any]] = []
+
+        def change() -> None:
+            for budget in (3500, 4000):
+                changed.append(api.settings_set({"patch": {"memory": {"token_budget": budget}}}))
+                changed.append(api.app_info())  # the memory opened again (its stores later)
+
+        thread = threading.Thread(target=change, daemon=True)
+        thread.start()
+        thread.join(WAIT)
+        assert not thread.is_alive() and not held.released.is_set()
+        for result in changed:
+            ok(result)
+        gauge: dict[str, Any] = {}
+        waiting = threading.Thread(target=lambda: gauge.update(api.budget_gauge()), daemon=True)
+        waiting.start()  # this one needs the diary: it waits for the (newest) opening
+        held.release()
+        waiting.join(WAIT)
+        assert not waiting.is_alive()
+        assert ok(gauge)["budget"] == 4000
+    finally:
+        held.release()
+        api.close()

@@ -9,6 +9,9 @@ their own after :meth:`LanceStores.open_in_background`. ``after_open()`` runs on
 are open, before any other use gets them (the memory's recovery and the turn index's
 completion); the stand-ins pass through on the thread that opens, so it can use them.
 An error in opening (``StoreError``, as the stores raise it) is raised to every use.
+Closing does not wait for an opening under way (the app closes its memory at every
+change of settings, and the page's calls wait behind that): the opening ends on its
+thread and drops what it opened; the next opening of the directory waits for it.
 
     stores = LanceStores(root / "diary.lance")
     engine = MemoryEngine(diary=stores.diary, turns=stores.turns, ...)
@@ -17,14 +20,18 @@ An error in opening (``StoreError``, as the stores raise it) is raised to every 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
+from ..core.errors import StoreError
 from ..core.ports import DiaryStore, TurnIndex
+from ..messages import msg
 
 __all__ = ["LanceStores", "Opener"]
 
@@ -49,10 +56,11 @@ class LanceStores:
         self._opener = opener or open_lance
         self._lock = threading.RLock()  # held while opening: the opener's own uses pass
         self._done = threading.Event()
-        self._begun_lock = threading.Lock()
+        self._state = threading.Lock()  # guards the flags and the listeners below
         self._begun = False  # an opening has begun (here or on a thread)
-        self._background = False  # open_in_background was called
         self._closed = False
+        self._writing = False  # after_open runs (it writes: recovery)
+        self._listeners: list[Callable[[BaseException | None], None]] = []
         self._stores: tuple[DiaryStore, TurnIndex] | None = None
         self._error: BaseException | None = None
         self.after_open: Callable[[], None] | None = None
@@ -62,10 +70,10 @@ class LanceStores:
     def open(self) -> tuple[DiaryStore, TurnIndex]:
         """The open stores: opened here if nobody has begun to, else once the opening
         has finished; raises the opening's error (every time)."""
-        with self._begun_lock:
+        with self._state:
             self._begun = True
         if not self._done.is_set():
-            with self._lock:
+            with self._lock:  # the opening thread passes (after_open uses the stores)
                 if self._stores is None and self._error is None:
                     self._open_here()
         if self._error is not None:
@@ -76,34 +84,44 @@ class LanceStores:
     def open_in_background(
         self, then: Callable[[BaseException | None], None] | None = None
     ) -> None:
-        """Open the stores on a thread (or wait there for the opening under way, or
-        done), then ``then(None)`` or ``then(error)``; once (later calls, and calls
-        after ``close``, do nothing)."""
-        with self._begun_lock:
-            if self._background or self._closed:
+        """Open the stores on a thread unless an opening has begun; then ``then(None)``
+        or ``then(error)`` once it ends (at once if it has). Nothing after ``close``:
+        an opening the close abandoned tells nobody."""
+        with self._state:
+            if self._closed:
                 return
-            self._background = self._begun = True
+            if then is not None and not self._done.is_set():
+                self._listeners.append(then)
+                then = None
+            begin, self._begun = not self._begun, True
+        if then is not None:  # it has ended already
+            then(self._error)
+        if not begin:
+            return
 
         def run() -> None:
             try:
                 self.open()
-            except BaseException as e:  # kept for the stores' users; told to ``then``
-                log.warning("opening the diary's stores failed: %s", e)
-                error: BaseException | None = e
-            else:
-                error = None
-            if then is not None:
-                then(error)
+            except BaseException as e:  # kept for the stores' users; told to listeners
+                if not self._closed:
+                    log.warning("opening the diary's stores failed: %s", e)
 
         threading.Thread(target=run, name="dl-stores-open", daemon=True).start()
 
-    def close(self) -> None:
-        """No opening begins after this (the memory was closed); one under way is
-        waited for, so that nothing works on the directory once this returns."""
-        with self._begun_lock:
+    def wait(self, timeout: float) -> bool:
+        """Whether the opening has ended (open, or failed) within ``timeout`` s."""
+        return self._done.wait(timeout)
+
+    def close(self, *, wait: bool = False) -> None:
+        """No opening begins after this (the memory was closed). One under way is left
+        to end on its thread: its stores are dropped and its ``after_open`` does not
+        run; only when that is writing already (or ``wait``) does this wait for it. A
+        later opening of the same directory waits for it (``_opening``)."""
+        with self._state:
             self._closed = True
-            begun = self._begun
-        if begun:
+            self._listeners.clear()
+            waits = self._begun and (wait or self._writing)
+        if waits:
             self._done.wait()
 
     def is_open(self) -> bool:
@@ -115,13 +133,53 @@ class LanceStores:
 
     def _open_here(self) -> None:
         try:
-            self._stores = self._opener(self.path)
-            if self.after_open is not None:
-                self.after_open()
+            with _opening(self.path):  # an abandoned opening of this directory ends first
+                if self._closed:
+                    raise StoreError(msg("store.closed", path=str(self.path)))
+                self._stores = self._opener(self.path)
+                with self._state:
+                    self._writing = not self._closed
+                if not self._writing:
+                    _close_quietly(self._stores)
+                    self._stores = None
+                    raise StoreError(msg("store.closed", path=str(self.path)))
+                if self.after_open is not None:
+                    self.after_open()
         except BaseException as e:
             self._stores, self._error = None, e
         finally:
-            self._done.set()
+            with self._state:
+                self._writing = False
+                listeners, self._listeners = self._listeners, []
+                self._done.set()
+        for then in listeners:
+            then(self._error)
+
+
+def _close_quietly(stores: tuple[DiaryStore, TurnIndex]) -> None:
+    for store in stores:
+        close = getattr(store, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:
+                log.exception("closing an abandoned store failed")
+
+
+_OPENINGS: dict[str, threading.Lock] = {}
+_OPENINGS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _opening(path: Path) -> Iterator[None]:
+    """Held while a directory's stores open: one opening of a directory at a time in
+    this process (a closed memory's opening may still run when the next one begins;
+    on a new directory both would create the tables)."""
+    key = os.path.abspath(path)
+    with _OPENINGS_LOCK:
+        lock = _OPENINGS.setdefault(key, threading.Lock())
+    with lock:
+        yield
 
 
 class _Waiting:

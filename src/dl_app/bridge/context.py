@@ -101,13 +101,13 @@ class Context:
         with self.lock:
             self._drop()
 
-    def _drop(self) -> None:
+    def _drop(self, *, wait: bool = False) -> None:
         mem, self._memory = self._memory, None
         watch, self.watch = self.watch, None
         if watch is not None:
             watch.stop()
         if mem is not None:
-            mem.close(clients=True)
+            mem.close(clients=True, wait=wait)
 
     def settings(self) -> Settings:
         """The settings in force now (the file plus ``DL_*`` overrides)."""
@@ -158,4 +158,5 @@ class Context:
         thread = self.auto_thread
         if thread is not None:
             thread.join(timeout=60)  # let an automatic backup finish its upload
-        self.reset()
+        with self.lock:  # the app ends: nothing may still be writing the diary after this
+            self._drop(wait=True)
