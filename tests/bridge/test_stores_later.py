@@ -190,12 +190,17 @@ def test_changes_of_settings_while_the_stores_open_do_not_wait_for_them(
     openai_server: OpenAICompatServer, data_dir: Path, held: HeldOpening
 ) -> None:
     # The app closes its memory at every change of settings, under the lock every page
-    # call waits on. Closing waited for LanceDB's opening under way: each change in a
-    # row (theme, language, voice...) waited seconds on a busy machine.
+    # call waits on. Closing waited for LanceDB's opening under way, and the gauge and
+    # the greeting (asked for at the page's start) waited for it under that lock: each
+    # change of settings in a row (theme, language, voice...) waited seconds on a busy
+    # machine, and the page's forms were drawn again under the tests' hands.
     held.path = data_dir
     api = Api(data_dir, env=make_env(openai_server), emit=Events())
     try:
         page_start(api, held)  # the opening begun by page_ready is held
+        gauge: dict[str, Any] = {}  # the page asks for it now; it needs the diary
+        waiting = threading.Thread(target=lambda: gauge.update(api.budget_gauge()), daemon=True)
+        waiting.start()
         changed: list[dict[str, Any]] = []
 
         def change() -> None:
@@ -209,9 +214,7 @@ def test_changes_of_settings_while_the_stores_open_do_not_wait_for_them(
         assert not thread.is_alive() and not held.released.is_set()
         for result in changed:
             ok(result)
-        gauge: dict[str, Any] = {}
-        waiting = threading.Thread(target=lambda: gauge.update(api.budget_gauge()), daemon=True)
-        waiting.start()  # this one needs the diary: it waits for the (newest) opening
+        assert waiting.is_alive()  # it waits for the stores of the newest memory
         held.release()
         waiting.join(WAIT)
         assert not waiting.is_alive()

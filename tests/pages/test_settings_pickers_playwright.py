@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from frontend_helpers import SHOTS, require_chromium
+from frontend_helpers import SHOTS, choose_lang, require_chromium
 
 require_chromium()
 
@@ -27,7 +27,7 @@ LANGS = ["zh", "en"]
 def open_settings(open_page: Any, url: str, lang: str, tab: str, **options: Any) -> Any:
     o = open_page(url, lang=lang, **options)
     page = o.page
-    page.select_option("#lang-select", lang)
+    choose_lang(page, lang)  # saved, and the forms drawn with it, before they are used
     expect(page.locator("html")).to_have_attribute("lang", "en" if lang == "en" else "zh-CN")
     page.click("#nav-settings")
     page.click(f"#settings-tab-{tab}")
@@ -40,8 +40,9 @@ def saved(data_dir: Path) -> dict[str, Any]:
 
 
 def wait_saved(page: Page, data_dir: Path, check: Any) -> dict[str, Any]:
-    """settings.json once ``check(settings)`` holds (the page saves asynchronously)."""
-    for _ in range(100):
+    """settings.json once ``check(settings)`` holds (the page saves asynchronously);
+    a minute at most, which only a lost save reaches."""
+    for _ in range(600):
         current = saved(data_dir)
         if check(current):
             return current

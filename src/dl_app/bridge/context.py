@@ -92,6 +92,22 @@ class Context:
         if memory is not None:
             memory.open_stores_in_background(self._stores_opened)
 
+    def await_stores(self) -> None:
+        """Wait, without the lock, until the memory's diary and turn index have opened
+        (or failed to: the call that follows, under the lock, reports it). Only once
+        the page is ready: before, the first use opens them, under the lock as always."""
+        if not self.page_ready.is_set():
+            return
+        while True:
+            try:
+                with self.lock:
+                    memory = self.mem()  # begins the opening on a thread if none has
+            except Exception:  # the call itself reports why the memory cannot open
+                return
+            while self._memory is memory:  # else closed meanwhile: wait for the next
+                if memory.stores_opened(0.25):
+                    return
+
     def _stores_opened(self, error: BaseException | None) -> None:
         if error is not None:  # what the page would have heard when the memory opened
             self.emit("memory.status", failure(error, self.lang()))
