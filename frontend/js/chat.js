@@ -123,11 +123,10 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
   }
 
   function renderGauge() {
-    if (!gauge) {
-      gaugeBox.hidden = true;
-      return;
-    }
-    gaugeBox.hidden = false;
+    // Its room is kept while it has no figure (it comes once the diary is open): the
+    // header does not move when it appears.
+    gaugeBox.style.visibility = gauge ? "" : "hidden";
+    if (!gauge) return;
     const ratio = typeof gauge.ratio === "number" ? gauge.ratio : gauge.used / (gauge.budget || 1);
     const pct = Math.max(0, Math.round(ratio * 100));
     gaugeFill.style.width = `${Math.min(100, pct)}%`;
