@@ -11,11 +11,14 @@ times, and grabs the screen every 20 ms (Pillow's XCB grab) to find:
   loading state, the native one of ``desktop/loading.py`` or the page's, or the
   page itself; not a blank white or dark surface);
 - ready: when the app prints ``Window ready`` (the page has its engine and
-  history; the figure ``build/selftest_bundle.sh`` reports for the package).
+  history; the figure ``build/selftest_bundle.sh`` reports for the package);
+  cpu: the CPU time the app's process (all its threads, not the Qt WebEngine
+  processes) had used by then, steadier than the wall time on a shared machine.
 
 Times are from the launch of the process. Printed beside the load average.
+``--src A --src B`` compares source trees (``PYTHONPATH``), one run of each in turn.
 
-    .venv/bin/python bench/window_first_frame.py [--runs 5]
+    .venv/bin/python bench/window_first_frame.py [--runs 5] [--src OLD/src --src src]
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ GRAB_EVERY = 0.02
 def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
     r, w = os.pipe()
     xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        ["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x800x24", "-nolisten", "tcp",
+         "-noreset"],  # no reset when the last client leaves (a grab then fails)
         pass_fds=(w,), stderr=subprocess.DEVNULL)
     os.close(w)
     number = b""
@@ -66,9 +70,18 @@ def colours(display: str, keep: Path | None = None) -> int:
     return 65 if found is None else len(found)
 
 
-def one_run(display: str, timeout: float, shots: Path | None, theme: str) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process ``pid`` so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def one_run(display: str, timeout: float, shots: Path | None, theme: str,
+            src: str | None = None) -> dict[str, float]:
     env = {**os.environ, "DISPLAY": display, "DL_LLM_BASE_URL": "http://127.0.0.1:9/v1",
            "QT_QPA_PLATFORM": "xcb"}
+    if src is not None:
+        env["PYTHONPATH"] = str(Path(src).resolve())
     with tempfile.TemporaryDirectory(prefix="dl-frame-") as tmp:
         env["DL_DATA_DIR"] = tmp
         (Path(tmp) / "settings.json").write_text(json.dumps({"theme": theme}), encoding="utf-8")
@@ -91,6 +104,7 @@ def one_run(display: str, timeout: float, shots: Path | None, theme: str) -> dic
                 out += proc.stdout.read() or b""
                 if b"Window ready" in out:
                     got["ready"] = time.monotonic() - t0
+                    got["cpu"] = cpu_seconds(proc.pid)
         proc.wait(timeout=60)
         return got
 
@@ -102,21 +116,32 @@ def main() -> None:
     parser.add_argument("--theme", choices=["system", "light", "dark"], default="system")
     parser.add_argument("--shots", type=Path,
                         help="save the grabs at frame (0.png) and painted (1.png) here")
+    parser.add_argument("--src", action="append",
+                        help="a source tree to run (PYTHONPATH); repeat to alternate")
     args = parser.parse_args()
+    sources: list[str | None] = list(args.src or [None])
     xvfb, display = start_xvfb()
     try:
-        rows = []
+        rows: dict[str | None, list[dict[str, float]]] = {s: [] for s in sources}
+        loads = []
         for i in range(args.runs):
-            got = one_run(display, args.timeout, args.shots, args.theme)
-            rows.append(got)
-            load = os.getloadavg()[0]
-            print(f"run {i + 1}: " + ", ".join(f"{k} {v:.2f} s" for k, v in got.items())
-                  + f" (load {load:.1f})", flush=True)
-        for key in ("frame", "painted", "ready"):
-            seen = [r[key] for r in rows if key in r]
-            if seen:
-                print(f"{key}: median {statistics.median(seen):.2f} s, "
-                      f"min {min(seen):.2f}, max {max(seen):.2f} ({len(seen)} runs)")
+            for src in sources:
+                got = one_run(display, args.timeout, args.shots, args.theme, src)
+                rows[src].append(got)
+                loads.append(os.getloadavg()[0])
+                name = f" {src}" if src else ""
+                print(f"run {i + 1}{name}: "
+                      + ", ".join(f"{k} {v:.2f} s" for k, v in got.items())
+                      + f" (load {loads[-1]:.1f})", flush=True)
+        for src in sources:
+            if src:
+                print(f"-- {src}")
+            for key in ("frame", "painted", "ready", "cpu"):
+                seen = [r[key] for r in rows[src] if key in r]
+                if seen:
+                    print(f"{key}: median {statistics.median(seen):.2f} s, "
+                          f"min {min(seen):.2f}, max {max(seen):.2f} ({len(seen)} runs)")
+        print(f"load {min(loads):.1f}-{max(loads):.1f}")
     finally:
         xvfb.terminate()
 

@@ -113,6 +113,16 @@ def open_in(
     return opened
 
 
+def choose_lang(page: Any, lang: str) -> None:
+    """Choose ``lang`` in the header and wait until it is saved and the page has asked
+    for the app's state again (``switchLang``: settings_set, then app_info), after
+    which the forms are drawn with it: what a test finds in a form before that may be
+    replaced under its hands."""
+    with page.expect_response(lambda r: r.url.endswith("/api/call/app_info")), \
+            page.expect_response(lambda r: r.url.endswith("/api/call/settings_set")):
+        page.select_option("#lang-select", lang)
+
+
 # The avatar has settled: Live2D drawn, or the SVG face with the reason why not.
 SETTLED = "window.dlAvatar && ['live2d', 'fallback'].includes(window.dlAvatar.state)"
 

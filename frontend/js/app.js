@@ -260,7 +260,8 @@ async function start() {
   // First run: choose a model (also reachable from Settings).
   openSetup = await initSetup({ settingsRoot: document.getElementById("page-settings"), async onApplied() { if (await refreshInfo()) applyInfo(); await settings.load(); chat.refreshGauge(); } });
   document.documentElement.dataset.ready = "1";
-  call("page_ready");
+  await call("page_ready"); // the app opens the diary now (before: on first use)
+  chat.started();
 }
 
 start();

@@ -123,11 +123,10 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
   }
 
   function renderGauge() {
-    if (!gauge) {
-      gaugeBox.hidden = true;
-      return;
-    }
-    gaugeBox.hidden = false;
+    // Its room is kept while it has no figure (it comes once the diary is open): the
+    // header does not move when it appears.
+    gaugeBox.style.visibility = gauge ? "" : "hidden";
+    if (!gauge) return;
     const ratio = typeof gauge.ratio === "number" ? gauge.ratio : gauge.used / (gauge.budget || 1);
     const pct = Math.max(0, Math.round(ratio * 100));
     gaugeFill.style.width = `${Math.min(100, pct)}%`;
@@ -391,18 +390,28 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
 
   const shown = (id) => [...list.querySelectorAll("[data-id]")].some((n) => n.dataset.id === String(id));
 
+  // The greeting and the gauge wait for the diary (when they first met is in every
+  // request), which opens once the page is ready: until ``started()``, only the history.
+  let started = false;
+
   async function loadHistory() {
     const res = await call("chat_history");
     if (res.ok) {
       canRedo = Boolean(res.can_regenerate);
       renderHistory(res.messages);
-      greet();
-      if (!checkinTimer) checkinTimer = setInterval(() => greet(true), CHECKIN_POLL_MS);
+      if (started) greet();
     } else showBanner(res.error, () => {
       hideBanner();
       loadHistory();
     });
-    await refreshGauge();
+    if (started) await refreshGauge();
+  }
+
+  function start() {
+    started = true;
+    greet();
+    if (!checkinTimer) checkinTimer = setInterval(() => greet(true), CHECKIN_POLL_MS);
+    refreshGauge();
   }
 
   function retranslate() {
@@ -417,6 +426,8 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
       retranslate();
       await loadHistory();
     },
+    /** The page is ready: the greeting, the check-ins and the gauge. */
+    started: start,
     renderModelLine,
     refreshGauge,
     focus: () => input.focus(),

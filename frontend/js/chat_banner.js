@@ -1,6 +1,6 @@
 // The chat page's error banner: what failed (title by error type, the service's
 // words), Retry when the failed action can be repeated, Setup for a service
-// error, Settings, Dismiss. It follows the service and bridge status events
+// error, Settings, Dismiss. It follows the service, memory and bridge status events
 // itself: a service that comes back clears a banner that has nothing to retry.
 
 import { on } from "./transport.js";
@@ -71,6 +71,11 @@ export function createBanner({ navigate, openSetup }) {
     } else if (node.hidden) {
       show({ type: "ServiceUnreachable", message: p.message });
     }
+  });
+  // The diary's stores, opened after the chat showed, could not be opened: what the
+  // page would have heard on its first call (the next call reports it again).
+  on("memory.status", (p) => {
+    if (p && p.ok === false) show(p.error);
   });
   on("bridge.status", (p) => {
     if (p && !p.ok && node.hidden) show({ type: "BridgeUnavailable", message: "" });

@@ -412,16 +412,21 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     }
   }
 
+  // The saved settings drawn afresh: unsaved changes made before are dropped, but not
+  // one made while they were being fetched (a click on Remove while the page starts).
   async function load() {
+    captureDrafts();
+    const before = { ...drafts };
     const [res] = await Promise.all([call("settings_get"), loadAvatarModels()]);
     if (!res.ok) {
       clear(body);
       body.append(el("p.field-error", { text: errorLine(res.error) }));
       return;
     }
+    captureDrafts();
+    for (const [path, value] of Object.entries(before)) if (drafts[path] === value) delete drafts[path];
     data = res;
     resetPreview(data.settings);
-    drafts = {};
     inputs.clear();
     render();
   }

@@ -23,7 +23,7 @@ finished the next time the memory is opened.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -73,22 +73,21 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+StoresOpened = Callable[[BaseException | None], None]
+
 
 class Memory(Talking, PresencePart, MovingPart):
     """One companion's memory in a data dir (talking: ``memory_talk.Talking``;
     greetings, check-ins and follow-ups: ``memory_presence.PresencePart``; export,
     import and backups: ``memory_moving.MovingPart``)."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, *, stores_later: bool = False) -> None:
         self._app = app
         self._engine = app.engine
         self._staged = StagedImport(app.data_dir, self._replace, self._defaults)
-        self._staged.recover()
-        self._engine.recover()
-        try:  # an older data dir, or a crash between two writes: add the turns' text
-            self._engine.indexer.build_missing()
-        except DLError as e:
-            log.warning("The turn index could not be completed now: %s", e)
+        app.stores.after_open = self._recover
+        if not stores_later or self._recovery_pending():
+            app.stores.open()  # a recovery rewrites the conversation: before it is read
 
     @classmethod
     def open(
@@ -99,13 +98,51 @@ class Memory(Talking, PresencePart, MovingPart):
         chat: ChatModel | None = None,
         embedder: Embedder | None = None,
         clock: Clock | None = None,
+        stores_later: bool = False,
     ) -> Memory:
+        """The memory of ``data_dir``, its diary and turn index open (their error raised
+        here). ``stores_later``: not open yet (opening them imports LanceDB); they open on
+        first use, or on a thread after ``open_stores_in_background``; their users wait."""
         root = Path(data_dir) if data_dir is not None else None
-        return cls(build(root, env, chat=chat, embedder=embedder, clock=clock))
+        return cls(build(root, env, chat=chat, embedder=embedder, clock=clock),
+                   stores_later=stores_later)
 
-    def close(self, *, clients: bool = False) -> None:
+    def open_stores(self) -> None:
+        """Open the diary and the turn index here, or wait for the opening under way;
+        raises its error (for work that must not wait for them under a lock)."""
+        self._app.stores.open()
+
+    def open_stores_in_background(self, then: StoresOpened | None = None) -> None:
+        """Open the diary and the turn index on a thread (if nobody has begun to); then
+        ``then(None)``, or ``then(error)`` (also raised to every use of them)."""
+        self._app.stores.open_in_background(then)
+
+    def _recovery_pending(self) -> bool:
+        """An import or a consolidation a crash interrupted waits to be finished."""
+        return self._staged.path.exists() or self._app.state.pending_consolidation() is not None
+
+    def _recover(self) -> None:
+        """What runs once the stores are open, before anyone else uses them."""
+        self._staged.recover()
+        self._engine.recover()
+        try:  # an older data dir, or a crash between two writes: add the turns' text
+            self._engine.indexer.build_missing()
+        except DLError as e:
+            log.warning("The turn index could not be completed now: %s", e)
+
+    def stores_opened(self, timeout: float) -> bool:
+        """Whether the diary's stores have opened (or failed to) within ``timeout`` s."""
+        return self._app.stores.wait(timeout)
+
+    def stores_error(self) -> BaseException | None:
+        """Why the diary and the turn index could not be opened (None: they are open,
+        or still opening)."""
+        return self._app.stores.error()
+
+    def close(self, *, clients: bool = False, wait: bool = False) -> None:
         """Close the stores; ``clients``: also the chat and embedding clients (the app
-        does, before it reopens the memory with new settings or keys)."""
+        does, before it reopens the memory with new settings or keys); ``wait``: also
+        for an opening of the diary's stores under way (``lance_stores.py``)."""
         if clients:
             for part in (self._engine.chat, self._engine.embedder):
                 close = getattr(part, "close", None)
@@ -114,7 +151,7 @@ class Memory(Talking, PresencePart, MovingPart):
                         close()
                     except Exception:
                         log.exception("closing an adapter failed")
-        self._app.close()
+        self._app.close(wait=wait)
 
     def __enter__(self) -> Memory:
         return self

@@ -129,6 +129,13 @@ class ServiceWatch:
         """One round: (how many lacked a vector, how many were written); None when
         stopped or failed."""
         try:
+            # Not under the lock, and stoppable: the page's calls do not wait while the
+            # stores open, and the memory's close (under the lock) does not wait for this.
+            self._mem.open_stores_in_background()
+            while not self._mem.stores_opened(0.2):
+                if self._stop.is_set():
+                    return None
+            self._mem.open_stores()  # raises the opening's error
             with self._locked() as go:
                 fill = self._mem.plan_fill(self._round) if go else None
             if fill is None or fill.size == 0:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from . import prompts as prompt_files
 from .adapters.clock import SystemClock
 from .adapters.documents import AttachmentStore
+from .adapters.lance_stores import LanceStores
 from .adapters.secrets import SecretStore
 from .adapters.state_sqlite import SqliteStateStore
 from .adapters.tokenizer import counter_for_model, exact_counter
@@ -128,8 +129,11 @@ class App:
     state: SqliteStateStore
     weather: QWeather | None
     health: Health
+    stores: LanceStores  # the diary and the turn index: opened by ``Memory`` (now or later)
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = False) -> None:
+        """``wait``: also for an opening of the stores under way (else it ends alone)."""
+        self.stores.close(wait=wait)
         self.state.close()
 
 
@@ -142,18 +146,15 @@ def build(
     clock: Clock | None = None,
 ) -> App:
     """Open the memory in ``data_dir`` (default: ``DL_DATA_DIR`` or the
-    platform's data dir) with the configured services."""
-    from .adapters.diary_lancedb import LanceDiaryStore
-    from .adapters.turns_lancedb import LanceTurnStore
-
+    platform's data dir) with the configured services. The diary and the turn
+    index are not opened yet: ``App.stores`` opens them (``lance_stores.py``)."""
     root = data_dir or default_data_dir(env)
     check_format(root)  # a newer app's data dir is refused before anything is touched
     settings = load_settings(root, env)
     lang = resolve_lang(settings.language, env)
     prompts = prompt_files.load(lang)
     state = SqliteStateStore(root / "state.sqlite3", default_profile(prompts))
-    diary = LanceDiaryStore(root / "diary.lance")
-    turns = LanceTurnStore(root / "diary.lance")
+    stores = LanceStores(root / "diary.lance")
     m = settings.memory
     keys = SecretStore(root, env)
     chat = chat or make_chat(settings, env, keys)
@@ -194,9 +195,9 @@ def build(
     engine = MemoryEngine(
         chat=chat,
         embedder=watched,
-        diary=diary,
+        diary=stores.diary,
         state=state,
-        turns=turns,
+        turns=stores.turns,
         clock=clock,
         counter=counter,
         prompts=prompts,
@@ -205,7 +206,7 @@ def build(
         images=watch_pictures(make_images(settings, keys), health),
         save_attachment=lambda data, mime, name: _save_picture(root, data, mime, name),
     )
-    return App(root, settings, lang, prompts, engine, state, weather, health)
+    return App(root, settings, lang, prompts, engine, state, weather, health, stores)
 
 
 def _local(chat: ChatModel) -> LocalChatModel | None:

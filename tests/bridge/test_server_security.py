@@ -215,7 +215,8 @@ def test_dl_app_serve_prints_its_address_and_serves(frontend: Path, tmp_path: Pa
         prefix = "Serving Digital Life at http://127.0.0.1:"
         assert line.startswith(prefix), (line, proc.stderr.read() if proc.poll() else "")
         port_part, token = line[len(prefix):].split("/?token=")
-        conn = http.client.HTTPConnection("127.0.0.1", int(port_part), timeout=30)
+        # A hang detector: the first call opens the memory (LanceDB) in a cold process.
+        conn = http.client.HTTPConnection("127.0.0.1", int(port_part), timeout=180)
         conn.request("POST", "/api/call/chat_send", body=json.dumps({"text": "hi"}),
                      headers={"X-DL-Token": token})
         res = json.loads(conn.getresponse().read())

@@ -39,6 +39,9 @@ MEMORY_SURFACE = {
     # Filling in missing vectors in rounds, the embedder asked without the caller's
     # lock (service_watch.py): plan under it, embed, write under it again.
     "plan_fill", "embed_fill", "write_fill",
+    # The diary and the turn index opened after the memory (``open(stores_later=True)``:
+    # the window's chat shows before LanceDB is imported), and why they could not be.
+    "open_stores", "open_stores_in_background", "stores_error",
     "send", "set_profile", "settings", "show", "snapshot", "timeline",
     "update_diary_entry", "utc_offset_minutes", "weather_status",
 }

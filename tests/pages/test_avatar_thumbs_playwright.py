@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from frontend_helpers import SHOTS, require_chromium
+from frontend_helpers import SHOTS, choose_lang, require_chromium
 from where import ROOT
 
 require_chromium()
@@ -43,12 +43,7 @@ def test_the_picker_cards_follow_the_theme(serve: Any, open_page: Any, lang: str
     with serve() as url:
         o = open_page(url, lang=lang, color_scheme=scheme)
         page = o.page
-        # The choice is saved, then the settings form is drawn again with it
-        # (``switchLang``: settings_set, then app_info): a picture found before
-        # that is gone from the page by the time it is looked at.
-        with page.expect_response(lambda r: r.url.endswith("/api/call/app_info")), \
-                page.expect_response(lambda r: r.url.endswith("/api/call/settings_set")):
-            page.select_option("#lang-select", lang)
+        choose_lang(page, lang)  # a picture found before the redraw would be gone
         page.click("#nav-settings")
         page.click("#settings-tab-appearance")
         expect(page.locator("html")).to_have_attribute("data-theme", scheme)

@@ -9,6 +9,7 @@ Screenshots go to ``$DL_SHOTS_DIR`` (default /tmp/dl-shots).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -364,4 +365,28 @@ def test_screenshots(serve, open_page, lang: str) -> None:
             expect(page.locator("#about-dialog .about-version")).to_be_visible()
             shot(page, f"polish-about-{lang}-{scheme}")
             page.keyboard.press("Escape")
+        o.check_clean()
+
+
+def test_the_chat_header_does_not_move_when_the_gauge_arrives(serve, open_page) -> None:
+    # The gauge's figure comes once the diary is open, after the page is shown: its
+    # row used to be hidden until then, and the header grew under the reader's eyes.
+    with serve() as url:
+        o = open_page(url)
+        page = o.page
+        held: list[Any] = []
+        page.route("**/api/call/budget_gauge", lambda route: held.append(route), times=1)
+        o.reload()
+        for _ in range(1200):  # a minute at most (a page that never asks for it)
+            if held:
+                break
+            page.wait_for_timeout(50)
+        assert held, "the page did not ask for the gauge"
+        toolbar = page.locator(".chat-toolbar")
+        before = toolbar.bounding_box()
+        expect(page.locator("#budget-gauge .gauge-pct")).to_have_text("")
+        held[0].continue_()
+        expect(page.locator("#budget-gauge .gauge-pct")).to_have_text(re.compile(r"^\d+%$"))
+        expect(page.locator("#budget-gauge")).to_be_visible()
+        assert toolbar.bounding_box() == before
         o.check_clean()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from frontend_helpers import SHOTS, require_chromium
+from frontend_helpers import SHOTS, choose_lang, require_chromium
 from servers.voice_servers import tone_wav
 
 require_chromium()
@@ -49,7 +49,7 @@ def test_the_reference_clip_is_chosen_shown_and_removed(serve: Any, open_page: A
     with serve() as url:
         o = open_page(url, lang=lang)
         page = o.page
-        page.select_option("#lang-select", lang)
+        choose_lang(page, lang)  # the form drawn with it before it is used
         page.click("#nav-settings")
         page.click("#settings-tab-voice")
         page.select_option("#f-voice-tts_provider", "f5")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from ..core.cjk import WIDE
@@ -78,7 +79,17 @@ def _estimate_cached(text: str) -> int:
 
 def exact_counter() -> TokenCounter:
     """Qwen's tokenizer, or the heuristic if it cannot load (a broken install
-    must not stop the app)."""
+    must not stop the app); chosen when it first counts (``Chosen``)."""
+    return Chosen(_exact_now)
+
+
+def counter_for_model(model: str) -> TokenCounter:
+    """Exact for Qwen models; the conservative estimate for other families;
+    the heuristic if the tokenizer cannot load; chosen when it first counts."""
+    return Chosen(lambda: _for_model_now(model))
+
+
+def _exact_now() -> TokenCounter:
     counter = QwenCounter()
     try:
         counter.count("probe")
@@ -87,10 +98,28 @@ def exact_counter() -> TokenCounter:
     return counter
 
 
-def counter_for_model(model: str) -> TokenCounter:
-    """Exact for Qwen models; the conservative estimate for other families;
-    the heuristic if the tokenizer cannot load."""
-    exact = exact_counter()
+def _for_model_now(model: str) -> TokenCounter:
+    exact = _exact_now()
     if "qwen" in model.lower() or not isinstance(exact, QwenCounter):
         return exact
     return EstimateCounter()
+
+
+class Chosen:
+    """The counter ``choose()`` gives, asked for on the first count: loading Qwen's
+    tables (0.2-0.5 s) is not part of opening the memory, which the window's chat
+    waits for; the first count (a message, the budget gauge) does it."""
+
+    def __init__(self, choose: Callable[[], TokenCounter]) -> None:
+        self._choose = choose
+        self._counter: TokenCounter | None = None
+        self._lock = threading.Lock()
+
+    def count(self, text: str) -> int:
+        counter = self._counter
+        if counter is None:
+            with self._lock:
+                if self._counter is None:
+                    self._counter = self._choose()
+                counter = self._counter
+        return counter.count(text)

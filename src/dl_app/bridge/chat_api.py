@@ -48,7 +48,7 @@ def chat_history(ctx: Context, _p: NoParams) -> dict[str, Any]:
             "can_regenerate": mem.can_regenerate()}
 
 
-@methods.expose(ChatParams)
+@methods.expose(ChatParams, diary=True)
 def chat_send(ctx: Context, p: ChatParams) -> dict[str, Any]:
     images = [(i.name, i.mime, decode_base64(i.name, i.data_base64)) for i in p.images]
     files = [(f.name, decode_base64(f.name, f.data_base64)) for f in p.files]
@@ -56,13 +56,13 @@ def chat_send(ctx: Context, p: ChatParams) -> dict[str, Any]:
         p.text, on_delta=delta, on_event=event, images=images, files=files, stop=stop))
 
 
-@methods.expose(TurnParams)
+@methods.expose(TurnParams, diary=True)
 def chat_regenerate(ctx: Context, p: TurnParams) -> dict[str, Any]:
     return _turn(ctx, p.turn, lambda mem, delta, event, stop: mem.regenerate(
         delta, event, stop=stop))
 
 
-@methods.expose(EditParams)
+@methods.expose(EditParams, diary=True)
 def chat_edit(ctx: Context, p: EditParams) -> dict[str, Any]:
     return _turn(ctx, p.turn, lambda mem, delta, event, stop: mem.edit_last(
         p.text, delta, event, stop=stop))
@@ -152,7 +152,7 @@ def chat_clear(ctx: Context, _p: NoParams) -> dict[str, Any]:
     return {}
 
 
-@methods.expose()
+@methods.expose(diary=True)
 def memory_consolidate(ctx: Context, _p: NoParams) -> dict[str, Any]:
     mem = ctx.mem()
     try:
@@ -168,7 +168,7 @@ def memory_consolidate(ctx: Context, _p: NoParams) -> dict[str, Any]:
     }
 
 
-@methods.expose()
+@methods.expose(diary=True)
 def budget_gauge(ctx: Context, _p: NoParams) -> dict[str, Any]:
     return _gauge(ctx.mem())
 
@@ -186,12 +186,12 @@ def _gauge_or_none(mem: Memory) -> dict[str, Any] | None:
         return None
 
 
-@methods.expose(PreviewParams)
+@methods.expose(PreviewParams, diary=True)
 def context_preview(ctx: Context, p: PreviewParams) -> dict[str, Any]:
     return views.preview(ctx.mem().context_preview(p.text))
 
 
-@methods.expose()
+@methods.expose(diary=True)
 def index_status(ctx: Context, _p: NoParams) -> dict[str, Any]:
     mem = ctx.mem()
     indexed, total, model = mem.index_status()

@@ -25,6 +25,7 @@ from ..paths import data_dir as default_data_dir
 from ..settings import Settings
 from ..wiring import resolve_lang
 from .avatar_files import AvatarFiles
+from .params import failure
 from .stops import Stops
 
 __all__ = ["Context", "EmitFn"]
@@ -54,6 +55,7 @@ class Context:
         self.backup_timeout = 30.0
         self._emit_fn = emit
         self._memory: Memory | None = None
+        self._stores_failed = False  # the last opening of the stores failed: open them now
         self._service_down = False
         self._avatar_files: AvatarFiles | None = None
         self._files_lock = threading.Lock()
@@ -63,22 +65,65 @@ class Context:
         self.watch: Any = None  # what on_open returned, while the memory is open
 
     def mem(self) -> Memory:
-        """The open memory (opened on first use). Call with the lock held."""
+        """The open memory (opened on first use). Call with the lock held.
+
+        Its diary and turn index open once the page is ready (``page_ready``: the chat
+        shows without them), or when first used; what uses them waits. If their opening
+        failed, the memory is opened again here, the stores too, so that this call
+        reports the error (the page heard of it at once: ``memory.status``)."""
+        if self._memory is not None and self._memory.stores_error() is not None:
+            self._drop()
+            self._stores_failed = True
         if self._memory is None:
-            self._memory = Memory.open(self.data_dir, env=self.env)
+            self._memory = Memory.open(self.data_dir, env=self.env,
+                                       stores_later=not self._stores_failed)
+            self._stores_failed = False
             if self.on_open is not None:
                 self.watch = self.on_open(self._memory)
+            if self.page_ready.is_set():
+                self._memory.open_stores_in_background(self._stores_opened)
         return self._memory
+
+    def ready(self) -> None:
+        """The page is ready: open the memory's stores now (not under the lock: the page
+        does not wait for a call in progress)."""
+        self.page_ready.set()
+        memory = self._memory
+        if memory is not None:
+            memory.open_stores_in_background(self._stores_opened)
+
+    def await_stores(self) -> None:
+        """Wait, without the lock, until the memory's diary and turn index have opened
+        (or failed to: the call that follows, under the lock, reports it). Only once
+        the page is ready: before, the first use opens them, under the lock as always."""
+        if not self.page_ready.is_set():
+            return
+        while True:
+            try:
+                with self.lock:
+                    memory = self.mem()  # begins the opening on a thread if none has
+            except Exception:  # the call itself reports why the memory cannot open
+                return
+            while self._memory is memory:  # else closed meanwhile: wait for the next
+                if memory.stores_opened(0.25):
+                    return
+
+    def _stores_opened(self, error: BaseException | None) -> None:
+        if error is not None:  # what the page would have heard when the memory opened
+            self.emit("memory.status", failure(error, self.lang()))
 
     def reset(self) -> None:
         """Close the memory; the next call reopens it with fresh settings and keys."""
         with self.lock:
-            mem, self._memory = self._memory, None
-            watch, self.watch = self.watch, None
-            if watch is not None:
-                watch.stop()
-            if mem is not None:
-                mem.close(clients=True)
+            self._drop()
+
+    def _drop(self, *, wait: bool = False) -> None:
+        mem, self._memory = self._memory, None
+        watch, self.watch = self.watch, None
+        if watch is not None:
+            watch.stop()
+        if mem is not None:
+            mem.close(clients=True, wait=wait)
 
     def settings(self) -> Settings:
         """The settings in force now (the file plus ``DL_*`` overrides)."""
@@ -129,4 +174,5 @@ class Context:
         thread = self.auto_thread
         if thread is not None:
             thread.join(timeout=60)  # let an automatic backup finish its upload
-        self.reset()
+        with self.lock:  # the app ends: nothing may still be writing the diary after this
+            self._drop(wait=True)

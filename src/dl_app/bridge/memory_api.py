@@ -156,7 +156,7 @@ def memory_profile_restore(ctx: Context, p: AtParams) -> dict[str, Any]:
 # -- diary
 
 
-@methods.expose(PageParams)
+@methods.expose(PageParams, diary=True)
 def diary_list(ctx: Context, p: PageParams) -> dict[str, Any]:
     page = ctx.mem().diary_page(p.offset, p.limit)
     return {
@@ -166,7 +166,7 @@ def diary_list(ctx: Context, p: PageParams) -> dict[str, Any]:
     }
 
 
-@methods.expose(SearchParams)
+@methods.expose(SearchParams, diary=True)
 def diary_search(ctx: Context, p: SearchParams) -> dict[str, Any]:
     """The recall search, each hit with the messages of its conversation that
     matched, best first (the page shows the first under the entry). Without
@@ -185,7 +185,7 @@ def diary_search(ctx: Context, p: SearchParams) -> dict[str, Any]:
     ]}
 
 
-@methods.expose(UuidParams)
+@methods.expose(UuidParams, diary=True)
 def diary_get(ctx: Context, p: UuidParams) -> dict[str, Any]:
     mem = ctx.mem()
     entry = mem.diary_entry(p.uuid)
@@ -221,7 +221,7 @@ def _shown(m: Message) -> bool:
     return m.role in ("user", "assistant") and bool(m.content)
 
 
-@methods.expose()
+@methods.expose(diary=True)
 def diary_timeline(ctx: Context, _p: NoParams) -> dict[str, Any]:
     # The count is of the messages diary_get shows, so the timeline and the entry agree.
     mem = ctx.mem()

@@ -30,7 +30,7 @@ class GreetingParams(NoParams):
     checkin_only: bool = False
 
 
-@methods.expose(GreetingParams)
+@methods.expose(GreetingParams, diary=True)
 def chat_greeting(ctx: Context, p: GreetingParams) -> dict[str, Any]:
     mem = ctx.mem()
     try:

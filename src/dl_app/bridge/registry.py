@@ -40,6 +40,7 @@ class BridgeMethod:
     params: type[NoParams]
     locked: bool
     handler: Handler
+    diary: bool = False  # waits for the diary's stores before it takes the lock
 
 
 class Methods:
@@ -48,15 +49,19 @@ class Methods:
     def __init__(self) -> None:
         self.by_name: dict[str, BridgeMethod] = {}
 
-    def expose(self, params: type[NoParams] = NoParams, *, locked: bool = True) -> Callable[[H], H]:
+    def expose(self, params: type[NoParams] = NoParams, *, locked: bool = True,
+               diary: bool = False) -> Callable[[H], H]:
         """Register the decorated ``handler(ctx, params)`` under its own name.
-        ``locked``: run under the memory lock (False: the handler takes what it needs)."""
+        ``locked``: run under the memory lock (False: the handler takes what it needs);
+        ``diary``: it reads the diary or the turn index, so it waits for their opening
+        before it takes the lock (``Context.await_stores``), not under it, where every
+        other call of the page would wait behind it."""
 
         def register(handler: H) -> H:
             name = handler.__name__
             if name in self.by_name:
                 raise ValueError(f"bridge method {name} is registered twice")
-            self.by_name[name] = BridgeMethod(name, params, locked, handler)
+            self.by_name[name] = BridgeMethod(name, params, locked, handler, diary)
             return handler
 
         return register
@@ -82,6 +87,8 @@ def call(ctx: Context, method: BridgeMethod, params: Any) -> dict[str, Any]:
             parsed = method.params.model_validate(params or {})
         except ValidationError as e:
             raise invalid(e, "parameters") from e
+        if method.diary:
+            ctx.await_stores()
         if method.locked:
             with ctx.lock:
                 out = method.handler(ctx, parsed)

@@ -79,7 +79,7 @@ def _project() -> dict[str, Any]:
 
 @methods.expose(locked=False)
 def page_ready(ctx: Context, _p: NoParams) -> dict[str, Any]:
-    ctx.page_ready.set()
+    ctx.ready()
     return {}
 
 

@@ -167,6 +167,8 @@ def recent(engine: MemoryEngine, n: int = 5) -> list[tuple[FollowUp, DiaryEntry 
     """The latest check-ins shown (newest first) with the diary entry each came from."""
     asked = [f for f in engine.state.follow_ups() if f.asked_at is not None and f.message_id]
     asked.sort(key=lambda f: f.asked_at or 0, reverse=True)
+    if not asked:  # no read of the diary (the window shows the chat before it is open)
+        return []
     entries = engine.diary.get_many([f.entry for f in asked[:n]])
     return [(f, entries.get(f.entry)) for f in asked[:n]]
 
