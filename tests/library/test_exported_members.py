@@ -41,7 +41,7 @@ MEMORY_SURFACE = {
     "plan_fill", "embed_fill", "write_fill",
     # The diary and the turn index opened after the memory (``open(stores_later=True)``:
     # the window's chat shows before LanceDB is imported), and why they could not be.
-    "open_stores", "open_stores_in_background", "stores_error",
+    "open_stores", "open_stores_in_background", "stores_error", "stores_opened",
     "send", "set_profile", "settings", "show", "snapshot", "timeline",
     "update_diary_entry", "utc_offset_minutes", "weather_status",
 }
