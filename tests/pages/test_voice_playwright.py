@@ -117,6 +117,10 @@ def page(browser: Browser, served: str) -> Iterator[Opened]:
     ctx.set_default_timeout(TIMEOUT_MS)
     opened = Opened(ctx.new_page())
     opened.goto(served)
+    # The diary opens once the page is ready (LanceDB's import: a second or more of
+    # CPU); its gauge answers after. The tests time speech in 20 ms frames: they begin
+    # once that burst is over, as they did when the diary opened before the page.
+    expect(opened.page.locator("#budget-gauge .gauge-pct")).to_have_text(re.compile(r"^\d+%$"))
     # Record what the voice publishes, and when the reply ended (same clock as Python's).
     opened.page.evaluate(
         """async () => {
