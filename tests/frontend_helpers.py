@@ -113,6 +113,24 @@ def open_in(
     return opened
 
 
+def hold_next_call(page: Any, name: str) -> list[Any]:
+    """The page's next call of the bridge method ``name`` is held (a Playwright route):
+    the list returned gets the route when the call is made; ``continue_()`` lets it go."""
+    held: list[Any] = []
+    page.route(f"**/api/call/{name}", lambda route: held.append(route), times=1)
+    return held
+
+
+def wait_held(page: Any, held: list[Any], what: str) -> Any:
+    """The held route once the page has made the call (a minute at most: a page that
+    never makes it)."""
+    for _ in range(1200):
+        if held:
+            return held[0]
+        page.wait_for_timeout(50)
+    raise AssertionError(f"the page did not ask for {what}")
+
+
 def choose_lang(page: Any, lang: str) -> None:
     """Choose ``lang`` in the header and wait until it is saved and the page has asked
     for the app's state again (``switchLang``: settings_set, then app_info), after

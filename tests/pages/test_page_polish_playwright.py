@@ -9,7 +9,6 @@ Screenshots go to ``$DL_SHOTS_DIR`` (default /tmp/dl-shots).
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 
@@ -17,7 +16,9 @@ from frontend_helpers import (
     SHOTS,
     dl_serve,
     free_port,
+    hold_next_call,
     require_chromium,
+    wait_held,
 )
 from servers.companion import companion_responder, purpose_of
 from servers.openai_wire import ChatReply, ToolCallReply
@@ -288,14 +289,13 @@ def test_the_first_paint_is_the_loading_state_the_desktop_named(
     # state in the address's language, before the app's answer (and, in a browser with
     # no language chosen, the browser's language) takes over. Looked at without holding
     # it, that state was gone by then once the start stopped waiting for LanceDB.
-    info: list = []
     with serve() as url:
         other = "zh-CN" if lang == "en" else "en-US"
         ctx = browser.new_context(locale=other, viewport={"width": 1100, "height": 720})
         try:
             page = ctx.new_page()
             page.route("**/js/app.js", lambda route: held.append(route))
-            page.route("**/api/call/app_info", lambda route: info.append(route), times=1)
+            info = hold_next_call(page, "app_info")
             base, _, token = url.partition("?")
             page.goto(f"{base}?theme={theme}&lang={lang}&{token}")
             loading = page.locator("#boot-loading")
@@ -308,15 +308,11 @@ def test_the_first_paint_is_the_loading_state_the_desktop_named(
             shot(page, f"boot-first-paint-{lang}-{theme}")
             for route in held:
                 route.continue_()
-            for _ in range(1200):  # a minute at most (a page that never asks for it)
-                if info:
-                    break
-                page.wait_for_timeout(50)
-            assert info, "the page did not ask for app_info"
+            answer = wait_held(page, info, "app_info")
             expect(loading).to_have_text(starting)  # app.js took over, same words
             expect(nav).to_have_text("Chat" if lang == "en" else "聊天")
             expect(nav).to_be_visible()
-            info[0].continue_()
+            answer.continue_()
             page.wait_for_selector("html[data-ready='1']", timeout=90_000)
             expect(loading).to_have_count(0)
         finally:
@@ -388,18 +384,13 @@ def test_the_chat_header_does_not_move_when_the_gauge_arrives(serve, open_page) 
     with serve() as url:
         o = open_page(url)
         page = o.page
-        held: list[Any] = []
-        page.route("**/api/call/budget_gauge", lambda route: held.append(route), times=1)
+        held = hold_next_call(page, "budget_gauge")
         o.reload()
-        for _ in range(1200):  # a minute at most (a page that never asks for it)
-            if held:
-                break
-            page.wait_for_timeout(50)
-        assert held, "the page did not ask for the gauge"
+        answer = wait_held(page, held, "the gauge")
         toolbar = page.locator(".chat-toolbar")
         before = toolbar.bounding_box()
         expect(page.locator("#budget-gauge .gauge-pct")).to_have_text("")
-        held[0].continue_()
+        answer.continue_()
         expect(page.locator("#budget-gauge .gauge-pct")).to_have_text(re.compile(r"^\d+%$"))
         expect(page.locator("#budget-gauge")).to_be_visible()
         assert toolbar.bounding_box() == before

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from frontend_helpers import SHOTS, choose_lang, require_chromium
+from frontend_helpers import SHOTS, choose_lang, hold_next_call, require_chromium, wait_held
 
 require_chromium()
 
@@ -296,20 +296,15 @@ def test_a_change_made_while_the_form_is_fetched_again_is_kept(serve, open_page,
         o = open_settings(open_page, url, "en", "appearance")
         page = o.page
         expect(page.locator("#f-avatar-scale-value")).to_have_text("100%")
-        held: list[Any] = []
-        page.route("**/api/call/settings_get", lambda route: held.append(route), times=1)
+        held = hold_next_call(page, "settings_get")
         page.click("#nav-chat")
         page.click("#nav-settings")  # fetches the settings again: held
-        for _ in range(1200):  # a minute at most (a page that never asks again)
-            if held:
-                break
-            page.wait_for_timeout(50)
-        assert held, "Settings did not fetch the settings again"
+        answer = wait_held(page, held, "the settings again")
         page.click("#settings-tab-appearance")
         press(page, "#f-avatar-scale", "ArrowRight", 2)  # made while the fetch is held
         expect(page.locator("#f-avatar-scale-value")).to_have_text("110%")
         drawn = page.query_selector("#f-avatar-scale")
-        held[0].continue_()
+        answer.continue_()
         page.wait_for_function("(input) => !input.isConnected", arg=drawn)  # drawn afresh
         expect(page.locator("#f-avatar-scale-value")).to_have_text("110%")  # kept
         page.click("#settings-appearance button[type=submit]")
