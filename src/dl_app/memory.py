@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import Any
 
 from .adapters.llm_local import LocalChatModel
+from .closing import close_quietly
 from .core.engine import TurnResult
 from .core.errors import DLError, NotFound, Text, msg
 from .core.evidence import EvidenceHit
@@ -144,13 +145,7 @@ class Memory(Talking, PresencePart, MovingPart):
         does, before it reopens the memory with new settings or keys); ``wait``: also
         for an opening of the diary's stores under way (``lance_stores.py``)."""
         if clients:
-            for part in (self._engine.chat, self._engine.embedder):
-                close = getattr(part, "close", None)
-                if callable(close):
-                    try:
-                        close()
-                    except Exception:
-                        log.exception("closing an adapter failed")
+            close_quietly(self._engine.chat, self._engine.embedder, what="an adapter")
         self._app.close(wait=wait)
 
     def __enter__(self) -> Memory:

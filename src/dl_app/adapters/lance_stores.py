@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
+from ..closing import close_quietly
 from ..core.errors import StoreError
 from ..core.ports import DiaryStore, TurnIndex
 from ..messages import msg
@@ -140,7 +141,7 @@ class LanceStores:
                 with self._state:
                     self._writing = not self._closed
                 if not self._writing:
-                    _close_quietly(self._stores)
+                    close_quietly(*self._stores, what="an abandoned store")
                     self._stores = None
                     raise StoreError(msg("store.closed", path=str(self.path)))
                 if self.after_open is not None:
@@ -154,16 +155,6 @@ class LanceStores:
                 self._done.set()
         for then in listeners:
             then(self._error)
-
-
-def _close_quietly(stores: tuple[DiaryStore, TurnIndex]) -> None:
-    for store in stores:
-        close = getattr(store, "close", None)
-        if callable(close):
-            try:
-                close()
-            except Exception:
-                log.exception("closing an abandoned store failed")
 
 
 _OPENINGS: dict[str, threading.Lock] = {}

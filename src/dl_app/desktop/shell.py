@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..closing import close_quietly
 from ..core.errors import msg
 from ..paths import data_dir, frontend_dir, icons_dir
 
@@ -455,9 +456,4 @@ def _close_bridge(late: Any) -> None:
         api = late.real(timeout=30.0)
     except Exception:  # never built, or still loading after 30 s
         return
-    close = getattr(api, "close", None)
-    if callable(close):
-        try:
-            close()
-        except Exception:
-            log.exception("closing the bridge failed")
+    close_quietly(api, what="the bridge")
