@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import builtins  # the store's list() method hides list in its class body
 import threading
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import wraps
@@ -42,7 +42,7 @@ from .diary_tables import (
     vec_table_name,
 )
 from .fts_text import fts_document, fts_query, fts_terms
-from .lance_access import BadArgument, Gate, translated
+from .lance_access import KEEP_VERSIONS, BadArgument, Gate, in_chunks, sql_in, translated
 
 __all__ = ["LanceDiaryStore", "fts_document", "fts_query", "fts_terms", "translated"]
 
@@ -51,24 +51,12 @@ NEWEST_FIRST = [
     ColumnOrdering(column_name="uuid", ascending=True),
 ]
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
-IN_CHUNK = 500  # uuids per "uuid IN (...)" filter
-KEEP_VERSIONS = timedelta(seconds=1)  # older table versions are deleted by optimize
 
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
 Method = Callable[Concatenate["LanceDiaryStore", P], R]
 Sims = dict[str, float]  # uuid -> cosine similarity
-
-
-def _sql_in(uuids: Iterable[str]) -> str:
-    quoted = ", ".join("'" + u.replace("'", "''") + "'" for u in uuids)
-    return f"uuid IN ({quoted})"
-
-
-def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), IN_CHUNK):
-        yield items[start : start + IN_CHUNK]
 
 
 def _entries(table: pa.Table) -> list[DiaryEntry]:
@@ -167,12 +155,12 @@ class LanceDiaryStore:
 
     @_access(write=True)
     def delete(self, uuid: str) -> bool:
-        if self._diary.count_rows(_sql_in([uuid])) == 0:
+        if self._diary.count_rows(sql_in("uuid", [uuid])) == 0:
             return False
         for table in self._vec_tables.values():
             self._delete_uuids(table, [uuid])
         with self._rewriting() as cached:
-            self._diary.delete(_sql_in([uuid]))
+            self._diary.delete(sql_in("uuid", [uuid]))
             self._maintain(self._diary)
             if cached is not None:
                 changed(cached, deleted=[uuid])
@@ -261,7 +249,7 @@ class LanceDiaryStore:
         self, terms: str, query: np.ndarray, space: str | None, k: int, exclude: Sequence[str]
     ) -> builtins.list[SearchHit]:
         depth = max(4 * k, 20)
-        where = f"NOT ({_sql_in(exclude)})" if exclude else None
+        where = f"NOT ({sql_in('uuid', exclude)})" if exclude else None
         vectors = await self._reader(space) if space else None
         text_rows, similar = await asyncio.gather(
             self._fts(terms, depth, where), self._nearest(vectors, query, depth, where)
@@ -340,13 +328,14 @@ class LanceDiaryStore:
         if await table.count_rows() >= await (await self._reader(DIARY)).count_rows():
             self._complete[name] = written
             return set()
-        rows = await table.query().where(_sql_in(uuids)).select(["uuid"]).to_arrow()
+        rows = await table.query().where(sql_in("uuid", uuids)).select(["uuid"]).to_arrow()
         return set(uuids) - set(rows["uuid"].to_pylist())
 
     async def _similarity(self, table: Any, query: np.ndarray, uuids: Sequence[str]) -> Sims:
         if table is None or not uuids:
             return {}
-        rows = await table.query().where(_sql_in(uuids)).select(["uuid", "vector"]).to_arrow()
+        found = table.query().where(sql_in("uuid", uuids)).select(["uuid", "vector"])
+        rows = await found.to_arrow()
         matrix = rows["vector"].combine_chunks().flatten().to_numpy().reshape(-1, query.size)
         norms = np.linalg.norm(matrix, axis=1) * np.linalg.norm(query)
         sims = (matrix @ query / np.maximum(norms, 1e-12)).tolist()
@@ -407,8 +396,8 @@ class LanceDiaryStore:
         builder.when_not_matched_insert_all().execute(rows)
 
     def _delete_uuids(self, table: Any, uuids: Sequence[str]) -> None:
-        for chunk in _chunks(uuids):
-            table.delete(_sql_in(chunk))
+        for chunk in in_chunks(uuids):
+            table.delete(sql_in("uuid", chunk))
         self._maintain(table, vector=True)
 
     def _maintain(self, table: Any, *, vector: bool = False, force: bool = False) -> None:

@@ -1,22 +1,41 @@
 """What the LanceDB stores (``diary_lancedb``, ``turns_lancedb``) share about
-access: their failures turned into ``StoreError``, and the gate that lets many
-reads run at once but lets a fold delete old files only when none is running.
+access: their failures turned into ``StoreError``, the gate that lets many
+reads run at once but lets a fold delete old files only when none is running,
+filters on a list of ids (in chunks), and how long old table versions stay.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pyarrow as pa
 
 from ..core.errors import StoreError, msg
 
-__all__ = ["LANCE_ERRORS", "BadArgument", "Gate", "translated"]
+__all__ = [
+    "IN_CHUNK", "KEEP_VERSIONS", "LANCE_ERRORS", "BadArgument", "Gate", "in_chunks", "sql_in",
+    "translated",
+]
 
 LANCE_ERRORS = (OSError, RuntimeError, ValueError, pa.ArrowException)
+IN_CHUNK = 500  # values per "column IN (...)" filter
+KEEP_VERSIONS = timedelta(seconds=1)  # optimize (a fold) deletes older table versions
+
+
+def sql_in(column: str, values: Iterable[str]) -> str:
+    """``column IN ('a', 'b')``, each value quoted."""
+    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+def in_chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    """``items`` in slices of ``IN_CHUNK``: one ``sql_in`` filter each."""
+    for start in range(0, len(items), IN_CHUNK):
+        yield items[start : start + IN_CHUNK]
 
 
 class BadArgument(ValueError): ...  # a caller's mistake: a ValueError, not a StoreError

@@ -30,7 +30,7 @@ import builtins
 import hashlib
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -46,20 +46,18 @@ from ..core.errors import StoreError
 from ..core.ports import TurnRecord, TurnRef
 from .diary_tables import _committed, _set_aside, table_names
 from .fts_text import fts_query, fts_terms
-from .lance_access import Gate, translated
+from .lance_access import KEEP_VERSIONS, Gate, in_chunks, sql_in, translated
 
 __all__ = ["LanceTurnStore"]
 
 TURNS, TVEC_PREFIX = "turns", "tvec_"
 COLUMNS = ["id", "entry", "role", "ts", "seq", "text"]
 REF_COLUMNS = ["id", "entry", "ts"]
-IN_CHUNK = 500
 # The vector index has a partition per PARTITION_ROWS vectors (LanceDB's default,
 # 8192, made 24 at 200k turns, so a search with 20 probes read nearly all; set as
 # the target size, since ``optimize`` merges partitions back towards it); a
 # search reads one partition in PROBE_SHARE, at least NPROBES.
 PARTITION_ROWS, PROBE_SHARE, NPROBES = 2048, 5, 20
-KEEP_VERSIONS = timedelta(seconds=1)  # a fold deletes older table versions
 _KIND, _MODEL, _DIM = b"dl.kind", b"dl.embed_model", b"dl.dimensions"
 
 
@@ -82,16 +80,6 @@ def _vec_schema(model: str, dim: int) -> pa.Schema:
 
 def _vec_name(model: str, dim: int) -> str:
     return TVEC_PREFIX + hashlib.sha256(f"{model}\0{dim}".encode()).hexdigest()[:16]
-
-
-def _sql_in(column: str, values: Iterable[str]) -> str:
-    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-    return f"{column} IN ({quoted})"
-
-
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), IN_CHUNK):
-        yield items[start : start + IN_CHUNK]
 
 
 def _where(clause: str, columns: Sequence[str]) -> Callable[[Any], Any]:
@@ -221,9 +209,9 @@ class LanceTurnStore:
             old = self.refs([t.id for t in turns])
             moved = [t.id for t in turns
                      if t.id in old and old[t.id] != TurnRef(t.id, t.entry, t.ts)]
-            for chunk in _chunks(moved):  # their vectors name the old entry: embedded anew
+            for chunk in in_chunks(moved):  # their vectors name the old entry: embedded anew
                 for table in self._vecs.values():
-                    table.delete(_sql_in("id", chunk))
+                    table.delete(sql_in("id", chunk))
             builder = self._turns.merge_insert("id").when_matched_update_all()
             builder.when_not_matched_insert_all().execute(
                 pa.Table.from_pylist(rows, schema=_turns_schema()))
@@ -314,13 +302,13 @@ class LanceTurnStore:
         old table versions that still held them."""
         with self._lock, translated(self.path):
             ids: list[str] = []
-            for chunk in _chunks(list(entries)):
-                rows = self._turns.search().where(_sql_in("entry", chunk)).select(["id"])
+            for chunk in in_chunks(list(entries)):
+                rows = self._turns.search().where(sql_in("entry", chunk)).select(["id"])
                 ids += rows.to_arrow()["id"].to_pylist()
-            for chunk in _chunks(ids):
+            for chunk in in_chunks(ids):
                 for table in self._vecs.values():
-                    table.delete(_sql_in("id", chunk))
-                self._turns.delete(_sql_in("id", chunk))
+                    table.delete(sql_in("id", chunk))
+                self._turns.delete(sql_in("id", chunk))
             self._compact()
             return len(ids)
 
@@ -400,8 +388,8 @@ class LanceTurnStore:
             if table.count_rows() >= self._turns.count_rows():  # counted once after adding
                 self._complete[(model, dim)] = added
                 return set()
-            for chunk in _chunks(wanted):
-                rows = table.search().where(_sql_in("id", chunk)).select(["id"]).to_arrow()
+            for chunk in in_chunks(wanted):
+                rows = table.search().where(sql_in("id", chunk)).select(["id"]).to_arrow()
                 have.update(rows["id"].to_pylist())
         return set(wanted) - have
 
@@ -409,8 +397,8 @@ class LanceTurnStore:
         """Every turn of these entries, in conversation order."""
         out: list[TurnRecord] = []
         with self._reading():
-            for chunk in _chunks(list(entries)):
-                out += _records(self._read(TURNS, _where(_sql_in("entry", chunk), COLUMNS)))
+            for chunk in in_chunks(list(entries)):
+                out += _records(self._read(TURNS, _where(sql_in("entry", chunk), COLUMNS)))
         return sorted(out, key=lambda r: (r.entry, r.seq))
 
     def search_text(self, text: str, depth: int, exclude: Sequence[str] = ()
@@ -427,7 +415,7 @@ class LanceTurnStore:
         def query(table: Any) -> Any:
             found = table.query().nearest_to_text(terms, columns="fts_text")
             if exclude and not after:  # prefiltered, as LanceDB does by default
-                found = found.where(f"NOT ({_sql_in('id', exclude)})")
+                found = found.where(f"NOT ({sql_in('id', exclude)})")
             return found.select([*REF_COLUMNS, "_score"]).limit(limit)
 
         with self._reading():
@@ -471,16 +459,16 @@ class LanceTurnStore:
         """Where these turns are (entry, time), without their text."""
         out: dict[str, TurnRef] = {}
         with self._reading():
-            for chunk in _chunks(list(ids)):
-                query = self._turns.search().where(_sql_in("id", chunk)).select(REF_COLUMNS)
+            for chunk in in_chunks(list(ids)):
+                query = self._turns.search().where(sql_in("id", chunk)).select(REF_COLUMNS)
                 out.update((r.id, r) for r in _refs(query.to_arrow()))
         return out
 
     def get(self, ids: Sequence[str]) -> dict[str, TurnRecord]:
         out: dict[str, TurnRecord] = {}
         with self._reading():
-            for chunk in _chunks(list(ids)):
-                query = self._turns.search().where(_sql_in("id", chunk)).select(COLUMNS)
+            for chunk in in_chunks(list(ids)):
+                query = self._turns.search().where(sql_in("id", chunk)).select(COLUMNS)
                 out.update((r.id, r) for r in _records(query.to_arrow()))
         return out
 
