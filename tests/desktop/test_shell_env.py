@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dl_app.desktop.shell import prepare_env
+from dl_app.desktop.environment import prepare_env
 
 
 def test_linux_uses_qt_with_autoplay_and_keeps_user_flags() -> None:

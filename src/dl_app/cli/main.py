@@ -41,7 +41,8 @@ from .progress import Progress, cli_lang, say
 
 
 def cmd_window(args: argparse.Namespace) -> int:
-    from ..desktop.shell import ShellUnavailable, run
+    from ..desktop.environment import ShellUnavailable
+    from ..desktop.shell import run
 
     try:
         selftest = getattr(args, "selftest", False)
