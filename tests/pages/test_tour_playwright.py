@@ -8,6 +8,7 @@ Screenshots go to ``$DL_SHOTS_DIR`` (default /tmp/dl-shots).
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -86,4 +87,30 @@ def test_saving_another_language_in_settings_says_saved_in_it(
         page.wait_for_function("window.__toasts.length > 0")
         assert toasts(page) == [saved]
         expect(page.locator("#settings-appearance .form-status")).to_have_text(saved)
+        o.check_clean()
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_chat_toolbar_fits_a_narrow_window(serve, open_page, lang: str) -> None:
+    """420 px wide: the toolbar's buttons go below the model line and the gauge, all
+    inside the window; they overlapped the gauge (its bar squeezed to nothing) and
+    "Clear conversation" was cut off at the right edge."""
+    with serve() as url:
+        o = open_page(url, width=420, height=800, lang=lang)
+        page = o.page
+        expect(page.locator("#budget-gauge .gauge-pct")).to_have_text(re.compile(r"^\d+%$"))
+        left = [page.locator(s).bounding_box() for s in ("#model-line", "#budget-gauge")]
+        assert page.locator("#budget-gauge .gauge-track").bounding_box()["width"] >= 100
+        buttons = page.locator(".chat-toolbar .toolbar-right .btn:visible")
+        assert buttons.count() >= 2
+        for i in range(buttons.count()):
+            box = buttons.nth(i).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 420, (buttons.nth(i).inner_text(), box)
+            assert not any(_overlap(box, other) for other in left), (buttons.nth(i).inner_text(), box)
+        shot(page, f"tour-chat-narrow-{lang}")
         o.check_clean()
