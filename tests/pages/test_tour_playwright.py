@@ -114,3 +114,27 @@ def test_the_chat_toolbar_fits_a_narrow_window(serve, open_page, lang: str) -> N
             assert not any(_overlap(box, other) for other in left), (buttons.nth(i).inner_text(), box)
         shot(page, f"tour-chat-narrow-{lang}")
         o.check_clean()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_tab_of_the_header_can_be_clicked_in_a_narrow_window(
+    serve, open_page, lang: str
+) -> None:
+    """420 px wide with the context inspector turned on: its tab ran under the language
+    menu (the menu took the clicks); now it is on a second row of tabs."""
+    with serve() as url:
+        o = open_page(url, width=420, height=800, lang=lang)
+        page = o.page
+        page.click("#nav-settings")
+        page.click("#settings-tab-appearance")
+        page.check("#pref-inspector")
+        expect(page.locator("#nav-inspector")).to_be_visible()
+        quick = page.locator(".topbar .quick").bounding_box()
+        for tab in ("chat", "memory", "settings", "inspector"):
+            box = page.locator(f"#nav-{tab}").bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 420, (tab, box)
+            assert not _overlap(box, quick), (tab, box, quick)
+        page.click("#nav-inspector", timeout=5_000)  # nothing lies over it (no retries needed)
+        expect(page.locator("#page-inspector")).to_be_visible()
+        shot(page, f"tour-header-narrow-{lang}")
+        o.check_clean()
