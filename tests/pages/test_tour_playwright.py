@@ -138,3 +138,24 @@ def test_every_tab_of_the_header_can_be_clicked_in_a_narrow_window(
         expect(page.locator("#page-inspector")).to_be_visible()
         shot(page, f"tour-header-narrow-{lang}")
         o.check_clean()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_introductions_name_the_tabs_as_they_are_called(serve, open_page, lang: str) -> None:
+    """The first-run introductions say where names and looks change later: they sent
+    the user to "记忆 → 档案" / "Memory → Profile", a tab no page has."""
+    with serve() as url:
+        o = open_page(url, lang=lang)
+        page = o.page
+        page.click("#nav-memory")
+        memory = page.locator("#nav-memory").inner_text()
+        names = page.locator("#memory-tab-self").inner_text()
+        page.click("#nav-settings")
+        settings = page.locator("#nav-settings").inner_text()
+        looks = page.locator("#settings-tab-appearance").inner_text()
+        lead = page.evaluate("""async () => {
+          await import("/js/setup_intro.js");  // adds its strings
+          return (await import("/js/i18n.js")).t("intro.lead");
+        }""")
+        assert f"{memory} → {names}" in lead and f"{settings} → {looks}" in lead, lead
+        o.check_clean()
