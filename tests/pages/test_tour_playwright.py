@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from frontend_helpers import SHOTS, require_chromium
+from frontend_helpers import SHOTS, dl_serve, free_port, require_chromium
 
 require_chromium()
 
@@ -158,4 +158,29 @@ def test_the_introductions_name_the_tabs_as_they_are_called(serve, open_page, la
           return (await import("/js/i18n.js")).t("intro.lead");
         }""")
         assert f"{memory} → {names}" in lead and f"{settings} → {looks}" in lead, lead
+        o.check_clean()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_service_banner_is_readable_in_a_narrow_window(data_dir, open_page, lang: str) -> None:
+    """420 px wide, the model service down: the banner's words keep the width of the
+    banner and its buttons go below them; the buttons kept their width and the words
+    stood one or two characters a line, the banner taller than the window."""
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    with dl_serve(data_dir, dead) as url:
+        o = open_page(url, width=420, height=800, lang=lang)
+        page = o.page
+        page.fill("#chat-input", "你在吗？" if lang == "zh" else "Are you there?")
+        page.press("#chat-input", "Enter")
+        banner = page.locator("#error-banner")
+        expect(banner.locator("#banner-retry")).to_be_visible()
+        text = banner.locator(".banner-text").bounding_box()
+        assert text["width"] >= 300, text
+        assert banner.bounding_box()["height"] <= 250, banner.bounding_box()
+        buttons = banner.locator(".banner-actions .btn:visible")
+        for i in range(buttons.count()):
+            box = buttons.nth(i).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 420, (buttons.nth(i).inner_text(), box)
+            assert not _overlap(box, text), (buttons.nth(i).inner_text(), box, text)
+        shot(page, f"tour-banner-narrow-{lang}")
         o.check_clean()
