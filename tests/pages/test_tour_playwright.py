@@ -184,3 +184,22 @@ def test_the_service_banner_is_readable_in_a_narrow_window(data_dir, open_page, 
             assert not _overlap(box, text), (buttons.nth(i).inner_text(), box, text)
         shot(page, f"tour-banner-narrow-{lang}")
         o.check_clean()
+
+
+@pytest.mark.parametrize(("lang", "words"), [("zh", "F5-TTS 需要一段参考声音"),
+                                             ("en", "F5-TTS needs a reference voice clip")])
+def test_the_voice_test_says_what_is_missing_in_the_pages_language(
+    serve, open_page, lang: str, words: str
+) -> None:
+    """Settings → Voice, "test speech" with no reference clip: the app's answer was
+    always English (the error's str()), in the Chinese page too."""
+    with serve() as url:
+        o = open_page(url, lang=lang)
+        page = o.page
+        page.select_option("#lang-select", lang)  # chosen: the app's words follow it
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh" else "en")
+        page.click("#nav-settings")
+        page.click("#settings-tab-voice")
+        page.click("#voice-test-tts")
+        expect(page.locator("#voice-test-result")).to_contain_text(words)
+        o.check_clean()
