@@ -203,3 +203,24 @@ def test_the_voice_test_says_what_is_missing_in_the_pages_language(
         page.click("#voice-test-tts")
         expect(page.locator("#voice-test-result")).to_contain_text(words)
         o.check_clean()
+
+
+@pytest.mark.parametrize(("lang", "words"), [("zh", "格式不对，实际是「25:99」"),
+                                             ("en", "not in the expected format, got 25:99")])
+def test_a_value_not_in_its_format_is_refused_in_words(
+    serve, open_page, lang: str, words: str
+) -> None:
+    """Settings → Plugins, the picture size typed wrong: the field said pydantic's own
+    "String should match pattern '^\\\\d{2,5}x\\\\d{2,5}$'", in English on the Chinese page."""
+    with serve() as url:
+        o = open_page(url, lang=lang)
+        page = o.page
+        page.select_option("#lang-select", lang)  # chosen: the app's words follow it
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh" else "en")
+        page.click("#nav-settings")
+        page.click("#settings-tab-plugins")
+        page.fill("#settings-plugins input[name='images.size']", "25:99")
+        page.locator("#settings-plugins button[type='submit']").click()
+        error = page.locator("#settings-plugins .field-error").filter(has_text="25:99")
+        expect(error).to_have_text(words)
+        o.check_clean()
