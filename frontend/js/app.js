@@ -199,7 +199,15 @@ const setStatus = (value) => {
 };
 
 let openSetup = null; // set once initSetup has run
-const chat = createChat(document.getElementById("page-chat"), { getInfo: () => info, navigate, setStatus, openSetup: () => openSetup && openSetup() });
+const chat = createChat(document.getElementById("page-chat"), {
+  getInfo: () => info,
+  navigate,
+  setStatus,
+  openSetup: () => openSetup && openSetup(),
+  async onNamed() { // the user's name, learned in the chat: the Memory page's names follow
+    if (await refreshInfo()) applyInfo();
+  },
+});
 const settings = createSettings(document.getElementById("page-settings"), {
   prefs,
   navigate,

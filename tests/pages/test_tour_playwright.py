@@ -224,3 +224,31 @@ def test_a_value_not_in_its_format_is_refused_in_words(
         error = page.locator("#settings-plugins .field-error").filter(has_text="25:99")
         expect(error).to_have_text(words)
         o.check_clean()
+
+
+@pytest.mark.parametrize(("lang", "said", "name"), [("zh", "你好！我叫小林。", "小林"),
+                                                    ("en", "Hi! I'm Maya. Long day.", "Maya")])
+def test_the_name_learned_in_the_chat_is_the_one_the_diary_shows(
+    serve, open_page, lang: str, said: str, name: str
+) -> None:
+    """The user gives their name in the chat, the conversation goes into the diary: its
+    messages are the user's under that name; they stood under the placeholder
+    (旅行者/Traveler) until the page was reloaded."""
+    with serve() as url:
+        o = open_page(url, lang=lang)
+        page = o.page
+        page.select_option("#lang-select", lang)
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh" else "en")
+        page.fill("#chat-input", said)
+        page.press("#chat-input", "Enter")
+        expect(page.locator(".msg.assistant")).to_have_count(1)
+        expect(page.locator("#chat-send")).to_be_enabled()
+        page.click("#btn-consolidate")
+        page.click(".modal .btn.primary")
+        expect(page.locator("#chat-empty")).to_be_visible()
+        expect(page.locator("#btn-consolidate")).to_be_enabled()
+        page.click("#nav-memory")
+        page.click("#memory-tab-diary")
+        page.locator("#diary-list .diary-item .diary-head").first.click()
+        expect(page.locator(".arch-msg.user .arch-role").first).to_have_text(name)
+        o.check_clean()
