@@ -12,7 +12,7 @@ import { newTurnId, stopButton, placeRedoButtons, editInPlace, attachIfLong, lon
 
 const CHECKIN_POLL_MS = 5 * 60 * 1000; // while the page is open: a check-in due? (no model call unless one is)
 
-export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
+export function createChat(root, { getInfo, navigate, setStatus, openSetup, onNamed }) {
   let pending = null; // the turn in flight: {kind: send/regenerate/edit, text, user, view, done, turnId}
   let busy = false;
   let checkinTimer = null;
@@ -260,6 +260,7 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup }) {
       if (text) toast(text);
     }
     if (res.images_unseen) toast(t("attach.unseen"));
+    if (res.named && onNamed) onNamed(); // the user's name changed: the pages that show it follow
     if (res.gauge) {
       gauge = res.gauge;
       renderGauge();

@@ -315,10 +315,11 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     drafts = {};
     inputs.clear();
     render();
+    // The language may change with this save: the app takes it before "saved" is said.
+    await onSaved(data.settings, patch);
     const fresh = body.querySelector(".form-status");
     if (fresh) fresh.textContent = t("settings.saved");
     toast(t("settings.saved"));
-    onSaved(data.settings, patch);
   }
 
   // ---- secrets -------------------------------------------------------------

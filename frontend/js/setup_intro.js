@@ -1,7 +1,7 @@
 // The second step of the first-run setup: name the companion, say what it should
 // call you, and pick how it looks — in one place. Names go to the profile
 // (memory_profile_set), the look to the settings (settings_set avatar.model);
-// both can be changed later (Memory → Profile, Settings → Appearance); and whether
+// both can be changed later (Memory → Names & self, Settings → Appearance & language); and whether
 // it may check in about what the user mentioned (off unless ticked here or in Settings).
 
 import { call } from "./transport.js";
@@ -12,7 +12,7 @@ import { avatarChoices } from "./avatar_picker.js";
 addStrings({
   zh: {
     "intro.title": "认识一下",
-    "intro.lead": "给它起个名字，选一个样子。以后可以在“记忆 → 档案”和“设置 → 外观”里修改。",
+    "intro.lead": "给它起个名字，选一个样子。以后可以在“记忆 → 名字和自我”和“设置 → 外观与语言”里修改。",
     "intro.selfName": "它的名字",
     "intro.userName": "它怎么称呼你",
     "intro.avatar": "它的样子",
@@ -23,7 +23,7 @@ addStrings({
   },
   en: {
     "intro.title": "Introductions",
-    "intro.lead": "Give your companion a name and pick how it looks. You can change both later (Memory → Profile, Settings → Appearance).",
+    "intro.lead": "Give your companion a name and pick how it looks. You can change both later (Memory → Names & self, Settings → Appearance & language).",
     "intro.selfName": "Its name",
     "intro.userName": "What it calls you",
     "intro.avatar": "How it looks",

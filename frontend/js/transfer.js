@@ -373,14 +373,18 @@ export function createTransfer(root, { getInfo, onChanged }) {
     onChanged();
   }
 
+  let shown = false; // the backups were asked for: a language change redraws them
   async function load() {
+    shown = true;
     renderPhrase();
     await loadBackups();
   }
 
   onLangChange(() => {
     renderPhrase();
-    loadBackups();
+    // Not before the tab is shown: the page's start sets its language before it asks
+    // anything, and this call would open the memory before the app has that language.
+    if (shown) loadBackups();
   });
 
   return { load, lang: getLang };

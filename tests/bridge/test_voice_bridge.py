@@ -120,7 +120,9 @@ def test_voice_test_both_ways(api: Api, vs: VoiceServer) -> None:
     assert stt["message"].startswith("可以用：") and "半秒静音" in stt["message"]
     configure(api, vs, tts_provider="f5")  # no clip uploaded
     failed = api.voice_test({"kind": "tts"})
-    assert failed["ok"] is False and "reference voice clip" in failed["message"]
+    # Said in the UI language too (it was English: the error's str()).
+    assert failed["ok"] is False and "参考声音" in failed["message"]
+    assert failed["error"]["message"] == failed["message"]
     settings = ok(api.settings_get())
     assert settings["secrets"]["tts_api_key"] is True and settings["secrets"]["stt_api_key"] is False
     assert "sk-tts-7777" not in json.dumps(settings)

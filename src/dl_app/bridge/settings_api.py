@@ -89,6 +89,7 @@ def settings_get(ctx: Context, _p: NoParams) -> dict[str, Any]:
     fields, groups = describe_settings()
     return {
         "settings": settings.model_dump(mode="json"),
+        "lang": ctx.lang(),  # the app's language now (the setting, or the system's)
         "fields": fields,
         "groups": groups,
         "env_overrides": env_overrides(ctx.env),

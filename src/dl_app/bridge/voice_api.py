@@ -31,7 +31,7 @@ from ..settings import VoiceSettings
 from ..wiring import resolve_lang
 from .context import Context
 from .health_api import used
-from .params import InvalidInput, NoParams
+from .params import InvalidInput, NoParams, failure
 from .registry import Methods
 
 __all__ = ["methods", "silent_wav"]
@@ -205,6 +205,6 @@ def voice_test(ctx: Context, p: VoiceTestParams) -> dict[str, Any]:
         with used(ctx, STT), _transcriber(ctx, v) as stt:
             text = stt.transcribe(silent_wav(), "audio/wav", lang)
         return {"message": say(ctx.lang(), "voice.test_stt_ok", text=repr(text))}
-    except ServiceError as e:
-        return {"ok": False, "error": {"type": type(e).__name__, "message": str(e)},
-                "message": str(e)}
+    except ServiceError as e:  # in the app's language (str() is English)
+        out = failure(e, ctx.lang())
+        return {**out, "message": out["error"]["message"]}

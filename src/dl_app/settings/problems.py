@@ -1,6 +1,6 @@
 """A settings value pydantic refused, in words for people: the common kinds of
-problem (a number expected, out of range, not one of the choices, unknown name)
-from the message catalogue; any other kind as pydantic says it."""
+problem (a number expected, out of range, not one of the choices, not in the
+format, unknown name) from the message catalogue; any other kind as pydantic says it."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ _KINDS = {
     "enum": "choice", "greater_than_equal": "at_least", "greater_than": "above",
     "less_than_equal": "at_most", "less_than": "below", "string_too_long": "too_long",
     "extra_forbidden": "unknown", "model_type": "object", "dict_type": "object",
+    "string_pattern_mismatch": "format",
 }
 _LIMITS = ("ge", "gt", "le", "lt", "max_length")
 
