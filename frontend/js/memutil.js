@@ -29,19 +29,25 @@ function locale() {
   return getLang() === "zh" ? "zh-CN" : "en-GB";
 }
 
-/** "2025-01-01 10:00" style date and time in the UI language. */
+/** The day and month: numbers in Chinese (2025/01/07), the month's name in English
+ * (7 Jan 2025: 07/01 reads as July to some readers and as January to others). */
+function dayMonth() {
+  return getLang() === "zh" ? { month: "2-digit", day: "2-digit" } : { month: "short", day: "numeric" };
+}
+
+/** Date and time in the UI language: "2025/01/07 10:00", "7 Jan 2025, 10:00". */
 export function fmtTime(value) {
   const d = toDate(value);
   if (!d) return "–";
   return new Intl.DateTimeFormat(locale(), {
-    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+    year: "numeric", ...dayMonth(), hour: "2-digit", minute: "2-digit",
   }).format(d);
 }
 
 export function fmtDate(value, withYear = true) {
   const d = toDate(value);
   if (!d) return "–";
-  const opts = withYear ? { year: "numeric", month: "2-digit", day: "2-digit" } : { month: "2-digit", day: "2-digit" };
+  const opts = withYear ? { year: "numeric", ...dayMonth() } : dayMonth();
   return new Intl.DateTimeFormat(locale(), opts).format(d);
 }
 

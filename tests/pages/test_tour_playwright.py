@@ -252,3 +252,23 @@ def test_the_name_learned_in_the_chat_is_the_one_the_diary_shows(
         page.locator("#diary-list .diary-item .diary-head").first.click()
         expect(page.locator(".arch-msg.user .arch-role").first).to_have_text(name)
         o.check_clean()
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("zh", ["2026/12/07 06:07", "2026/12/07", "12/07"]),
+    ("en", ["7 Dec 2026, 06:07", "7 Dec 2026", "7 Dec"]),
+])
+def test_times_name_the_month_in_english_and_number_it_in_chinese(
+    serve, open_page, lang: str, expected: list[str]
+) -> None:
+    """The memory pages' times in English were day/month numbers (07/12/2026, 06:07),
+    which a reader used to month/day takes for the 12th of July."""
+    with serve() as url:
+        o = open_page(url, lang=lang)
+        got = o.page.evaluate("""async () => {
+          const m = await import("/js/memutil.js");
+          const at = new Date(2026, 11, 7, 6, 7).getTime();
+          return [m.fmtTime(at), m.fmtDate(at), m.fmtDate(at, false)];
+        }""")
+        o.check_clean()
+    assert got == expected
