@@ -9,10 +9,13 @@ import { previewView, reportText } from "./transfer.js";
 
 const SECRETS = ["s3_access_key", "s3_secret_key", "backup_passphrase"];
 
-/** Errors named for the storage service, not the chat model's (AuthFailed, ServiceUnreachable...). */
+/** Errors named for the storage service, not the chat model's (AuthFailed, ServiceUnreachable...).
+ *  What is not set up the app says whole ("Cloud backup is not set up: enter the bucket
+ *  name first."): no title before it to say it twice. */
 function cloudError(error) {
   const key = `cloud.error.${error && error.type}`;
   if (!hasKey(key)) return errorText(error);
+  if (error.type === "SettingsError" && error.message) return String(error.message);
   return errorLine(error, t(key));
 }
 
