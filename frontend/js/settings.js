@@ -54,6 +54,15 @@ function choiceLabel(path, value) {
   return String(value);
 }
 
+/** A field's default as the form shows it: a choice by its label, a switch on or off. */
+function defaultLabel(field) {
+  const def = field.default;
+  if (def === null || def === undefined || def === "") return t("settings.empty");
+  if (field.kind === "choice") return choiceLabel(field.path, def);
+  if (field.kind === "bool") return t(def ? "settings.on" : "settings.off");
+  return String(def);
+}
+
 /** Pull field errors out of a settings_set failure: {path: message}. */
 function fieldErrors(error, paths) {
   const out = {};
@@ -216,7 +225,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     const reset = el("button.btn.small.ghost.reset-btn", {
       type: "button",
       text: t("settings.reset"),
-      title: t("settings.default", { value: field.default === null || field.default === "" ? t("settings.empty") : field.default }),
+      title: t("settings.default", { value: defaultLabel(field) }),
       on: { click: () => {
         if (field.kind === "bool") input.checked = Boolean(field.default);
         else input.value = field.default === null || field.default === undefined ? "" : String(field.default);

@@ -272,3 +272,23 @@ def test_times_name_the_month_in_english_and_number_it_in_chinese(
         }""")
         o.check_clean()
     assert got == expected
+
+
+@pytest.mark.parametrize(("lang", "switch", "choice"), [
+    ("zh", "默认：关闭", "默认：模型调用工具"),
+    ("en", "Default: off", "Default: The model calls a tool (tool)"),
+])
+def test_a_fields_default_is_said_as_the_form_shows_it(
+    serve, open_page, lang: str, switch: str, choice: str
+) -> None:
+    """The reset button's tip named the default as stored: 默认：false, 默认：tool."""
+    with serve() as url:
+        o = open_page(url, lang=lang)
+        page = o.page
+        page.click("#nav-settings")
+        page.click("#settings-tab-llm")
+        vision = page.locator("[data-path='llm.vision'] .reset-btn")
+        expect(vision).to_have_attribute("title", switch)
+        recall = page.locator("[data-path='llm.recall_mode'] .reset-btn")
+        expect(recall).to_have_attribute("title", re.compile("^" + re.escape(choice)))
+        o.check_clean()

@@ -95,6 +95,8 @@ export default {
   "settings.fixErrors": "Fix the marked fields first.",
   "settings.default": "Default: {value}",
   "settings.empty": "(empty)",
+  "settings.on": "on",
+  "settings.off": "off",
   "settings.min": "Must be at least {min}",
   "settings.max": "Must be at most {max}",
   "settings.number": "Enter a number",

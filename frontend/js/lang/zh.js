@@ -95,6 +95,8 @@ export default {
   "settings.fixErrors": "请先修正标出的错误。",
   "settings.default": "默认：{value}",
   "settings.empty": "（空）",
+  "settings.on": "开启",
+  "settings.off": "关闭",
   "settings.min": "不能小于 {min}",
   "settings.max": "不能大于 {max}",
   "settings.number": "请输入数字",
