@@ -1,7 +1,7 @@
 // Entry point: navigation, theme, language, and wiring of the pages.
 
 import { call, on, ready, mode } from "./transport.js";
-import { t, setLang, getLang, onLangChange, addStrings } from "./i18n.js";
+import { t, colon, setLang, getLang, onLangChange, addStrings } from "./i18n.js";
 import { createChat } from "./chat.js";
 import { createSettings } from "./settings.js";
 import { createInspector } from "./inspector.js";
@@ -60,7 +60,7 @@ function applyTheme() {
   const btn = document.getElementById("theme-toggle");
   btn.querySelector(".theme-icon").textContent = THEME_ICONS[shown];
   const state = theme === "system" ? t("theme.now", { choice: t("theme.system"), shown: t(`theme.${shown}`) }) : t(`theme.${shown}`);
-  btn.title = `${t("header.theme")}: ${state} — ${t(shown === "dark" ? "theme.toLight" : "theme.toDark")}`;
+  btn.title = `${t("header.theme")}${colon()}${state} — ${t(shown === "dark" ? "theme.toLight" : "theme.toDark")}`;
   btn.setAttribute("aria-label", btn.title);
   btn.setAttribute("aria-pressed", shown === "dark" ? "true" : "false");
   showTheme(theme); // Settings → Appearance, when shown

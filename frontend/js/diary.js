@@ -4,7 +4,7 @@
 // of conversations (diary_timeline) is timeline_card.js.
 
 import { call } from "./transport.js";
-import { t, onLangChange } from "./i18n.js";
+import { t, colon, onLangChange } from "./i18n.js";
 import { el, clear, confirmDialog, toast } from "./ui.js";
 import { errorBox, errorText, fmtTime, fmtSpan, fmtDuration } from "./memutil.js";
 import { archivedMessages, editForm, followUpList } from "./diary_entry.js";
@@ -154,7 +154,7 @@ export function createDiary(root, { getInfo, onChanged }) {
     const hits = new Set(mode === "search" && Array.isArray(e.evidence) ? e.evidence.map((q) => q.id) : []);
     const box = archivedMessages(msgs, hits, names());
     view.body.append(
-      el("div.diary-span", {}, el("span.muted", { text: `${t("diary.span")}: ` }), fmtSpan(e.start_time, e.end_time), el("span.muted", { text: ` · ${fmtDuration(e.start_time, e.end_time)}` })),
+      el("div.diary-span", {}, el("span.muted", { text: `${t("diary.span")}${colon()}` }), fmtSpan(e.start_time, e.end_time), el("span.muted", { text: ` · ${fmtDuration(e.start_time, e.end_time)}` })),
       el("div.diary-summary", { text: e.summary || "" }),
       followUpList((view.detail && view.detail.follow_ups) || [], itemError, (id) => {
         view.detail.follow_ups = view.detail.follow_ups.filter((x) => x.id !== id);

@@ -12,6 +12,11 @@ export function getLang() {
   return lang;
 }
 
+/** The colon after a label in the UI language: "时间：", "When: ". */
+export function colon() {
+  return lang === "zh" ? "：" : ": ";
+}
+
 /** Set the UI language ("zh"/"en"); re-translates [data-i18n] nodes and notifies listeners. */
 export function setLang(next) {
   lang = next === "en" ? "en" : "zh";

@@ -3,7 +3,7 @@
 
 import { call } from "./transport.js";
 import { t, onLangChange, addStrings } from "./i18n.js";
-import { el, clear, errorTitle } from "./ui.js";
+import { el, clear, errorLine } from "./ui.js";
 import { fmtTime } from "./memutil.js";
 
 const PALETTE = ["--c1", "--c2", "--c3", "--c4", "--c5", "--c6"];
@@ -51,7 +51,7 @@ export function createInspector(root) {
     clear(out);
     if (!last) return;
     if (!last.ok) {
-      out.append(el("p.field-error", { text: `${errorTitle(last.error)}: ${last.error.message || ""}` }));
+      out.append(el("p.field-error", { text: errorLine(last.error) }));
       return;
     }
     const r = last;

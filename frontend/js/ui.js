@@ -1,7 +1,7 @@
 // Small DOM helpers: element builder, confirm dialog, toasts, progress bars.
 // Text always goes in through textContent; nothing here parses HTML.
 
-import { t, getLang } from "./i18n.js";
+import { t, colon } from "./i18n.js";
 
 /** el("div.cls#id", {attrs}, ...children): children are nodes or strings (as text). */
 export function el(spec, attrs = {}, ...children) {
@@ -115,7 +115,7 @@ export function errorTitle(error) {
  *  with the colon of that language. */
 export function errorLine(error, title = errorTitle(error)) {
   const msg = error && error.message ? String(error.message) : "";
-  return msg ? `${title}${getLang() === "zh" ? "：" : ": "}${msg}` : title;
+  return msg ? `${title}${colon()}${msg}` : title;
 }
 
 /** Read a dotted path ("llm.model") from a nested object. */

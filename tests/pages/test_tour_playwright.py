@@ -251,6 +251,9 @@ def test_the_name_learned_in_the_chat_is_the_one_the_diary_shows(
         page.click("#memory-tab-diary")
         page.locator("#diary-list .diary-item .diary-head").first.click()
         expect(page.locator(".arch-msg.user .arch-role").first).to_have_text(name)
+        # The entry's time, labelled with the language's colon (时间: had an ASCII one).
+        label = "时间：" if lang == "zh" else "When: "
+        expect(page.locator(".diary-span > .muted").first).to_have_text(label)
         o.check_clean()
 
 
