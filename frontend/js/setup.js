@@ -246,7 +246,7 @@ export function openSetup(status, onApplied) {
     function render() {
       clear(card);
       const d = status.demo || {};
-      const overridden = (status.env_overrides || []).filter((p) => p.startsWith("llm.")).map((p) => (status.env_names || {})[p] || p);
+      const overridden = [...new Set((status.env_overrides || []).filter((p) => p.startsWith("llm.")).map((p) => (status.env_names || {})[p] || p))];
       const found = probe && probe.ollama && probe.ollama.running && (probe.ollama.models || []).length;
       const open = chosen || (found || !probe ? "ollama" : "service");
       card.append(...[

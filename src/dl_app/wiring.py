@@ -75,6 +75,16 @@ def llm_provider(settings: Settings, env: Mapping[str, str] | None = None) -> st
     return settings.llm.provider or "openai"
 
 
+def provider_variable(env: Mapping[str, str] | None = None) -> str | None:
+    """The ``DL_*`` variable that decides ``llm_provider`` (``DL_LLM_PROVIDER``, else
+    the service's address or model), or None when the setting does."""
+    env = os.environ if env is None else env
+    if env.get(PROVIDER_VARIABLE, "").strip():
+        return PROVIDER_VARIABLE
+    return next((v for v in (ENV_SETTINGS["llm.base_url"], ENV_SETTINGS["llm.model"])
+                 if env.get(v)), None)
+
+
 def make_chat(
     settings: Settings,
     env: Mapping[str, str] | None = None,

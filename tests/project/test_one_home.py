@@ -130,11 +130,38 @@ def test_overrides_names_and_secrets_come_from_the_table(tmp_path: Path) -> None
 
 
 def test_the_bridge_serves_the_facts(api: Api) -> None:
-    assert ok(api.settings_get())["env_names"] == {**ENV_SETTINGS, **ENV_SECRETS}
-    assert ok(api.setup_status())["env_names"] == {**ENV_SETTINGS, **ENV_SECRETS}
+    # The scripted service is given by DL_LLM_BASE_URL: it decides the model source.
+    names = {**ENV_SETTINGS, **ENV_SECRETS, "llm.provider": ENV_SETTINGS["llm.base_url"]}
+    assert ok(api.settings_get())["env_names"] == names
+    assert ok(api.setup_status())["env_names"] == names
     assert ok(api.app_info())["delete_phrases"] == DELETE_PHRASES
     tag = ok(api.avatar_models())["emotion_tag"]
     assert tag == TAG_PATTERN and re.match(tag, "[joy] Hi") and split_tag("[joy] Hi") == ("joy", "Hi")
+
+
+@pytest.mark.parametrize(("env", "deciding", "provider"), [
+    ({ENV_SETTINGS["llm.base_url"]: "http://127.0.0.1:9/v1"}, "DL_LLM_BASE_URL", "openai"),
+    ({ENV_SETTINGS["llm.model"]: "qwen3:4b"}, "DL_LLM_MODEL", "openai"),
+    ({PROVIDER_VARIABLE: "demo", ENV_SETTINGS["llm.model"]: "x"}, PROVIDER_VARIABLE, "demo"),
+])
+def test_a_service_given_by_variables_is_the_model_source_the_page_shows(
+    data_dir: Path, env: dict[str, str], deciding: str, provider: str
+) -> None:
+    """The address or model in a variable decides the model source (``llm_provider``):
+    Settings showed it empty, "not chosen yet", and editable."""
+    bridge = Api(data_dir, env=env, emit=lambda *_: None)
+    try:
+        got = ok(bridge.settings_get())
+        status = ok(bridge.setup_status())
+        saved = ok(bridge.settings_set({"patch": {"memory": {"token_budget": 4000}}}))
+    finally:
+        bridge.close()
+    assert got["settings"]["llm"]["provider"] == provider
+    assert saved["settings"]["llm"]["provider"] == provider
+    assert "llm.provider" in got["env_overrides"] and "llm.provider" in status["env_overrides"]
+    assert got["env_names"]["llm.provider"] == deciding == status["env_names"]["llm.provider"]
+    stored = json.loads((data_dir / "settings.json").read_text("utf-8"))
+    assert stored["llm"]["provider"] is None  # shown, never written
 
 
 def test_setup_status_names_the_provider_override_once(data_dir: Path) -> None:

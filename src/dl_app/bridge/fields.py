@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from ..settings import ENV_SECRETS, ENV_SETTINGS, Settings
+from ..wiring import provider_variable
 
 __all__ = ["describe_settings", "env_names", "env_overrides", "split_text"]
 
@@ -77,14 +78,22 @@ def split_text(text: str | None) -> dict[str, str]:
 
 
 def env_overrides(env: typing.Mapping[str, str]) -> list[str]:
-    """Paths of settings that a ``DL_*`` variable currently overrides."""
-    return [path for path, var in ENV_SETTINGS.items() if env.get(var)]
+    """Paths of settings that a ``DL_*`` variable currently overrides; the model
+    source too when the service's address or model is given (``wiring.llm_provider``)."""
+    paths = [path for path, var in ENV_SETTINGS.items() if env.get(var)]
+    if provider_variable(env) and "llm.provider" not in paths:
+        paths.append("llm.provider")
+    return paths
 
 
-def env_names() -> dict[str, str]:
+def env_names(env: typing.Mapping[str, str] | None = None) -> dict[str, str]:
     """Setting path or secret name -> the ``DL_*`` variable that overrides it (for the
-    page, which keeps no copy of the table)."""
-    return {**ENV_SETTINGS, **ENV_SECRETS}
+    page, which keeps no copy of the table); with ``env``, the model source's is the
+    variable that decides it there."""
+    names = {**ENV_SETTINGS, **ENV_SECRETS}
+    if env is not None and (deciding := provider_variable(env)):
+        names["llm.provider"] = deciding
+    return names
 
 
 def _label(path: str, info: FieldInfo) -> dict[str, str]:

@@ -4,6 +4,7 @@ See ``docs/bridge-api.md``."""
 
 from __future__ import annotations
 
+import contextlib
 from importlib import metadata
 from typing import Any
 
@@ -14,7 +15,8 @@ from ..adapters.secrets import SECRET_NAMES
 from ..connection import check_embed, check_llm
 from ..messages import render
 from ..notices import meta_field
-from ..wiring import resolve_lang
+from ..settings import SettingsError
+from ..wiring import llm_provider, provider_variable, resolve_lang
 from .context import Context
 from .fields import describe_settings, env_names, env_overrides
 from .memory_api import DELETE_PHRASES
@@ -83,17 +85,27 @@ def page_ready(ctx: Context, _p: NoParams) -> dict[str, Any]:
     return {}
 
 
+def _shown(ctx: Context) -> dict[str, Any]:
+    """The settings as the page shows them: with the model source a ``DL_*`` variable
+    decides (``wiring.llm_provider``), not "not chosen yet"."""
+    settings = ctx.settings()
+    shown = settings.model_dump(mode="json")
+    if provider_variable(ctx.env):
+        with contextlib.suppress(SettingsError):  # a wrong DL_LLM_PROVIDER: said elsewhere
+            shown["llm"]["provider"] = llm_provider(settings, ctx.env)
+    return shown
+
+
 @methods.expose(locked=False)
 def settings_get(ctx: Context, _p: NoParams) -> dict[str, Any]:
-    settings = ctx.settings()
     fields, groups = describe_settings()
     return {
-        "settings": settings.model_dump(mode="json"),
+        "settings": _shown(ctx),
         "lang": ctx.lang(),  # the app's language now (the setting, or the system's)
         "fields": fields,
         "groups": groups,
         "env_overrides": env_overrides(ctx.env),
-        "env_names": env_names(),
+        "env_names": env_names(ctx.env),
         "secrets": ctx.secrets.status(),
         "secrets_from_env": [n for n in SECRET_NAMES if ctx.secrets.from_env(n)],
         "secret_store": ctx.secrets.info().as_dict(),
@@ -108,10 +120,10 @@ def settings_set(ctx: Context, p: PatchParams) -> dict[str, Any]:
     except ValidationError as e:
         raise invalid(e, "settings") from e
     ctx.reset()  # the next call rebuilds the engine with the new adapters
-    settings = ctx.settings()
-    ctx.emit("settings.changed", {"settings": settings.model_dump(mode="json")})
+    shown = _shown(ctx)
+    ctx.emit("settings.changed", {"settings": shown})
     return {
-        "settings": settings.model_dump(mode="json"),
+        "settings": shown,
         "env_overrides": env_overrides(ctx.env),
     }
 

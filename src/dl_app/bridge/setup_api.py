@@ -68,7 +68,7 @@ def setup_status(ctx: Context, _p: NoParams) -> dict[str, Any]:
         "base_url": s.llm.base_url,
         "model": s.llm.model,
         "env_overrides": env_overrides(ctx.env),
-        "env_names": env_names(),
+        "env_names": env_names(ctx.env),
         "demo": first_run.demo_status(ctx.env).as_dict(lang),
         "ollama_url": first_run.ollama_root(ctx.env),
         "suggested_ollama_model": first_run.SUGGESTED_OLLAMA_MODEL,
