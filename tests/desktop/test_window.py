@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from lang_check import cjk_chars, latin_words
 from servers.openai_compat import ChatReply, OpenAICompatServer
 
 READY_TIMEOUT = 90.0
@@ -273,6 +274,32 @@ def test_no_display_says_what_to_use_instead() -> None:
     assert out.returncode != 0
     assert "dl-app chat" in out.stderr and "dl-app serve" in out.stderr
     assert out.stdout == ""
+
+
+@pytest.mark.parametrize("lang", ["zh_CN.UTF-8", "en_US.UTF-8"])
+@pytest.mark.parametrize("why", ["no display", "wayland without its display"])
+def test_why_the_window_cannot_open_is_said_in_the_terminals_language(
+    lang: str, why: str
+) -> None:
+    """Every reason, not only a missing DISPLAY: ``QT_QPA_PLATFORM=wayland`` without
+    ``WAYLAND_DISPLAY`` was said in English in a Chinese terminal."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("Linux conditions")
+    drop = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM", "LC_ALL", "LC_MESSAGES", "LANGUAGE")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env["LANG"] = lang
+    if why != "no display":
+        env["QT_QPA_PLATFORM"] = "wayland"
+    out = subprocess.run(DL_APP, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0 and out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith("dl-app: ") for line in lines), out.stderr
+    if lang.startswith("zh"):
+        assert latin_words(out.stderr) == [], out.stderr
+        assert "窗口在这里打不开" in out.stderr
+    else:
+        assert cjk_chars(out.stderr) == [], out.stderr
+        assert "the window cannot open here" in out.stderr
 
 
 # -- driving the page over QtWebEngine's DevTools port (stdlib WebSocket client) --------

@@ -197,7 +197,7 @@ def run(
     try:
         frontend = frontend_dir()
     except FileNotFoundError as e:
-        raise ShellUnavailable(str(e)) from e
+        raise ShellUnavailable(msg("shell.no_frontend")) from e
 
     from ..messages import locale_lang
     from . import instance as single
@@ -264,7 +264,9 @@ def run(
 
     def bridge_failed(error: BaseException) -> None:
         outcome["code"] = 1
-        _say(f"dl-app: the bridge could not be loaded: {error}", sys.stderr)
+        from ..cli.progress import say
+
+        _say("dl-app: " + say("shell.bridge_failed", error=str(error)), sys.stderr)
         desktop_made.wait()
         desktop_ref[0].quit()
 
@@ -285,7 +287,7 @@ def run(
     has_tray = desktop.start_tray(tray.create_tray)
     window = desktop.create_main(TITLE, SIZE, MIN_SIZE, hidden=(in_tray and has_tray) or pet)
     if window is None:  # only when pywebview's GUI loop already runs elsewhere
-        raise ShellUnavailable("pywebview did not create the window")
+        raise ShellUnavailable(msg("shell.no_window"))
     if pet:
         desktop.set_pet(True)
     if app_settings.start_on_login and not selftest:
