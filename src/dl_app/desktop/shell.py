@@ -134,7 +134,8 @@ def _qt_app() -> Any:
     os.environ["QT_STYLE_OVERRIDE"] = ""  # as pywebview does before it makes the app
     app: Any = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("DigitalLife")
-    app.setApplicationDisplayName(TITLE)
+    # No application display name: Qt would add " — <it>" to every window title that
+    # does not end with it ("快速聊天 · 数字生命 — 数字生命 Digital Life").
     with contextlib.suppress(Exception):
         from qtpy.QtGui import QIcon
 

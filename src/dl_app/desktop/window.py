@@ -113,17 +113,22 @@ class Desktop:
         return window
 
     def _page_background(self, window: Any) -> None:
+        """The main window's page background (``_web_background``) and its loading
+        state, drawn natively until the page draws its own (``loading.py``)."""
+        if _qt_page(window) is not None:
+            self._web_background(window)
+            cover(window, self.theme, render(text("shell.starting"), self.lang))
+
+    def _web_background(self, window: Any) -> None:
         """Qt: its web view paints white until the page does, whatever the window's
-        ``background_color`` (which the other platforms' web views take); and the
-        loading state is drawn natively until the page draws its own (``loading.py``)."""
-        page = getattr(getattr(getattr(window, "native", None), "webview", None), "page", None)
-        if not callable(page):
+        ``background_color`` (which the other platforms' web views take)."""
+        page = _qt_page(window)
+        if page is None:
             return
         with contextlib.suppress(Exception):  # a Qt without it keeps the white
             from qtpy.QtGui import QColor
 
             page().setBackgroundColor(QColor(self.background))
-        cover(window, self.theme, render(text("shell.starting"), self.lang))
 
     def show_main(self) -> None:
         if self.main is None or self.quitting:
@@ -155,7 +160,7 @@ class Desktop:
             y = max(0, int(screen.height) - QUICK_SIZE[1] - 64)
         window = self.webview.create_window(
             QUICK_TITLE.get(self.lang, QUICK_TITLE["en"]),
-            url=str(self.frontend / "quick.html"),
+            url=str(self.frontend / "quick.html") + self.page_query,
             js_api=self.api,
             width=QUICK_SIZE[0],
             height=QUICK_SIZE[1],
@@ -168,6 +173,7 @@ class Desktop:
         if window is None:
             return
         self.quick = window
+        window.events.before_show += self._web_background
         self.emitter.attach(window)
         window.events.closing += self._on_quick_closing
 
@@ -405,6 +411,12 @@ class Desktop:
             return result
 
         api.settings_set = types.MethodType(settings_set, api)
+
+
+def _qt_page(window: Any) -> Any:
+    """The ``page`` method of a pywebview window's Qt web view; None elsewhere."""
+    page = getattr(getattr(getattr(window, "native", None), "webview", None), "page", None)
+    return page if callable(page) else None
 
 
 def _qt_platform() -> str:
