@@ -619,8 +619,8 @@ def test_quick_chat_paints_in_the_theme_and_language_before_the_bridge_answers(
         assert not gate.exists() and proc.poll() is None  # still before the bridge
     finally:
         gate.touch()
-        # SIGINT would not end it: Qt's quit() asks the windows to close, and the
-        # quick-chat window only hides (nothing of the app's is checked past here).
+        # SIGINT does not end it while the bridge has not loaded (nothing of the app's is
+        # checked past here).
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     bg = BACKGROUND[theme].lstrip("#")
