@@ -42,6 +42,7 @@ TITLE = "数字生命 Digital Life"
 READY_LINE = "Window ready"
 SIZE = (1100, 720)
 MIN_SIZE = (800, 600)
+FRAME = (16, 48)  # room left on the work area for the window manager's frame and title
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,27 @@ def _qt_app() -> Any:
     return app
 
 
+def first_size(
+    size: tuple[int, int], min_size: tuple[int, int], work_area: tuple[int, int] | None
+) -> tuple[int, int]:
+    """The main window's size when it opens: ``size``, smaller where the screen's work
+    area (``(width, height)`` without the panels) less ``FRAME`` is smaller, never below
+    ``min_size`` (on a 1366x768 laptop, 720 px and a title bar went under the panel)."""
+    if work_area is None:
+        return size
+    return (max(min_size[0], min(size[0], work_area[0] - FRAME[0])),
+            max(min_size[1], min(size[1], work_area[1] - FRAME[1])))
+
+
+def _work_area(app: Any) -> tuple[int, int] | None:
+    """The primary screen's work area from Qt (``availableGeometry``); None without."""
+    try:
+        rect = app.primaryScreen().availableGeometry()
+        return int(rect.width()), int(rect.height())
+    except Exception:
+        return None
+
+
 def app_handlers(
     cli: Callable[[Sequence[str]], int], api_of: Callable[[], Any]
 ) -> dict[str, Handler]:
@@ -226,8 +248,9 @@ def run(
 
     import webview
 
+    size = SIZE
     if gui == "qt":
-        _qt_app()
+        size = first_size(SIZE, MIN_SIZE, _work_area(_qt_app()))
     emit = Emitter()
     ready = threading.Event()
     outcome = {"code": 0}
@@ -286,7 +309,7 @@ def run(
     desktop_made.set()
     emit.observer = desktop.note_event
     has_tray = desktop.start_tray(tray.create_tray)
-    window = desktop.create_main(TITLE, SIZE, MIN_SIZE, hidden=(in_tray and has_tray) or pet)
+    window = desktop.create_main(TITLE, size, MIN_SIZE, hidden=(in_tray and has_tray) or pet)
     if window is None:  # only when pywebview's GUI loop already runs elsewhere
         raise ShellUnavailable(msg("shell.no_window"))
     if pet:
