@@ -53,6 +53,7 @@ class FakeWindow:
         self.kwargs = kwargs
         self.calls: list[str] = []
         self.scripts: list[str] = []
+        self.titles: list[str] = []
         self.events = FakeEvents(self)
         self.done = threading.Event()
 
@@ -74,6 +75,9 @@ class FakeWindow:
 
     def evaluate_js(self, script: str) -> None:
         self.scripts.append(script)
+
+    def set_title(self, title: str) -> None:
+        self.titles.append(title)
 
     def close_by_user(self) -> bool:
         """The title bar's close button: True when the close went ahead."""
@@ -113,6 +117,9 @@ class FakeTray:
 
     def notify(self, text: str) -> None:
         self.calls.append(f"notify {text}")
+
+    def set_lang(self, lang: str) -> None:
+        self.calls.append(f"lang {lang}")
 
 
 # An X11 desktop with a compositor: the fake desktop does not ask the real display.
@@ -288,6 +295,25 @@ def test_start_on_login_setting_writes_the_entry(api: Api, tmp_path: Path) -> No
     assert fake.calls == ["stop"] and desk.tray is None
 
 
+def test_a_language_change_reaches_the_tray_and_the_windows(api: Api, tmp_path: Path) -> None:
+    """The tray menu and the quick chat's title stayed in the language the app started
+    in after the page switched it (English items in a Chinese app until a restart)."""
+    desk, web = make_desktop(api, tmp_path)  # started in Chinese
+    desk.watch_settings()
+    desk.tray = fake = FakeTray()
+    tray.quick_chat(desk)
+    quick = web.windows[1]
+    assert api.settings_set({"patch": {"language": "en"}})["ok"]
+    assert desk.lang == "en" and fake.calls == ["lang en"]
+    assert quick.titles == ["Quick chat · Digital Life"]
+    assert desk.page_query.endswith("lang=en")  # a reload's loading state reads in it
+    assert api.settings_set({"patch": {"theme": "dark"}})["ok"]
+    assert fake.calls == ["lang en"]  # the same language: nothing to change
+    assert api.settings_set({"patch": {"language": "zh"}})["ok"]
+    assert desk.lang == "zh" and fake.calls == ["lang en", "lang zh"]
+    assert quick.titles[-1] == "快速聊天 · 数字生命"
+
+
 def test_app_settings_are_described_in_both_languages(api: Api) -> None:
     res = api.settings_get()
     fields = {f["path"]: f for f in res["fields"]}
@@ -352,6 +378,13 @@ QT_MENU = textwrap.dedent(
     out["calls"] = host.calls
     out["mute_checked"] = t.actions["mute"].isChecked()
     out["pet_checked"] = t.actions["pet"].isChecked()
+    other = "en" if sys.argv[1] == "zh" else "zh"
+    threading.Thread(target=t.set_lang, args=(other,)).start()  # from a worker thread
+    deadline = time.time() + 10
+    while t.actions["quit"].text() != tray.LABELS[other]["quit"] and time.time() < deadline:
+        app.processEvents(); time.sleep(0.02)
+    out["relabelled"] = [a.text() for a in t.menu.actions() if not a.isSeparator()]
+    out["tooltip"] = t.icon.toolTip()
     print(json.dumps(out, ensure_ascii=False))
     """
 )
@@ -376,6 +409,9 @@ def test_qt_tray_menu_offscreen(lang: str, voice: str) -> None:
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["labels"] == [tray.LABELS[lang][k] for k in tray.MENU]
+    other = "en" if lang == "zh" else "zh"
+    assert result["relabelled"] == [tray.LABELS[other][k] for k in tray.MENU]
+    assert result["tooltip"] == tray.LABELS[other]["tooltip"]
     assert result["pet_checked"] is True  # the refresh after the toggle
     if voice == "voice":
         assert result["mute_visible"] is True

@@ -23,12 +23,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..messages import locale_lang, render
 from ..messages import msg as text
-from ..messages import render
 from ..settings import AppSettings
 from . import x11
 from .loading import COLOURS, cover
-from .pet import PET_SIZE, pet_window_args, place
+from .pet import PET_SIZE, PET_TITLE, pet_window_args, place
 from .pet_desktop import PetDesktop, detect, notes
 from .pet_place import choose, remember, screens_of
 
@@ -70,9 +70,7 @@ class Desktop:
         # "system" cannot be known before Qt runs: light, as most systems are.
         self.background = BACKGROUND["dark" if theme == "dark" else "light"]
         self.theme = "dark" if theme == "dark" else "light"
-        # The page learns the chosen theme and the language from its address, so its
-        # loading state is drawn in them (settings come later, with the engine).
-        self.page_query = (f"?theme={theme}&" if theme in BACKGROUND else "?") + f"lang={lang}"
+        self._theme_query = f"?theme={theme}&" if theme in BACKGROUND else "?"
         self.autostart = autostart
         self.main: Any = None
         self.quick: Any = None
@@ -87,6 +85,27 @@ class Desktop:
         self.main_hidden = False
         self._stale_main = False  # a reply arrived while the main window was hidden
         self._lock = threading.Lock()
+
+    @property
+    def page_query(self) -> str:
+        """The page learns the chosen theme and the language from its address, so its
+        loading state is drawn in them (settings come later, with the engine)."""
+        return f"{self._theme_query}lang={self.lang}"
+
+    def set_lang(self, lang: str) -> None:
+        """The app's language changed (the settings page): the tray's items and the
+        windows' titles follow (any thread but the GUI's)."""
+        if lang == self.lang or lang not in ("zh", "en"):
+            return
+        self.lang = lang
+        if self.tray is not None:
+            with contextlib.suppress(Exception):
+                self.tray.set_lang(lang)
+        titles = ((self.quick, QUICK_TITLE), (self.pet, PET_TITLE))
+        for window, title in titles:
+            if window is not None:
+                with contextlib.suppress(Exception):
+                    window.set_title(title[lang])
 
     # -- windows ---------------------------------------------------------------
 
@@ -406,6 +425,9 @@ class Desktop:
                 try:
                     app = AppSettings.model_validate(result["settings"].get("app", {}))
                     desktop.apply_settings(app)
+                    language = result["settings"].get("language")
+                    if language in ("zh", "en", "auto"):
+                        desktop.set_lang(locale_lang() if language == "auto" else language)
                 except Exception:
                     log.exception("applying the app settings failed")
             return result
