@@ -297,7 +297,8 @@ def test_start_on_login_setting_writes_the_entry(api: Api, tmp_path: Path) -> No
 
 def test_a_language_change_reaches_the_tray_and_the_windows(api: Api, tmp_path: Path) -> None:
     """The tray menu and the quick chat's title stayed in the language the app started
-    in after the page switched it (English items in a Chinese app until a restart)."""
+    in after the page switched it (English items in a Chinese app until a restart);
+    a window opened after a theme change showed the old theme first."""
     desk, web = make_desktop(api, tmp_path)  # started in Chinese
     desk.watch_settings()
     desk.tray = fake = FakeTray()
@@ -309,6 +310,9 @@ def test_a_language_change_reaches_the_tray_and_the_windows(api: Api, tmp_path: 
     assert desk.page_query.endswith("lang=en")  # a reload's loading state reads in it
     assert api.settings_set({"patch": {"theme": "dark"}})["ok"]
     assert fake.calls == ["lang en"]  # the same language: nothing to change
+    # A window opened from now on shows the new theme before its page paints.
+    assert desk.page_query == "?theme=dark&lang=en"
+    assert desk.background == BACKGROUND["dark"]
     assert api.settings_set({"patch": {"language": "zh"}})["ok"]
     assert desk.lang == "zh" and fake.calls == ["lang en", "lang zh"]
     assert quick.titles[-1] == "快速聊天 · 数字生命"

@@ -68,9 +68,7 @@ class Desktop:
         self.app_settings = app_settings
         self.lang = lang
         # "system" cannot be known before Qt runs: light, as most systems are.
-        self.background = BACKGROUND["dark" if theme == "dark" else "light"]
-        self.theme = "dark" if theme == "dark" else "light"
-        self._theme_query = f"?theme={theme}&" if theme in BACKGROUND else "?"
+        self.set_theme(theme)
         self.autostart = autostart
         self.main: Any = None
         self.quick: Any = None
@@ -91,6 +89,14 @@ class Desktop:
         """The page learns the chosen theme and the language from its address, so its
         loading state is drawn in them (settings come later, with the engine)."""
         return f"{self._theme_query}lang={self.lang}"
+
+    def set_theme(self, theme: str) -> None:
+        """The theme setting ("system", "light", "dark"): what windows opened from now
+        on show before their page paints. "system" cannot be known before Qt runs:
+        light, as most systems are."""
+        self.background = BACKGROUND["dark" if theme == "dark" else "light"]
+        self.theme = "dark" if theme == "dark" else "light"
+        self._theme_query = f"?theme={theme}&" if theme in BACKGROUND else "?"
 
     def set_lang(self, lang: str) -> None:
         """The app's language changed (the settings page): the tray's items and the
@@ -425,6 +431,8 @@ class Desktop:
                 try:
                     app = AppSettings.model_validate(result["settings"].get("app", {}))
                     desktop.apply_settings(app)
+                    if result["settings"].get("theme") in ("system", "light", "dark"):
+                        desktop.set_theme(result["settings"]["theme"])
                     language = result["settings"].get("language")
                     if language in ("zh", "en", "auto"):
                         desktop.set_lang(locale_lang() if language == "auto" else language)
