@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -52,6 +53,7 @@ class FakeWindow:
         self.kwargs = kwargs
         self.calls: list[str] = []
         self.scripts: list[str] = []
+        self.titles: list[str] = []
         self.events = FakeEvents(self)
         self.done = threading.Event()
 
@@ -73,6 +75,9 @@ class FakeWindow:
 
     def evaluate_js(self, script: str) -> None:
         self.scripts.append(script)
+
+    def set_title(self, title: str) -> None:
+        self.titles.append(title)
 
     def close_by_user(self) -> bool:
         """The title bar's close button: True when the close went ahead."""
@@ -112,6 +117,9 @@ class FakeTray:
 
     def notify(self, text: str) -> None:
         self.calls.append(f"notify {text}")
+
+    def set_lang(self, lang: str) -> None:
+        self.calls.append(f"lang {lang}")
 
 
 # An X11 desktop with a compositor: the fake desktop does not ask the real display.
@@ -159,6 +167,7 @@ def test_windows_open_on_the_page_background_of_the_theme(api: Api, tmp_path: Pa
         # the page's loading state, in the theme and language
         query = "?lang=en" if theme == "system" else f"?theme={theme}&lang=en"
         assert web.windows[0].kwargs["url"].endswith("index.html" + query)
+        assert web.windows[1].kwargs["url"].endswith("quick.html" + query)
 
 
 def test_quick_chat_opens_one_always_on_top_window(api: Api, tmp_path: Path) -> None:
@@ -167,8 +176,8 @@ def test_quick_chat_opens_one_always_on_top_window(api: Api, tmp_path: Path) -> 
     assert len(web.windows) == 2
     quick = web.windows[1]
     assert quick.kwargs["on_top"] is True
-    assert quick.kwargs["url"].endswith("quick.html")
-    assert Path(quick.kwargs["url"]).is_file()
+    assert quick.kwargs["url"].endswith("quick.html?lang=zh")  # its first paint in it
+    assert Path(quick.kwargs["url"].split("?")[0]).is_file()
     assert quick.kwargs["js_api"] is api  # the same bridge as the main window
     assert quick.kwargs["title"] == "快速聊天 · 数字生命"
     assert quick.kwargs["x"] + quick.kwargs["width"] <= 1280
@@ -286,6 +295,29 @@ def test_start_on_login_setting_writes_the_entry(api: Api, tmp_path: Path) -> No
     assert fake.calls == ["stop"] and desk.tray is None
 
 
+def test_a_language_change_reaches_the_tray_and_the_windows(api: Api, tmp_path: Path) -> None:
+    """The tray menu and the quick chat's title stayed in the language the app started
+    in after the page switched it (English items in a Chinese app until a restart);
+    a window opened after a theme change showed the old theme first."""
+    desk, web = make_desktop(api, tmp_path)  # started in Chinese
+    desk.watch_settings()
+    desk.tray = fake = FakeTray()
+    tray.quick_chat(desk)
+    quick = web.windows[1]
+    assert api.settings_set({"patch": {"language": "en"}})["ok"]
+    assert desk.lang == "en" and fake.calls == ["lang en"]
+    assert quick.titles == ["Quick chat · Digital Life"]
+    assert desk.page_query.endswith("lang=en")  # a reload's loading state reads in it
+    assert api.settings_set({"patch": {"theme": "dark"}})["ok"]
+    assert fake.calls == ["lang en"]  # the same language: nothing to change
+    # A window opened from now on shows the new theme before its page paints.
+    assert desk.page_query == "?theme=dark&lang=en"
+    assert desk.background == BACKGROUND["dark"]
+    assert api.settings_set({"patch": {"language": "zh"}})["ok"]
+    assert desk.lang == "zh" and fake.calls == ["lang en", "lang zh"]
+    assert quick.titles[-1] == "快速聊天 · 数字生命"
+
+
 def test_app_settings_are_described_in_both_languages(api: Api) -> None:
     res = api.settings_get()
     fields = {f["path"]: f for f in res["fields"]}
@@ -350,6 +382,13 @@ QT_MENU = textwrap.dedent(
     out["calls"] = host.calls
     out["mute_checked"] = t.actions["mute"].isChecked()
     out["pet_checked"] = t.actions["pet"].isChecked()
+    other = "en" if sys.argv[1] == "zh" else "zh"
+    threading.Thread(target=t.set_lang, args=(other,)).start()  # from a worker thread
+    deadline = time.time() + 10
+    while t.actions["quit"].text() != tray.LABELS[other]["quit"] and time.time() < deadline:
+        app.processEvents(); time.sleep(0.02)
+    out["relabelled"] = [a.text() for a in t.menu.actions() if not a.isSeparator()]
+    out["tooltip"] = t.icon.toolTip()
     print(json.dumps(out, ensure_ascii=False))
     """
 )
@@ -374,6 +413,9 @@ def test_qt_tray_menu_offscreen(lang: str, voice: str) -> None:
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["labels"] == [tray.LABELS[lang][k] for k in tray.MENU]
+    other = "en" if lang == "zh" else "zh"
+    assert result["relabelled"] == [tray.LABELS[other][k] for k in tray.MENU]
+    assert result["tooltip"] == tray.LABELS[other]["tooltip"]
     assert result["pet_checked"] is True  # the refresh after the toggle
     if voice == "voice":
         assert result["mute_visible"] is True
@@ -510,3 +552,123 @@ def test_quick_chat_window_sends_and_shows_the_reply(
         assert state["voiceHidden"] is True
     else:
         assert state["voiceHidden"] is False
+
+
+# Each top-level window's title as the window manager reads it (_NET_WM_NAME), and the
+# quick-chat page before the bridge answers (a bridge that waits for a file).
+_TITLES = r"""
+import ctypes, ctypes.util, json, sys
+x = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
+p, ul = ctypes.c_void_p, ctypes.c_ulong
+x.XOpenDisplay.argtypes, x.XOpenDisplay.restype = [ctypes.c_char_p], p
+x.XDefaultRootWindow.argtypes, x.XDefaultRootWindow.restype = [p], ul
+x.XInternAtom.argtypes, x.XInternAtom.restype = [p, ctypes.c_char_p, ctypes.c_int], ul
+x.XQueryTree.argtypes = [p, ul, ctypes.POINTER(ul), ctypes.POINTER(ul),
+                         ctypes.POINTER(ctypes.POINTER(ul)), ctypes.POINTER(ctypes.c_uint)]
+x.XGetWindowProperty.argtypes = [p, ul, ul, ctypes.c_long, ctypes.c_long, ctypes.c_int, ul,
+    ctypes.POINTER(ul), ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ul), ctypes.POINTER(ul),
+    ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte))]
+dpy = x.XOpenDisplay(None)
+name, utf8 = x.XInternAtom(dpy, b"_NET_WM_NAME", 0), x.XInternAtom(dpy, b"UTF8_STRING", 0)
+root_r, parent, kids, n = ul(), ul(), ctypes.POINTER(ul)(), ctypes.c_uint()
+x.XQueryTree(dpy, x.XDefaultRootWindow(dpy), root_r, parent, kids, n)
+titles = []
+for i in range(n.value):
+    kind, fmt, count, rest = ul(), ctypes.c_int(), ul(), ul()
+    data = ctypes.POINTER(ctypes.c_ubyte)()
+    if x.XGetWindowProperty(dpy, kids[i], name, 0, 1024, 0, utf8, kind, fmt, count, rest,
+                            data) == 0 and count.value:
+        titles.append(bytes(data[:count.value]).decode("utf-8"))
+print(json.dumps(titles, ensure_ascii=False))
+"""
+
+_WAITING_BRIDGE = r"""
+import sys, time
+from pathlib import Path
+from dl_app.desktop import shell
+
+def factory(emit):
+    gate, deadline = Path(sys.argv[1]), time.monotonic() + 120
+    while not gate.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    from dl_app.bridge.api import Api
+    return Api(emit=emit)
+
+sys.exit(shell.run(single_instance=True, api_factory=factory))
+"""
+
+
+def window_titles(display: str) -> list[str]:
+    out = subprocess.run([sys.executable, "-c", _TITLES], env={**os.environ, "DISPLAY": display},
+                         capture_output=True, text=True, timeout=30, check=True)
+    titles: list[str] = json.loads(out.stdout)
+    return titles
+
+
+@needs_display
+@pytest.mark.parametrize(("lang", "theme"), [("en_US.UTF-8", "dark"), ("zh_CN.UTF-8", "light")])
+def test_quick_chat_paints_in_the_theme_and_language_before_the_bridge_answers(
+    xvfb: str, openai_server: OpenAICompatServer, tmp_path: Path, lang: str, theme: str
+) -> None:
+    """The quick-chat window's first page is in the app's theme and language (it was
+    light and Chinese, then switched once the bridge answered), and its title is its
+    own (Qt added " — 数字生命 Digital Life" to it, Chinese in an English window)."""
+    from dl_app.desktop import instance
+
+    zh = lang.startswith("zh")
+    data = Path(os.environ["DL_DATA_DIR"])
+    (data / "settings.json").write_text(json.dumps({"theme": theme}), encoding="utf-8")
+    port = free_port()
+    env = app_env(xvfb, openai_server, lang)
+    env["QTWEBENGINE_REMOTE_DEBUGGING"] = f"127.0.0.1:{port}"
+    gate = tmp_path / "bridge-may-load"
+    log = tmp_path / "stderr.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen([sys.executable, "-c", _WAITING_BRIDGE, str(gate)], env=env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                                start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # the main page is up, so the desktop is made and hears a second start
+            try:
+                PageTools(port, "index.html").close()
+                break
+            except OSError:  # the DevTools port is not open yet
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(0.2)
+        while not instance.notify(data, "quick"):  # the running app opens quick chat
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.2)
+        tools = PageTools(port, "quick.html")
+        try:
+            state: dict[str, Any] = {}
+            while not state.get("send"):
+                assert time.monotonic() < deadline, state
+                time.sleep(0.2)
+                state = tools.evaluate(
+                    "document.readyState === 'complete' && ({"
+                    " theme: document.documentElement.dataset.theme || '',"
+                    " bg: getComputedStyle(document.body).backgroundColor,"
+                    " placeholder: document.querySelector('#quick-input').placeholder,"
+                    " send: document.querySelector('#quick-send').textContent,"
+                    " empty: document.querySelector('#quick-reply').textContent})"
+                ) or {}
+        finally:
+            tools.close()
+        titles = window_titles(xvfb)
+        assert not gate.exists() and proc.poll() is None  # still before the bridge
+    finally:
+        gate.touch()
+        # SIGINT does not end it while the bridge has not loaded (nothing of the app's is
+        # checked past here).
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    bg = BACKGROUND[theme].lstrip("#")
+    assert state["bg"] == "rgb({}, {}, {})".format(*(int(bg[i:i + 2], 16) for i in (0, 2, 4)))
+    assert state["theme"] == theme
+    assert state["placeholder"] == ("说点什么…" if zh else "Say something…")
+    assert state["send"] == ("发送" if zh else "Send")
+    assert state["empty"] == ("还没有回复。说点什么吧。" if zh else "No reply yet. Say something.")
+    quick = "快速聊天 · 数字生命" if zh else "Quick chat · Digital Life"
+    assert quick in titles and "数字生命 Digital Life" in titles, titles
+    assert not any("—" in title for title in titles), titles

@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from lang_check import cjk_chars, latin_words
 from servers.openai_compat import ChatReply, OpenAICompatServer
 
 READY_TIMEOUT = 90.0
@@ -94,12 +95,12 @@ def rendered(stats: dict[str, float]) -> bool:
     return stats["covered"] > 0.4 and stats["colours"] >= 16 and stats["dominant"] < 0.995
 
 
-@pytest.fixture(scope="module")
-def xvfb() -> Iterator[str]:
+@contextlib.contextmanager
+def xvfb_screen(screen: str = "1280x800x24") -> Iterator[str]:
     """A private Xvfb on a display number it picks itself (``-displayfd``)."""
     read_fd, write_fd = os.pipe()
     proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp"],
         pass_fds=(write_fd,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -119,6 +120,12 @@ def xvfb() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def xvfb() -> Iterator[str]:
+    with xvfb_screen() as display:
+        yield display
 
 
 def app_env(display: str, server: OpenAICompatServer, lang: str) -> dict[str, str]:
@@ -275,6 +282,32 @@ def test_no_display_says_what_to_use_instead() -> None:
     assert out.stdout == ""
 
 
+@pytest.mark.parametrize("lang", ["zh_CN.UTF-8", "en_US.UTF-8"])
+@pytest.mark.parametrize("why", ["no display", "wayland without its display"])
+def test_why_the_window_cannot_open_is_said_in_the_terminals_language(
+    lang: str, why: str
+) -> None:
+    """Every reason, not only a missing DISPLAY: ``QT_QPA_PLATFORM=wayland`` without
+    ``WAYLAND_DISPLAY`` was said in English in a Chinese terminal."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("Linux conditions")
+    drop = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM", "LC_ALL", "LC_MESSAGES", "LANGUAGE")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env["LANG"] = lang
+    if why != "no display":
+        env["QT_QPA_PLATFORM"] = "wayland"
+    out = subprocess.run(DL_APP, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0 and out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith("dl-app: ") for line in lines), out.stderr
+    if lang.startswith("zh"):
+        assert latin_words(out.stderr) == [], out.stderr
+        assert "窗口在这里打不开" in out.stderr
+    else:
+        assert cjk_chars(out.stderr) == [], out.stderr
+        assert "the window cannot open here" in out.stderr
+
+
 # -- driving the page over QtWebEngine's DevTools port (stdlib WebSocket client) --------
 
 
@@ -401,3 +434,37 @@ def test_chat_streams_through_emit(
     assert "Hello from the window test!" in text, (text, seen)
     assert "chat.delta" in seen and "chat.done" in seen, seen
     assert openai_server.chat_requests[-1].body["messages"][-1]["content"] == "hi there"
+
+
+@pytest.mark.parametrize(
+    ("work_area", "size"),
+    [((1280, 776), (1100, 720)),  # room enough: as designed
+     ((1366, 744), (1100, 696)),  # a 1366x768 laptop with a 24-px panel
+     ((1024, 600), (1008, 600)),  # smaller than the minimum: the minimum
+     (None, (1100, 720))],
+)
+def test_the_first_size_fits_the_work_area(
+    work_area: tuple[int, int] | None, size: tuple[int, int]
+) -> None:
+    from dl_app.desktop.shell import MIN_SIZE, SIZE, first_size
+
+    assert first_size(SIZE, MIN_SIZE, work_area) == size
+
+
+@needs_display
+def test_the_window_fits_a_short_screen(openai_server: OpenAICompatServer, tmp_path: Path) -> None:
+    """On a 1366x768 laptop the 720-px window with its title bar went under the panel:
+    the footer (About, the status) could not be seen. Here the screen is 700 px high."""
+    port = free_port()
+    log = tmp_path / "stderr.log"
+    with xvfb_screen("1280x700x24") as display:
+        env = app_env(display, openai_server, "en_US.UTF-8")
+        env["QTWEBENGINE_REMOTE_DEBUGGING"] = f"127.0.0.1:{port}"
+        with running([], env, log) as (proc, lines):
+            wait_ready(proc, lines, log)
+            tools = DevTools(port)
+            try:
+                inner = tools.evaluate("[window.innerWidth, window.innerHeight]")
+            finally:
+                tools.close()
+    assert inner[0] == 1100 and 600 <= inner[1] <= 700 - 48, inner

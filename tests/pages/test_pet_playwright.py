@@ -114,6 +114,32 @@ def test_pet_is_see_through_talks_in_the_bubble_and_shares_the_conversation(
         main.check_clean()
 
 
+def test_the_main_pages_markup_never_shows_in_the_pet(
+    browser: Browser, openai_server: OpenAICompatServer, data_dir: Path
+) -> None:
+    """Before pet.js has run (it loads with the avatar's modules, after the first
+    paint), the pet's window showed the main window's header and its Chinese
+    "正在启动…" on the panel's background (seen in the desktop's screen grabs). Here
+    pet.js never runs: the page stays as it is before it."""
+    openai_server.default_responder = companion_responder
+    with dl_serve(data_dir, openai_server.base_url) as url:
+        ctx = browser.new_context(viewport=PET_SIZE)
+        try:
+            ctx.route("**/js/pet.js", lambda route: route.fulfill(
+                body="", content_type="text/javascript"))
+            page = ctx.new_page()
+            page.goto(pet_url(url) + "&bg=panel")
+            page.wait_for_function("document.readyState === 'complete'", timeout=TIMEOUT_MS)
+            assert page.evaluate("document.documentElement.className") == "pet-mode pet-panel"
+            shown = page.evaluate(
+                "[...document.querySelectorAll('#app, .topbar, #boot-loading')]"
+                ".filter((e) => e.getClientRects().length).map((e) => e.id || e.className)"
+            )
+            assert shown == []
+        finally:
+            ctx.close()
+
+
 def wait_saved_scale(page: Page, data_dir: Path, before: float) -> float:
     """The avatar scale once settings.json holds a new one (saved a moment after the wheel)."""
     path = data_dir / "settings.json"

@@ -79,16 +79,14 @@ def preflight(environ: MutableMapping[str, str] | None = None) -> None:
     try:
         import webview  # noqa: F401
     except ImportError as e:
-        raise ShellUnavailable(f"pywebview is not installed ({e})") from e
+        raise ShellUnavailable(msg("shell.no_pywebview", error=str(e))) from e
     if not sys.platform.startswith("linux"):
         return
     try:
         import qtpy  # noqa: F401
         from qtpy import QtWebEngineWidgets  # noqa: F401
     except Exception as e:  # ImportError, or qtpy's PythonQtError
-        raise ShellUnavailable(
-            f"Qt WebEngine cannot be loaded ({e}); install PySide6 and PySide6-WebEngine"
-        ) from e
+        raise ShellUnavailable(msg("shell.no_webengine", error=str(e))) from e
     wayland = env.get("WAYLAND_DISPLAY", "")
     display = env.get("DISPLAY", "")
     platform = env.get("QT_QPA_PLATFORM", "").split(":")[0]
@@ -98,7 +96,7 @@ def preflight(environ: MutableMapping[str, str] | None = None) -> None:
         platform = "xcb"
     if platform == "wayland":
         if not wayland:
-            raise ShellUnavailable("QT_QPA_PLATFORM=wayland but WAYLAND_DISPLAY is not set")
+            raise ShellUnavailable(msg("shell.wayland_unset"))
         return
     if platform != "xcb":
         return  # offscreen, vnc, eglfs...: Qt needs no display server
@@ -122,4 +120,4 @@ def _check_xcb_plugin() -> None:
     try:
         ctypes.CDLL(str(plugin))
     except OSError as e:
-        raise ShellUnavailable(f"Qt's X11 plugin cannot load: {e}") from e
+        raise ShellUnavailable(msg("shell.xcb_plugin", error=str(e))) from e

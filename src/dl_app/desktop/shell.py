@@ -42,6 +42,7 @@ TITLE = "数字生命 Digital Life"
 READY_LINE = "Window ready"
 SIZE = (1100, 720)
 MIN_SIZE = (800, 600)
+FRAME = (16, 48)  # room left on the work area for the window manager's frame and title
 
 log = logging.getLogger(__name__)
 
@@ -134,12 +135,34 @@ def _qt_app() -> Any:
     os.environ["QT_STYLE_OVERRIDE"] = ""  # as pywebview does before it makes the app
     app: Any = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("DigitalLife")
-    app.setApplicationDisplayName(TITLE)
+    # No application display name: Qt would add " — <it>" to every window title that
+    # does not end with it ("快速聊天 · 数字生命 — 数字生命 Digital Life").
     with contextlib.suppress(Exception):
         from qtpy.QtGui import QIcon
 
         app.setWindowIcon(QIcon(str(icons_dir() / "icon.png")))
     return app
+
+
+def first_size(
+    size: tuple[int, int], min_size: tuple[int, int], work_area: tuple[int, int] | None
+) -> tuple[int, int]:
+    """The main window's size when it opens: ``size``, smaller where the screen's work
+    area (``(width, height)`` without the panels) less ``FRAME`` is smaller, never below
+    ``min_size`` (on a 1366x768 laptop, 720 px and a title bar went under the panel)."""
+    if work_area is None:
+        return size
+    return (max(min_size[0], min(size[0], work_area[0] - FRAME[0])),
+            max(min_size[1], min(size[1], work_area[1] - FRAME[1])))
+
+
+def _work_area(app: Any) -> tuple[int, int] | None:
+    """The primary screen's work area from Qt (``availableGeometry``); None without."""
+    try:
+        rect = app.primaryScreen().availableGeometry()
+        return int(rect.width()), int(rect.height())
+    except Exception:
+        return None
 
 
 def app_handlers(
@@ -197,7 +220,7 @@ def run(
     try:
         frontend = frontend_dir()
     except FileNotFoundError as e:
-        raise ShellUnavailable(str(e)) from e
+        raise ShellUnavailable(msg("shell.no_frontend")) from e
 
     from ..messages import locale_lang
     from . import instance as single
@@ -225,8 +248,9 @@ def run(
 
     import webview
 
+    size = SIZE
     if gui == "qt":
-        _qt_app()
+        size = first_size(SIZE, MIN_SIZE, _work_area(_qt_app()))
     emit = Emitter()
     ready = threading.Event()
     outcome = {"code": 0}
@@ -264,7 +288,9 @@ def run(
 
     def bridge_failed(error: BaseException) -> None:
         outcome["code"] = 1
-        _say(f"dl-app: the bridge could not be loaded: {error}", sys.stderr)
+        from ..cli.progress import say
+
+        _say("dl-app: " + say("shell.bridge_failed", error=str(error)), sys.stderr)
         desktop_made.wait()
         desktop_ref[0].quit()
 
@@ -283,9 +309,9 @@ def run(
     desktop_made.set()
     emit.observer = desktop.note_event
     has_tray = desktop.start_tray(tray.create_tray)
-    window = desktop.create_main(TITLE, SIZE, MIN_SIZE, hidden=(in_tray and has_tray) or pet)
+    window = desktop.create_main(TITLE, size, MIN_SIZE, hidden=(in_tray and has_tray) or pet)
     if window is None:  # only when pywebview's GUI loop already runs elsewhere
-        raise ShellUnavailable("pywebview did not create the window")
+        raise ShellUnavailable(msg("shell.no_window"))
     if pet:
         desktop.set_pet(True)
     if app_settings.start_on_login and not selftest:

@@ -7,7 +7,7 @@ a fake one), so they run the same whatever draws the icon:
 
 Backends behind one small interface (``Tray.start()``, ``Tray.stop()``,
 ``Tray.refresh()``, ``Tray.notify(text)``: a desktop notification, e.g. a check-in
-while the window is hidden):
+while the window is hidden; ``Tray.set_lang(lang)``: the app's language changed):
 
 - Linux: Qt's ``QSystemTrayIcon`` -- the window already runs Qt's event loop. Needs a
   tray host on the desktop (StatusNotifier/XEmbed); ``create_tray`` returns None
@@ -169,6 +169,7 @@ class Tray(Protocol):
     def stop(self) -> None: ...
     def refresh(self) -> None: ...
     def notify(self, text: str) -> None: ...
+    def set_lang(self, lang: str) -> None: ...
 
 
 class QtTray:
@@ -182,6 +183,7 @@ class QtTray:
         class _Relay(QObject):  # carries refresh requests from worker threads
             poke = Signal()
             message = Signal(str)
+            relabel = Signal(str)
 
         self.host = host
         self.text = labels(lang)
@@ -203,6 +205,7 @@ class QtTray:
         self._relay = _Relay()
         self._relay.poke.connect(self._refresh_now)
         self._relay.message.connect(lambda text: self.icon.showMessage(self.text["tooltip"], text))
+        self._relay.relabel.connect(self._relabel_now)
         self._reason_click = QSystemTrayIcon.ActivationReason.Trigger
 
     def trigger(self, name: str) -> None:
@@ -211,6 +214,16 @@ class QtTray:
     def _activated(self, reason: Any) -> None:
         if reason == self._reason_click:  # a left click opens the window
             self.trigger("open")
+
+    def set_lang(self, lang: str) -> None:
+        """The app's language changed: the items and the tooltip in it (any thread)."""
+        self._relay.relabel.emit(lang)
+
+    def _relabel_now(self, lang: str) -> None:
+        self.text = labels(lang)
+        self.icon.setToolTip(self.text["tooltip"])
+        for name, action in self.actions.items():
+            action.setText(self.text[name])
 
     def _refresh_now(self) -> None:
         state = self._mute_state
@@ -263,21 +276,21 @@ class PystrayTray:
             Image.open(icon_path()),
             self.text["tooltip"],
             menu=pystray.Menu(
-                item(self.text["open"], lambda: self.trigger("open"), default=True),
-                item(self.text["quick"], lambda: self.trigger("quick")),
+                item(lambda _i: self.text["open"], lambda: self.trigger("open"), default=True),
+                item(lambda _i: self.text["quick"], lambda: self.trigger("quick")),
                 item(
-                    self.text["pet"],
+                    lambda _i: self.text["pet"],
                     lambda: self.trigger("pet"),
                     checked=lambda _i: bool(self.host.pet_on()),
                 ),
                 item(
-                    self.text["mute"],
+                    lambda _i: self.text["mute"],
                     lambda: self.trigger("mute"),
                     checked=lambda _i: bool(self._muted),
                     visible=lambda _i: self._muted is not None,
                 ),
                 pystray.Menu.SEPARATOR,
-                item(self.text["quit"], lambda: self.trigger("quit")),
+                item(lambda _i: self.text["quit"], lambda: self.trigger("quit")),
             ),
         )
 
@@ -309,6 +322,13 @@ class PystrayTray:
 
     def notify(self, text: str) -> None:
         self.icon.notify(text, self.text["tooltip"])  # where the backend can
+
+    def set_lang(self, lang: str) -> None:
+        """The app's language changed: the items (texts read when the menu is drawn)."""
+        self.text = labels(lang)
+        self.icon.title = self.text["tooltip"]
+        with contextlib.suppress(Exception):
+            self.icon.update_menu()
 
 
 def tray_available(platform: str | None = None) -> bool:

@@ -23,12 +23,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..messages import locale_lang, render
 from ..messages import msg as text
-from ..messages import render
 from ..settings import AppSettings
 from . import x11
 from .loading import COLOURS, cover
-from .pet import PET_SIZE, pet_window_args, place
+from .pet import PET_SIZE, PET_TITLE, pet_window_args, place
 from .pet_desktop import PetDesktop, detect, notes
 from .pet_place import choose, remember, screens_of
 
@@ -68,11 +68,7 @@ class Desktop:
         self.app_settings = app_settings
         self.lang = lang
         # "system" cannot be known before Qt runs: light, as most systems are.
-        self.background = BACKGROUND["dark" if theme == "dark" else "light"]
-        self.theme = "dark" if theme == "dark" else "light"
-        # The page learns the chosen theme and the language from its address, so its
-        # loading state is drawn in them (settings come later, with the engine).
-        self.page_query = (f"?theme={theme}&" if theme in BACKGROUND else "?") + f"lang={lang}"
+        self.set_theme(theme)
         self.autostart = autostart
         self.main: Any = None
         self.quick: Any = None
@@ -87,6 +83,35 @@ class Desktop:
         self.main_hidden = False
         self._stale_main = False  # a reply arrived while the main window was hidden
         self._lock = threading.Lock()
+
+    @property
+    def page_query(self) -> str:
+        """The page learns the chosen theme and the language from its address, so its
+        loading state is drawn in them (settings come later, with the engine)."""
+        return f"{self._theme_query}lang={self.lang}"
+
+    def set_theme(self, theme: str) -> None:
+        """The theme setting ("system", "light", "dark"): what windows opened from now
+        on show before their page paints. "system" cannot be known before Qt runs:
+        light, as most systems are."""
+        self.background = BACKGROUND["dark" if theme == "dark" else "light"]
+        self.theme = "dark" if theme == "dark" else "light"
+        self._theme_query = f"?theme={theme}&" if theme in BACKGROUND else "?"
+
+    def set_lang(self, lang: str) -> None:
+        """The app's language changed (the settings page): the tray's items and the
+        windows' titles follow (any thread but the GUI's)."""
+        if lang == self.lang or lang not in ("zh", "en"):
+            return
+        self.lang = lang
+        if self.tray is not None:
+            with contextlib.suppress(Exception):
+                self.tray.set_lang(lang)
+        titles = ((self.quick, QUICK_TITLE), (self.pet, PET_TITLE))
+        for window, title in titles:
+            if window is not None:
+                with contextlib.suppress(Exception):
+                    window.set_title(title[lang])
 
     # -- windows ---------------------------------------------------------------
 
@@ -113,17 +138,22 @@ class Desktop:
         return window
 
     def _page_background(self, window: Any) -> None:
+        """The main window's page background (``_web_background``) and its loading
+        state, drawn natively until the page draws its own (``loading.py``)."""
+        if _qt_page(window) is not None:
+            self._web_background(window)
+            cover(window, self.theme, render(text("shell.starting"), self.lang))
+
+    def _web_background(self, window: Any) -> None:
         """Qt: its web view paints white until the page does, whatever the window's
-        ``background_color`` (which the other platforms' web views take); and the
-        loading state is drawn natively until the page draws its own (``loading.py``)."""
-        page = getattr(getattr(getattr(window, "native", None), "webview", None), "page", None)
-        if not callable(page):
+        ``background_color`` (which the other platforms' web views take)."""
+        page = _qt_page(window)
+        if page is None:
             return
         with contextlib.suppress(Exception):  # a Qt without it keeps the white
             from qtpy.QtGui import QColor
 
             page().setBackgroundColor(QColor(self.background))
-        cover(window, self.theme, render(text("shell.starting"), self.lang))
 
     def show_main(self) -> None:
         if self.main is None or self.quitting:
@@ -155,7 +185,7 @@ class Desktop:
             y = max(0, int(screen.height) - QUICK_SIZE[1] - 64)
         window = self.webview.create_window(
             QUICK_TITLE.get(self.lang, QUICK_TITLE["en"]),
-            url=str(self.frontend / "quick.html"),
+            url=str(self.frontend / "quick.html") + self.page_query,
             js_api=self.api,
             width=QUICK_SIZE[0],
             height=QUICK_SIZE[1],
@@ -168,6 +198,7 @@ class Desktop:
         if window is None:
             return
         self.quick = window
+        window.events.before_show += self._web_background
         self.emitter.attach(window)
         window.events.closing += self._on_quick_closing
 
@@ -400,11 +431,22 @@ class Desktop:
                 try:
                     app = AppSettings.model_validate(result["settings"].get("app", {}))
                     desktop.apply_settings(app)
+                    if result["settings"].get("theme") in ("system", "light", "dark"):
+                        desktop.set_theme(result["settings"]["theme"])
+                    language = result["settings"].get("language")
+                    if language in ("zh", "en", "auto"):
+                        desktop.set_lang(locale_lang() if language == "auto" else language)
                 except Exception:
                     log.exception("applying the app settings failed")
             return result
 
         api.settings_set = types.MethodType(settings_set, api)
+
+
+def _qt_page(window: Any) -> Any:
+    """The ``page`` method of a pywebview window's Qt web view; None elsewhere."""
+    page = getattr(getattr(getattr(window, "native", None), "webview", None), "page", None)
+    return page if callable(page) else None
 
 
 def _qt_platform() -> str:
