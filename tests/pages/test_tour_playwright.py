@@ -96,12 +96,14 @@ def _overlap(a: dict, b: dict) -> bool:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_the_chat_toolbar_fits_a_narrow_window(serve, open_page, lang: str) -> None:
-    """420 px wide: the toolbar's buttons go below the model line and the gauge, all
-    inside the window; they overlapped the gauge (its bar squeezed to nothing) and
-    "Clear conversation" was cut off at the right edge."""
+@pytest.mark.parametrize("width", [420, 800])
+def test_the_chat_toolbar_fits_a_narrow_window(serve, open_page, lang: str, width: int) -> None:
+    """420 px wide, or 800 (the window's least, the avatar beside the chat): the
+    toolbar's buttons go below the model line and the gauge, all inside the window;
+    they overlapped the gauge (its bar squeezed to nothing) and "Clear conversation"
+    was cut off at the right edge."""
     with serve() as url:
-        o = open_page(url, width=420, height=800, lang=lang)
+        o = open_page(url, width=width, height=800, lang=lang)
         page = o.page
         expect(page.locator("#budget-gauge .gauge-pct")).to_have_text(re.compile(r"^\d+%$"))
         left = [page.locator(s).bounding_box() for s in ("#model-line", "#budget-gauge")]
@@ -110,9 +112,9 @@ def test_the_chat_toolbar_fits_a_narrow_window(serve, open_page, lang: str) -> N
         assert buttons.count() >= 2
         for i in range(buttons.count()):
             box = buttons.nth(i).bounding_box()
-            assert box["x"] >= 0 and box["x"] + box["width"] <= 420, (buttons.nth(i).inner_text(), box)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, (buttons.nth(i).inner_text(), box)
             assert not any(_overlap(box, other) for other in left), (buttons.nth(i).inner_text(), box)
-        shot(page, f"tour-chat-narrow-{lang}")
+        shot(page, f"tour-chat-narrow-{lang}-{width}")
         o.check_clean()
 
 
