@@ -124,7 +124,10 @@ def test_settings_set_persists_rebuilds_and_rejects_bad_values(
 ) -> None:
     got = ok(api.settings_get())
     assert got["settings"]["memory"]["token_budget"] == 3000
-    assert got["env_overrides"] == ["llm.base_url", "llm.model", "embed.base_url", "embed.model"]
+    # The model source too: the service's address in a variable decides it.
+    assert got["env_overrides"] == [
+        "llm.base_url", "llm.model", "llm.provider", "embed.base_url", "embed.model",
+    ]
     paths = {f["path"]: f for f in got["fields"]}
     assert paths["memory.token_budget"]["min"] == 1500
     assert paths["llm.recall_mode"]["choices"] == ["tool", "auto", "off"]

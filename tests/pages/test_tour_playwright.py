@@ -296,4 +296,9 @@ def test_a_fields_default_is_said_as_the_form_shows_it(
         expect(vision).to_have_attribute("title", switch)
         recall = page.locator("[data-path='llm.recall_mode'] .reset-btn")
         expect(recall).to_have_attribute("title", re.compile("^" + re.escape(choice)))
+        # The scripted service is given by DL_LLM_BASE_URL: the model source it decides.
+        expect(page.locator("#f-llm-provider")).to_have_value("openai")
+        expect(page.locator("#f-llm-provider")).to_be_disabled()
+        expect(page.locator("[data-path='llm.provider'] .warn")).to_contain_text("DL_LLM_BASE_URL")
+        shot(page, f"tour-settings-llm-{lang}")
         o.check_clean()

@@ -80,10 +80,9 @@ def split_text(text: str | None) -> dict[str, str]:
 def env_overrides(env: typing.Mapping[str, str]) -> list[str]:
     """Paths of settings that a ``DL_*`` variable currently overrides; the model
     source too when the service's address or model is given (``wiring.llm_provider``)."""
-    paths = [path for path, var in ENV_SETTINGS.items() if env.get(var)]
-    if provider_variable(env) and "llm.provider" not in paths:
-        paths.append("llm.provider")
-    return paths
+    decided = provider_variable(env) is not None
+    return [path for path, var in ENV_SETTINGS.items()
+            if env.get(var) or (path == "llm.provider" and decided)]
 
 
 def env_names(env: typing.Mapping[str, str] | None = None) -> dict[str, str]:
