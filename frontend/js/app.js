@@ -170,19 +170,6 @@ function uiLang() {
   return info.lang;
 }
 
-/** In a browser with no language chosen, the page speaks the browser's; when the app's
- * (the server's locale) differs, the app takes the browser's as the choice, before the
- * memory opens: otherwise its own words (notices, errors) and the companion's (prompts,
- * the names and persona written down at the first start) are in the other language. */
-async function adoptBrowserLang() {
-  const wanted = browserLang();
-  if (mode !== "http" || !wanted) return;
-  const res = await call("settings_get");
-  const setting = res.ok && res.settings ? res.settings.language : null;
-  if (!res.ok || (setting && setting !== "auto") || res.lang === wanted) return;
-  await call("settings_set", { patch: { language: wanted } });
-}
-
 async function switchLang(value) {
   const res = await call("settings_set", { patch: { language: value } });
   if (res.ok) {
@@ -270,7 +257,6 @@ async function start() {
   });
 
   await ready();
-  await adoptBrowserLang();
   await refreshInfo();
   // settings_get tells whether theme/inspector live in the settings model.
   await settings.load();

@@ -31,8 +31,7 @@ from servers.openai_compat import ChatReply, OpenAICompatServer
 
 WAIT = 60  # s: only a hang reaches it
 FACT = "我的新车车牌号是沪A·53Q71，白色的。"
-# What the page awaits on its start, in its order, up to page_ready (app.js start();
-# in browser mode with no language chosen, a settings_get comes first: adoptBrowserLang);
+# What the page awaits on its start, in its order, up to page_ready (app.js start());
 # then it asks for the greeting and the gauge (chat.js), which wait for the stores.
 PAGE_START = ["app_info", "settings_get", "chat_history", "setup_status", "service_health",
               "page_ready"]

@@ -657,7 +657,7 @@ def test_cloud_backup_now_list_and_restore(
             # Not set up yet: a clear error, in the page's words.
             page.click("#cloud-upload")
             expect(page.locator("#cloud-result")).to_have_class(re.compile(r"\bbad\b"))
-            expect(page.locator("#cloud-result")).to_contain_text("云备份还没有设置好")
+            expect(page.locator("#cloud-result")).to_contain_text("云备份还没有设置：请先填写存储桶名称")
             page.fill("#f-backup-endpoint", endpoint)
             page.fill("#f-backup-region", "us-east-1")
             page.fill("#f-backup-bucket", "dl-test")
