@@ -69,9 +69,13 @@ export function confirmDialog(title, message, okLabel) {
   });
 }
 
-/** A short message at the bottom of the window. */
+/** A short message near the top of the window: under the header and, where it shows,
+ *  the chat's toolbar (taller when a narrow window wraps its buttons), never over them. */
 export function toast(message, kind = "info") {
   const box = document.getElementById("toasts");
+  const bar = document.querySelector(".chat-toolbar");
+  const below = bar && bar.offsetParent !== null ? bar.getBoundingClientRect().bottom + 8 : 0;
+  box.style.top = `${Math.max(120, Math.round(below))}px`;
   const node = el(`div.toast.${kind}`, { role: kind === "error" ? "alert" : "status", text: message });
   box.append(node);
   setTimeout(() => node.remove(), 4000);

@@ -188,9 +188,12 @@ def test_timeline_same_day_labels_english_and_counts_that_agree(
         o.check_clean()
 
 
-def test_toasts_keep_off_the_input_box(serve, open_page) -> None:
+@pytest.mark.parametrize(("width", "height"), [(800, 600), (420, 800)])
+def test_toasts_keep_off_the_input_box(serve, open_page, width: int, height: int) -> None:
+    """Also off the chat toolbar's buttons where a narrow window wraps them to a
+    second row (they were under a toast at a fixed 120 px)."""
     with serve() as url:
-        o = open_page(url, width=800, height=600)
+        o = open_page(url, width=width, height=height)
         page = o.page
         page.click("#btn-clear")
         page.click(".modal .btn.primary")
