@@ -29,6 +29,14 @@ def toasts(page: Page) -> list[str]:
     return list(page.evaluate("window.__toasts"))
 
 
+def settings_tab(page: Page, lang: str, tab: str) -> None:
+    """``lang`` chosen in the header (the app's own words follow it), then a tab of Settings."""
+    page.select_option("#lang-select", lang)
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh" else "en")
+    page.click("#nav-settings")
+    page.click(f"#settings-tab-{tab}")
+
+
 def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"))
@@ -164,10 +172,7 @@ def test_the_voice_test_says_what_is_missing_in_the_pages_language(
     with serve() as url:
         o = open_page(url, lang=lang)
         page = o.page
-        page.select_option("#lang-select", lang)  # chosen: the app's words follow it
-        expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh" else "en")
-        page.click("#nav-settings")
-        page.click("#settings-tab-voice")
+        settings_tab(page, lang, "voice")
         page.click("#voice-test-tts")
         expect(page.locator("#voice-test-result")).to_contain_text(words)
         o.check_clean()
@@ -183,10 +188,7 @@ def test_a_value_not_in_its_format_is_refused_in_words(
     with serve() as url:
         o = open_page(url, lang=lang)
         page = o.page
-        page.select_option("#lang-select", lang)  # chosen: the app's words follow it
-        expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh" else "en")
-        page.click("#nav-settings")
-        page.click("#settings-tab-plugins")
+        settings_tab(page, lang, "plugins")
         page.fill("#settings-plugins input[name='images.size']", "25:99")
         page.locator("#settings-plugins button[type='submit']").click()
         error = page.locator("#settings-plugins .field-error").filter(has_text="25:99")
