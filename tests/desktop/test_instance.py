@@ -180,3 +180,25 @@ def test_second_dl_app_focuses_the_first(
                 seen += lines.get(timeout=0.5)
         assert "another start asked to focus" in seen
         assert proc.poll() is None  # the first is still running
+
+
+def test_a_command_for_a_holder_still_starting_is_done_once_it_can_be(tmp_path: Path) -> None:
+    """``dl-app --pet`` while the first start has no window yet: the second start is
+    answered at once; its command waits and is done, in order, once the window exists
+    (it was dropped: the second start said "ok" and nothing happened)."""
+    held = instance.HeldCommands()
+    inst = instance.claim(tmp_path, held)
+    assert inst is not None
+    done: list[str] = []
+    try:
+        assert instance.notify(tmp_path, "pet", timeout=5)
+        assert instance.notify(tmp_path, "quick", timeout=5)
+        assert done == []  # nothing to do them yet
+        held.open(done.append)  # (the server may hand over "quick" just before or after)
+        assert instance.notify(tmp_path, "focus", timeout=5)
+        deadline = time.monotonic() + 30
+        while len(done) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert done == ["pet", "quick", "focus"]
+    finally:
+        inst.close()

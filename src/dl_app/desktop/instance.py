@@ -50,6 +50,32 @@ Handler = Callable[[dict[str, Any]], dict[str, Any]]
 log = logging.getLogger(__name__)
 
 
+class HeldCommands:
+    """A second start's commands for a holder still starting: the second start is
+    answered at once, and its command waits here until ``open(target)`` (the window
+    made), then is done, in order; once open, commands go straight to ``target``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: list[str] = []
+        self._target: Callable[[str], None] | None = None
+
+    def __call__(self, command: str) -> None:
+        with self._lock:
+            target = self._target
+            if target is None:
+                self._held.append(command)
+                return
+        target(command)
+
+    def open(self, target: Callable[[str], None]) -> None:
+        with self._lock:  # held: a command arriving meanwhile waits behind the held ones
+            for command in self._held:
+                target(command)
+            self._held.clear()
+            self._target = target
+
+
 def _try_lock(handle: IO[str]) -> bool:
     if os.name == "nt":
         import msvcrt

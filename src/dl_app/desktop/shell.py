@@ -230,14 +230,13 @@ def run(
     desktop_ref: list[Desktop] = []
     api_ref: list[Any] = []
     claimed = None
-
-    def on_command(command: str) -> None:
-        if desktop_ref:
-            desktop_ref[0].on_command(command)
+    # A second start in this one's first moments (``dl-app --pet`` while it starts): its
+    # command is done once the main window exists (it was dropped before).
+    commands = single.HeldCommands()
 
     if single_instance:
         handlers = app_handlers(cli, lambda: api_ref[0] if api_ref else None) if cli else None
-        claimed = single.claim(root, on_command, handlers)
+        claimed = single.claim(root, commands, handlers)
         if claimed is None:
             if single.notify(root, "pet" if pet else "focus"):
                 from ..cli.progress import say
@@ -314,6 +313,7 @@ def run(
         raise ShellUnavailable(msg("shell.no_window"))
     if pet:
         desktop.set_pet(True)
+    commands.open(desktop.on_command)
     if app_settings.start_on_login and not selftest:
         with contextlib.suppress(OSError):
             desktop.autostart.enable()  # refresh the entry (the app may have moved)
