@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import messages
 from . import prompts as prompt_files
 from .adapters.clock import SystemClock
 from .adapters.documents import AttachmentStore
@@ -27,7 +28,6 @@ from .core.health import EMBEDDINGS, WEATHER, Health, WatchedEmbedder
 from .core.models import Attachment, Profile
 from .core.ports import ChatModel, Clock, Embedder, ImageMaker, TokenCounter
 from .datadir import check_format
-from .messages import locale_lang
 from .paths import data_dir as default_data_dir
 from .prompts import Lang, PromptSet
 from .service_probes import watch_pictures
@@ -38,10 +38,8 @@ if TYPE_CHECKING:
 
 
 def resolve_lang(setting: str, env: Mapping[str, str] | None = None) -> Lang:
-    """``zh`` or ``en``: the setting, or the system locale (zh for zh_*)."""
-    if setting in ("zh", "en"):
-        return setting  # type: ignore[return-value]
-    return locale_lang(env)  # type: ignore[return-value]
+    """``zh`` or ``en``: the setting, or the system locale (``messages.resolve_lang``)."""
+    return messages.resolve_lang(setting, env)  # type: ignore[return-value]
 
 
 def default_profile(p: PromptSet) -> Profile:

@@ -222,7 +222,7 @@ def run(
     except FileNotFoundError as e:
         raise ShellUnavailable(msg("shell.no_frontend")) from e
 
-    from ..messages import locale_lang
+    from ..messages import resolve_lang
     from . import instance as single
     from .late_api import LateApi, build_in_background
     from .window import Desktop
@@ -299,7 +299,7 @@ def run(
 
     desktop = Desktop(
         webview, late, emit, frontend, app_settings=app_settings,
-        lang=language if language in ("zh", "en") else locale_lang(), theme=theme,
+        lang=resolve_lang(language), theme=theme,
         autostart=autostart.Autostart(),
         save_app=lambda patch: apply_patch(root, {"app": patch}),
     )

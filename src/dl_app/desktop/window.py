@@ -23,8 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..messages import locale_lang, render
 from ..messages import msg as text
+from ..messages import render, resolve_lang
 from ..settings import AppSettings
 from . import x11
 from .loading import COLOURS, cover
@@ -435,7 +435,7 @@ class Desktop:
                         desktop.set_theme(result["settings"]["theme"])
                     language = result["settings"].get("language")
                     if language in ("zh", "en", "auto"):
-                        desktop.set_lang(locale_lang() if language == "auto" else language)
+                        desktop.set_lang(resolve_lang(language))
                 except Exception:
                     log.exception("applying the app settings failed")
             return result

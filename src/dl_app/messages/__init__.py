@@ -35,7 +35,7 @@ from typing import Any
 __all__ = [
     "LANGS", "FieldPath", "Text", "catalogue", "error_text", "lang_of", "locale_lang", "msg",
     "os_reason",
-    "render", "say", "shown_url",
+    "render", "resolve_lang", "say", "shown_url",
 ]
 
 LANGS = ("zh", "en")
@@ -94,6 +94,12 @@ def locale_lang(env: Mapping[str, str] | None = None) -> str:
     except ValueError:
         code = ""
     return "zh" if code.lower().startswith("zh") else "en"
+
+
+def resolve_lang(setting: str, env: Mapping[str, str] | None = None) -> str:
+    """``zh`` or ``en``: the language setting, or for any other value ("auto") the
+    system locale's (zh for zh_*)."""
+    return setting if setting in LANGS else locale_lang(env)
 
 
 def shown_url(url: str) -> str:
