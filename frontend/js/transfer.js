@@ -382,8 +382,8 @@ export function createTransfer(root, { getInfo, onChanged }) {
 
   onLangChange(() => {
     renderPhrase();
-    // Not before the tab is shown: the page's start sets its language before it asks
-    // anything, and this call would open the memory before the app has that language.
+    // Not before the tab is shown: the page's start sets its language, and asking then
+    // would open the memory (LanceDB) for a list nobody sees yet.
     if (shown) loadBackups();
   });
 

@@ -63,12 +63,13 @@ def llm_provider(settings: Settings, env: Mapping[str, str] | None = None) -> st
     ``DL_LLM_BASE_URL``/``DL_LLM_MODEL`` name a service, else the setting
     (not chosen yet: ``openai``, the service address in the settings)."""
     env = os.environ if env is None else env
-    forced = env.get(PROVIDER_VARIABLE, "").strip().lower()
-    if forced in (DEMO, "openai"):
-        return forced
-    if forced:
+    deciding = provider_variable(env)
+    if deciding == PROVIDER_VARIABLE:
+        forced = env[PROVIDER_VARIABLE].strip().lower()
+        if forced in (DEMO, "openai"):
+            return forced
         raise SettingsError(msg("settings.provider", var=PROVIDER_VARIABLE, value=forced))
-    if env.get(ENV_SETTINGS["llm.base_url"]) or env.get(ENV_SETTINGS["llm.model"]):
+    if deciding is not None:  # the service's address or model
         return "openai"
     return settings.llm.provider or "openai"
 
