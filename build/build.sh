@@ -48,5 +48,14 @@ if [ "$(uname)" = Linux ]; then
     rm -f "$lib" "$INTERNAL/$name" "$INTERNAL"/pyarrow/_substrait.*.so
   done
 fi
+# Qt Core's ICU data (32 MB; 7.2 MiB of the .deb) cut to what Qt can reach in this app:
+# collation, time zone names, the app's languages, the Chinese legacy encodings (1 MiB;
+# build/trim_icu.py says what goes and why; the selftest's "qt text" check uses them).
+if [ "$(uname)" = Linux ]; then
+  for lib in "$INTERNAL"/PySide6/Qt/lib/libicudata.so.*; do
+    [ -f "$lib" ] && [ ! -L "$lib" ] || continue
+    "$PYTHON" "$ROOT/build/trim_icu.py" "$lib"
+  done
+fi
 du -sh "$OUT/dist/dl-app"
 echo "bundle: $OUT/dist/dl-app/dl-app"

@@ -175,6 +175,25 @@ def _backup(_root: Path) -> str:
     return "boto3 S3 client (service model loaded)"
 
 
+def _qt_text(_root: Path) -> str:
+    """What Qt Core asks of ICU, whose data the Linux bundle trims (build/trim_icu.py):
+    Chinese collation, time zone names, the Chinese legacy encodings."""
+    from PySide6.QtCore import QCollator, QLocale, QStringDecoder, QTimeZone
+
+    zh = QLocale(QLocale.Language.Chinese, QLocale.Country.China)
+    if QCollator(zh).compare("阿", "不") >= 0:  # pinyin a < bu; code points the other way
+        raise RuntimeError("Chinese collation missing: 阿 sorts after 不")
+    tz = QTimeZone(b"Asia/Shanghai")
+    names = [tz.displayName(QTimeZone.TimeType.StandardTime, QTimeZone.NameType.LongName,
+                            locale) for locale in (zh, QLocale("en_US"))]
+    if names != ["中国标准时间", "China Standard Time"]:
+        raise RuntimeError(f"time zone names missing: {names}")
+    broken = [n for n in ("GB18030", "GBK", "Big5") if not QStringDecoder(n).isValid()]
+    if broken:
+        raise RuntimeError(f"encodings missing: {', '.join(broken)}")
+    return "collation, time zone names, GB18030/GBK/Big5"
+
+
 CHECKS: tuple[tuple[str, Callable[[Path], str]], ...] = (
     ("frontend", _frontend),
     ("live2d", _live2d),
@@ -183,6 +202,7 @@ CHECKS: tuple[tuple[str, Callable[[Path], str]], ...] = (
     ("tokenizer", _tokenizer),
     ("documents", _documents),
     ("backup", _backup),
+    ("qt text", _qt_text),
 )
 
 
