@@ -49,6 +49,8 @@ PY
 )}"
 # getconf, not `ldd --version | head -1`: under pipefail ldd's SIGPIPE failed the build.
 GLIBC="$(getconf GNU_LIBC_VERSION | grep -o '[0-9]*\.[0-9]*$')"
+# The packages whose libraries the bundle leaves out (build/dl-app.spec reads the same file).
+DEPENDS="$(sed -e '/^#/d' -e '/^ *$/d' -e 's/:.*//' "$ROOT/installer/linux/depends.txt" | paste -sd, - | sed 's/,/, /g')"
 STAGE="$(mktemp -d)"
 trap 'rm -rf "$STAGE"' EXIT
 
@@ -71,7 +73,7 @@ Version: $VERSION
 Architecture: $ARCH
 Maintainer: $MAINTAINER
 Installed-Size: $SIZE_KB
-Depends: libc6 (>= $GLIBC), libegl1, libgl1, libxkbcommon-x11-0, libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libnss3
+Depends: libc6 (>= $GLIBC), $DEPENDS
 Recommends: fonts-noto-cjk
 Section: utils
 Priority: optional
