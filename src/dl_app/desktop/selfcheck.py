@@ -96,16 +96,28 @@ def _tokenizer(_root: Path) -> str:
     return f"qwen tokenizer ({n} tokens in the sample)"
 
 
-def _pdf(line: str) -> bytes:
-    """A one-page PDF showing ``line`` (ASCII), with a correct cross-reference table."""
+def _pdf(line: str, chinese: str = "") -> bytes:
+    """A one-page PDF showing ``line`` (ASCII) and, below it, ``chinese`` in a font
+    with Adobe's predefined CMap for Unicode Chinese (UniGB-UCS2-H, not embedded): its
+    text comes out through pdfminer's character maps, which the bundle ships."""
     stream = f"BT /F1 12 Tf 72 720 Td ({line}) Tj ET".encode()
+    if chinese:
+        stream += b" BT /F2 12 Tf 72 700 Td <%s> Tj ET" % chinese.encode("utf-16-be").hex().encode()
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b" /Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> >>",
         b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H"
+        b" /DescendantFonts [7 0 R] >>",
+        b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light"
+        b" /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >>"
+        b" /FontDescriptor 8 0 R >>",
+        b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6"
+        b" /FontBBox [-25 -254 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120"
+        b" /CapHeight 880 /StemV 93 >>",
     ]
     out, offsets = bytearray(b"%PDF-1.4\n"), []
     for i, body in enumerate(objects, 1):
@@ -151,7 +163,7 @@ def _documents(_root: Path) -> str:
         "sample.html": "<html><body><h1>Hello</h1><p>数字生命</p></body></html>".encode(),
         "sample.md": "# Hello\n\n数字生命\n".encode(),
         "sample.txt": "Hello 数字生命".encode(),
-        "sample.pdf": _pdf("Hello from a PDF"),
+        "sample.pdf": _pdf("Hello from a PDF", "数字生命"),
         "sample.docx": _docx("Hello 数字生命"),
     }
     with tempfile.TemporaryDirectory() as tmp:
@@ -159,7 +171,7 @@ def _documents(_root: Path) -> str:
             path = Path(tmp) / name
             path.write_bytes(data)
             text = convert_document(path)
-            if "Hello" not in text:
+            if "Hello" not in text or "数字生命" not in text:
                 raise RuntimeError(f"{name}: unexpected text {text[:80]!r}")
     return "markitdown (HTML, Markdown, text, PDF, Word)"
 
