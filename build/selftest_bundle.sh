@@ -6,7 +6,7 @@
 #   build/selftest_bundle.sh               build, package, install, selftest
 #   SKIP_BUILD=1 build/selftest_bundle.sh  use the newest build/out/*.deb
 #   RUNS=3                                 selftest starts (default 3)
-#   DEB_MAX_MB=N                           fail when the .deb is over N MB (MiB)
+#   DEB_MAX_MB=N                           fail when the .deb is over N MB (10^6 bytes)
 #
 # Not part of the test suite (a build takes minutes); CI runs it in build.yml.
 set -euo pipefail
@@ -33,18 +33,17 @@ if command -v desktop-file-validate >/dev/null; then
   desktop-file-validate "$SCRATCH/usr/share/applications/digital-life.desktop"
 fi
 
-mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1048576 }'; }
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f MiB (%.1f MB)", b / 1048576, b / 1e6 }'; }
 echo "package:            $DEB"
 echo ".deb (xz):          $(mb "$(stat -c %s "$DEB")")"
 echo "installed (/opt):   $(mb "$(du -sb "$SCRATCH/opt/digital-life" | cut -f1)")"
 if [ -d "$ROOT/build/out/dist/dl-app" ]; then
   echo "bundle (build/out): $(mb "$(du -sb "$ROOT/build/out/dist/dl-app" | cut -f1)")"
 fi
-# The size limit (MiB, as printed above): growth fails here, not at the next person
-# who measures. Measured 249.9 with Live2D and without the demo model (issue 14: 250;
-# the README says what each part costs).
-DEB_MAX_MB="${DEB_MAX_MB:-255}"
-if [ "$(stat -c %s "$DEB")" -gt $((DEB_MAX_MB * 1048576)) ]; then
+# The size limit, in MB as issue 14 sets it (250 MB): growth fails here, not at the next
+# person who measures. The README says what each part costs.
+DEB_MAX_MB="${DEB_MAX_MB:-250}"
+if [ "$(stat -c %s "$DEB")" -gt $((DEB_MAX_MB * 1000000)) ]; then
   echo "FAIL: the .deb is $(mb "$(stat -c %s "$DEB")"), over the limit of $DEB_MAX_MB MB" >&2
   exit 1
 fi
