@@ -103,6 +103,7 @@ export default {
   "settings.integer": "Enter a whole number",
   "settings.required": "Required",
   "settings.fromEnv": "Set by the environment variable {name}; changes here have no effect.",
+  "settings.desktopOnly": "These options are for the desktop app (the window that dl-app opens); a page in a browser cannot use them. Change them there.",
   "settings.secretFromEnv": "Comes from the environment variable {name}, which wins over a key saved here.",
   "secret.llm_api_key": "API key",
   "secret.llm_api_key.help": "API key of the chat model service. Kept on this computer only; the UI never shows it.",

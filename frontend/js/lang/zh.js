@@ -103,6 +103,7 @@ export default {
   "settings.integer": "请输入整数",
   "settings.required": "不能为空",
   "settings.fromEnv": "由环境变量 {name} 设置；在这里修改不会生效。",
+  "settings.desktopOnly": "这些选项属于桌面应用（dl-app 打开的窗口），浏览器中的页面用不上它们。请在桌面应用里更改。",
   "settings.secretFromEnv": "来自环境变量 {name}，它优先于这里保存的密钥。",
   "secret.llm_api_key": "API 密钥",
   "secret.llm_api_key.help": "推理服务的 API 密钥。只保存在本机，界面永远不会显示它。",
