@@ -183,7 +183,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     if (active === "plugins") form.append(weatherBox());
     if (active === "voice") {
       followServices(form, inputs);
-      form.append(voiceSettingsBox());
+      form.append(voiceSettingsBox(inputs));
     }
     if (active === "embed") {
       form.append(testBox("embed", inputs));
