@@ -5,7 +5,7 @@
 
 import { on } from "./transport.js";
 import { t, addStrings } from "./i18n.js";
-import { el, toast, errorTitle } from "./ui.js";
+import { el, toast, errorTitle, saysItAll } from "./ui.js";
 
 addStrings({
   zh: { "banner.setup": "设置向导" },
@@ -49,8 +49,12 @@ export function createBanner({ navigate, openSetup }) {
 
   // ``retry``: what the Retry button does (none: no button).
   function show(error, retry) {
-    title.textContent = errorTitle(error);
-    message.textContent = error && error.message ? error.message : "";
+    // A message that says it all (a rejected key, naming the service) is the one line;
+    // others are the page's title over the service's words.
+    const whole = saysItAll(error);
+    title.textContent = whole ? error.message : errorTitle(error);
+    message.textContent = !whole && error && error.message ? error.message : "";
+    message.hidden = !message.textContent;
     retryAction = retry || null;
     retryBtn.hidden = !retry;
     setupBtn.hidden = !openSetup || !SERVICE_ERRORS.has(error && error.type);

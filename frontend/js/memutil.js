@@ -2,7 +2,7 @@
 // Text goes into the DOM through textContent only (via el()).
 
 import { t, getLang, addStrings } from "./i18n.js";
-import { el, errorTitle, errorLine } from "./ui.js";
+import { el, errorTitle, errorLine, saysItAll } from "./ui.js";
 
 // English singulars of the memory pages' counts (t() takes "key.one" when n is 1).
 addStrings({
@@ -122,8 +122,9 @@ export function errorBox(id) {
       title.textContent = error;
       msg.textContent = "";
     } else {
-      title.textContent = errorTitle(error);
-      msg.textContent = error && error.message ? String(error.message) : "";
+      const whole = saysItAll(error); // the message alone, as the chat banner shows it
+      title.textContent = whole ? String(error.message) : errorTitle(error);
+      msg.textContent = !whole && error && error.message ? String(error.message) : "";
     }
     node.querySelector("button").textContent = t("banner.dismiss");
     node.hidden = false;

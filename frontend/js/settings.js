@@ -1,7 +1,7 @@
 // Settings pages generated from settings_get's `fields` (label/help in both languages).
 // Secrets are only ever "set / not set" here; their values go one way, into secret_set.
 
-import { call } from "./transport.js";
+import { call, mode } from "./transport.js";
 import { t, pick, getLang, onLangChange, hasKey } from "./i18n.js";
 import { el, clear, toast, errorLine, getPath, setPath } from "./ui.js";
 import { voiceSettingsBox } from "./voice/index.js";
@@ -28,6 +28,15 @@ function sectionOf(path) {
   if (head === "voice") return "voice";
   if (!path.includes(".") || ["ui", "appearance"].includes(head)) return "appearance";
   return "other";
+}
+
+// A page in a browser (dl-app serve): the options only the desktop app acts on (its
+// tray, starting on login, the pet; settings_get's `desktop`) show, but disabled.
+const inBrowser = mode === "http";
+
+/** Whether `field` is the desktop app's and this page runs in a browser. */
+function desktopOnly(field) {
+  return inBrowser && Boolean(field.desktop);
 }
 
 function kindOf(field) {
@@ -148,6 +157,8 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     body.append(form);
     form.append(el("h2.section-title", { text: t(`settings.section.${active}`) }));
     const own = fields().filter((f) => sectionOf(f.path) === active);
+    const desktopOnes = own.filter(desktopOnly);
+    if (desktopOnes.length) form.append(el("p.field-help.note.desktop-note#settings-desktop-note", { text: t("settings.desktopOnly") }));
     let keys = 0;
     for (const field of own) {
       if (field.path === "theme") { // applied and stored at once, not by Save
@@ -163,7 +174,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     if (keys) form.append(storeNote()); // where keys are kept: said once per page
     if (active === "appearance") appendLocalPrefs(form);
     const status = el("span.form-status", { role: "status" });
-    if (own.length) {
+    if (own.length > desktopOnes.length) { // nothing to save where every field is the desktop's
       form.append(
         el("div.form-actions", {}, el("button.btn.primary", { type: "submit", text: t("settings.save") }), status),
       );
@@ -172,7 +183,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     if (active === "plugins") form.append(weatherBox());
     if (active === "voice") {
       followServices(form, inputs);
-      form.append(voiceSettingsBox());
+      form.append(voiceSettingsBox(inputs));
     }
     if (active === "embed") {
       form.append(testBox("embed", inputs));
@@ -234,11 +245,12 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     });
     const label = el("label.field-label", { for: id, id: `${id}-label`, text: pick(field.label) || field.path });
     const fromEnv = (data.env_overrides || []).includes(field.path);
-    if (fromEnv) input.disabled = true;
+    const desktop = desktopOnly(field);
+    if (fromEnv || desktop) input.disabled = true;
     const envName = (data.env_names || {})[field.path];
     const row = el(
       "div.field",
-      { dataset: { path: field.path, kind: field.kind } },
+      { dataset: { path: field.path, kind: field.kind, ...(desktop ? { desktopOnly: "1" } : {}) } },
       el("div.field-head", {}, label, reset),
       el("div.field-input", {}, special ? special.view : input),
       el("div.field-help", { id: `${id}-help`, text: pick(field.help) }),
@@ -246,9 +258,9 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
       ...fieldNotes(field.path),
       error,
     );
-    if (fromEnv) reset.hidden = true;
+    if (fromEnv || desktop) reset.hidden = true;
     const initial = field.kind === "bool" ? Boolean(current) : current === null || current === undefined ? "" : String(current);
-    inputs.set(field.path, { field, input, error, row, fromEnv, initial });
+    inputs.set(field.path, { field, input, error, row, fromEnv, desktop, initial });
     return row;
   }
 
@@ -278,7 +290,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     let changed = 0;
     let bad = 0;
     for (const [path, row] of inputs) {
-      if (row.fromEnv) continue;
+      if (row.fromEnv || row.desktop) continue;
       row.error.textContent = "";
       row.row.classList.remove("invalid");
       const { value, error } = readValue(row);

@@ -115,10 +115,22 @@ export function errorTitle(error) {
   return title === key ? t("error.generic") : title;
 }
 
+// Errors whose message from Python is a whole sentence that already says what the
+// title says, and more (which service, its address, what to check): a rejected key
+// ("The chat service at … rejected the API key (401)…"). Shown, they are that
+// sentence alone, not "title: message" saying it twice.
+const SAID_IN_FULL = new Set(["AuthFailed"]);
+
+/** Whether the error's message says it all (then no title goes before or above it). */
+export function saysItAll(error) {
+  return Boolean(error && error.message && SAID_IN_FULL.has(error.type));
+}
+
 /** "Title: message" for a bridge error (the message comes in the page's language),
- *  with the colon of that language. */
+ *  with the colon of that language; the message alone when it says it all. */
 export function errorLine(error, title = errorTitle(error)) {
   const msg = error && error.message ? String(error.message) : "";
+  if (saysItAll(error)) return msg;
   return msg ? `${title}${colon()}${msg}` : title;
 }
 

@@ -118,6 +118,14 @@ def test_a_service_with_a_wrong_key_is_explained_and_not_saved(
         assert res["ok"] is False and res["error"]["type"] == "AuthFailed"
         assert "key" in res["error"]["message"].lower()
         assert not (data_dir / "settings.json").exists()
+        # Said in the page's language when it names one (the app's is English here).
+        zh = bridge.setup_apply({"choice": "service", "base_url": server.base_url,
+                                 "model": "deepseek-chat", "api_key": "sk-wrong", "lang": "zh"})
+        assert zh["ok"] is False and zh["error"]["type"] == "AuthFailed"
+        assert "拒绝了 API 密钥" in zh["error"]["message"] and server.base_url in zh["message"]
+        missing = bridge.setup_apply({"choice": "service", "base_url": " ", "model": "m",
+                                      "lang": "zh"})
+        assert missing["error"]["type"] == "InvalidInput" and "地址" in missing["error"]["message"]
         assert ok(bridge.setup_status())["needed"] is True
         ok(bridge.setup_apply({"choice": "service", "base_url": server.base_url,
                                "model": "deepseek-chat", "api_key": KEY}))

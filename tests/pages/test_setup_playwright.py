@@ -119,6 +119,64 @@ def test_first_run_shows_the_setup_with_ollama_models_and_an_online_service(
     page.context.close()
 
 
+# What a rejected key is called, in each language.
+REJECTED = {"zh": "拒绝了 API 密钥", "en": "rejected the API key"}
+OTHER = {"zh": "en", "en": "zh"}
+
+
+def fresh_serve_in(data_dir: Path, lang: str, ollama_url: str, llm_base_url: str = "",
+                   ) -> AbstractContextManager[str]:
+    """Like ``fresh_serve``; the system's language ``lang``, the model at ``llm_base_url``."""
+    env = {"DL_LLM_BASE_URL": llm_base_url, "DL_OLLAMA_URL": ollama_url,
+           "LANG": "zh_CN.UTF-8" if lang == "zh" else "en_US.UTF-8"}
+    if not llm_base_url:
+        env["DL_LLM_MODEL"] = ""
+    return dl_serve(data_dir, llm_base_url, extra_env=env)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_rejected_key_is_said_once_in_the_pages_language_naming_the_address(
+    browser: Browser, tmp_path: Path, lang: str
+) -> None:
+    """The wizard said it twice ("The service rejected the API key: The chat service at
+    … rejected the API key (401)…"), the first half in the page's language, the second
+    in the system's; a browser in another language than the system's sees one sentence
+    in its own. The chat banner says the same sentence."""
+    with OpenAICompatServer(api_key=KEY, models=["test-model"]) as service:
+        dead = f"http://127.0.0.1:{free_port()}"
+        with fresh_serve_in(tmp_path / "data", OTHER[lang], dead) as url:
+            o = open_in(browser, url, height=900, lang=lang)
+            page = o.page
+            expect(page.locator("#setup-opt-service-body")).to_be_visible()  # no ollama
+            page.select_option("#setup-preset", "other")
+            page.fill("#setup-url", service.base_url)
+            page.fill("#setup-key", "sk-wrong")
+            page.fill("#setup-model", "test-model")
+            page.click("#setup-service-apply")
+            error = page.locator("#setup-opt-service .setup-status.error")
+            expect(error).to_contain_text("401")
+            text = error.inner_text()
+            assert text.count(REJECTED[lang]) == 1, text
+            assert REJECTED[OTHER[lang]] not in text, text
+            assert service.base_url in text, text
+            o.check_clean()
+        page.context.close()
+        # The chat banner: the same one sentence, naming the address.
+        with fresh_serve_in(tmp_path / "data2", lang, dead, service.base_url) as url:
+            o = open_in(browser, url, lang=lang)
+            page = o.page
+            page.fill("#chat-input", "你好" if lang == "zh" else "Hello")
+            page.press("#chat-input", "Enter")
+            banner = page.locator("#error-banner")
+            expect(banner).to_be_visible(timeout=60_000)
+            expect(banner).to_have_attribute("data-type", "AuthFailed")
+            text = banner.locator(".banner-text").inner_text()
+            assert text.count(REJECTED[lang]) == 1, text
+            assert service.base_url in text, text
+            o.check_clean()
+        page.context.close()
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_choice_shows_in_a_small_window_and_one_opens_at_a_time(
     browser: Browser, tmp_path: Path, lang: str

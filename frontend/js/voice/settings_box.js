@@ -1,25 +1,57 @@
 // Settings → Voice extras: the two service tests (the reference clip is a file
-// picker among the voice settings: settings_pickers.js).
+// picker among the voice settings: settings_pickers.js). Recognition is tested as the
+// form chooses it: the browser's own recognizer in the page (it needs no address), a
+// transcription service by voice_test.
 
-import { call } from "../transport.js";
+import { call, mode } from "../transport.js";
 import { t } from "../i18n.js";
-import { el, errorTitle } from "../ui.js";
+import { el, errorLine } from "../ui.js";
+import { getConfig } from "./config.js";
+import { webSpeechAvailable } from "./mic.js";
 import "./strings.js";
+
+/** What the form says now (`inputs`: settings.js's path -> row), else what is saved. */
+async function sttChoice(inputs) {
+  const provider = inputs && inputs.get("voice.stt_provider");
+  const url = inputs && inputs.get("voice.stt_url");
+  if (provider && url) return { provider: provider.input.value, url: Boolean(url.input.value.trim()) };
+  const cfg = (await getConfig(true)) || {};
+  return { provider: cfg.stt_provider, url: Boolean(cfg.stt_server) };
+}
+
+/** Recognition as chosen: `{result: [class, text]}` when the page can say it all (off;
+ *  the browser's own recognizer: whether the page has the Web Speech API, which is all
+ *  a test can see of it, or else what stands in for it), else `{before}` (text put
+ *  before the transcription service's answer; voice_test asks that service). */
+function sttCheck({ provider, url }) {
+  const where = t(mode === "http" ? "voice.test.where.browser" : "voice.test.where.window");
+  if (provider === "off") return { result: ["note", t("voice.test.sttOff")] };
+  if (provider !== "browser") return {};
+  if (webSpeechAvailable()) return { result: ["ok", t("voice.test.browserStt", { where })] };
+  if (!url) return { result: ["bad", t("voice.test.noBrowserStt", { where })] };
+  return { before: t("voice.test.browserFallback", { where }) };
+}
 
 /** The panel appended under the voice settings: the two service tests (the
  * reference clip is chosen in its own row, settings_pickers.js). */
-export function voiceSettingsBox() {
+export function voiceSettingsBox(inputs) {
   const out = el("div.test-result#voice-test-result", { role: "status" });
   const player = el("audio#voice-test-audio", { controls: true, hidden: true });
+  const show = (kind, text) => {
+    out.className = `test-result ${kind}`;
+    out.textContent = text;
+  };
 
   const test = (kind) => async () => {
     out.className = "test-result";
     out.textContent = t("test.running");
     player.hidden = true;
+    const check = kind === "stt" ? sttCheck(await sttChoice(inputs)) : {};
+    if (check.result) return show(...check.result); // the page can tell it all
     const res = await call("voice_test", { kind });
     const ok = res.ok !== false;
     out.className = `test-result ${ok ? "ok" : "bad"}`;
-    out.textContent = res.message || (res.error && `${errorTitle(res.error)}: ${res.error.message || ""}`) || "";
+    out.textContent = (check.before || "") + (res.message || (res.error && errorLine(res.error)) || "");
     if (ok && res.audio_b64) {
       player.src = `data:${res.mime};base64,${res.audio_b64}`;
       player.hidden = false;

@@ -1,9 +1,10 @@
 """The settings form, described from the ``Settings`` model for the page.
 
 Each leaf field becomes ``{path, type, nullable, default, choices, min, max,
-label: {en, zh}, help: {en, zh}}``; help comes from the field description
-(``"English || 中文"``), the label from the field's ``title`` when it has one
-(same ``en || zh`` form), else from the short labels below.
+label: {en, zh}, help: {en, zh}, desktop}`` (``desktop``: only the desktop app acts
+on it); help comes from the field description (``"English || 中文"``), the label
+from the field's ``title`` when it has one (same ``en || zh`` form), else from the
+short labels below.
 """
 
 from __future__ import annotations
@@ -69,6 +70,12 @@ _LABELS: dict[str, tuple[str, str]] = {
 # Not shown on the settings page: the format's version, and where the desktop pet was
 # left, per screen (saved by the desktop when the pet stops moving).
 _HIDDEN = {"schema_version", "app.pet_x", "app.pet_y", "app.pet_screen", "app.pet_places"}
+
+# The groups only the desktop app acts on (its tray icon, closing to the tray, starting
+# on login, the desktop pet): a page in a browser (``dl-app serve``) shows them disabled,
+# with a note that they are the desktop app's.
+_DESKTOP = {"app"}
+
 
 def split_text(text: str | None) -> dict[str, str]:
     """``"English || 中文"`` -> ``{"en": ..., "zh": ...}`` (one language: both)."""
@@ -174,6 +181,7 @@ def describe_settings(
                 "max": high,
                 "label": _label(path, info),
                 "help": split_text(info.description),
+                "desktop": path.split(".", 1)[0] in _DESKTOP,
             }
         )
     return fields, groups

@@ -36,6 +36,7 @@ class ApplyParams(NoParams):
     base_url: str | None = Field(default=None, max_length=2000)
     model: str | None = Field(default=None, max_length=500)
     api_key: str | None = Field(default=None, max_length=4000)
+    lang: Literal["zh", "en"] | None = None  # the page's: what a failed test is said in
 
 
 def _lang(ctx: Context) -> str:
@@ -86,13 +87,14 @@ def setup_probe_ollama(ctx: Context, p: ProbeParams) -> dict[str, Any]:
 
 @methods.expose(ApplyParams)
 def setup_apply(ctx: Context, p: ApplyParams) -> dict[str, Any]:
+    lang = p.lang or _lang(ctx)
     if p.choice == "demo":
         status = first_run.apply_demo(ctx.data_dir, ctx.env)
         if not status.available:
             error = ModelNotFound(msg("setup.demo_unavailable", problem=status.problem or ""))
-            return {**failure(error, _lang(ctx)), "demo": status.as_dict(_lang(ctx))}
+            return {**failure(error, lang), "demo": status.as_dict(lang)}
         ctx.reset()
-        return {"message": status.name, "demo": status.as_dict(_lang(ctx))}
+        return {"message": status.name, "demo": status.as_dict(lang)}
     if p.choice == "ollama":
         base = first_run.probe_ollama(p.base_url, ctx.env).base_url
         key: str | None = None
@@ -101,10 +103,10 @@ def setup_apply(ctx: Context, p: ApplyParams) -> dict[str, Any]:
         key = p.api_key
     model = (p.model or "").strip()
     if not base or not model:
-        raise InvalidInput(msg("setup.need_address"))
+        return failure(InvalidInput(msg("setup.need_address")), lang)
     check = first_run.apply_service(ctx.data_dir, ctx.env, base, model, key)
-    out = {"message": render(check.message, _lang(ctx)), "models": check.models}
+    out = {"message": render(check.message, lang), "models": check.models}
     if check.error is not None:
-        return {**failure(check.error, _lang(ctx)), **out}
+        return {**failure(check.error, lang), **out}
     ctx.reset()
     return out
