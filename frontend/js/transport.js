@@ -97,12 +97,23 @@ export function ready() {
   return readyPromise;
 }
 
+// The page's language (early.js and i18n.js set <html lang>): the bridge says its
+// messages in it. Until a language is chosen, a page in a browser speaks the browser's
+// and the app the system's, which may differ.
+function pageLang() {
+  const lang = document.documentElement.lang || "";
+  return lang.startsWith("en") ? "en" : lang.startsWith("zh") ? "zh" : "";
+}
+
 async function callHttp(method, params) {
   let resp;
   try {
+    const headers = { "Content-Type": "application/json", "X-DL-Token": token };
+    const lang = pageLang();
+    if (lang) headers["X-DL-Lang"] = lang;
     resp = await fetch(`/api/call/${encodeURIComponent(method)}`, {
       method: "POST",
-      headers: { "Content-Type": "application/json", "X-DL-Token": token },
+      headers,
       body: JSON.stringify(params || {}),
     });
   } catch (err) {

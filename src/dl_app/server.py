@@ -1,7 +1,8 @@
 """``dl-app serve``: the app in a browser, on 127.0.0.1 only (stdlib HTTP server).
 
     GET  /, /js/*, /css/*, ...     the page (``frontend/``); no token needed, no data
-    POST /api/call/<method>        header ``X-DL-Token``; JSON params -> the bridge result
+    POST /api/call/<method>        header ``X-DL-Token``; JSON params -> the bridge result,
+                                   its words in the page's language (``X-DL-Lang``)
     GET  /api/events?token=...     ``text/event-stream`` of the bridge's events
 
 Every request must carry ``Host: 127.0.0.1:<port>`` or ``localhost:<port>``,
@@ -32,6 +33,7 @@ from typing import Any, TextIO
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .bridge.api import API_METHODS, Api
+from .bridge.context import PAGE_LANG
 from .paths import frontend_dir
 
 __all__ = ["AppServer", "EventHub", "serve"]
@@ -211,7 +213,13 @@ class _Handler(BaseHTTPRequestHandler):
         params = self._body()
         if params is _BAD:
             return
-        self._json(200, getattr(srv.api, name)(params))
+        # The page's language for what this call says (bridge.context.PAGE_LANG).
+        said = PAGE_LANG.set(self.headers.get("X-DL-Lang"))
+        try:
+            result = getattr(srv.api, name)(params)
+        finally:
+            PAGE_LANG.reset(said)
+        self._json(200, result)
 
     def _body(self) -> Any:
         length = self.headers.get("Content-Length")

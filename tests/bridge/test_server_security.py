@@ -230,3 +230,26 @@ def test_dl_app_serve_prints_its_address_and_serves(frontend: Path, tmp_path: Pa
         proc.stdout.close()  # type: ignore[union-attr]
         proc.stderr.close()
     assert code == 0, stderr
+
+
+def test_a_call_speaks_the_asking_pages_language(
+    server: AppServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No language chosen and an English system: a page in a Chinese browser asks in
+    # Chinese (X-DL-Lang), and what the bridge says, and the phrase it checks before
+    # deleting everything, are that page's; a call without the header gets the app's.
+    monkeypatch.setenv("LC_ALL", "en_US.UTF-8")
+    status, out = call(server, "memory_delete_all", {"phrase": "delete all memories"},
+                       headers={"X-DL-Lang": "zh"})
+    assert status == 200 and out["ok"] is False
+    assert out["error"]["message"] == "要删除全部记忆，请准确输入：删除所有记忆"
+    status, out = call(server, "memory_delete_all", {"phrase": "no"})
+    assert out["error"]["message"] == "To delete all memories, type exactly: delete all memories"
+    status, out = call(server, "memory_delete_all", {"phrase": "no"},
+                       headers={"X-DL-Lang": "fr"})  # not ours: the app's
+    assert out["error"]["message"].startswith("To delete all memories")
+    status, out = call(server, "settings_get", {}, headers={"X-DL-Lang": "zh"})
+    assert out["ok"] is True and out["lang"] == "en"  # the app's own, whoever asks
+    status, out = call(server, "memory_delete_all", {"phrase": "删除所有记忆"},
+                       headers={"X-DL-Lang": "zh"})
+    assert status == 200 and out["ok"] is True, out

@@ -161,8 +161,9 @@ def test_a_rejected_key_is_said_once_in_the_pages_language_naming_the_address(
             assert service.base_url in text, text
             o.check_clean()
         page.context.close()
-        # The chat banner: the same one sentence, naming the address.
-        with fresh_serve_in(tmp_path / "data2", lang, dead, service.base_url) as url:
+        # The chat banner: the same one sentence, naming the address, in the page's
+        # language too (the bridge says its words in the asking page's: X-DL-Lang).
+        with fresh_serve_in(tmp_path / "data2", OTHER[lang], dead, service.base_url) as url:
             o = open_in(browser, url, lang=lang)
             page = o.page
             page.fill("#chat-input", "你好" if lang == "zh" else "Hello")
@@ -172,6 +173,7 @@ def test_a_rejected_key_is_said_once_in_the_pages_language_naming_the_address(
             expect(banner).to_have_attribute("data-type", "AuthFailed")
             text = banner.locator(".banner-text").inner_text()
             assert text.count(REJECTED[lang]) == 1, text
+            assert REJECTED[OTHER[lang]] not in text, text
             assert service.base_url in text, text
             o.check_clean()
         page.context.close()

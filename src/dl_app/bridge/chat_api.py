@@ -108,12 +108,12 @@ def _turn(ctx: Context, turn: str, run: RunTurn) -> dict[str, Any]:
     try:
         result = run(mem, on_delta, on_event, stop)
     except DLError as e:
-        ctx.emit("chat.error", {"type": type(e).__name__, "message": error_text(e, mem.lang)})
+        ctx.emit("chat.error", {"type": type(e).__name__, "message": error_text(e, ctx.lang())})
         ctx.service_failed(e)
         raise
     finally:
         ctx.stops.end(stop)
-    ctx.service_ok(mem.lang)
+    ctx.service_ok(ctx.lang())
     if wrote_diary:
         after_diary(ctx, mem)
     out = {
@@ -122,7 +122,7 @@ def _turn(ctx: Context, turn: str, run: RunTurn) -> dict[str, Any]:
         "message_id": result.messages[-1].id,
         "recalled": [{"uuid": h.entry.uuid, "title": h.entry.title} for h in result.recalled],
         "gauge": _gauge_or_none(mem),
-        "notices": [render(n, mem.lang) for n in result.notices],
+        "notices": [render(n, ctx.lang()) for n in result.notices],
         "named": result.named,
         "user_message_id": result.messages[0].id,
         "attachments": views.attachments(result.messages[0]),
@@ -160,7 +160,7 @@ def memory_consolidate(ctx: Context, _p: NoParams) -> dict[str, Any]:
     except DLError as e:
         ctx.service_failed(e)
         raise
-    ctx.service_ok(mem.lang)
+    ctx.service_ok(ctx.lang())
     auto = after_diary(ctx, mem) if entry else False
     return {
         "entry": {"uuid": entry.uuid, "title": entry.title} if entry else None,

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,13 @@ from .avatar_files import AvatarFiles
 from .params import failure
 from .stops import Stops
 
-__all__ = ["Context", "EmitFn"]
+# The language of the page making the current call, when it says (browser mode sends
+# it with each call: ``X-DL-Lang``). Until the user chooses a language, a page in a
+# browser speaks the browser's and the app the system's; the bridge's messages then
+# follow the page. Unset: the app's language (the window, events, background work).
+PAGE_LANG: ContextVar[str | None] = ContextVar("dl_page_lang", default=None)
+
+__all__ = ["PAGE_LANG", "Context", "EmitFn"]
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +137,12 @@ class Context:
         return settings_io.effective(self.data_dir, self.env)
 
     def lang(self) -> str:
+        """The language of what this call says (``zh``/``en``): the asking page's when
+        it named one (:data:`PAGE_LANG`), else :meth:`app_lang`."""
+        page = PAGE_LANG.get()
+        return page if page in ("zh", "en") else self.app_lang()
+
+    def app_lang(self) -> str:
         """The app's language now (``zh``/``en``): the setting, or the system's."""
         try:
             setting = self.settings().language

@@ -284,9 +284,12 @@ def transfer_restore_local(ctx: Context, p: NameParams) -> dict[str, Any]:
 @methods.expose(PhraseParams)
 def memory_delete_all(ctx: Context, p: PhraseParams) -> dict[str, Any]:
     mem = ctx.mem()
-    expected = DELETE_PHRASES[mem.lang]
+    # The phrase the asking page showed: in its language (a page in a browser may not
+    # speak the app's until a language is chosen).
+    lang = ctx.lang()
+    expected = DELETE_PHRASES[lang]
     if p.phrase.strip() != expected:
-        message = say(ctx.lang(), "bridge.delete_phrase", phrase=expected)
+        message = say(lang, "bridge.delete_phrase", phrase=expected)
         raise InvalidInput(message, [{"path": "phrase", "message": message}])
     backup = mem.delete_all()
     return {"backup": backup.name if backup else None}

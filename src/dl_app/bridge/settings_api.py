@@ -101,7 +101,7 @@ def settings_get(ctx: Context, _p: NoParams) -> dict[str, Any]:
     fields, groups = describe_settings()
     return {
         "settings": _shown(ctx),
-        "lang": ctx.lang(),  # the app's language now (the setting, or the system's)
+        "lang": ctx.app_lang(),  # the app's language now (the setting, or the system's)
         "fields": fields,
         "groups": groups,
         "env_overrides": env_overrides(ctx.env),

@@ -16,7 +16,7 @@ from .. import first_run
 from ..core.errors import ModelNotFound, msg
 from ..memory import Memory
 from ..messages import render
-from ..wiring import llm_provider, resolve_lang
+from ..wiring import llm_provider
 from .context import Context
 from .fields import env_names, env_overrides
 from .params import InvalidInput, NoParams, failure
@@ -39,20 +39,12 @@ class ApplyParams(NoParams):
     lang: Literal["zh", "en"] | None = None  # the page's: what a failed test is said in
 
 
-def _lang(ctx: Context) -> str:
-    try:
-        s = ctx.settings()
-    except Exception:
-        return resolve_lang("auto", ctx.env)
-    return resolve_lang(s.language, ctx.env)
-
-
 def model_info(ctx: Context, mem: Memory) -> dict[str, Any]:
     """``model``/``base_url``/``model_note``/``setup_needed`` for app_info."""
     model = mem.model()
     needed = first_run.setup_needed(ctx.data_dir, ctx.env)
     if model.demo:
-        note = first_run.DEMO_NOTE.get(mem.lang, first_run.DEMO_NOTE["en"])
+        note = first_run.DEMO_NOTE.get(ctx.lang(), first_run.DEMO_NOTE["en"])
         return {"model": model.name, "base_url": "", "model_note": note,
                 "provider": "demo", "setup_needed": needed}
     return {"model": model.name, "model_note": "", "provider": "openai",
@@ -62,7 +54,7 @@ def model_info(ctx: Context, mem: Memory) -> dict[str, Any]:
 @methods.expose(locked=False)
 def setup_status(ctx: Context, _p: NoParams) -> dict[str, Any]:
     s = ctx.settings()
-    lang = _lang(ctx)
+    lang = ctx.lang()
     return {
         "needed": first_run.setup_needed(ctx.data_dir, ctx.env),
         "provider": llm_provider(s, ctx.env),
@@ -82,12 +74,12 @@ def setup_status(ctx: Context, _p: NoParams) -> dict[str, Any]:
 
 @methods.expose(ProbeParams, locked=False)
 def setup_probe_ollama(ctx: Context, p: ProbeParams) -> dict[str, Any]:
-    return {"ollama": first_run.probe_ollama(p.base_url, ctx.env).as_dict(_lang(ctx))}
+    return {"ollama": first_run.probe_ollama(p.base_url, ctx.env).as_dict(ctx.lang())}
 
 
 @methods.expose(ApplyParams)
 def setup_apply(ctx: Context, p: ApplyParams) -> dict[str, Any]:
-    lang = p.lang or _lang(ctx)
+    lang = p.lang or ctx.lang()
     if p.choice == "demo":
         status = first_run.apply_demo(ctx.data_dir, ctx.env)
         if not status.available:
