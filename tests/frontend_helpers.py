@@ -95,10 +95,11 @@ LOCALES = {"zh": "zh-CN", "en": "en-US"}
 def open_in(
     browser: Any, url: str, *, color_scheme: str = "light", width: int = 1100,
     height: int = 720, lang: str | None = None, locale: str | None = None,
+    prepare: Any = None,
 ) -> Opened:
     """``url`` in a fresh context of ``browser`` (closed with the browser); ``lang``
     ("zh"/"en") sets the browser's language, which the page follows until one is
-    chosen."""
+    chosen; ``prepare(page)`` runs before the page loads (init scripts, routes)."""
     options: dict[str, Any] = {
         "viewport": {"width": width, "height": height},
         "color_scheme": color_scheme,
@@ -108,8 +109,26 @@ def open_in(
         options["locale"] = locale or LOCALES[lang or "en"]
     ctx = browser.new_context(**options)
     ctx.set_default_timeout(TIMEOUT_MS)
-    opened = Opened(ctx.new_page())
+    page = ctx.new_page()
+    if prepare is not None:
+        prepare(page)
+    opened = Opened(page)
     opened.goto(url)
+    return opened
+
+
+def open_settings_tab(
+    browser: Any, url: str, lang: str, tab: str, *, prepare: Any = None, height: int = 720,
+) -> Opened:
+    """The page at ``url`` in ``lang`` (chosen in its menu), on Settings → ``tab``."""
+    from playwright.sync_api import expect
+
+    opened = open_in(browser, url, lang=lang, height=height, prepare=prepare)
+    page = opened.page
+    page.select_option("#lang-select", lang)
+    expect(page.locator("html")).to_have_attribute("lang", "en" if lang == "en" else "zh-CN")
+    page.click("#nav-settings")
+    page.click(f"#settings-tab-{tab}")
     return opened
 
 

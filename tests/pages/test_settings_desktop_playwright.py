@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from frontend_helpers import SHOTS, TIMEOUT_MS, Opened, require_chromium
+from frontend_helpers import SHOTS, Opened, open_settings_tab, require_chromium
 
 require_chromium()
 
@@ -46,20 +46,12 @@ def as_window(route: Route) -> None:
 
 
 def open_settings(browser: Browser, url: str, lang: str, *, window: bool) -> Opened:
-    ctx = browser.new_context(viewport={"width": 1100, "height": 800},
-                              locale="zh-CN" if lang == "zh" else "en-US")
-    ctx.set_default_timeout(TIMEOUT_MS)
-    page = ctx.new_page()
-    if window:
+    def as_desktop(page: Page) -> None:
         page.add_init_script(PYWEBVIEW_SHIM)
         page.route(lambda u: urlsplit(u).path in ("/", "/index.html"), as_window)
-    opened = Opened(page)
-    opened.goto(url)
-    page.select_option("#lang-select", lang)
-    expect(page.locator("html")).to_have_attribute("lang", "en" if lang == "en" else "zh-CN")
-    page.click("#nav-settings")
-    page.click("#settings-tab-other")
-    return opened
+
+    return open_settings_tab(browser, url, lang, "other", height=800,
+                             prepare=as_desktop if window else None)
 
 
 def rows(page: Page) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,6 +45,19 @@ def fresh_serve(data_dir: Path, lang: str, ollama_url: str) -> AbstractContextMa
 
 
 
+def try_wrong_key(page: Any, base_url: str) -> Any:
+    """Another OpenAI-compatible service at ``base_url`` with a wrong key, tested and
+    saved: its error line once the service said 401."""
+    page.select_option("#setup-preset", "other")
+    page.fill("#setup-url", base_url)
+    page.fill("#setup-key", "sk-wrong")
+    page.fill("#setup-model", "test-model")
+    page.click("#setup-service-apply")
+    error = page.locator("#setup-opt-service .setup-status.error")
+    expect(error).to_contain_text("401")
+    return error
+
+
 def shot(o: Opened, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     o.page.screenshot(path=str(SHOTS / name), full_page=True)
@@ -69,13 +83,7 @@ def test_first_run_shows_the_setup_with_ollama_models_and_an_online_service(
         # An online service: a wrong key is explained and nothing is saved.
         page.click("#setup-opt-service-head")
         expect(page.locator("#setup-opt-ollama-body")).to_be_hidden()
-        page.select_option("#setup-preset", "other")
-        page.fill("#setup-url", service.base_url)
-        page.fill("#setup-key", "sk-wrong")
-        page.fill("#setup-model", "test-model")
-        page.click("#setup-service-apply")
-        error = page.locator("#setup-opt-service .setup-status.error")
-        expect(error).to_contain_text("401")
+        try_wrong_key(page, service.base_url)
         expect(page.locator("#setup-key")).to_have_value("")  # not kept in the page
         assert not (data_dir / "settings.json").exists()
         shot(o, f"setup-service-error-{lang}.png")
@@ -148,14 +156,7 @@ def test_a_rejected_key_is_said_once_in_the_pages_language_naming_the_address(
             o = open_in(browser, url, height=900, lang=lang)
             page = o.page
             expect(page.locator("#setup-opt-service-body")).to_be_visible()  # no ollama
-            page.select_option("#setup-preset", "other")
-            page.fill("#setup-url", service.base_url)
-            page.fill("#setup-key", "sk-wrong")
-            page.fill("#setup-model", "test-model")
-            page.click("#setup-service-apply")
-            error = page.locator("#setup-opt-service .setup-status.error")
-            expect(error).to_contain_text("401")
-            text = error.inner_text()
+            text = try_wrong_key(page, service.base_url).inner_text()
             assert text.count(REJECTED[lang]) == 1, text
             assert REJECTED[OTHER[lang]] not in text, text
             assert service.base_url in text, text

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from frontend_helpers import TIMEOUT_MS, Opened, require_chromium
+from frontend_helpers import Opened, open_settings_tab, require_chromium
 from servers.voice_servers import VoiceServer
 
 require_chromium()
@@ -30,17 +30,8 @@ WEB_SPEECH = "window.webkitSpeechRecognition = window.webkitSpeechRecognition ||
 
 
 def voice_settings(browser: Browser, url: str, lang: str, script: str) -> Opened:
-    ctx = browser.new_context(locale="zh-CN" if lang == "zh" else "en-US")
-    ctx.set_default_timeout(TIMEOUT_MS)
-    page = ctx.new_page()
-    page.add_init_script(script)
-    opened = Opened(page)
-    opened.goto(url)
-    page.select_option("#lang-select", lang)
-    expect(page.locator("html")).to_have_attribute("lang", "en" if lang == "en" else "zh-CN")
-    page.click("#nav-settings")
-    page.click("#settings-tab-voice")
-    return opened
+    return open_settings_tab(browser, url, lang, "voice",
+                             prepare=lambda page: page.add_init_script(script))
 
 
 def run_check(page: Page) -> str:
