@@ -5,7 +5,8 @@
 # build/selftest_bundle.sh: the .deb unpacked into a scratch root and the installed
 # app's `window --selftest` run under Xvfb (first start cold). Prints each step's
 # time, the sizes, the biggest parts of the bundle and the .deb's control fields.
-# Any failed step fails the script.
+# Then the same .deb installed with apt into a Debian 13 root and self-tested there
+# (build/selftest_debian13.sh). Any failed step fails the script.
 #
 #   scripts/ci-package.sh          PYTHON=python3.12 scripts/ci-package.sh
 #   DEB_XZ=preset=1,dict=32MiB ... other xz options for data.tar.xz (build_deb.sh)
@@ -34,4 +35,8 @@ echo "biggest parts of the bundle (MB):"
 (cd "$ROOT/build/out/dist/dl-app/_internal" && du -sm -- * | sort -rn | sed -n 1,8p | sed 's/^/    /')
 SKIP_BUILD=1 RUNS="${RUNS:-2}" "$ROOT/build/selftest_bundle.sh"
 step "installed into a scratch root and self-tested"
+if [ "${DL_CI_NO_DEBIAN13:-}" != 1 ]; then
+  "$ROOT/build/selftest_debian13.sh"
+  step "installed with apt on Debian 13 and self-tested there"
+fi
 echo "ci-package: ${SECONDS} s in all"
