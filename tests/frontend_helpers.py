@@ -140,6 +140,29 @@ def hold_next_call(page: Any, name: str) -> list[Any]:
     return held
 
 
+def hold_calls(page: Any, name: str) -> tuple[list[Any], Any]:
+    """Every call of the bridge method ``name`` the page makes is held until
+    ``release()`` (the second of the pair) lets them all go and stops holding: for a
+    method the page may ask more than once (the gauge: at the start, after the history,
+    after a greeting), where holding only the next call races with the others."""
+    held: list[Any] = []
+    pattern = f"**/api/call/{name}"
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    page.route(pattern, hold)
+
+    def release() -> None:
+        for route in list(held):
+            route.continue_()
+        # Calls held after the loop: unroute hands them on (Playwright lets a removed
+        # handler's pending routes fall through to the network).
+        page.unroute(pattern, hold)
+
+    return held, release
+
+
 def wait_held(page: Any, held: list[Any], what: str) -> Any:
     """The held route once the page has made the call (a minute at most: a page that
     never makes it)."""
