@@ -125,9 +125,7 @@ def open_settings_tab(
 
     opened = open_in(browser, url, lang=lang, height=height, prepare=prepare)
     page = opened.page
-    # Saved and the app's state asked again before the tab is opened: the forms are
-    # drawn anew with it, and a button found before that may be replaced under a click.
-    choose_lang(page, lang)
+    page.select_option("#lang-select", lang)
     expect(page.locator("html")).to_have_attribute("lang", "en" if lang == "en" else "zh-CN")
     page.click("#nav-settings")
     page.click(f"#settings-tab-{tab}")
