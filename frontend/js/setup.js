@@ -5,7 +5,7 @@
 // look (setup_intro.js). Bridge: setup_status, setup_probe_ollama, setup_apply. Model names and messages go in as text only (el / textContent).
 
 import { call } from "./transport.js";
-import { t, addStrings, onLangChange, getLang } from "./i18n.js";
+import { t, addStrings, onLangChange } from "./i18n.js";
 import { el, clear, toast, errorLine } from "./ui.js";
 import { renderIntro } from "./setup_intro.js";
 
@@ -151,9 +151,7 @@ export function openSetup(status, onApplied) {
       for (const b of card.querySelectorAll("button")) b.disabled = true;
       statusNode.className = "setup-status";
       statusNode.textContent = params.choice === "demo" ? "" : t("setup.service.testing");
-      // In the page's language: on a first run in a browser it is the browser's, and
-      // the app's (the system's) may be another.
-      const res = await call("setup_apply", { ...params, lang: getLang() });
+      const res = await call("setup_apply", params); // its words in the page's language (X-DL-Lang)
       busy = false;
       if (res.ok) return applied(res, model);
       for (const b of card.querySelectorAll("button")) b.disabled = false;

@@ -20,6 +20,7 @@ from bridge_helpers import Events, ok
 from dl_app.adapters import demo_model
 from dl_app.adapters.secrets import SecretStore
 from dl_app.bridge import Api
+from dl_app.bridge.context import PAGE_LANG
 from dl_app.first_run import setup_needed
 from frontend_helpers import free_port
 from servers.ollama import ScriptedOllama
@@ -118,13 +119,17 @@ def test_a_service_with_a_wrong_key_is_explained_and_not_saved(
         assert res["ok"] is False and res["error"]["type"] == "AuthFailed"
         assert "key" in res["error"]["message"].lower()
         assert not (data_dir / "settings.json").exists()
-        # Said in the page's language when it names one (the app's is English here).
-        zh = bridge.setup_apply({"choice": "service", "base_url": server.base_url,
-                                 "model": "deepseek-chat", "api_key": "sk-wrong", "lang": "zh"})
+        # Said in the asking page's language when it names one (X-DL-Lang in a browser;
+        # the app's is English here).
+        said = PAGE_LANG.set("zh")
+        try:
+            zh = bridge.setup_apply({"choice": "service", "base_url": server.base_url,
+                                     "model": "deepseek-chat", "api_key": "sk-wrong"})
+            missing = bridge.setup_apply({"choice": "service", "base_url": " ", "model": "m"})
+        finally:
+            PAGE_LANG.reset(said)
         assert zh["ok"] is False and zh["error"]["type"] == "AuthFailed"
         assert "拒绝了 API 密钥" in zh["error"]["message"] and server.base_url in zh["message"]
-        missing = bridge.setup_apply({"choice": "service", "base_url": " ", "model": "m",
-                                      "lang": "zh"})
         assert missing["error"]["type"] == "InvalidInput" and "地址" in missing["error"]["message"]
         assert ok(bridge.setup_status())["needed"] is True
         ok(bridge.setup_apply({"choice": "service", "base_url": server.base_url,

@@ -36,7 +36,6 @@ class ApplyParams(NoParams):
     base_url: str | None = Field(default=None, max_length=2000)
     model: str | None = Field(default=None, max_length=500)
     api_key: str | None = Field(default=None, max_length=4000)
-    lang: Literal["zh", "en"] | None = None  # the page's: what a failed test is said in
 
 
 def model_info(ctx: Context, mem: Memory) -> dict[str, Any]:
@@ -79,7 +78,7 @@ def setup_probe_ollama(ctx: Context, p: ProbeParams) -> dict[str, Any]:
 
 @methods.expose(ApplyParams)
 def setup_apply(ctx: Context, p: ApplyParams) -> dict[str, Any]:
-    lang = p.lang or ctx.lang()
+    lang = ctx.lang()  # the asking page's (X-DL-Lang), else the app's
     if p.choice == "demo":
         status = first_run.apply_demo(ctx.data_dir, ctx.env)
         if not status.available:
