@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import hashlib
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -47,57 +46,31 @@ from ..core.ports import TurnRecord, TurnRef
 from .diary_tables import _committed, _set_aside, table_names
 from .fts_text import fts_query, fts_terms
 from .lance_access import KEEP_VERSIONS, Gate, in_chunks, sql_in, translated
+from .turn_crowding import Crowding
+from .turn_tables import (
+    COLUMNS,
+    META_DIM,
+    META_KIND,
+    META_MODEL,
+    REF_COLUMNS,
+    TURNS,
+    TVEC_PREFIX,
+    records,
+    refs_of,
+    turns_schema,
+    unindexed_rows,
+    vec_name,
+    vec_schema,
+    where_select,
+)
 
 __all__ = ["LanceTurnStore"]
 
-TURNS, TVEC_PREFIX = "turns", "tvec_"
-COLUMNS = ["id", "entry", "role", "ts", "seq", "text"]
-REF_COLUMNS = ["id", "entry", "ts"]
 # The vector index has a partition per PARTITION_ROWS vectors (LanceDB's default,
 # 8192, made 24 at 200k turns, so a search with 20 probes read nearly all; set as
 # the target size, since ``optimize`` merges partitions back towards it); a
 # search reads one partition in PROBE_SHARE, at least NPROBES.
 PARTITION_ROWS, PROBE_SHARE, NPROBES = 2048, 5, 20
-_KIND, _MODEL, _DIM = b"dl.kind", b"dl.embed_model", b"dl.dimensions"
-
-
-def _turns_schema() -> pa.Schema:
-    text = pa.string()
-    fields = [pa.field(n, text, False) for n in ("id", "entry", "role")]
-    fields += [pa.field("ts", pa.int64(), False), pa.field("seq", pa.int32(), False)]
-    fields += [pa.field("text", text, False), pa.field("fts_text", text, False)]
-    return pa.schema(fields, metadata={_KIND: b"turns", b"dl.schema_version": b"1"})
-
-
-def _vec_schema(model: str, dim: int) -> pa.Schema:
-    """A vector carries its turn's entry and time: a vector search then ranks
-    entries without a second read."""
-    vector = pa.field("vector", pa.list_(pa.float32(), dim), nullable=False)
-    meta = {_KIND: b"turn_vectors", _MODEL: model.encode(), _DIM: str(dim).encode()}
-    fields = [pa.field(n, pa.string(), False) for n in ("id", "entry")]
-    return pa.schema([*fields, pa.field("ts", pa.int64(), False), vector], metadata=meta)
-
-
-def _vec_name(model: str, dim: int) -> str:
-    return TVEC_PREFIX + hashlib.sha256(f"{model}\0{dim}".encode()).hexdigest()[:16]
-
-
-def _where(clause: str, columns: Sequence[str]) -> Callable[[Any], Any]:
-    return lambda table: table.query().where(clause).select(list(columns))
-
-
-def _records(rows: pa.Table) -> builtins.list[TurnRecord]:
-    return [TurnRecord(**{c: r[c] for c in COLUMNS}) for r in rows.select(COLUMNS).to_pylist()]
-
-
-def _refs(rows: pa.Table) -> builtins.list[TurnRef]:
-    cols = [rows[c].to_pylist() for c in REF_COLUMNS]
-    return [TurnRef(i, e, t) for i, e, t in zip(*cols, strict=True)]
-
-
-def _unindexed(table: Any) -> int:
-    """Rows some index of the table does not cover yet."""
-    return max((i.num_unindexed_rows or 0 for i in table.list_indices()), default=0)
 
 
 class LanceTurnStore:
@@ -108,10 +81,12 @@ class LanceTurnStore:
     each on the table's latest version."""
 
     def __init__(self, path: str | Path, *, ann_min_rows: int = 8192,
-                 partition_rows: int = PARTITION_ROWS, min_probes: int = NPROBES) -> None:
+                 partition_rows: int = PARTITION_ROWS, min_probes: int = NPROBES,
+                 crowd_sample: int | None = None) -> None:
         self.path = Path(path)
         self._ann_min_rows = ann_min_rows
         self._partition_rows, self._min_probes = partition_rows, min_probes
+        self._crowd_sample = crowd_sample
         self._lock = threading.RLock()
         self._gate = Gate()
         self._bulk = 0  # depth of nested bulk() blocks
@@ -119,6 +94,7 @@ class LanceTurnStore:
         self._trained: dict[str, int] = {}  # vector table name -> rows when its index was trained
         self._probes: dict[str, int] = {}  # vector table name -> partitions a search reads
         self._vecs: dict[tuple[str, int], Any] = {}
+        self._crowds: dict[tuple[str, int], Crowding] = {}  # by space, read when first asked
         self._added = 0  # turns added so far; ``_complete`` holds since the count it names
         self._complete: dict[tuple[str, int], int] = {}  # spaces with every turn's vector
         self._readers: dict[str, Any] = {}  # async handles by table name, for the searches
@@ -142,7 +118,7 @@ class LanceTurnStore:
         if exists:
             try:
                 table = self._db.open_table(TURNS)
-                if (table.schema.metadata or {}).get(_KIND) != b"turns":
+                if (table.schema.metadata or {}).get(META_KIND) != b"turns":
                     raise StoreError(f"Table 'turns' in {self.path} is not a turn index")
             except (OSError, RuntimeError, ValueError, pa.ArrowException) as exc:
                 why = "it cannot be opened" if _committed(self.path / "turns.lance") else None
@@ -150,7 +126,7 @@ class LanceTurnStore:
                            f"({exc}); reindexing rebuilds it")
                 table = None
         if table is None:
-            self._db.create_table(TURNS, schema=_turns_schema(), exist_ok=True)
+            self._db.create_table(TURNS, schema=turns_schema(), exist_ok=True)
             table = self._db.open_table(TURNS)
         indexed = {tuple(i.columns) for i in table.list_indices()}
         for column in ("id", "entry"):
@@ -166,7 +142,7 @@ class LanceTurnStore:
         try:
             table = self._db.open_table(name)
             meta = table.schema.metadata or {}
-            space = (meta[_MODEL].decode(), int(meta[_DIM]))
+            space = (meta[META_MODEL].decode(), int(meta[META_DIM]))
             if "entry" not in table.schema.names:
                 table = self._upgrade_vectors(name, table, *space)
         except (OSError, RuntimeError, ValueError, KeyError, pa.ArrowException) as exc:
@@ -183,15 +159,15 @@ class LanceTurnStore:
         at = pc.index_in(old["id"], value_set=refs["id"])  # each vector's turn, or null
         old, at = old.filter(pc.is_valid(at)), at.drop_null()
         columns = [old["id"], refs["entry"].take(at), refs["ts"].take(at), old["vector"]]
-        rows = pa.Table.from_arrays(columns, schema=_vec_schema(model, dim))
+        rows = pa.Table.from_arrays(columns, schema=vec_schema(model, dim))
         self._db.drop_table(name)
         self._db.create_table(name, rows)
         return self._db.open_table(name)
 
     def _vectors(self, model: str, dim: int) -> Any:
         if (model, dim) not in self._vecs:
-            name = _vec_name(model, dim)
-            self._db.create_table(name, schema=_vec_schema(model, dim), exist_ok=True)
+            name = vec_name(model, dim)
+            self._db.create_table(name, schema=vec_schema(model, dim), exist_ok=True)
             self._vecs[(model, dim)] = self._db.open_table(name)
         return self._vecs[(model, dim)]
 
@@ -214,7 +190,7 @@ class LanceTurnStore:
                     table.delete(sql_in("id", chunk))
             builder = self._turns.merge_insert("id").when_matched_update_all()
             builder.when_not_matched_insert_all().execute(
-                pa.Table.from_pylist(rows, schema=_turns_schema()))
+                pa.Table.from_pylist(rows, schema=turns_schema()))
             self._wrote(self._turns, len(rows))
 
     def set_vectors(self, ids: Sequence[str], vectors: Sequence[Sequence[float]],
@@ -265,7 +241,7 @@ class LanceTurnStore:
 
     def _pending_rows(self, table: Any) -> int:
         if table.name not in self._pending:  # first look since opening: ask the indexes
-            pending = _unindexed(table)
+            pending = unindexed_rows(table)
             if table is not self._turns and not list(table.list_indices()):
                 rows = table.count_rows()  # no vector index yet: due once large enough
                 pending = rows if rows >= self._ann_min_rows else 0
@@ -310,6 +286,8 @@ class LanceTurnStore:
                     table.delete(sql_in("id", chunk))
                 self._turns.delete(sql_in("id", chunk))
             self._compact()
+            for crowding in self._crowds.values():
+                crowding.forget()
             return len(ids)
 
     def clear(self) -> None:
@@ -323,7 +301,8 @@ class LanceTurnStore:
                     self._pending.pop(table.name, None)
                     self._trained.pop(table.name, None)
                     self._probes.pop(table.name, None)
-                    self._db.drop_table(_vec_name(*key))
+                    self._db.drop_table(vec_name(*key))
+                self._crowds.clear()
             self._compact()
 
     def _compact(self) -> None:
@@ -367,7 +346,7 @@ class LanceTurnStore:
             table = self._vecs.get((model, dim))
             have = set() if table is None else set(
                 table.search().select(["id"]).to_arrow()["id"].to_pylist())
-            rows = _records(self._turns.search().select(COLUMNS).to_arrow())
+            rows = records(self._turns.search().select(COLUMNS).to_arrow())
             return sorted((r for r in rows if r.id not in have), key=lambda r: (r.ts, r.seq))
 
     def embedded_count(self, model: str, dim: int) -> int:
@@ -398,7 +377,7 @@ class LanceTurnStore:
         out: list[TurnRecord] = []
         with self._reading():
             for chunk in in_chunks(list(entries)):
-                out += _records(self._read(TURNS, _where(sql_in("entry", chunk), COLUMNS)))
+                out += records(self._read(TURNS, where_select(sql_in("entry", chunk), COLUMNS)))
         return sorted(out, key=lambda r: (r.entry, r.seq))
 
     def search_text(self, text: str, depth: int, exclude: Sequence[str] = ()
@@ -422,12 +401,22 @@ class LanceTurnStore:
             rows = self._read(TURNS, query)
         scores = rows["_score"].to_pylist() if rows.num_rows else []
         skip = set(exclude) if after else set()
-        found = [(r, s) for r, s in zip(_refs(rows), scores, strict=True) if r.id not in skip]
+        found = [(r, s) for r, s in zip(refs_of(rows), scores, strict=True) if r.id not in skip]
         return found[:depth]
 
     def search_vector(self, vector: Sequence[float], model: str, depth: int,
                       exclude: Sequence[str] = ()) -> builtins.list[tuple[TurnRef, float]]:
         """The nearest turns in this space with their cosine similarity, nearest first."""
+        return [(r, s) for r, s, _ in self._nearest(vector, model, depth, exclude, False)]
+
+    def nearest(self, vector: Sequence[float], model: str, depth: int,
+                exclude: Sequence[str] = ()) -> builtins.list[tuple[TurnRef, float, float]]:
+        """``search_vector``'s turns, each also with its crowding (``turn_crowding.py``)."""
+        return self._nearest(vector, model, depth, exclude, True)
+
+    def _nearest(self, vector: Sequence[float], model: str, depth: int,
+                 exclude: Sequence[str], crowding: bool
+                 ) -> builtins.list[tuple[TurnRef, float, float]]:
         query = np.asarray(vector, dtype=np.float32).ravel()
         with self._reading():
             table = self._vecs.get((model, query.size))
@@ -435,14 +424,26 @@ class LanceTurnStore:
                 return []
             # Excluded ids are dropped afterwards: a filter on a table without an
             # id index would read every id (it doubles the query's time).
-            probes, columns = self._nprobes(table), [*REF_COLUMNS, "_distance"]
+            probes = self._nprobes(table)
+            columns = [*REF_COLUMNS, "_distance", *(["vector"] if crowding else [])]
             rows = self._read(table.name, lambda t: t.query().nearest_to(query).column("vector")
                               .distance_type("cosine").nprobes(probes).select(columns)
                               .limit(depth + len(exclude)))
+            skip = set(exclude)
+            keep = [i for i, tid in enumerate(rows["id"].to_pylist()) if tid not in skip][:depth]
+            rows = rows.take(pa.array(keep, type=pa.int64()))
+            refs = refs_of(rows)
+            crowd = [0.0] * len(refs)
+            if crowding and refs:
+                column = rows["vector"].combine_chunks()
+                flat = column.values.to_numpy(zero_copy_only=False)
+                crowd = self._crowding(model, query.size).figures(
+                    table, [r.id for r in refs], flat.reshape(len(refs), query.size))
         sims = (1.0 - rows["_distance"].to_numpy()).tolist()
-        skip = set(exclude)
-        found = [(r, s) for r, s in zip(_refs(rows), sims, strict=True) if r.id not in skip]
-        return found[:depth]
+        return list(zip(refs, sims, crowd, strict=True))
+
+    def _crowding(self, model: str, dim: int) -> Crowding:
+        return self._crowds.setdefault((model, dim), Crowding(self._crowd_sample))  # atomic
 
     def _nprobes(self, table: Any) -> int:
         """Partitions a vector search reads: a share of the rows its index holds
@@ -461,7 +462,7 @@ class LanceTurnStore:
         with self._reading():
             for chunk in in_chunks(list(ids)):
                 query = self._turns.search().where(sql_in("id", chunk)).select(REF_COLUMNS)
-                out.update((r.id, r) for r in _refs(query.to_arrow()))
+                out.update((r.id, r) for r in refs_of(query.to_arrow()))
         return out
 
     def get(self, ids: Sequence[str]) -> dict[str, TurnRecord]:
@@ -469,7 +470,7 @@ class LanceTurnStore:
         with self._reading():
             for chunk in in_chunks(list(ids)):
                 query = self._turns.search().where(sql_in("id", chunk)).select(COLUMNS)
-                out.update((r.id, r) for r in _records(query.to_arrow()))
+                out.update((r.id, r) for r in records(query.to_arrow()))
         return out
 
     def close(self) -> None:

@@ -7,7 +7,10 @@ How the rankings are fused (chosen by ``bench/locomo_recall.py`` on conv-26):
 - A turn's score is its full-text (BM25) score relative to the best one, plus
   ``VECTOR_WEIGHT`` times its vector similarity rescaled within the vector
   results, so the vector ranking breaks ties and finds paraphrases without
-  pulling strong text matches down. A turn without a vector yet (the
+  pulling strong text matches down. The similarity is first taken less
+  ``CROWDING_WEIGHT`` times the turn's crowding (its mean similarity to its
+  nearest turns): a message close to everything ("Haha, yeah!") is not
+  evidence for every question. A turn without a vector yet (the
   embedding service was down) counts its relative text score as its rescaled
   similarity, so it is not ranked down meanwhile. A turn the query's period
   covers gets ``TIME_BOOST`` more (a boost, never a filter).
@@ -32,6 +35,7 @@ from .models import DiaryEntry
 from .ports import TurnRecord, TurnRef
 
 VECTOR_WEIGHT = 0.5
+CROWDING_WEIGHT = 1.0
 ENTRY_TEXT_WEIGHT = 0.5
 SECOND_TURN_SHARE = 0.3
 TIME_BOOST = 0.3
@@ -68,6 +72,7 @@ class Matches:
     entry_text: Sequence[str]  # entry uuids by full-text rank, best first
     periods: Sequence[tuple[int, int]] = ()  # [start, end) ms the query speaks of
     unembedded: Collection[str] = frozenset()  # matched turns without a vector yet
+    crowding: Mapping[str, float] = field(default_factory=dict)  # id -> for turn_vector's
 
 
 def turn_scores(m: Matches) -> dict[str, float]:
@@ -77,9 +82,10 @@ def turn_scores(m: Matches) -> dict[str, float]:
     for rec, s in m.turn_text:
         scores[rec.id] = s / top if top > 0 else 0.0
     if m.turn_vector:
-        hi, lo = max(m.turn_vector.values()), min(m.turn_vector.values())
+        sims = {t: s - CROWDING_WEIGHT * m.crowding.get(t, 0.0) for t, s in m.turn_vector.items()}
+        hi, lo = max(sims.values()), min(sims.values())
         span = hi - lo
-        for tid, sim in m.turn_vector.items():
+        for tid, sim in sims.items():
             scaled = (sim - lo) / span if span > 1e-9 else 1.0
             scores[tid] = scores.get(tid, 0.0) + VECTOR_WEIGHT * scaled
         for tid in m.unembedded:  # not ranked down for a vector it cannot have yet:

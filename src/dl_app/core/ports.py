@@ -234,6 +234,13 @@ class TurnIndex(Protocol):
         """Nearest turns in ``model``'s space with their cosine similarity, nearest first."""
         ...
 
+    def nearest(
+        self, vector: Sequence[float], model: str, depth: int, exclude: Sequence[str] = ()
+    ) -> list[tuple[TurnRef, float, float]]:
+        """``search_vector``'s turns, each also with its crowding: its mean cosine
+        similarity to its nearest other turns (how close it sits to everything)."""
+        ...
+
     def get(self, ids: Sequence[str]) -> dict[str, TurnRecord]: ...
 
     def refs(self, ids: Sequence[str]) -> dict[str, TurnRef]:

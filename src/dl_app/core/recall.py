@@ -100,12 +100,13 @@ class Recaller:
         return self._pool
 
     def _nearest(self, query: str, depth: int, exclude: Sequence[str]
-                 ) -> list[tuple[TurnRef, float]]:
-        """The query embedded, then its nearest turns (none without an embedder)."""
+                 ) -> list[tuple[TurnRef, float, float]]:
+        """The query embedded, then its nearest turns with their similarity and
+        crowding (none without an embedder)."""
         vector = self._query_vector(query)
         if vector is None or self.embedder is None or self.turns is None:
             return []
-        return self.turns.search_vector(vector, self.embedder.name, depth, exclude)
+        return self.turns.nearest(vector, self.embedder.name, depth, exclude)
 
     def _lacking(self, ids: list[str]) -> set[str]:
         """Which of these turns have no vector from the embedder yet."""
@@ -165,12 +166,14 @@ class Recaller:
         else:
             text_hits = turns_ix.search_text(words, depth, exclude) if turns_ix else []
         entry_text = entry_f.result()
-        sims = {r.id: s for r, s in nearest}
-        turns: dict[str, TurnRef] = {r.id: r for r, _ in [*nearest, *text_hits]}
+        sims = {r.id: s for r, s, _ in nearest}
+        turns: dict[str, TurnRef] = {r.id: r for r, _ in text_hits}
+        turns.update((r.id, r) for r, _, _ in nearest)
         now = self.clock.now_ms()
         periods = [(sp.start_ms, sp.end_ms) for sp in find_spans(query, now, self._offset())]
         m = Matches(text_hits, sims, turns, entry_text, periods,
-                    self._lacking([r.id for r, _ in text_hits if r.id not in sims]) if sims else ())
+                    self._lacking([r.id for r, _ in text_hits if r.id not in sims]) if sims else (),
+                    {r.id: c for r, _, c in nearest})
         scores = turn_scores(m)
         text_ids = {r.entry for r, _ in text_hits} | set(entry_text)
         ranked = [(u, s) for u, s in rank_entries(m, scores) if not text_only or u in text_ids][:k]

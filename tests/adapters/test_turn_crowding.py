@@ -1,0 +1,102 @@
+"""Crowding: a turn's mean similarity to its nearest other turns, and the
+evidence search taking it off the similarity so that a message close to
+everything ("Haha, yeah!") stops being the nearest evidence for every question.
+Real LanceDB in a temp dir; the figures are checked against numpy by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dl_app.adapters.turn_crowding import NEAREST
+from dl_app.adapters.turns_lancedb import LanceTurnStore
+from dl_app.core.evidence import Matches, turn_scores
+from dl_app.core.ports import TurnRecord, TurnRef
+
+MODEL = "test:model"
+T0 = 1_700_000_000_000
+
+
+def unit(m: np.ndarray) -> np.ndarray:
+    return m / np.linalg.norm(m, axis=-1, keepdims=True)
+
+
+def fill(store: LanceTurnStore, vectors: np.ndarray) -> list[str]:
+    ids = [f"t{i}" for i in range(len(vectors))]
+    recs = [TurnRecord(id=t, entry=f"e{i // 10}", role="user", ts=T0 + i, seq=i % 10,
+                       text=f"message {i}") for i, t in enumerate(ids)]
+    store.add(recs, [r.text for r in recs])
+    store.set_vectors(ids, vectors, MODEL)
+    return ids
+
+
+def by_hand(vectors: np.ndarray, k: int) -> np.ndarray:
+    sims = unit(vectors) @ unit(vectors).T
+    np.fill_diagonal(sims, -np.inf)
+    return np.sort(sims, axis=1)[:, ::-1][:, :k].mean(axis=1)
+
+
+@pytest.fixture
+def vectors() -> np.ndarray:
+    rng = np.random.default_rng(7)
+    points = rng.standard_normal((60, 16))
+    points[0] = points[1:].mean(axis=0)  # a hub: near the middle of everything
+    return points.astype(np.float32)
+
+
+def test_each_nearest_turn_carries_its_mean_similarity_to_its_nearest_turns(
+        tmp_path: Path, vectors: np.ndarray) -> None:
+    store = LanceTurnStore(tmp_path / "d")
+    try:
+        ids = fill(store, vectors)
+        expected = dict(zip(ids, by_hand(vectors, NEAREST), strict=True))
+        found = store.nearest(vectors[5], MODEL, 20)
+        plain = store.search_vector(vectors[5], MODEL, 20)
+        assert [(r, s) for r, s, _ in found] == plain  # the same turns and similarities
+        for ref, _, crowding in found:
+            assert crowding == pytest.approx(expected[ref.id], abs=1e-5)
+        hub = dict((r.id, c) for r, _, c in store.nearest(vectors[0], MODEL, 60))
+        assert hub["t0"] == max(hub.values())  # the hub is the most crowded
+    finally:
+        store.close()
+
+
+def test_a_sample_stands_in_for_a_large_space_and_deleted_turns_leave_it(
+        tmp_path: Path, vectors: np.ndarray) -> None:
+    store = LanceTurnStore(tmp_path / "d", crowd_sample=30)
+    try:
+        ids = fill(store, vectors)
+        found = store.nearest(vectors[3], MODEL, 60)
+        figures = {r.id: c for r, _, c in found}
+        # Half the space is sampled: a turn's nearest 10 there stand about where
+        # its nearest 20 of all do, and the figures stay close to those, in about
+        # their order.
+        sampled, full = np.array([figures[t] for t in ids]), by_hand(vectors, 2 * NEAREST)
+        assert np.abs(sampled - full).mean() < 0.06
+        ranks = [np.argsort(np.argsort(a)) for a in (sampled, full)]
+        assert np.corrcoef(*ranks)[0, 1] > 0.7
+        assert store.nearest(vectors[3], MODEL, 60) == found  # the same sample again
+        store.delete_entries([f"e{i}" for i in range(1, 6)])  # only t0..t9 are left
+        left = store.nearest(vectors[3], MODEL, 60)
+        assert {r.id for r, _, _ in left} == {f"t{i}" for i in range(10)}
+        expected = dict(zip([f"t{i}" for i in range(10)], by_hand(vectors[:10], 9),
+                            strict=True))
+        for ref, _, crowding in left:  # computed again over what is left
+            assert crowding == pytest.approx(expected[ref.id], abs=1e-5)
+    finally:
+        store.close()
+
+
+def test_a_crowded_turn_loses_its_lead_to_a_specific_one() -> None:
+    hub, specific = TurnRef("hub", "e1", T0), TurnRef("specific", "e2", T0)
+    far = TurnRef("far", "e3", T0)
+    turns = {r.id: r for r in (hub, specific, far)}
+    sims = {"hub": 0.82, "specific": 0.80, "far": 0.60}
+    plain = turn_scores(Matches([], sims, turns, []))
+    assert plain["hub"] > plain["specific"]
+    crowded = turn_scores(Matches([], sims, turns, [],
+                                  crowding={"hub": 0.75, "specific": 0.55, "far": 0.40}))
+    assert crowded["specific"] > crowded["hub"]
+    assert crowded["specific"] == pytest.approx(0.5)  # the best corrected similarity
