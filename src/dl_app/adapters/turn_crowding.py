@@ -8,7 +8,8 @@ figure (``core/evidence.py``, ``CROWDING_WEIGHT``; the CSLS correction of
 cross-lingual word retrieval), measured in ``bench/locomo_rerank.py``.
 
 The figure is taken against the space's vectors held in memory: all of them up
-to ``SAMPLE_ROWS``, else a fixed random sample of that many. In a sample a
+to ``SAMPLE_ROWS``, else a fixed random sample of that many (in runs of
+``BLOCK`` rows, which read far faster than single rows). In a sample a
 turn's nearest ``NEAREST`` stand where more of its nearest would among all: a
 broader neighbourhood, which a fixed count measures with less noise than a
 count scaled down to the sample's share (on LoCoMo, sampling half or a quarter
@@ -31,6 +32,7 @@ __all__ = ["Crowding"]
 
 NEAREST = 10
 SAMPLE_ROWS = 4096
+BLOCK = 64  # a sample's rows are read in runs of this many
 REFRESH_GROWTH = 0.1
 
 
@@ -80,10 +82,13 @@ class Crowding:
         size = SAMPLE_ROWS if self._sample_rows is None else self._sample_rows
         if rows <= size:
             found = table.search().select(["id", "vector"]).limit(max(rows, 1)).to_arrow()
-        else:  # the same sample for the same row count, in every process
-            picks = np.random.default_rng(rows).choice(rows, size, replace=False)
-            found = table.take_offsets(sorted(int(p) for p in picks)).select(
-                ["id", "vector"]).to_arrow()
+        else:  # the same sample for the same row count, in every process; in runs
+            # of up to BLOCK rows, at least 16 runs (at 200k turns, 4096 single rows
+            # read cold took 0.5-1.8 s, 64 runs of 64 took 0.12 s)
+            run = max(1, min(BLOCK, size // 16))
+            runs = np.random.default_rng(rows).choice(rows // run, size // run, replace=False)
+            offsets = [int(b) * run + j for b in sorted(runs) for j in range(run)]
+            found = table.take_offsets(offsets).select(["id", "vector"]).to_arrow()
         ids = found["id"].to_pylist()
         column = found["vector"].combine_chunks()
         dim = column.type.list_size
