@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from frontend_helpers import Opened, open_settings_tab, require_chromium
+from frontend_helpers import Opened, hold_next_call, open_settings_tab, require_chromium, wait_held
 from servers.voice_servers import VoiceServer
 
 require_chromium()
@@ -25,6 +25,7 @@ OFFERED = {"zh": "这个浏览器提供语音识别", "en": "This browser offers
 NOT_OFFERED = {"zh": "没有自带的语音识别", "en": "has no speech recognition of its own"}
 INSTEAD = {"zh": "改用转写服务", "en": "the transcription service is used instead"}
 OFF = {"zh": "语音识别已关闭", "en": "Speech recognition is off"}
+RUNNING = {"zh": "正在测试…", "en": "Testing…"}
 NO_WEB_SPEECH = "delete window.SpeechRecognition; delete window.webkitSpeechRecognition;"
 WEB_SPEECH = "window.webkitSpeechRecognition = window.webkitSpeechRecognition || function () {};"
 
@@ -96,6 +97,47 @@ def test_without_web_speech_a_set_transcription_service_is_tested_instead(
             text = run_check(page)
             assert NOT_OFFERED[lang] in text and INSTEAD[lang] in text, text
             expect(page.locator("#voice-test-result")).to_have_class("test-result ok")
+            o.check_clean()
+            page.context.close()
+    assert not vs.errors
+
+
+def redraw_by_theme(page: Page) -> None:
+    page.click("#theme-toggle")  # saved at once (settings_set): the form is drawn anew
+
+
+def redraw_by_reopening(page: Page) -> None:
+    page.click("#nav-chat")
+    page.click("#nav-settings")  # the settings fetched again (settings_get), drawn anew
+
+
+@pytest.mark.parametrize("redraw", [redraw_by_theme, redraw_by_reopening])
+def test_the_answer_of_a_check_shows_though_the_form_was_drawn_anew_meanwhile(
+    browser: Browser, serve: Any, data_dir: Path, redraw: Any
+) -> None:
+    """The form is drawn anew with a new box while the transcription service is asked
+    (in a CI run: the settings fetched again on opening the page came back after the
+    click): the check still says it is running, then its answer. It was lost: the
+    answer went to the box the click was in, no longer in the page."""
+    lang = "en"
+    with VoiceServer() as vs:
+        voice = {"stt_provider": "browser", "stt_url": vs.openai_url}
+        (data_dir / "settings.json").write_text(json.dumps({"voice": voice}))
+        with serve() as url:
+            o = voice_settings(browser, url, lang, NO_WEB_SPEECH)
+            page = o.page
+            held = hold_next_call(page, "voice_test")
+            page.click("#voice-test-stt")
+            route = wait_held(page, held, "voice_test")
+            page.eval_on_selector("#voice-settings-box", "box => { box.dataset.old = '1'; }")
+            redraw(page)
+            expect(page.locator("#voice-settings-box")).not_to_have_attribute("data-old", "1")
+            expect(page.locator("#voice-test-result")).to_have_text(RUNNING[lang])
+            route.continue_()
+            result = page.locator("#voice-test-result")
+            expect(result).to_have_class("test-result ok")
+            assert NOT_OFFERED[lang] in result.inner_text(), result.inner_text()
+            assert INSTEAD[lang] in result.inner_text(), result.inner_text()
             o.check_clean()
             page.context.close()
     assert not vs.errors

@@ -4,7 +4,7 @@
 // transcription service by voice_test.
 
 import { call, mode } from "../transport.js";
-import { t } from "../i18n.js";
+import { t, getLang } from "../i18n.js";
 import { el, errorLine } from "../ui.js";
 import { getConfig } from "./config.js";
 import { webSpeechAvailable } from "./mic.js";
@@ -32,31 +32,54 @@ function sttCheck({ provider, url }) {
   return { before: t("voice.test.browserFallback", { where }) };
 }
 
+// The settings form is drawn anew often (a language chosen, a save, the settings
+// fetched again on opening the page, the theme flipped), each time with a new box: what
+// a test says, and its answer when it comes, go to the box drawn last, not to the one
+// its button was in. Else an answer that came after a redraw was lost, "Running" gone
+// and nothing said.
+let live = null; // {out, player}: the box drawn last
+let last = null; // {className, text, audio, lang}: what the box says, null: nothing yet
+let asked = 0; // the latest test (an earlier one's late answer is not shown)
+
+/** Say `state` in the box drawn last (and keep it for the next one); `play` its audio. */
+function say(state, play = false) {
+  last = { ...state, lang: getLang() };
+  if (!live) return;
+  const { out, player } = live;
+  out.className = state.className;
+  out.textContent = state.text;
+  player.hidden = !state.audio;
+  if (state.audio) {
+    if (player.src !== state.audio) player.src = state.audio;
+    if (play) player.play().catch(() => {});
+  }
+}
+
 /** The panel appended under the voice settings: the two service tests (the
  * reference clip is chosen in its own row, settings_pickers.js). */
 export function voiceSettingsBox(inputs) {
   const out = el("div.test-result#voice-test-result", { role: "status" });
   const player = el("audio#voice-test-audio", { controls: true, hidden: true });
-  const show = (kind, text) => {
-    out.className = `test-result ${kind}`;
-    out.textContent = text;
-  };
+  live = { out, player };
+  if (last && last.lang === getLang()) say(last); // said in another language: not again
 
   const test = (kind) => async () => {
-    out.className = "test-result";
-    out.textContent = t("test.running");
-    player.hidden = true;
+    const mine = ++asked;
+    say({ className: "test-result", text: t("test.running") });
     const check = kind === "stt" ? sttCheck(await sttChoice(inputs)) : {};
-    if (check.result) return show(...check.result); // the page can tell it all
-    const res = await call("voice_test", { kind });
-    const ok = res.ok !== false;
-    out.className = `test-result ${ok ? "ok" : "bad"}`;
-    out.textContent = (check.before || "") + (res.message || (res.error && errorLine(res.error)) || "");
-    if (ok && res.audio_b64) {
-      player.src = `data:${res.mime};base64,${res.audio_b64}`;
-      player.hidden = false;
-      player.play().catch(() => {});
+    if (mine !== asked) return;
+    if (check.result) { // the page can tell it all
+      const [result, text] = check.result;
+      return say({ className: `test-result ${result}`, text });
     }
+    const res = await call("voice_test", { kind });
+    if (mine !== asked) return;
+    const ok = res.ok !== false;
+    say({
+      className: `test-result ${ok ? "ok" : "bad"}`,
+      text: (check.before || "") + (res.message || (res.error && errorLine(res.error)) || ""),
+      audio: ok && res.audio_b64 ? `data:${res.mime};base64,${res.audio_b64}` : null,
+    }, true);
   };
 
   return el(
