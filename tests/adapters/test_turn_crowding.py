@@ -100,3 +100,19 @@ def test_a_crowded_turn_loses_its_lead_to_a_specific_one() -> None:
                                   crowding={"hub": 0.75, "specific": 0.55, "far": 0.40}))
     assert crowded["specific"] > crowded["hub"]
     assert crowded["specific"] == pytest.approx(0.5)  # the best corrected similarity
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "1"), ("4", "4")])
+def test_the_app_runs_numpys_blas_on_one_thread_unless_told_otherwise(
+        given: str | None, expected: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    code = "import os, dl_app, numpy; print(os.environ['OPENBLAS_NUM_THREADS'])"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == expected
