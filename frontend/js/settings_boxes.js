@@ -3,37 +3,51 @@
 
 import { call, on } from "./transport.js";
 import { t } from "./i18n.js";
+import { liveBox } from "./live_box.js";
 import { el, confirmDialog, toast, progressBar, errorLine } from "./ui.js";
 
 // ---- connection test -----------------------------------------------------
+/** Show a connection test's `state` in a box's parts (its answer and the models the
+ * service listed: text, never markup). */
+function paintTest({ btn, out }, state) {
+  btn.disabled = Boolean(state.busy); // one test at a time, in whichever box is drawn
+  out.className = state.className;
+  out.textContent = state.text;
+  if (state.models) out.append(el("div.muted", { text: state.models }));
+}
+
+// Per kind: what its test says goes to the box drawn last (live_box.js).
+const tests = { llm: liveBox(paintTest), embed: liveBox(paintTest) };
+
 /** Test the connection of `kind` ("llm"/"embed") with the address and model now
  * in the form (`inputs`: path -> row), not yet saved. */
 export function testBox(kind, inputs) {
+  const box = tests[kind];
   const out = el("div.test-result", { id: `test-${kind}-result`, role: "status" });
   const btn = el("button.btn", {
     type: "button",
     id: `test-${kind}`,
     text: t(`test.${kind}`),
     on: { click: async () => {
-      btn.disabled = true;
-      out.className = "test-result";
-      out.textContent = t("test.running");
+      const current = box.ask();
+      box.say({ className: "test-result", text: t("test.running"), busy: true });
       const params = { kind };
       for (const key of ["base_url", "model"]) {
         const row = inputs.get(`${kind}.${key}`);
         if (row && !row.fromEnv) params[key] = row.input.value.trim();
       }
       const res = await call("test_connection", params);
-      btn.disabled = false;
+      if (!current()) return;
       const ok = res.ok && res.ok !== false;
-      const message = res.message || (res.error && errorLine(res.error)) || "";
-      out.className = `test-result ${ok ? "ok" : "bad"}`;
-      out.textContent = message;
-      if (ok && Array.isArray(res.models) && res.models.length) {
-        out.append(el("div.muted", { text: t("test.models", { models: res.models.slice(0, 12).join(", ") }) }));
-      }
+      const listed = ok && Array.isArray(res.models) && res.models.length;
+      box.say({
+        className: `test-result ${ok ? "ok" : "bad"}`,
+        text: res.message || (res.error && errorLine(res.error)) || "",
+        models: listed ? t("test.models", { models: res.models.slice(0, 12).join(", ") }) : null,
+      }, true);
     } },
   });
+  box.attach({ btn, out });
   return el("div.test-box", {}, btn, out);
 }
 

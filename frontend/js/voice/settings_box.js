@@ -4,7 +4,8 @@
 // transcription service by voice_test.
 
 import { call, mode } from "../transport.js";
-import { t, getLang } from "../i18n.js";
+import { t } from "../i18n.js";
+import { liveBox } from "../live_box.js";
 import { el, errorLine } from "../ui.js";
 import { getConfig } from "./config.js";
 import { webSpeechAvailable } from "./mic.js";
@@ -32,50 +33,42 @@ function sttCheck({ provider, url }) {
   return { before: t("voice.test.browserFallback", { where }) };
 }
 
-// The settings form is drawn anew often (a language chosen, a save, the settings
-// fetched again on opening the page, the theme flipped), each time with a new box: what
-// a test says, and its answer when it comes, go to the box drawn last, not to the one
-// its button was in. Else an answer that came after a redraw was lost, "Running" gone
-// and nothing said.
-let live = null; // {out, player}: the box drawn last
-let last = null; // {className, text, audio, lang}: what the box says, null: nothing yet
-let asked = 0; // the latest test (an earlier one's late answer is not shown)
-
-/** Say `state` in the box drawn last (and keep it for the next one); `play` its audio. */
-function say(state, play = false) {
-  last = { ...state, lang: getLang() };
-  if (!live) return;
-  const { out, player } = live;
+/** Show the test's `state` in the box's parts; `fresh`: its audio is played (not when
+ * shown again in a new box). */
+function paint({ out, player }, state, fresh) {
   out.className = state.className;
   out.textContent = state.text;
   player.hidden = !state.audio;
   if (state.audio) {
     if (player.src !== state.audio) player.src = state.audio;
-    if (play) player.play().catch(() => {});
+    if (fresh) player.play().catch(() => {});
   }
 }
+
+// What the box says, and a test's answer when it comes, go to the box drawn last: the
+// form is drawn anew often, each time with a new box (live_box.js).
+const box = liveBox(paint);
 
 /** The panel appended under the voice settings: the two service tests (the
  * reference clip is chosen in its own row, settings_pickers.js). */
 export function voiceSettingsBox(inputs) {
   const out = el("div.test-result#voice-test-result", { role: "status" });
   const player = el("audio#voice-test-audio", { controls: true, hidden: true });
-  live = { out, player };
-  if (last && last.lang === getLang()) say(last); // said in another language: not again
+  box.attach({ out, player }); // what was said shows again, unless in another language
 
   const test = (kind) => async () => {
-    const mine = ++asked;
-    say({ className: "test-result", text: t("test.running") });
+    const current = box.ask();
+    box.say({ className: "test-result", text: t("test.running") });
     const check = kind === "stt" ? sttCheck(await sttChoice(inputs)) : {};
-    if (mine !== asked) return;
+    if (!current()) return;
     if (check.result) { // the page can tell it all
       const [result, text] = check.result;
-      return say({ className: `test-result ${result}`, text });
+      return box.say({ className: `test-result ${result}`, text });
     }
     const res = await call("voice_test", { kind });
-    if (mine !== asked) return;
+    if (!current()) return;
     const ok = res.ok !== false;
-    say({
+    box.say({
       className: `test-result ${ok ? "ok" : "bad"}`,
       text: (check.before || "") + (res.message || (res.error && errorLine(res.error)) || ""),
       audio: ok && res.audio_b64 ? `data:${res.mime};base64,${res.audio_b64}` : null,
