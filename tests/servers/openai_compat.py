@@ -478,7 +478,7 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
-        sent = 0
+        sent, held, said = 0, reply.held, False
         try:
             for sent, event in enumerate(stream_events(reply, model, include_usage, prompt)):
                 if reply.break_after is not None and sent >= reply.break_after:
@@ -486,7 +486,12 @@ class _Handler(BaseHTTPRequestHandler):
                     return
                 if sent:
                     app._sleep(reply.chunk_delay)
+                if held is not None and said:  # the first content is out: wait for the test
+                    held.wait(60)  # (the bound only against a hang)
+                    held = None
                 self._chunk(f"data: {json.dumps(event)}\n\n".encode())
+                said = said or any(c.get("delta", {}).get("content")
+                                   for c in event.get("choices", ()))
         except (ConnectionError, TimeoutError):  # the client closed the stream
             app.cut_streams.append(sent)
             app.stream_cut.set()

@@ -108,6 +108,7 @@ class ChatReply:
     headers: Mapping[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before the status line (to trigger client timeouts)
     chunk_delay: float = 0.0  # seconds between streamed events
+    held: Any = None  # a threading.Event: the events after the first content wait for it
     break_after: int | None = None  # close the connection after this many events
     force_json: bool = False  # answer a stream request with a plain JSON body
     raw: bytes | None = None  # send exactly this body (with ``content_type``)
