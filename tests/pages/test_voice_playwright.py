@@ -27,6 +27,7 @@ from frontend_helpers import (
     chromium,
     dl_serve,
     require_chromium,
+    wait_held,
 )
 from servers.companion import companion_responder, purpose_of
 from servers.openai_compat import OpenAICompatServer
@@ -308,6 +309,106 @@ def test_voice_conversation_goes_around_twice_and_barge_in_stops_playback(
     p.keyboard.press("Escape")
     expect(overlay).to_be_hidden()
     assert v(p, "states")[-1] == "idle"
+
+
+# The microphone's level, as the page reads it, is silence while ``window.__mute``
+# (a test chooses when the fake device's words, every 5.2 s, can be heard); and the
+# speaker's audio element is ``window.__voiceAudio``.
+MUTE_LEVEL = """async () => {
+  window.__mute = false;
+  const read = AnalyserNode.prototype.getFloatTimeDomainData;
+  AnalyserNode.prototype.getFloatTimeDomainData = function (buf) {
+    read.call(this, buf);
+    if (window.__mute) buf.fill(0);
+  };
+  const bus = await import('/js/bus.js');
+  bus.subscribe('voice.sentence', (d) => { window.__voiceAudio = d.audio; });
+}"""
+
+
+def hold_speak(p: Page, *, after: int) -> list[Any]:
+    """The page's voice_speak calls after the first ``after`` are held (their routes
+    go to the list returned; ``let_go`` continues them)."""
+    held: list[Any] = []
+    seen = [0]
+
+    def route(r: Any) -> None:
+        seen[0] += 1
+        if seen[0] <= after:
+            r.continue_()
+        else:
+            held.append(r)
+
+    p.route("**/api/call/voice_speak", route)
+    return held
+
+
+def let_go(p: Page, held: list[Any]) -> None:
+    """Continue the held calls and hold no more (a call held after the loop falls
+    through to the network once the route is removed)."""
+    while held:
+        held.pop(0).continue_()
+    p.unroute("**/api/call/voice_speak")
+
+
+def test_talking_while_the_reply_is_synthesised_does_not_drop_it(
+    page: Opened, vs: VoiceServer
+) -> None:
+    """Barge-in stops a reply that is being heard: one still being synthesised (seconds
+    on a slow machine) is spoken once it is ready, though the microphone heard words
+    meanwhile (it was dropped unheard, and the state never said "speaking")."""
+    p = page.page
+    vs.phrases = ["first turn", "second turn"]
+    held = hold_speak(p, after=0)
+    try:
+        p.click("#btn-voice-mode")
+        p.wait_for_function("() => document.querySelectorAll('.msg.user').length === 1")
+        wait_held(p, held, "the reply's voice")
+        p.evaluate("() => { window.__voicedMs = 0; }")
+        wait_voiced(p)  # words while the reply is being synthesised
+        assert v(p, "states")[-1] == "thinking"
+        let_go(p, held)
+        p.wait_for_function("() => window.__v.sentences.length >= 1")
+        assert v(p, "sentences")[0]["text"] == "嗯嗯，我记住了：first turn"
+        assert "speaking" in v(p, "states")
+    finally:
+        let_go(p, held)
+    p.keyboard.press("Escape")
+    expect(p.locator("#voice-mode")).to_be_hidden()
+
+
+def test_barge_in_while_the_next_sentence_is_synthesised_listens_at_once(
+    page: Opened, vs: VoiceServer, openai_server: OpenAICompatServer
+) -> None:
+    """Words between two sentences, the second still being synthesised, stop the reply
+    and are the next turn at once: not once the synthesis answers (the voice mode
+    waited for it, and by then the words were gone from the microphone's last second)."""
+    p = page.page
+    p.evaluate(MUTE_LEVEL)
+    vs.phrases = ["first turn", "second turn"]
+    vs.speech_seconds = 0.3
+    openai_server.enqueue(ChatReply(content="第一句话很短的。第二句话要等很久才合成好。"), match=is_chat)
+    held = hold_speak(p, after=1)
+    try:
+        p.click("#btn-voice-mode")
+        p.wait_for_function("() => document.querySelectorAll('.msg.user').length === 1")
+        p.evaluate("() => { window.__mute = true; }")  # nothing heard during the first sentence
+        wait_held(p, held, "the second sentence's voice")
+        p.wait_for_function(
+            "() => window.__v.sentences.length === 1 && window.__voiceAudio.ended"
+            " && window.__v.states.at(-1) === 'speaking'"
+        )
+        p.evaluate("() => { window.__mute = false; }")
+        p.wait_for_function("() => document.querySelectorAll('.msg.user').length === 2")
+        assert len(held) == 1 and len(vs.tts_requests) == 1  # the second sentence: still held
+        users = p.locator(".msg.user .msg-content").all_text_contents()
+        assert users == ["first turn", "second turn"]
+        states = v(p, "states")
+        assert states[states.index("speaking"):][:2] == ["speaking", "listening"], states
+    finally:
+        let_go(p, held)
+    p.keyboard.press("Escape")
+    expect(p.locator("#voice-mode")).to_be_hidden()
 
 
 def test_screenshots_en_and_settings(page: Opened, vs: VoiceServer) -> None:

@@ -120,11 +120,13 @@ export function createVoiceMode({ speaker, sendText, speakingDone, setForce }) {
     });
   }
 
-  /** While the reply plays, speech from the user stops it. */
+  /** While the reply plays, speech from the user stops it. Only once it is heard (the
+   * state "speaking", from its first sentence on): while it is still being thought or
+   * synthesised - seconds on a slow machine - talking would drop it unheard. */
   function watchBargeIn(onBarge) {
     let loudSince = null;
     return every(() => {
-      if (!speaker.speaking() || !mic) {
+      if (state !== "speaking" || !speaker.speaking() || !mic) {
         loudSince = null;
         return;
       }

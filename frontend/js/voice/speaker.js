@@ -133,7 +133,7 @@ export function createSpeaker() {
     });
   }
 
-  async function run(track, gen) {
+  async function run(track, gen, stopped) {
     for (let i = 0; ; i++) {
       while (i >= track.items.length && !track.closed) await track.changed();
       if (gen !== generation) return { outcome: "stopped" };
@@ -141,7 +141,10 @@ export function createSpeaker() {
       const item = track.items[i];
       let blob;
       try {
-        blob = await item.blob;
+        // Stopped while the sentence is still being synthesised: say so now, not when
+        // the synthesis answers (seconds, on a slow TTS) - the voice mode listens again
+        // only then, and the words that stopped it would be gone from the microphone.
+        blob = await Promise.race([item.blob, stopped]);
       } catch (error) {
         return { outcome: "failed", error, index: i };
       }
@@ -161,14 +164,16 @@ export function createSpeaker() {
   function play(track) {
     stop();
     const gen = generation;
-    const finished = run(track, gen).then((result) => {
+    let cancel;
+    const stopped = new Promise((resolve) => (cancel = resolve));
+    const finished = run(track, gen, stopped).then((result) => {
       if (gen === generation) {
         current = null;
         publish("voice.idle", {});
       }
       return result;
     });
-    current = { track, finished };
+    current = { track, finished, cancel };
     return finished;
   }
 
@@ -177,6 +182,7 @@ export function createSpeaker() {
     const was = current;
     current = null;
     if (was) {
+      was.cancel();
       was.track.notify();
       if (!audio.paused) audio.pause();
       publish("voice.idle", {});
