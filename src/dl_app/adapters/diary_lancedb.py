@@ -42,7 +42,15 @@ from .diary_tables import (
     vec_table_name,
 )
 from .fts_text import fts_document, fts_query, fts_terms
-from .lance_access import KEEP_VERSIONS, BadArgument, Gate, in_chunks, sql_in, translated
+from .lance_access import (
+    KEEP_VERSIONS,
+    BadArgument,
+    Gate,
+    in_chunks,
+    sql_in,
+    translated,
+    vector_matrix,
+)
 
 __all__ = ["LanceDiaryStore", "fts_document", "fts_query", "fts_terms", "translated"]
 
@@ -336,7 +344,7 @@ class LanceDiaryStore:
             return {}
         found = table.query().where(sql_in("uuid", uuids)).select(["uuid", "vector"])
         rows = await found.to_arrow()
-        matrix = rows["vector"].combine_chunks().flatten().to_numpy().reshape(-1, query.size)
+        matrix = vector_matrix(rows["vector"])
         norms = np.linalg.norm(matrix, axis=1) * np.linalg.norm(query)
         sims = (matrix @ query / np.maximum(norms, 1e-12)).tolist()
         return dict(zip(rows["uuid"].to_pylist(), sims, strict=True))

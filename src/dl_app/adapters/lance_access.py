@@ -1,7 +1,8 @@
 """What the LanceDB stores (``diary_lancedb``, ``turns_lancedb``) share about
 access: their failures turned into ``StoreError``, the gate that lets many
 reads run at once but lets a fold delete old files only when none is running,
-filters on a list of ids (in chunks), and how long old table versions stay.
+filters on a list of ids (in chunks), a vector column read as a matrix, and how
+long old table versions stay.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from ..core.errors import StoreError, msg
 
 __all__ = [
     "IN_CHUNK", "KEEP_VERSIONS", "LANCE_ERRORS", "BadArgument", "Gate", "in_chunks", "sql_in",
-    "translated",
+    "translated", "vector_matrix",
 ]
 
 LANCE_ERRORS = (OSError, RuntimeError, ValueError, pa.ArrowException)
@@ -30,6 +32,14 @@ def sql_in(column: str, values: Iterable[str]) -> str:
     """``column IN ('a', 'b')``, each value quoted."""
     quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
     return f"{column} IN ({quoted})"
+
+
+def vector_matrix(column: pa.ChunkedArray) -> np.ndarray:
+    """A column of fixed-size float lists (a table's ``vector``) as a float32
+    matrix, one row per vector (``(0, dim)`` when empty)."""
+    array = column.combine_chunks()
+    flat = array.flatten().to_numpy(zero_copy_only=False)
+    return flat.astype(np.float32, copy=False).reshape(-1, array.type.list_size)
 
 
 def in_chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from .lance_access import vector_matrix
+
 __all__ = ["Crowding"]
 
 NEAREST = 10
@@ -90,10 +92,7 @@ class Crowding:
             offsets = [int(b) * run + j for b in sorted(runs) for j in range(run)]
             found = table.take_offsets(offsets).select(["id", "vector"]).to_arrow()
         ids = found["id"].to_pylist()
-        column = found["vector"].combine_chunks()
-        dim = column.type.list_size
-        flat = column.values.to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
-        self._matrix = _unit(flat.reshape(len(ids), dim)) if ids else np.zeros((0, dim), np.float32)
+        self._matrix = _unit(vector_matrix(found["vector"]))
         self._ids = {tid: i for i, tid in enumerate(ids)}
         self._rows, self._memo = rows, {}
         n = len(ids)

@@ -45,7 +45,7 @@ from ..core.errors import StoreError
 from ..core.ports import TurnRecord, TurnRef
 from .diary_tables import _committed, _set_aside, table_names
 from .fts_text import fts_query, fts_terms
-from .lance_access import KEEP_VERSIONS, Gate, in_chunks, sql_in, translated
+from .lance_access import KEEP_VERSIONS, Gate, in_chunks, sql_in, translated, vector_matrix
 from .turn_crowding import Crowding
 from .turn_tables import (
     COLUMNS,
@@ -435,10 +435,8 @@ class LanceTurnStore:
             refs = refs_of(rows)
             crowd = [0.0] * len(refs)
             if crowding and refs:
-                column = rows["vector"].combine_chunks()
-                flat = column.values.to_numpy(zero_copy_only=False)
                 crowd = self._crowding(model, query.size).figures(
-                    table, [r.id for r in refs], flat.reshape(len(refs), query.size))
+                    table, [r.id for r in refs], vector_matrix(rows["vector"]))
         sims = (1.0 - rows["_distance"].to_numpy()).tolist()
         return list(zip(refs, sims, crowd, strict=True))
 
