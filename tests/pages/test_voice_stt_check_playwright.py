@@ -7,7 +7,9 @@ as the form has it (saved or not).
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,23 @@ WEB_SPEECH = "window.webkitSpeechRecognition = window.webkitSpeechRecognition ||
 def voice_settings(browser: Browser, url: str, lang: str, script: str) -> Opened:
     return open_settings_tab(browser, url, lang, "voice",
                              prepare=lambda page: page.add_init_script(script))
+
+
+@contextlib.contextmanager
+def service_set_without_web_speech(
+    browser: Browser, serve: Any, data_dir: Path, lang: str
+) -> Iterator[Opened]:
+    """Settings → Voice in a browser without Web Speech, the browser's recognizer
+    chosen and a transcription service (a scripted one) set to stand in; the
+    service saw no error."""
+    with VoiceServer() as vs:
+        voice = {"stt_provider": "browser", "stt_url": vs.openai_url}
+        (data_dir / "settings.json").write_text(json.dumps({"voice": voice}))
+        with serve() as url:
+            o = voice_settings(browser, url, lang, NO_WEB_SPEECH)
+            yield o
+            o.page.context.close()
+    assert not vs.errors
 
 
 def run_check(page: Page) -> str:
@@ -88,18 +107,12 @@ def test_without_web_speech_the_test_says_what_is_used_instead(
 def test_without_web_speech_a_set_transcription_service_is_tested_instead(
     browser: Browser, serve: Any, data_dir: Path, lang: str
 ) -> None:
-    with VoiceServer() as vs:
-        voice = {"stt_provider": "browser", "stt_url": vs.openai_url}
-        (data_dir / "settings.json").write_text(json.dumps({"voice": voice}))
-        with serve() as url:
-            o = voice_settings(browser, url, lang, NO_WEB_SPEECH)
-            page = o.page
-            text = run_check(page)
-            assert NOT_OFFERED[lang] in text and INSTEAD[lang] in text, text
-            expect(page.locator("#voice-test-result")).to_have_class("test-result ok")
-            o.check_clean()
-            page.context.close()
-    assert not vs.errors
+    with service_set_without_web_speech(browser, serve, data_dir, lang) as o:
+        page = o.page
+        text = run_check(page)
+        assert NOT_OFFERED[lang] in text and INSTEAD[lang] in text, text
+        expect(page.locator("#voice-test-result")).to_have_class("test-result ok")
+        o.check_clean()
 
 
 def redraw_by_theme(page: Page) -> None:
@@ -120,24 +133,18 @@ def test_the_answer_of_a_check_shows_though_the_form_was_drawn_anew_meanwhile(
     click): the check still says it is running, then its answer. It was lost: the
     answer went to the box the click was in, no longer in the page."""
     lang = "en"
-    with VoiceServer() as vs:
-        voice = {"stt_provider": "browser", "stt_url": vs.openai_url}
-        (data_dir / "settings.json").write_text(json.dumps({"voice": voice}))
-        with serve() as url:
-            o = voice_settings(browser, url, lang, NO_WEB_SPEECH)
-            page = o.page
-            held = hold_next_call(page, "voice_test")
-            page.click("#voice-test-stt")
-            route = wait_held(page, held, "voice_test")
-            page.eval_on_selector("#voice-settings-box", "box => { box.dataset.old = '1'; }")
-            redraw(page)
-            expect(page.locator("#voice-settings-box")).not_to_have_attribute("data-old", "1")
-            expect(page.locator("#voice-test-result")).to_have_text(RUNNING[lang])
-            route.continue_()
-            result = page.locator("#voice-test-result")
-            expect(result).to_have_class("test-result ok")
-            assert NOT_OFFERED[lang] in result.inner_text(), result.inner_text()
-            assert INSTEAD[lang] in result.inner_text(), result.inner_text()
-            o.check_clean()
-            page.context.close()
-    assert not vs.errors
+    with service_set_without_web_speech(browser, serve, data_dir, lang) as o:
+        page = o.page
+        held = hold_next_call(page, "voice_test")
+        page.click("#voice-test-stt")
+        route = wait_held(page, held, "voice_test")
+        page.eval_on_selector("#voice-settings-box", "box => { box.dataset.old = '1'; }")
+        redraw(page)
+        expect(page.locator("#voice-settings-box")).not_to_have_attribute("data-old", "1")
+        expect(page.locator("#voice-test-result")).to_have_text(RUNNING[lang])
+        route.continue_()
+        result = page.locator("#voice-test-result")
+        expect(result).to_have_class("test-result ok")
+        assert NOT_OFFERED[lang] in result.inner_text(), result.inner_text()
+        assert INSTEAD[lang] in result.inner_text(), result.inner_text()
+        o.check_clean()
