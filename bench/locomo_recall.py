@@ -57,6 +57,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import dl_app  # noqa: F401  (first: numpy's BLAS on one thread, as in the app)
+
+# isort: split
 import numpy as np
 
 from dl_app.adapters.embed_builtin import BuiltinEmbedder

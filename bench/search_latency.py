@@ -44,6 +44,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import dl_app  # noqa: F401  (first: numpy's BLAS on one thread, as in the app)
+
+# isort: split
 import numpy as np
 
 from dl_app.adapters.diary_lancedb import LanceDiaryStore

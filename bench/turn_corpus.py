@@ -28,6 +28,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import dl_app  # noqa: F401  (first: numpy's BLAS on one thread, as in the app)
+
+# isort: split
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -15,6 +15,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import dl_app  # noqa: F401  (first: numpy's BLAS on one thread, as in the app)
+
+# isort: split
 import numpy as np
 
 from dl_app import prompts as prompt_files
