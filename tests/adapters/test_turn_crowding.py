@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dl_app.adapters.turn_crowding import NEAREST
+from dl_app.adapters.turn_crowding import CLUSTER_ROWS, NEAREST, Crowding
 from dl_app.adapters.turns_lancedb import LanceTurnStore
 from dl_app.core.evidence import Matches, turn_scores
 from dl_app.core.ports import TurnRecord, TurnRef
@@ -116,3 +116,28 @@ def test_the_app_runs_numpys_blas_on_one_thread_unless_told_otherwise(
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == expected
+
+
+def test_beyond_exact_rows_each_figure_is_taken_in_its_nearest_clusters(tmp_path: Path) -> None:
+    """Spherical k-means over the held vectors; a turn's 10 nearest are looked
+    for in its ``PROBES`` nearest clusters only. On clustered data (topics) the
+    figures stay those of the full computation, in the same order."""
+    import lancedb
+    import pyarrow as pa
+
+    rng = np.random.default_rng(11)
+    topics = unit(rng.standard_normal((40, 32)))
+    points = unit(topics[rng.integers(0, 40, 3000)] + 0.2 * rng.standard_normal((3000, 32)))
+    ids = [f"t{i}" for i in range(len(points))]
+    vectors = pa.FixedSizeListArray.from_arrays(pa.array(points.astype(np.float32).ravel()), 32)
+    table = lancedb.connect(tmp_path).create_table("v", pa.table({"id": ids, "vector": vectors}))
+    asked = rng.choice(len(points), 200, replace=False)
+    crowding = Crowding(exact_rows=1000)
+    clustered = crowding.figures(table, [ids[i] for i in asked], points[asked])
+    assert crowding._centroids is not None and len(crowding._centroids) == 3000 // CLUSTER_ROWS
+    exact = by_hand(points, NEAREST)[asked]
+    assert np.abs(np.array(clustered) - exact).mean() < 0.002
+    ranks = [np.argsort(np.argsort(a)) for a in (np.array(clustered), exact)]
+    assert np.corrcoef(*ranks)[0, 1] > 0.99
+    assert Crowding(exact_rows=5000).figures(table, [ids[i] for i in asked],
+                                             points[asked]) == pytest.approx(exact, abs=1e-5)
