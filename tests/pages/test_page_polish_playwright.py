@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from dl_app.core.cjk import has_ideograph
 from frontend_helpers import (
     SHOTS,
     dl_serve,
@@ -230,7 +231,7 @@ def test_where_keys_are_kept_is_said_once_per_settings_page(serve, open_page) ->
 
 @pytest.mark.parametrize(("locale", "lang", "nav"), [("zh-CN", "zh-CN", "聊天"), ("en-US", "en", "Chat")])
 def test_browser_mode_speaks_the_browsers_language(
-    serve, open_page, data_dir, locale: str, lang: str, nav: str
+    serve, open_page, data_dir, openai_server, locale: str, lang: str, nav: str
 ) -> None:
     # The server's locale says the other language; no language was chosen.
     server_locale = "en_US.UTF-8" if locale.startswith("zh") else "zh_CN.UTF-8"
@@ -239,6 +240,14 @@ def test_browser_mode_speaks_the_browsers_language(
         page = o.page
         expect(page.locator("html")).to_have_attribute("lang", lang)
         expect(page.locator("#nav-chat")).to_have_text(nav)
+        # The companion speaks to the page's reader too: its prompts in the page's
+        # language, not the server's.
+        page.fill("#chat-input", "你好" if locale.startswith("zh") else "hello")
+        page.press("#chat-input", "Enter")
+        expect(page.locator(".msg.assistant .msg-content").last).not_to_be_empty()
+        chats = [r for r in openai_server.chat_requests if purpose_of(r) == "chat"]
+        system = chats[-1].system_text
+        assert has_ideograph(system) == locale.startswith("zh"), system[:80]
         # A choice the user makes wins over the browser, and is kept.
         other = "en" if locale.startswith("zh") else "zh"
         set_lang(page, other)

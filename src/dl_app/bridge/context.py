@@ -23,6 +23,7 @@ from ..core.ports import ProgressFn
 from ..memory import Memory
 from ..messages import error_text, say
 from ..paths import data_dir as default_data_dir
+from ..prompts import Lang
 from ..settings import Settings
 from ..wiring import resolve_lang
 from .avatar_files import AvatarFiles
@@ -81,8 +82,12 @@ class Context:
         if self._memory is not None and self._memory.stores_error() is not None:
             self._drop()
             self._stores_failed = True
+        page = self._page_lang()
+        if (self._memory is not None and page is not None and page != self._memory.lang
+                and self._language_setting() == "auto"):
+            self._drop()  # a page in another language asks: the companion speaks its reader's
         if self._memory is None:
-            self._memory = Memory.open(self.data_dir, env=self.env,
+            self._memory = Memory.open(self.data_dir, env=self.env, auto_lang=page,
                                        stores_later=not self._stores_failed)
             self._stores_failed = False
             if self.on_open is not None:
@@ -139,16 +144,30 @@ class Context:
     def lang(self) -> str:
         """The language of what this call says (``zh``/``en``): the asking page's when
         it named one (:data:`PAGE_LANG`), else :meth:`app_lang`."""
-        page = PAGE_LANG.get()
-        return page if page in ("zh", "en") else self.app_lang()
+        return self._page_lang() or self.app_lang()
 
     def app_lang(self) -> str:
         """The app's language now (``zh``/``en``): the setting, or the system's."""
+        return resolve_lang(self._language_setting(), self.env)
+
+    def companion_lang(self) -> str:
+        """The language the companion speaks for this call (its prompts, its voice): the
+        setting; under "auto", the asking page's in a browser (its reader's, not the
+        server's locale), else the system's."""
+        setting = self._language_setting()
+        page = self._page_lang()
+        return page if setting == "auto" and page is not None else resolve_lang(setting, self.env)
+
+    def _language_setting(self) -> str:
         try:
-            setting = self.settings().language
+            return self.settings().language
         except Exception:  # a broken settings file must not hide an error's words
-            setting = "auto"
-        return resolve_lang(setting, self.env)
+            return "auto"
+
+    @staticmethod
+    def _page_lang() -> Lang | None:
+        page = PAGE_LANG.get()
+        return "zh" if page == "zh" else "en" if page == "en" else None
 
     def emit(self, name: str, payload: dict[str, Any]) -> None:
         if self._emit_fn is None:

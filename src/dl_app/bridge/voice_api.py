@@ -28,7 +28,6 @@ from ..core.speech import speakable, speech_weight
 from ..fsutil import atomic_write_bytes
 from ..messages import say
 from ..settings import VoiceSettings
-from ..wiring import resolve_lang
 from .context import Context
 from .health_api import used
 from .params import InvalidInput, NoParams, failure
@@ -89,8 +88,7 @@ def _b64(data: str, what: str) -> bytes:
 
 
 def _voice(ctx: Context) -> tuple[VoiceSettings, str]:
-    s = ctx.settings()
-    return s.voice, resolve_lang(s.language, ctx.env)
+    return ctx.settings().voice, ctx.companion_lang()
 
 
 def _reference(ctx: Context, v: VoiceSettings) -> tuple[bytes, str, str] | None:
