@@ -32,6 +32,7 @@ and summaries that corpus is made of (LoCoMo and the Chinese fixtures),
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,6 +46,7 @@ NEAREST = 10
 SAMPLE_ROWS = 4096
 BLOCK = 64  # a sample's rows are read in runs of this many
 REFRESH_GROWTH = 0.1
+RECOUNT_SECONDS = 1.0  # the table's rows are asked at most this often (0.2 ms)
 EXACT_ROWS = 2048  # beyond, each figure is taken in its nearest clusters
 CLUSTER_ROWS = 64
 PROBES = 4
@@ -64,6 +66,7 @@ class Crowding:
         self._exact_rows = exact_rows  # None: EXACT_ROWS
         self._lock = threading.Lock()
         self._rows = -1  # the table's rows when the vectors were read (-1: not read)
+        self._counted = 0.0  # when the table's rows were last asked (time.monotonic)
         self._ids: dict[str, int] = {}  # id -> row of ``_matrix``
         self._matrix = np.zeros((0, 0), dtype=np.float32)
         self._centroids: np.ndarray | None = None  # with more than EXACT_ROWS vectors
@@ -80,9 +83,12 @@ class Crowding:
         """Each turn's figure (``ids[i]`` with vector ``vectors[i]``), 0.0 for all
         while the space holds fewer than two vectors."""
         with self._lock:
-            rows = int(table.count_rows())
-            if self._rows < 0 or rows < self._rows or rows > self._rows * (1 + REFRESH_GROWTH):
-                self._load(table, rows)
+            now = time.monotonic()
+            if self._rows < 0 or now - self._counted >= RECOUNT_SECONDS:
+                rows, self._counted = int(table.count_rows()), now
+                grown = rows > self._rows * (1 + REFRESH_GROWTH)
+                if self._rows < 0 or rows < self._rows or grown:
+                    self._load(table, rows)
             if not self._k or not len(ids):
                 return [0.0] * len(ids)
             turns = _unit(np.asarray(vectors, dtype=np.float32))
