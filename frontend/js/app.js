@@ -147,6 +147,7 @@ function applyInfo() {
   applyInspector();
   const lang = uiLang();
   if (lang && lang !== getLang()) setLang(lang);
+  delete document.documentElement.dataset.langGuessed; // known now: calls name it (transport.js)
   document.getElementById("lang-select").value = getLang();
   chat.renderModelLine();
   renderFooter();
@@ -224,7 +225,10 @@ async function start() {
   // Before app_info: the language the desktop named (?lang=, early.js), else the
   // browser's, so "starting" reads right at once.
   const root = document.documentElement;
-  setLang(root.dataset.bootLang || browserLang() || (root.lang.startsWith("en") ? "en" : "zh"));
+  const named = root.dataset.bootLang || browserLang();
+  // A browser in neither language: a guess until app_info answers (early.js).
+  if (named) delete root.dataset.langGuessed;
+  setLang(named || (root.lang.startsWith("en") ? "en" : "zh"));
   delete root.dataset.bootLang; // the translated loading text takes over (app.css)
   for (const el of document.querySelectorAll(".boot-en")) el.remove();
   document.getElementById("lang-select").value = getLang();

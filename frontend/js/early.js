@@ -20,5 +20,9 @@
   if (lang === "en" || lang === "zh") {
     root.dataset.bootLang = lang;
     root.lang = lang === "zh" ? "zh-CN" : "en";
+  } else {
+    // <html lang> is a guess until the page knows its language: the bridge is not
+    // told it (transport.js), so it neither speaks it nor switches the companion to it.
+    root.dataset.langGuessed = "1";
   }
 })();

@@ -77,8 +77,11 @@ async function followSettings(settings) {
   if (settings.theme && settings.theme !== themeChoice) applyTheme(settings.theme);
   if (settings.language && settings.language !== langChoice) {
     langChoice = settings.language; // "auto" is the system's language: the bridge knows it
+    const root = document.documentElement;
+    root.dataset.langGuessed = "1"; // the app's language is asked, not this page's named
     const info = await call("app_info");
     if (info.ok) applyLang(info.lang);
+    delete root.dataset.langGuessed;
   }
 }
 
@@ -162,6 +165,7 @@ async function start() {
     langChoice = info.ui_lang_setting || "";
     applyTheme(info.theme);
     applyLang(info.lang);
+    delete document.documentElement.dataset.langGuessed; // known now (early.js)
   }
   const history = await call("chat_history");
   if (history.ok && !pending) {

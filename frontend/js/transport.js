@@ -98,10 +98,13 @@ export function ready() {
 }
 
 // The page's language (early.js and i18n.js set <html lang>): the bridge says its
-// messages in it. Until a language is chosen, a page in a browser speaks the browser's
-// and the app the system's, which may differ.
+// messages in it, and under the setting "auto" the companion speaks it. Until a
+// language is chosen, a page in a browser speaks the browser's and the app the
+// system's, which may differ. None while the page only guessed (early.js).
 function pageLang() {
-  const lang = document.documentElement.lang || "";
+  const root = document.documentElement;
+  if (root.dataset.langGuessed) return "";
+  const lang = root.lang || "";
   return lang.startsWith("en") ? "en" : lang.startsWith("zh") ? "zh" : "";
 }
 

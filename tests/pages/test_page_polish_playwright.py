@@ -257,6 +257,23 @@ def test_browser_mode_speaks_the_browsers_language(
         o.check_clean()
 
 
+def test_a_browser_in_neither_language_gets_the_servers(serve, open_page, openai_server) -> None:
+    """A French browser names neither of our languages: page and companion speak the
+    server's (English here), and the page's first guess (<html lang="zh-CN">) is not
+    taken for the reader's language."""
+    with serve(LANG="en_US.UTF-8", LC_ALL="en_US.UTF-8") as url:
+        o = open_page(url, locale="fr-FR")
+        page = o.page
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.locator("#nav-chat")).to_have_text("Chat")
+        page.fill("#chat-input", "bonjour")
+        page.press("#chat-input", "Enter")
+        expect(page.locator(".msg.assistant .msg-content").last).not_to_be_empty()
+        chats = [r for r in openai_server.chat_requests if purpose_of(r) == "chat"]
+        assert not has_ideograph(chats[-1].system_text)
+        o.check_clean()
+
+
 @pytest.mark.parametrize(("locale", "starting"), [("zh-CN", "正在启动…"), ("en-US", "Starting…")])
 def test_a_loading_state_shows_until_the_engine_answers(
     serve, browser, locale: str, starting: str
