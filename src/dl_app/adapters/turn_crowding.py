@@ -136,7 +136,8 @@ class Crowding:
         exact = EXACT_ROWS if self._exact_rows is None else self._exact_rows
         self._centroids = None
         if n > exact:
-            self._labels, self._centroids = _clusters(self._matrix, n // CLUSTER_ROWS, rows)
+            count = max(1, n // CLUSTER_ROWS)
+            self._labels, self._centroids = _clusters(self._matrix, count, rows)
 
 
 def _clusters(m: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
