@@ -101,15 +101,15 @@ class Memory(Talking, PresencePart, MovingPart):
         embedder: Embedder | None = None,
         clock: Clock | None = None,
         stores_later: bool = False,
-        auto_lang: Lang | None = None,
+        lang: Lang | None = None,
     ) -> Memory:
         """The memory of ``data_dir``, its diary and turn index open (their error raised
         here). ``stores_later``: not open yet (opening them imports LanceDB); they open on
         first use, or on a thread after ``open_stores_in_background``; their users wait.
-        ``auto_lang``: what a language setting of "auto" means (``wiring.build``)."""
+        ``lang``: the language the companion speaks (default: the setting, or the system's)."""
         root = Path(data_dir) if data_dir is not None else None
         return cls(build(root, env, chat=chat, embedder=embedder, clock=clock,
-                         auto_lang=auto_lang), stores_later=stores_later)
+                         lang=lang), stores_later=stores_later)
 
     def open_stores(self) -> None:
         """Open the diary and the turn index here, or wait for the opening under way;

@@ -153,19 +153,17 @@ def build(
     chat: ChatModel | None = None,
     embedder: Embedder | None = None,
     clock: Clock | None = None,
-    auto_lang: Lang | None = None,
+    lang: Lang | None = None,
 ) -> App:
     """Open the memory in ``data_dir`` (default: ``DL_DATA_DIR`` or the
     platform's data dir) with the configured services. The diary and the turn
     index are not opened yet: ``App.stores`` opens them (``lance_stores.py``).
-    ``auto_lang``: the language a setting of "auto" means (a browser page's: its
-    reader's, not the server's locale); else the system's."""
+    ``lang``: the language the companion speaks (``Context.companion_lang``); by
+    default the setting, or the system's."""
     root = data_dir or default_data_dir(env)
     check_format(root)  # a newer app's data dir is refused before anything is touched
     settings = load_settings(root, env)
-    lang = resolve_lang(settings.language, env)
-    if settings.language == "auto" and auto_lang is not None:
-        lang = auto_lang
+    lang = lang or resolve_lang(settings.language, env)
     prompts = prompt_files.load(lang)
     state = SqliteStateStore(root / "state.sqlite3", default_profile(prompts))
     stores = LanceStores(root / "diary.lance")

@@ -84,10 +84,10 @@ class Context:
             self._stores_failed = True
         page = self._page_lang()
         if (self._memory is not None and page is not None and page != self._memory.lang
-                and self._language_setting() == "auto"):
+                and self.companion_lang() != self._memory.lang):
             self._drop()  # a page in another language asks: the companion speaks its reader's
         if self._memory is None:
-            self._memory = Memory.open(self.data_dir, env=self.env, auto_lang=page,
+            self._memory = Memory.open(self.data_dir, env=self.env, lang=self.companion_lang(),
                                        stores_later=not self._stores_failed)
             self._stores_failed = False
             if self.on_open is not None:
@@ -150,7 +150,7 @@ class Context:
         """The app's language now (``zh``/``en``): the setting, or the system's."""
         return resolve_lang(self._language_setting(), self.env)
 
-    def companion_lang(self) -> str:
+    def companion_lang(self) -> Lang:
         """The language the companion speaks for this call (its prompts, its voice): the
         setting; under "auto", the asking page's in a browser (its reader's, not the
         server's locale), else the system's."""
