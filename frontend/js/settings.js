@@ -101,6 +101,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
   let active = "llm";
   const inputs = new Map(); // path -> {field, input, error}
   let drafts = {}; // unsaved input values kept across re-renders
+  let said = {}; // path -> {value, text, lang}: an error shown, kept while the field holds that value
 
   const sectionNav = el("div.subtabs#settings-tabs", { role: "tablist" });
   const body = el("div.settings-body#settings-body");
@@ -119,7 +120,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
   // Only what the user changed and has not saved yet: a value saved elsewhere meanwhile shows.
   function captureDrafts() {
     for (const [path, row] of inputs) {
-      const value = row.field.kind === "bool" ? row.input.checked : row.input.value;
+      const value = inputValue(row);
       if (value !== row.initial) drafts[path] = value;
       else delete drafts[path];
     }
@@ -232,6 +233,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     input.addEventListener("input", () => {
       error.textContent = "";
       row.classList.remove("invalid");
+      delete said[field.path];
     });
     const reset = el("button.btn.small.ghost.reset-btn", {
       type: "button",
@@ -260,8 +262,24 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     );
     if (fromEnv || desktop) reset.hidden = true;
     const initial = field.kind === "bool" ? Boolean(current) : current === null || current === undefined ? "" : String(current);
-    inputs.set(field.path, { field, input, error, row, fromEnv, desktop, initial });
+    const entry = { field, input, error, row, fromEnv, desktop, initial };
+    inputs.set(field.path, entry);
+    // A page drawn afresh (another tab and back, a change saved elsewhere) still says
+    // what is wrong with a value the field still holds; in another language it is said again on Save.
+    const kept = said[field.path];
+    if (kept && kept.lang === getLang() && kept.value === inputValue(entry)) showError(entry, kept.text);
+    else delete said[field.path];
     return row;
+  }
+
+  function inputValue({ field, input }) {
+    return field.kind === "bool" ? input.checked : input.value;
+  }
+
+  function showError(entry, text) {
+    entry.error.textContent = text;
+    entry.row.classList.add("invalid");
+    said[entry.field.path] = { value: inputValue(entry), text, lang: getLang() };
   }
 
   /** The desktop's notes on a field (settings_get's field_notes: what the pet can do here). */
@@ -289,14 +307,14 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
     const patch = {};
     let changed = 0;
     let bad = 0;
+    for (const path of inputs.keys()) delete said[path]; // this section's, said again below
     for (const [path, row] of inputs) {
       if (row.fromEnv || row.desktop) continue;
       row.error.textContent = "";
       row.row.classList.remove("invalid");
       const { value, error } = readValue(row);
       if (error) {
-        row.error.textContent = error;
-        row.row.classList.add("invalid");
+        showError(row, error);
         bad += 1;
         continue;
       }
@@ -323,8 +341,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
       for (const [path, msg] of Object.entries(errs)) {
         const row = inputs.get(path);
         if (row) {
-          row.error.textContent = msg;
-          row.row.classList.add("invalid");
+          showError(row, msg);
           shown += 1;
         }
       }
