@@ -126,6 +126,7 @@ def open_settings_tab(
     opened = open_in(browser, url, lang=lang, height=height, prepare=prepare)
     page = opened.page
     page.select_option("#lang-select", lang)
+    expect(page.locator("#lang-select")).to_be_enabled()  # the choice saved
     expect(page.locator("html")).to_have_attribute("lang", "en" if lang == "en" else "zh-CN")
     page.click("#nav-settings")
     page.click(f"#settings-tab-{tab}")

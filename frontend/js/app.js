@@ -171,14 +171,22 @@ function uiLang() {
   return info.lang;
 }
 
+// The menu waits while a choice is saved: a second choice made meanwhile could be
+// answered first, and the page is drawn again in the chosen language when it is.
 async function switchLang(value) {
-  const res = await call("settings_set", { patch: { language: value } });
-  if (res.ok) {
-    settings.applyExternal(res.settings);
-    await refreshInfo();
+  const menu = document.getElementById("lang-select");
+  menu.disabled = true;
+  try {
+    const res = await call("settings_set", { patch: { language: value } });
+    if (res.ok) {
+      settings.applyExternal(res.settings);
+      await refreshInfo();
+    }
+    setLang(res.ok ? uiLang() || value : value);
+  } finally {
+    menu.disabled = false;
+    menu.value = getLang();
   }
-  setLang(res.ok ? uiLang() || value : value);
-  document.getElementById("lang-select").value = getLang();
 }
 
 const setStatus = (value) => {

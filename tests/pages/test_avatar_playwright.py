@@ -265,6 +265,7 @@ def test_fallback_without_webgl_says_why_and_keeps_the_interface(serve, pw, data
                 opened.goto(url)
                 page = opened.page
                 page.select_option("#lang-select", lang)
+                expect(page.locator("#lang-select")).to_be_enabled()  # the choice saved
                 settle(page, "fallback")
                 assert page.evaluate("dlAvatar.reason") == "webgl"
                 note = page.locator(".avatar-note")
@@ -390,6 +391,7 @@ def test_screenshots(serve, open_page, openai_server, lang: str, scheme: str) ->
         opened = open_page(url, color_scheme=scheme)
         page = opened.page
         page.select_option("#lang-select", lang)
+        expect(page.locator("#lang-select")).to_be_enabled()  # the choice saved
         settle(page)
         page.fill("#chat-input", "我通过考试了！")
         page.press("#chat-input", "Enter")

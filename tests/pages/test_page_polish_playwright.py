@@ -32,6 +32,7 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 def set_lang(page: Page, lang: str) -> None:
     page.select_option("#lang-select", lang)
+    expect(page.locator("#lang-select")).to_be_enabled()  # the choice saved
     expect(page.locator("html")).to_have_attribute("lang", "en" if lang == "en" else "zh-CN")
 
 

@@ -32,6 +32,7 @@ def toasts(page: Page) -> list[str]:
 def settings_tab(page: Page, lang: str, tab: str) -> None:
     """``lang`` chosen in the header (the app's own words follow it), then a tab of Settings."""
     page.select_option("#lang-select", lang)
+    expect(page.locator("#lang-select")).to_be_enabled()  # the choice saved
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh" else "en")
     page.click("#nav-settings")
     page.click(f"#settings-tab-{tab}")
@@ -249,8 +250,11 @@ def test_a_refusal_outlives_a_language_save_answered_late(serve, open_page) -> N
     with serve() as url:
         o = open_page(url, lang="zh", prepare=lambda p: p.add_init_script(HOLD_LANGUAGE_SAVE))
         page = o.page
-        settings_tab(page, "zh", "plugins")
+        page.select_option("#lang-select", "zh")
         page.wait_for_function("() => window.__languageHeld === true")
+        expect(page.locator("#lang-select")).to_be_disabled()  # until the choice is saved
+        page.click("#nav-settings")
+        page.click("#settings-tab-plugins")
         page.fill("#settings-plugins input[name='images.size']", "25:99")
         page.locator("#settings-plugins button[type='submit']").click()
         error = page.locator("#settings-plugins .field-error").filter(has_text="25:99")
@@ -260,6 +264,7 @@ def test_a_refusal_outlives_a_language_save_answered_late(serve, open_page) -> N
         # The answer draws the form afresh.
         page.wait_for_function("() => document.querySelector('#settings-plugins') !== window.__form")
         expect(error).to_have_text("格式不对，实际是「25:99」")
+        expect(page.locator("#lang-select")).to_be_enabled()
         o.check_clean()
 
 
@@ -275,6 +280,7 @@ def test_the_name_learned_in_the_chat_is_the_one_the_diary_shows(
         o = open_page(url, lang=lang)
         page = o.page
         page.select_option("#lang-select", lang)
+        expect(page.locator("#lang-select")).to_be_enabled()  # the choice saved
         expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh" else "en")
         page.fill("#chat-input", said)
         page.press("#chat-input", "Enter")

@@ -253,6 +253,7 @@ def test_push_to_talk_fills_the_input_in_the_ui_language(page: Opened, vs: Voice
     expect(mic).to_be_visible()
     for lang, expected in (("zh", "你好数字生命"), ("en", "hello digital life")):
         p.select_option("#lang-select", lang)
+        expect(p.locator("#lang-select")).to_be_enabled()  # the choice saved
         expect(p.locator("html")).to_have_attribute("lang", "en" if lang == "en" else "zh-CN")
         p.fill("#chat-input", "")
         mic.click()
@@ -417,6 +418,7 @@ def test_barge_in_while_the_next_sentence_is_synthesised_listens_at_once(
 def test_screenshots_en_and_settings(page: Opened, vs: VoiceServer) -> None:
     p = page.page
     p.select_option("#lang-select", "en")
+    expect(p.locator("#lang-select")).to_be_enabled()  # the choice saved
     expect(p.locator("#btn-voice-mode")).to_have_text("Voice chat")
     shot(p, "voice-chat-en.png")
     p.click("#nav-settings")
@@ -427,6 +429,7 @@ def test_screenshots_en_and_settings(page: Opened, vs: VoiceServer) -> None:
     expect(p.locator("#voice-test-result")).to_contain_text("OK")
     shot(p, "voice-settings-en.png")
     p.select_option("#lang-select", "zh")
+    expect(p.locator("#lang-select")).to_be_enabled()  # the choice saved
     expect(p.locator("#settings-tab-voice")).to_have_text("语音")
     p.locator("#f-voice-tts_enabled").scroll_into_view_if_needed()
     shot(p, "voice-settings-zh.png")
