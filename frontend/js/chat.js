@@ -374,6 +374,7 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup, onNa
   // page is open it asks for check-ins only, every CHECKIN_POLL_MS.
   async function greet(checkinOnly = false) {
     if (busy) return;
+    const before = new Set(list.querySelectorAll(".msg"));
     const res = await call("chat_greeting", checkinOnly ? { checkin_only: true } : {});
     if (!res.ok || !res.greeting || shown(res.message_id)) return;
     const view = assistantView((v) => voice.decorate(v));
@@ -381,8 +382,14 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup, onNa
     view.node.dataset.id = String(res.message_id);
     if (res.checkin && res.checkin.title) view.setRecalled([res.checkin.title]);
     view.node.classList.remove("typing");
-    list.append(view.node);
-    canRedo = false; // a greeting ends the last turn: nothing to redo
+    // A message sent while the greeting was written comes after it, as it is stored
+    // (the app writes one at a time): the greeting goes before that message.
+    const sentSince = [...list.querySelectorAll(".msg")].find((n) => !before.has(n));
+    if (sentSince) list.insertBefore(view.node, sentSince);
+    else {
+      list.append(view.node);
+      canRedo = false; // a greeting ends the last turn: nothing to redo
+    }
     updateRedo();
     updateEmpty();
     scrollDown(true);

@@ -6,6 +6,7 @@ names the diary entry it came from."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from checkin_helpers import DAY, Home, is_checkin
 from dl_app.adapters.clock import FixedClock
 from frontend_helpers import SHOTS, Opened, require_chromium
 from servers.openai_compat import OpenAICompatServer
+from servers.openai_wire import ChatReply
 
 require_chromium()
 
@@ -112,4 +114,43 @@ def test_the_chat_opens_with_the_check_in_and_names_its_entry(
         expect(page.locator("#page-chat .msg.assistant .msg-content")).to_have_text(
             ["考试怎么样？"])
         assert len([r for r in openai_server.chat_requests if is_checkin(r)]) == 1
+        o.check_clean()
+
+
+def test_a_message_sent_while_the_greeting_is_written_comes_after_it(
+    serve: Callable[..., Any], open_page: Callable[..., Opened], data_dir: Path,
+    openai_server: OpenAICompatServer,
+) -> None:
+    """Back after two days, the user types at once while the model (a slow local one)
+    is still writing the greeting: the greeting came in under the reply to that
+    message, though the app stores it before the message (it writes one at a time),
+    so a reload moved it up. It goes where it is stored, and redo stays offered."""
+    home = Home(data_dir, openai_server, FixedClock(int(time.time() * 1000) - 2 * DAY, 0))
+    mem = home.open(checkins_enabled=False)
+    home.say("今天天气不错")
+    mem.close()
+    home.mem = None
+    asked, answer = threading.Event(), threading.Event()
+
+    def greeter(_request: Any) -> ChatReply:
+        asked.set()
+        answer.wait(60)  # until the user's message is on the page (the bound against a hang)
+        return ChatReply(content="你回来啦！")
+
+    openai_server.route(lambda r: not r.system_text and "刚刚回来" in r.last_user_text, greeter)
+    with serve() as url:
+        o = open_page(url, height=760)
+        page = o.page
+        assert asked.wait(60), "the page asked for no greeting"
+        page.fill("#chat-input", "我回来了")
+        page.press("#chat-input", "Enter")
+        expect(page.locator("#page-chat .msg.user")).to_have_count(1)
+        answer.set()
+        said = ["你回来啦！", "我回来了", "嗯嗯，我记住了：我回来了"]
+        texts = page.locator("#page-chat .msg .msg-content")
+        expect(texts).to_have_text(said)
+        expect(page.locator("#chat-send")).to_be_enabled()
+        expect(page.locator("#page-chat .msg.assistant").last.locator("#btn-regenerate")).to_be_visible()
+        o.reload()
+        expect(texts).to_have_text(said)  # as stored
         o.check_clean()
