@@ -99,7 +99,7 @@ export function assistantView(decorate) {
       const titles = (items || []).map((r) => (typeof r === "string" ? r : r.title)).filter(Boolean);
       recalled.hidden = titles.length === 0;
       recalled.textContent = titles.length
-        ? t(live ? "chat.recalling" : "chat.recalled", { titles: titles.join("、") })
+        ? t(live ? "chat.recalling" : "chat.recalled", { titles: titles.join(t("chat.titleSep")) })
         : "";
     },
   };

@@ -8,6 +8,7 @@ Screenshots go to ``$DL_SHOTS_DIR`` (default /tmp/dl-shots).
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -427,4 +428,45 @@ def test_the_chat_header_does_not_move_when_the_gauge_arrives(serve, open_page) 
         expect(page.locator("#budget-gauge .gauge-pct")).to_have_text(re.compile(r"^\d+%$"))
         expect(page.locator("#budget-gauge")).to_be_visible()
         assert toolbar.bounding_box() == before
+        o.check_clean()
+
+
+def test_the_recalled_titles_are_listed_in_the_pages_language(
+    serve, open_page, openai_server, data_dir, tmp_path
+) -> None:
+    """A reply that recalled two diary entries names them under it: joined by the
+    Chinese list comma "、" on the English page too ("Recalled: Cats、Our cat")."""
+    day = 86_400_000
+    entries = [{"uuid": f"00000000-0000-4000-8000-00000000000{i}", "title": title,
+                "summary": summary, "startTime": 1_735_700_000_000 + i * day,
+                "endTime": 1_735_700_000_000 + i * day + 600_000}
+               for i, (title, summary) in enumerate([("Cats", "We talked about cats."),
+                                                     ("Our cat", "Her cat Mimi got sick.")], 1)]
+    source = tmp_path / "memory.json"
+    source.write_text(json.dumps({"selfName": "Leaf", "userName": "Ming", "memoryAboutSelf": "",
+                                  "memoryAboutUser": "", "longTermMemory": entries,
+                                  "shortTermMemory": [], "archivedMemory": [],
+                                  "currentSummary": ""}), encoding="utf-8")
+    with serve() as url:
+        o = open_page(url, lang="en")
+        page = o.page
+        set_lang(page, "en")
+        page.click("#nav-memory")
+        page.click("#memory-tab-transfer")
+        page.set_input_files("#import-file", str(source))
+        page.click("#import-btn")
+        page.locator(".modal .btn.primary").click()
+        expect(page.locator("#import-status")).to_contain_text("Imported")
+        page.click("#nav-chat")
+        openai_server.enqueue(
+            ChatReply(tool_calls=[ToolCallReply("get_memory", {"memoryDescription": "cat"})]),
+            ChatReply(content="Mimi, of course."),
+            match=lambda r: purpose_of(r) == "chat",
+        )
+        send(page, "Do you remember my cat?")
+        recalled = page.locator(".msg.assistant .msg-recalled").last
+        expect(recalled).to_have_text(re.compile(r"^Recalled: (Cats, Our cat|Our cat, Cats)$"))
+        set_lang(page, "zh")
+        o.reload()
+        expect(recalled).to_have_text(re.compile(r"^回想起：(Cats、Our cat|Our cat、Cats)$"))
         o.check_clean()

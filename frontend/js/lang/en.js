@@ -39,6 +39,7 @@ export default {
   "chat.cutOffTitle": "This reply reached its length limit and did not finish; a larger token budget (Settings) gives it more room",
   "chat.copied": "Copied",
   "chat.recalled": "Recalled: {titles}",
+  "chat.titleSep": ", ",
   "chat.recalling": "Recalling: {titles}",
   "chat.thinking": "Thinking…",
   "chat.failed": "Not sent",

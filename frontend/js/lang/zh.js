@@ -39,6 +39,7 @@ export default {
   "chat.cutOffTitle": "这条回复达到了回答的长度上限，后面的话没有说完；可以在设置里调大 token 预算",
   "chat.copied": "已复制",
   "chat.recalled": "回想起：{titles}",
+  "chat.titleSep": "、",
   "chat.recalling": "正在回想：{titles}",
   "chat.thinking": "正在思考…",
   "chat.failed": "未发送",
