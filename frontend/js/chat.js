@@ -374,7 +374,7 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup, onNa
   // page is open it asks for check-ins only, every CHECKIN_POLL_MS.
   async function greet(checkinOnly = false) {
     if (busy) return;
-    const before = new Set(list.querySelectorAll(".msg"));
+    const last = [...list.querySelectorAll(".msg")].at(-1) || null; // the greeting's place
     const res = await call("chat_greeting", checkinOnly ? { checkin_only: true } : {});
     if (!res.ok || !res.greeting || shown(res.message_id)) return;
     const view = assistantView((v) => voice.decorate(v));
@@ -383,8 +383,10 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup, onNa
     if (res.checkin && res.checkin.title) view.setRecalled([res.checkin.title]);
     view.node.classList.remove("typing");
     // A message sent while the greeting was written comes after it, as it is stored
-    // (the app writes one at a time): the greeting goes before that message.
-    const sentSince = [...list.querySelectorAll(".msg")].find((n) => !before.has(n));
+    // (the app writes one at a time): the greeting goes before that message. (A
+    // history drawn again meanwhile has none: the greeting goes last.)
+    const msgs = [...list.querySelectorAll(".msg")];
+    const sentSince = msgs[last === null ? 0 : last.isConnected ? msgs.indexOf(last) + 1 : msgs.length];
     if (sentSince) list.insertBefore(view.node, sentSince);
     else {
       list.append(view.node);
