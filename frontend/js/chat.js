@@ -85,7 +85,9 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup, onNa
     empty.hidden = list.querySelector(".msg") !== null;
   }
 
+  let drawn = 0; // histories drawn so far
   function renderHistory(messages) {
+    drawn += 1;
     for (const node of list.querySelectorAll(".msg")) node.remove();
     for (const m of messages || []) {
       if (m.role === "user") list.append(userNode(m.content, m.attachments));
@@ -375,6 +377,7 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup, onNa
   async function greet(checkinOnly = false) {
     if (busy) return;
     const last = [...list.querySelectorAll(".msg")].at(-1) || null; // the greeting's place
+    const history = drawn;
     const res = await call("chat_greeting", checkinOnly ? { checkin_only: true } : {});
     if (!res.ok || !res.greeting || shown(res.message_id)) return;
     const view = assistantView((v) => voice.decorate(v));
@@ -384,9 +387,11 @@ export function createChat(root, { getInfo, navigate, setStatus, openSetup, onNa
     view.node.classList.remove("typing");
     // A message sent while the greeting was written comes after it, as it is stored
     // (the app writes one at a time): the greeting goes before that message. (A
-    // history drawn again meanwhile has none: the greeting goes last.)
+    // history drawn again meanwhile, or its last message gone: the greeting goes last.)
     const msgs = [...list.querySelectorAll(".msg")];
-    const sentSince = msgs[last === null ? 0 : last.isConnected ? msgs.indexOf(last) + 1 : msgs.length];
+    const at = last === null ? 0 : msgs.indexOf(last) + 1;
+    const inPlace = history === drawn && (last === null || at > 0);
+    const sentSince = inPlace ? msgs[at] : undefined;
     if (sentSince) list.insertBefore(view.node, sentSince);
     else {
       list.append(view.node);
