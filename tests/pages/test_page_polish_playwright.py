@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 
@@ -41,6 +42,16 @@ def send(page: Page, text: str) -> None:
     page.fill("#chat-input", text)
     page.press("#chat-input", "Enter")
     expect(page.locator("#chat-send")).to_be_enabled()
+
+
+def send_recalling(page: Page, server: Any, text: str, recall: str, reply: str) -> None:
+    """``text`` sent; the scripted model calls ``get_memory`` with ``recall``, then says ``reply``."""
+    server.enqueue(
+        ChatReply(tool_calls=[ToolCallReply("get_memory", {"memoryDescription": recall})]),
+        ChatReply(content=reply),
+        match=lambda r: purpose_of(r) == "chat",
+    )
+    send(page, text)
 
 
 def shot(page: Page, name: str) -> None:
@@ -152,12 +163,7 @@ def test_timeline_same_day_labels_english_and_counts_that_agree(
         expect(svg).to_have_attribute("aria-label", "Timeline of 1 conversation")
         # A second conversation the same day, with a recall (archived, never shown).
         page.click("#nav-chat")
-        openai_server.enqueue(
-            ChatReply(tool_calls=[ToolCallReply("get_memory", {"memoryDescription": "cat"})]),
-            ChatReply(content="Of course: Mimi."),
-            match=lambda r: purpose_of(r) == "chat",
-        )
-        send(page, "Do you remember my cat?")
+        send_recalling(page, openai_server, "Do you remember my cat?", "cat", "Of course: Mimi.")
         expect(page.locator(".msg.assistant .msg-content").last).to_have_text("Of course: Mimi.")
         page.click("#btn-consolidate")
         page.click(".modal .btn.primary")
@@ -458,12 +464,7 @@ def test_the_recalled_titles_are_listed_in_the_pages_language(
         page.locator(".modal .btn.primary").click()
         expect(page.locator("#import-status")).to_contain_text("Imported")
         page.click("#nav-chat")
-        openai_server.enqueue(
-            ChatReply(tool_calls=[ToolCallReply("get_memory", {"memoryDescription": "cat"})]),
-            ChatReply(content="Mimi, of course."),
-            match=lambda r: purpose_of(r) == "chat",
-        )
-        send(page, "Do you remember my cat?")
+        send_recalling(page, openai_server, "Do you remember my cat?", "cat", "Mimi, of course.")
         recalled = page.locator(".msg.assistant .msg-recalled").last
         expect(recalled).to_have_text(re.compile(r"^Recalled: (Cats, Our cat|Our cat, Cats)$"))
         set_lang(page, "zh")
