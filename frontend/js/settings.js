@@ -101,7 +101,7 @@ export function createSettings(root, { onSaved, prefs, navigate }) {
   let active = "llm";
   const inputs = new Map(); // path -> {field, input, error}
   let drafts = {}; // unsaved input values kept across re-renders
-  let said = {}; // path -> {value, text, lang}: an error shown, kept while the field holds that value
+  const said = {}; // path -> {value, text, lang}: an error shown, kept while the field holds that value
 
   const sectionNav = el("div.subtabs#settings-tabs", { role: "tablist" });
   const body = el("div.settings-body#settings-body");
